@@ -1,0 +1,1 @@
+//! eta-ereceipt (work in progress).

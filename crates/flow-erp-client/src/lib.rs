@@ -1,0 +1,1 @@
+//! flow-erp-client (work in progress).

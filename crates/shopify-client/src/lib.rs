@@ -1,0 +1,1 @@
+//! shopify-client (work in progress).
