@@ -1,0 +1,293 @@
+//! The transport seam: one async call from an HTTP request to an HTTP response.
+//!
+//! Clients never talk to `reqwest` directly; they hold an `Arc<dyn Transport>`. The default is
+//! [`ReqwestTransport`]; tests can pass a closure instead (see the blanket impl), so pure
+//! client logic is tested without a server while retries, auth and tracing still run.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use sync_core::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+//!
+//! # async fn demo() -> Result<(), TransportError> {
+//! let canned = |_req: HttpRequest| async {
+//!     Ok::<_, TransportError>(http::Response::new(Bytes::from_static(b"{\"ok\":true}")))
+//! };
+//! let response = canned.send(http::Request::new(Bytes::new())).await?;
+//! assert_eq!(response.body().as_ref(), b"{\"ok\":true}");
+//! # Ok(()) }
+//! # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+//! ```
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+/// A request with its whole body in memory.
+pub type HttpRequest = http::Request<Bytes>;
+/// A response with its whole body in memory.
+pub type HttpResponse = http::Response<Bytes>;
+
+/// Where a transport failure happened, which tells whether the request may have been sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection was made: the request certainly did not reach the server.
+    Connect,
+    /// The attempt ran out of time; the request may have been processed.
+    Timeout,
+    /// The connection failed after the request was (maybe) sent.
+    Io,
+    /// The request could not be built (bad URL, bad header); nothing was sent.
+    Build,
+}
+
+/// A failure below HTTP: nothing usable came back.
+#[derive(Debug, thiserror::Error)]
+#[error("{kind:?} failure talking to the server")]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl TransportError {
+    /// A transport error of `kind` with an optional cause.
+    pub fn new(
+        kind: TransportErrorKind,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        TransportError { kind, source }
+    }
+
+    /// Where it failed.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// `true` when the server may have received (and acted on) the request.
+    pub fn maybe_sent(&self) -> bool {
+        matches!(
+            self.kind,
+            TransportErrorKind::Timeout | TransportErrorKind::Io
+        )
+    }
+
+    /// `true` when the attempt timed out.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == TransportErrorKind::Timeout
+    }
+}
+
+/// Sends one HTTP request and returns the whole response.
+///
+/// A response with any status is `Ok`: status handling belongs to the client. `Err` means no
+/// response arrived.
+#[async_trait]
+pub trait Transport: Send + Sync {
+    /// Sends `request` and waits for the whole response body.
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+}
+
+#[async_trait]
+impl<T: Transport + ?Sized> Transport for Arc<T> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        (**self).send(request).await
+    }
+}
+
+/// Any `Fn(HttpRequest) -> impl Future<Output = Result<HttpResponse, TransportError>>` is a
+/// transport; convenient for unit tests.
+#[async_trait]
+impl<F, Fut> Transport for F
+where
+    F: Fn(HttpRequest) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<HttpResponse, TransportError>> + Send,
+{
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        (self)(request).await
+    }
+}
+
+/// The default transport, on `reqwest`, with a connect timeout and a per-attempt timeout.
+#[derive(Debug, Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+}
+
+/// Builder for [`ReqwestTransport`].
+#[derive(Debug, Clone)]
+pub struct ReqwestTransportBuilder {
+    connect_timeout: Duration,
+    timeout: Duration,
+    user_agent: String,
+    native_tls: bool,
+}
+
+impl Default for ReqwestTransportBuilder {
+    fn default() -> Self {
+        ReqwestTransportBuilder {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(60),
+            user_agent: concat!("flow-shopify-eta/", env!("CARGO_PKG_VERSION")).to_owned(),
+            native_tls: false,
+        }
+    }
+}
+
+impl ReqwestTransportBuilder {
+    /// Time allowed to open a connection. Default 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for one attempt, from sending to the end of the body; backoff sleeps are
+    /// not part of it. Default 60 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header. Default `flow-shopify-eta/<version>`.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = agent.into();
+        self
+    }
+
+    /// Uses the platform TLS library instead of rustls (needs the `native-tls` feature;
+    /// ignored without it). Default `false`.
+    pub fn native_tls(mut self, yes: bool) -> Self {
+        self.native_tls = yes;
+        self
+    }
+
+    /// Builds the transport.
+    ///
+    /// # Errors
+    ///
+    /// When the TLS backend cannot be initialised.
+    pub fn build(self) -> Result<ReqwestTransport, TransportError> {
+        let builder = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .user_agent(self.user_agent);
+        #[cfg(feature = "native-tls")]
+        let builder = if self.native_tls {
+            builder.tls_backend_native()
+        } else {
+            builder
+        };
+        #[cfg(not(feature = "native-tls"))]
+        let _ = self.native_tls;
+        let client = builder
+            .build()
+            .map_err(|e| TransportError::new(TransportErrorKind::Build, Some(Box::new(e))))?;
+        Ok(ReqwestTransport { client })
+    }
+}
+
+impl ReqwestTransport {
+    /// A builder with the defaults documented on its setters.
+    pub fn builder() -> ReqwestTransportBuilder {
+        ReqwestTransportBuilder::default()
+    }
+
+    /// A transport with default settings.
+    ///
+    /// # Errors
+    ///
+    /// When the TLS backend cannot be initialised.
+    pub fn new() -> Result<Self, TransportError> {
+        Self::builder().build()
+    }
+}
+
+fn classify_reqwest(error: reqwest::Error) -> TransportError {
+    let kind = if error.is_builder() {
+        TransportErrorKind::Build
+    } else if error.is_connect() {
+        TransportErrorKind::Connect
+    } else if error.is_timeout() {
+        TransportErrorKind::Timeout
+    } else {
+        TransportErrorKind::Io
+    };
+    // The URL may carry a token in its query: drop it from the error.
+    TransportError::new(kind, Some(Box::new(error.without_url())))
+}
+
+#[async_trait]
+impl Transport for ReqwestTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let (parts, body) = request.into_parts();
+        let url = parts.uri.to_string();
+        let mut builder = self
+            .client
+            .request(parts.method, url)
+            .version(parts.version)
+            .body(body);
+        for (name, value) in &parts.headers {
+            builder = builder.header(name, value);
+        }
+        let response = builder.send().await.map_err(classify_reqwest)?;
+        let mut out = http::Response::builder()
+            .status(response.status())
+            .version(response.version());
+        if let Some(headers) = out.headers_mut() {
+            headers.extend(
+                response
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            );
+        }
+        let body = response.bytes().await.map_err(classify_reqwest)?;
+        out.body(body)
+            .map_err(|e| TransportError::new(TransportErrorKind::Io, Some(Box::new(e))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reqwest_transport_round_trips_through_a_real_server() {
+        use wiremock::matchers::{header, method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/echo"))
+            .and(header("x-test", "1"))
+            .respond_with(ResponseTemplate::new(201).set_body_string("made"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let transport = ReqwestTransport::new().unwrap();
+        let request = http::Request::post(format!("{}/echo", server.uri()))
+            .header("x-test", "1")
+            .body(Bytes::from_static(b"hi"))
+            .unwrap();
+        let response = transport.send(request).await.unwrap();
+        assert_eq!(response.status(), 201);
+        assert_eq!(response.body().as_ref(), b"made");
+    }
+
+    #[tokio::test]
+    async fn refused_connection_is_a_connect_error_that_was_not_sent() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let transport = ReqwestTransport::new().unwrap();
+        let request = http::Request::get(format!("http://127.0.0.1:{port}/"))
+            .body(Bytes::new())
+            .unwrap();
+        let error = transport.send(request).await.unwrap_err();
+        assert_eq!(error.kind(), TransportErrorKind::Connect);
+        assert!(!error.maybe_sent());
+    }
+}
