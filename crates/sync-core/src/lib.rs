@@ -70,12 +70,15 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod clock;
+pub mod connector;
 pub mod error;
 pub mod id;
+pub mod model;
 pub mod money;
 pub mod paging;
 pub mod retry;
 pub mod secret;
+pub mod store;
 pub mod trace;
 pub mod transport;
 pub mod url_policy;

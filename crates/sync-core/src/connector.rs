@@ -1,0 +1,346 @@
+//! The connector traits: what the engine needs from an ERP, a storefront and a tax authority.
+//!
+//! Anyone can implement them for another ERP or shop. Each method is one remote effect or one
+//! read; the engine decides when to call it, records a job before every write, and looks the
+//! effect up (the `find_*` methods) before retrying a write whose outcome is unknown.
+//!
+//! Errors cross the trait boundary as [`ConnectorError`], which keeps the classification of
+//! the client's own error ([`Classify`]) and says when an operator has to add a mapping.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Classify, ErrorKind};
+use crate::model::{
+    Customer, ErpDocumentRef, Location, Order, PriceChange, ProductGroup, ProductStatus,
+    Promotion, ReceiptRef, Refund, Shipment, Sku, StockLevel,
+};
+use crate::paging::{Page, PageError};
+
+/// A failure of a connector call, classified for the engine.
+#[derive(Debug)]
+pub struct ConnectorError {
+    kind: ErrorKind,
+    uncertain: bool,
+    retry_after: Option<Duration>,
+    needs_mapping: Option<String>,
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl ConnectorError {
+    /// Wraps a client error, keeping its classification and its source chain.
+    pub fn from_client<E>(error: E) -> Self
+    where
+        E: Classify + std::error::Error + Send + Sync + 'static,
+    {
+        ConnectorError {
+            kind: error.kind(),
+            uncertain: error.is_uncertain(),
+            retry_after: error.retry_after(),
+            needs_mapping: None,
+            message: error.to_string(),
+            source: Some(Box::new(error)),
+        }
+    }
+
+    /// A permanent failure: bad data that retrying cannot fix.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        ConnectorError::new(ErrorKind::Client, message)
+    }
+
+    /// A passing failure worth retrying.
+    pub fn transient(message: impl Into<String>) -> Self {
+        ConnectorError::new(ErrorKind::Transient, message)
+    }
+
+    /// A write whose outcome is unknown: look it up before retrying.
+    pub fn uncertain(message: impl Into<String>) -> Self {
+        let mut error = ConnectorError::new(ErrorKind::Transient, message);
+        error.uncertain = true;
+        error
+    }
+
+    /// The data needs a mapping an operator must add (an unknown SKU, tax rate, location or
+    /// payment gateway). `mapping` names it, for example `sku:ABC-1` or `gateway:paymob`; the
+    /// job is parked until that mapping exists.
+    pub fn needs_mapping(mapping: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut error = ConnectorError::new(ErrorKind::Client, message);
+        error.needs_mapping = Some(mapping.into());
+        error
+    }
+
+    fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ConnectorError {
+            kind,
+            uncertain: false,
+            retry_after: None,
+            needs_mapping: None,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The missing mapping, when this error is one.
+    pub fn mapping(&self) -> Option<&str> {
+        self.needs_mapping.as_deref()
+    }
+}
+
+impl fmt::Display for ConnectorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConnectorError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl Classify for ConnectorError {
+    fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+    fn is_uncertain(&self) -> bool {
+        self.uncertain
+    }
+}
+
+impl From<PageError> for ConnectorError {
+    fn from(error: PageError) -> Self {
+        ConnectorError::transient(error.to_string())
+    }
+}
+
+/// Shorthand for connector results.
+pub type ConnectorResult<T> = Result<T, ConnectorError>;
+
+/// The ERP as the source of the catalogue, prices, promotions and stock.
+#[async_trait]
+pub trait ErpCatalog: Send + Sync {
+    /// Every item group with its variants, prices and images.
+    async fn product_groups(&self) -> ConnectorResult<Vec<ProductGroup>>;
+    /// Stock of every SKU at every ERP store that is mapped to a storefront location.
+    async fn stock_levels(&self) -> ConnectorResult<Vec<StockLevel>>;
+    /// Active and future promotions.
+    async fn promotions(&self) -> ConnectorResult<Vec<Promotion>> {
+        Ok(Vec::new())
+    }
+    /// Shipments made since `since`, to be reported back to the storefront.
+    async fn shipments_since(&self, since: Option<DateTime<Utc>>) -> ConnectorResult<Vec<Shipment>> {
+        let _ = since;
+        Ok(Vec::new())
+    }
+}
+
+/// The ERP as the sink of customers, sales documents, returns and receipt results.
+#[async_trait]
+pub trait ErpSales: Send + Sync {
+    /// Finds the ERP customer matching a storefront customer (by the storefront id first,
+    /// then email or phone); returns its ERP number.
+    async fn find_customer(&self, customer: &Customer) -> ConnectorResult<Option<String>>;
+    /// Creates the customer, or updates `existing`; returns its ERP number.
+    async fn upsert_customer(
+        &self,
+        customer: &Customer,
+        existing: Option<&str>,
+    ) -> ConnectorResult<String>;
+    /// Finds the sales document that carries this order's reference, if it exists.
+    async fn find_sales_document(&self, order: &Order) -> ConnectorResult<Option<ErpDocumentRef>>;
+    /// Creates the sales document for `order` (customer number from [`ErpSales::upsert_customer`]).
+    async fn create_sales_document(
+        &self,
+        order: &Order,
+        customer: Option<&str>,
+    ) -> ConnectorResult<ErpDocumentRef>;
+    /// Cancels a sales document (the ERP may keep it, marked cancelled).
+    async fn cancel_sales_document(&self, document: &ErpDocumentRef) -> ConnectorResult<()>;
+    /// Finds the return document that carries this refund's reference, if it exists.
+    async fn find_return(&self, order: &Order, refund: &Refund) -> ConnectorResult<Option<ErpDocumentRef>>;
+    /// Creates the return document for `refund` against the sale `sale`.
+    async fn create_return(
+        &self,
+        order: &Order,
+        refund: &Refund,
+        sale: &ErpDocumentRef,
+    ) -> ConnectorResult<ErpDocumentRef>;
+    /// Records a receipt's outcome on the document, where the ERP has a place for it.
+    async fn record_receipt(
+        &self,
+        document: &ErpDocumentRef,
+        receipt: &ReceiptRef,
+    ) -> ConnectorResult<()> {
+        let _ = (document, receipt);
+        Ok(())
+    }
+}
+
+/// A storefront variant as the storefront knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteVariant {
+    /// The product id.
+    pub product_id: String,
+    /// The variant id.
+    pub variant_id: String,
+    /// The inventory item id (stock is set on it).
+    pub inventory_item_id: String,
+}
+
+/// A product as written to the storefront.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteProduct {
+    /// The product id.
+    pub product_id: String,
+    /// Its variants by SKU.
+    pub variants: HashMap<Sku, RemoteVariant>,
+}
+
+/// One stock quantity to set on the storefront.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockWrite {
+    /// The SKU (for reports).
+    pub sku: Sku,
+    /// The inventory item.
+    pub inventory_item_id: String,
+    /// The storefront location.
+    pub location_id: String,
+    /// The quantity to set.
+    pub quantity: i64,
+    /// The quantity we believe is there now (compare-and-set); `None` skips the check.
+    pub expected: Option<i64>,
+}
+
+/// A stock quantity read from the storefront.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteStock {
+    /// The SKU.
+    pub sku: Sku,
+    /// The inventory item.
+    pub inventory_item_id: String,
+    /// The location.
+    pub location_id: String,
+    /// Units available.
+    pub available: i64,
+}
+
+/// The storefront as the sink of the catalogue, prices, promotions, stock and shipments.
+#[async_trait]
+pub trait StorefrontCatalog: Send + Sync {
+    /// The storefront's inventory locations.
+    async fn locations(&self) -> ConnectorResult<Vec<Location>>;
+    /// Finds existing variants by SKU (to link a catalogue that already exists instead of
+    /// duplicating it).
+    async fn find_variants(&self, skus: &[Sku]) -> ConnectorResult<HashMap<Sku, RemoteVariant>>;
+    /// Creates or updates the product for `group` (an upsert keyed by the group code, so a
+    /// retried call does not duplicate it). `existing` is the product id when known.
+    async fn upsert_product(
+        &self,
+        group: &ProductGroup,
+        existing: Option<&str>,
+    ) -> ConnectorResult<RemoteProduct>;
+    /// Holds, activates or archives a product.
+    async fn set_status(&self, product_id: &str, status: ProductStatus) -> ConnectorResult<()>;
+    /// Sets prices and compare-at prices.
+    async fn set_prices(
+        &self,
+        changes: &[(RemoteVariant, PriceChange)],
+    ) -> ConnectorResult<()>;
+    /// Sets stock quantities; `idempotency_key` makes a retried call a no-op.
+    async fn set_stock(&self, writes: &[StockWrite], idempotency_key: &str) -> ConnectorResult<()>;
+    /// Reads every stock level of the given inventory items.
+    async fn read_stock(&self, variants: &[(Sku, RemoteVariant)]) -> ConnectorResult<Vec<RemoteStock>>;
+    /// Creates or updates an automatic discount; returns its id.
+    async fn upsert_promotion(
+        &self,
+        promotion: &Promotion,
+        variants: &[RemoteVariant],
+        existing: Option<&str>,
+    ) -> ConnectorResult<String>;
+    /// Reports a shipment (creates a fulfilment with tracking).
+    async fn create_fulfillment(&self, shipment: &Shipment) -> ConnectorResult<()>;
+}
+
+/// The storefront as the source of orders, customers and refunds.
+#[async_trait]
+pub trait StorefrontOrders: Send + Sync {
+    /// One page of orders updated at or after `since`, oldest change first.
+    async fn orders_page(
+        &self,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> ConnectorResult<Page<Order, String>>;
+    /// One order by id (`None` when it does not exist).
+    async fn order(&self, id: &str) -> ConnectorResult<Option<Order>>;
+    /// One page of customers updated at or after `since`.
+    async fn customers_page(
+        &self,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> ConnectorResult<Page<Customer, String>>;
+}
+
+/// A receipt built and hashed, ready to submit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuiltReceipt {
+    /// Its uuid.
+    pub uuid: String,
+    /// The previous uuid of its device chain (`""` for the first).
+    pub previous_uuid: String,
+    /// The exact JSON text to send (the hashed structure).
+    pub body: String,
+    /// The total amount on the receipt.
+    pub total: rust_decimal::Decimal,
+}
+
+/// What the tax authority answered for one receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitOutcome {
+    /// The receipt uuid.
+    pub uuid: String,
+    /// Accepted, rejected or pending.
+    pub state: crate::model::ReceiptState,
+    /// The authority's long id, when accepted.
+    pub long_id: Option<String>,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+}
+
+/// The tax authority: builds receipts for sales and refunds and submits them.
+#[async_trait]
+pub trait TaxAuthority: Send + Sync {
+    /// The POS device whose chain receipts are issued on.
+    fn device(&self) -> &str;
+    /// The most receipts one submission may carry.
+    fn max_batch(&self) -> usize {
+        500
+    }
+    /// Builds the sale receipt of `order`, chained after `previous_uuid`.
+    ///
+    /// Pure: no remote call. A mapping problem (an unknown payment gateway, tax rate) is a
+    /// [`ConnectorError::needs_mapping`].
+    fn build_sale(&self, order: &Order, previous_uuid: &str) -> ConnectorResult<BuiltReceipt>;
+    /// Builds the return receipt of `refund`, referencing the sale receipt `sale_uuid`.
+    fn build_return(
+        &self,
+        order: &Order,
+        refund: &Refund,
+        sale_uuid: &str,
+        previous_uuid: &str,
+    ) -> ConnectorResult<BuiltReceipt>;
+    /// Submits receipts of this device in one batch, in chain order.
+    async fn submit(&self, receipts: &[BuiltReceipt]) -> ConnectorResult<Vec<SubmitOutcome>>;
+    /// Looks a receipt up by uuid (`None` when the authority does not have it).
+    async fn lookup(&self, uuid: &str) -> ConnectorResult<Option<SubmitOutcome>>;
+}

@@ -1,0 +1,409 @@
+//! The neutral model: what the engine knows of products, stock, customers, orders, refunds and
+//! receipts, independent of Flow, Shopify or ETA.
+//!
+//! Client crates map their own shapes to and from these types; the engine sees only these.
+//! Amounts are [`Decimal`], never `f64`. Quantities of goods sold are decimals (a scale may
+//! sell 1.5 kg); stock levels are whole units as storefronts count them.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::money::Currency;
+
+crate::define_id!(
+    /// A stock-keeping unit code, the key that links an ERP item to a storefront variant.
+    Sku
+);
+crate::define_id!(
+    /// The scope every binding, checkpoint and job belongs to: one storefront shop linked to
+    /// one ERP company (multi-store deployments run one scope per shop).
+    StoreScope
+);
+
+/// Whether a product is offered for sale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductStatus {
+    /// On sale.
+    Active,
+    /// Held: hidden from the storefront but kept.
+    Held,
+    /// Retired.
+    Archived,
+}
+
+/// An ERP item group, which becomes one storefront product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductGroup {
+    /// The ERP's code for the group; the stable key of the product.
+    pub code: String,
+    /// The product title.
+    pub title: String,
+    /// Description (plain text or HTML).
+    pub description: String,
+    /// Vendor or brand, when known.
+    pub vendor: Option<String>,
+    /// Product type or category, when known.
+    pub product_type: Option<String>,
+    /// Sale status.
+    pub status: ProductStatus,
+    /// Option names in order (for example `["Color", "Size"]`); empty for a single variant.
+    pub options: Vec<String>,
+    /// The variants; at least one.
+    pub variants: Vec<Variant>,
+    /// Images, each optionally tied to the variants that show one option value.
+    pub images: Vec<Image>,
+}
+
+/// One sellable variant of a product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    /// The SKU.
+    pub sku: Sku,
+    /// The ERP item code behind the variant.
+    pub item_code: String,
+    /// One value per product option, in option order.
+    pub option_values: Vec<String>,
+    /// Barcode (GTIN), when known.
+    pub barcode: Option<String>,
+    /// Weight in kilograms, when known.
+    pub weight_kg: Option<Decimal>,
+    /// Selling price, tax included as the storefront shows it.
+    pub price: Decimal,
+    /// "Was" price for promotions.
+    pub compare_at_price: Option<Decimal>,
+    /// Whether VAT applies.
+    pub taxable: bool,
+}
+
+/// A product image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Image {
+    /// Where the image comes from: a URL, or a file path the storefront adapter uploads.
+    pub source: String,
+    /// Alt text.
+    pub alt: Option<String>,
+    /// The option value this image shows (for example a colour), if it is variant-specific.
+    pub option_value: Option<String>,
+}
+
+/// The stock of one SKU at one ERP store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockLevel {
+    /// The SKU.
+    pub sku: Sku,
+    /// The ERP store (warehouse) code.
+    pub store: String,
+    /// Units available.
+    pub quantity: i64,
+}
+
+/// A price change for one SKU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceChange {
+    /// The SKU.
+    pub sku: Sku,
+    /// New price.
+    pub price: Decimal,
+    /// New compare-at price (`None` clears it).
+    pub compare_at_price: Option<Decimal>,
+}
+
+/// A time-boxed automatic promotion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promotion {
+    /// The ERP's key for the promotion.
+    pub code: String,
+    /// Title shown to buyers.
+    pub title: String,
+    /// Percentage off (0–100).
+    pub percent_off: Decimal,
+    /// The SKUs it applies to; empty means the whole catalogue.
+    pub skus: Vec<Sku>,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End, if any.
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+/// A postal address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Address {
+    /// Full name.
+    pub name: Option<String>,
+    /// Company.
+    pub company: Option<String>,
+    /// First street line.
+    pub line1: Option<String>,
+    /// Second street line.
+    pub line2: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// Province or governorate.
+    pub province: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country_code: Option<String>,
+    /// Postal code.
+    pub zip: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+}
+
+/// A storefront customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    /// The storefront's id for the customer.
+    pub external_id: String,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Addresses, default first.
+    pub addresses: Vec<Address>,
+    /// Last change on the storefront.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Customer {
+    /// "First Last", or whichever part is known.
+    pub fn display_name(&self) -> String {
+        [self.first_name.as_deref(), self.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// A tax charged on a line or on shipping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxLine {
+    /// Tax title (for example `VAT`).
+    pub title: String,
+    /// Rate as a fraction (`0.14` for 14 %).
+    pub rate: Decimal,
+    /// Amount charged.
+    pub amount: Decimal,
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    /// The storefront's line id (refunds point at it).
+    pub line_id: String,
+    /// The SKU; `None` for a custom line the catalogue does not know.
+    pub sku: Option<Sku>,
+    /// Line title.
+    pub title: String,
+    /// Quantity ordered.
+    pub quantity: Decimal,
+    /// Unit price before discounts (tax included when the order says so).
+    pub unit_price: Decimal,
+    /// Total discount allocated to this line, order-level discounts included.
+    pub discount: Decimal,
+    /// Taxes on this line.
+    pub tax_lines: Vec<TaxLine>,
+}
+
+impl OrderLine {
+    /// `quantity × unit_price − discount`.
+    pub fn net_total(&self) -> Decimal {
+        self.quantity * self.unit_price - self.discount
+    }
+}
+
+/// A shipping charge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShippingLine {
+    /// Carrier or method title.
+    pub title: String,
+    /// Price before discount.
+    pub price: Decimal,
+    /// Discount on shipping.
+    pub discount: Decimal,
+    /// Taxes on shipping.
+    pub tax_lines: Vec<TaxLine>,
+}
+
+/// How much has been paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinancialStatus {
+    /// Nothing paid yet (cash on delivery, bank transfer).
+    Pending,
+    /// Authorised, not captured.
+    Authorized,
+    /// Partly paid.
+    PartiallyPaid,
+    /// Paid.
+    Paid,
+    /// Partly refunded.
+    PartiallyRefunded,
+    /// Fully refunded.
+    Refunded,
+    /// Voided.
+    Voided,
+    /// Anything else.
+    Other,
+}
+
+/// A payment or refund transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    /// Payment gateway name as the storefront reports it (mapped to ERP and ETA codes by
+    /// configuration).
+    pub gateway: String,
+    /// Amount.
+    pub amount: Decimal,
+}
+
+/// One refunded line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundLine {
+    /// The order line refunded.
+    pub line_id: String,
+    /// The SKU of that line.
+    pub sku: Option<Sku>,
+    /// Quantity refunded.
+    pub quantity: Decimal,
+    /// Amount refunded for the line, tax included when the order says so.
+    pub amount: Decimal,
+    /// Tax refunded for the line.
+    pub tax: Decimal,
+}
+
+/// A refund of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    /// The storefront's refund id.
+    pub external_id: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// Lines refunded.
+    pub lines: Vec<RefundLine>,
+    /// Shipping refunded (tax included when the order says so).
+    pub shipping: Decimal,
+    /// Total refunded.
+    pub total: Decimal,
+    /// Refund transactions.
+    pub payments: Vec<Payment>,
+}
+
+/// A storefront order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    /// The storefront's order id.
+    pub external_id: String,
+    /// The order name shown to the merchant (for example `#1001`); carried into the ERP.
+    pub name: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Currency of all amounts.
+    pub currency: Currency,
+    /// Whether line and shipping prices include tax.
+    pub taxes_included: bool,
+    /// The customer, if any.
+    pub customer: Option<Customer>,
+    /// Contact email.
+    pub email: Option<String>,
+    /// Contact phone.
+    pub phone: Option<String>,
+    /// Billing address.
+    pub billing_address: Option<Address>,
+    /// Shipping address.
+    pub shipping_address: Option<Address>,
+    /// Lines.
+    pub lines: Vec<OrderLine>,
+    /// Shipping charges.
+    pub shipping_lines: Vec<ShippingLine>,
+    /// Total the customer pays.
+    pub total: Decimal,
+    /// Total tax.
+    pub total_tax: Decimal,
+    /// Payment status.
+    pub financial_status: FinancialStatus,
+    /// Whether everything has been shipped.
+    pub fulfilled: bool,
+    /// When it was cancelled, if it was.
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Payments received.
+    pub payments: Vec<Payment>,
+    /// Refunds made.
+    pub refunds: Vec<Refund>,
+}
+
+impl Order {
+    /// The gateway that took most of the money, used where one payment method is needed.
+    pub fn main_gateway(&self) -> Option<&str> {
+        self.payments
+            .iter()
+            .max_by_key(|p| p.amount)
+            .map(|p| p.gateway.as_str())
+    }
+}
+
+/// Where an order (or refund) landed in the ERP.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ErpDocumentRef {
+    /// The ERP operation (document type), for example `SALINV`.
+    pub operation: String,
+    /// The document number, unique within the operation.
+    pub number: String,
+}
+
+/// The state of a tax receipt at the tax authority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptState {
+    /// Accepted.
+    Accepted,
+    /// Rejected; a correction is needed.
+    Rejected,
+    /// Submitted, outcome not known yet.
+    Pending,
+}
+
+/// A tax receipt issued for a sale or a refund.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptRef {
+    /// The receipt uuid.
+    pub uuid: String,
+    /// The POS device that issued it.
+    pub device: String,
+    /// Its state.
+    pub state: ReceiptState,
+    /// The authority's long id, when accepted.
+    pub long_id: Option<String>,
+    /// Why it was rejected, when it was.
+    pub reason: Option<String>,
+}
+
+/// An inventory location of the storefront.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// The storefront's id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// A shipment made by the ERP, to be reported to the storefront.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    /// The storefront order id.
+    pub order_external_id: String,
+    /// The ERP document that shipped it.
+    pub document: ErpDocumentRef,
+    /// Carrier.
+    pub carrier: Option<String>,
+    /// Tracking number.
+    pub tracking_number: Option<String>,
+}

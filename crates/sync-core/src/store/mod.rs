@@ -1,0 +1,279 @@
+//! The state store: bindings, checkpoints, jobs, dead letters, webhook events, receipt chains
+//! and the audit log.
+//!
+//! One trait, [`StateStore`], and two backends behind features: SQLite (`sqlite`, the default:
+//! one file, zero set-up, WAL) and PostgreSQL (`postgres`: several workers on several machines
+//! share jobs through leases taken with `FOR UPDATE SKIP LOCKED`). Both pass the same test
+//! suite. Schema migrations ship with the crate and run on [`StateStore::migrate`].
+//!
+//! # Jobs and exactly-once effects
+//!
+//! Every outbound write is a [`Job`] with a deterministic key (unique per scope and kind), so
+//! enqueuing the same work twice yields one job. A worker leases jobs, calls
+//! [`StateStore::mark_started`] *before* the remote call and [`StateStore::complete`] after
+//! it. A job found with `started == true` after a crash may have taken effect: the engine
+//! looks it up remotely before calling again. Leases never hand out two jobs with the same
+//! `resource` at once, so two workers never write the same order or receipt chain together.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::StoreScope;
+
+/// A link between an entity on one side and its counterpart on the other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Binding {
+    /// The scope (store) it belongs to.
+    pub scope: StoreScope,
+    /// What is bound: `product`, `variant`, `customer`, `order`, `refund`, `receipt`, ….
+    pub kind: String,
+    /// The source-side key (ERP item group code, storefront order id, …).
+    pub key: String,
+    /// The other side's id (storefront product id, ERP document number, receipt uuid, …).
+    pub remote_id: String,
+    /// Hash of the content last written, so an unchanged entity costs no remote call.
+    pub content_hash: Option<String>,
+    /// Free-form data the flow keeps with the binding (for example the receipt body).
+    pub data: serde_json::Value,
+    /// When the binding was last written (set by the store).
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting to run (possibly not before `run_after`).
+    Pending,
+    /// Leased by a worker.
+    Running,
+    /// Done.
+    Done,
+    /// Failed permanently; kept with its payload and reason until replayed.
+    Dead,
+    /// Waiting for an operator to add a mapping.
+    Parked,
+}
+
+impl JobState {
+    /// The state's name as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Pending => "pending",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Dead => "dead",
+            JobState::Parked => "parked",
+        }
+    }
+
+    /// Parses a stored state name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "pending" => JobState::Pending,
+            "running" => JobState::Running,
+            "done" => JobState::Done,
+            "dead" => JobState::Dead,
+            "parked" => JobState::Parked,
+            _ => return None,
+        })
+    }
+}
+
+/// A job to enqueue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewJob {
+    /// The scope.
+    pub scope: StoreScope,
+    /// What the job does (`push_product`, `import_order`, `submit_receipts`, …).
+    pub kind: String,
+    /// Deterministic idempotency key, unique per scope and kind.
+    pub key: String,
+    /// Serialisation key: no two leased jobs share it.
+    pub resource: String,
+    /// What the job needs to run.
+    pub payload: serde_json::Value,
+}
+
+/// A stored job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// Store-assigned id.
+    pub id: i64,
+    /// The scope.
+    pub scope: StoreScope,
+    /// What the job does.
+    pub kind: String,
+    /// Idempotency key.
+    pub key: String,
+    /// Serialisation key.
+    pub resource: String,
+    /// What the job needs to run.
+    pub payload: serde_json::Value,
+    /// Its state.
+    pub state: JobState,
+    /// How many times a remote call was started.
+    pub attempts: u32,
+    /// `true` once a remote call was started: the effect may exist remotely.
+    pub started: bool,
+    /// The last error, if any.
+    pub last_error: Option<String>,
+    /// The mapping it waits for, when parked.
+    pub parked_on: Option<String>,
+    /// What the job produced, when done.
+    pub result: Option<serde_json::Value>,
+    /// Not to run before this time.
+    pub run_after: DateTime<Utc>,
+    /// The worker holding the lease, when running.
+    pub leased_by: Option<String>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// How a job failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum JobFailure {
+    /// Try again at `at`.
+    Retry {
+        /// When.
+        at: DateTime<Utc>,
+        /// Why it failed this time.
+        error: String,
+    },
+    /// Give up; keep it as a dead letter.
+    Dead {
+        /// Why.
+        reason: String,
+    },
+    /// Wait for `mapping` to be added, then run again.
+    Park {
+        /// The missing mapping, for example `sku:ABC-1`.
+        mapping: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Which way a payload went, for the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Received.
+    Inbound,
+    /// Sent.
+    Outbound,
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// The scope.
+    pub scope: StoreScope,
+    /// Which way.
+    pub direction: Direction,
+    /// The remote system (`shopify`, `flow`, `eta`).
+    pub system: String,
+    /// What it was (`order`, `sales_document`, `receipt`, …).
+    pub kind: String,
+    /// The entity key.
+    pub key: String,
+    /// The payload (secrets never included).
+    pub payload: serde_json::Value,
+}
+
+/// A state store failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database failed.
+    #[error("state store database error")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The worker no longer holds the job's lease (it expired and another worker took it).
+    #[error("job {0} is no longer leased by this worker")]
+    LeaseLost(i64),
+    /// No job with that id.
+    #[error("no job {0}")]
+    NoSuchJob(i64),
+    /// A stored value could not be read back.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Shorthand for store results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything the engine persists.
+#[async_trait]
+pub trait StateStore: Send + Sync {
+    /// Creates or upgrades the schema. Idempotent.
+    async fn migrate(&self) -> StoreResult<()>;
+
+    /// The binding of `key` of `kind` in `scope`.
+    async fn binding(&self, scope: &StoreScope, kind: &str, key: &str) -> StoreResult<Option<Binding>>;
+    /// Inserts or replaces a binding (unique on scope, kind, key).
+    async fn put_binding(&self, binding: &Binding) -> StoreResult<()>;
+    /// Every binding of `kind` in `scope`.
+    async fn bindings(&self, scope: &StoreScope, kind: &str) -> StoreResult<Vec<Binding>>;
+
+    /// A flow's checkpoint.
+    async fn checkpoint(&self, scope: &StoreScope, flow: &str) -> StoreResult<Option<String>>;
+    /// Sets a flow's checkpoint.
+    async fn set_checkpoint(&self, scope: &StoreScope, flow: &str, value: &str) -> StoreResult<()>;
+
+    /// Enqueues a job. When a job with the same scope, kind and key exists, nothing changes
+    /// and its id is returned with `false`.
+    async fn enqueue(&self, job: NewJob) -> StoreResult<(i64, bool)>;
+    /// Leases up to `limit` runnable jobs for `worker` for `lease`: pending ones due at `now`,
+    /// and running ones whose lease expired. Never two jobs with the same resource at once,
+    /// and never a job whose resource is held by another live lease.
+    async fn lease(
+        &self,
+        worker: &str,
+        limit: usize,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Job>>;
+    /// Records that a remote call is about to start (sets `started`, counts an attempt).
+    async fn mark_started(&self, id: i64, worker: &str) -> StoreResult<()>;
+    /// Marks a job done with its result.
+    async fn complete(&self, id: i64, worker: &str, result: serde_json::Value) -> StoreResult<()>;
+    /// Records a failure: retry later, dead-letter, or park.
+    async fn fail(&self, id: i64, worker: &str, failure: JobFailure) -> StoreResult<()>;
+    /// One job.
+    async fn job(&self, id: i64) -> StoreResult<Option<Job>>;
+    /// Jobs of a scope, optionally in one state, oldest first.
+    async fn jobs(&self, scope: &StoreScope, state: Option<JobState>) -> StoreResult<Vec<Job>>;
+    /// Puts one dead or parked job (or, with `None`, all of them) back to pending.
+    async fn replay(&self, id: Option<i64>) -> StoreResult<u64>;
+    /// Puts every job parked on `mapping` back to pending.
+    async fn unpark(&self, mapping: &str) -> StoreResult<u64>;
+    /// How many jobs are in each state.
+    async fn queue_depth(&self) -> StoreResult<HashMap<JobState, u64>>;
+
+    /// Records a webhook event id; `true` when it was not seen before.
+    async fn record_event(&self, scope: &StoreScope, event_id: &str) -> StoreResult<bool>;
+
+    /// The head (last issued uuid) of a POS device's receipt chain.
+    async fn chain_head(&self, device: &str) -> StoreResult<Option<String>>;
+    /// Moves a device's chain head from `expected` (`""` when the chain is empty) to
+    /// `new_head` and stores `binding`, in one transaction, under a row lock. Returns `false`,
+    /// and changes nothing, when the head is not `expected`.
+    async fn advance_chain(
+        &self,
+        device: &str,
+        expected: &str,
+        new_head: &str,
+        binding: &Binding,
+    ) -> StoreResult<bool>;
+
+    /// Appends to the audit log.
+    async fn audit(&self, entry: &AuditEntry) -> StoreResult<()>;
+    /// Deletes audit entries older than `before`; returns how many.
+    async fn prune_audit(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+}
