@@ -1,1 +1,10 @@
-//! eta-ereceipt (work in progress).
+//! eta-ereceipt: the Egyptian Tax Authority e-receipt side, usable on its own.
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod canonical;
+
+sync_core::define_id!(
+    /// A receipt UUID: 64 lowercase hex characters, the SHA-256 of the receipt's canonical text.
+    ReceiptUuid
+);
