@@ -11,7 +11,12 @@
 //! literal such as `"10.50"`), `DateTime` → `chrono::DateTime<Utc>`, `URL` → `String`,
 //! `UnsignedInt64` → [`U64`].
 
-#![allow(missing_docs, clippy::all, unreachable_pub, missing_debug_implementations)]
+#![allow(
+    missing_docs,
+    clippy::all,
+    unreachable_pub,
+    missing_debug_implementations
+)]
 
 use graphql_client::GraphQLQuery;
 

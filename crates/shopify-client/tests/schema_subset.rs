@@ -13,7 +13,10 @@ use graphql_parser::schema::{Definition, Document, TypeDefinition, parse_schema}
 
 const FULL_SCHEMA: &str = "../../../shared/vendor/shopify-admin-schema/admin-2026-01.graphql";
 
-fn types<'d>(doc: &'d Document<'d, String>) -> HashMap<&'d str, &'d TypeDefinition<'d, String>> {
+type Doc = Document<'static, String>;
+type Def = TypeDefinition<'static, String>;
+
+fn types(doc: &Doc) -> HashMap<&str, &Def> {
     doc.definitions
         .iter()
         .filter_map(|d| match d {
@@ -24,7 +27,7 @@ fn types<'d>(doc: &'d Document<'d, String>) -> HashMap<&'d str, &'d TypeDefiniti
         .collect()
 }
 
-fn type_name<'d>(t: &'d TypeDefinition<'d, String>) -> &'d str {
+fn type_name(t: &Def) -> &str {
     match t {
         TypeDefinition::Scalar(x) => &x.name,
         TypeDefinition::Object(x) => &x.name,
@@ -35,7 +38,7 @@ fn type_name<'d>(t: &'d TypeDefinition<'d, String>) -> &'d str {
     }
 }
 
-fn kind(t: &TypeDefinition<'_, String>) -> &'static str {
+fn kind(t: &Def) -> &'static str {
     match t {
         TypeDefinition::Scalar(_) => "scalar",
         TypeDefinition::Object(_) => "type",
@@ -46,10 +49,10 @@ fn kind(t: &TypeDefinition<'_, String>) -> &'static str {
     }
 }
 
-type Fields<'d> = &'d [graphql_parser::schema::Field<'d, String>];
-type Inputs<'d> = &'d [graphql_parser::schema::InputValue<'d, String>];
+type Fields<'d> = &'d [graphql_parser::schema::Field<'static, String>];
+type Inputs<'d> = &'d [graphql_parser::schema::InputValue<'static, String>];
 
-fn fields<'d>(t: &'d TypeDefinition<'d, String>) -> Option<Fields<'d>> {
+fn fields(t: &Def) -> Option<Fields<'_>> {
     match t {
         TypeDefinition::Object(x) => Some(&x.fields),
         TypeDefinition::Interface(x) => Some(&x.fields),
@@ -60,7 +63,10 @@ fn fields<'d>(t: &'d TypeDefinition<'d, String>) -> Option<Fields<'d>> {
 fn compare_inputs(where_: &str, sub: Inputs<'_>, full: Inputs<'_>, problems: &mut Vec<String>) {
     for s in sub {
         match full.iter().find(|f| f.name == s.name) {
-            None => problems.push(format!("{where_}: {} does not exist in the full schema", s.name)),
+            None => problems.push(format!(
+                "{where_}: {} does not exist in the full schema",
+                s.name
+            )),
             Some(f) => {
                 if s.value_type.to_string() != f.value_type.to_string() {
                     problems.push(format!(
@@ -84,7 +90,7 @@ fn compare_inputs(where_: &str, sub: Inputs<'_>, full: Inputs<'_>, problems: &mu
     }
 }
 
-fn check(sub: &Document<'_, String>, full: &Document<'_, String>) -> Vec<String> {
+fn check(sub: &Doc, full: &Doc) -> Vec<String> {
     let full_types = types(full);
     let mut problems = Vec::new();
     for (name, st) in types(sub) {
@@ -93,13 +99,20 @@ fn check(sub: &Document<'_, String>, full: &Document<'_, String>) -> Vec<String>
             continue;
         };
         if kind(st) != kind(ft) {
-            problems.push(format!("{name}: {} in the subset, {} in the full schema", kind(st), kind(ft)));
+            problems.push(format!(
+                "{name}: {} in the subset, {} in the full schema",
+                kind(st),
+                kind(ft)
+            ));
             continue;
         }
         if let (Some(sf), Some(ff)) = (fields(st), fields(ft)) {
             for s in sf {
                 match ff.iter().find(|f| f.name == s.name) {
-                    None => problems.push(format!("{name}.{} does not exist in the full schema", s.name)),
+                    None => problems.push(format!(
+                        "{name}.{} does not exist in the full schema",
+                        s.name
+                    )),
                     Some(f) => {
                         if s.field_type.to_string() != f.field_type.to_string() {
                             problems.push(format!(
@@ -107,7 +120,12 @@ fn check(sub: &Document<'_, String>, full: &Document<'_, String>) -> Vec<String>
                                 s.name, s.field_type, f.field_type
                             ));
                         }
-                        compare_inputs(&format!("{name}.{}()", s.name), &s.arguments, &f.arguments, &mut problems);
+                        compare_inputs(
+                            &format!("{name}.{}()", s.name),
+                            &s.arguments,
+                            &f.arguments,
+                            &mut problems,
+                        );
                     }
                 }
             }
@@ -126,7 +144,9 @@ fn check(sub: &Document<'_, String>, full: &Document<'_, String>) -> Vec<String>
             (TypeDefinition::Union(s), TypeDefinition::Union(f)) => {
                 for m in &s.types {
                     if !f.types.contains(m) {
-                        problems.push(format!("union {name}: {m} is not a member in the full schema"));
+                        problems.push(format!(
+                            "union {name}: {m} is not a member in the full schema"
+                        ));
                     }
                 }
             }
@@ -159,20 +179,34 @@ fn subset_types_and_fields_match_the_full_admin_schema() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let full_text = read(&root.join(FULL_SCHEMA), "full schema");
     let sub_text = read(&root.join("graphql/schema.graphql"), "schema subset");
-    let full = parse_schema::<String>(&full_text).expect("the full schema parses");
-    let sub = parse_schema::<String>(&sub_text).expect("the subset parses");
+    let full = parse_schema::<String>(&full_text)
+        .expect("the full schema parses")
+        .into_static();
+    let sub = parse_schema::<String>(&sub_text)
+        .expect("the subset parses")
+        .into_static();
     let problems = check(&sub, &full);
-    assert!(problems.is_empty(), "subset disagrees with the full schema:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "subset disagrees with the full schema:\n{}",
+        problems.join("\n")
+    );
     // The subset is a real subset, not the whole schema.
     assert!(types(&sub).len() < types(&full).len() / 5);
 }
 
 #[test]
 fn the_comparison_catches_a_drifted_field() {
-    let full = parse_schema::<String>("type Shop { name: String! id: ID! } enum E { A B }").unwrap();
-    let good = parse_schema::<String>("type Shop { name: String! } enum E { A B }").unwrap();
+    let full = parse_schema::<String>("type Shop { name: String! id: ID! } enum E { A B }")
+        .unwrap()
+        .into_static();
+    let good = parse_schema::<String>("type Shop { name: String! } enum E { A B }")
+        .unwrap()
+        .into_static();
     assert!(check(&good, &full).is_empty());
-    let drifted = parse_schema::<String>("type Shop { name: String plan: String } enum E { A }").unwrap();
+    let drifted = parse_schema::<String>("type Shop { name: String plan: String } enum E { A }")
+        .unwrap()
+        .into_static();
     let problems = check(&drifted, &full);
     assert_eq!(problems.len(), 3, "{problems:?}");
 }
