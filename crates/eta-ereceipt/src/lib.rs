@@ -8,3 +8,5 @@ sync_core::define_id!(
     /// A receipt UUID: 64 lowercase hex characters, the SHA-256 of the receipt's canonical text.
     ReceiptUuid
 );
+pub mod codes;
+pub mod model;
