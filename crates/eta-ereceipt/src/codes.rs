@@ -141,7 +141,10 @@ code_enum! {
 impl ReceiptType {
     /// `true` for return types.
     pub fn is_return(self) -> bool {
-        matches!(self, ReceiptType::Return | ReceiptType::ReturnWithoutReference)
+        matches!(
+            self,
+            ReceiptType::Return | ReceiptType::ReturnWithoutReference
+        )
     }
 }
 
@@ -288,14 +291,18 @@ impl TaxType {
             b.len() == 4
                 && b[0] == prefix
                 && b[1..].iter().all(u8::is_ascii_digit)
-                && sub[1..].parse::<u32>().is_ok_and(|n| (1..=max).contains(&n))
+                && sub[1..]
+                    .parse::<u32>()
+                    .is_ok_and(|n| (1..=max).contains(&n))
         };
         let ok = match self {
             TaxType::T1 => numbered(b'V', 10),
             TaxType::T4 => numbered(b'W', 16),
             _ => {
                 (2..=10).contains(&sub.len())
-                    && sub.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                    && sub
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
             }
         };
         if ok {

@@ -66,7 +66,9 @@ pub mod amount {
     /// would not be written back identically.
     pub fn parse(raw: &str) -> Result<Decimal, String> {
         if raw.starts_with('"') {
-            return Err(format!("amount must be a JSON number, not a string ({raw})"));
+            return Err(format!(
+                "amount must be a JSON number, not a string ({raw})"
+            ));
         }
         let d = Decimal::from_str_exact(raw)
             .map_err(|_| format!("amount {raw} is not a plain decimal of at most 28 digits"))?;
@@ -188,10 +190,18 @@ pub struct Header {
     #[serde(rename = "previousUUID")]
     pub previous_uuid: String,
     /// For returns: the uuid of the sale receipt.
-    #[serde(rename = "referenceUUID", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "referenceUUID",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub reference_uuid: Option<String>,
     /// For a correction: the uuid of the invalid receipt it replaces.
-    #[serde(rename = "referenceOldUUID", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "referenceOldUUID",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub reference_old_uuid: Option<String>,
     /// ISO 4217 currency.
     pub currency: String,
@@ -202,7 +212,11 @@ pub struct Header {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub s_order_name_code: Option<String>,
     /// Order delivery mode code (mandatory for `SR`).
-    #[serde(rename = "orderdeliveryMode", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "orderdeliveryMode",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub order_delivery_mode: Option<String>,
     /// Gross weight (kg).
     #[serde(with = "amount::opt", skip_serializing_if = "Option::is_none", default)]
@@ -586,7 +600,10 @@ pub(crate) mod tests {
         let r = sample();
         let json = r.to_json();
         assert!(json.starts_with(r#"{"header":{"dateTimeIssued":"2026-11-28T08:00:00Z","receiptNumber":"R-1","uuid":"","previousUUID":"","currency":"EGP","exchangeRate":0},"documentType":{"receiptType":"s","typeVersion":"1.2"}"#), "{json}");
-        assert!(json.contains(r#""unitPrice":10.50,"netSale":21.00"#), "{json}");
+        assert!(
+            json.contains(r#""unitPrice":10.50,"netSale":21.00"#),
+            "{json}"
+        );
         assert!(!json.contains("null"));
         let back = Receipt::from_json(&json).unwrap();
         assert_eq!(back, r);
@@ -612,9 +629,15 @@ pub(crate) mod tests {
         let bad = json.replace(r#""paymentMethod":"C""#, r#""paymentMethod":"Cash""#);
         let e = Receipt::from_json(&bad).unwrap_err();
         assert_eq!(e.path, "paymentMethod");
-        assert!(e.message.contains("unknown payment method code \"Cash\""), "{e}");
+        assert!(
+            e.message.contains("unknown payment method code \"Cash\""),
+            "{e}"
+        );
         let bad = json.replace(r#""unitType":"EA""#, r#""unitType":"XX""#);
-        assert_eq!(Receipt::from_json(&bad).unwrap_err().path, "itemData[0].unitType");
+        assert_eq!(
+            Receipt::from_json(&bad).unwrap_err().path,
+            "itemData[0].unitType"
+        );
         let bad = json.replace(r#""unitPrice":10.50"#, r#""unitPrice":"10.50""#);
         let e = Receipt::from_json(&bad).unwrap_err();
         assert_eq!(e.path, "itemData[0].unitPrice");
