@@ -71,6 +71,7 @@
 
 pub mod clock;
 pub mod connector;
+pub mod engine;
 pub mod error;
 pub mod id;
 pub mod model;
