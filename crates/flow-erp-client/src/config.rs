@@ -172,8 +172,8 @@ fn resolve_host(field: &str, text: &str, insecure: InsecureHttp) -> Result<Url> 
     } else {
         format!("https://{text}")
     };
-    let mut url =
-        parse_base_url(field, &with_scheme, insecure).map_err(|e| Error::config(field, e.to_string()))?;
+    let mut url = parse_base_url(field, &with_scheme, insecure)
+        .map_err(|e| Error::config(field, e.to_string()))?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::config(field, "must not carry a query or fragment"));
     }
@@ -384,6 +384,24 @@ pub struct DocumentsConfig {
     /// `PY` values per payment kind. Default `cash = "1"`, `credit = "2"` (unconfirmed).
     #[serde(default)]
     pub payment_codes: PaymentCodes,
+    /// `chrono` format of `DOCDT`. Default `%Y-%m-%d` (unconfirmed).
+    #[serde(default = "default_date_format")]
+    pub date_format: String,
+    /// Header field carrying the source document number when the operation requires one
+    /// (`SRCDOC`). Default `FRMORD` (unconfirmed).
+    #[serde(default = "default_source_field")]
+    pub source_field: String,
+    /// Whether a line's `DISC1` is a percentage (`true`) or an amount (`false`). Default
+    /// `false` (unconfirmed).
+    #[serde(default)]
+    pub line_discount_is_percent: bool,
+}
+
+fn default_date_format() -> String {
+    "%Y-%m-%d".to_owned()
+}
+fn default_source_field() -> String {
+    "FRMORD".to_owned()
 }
 
 fn default_reference_field() -> String {
@@ -410,6 +428,9 @@ impl Default for DocumentsConfig {
             uncertain_lookup_delay_ms: default_lookup_delay(),
             max_resaves: default_resaves(),
             payment_codes: PaymentCodes::default(),
+            date_format: default_date_format(),
+            source_field: default_source_field(),
+            line_discount_is_percent: false,
         }
     }
 }
@@ -684,9 +705,7 @@ impl Default for StockConfig {
 }
 
 fn check_op(field: &str, op: &str) -> Result<()> {
-    if op.is_empty()
-        || op.len() > 16
-        || !op.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    if op.is_empty() || op.len() > 16 || !op.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     {
         return Err(Error::config(
             field,
@@ -858,7 +877,9 @@ mod tests {
 
     #[test]
     fn on_premises_host_and_port_are_allowed_and_http_needs_opt_in() {
-        let text = format!("{MINIMAL}[hosts]\napi = \"flow.local:8443\"\nerp = \"http://10.0.0.5:8080\"\n");
+        let text = format!(
+            "{MINIMAL}[hosts]\napi = \"flow.local:8443\"\nerp = \"http://10.0.0.5:8080\"\n"
+        );
         let err = FlowConfig::from_toml_str(&text).unwrap_err();
         assert!(err.to_string().starts_with("hosts.erp: "), "{err}");
         let c = FlowConfig::from_toml_str(&format!("allow_insecure_http = true\n{text}")).unwrap();
@@ -877,14 +898,22 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_field() {
-        let err = FlowConfig::from_toml_str(&format!("{MINIMAL}[operations]\nweb_order = \"SAL INV\"\n"))
-            .unwrap_err();
-        assert!(err.to_string().starts_with("operations.web_order: "), "{err}");
+        let err =
+            FlowConfig::from_toml_str(&format!("{MINIMAL}[operations]\nweb_order = \"SAL INV\"\n"))
+                .unwrap_err();
+        assert!(
+            err.to_string().starts_with("operations.web_order: "),
+            "{err}"
+        );
         let err = FlowConfig::from_toml_str(&format!(
             "{MINIMAL}[documents]\nreference_lookup_sql = \"DELETE FROM trnhdr\"\n"
         ))
         .unwrap_err();
-        assert!(err.to_string().starts_with("documents.reference_lookup_sql: "), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("documents.reference_lookup_sql: "),
+            "{err}"
+        );
         let err = FlowConfig::from_toml_str("account = \"1\"\nuser = \"u\"\n").unwrap_err();
         assert!(err.to_string().contains("password"), "{err}");
         let err = FlowConfig::from_toml_str(&format!("{MINIMAL}colour = 1\n")).unwrap_err();
@@ -921,7 +950,9 @@ images = {{ source = "url", pattern = "https://cdn.example.com/{{item}}/{{colour
         assert_eq!(c.operations.web_order, "SALORD");
         assert_eq!(
             c.operations.cancellation,
-            Cancellation::Document { op: "RETINV".into() }
+            Cancellation::Document {
+                op: "RETINV".into()
+            }
         );
         assert_eq!(c.documents.reference_field, "RMK");
         assert_eq!(

@@ -198,7 +198,12 @@ impl Select {
     }
 
     /// Adds `column <cmp> value`.
-    pub fn filter(mut self, column: impl Into<String>, cmp: Cmp, value: impl Into<SqlValue>) -> Self {
+    pub fn filter(
+        mut self,
+        column: impl Into<String>,
+        cmp: Cmp,
+        value: impl Into<SqlValue>,
+    ) -> Self {
         self.filters
             .push(Filter::Compare(column.into(), cmp, value.into()));
         self
@@ -281,9 +286,34 @@ impl Select {
 
 /// Words that may not appear outside string literals in a read-only query.
 const FORBIDDEN: &[&str] = &[
-    "INSERT", "UPDATE", "DELETE", "REPLACE", "DROP", "ALTER", "CREATE", "TRUNCATE", "GRANT",
-    "REVOKE", "RENAME", "LOCK", "UNLOCK", "CALL", "HANDLER", "LOAD", "SET", "INTO", "OUTFILE",
-    "DUMPFILE", "SLEEP", "BENCHMARK", "LOAD_FILE", "EXECUTE", "PREPARE", "DO", "SHUTDOWN", "KILL",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "REPLACE",
+    "DROP",
+    "ALTER",
+    "CREATE",
+    "TRUNCATE",
+    "GRANT",
+    "REVOKE",
+    "RENAME",
+    "LOCK",
+    "UNLOCK",
+    "CALL",
+    "HANDLER",
+    "LOAD",
+    "SET",
+    "INTO",
+    "OUTFILE",
+    "DUMPFILE",
+    "SLEEP",
+    "BENCHMARK",
+    "LOAD_FILE",
+    "EXECUTE",
+    "PREPARE",
+    "DO",
+    "SHUTDOWN",
+    "KILL",
 ];
 
 /// One scanned piece of a query: code outside literals, or a literal.
@@ -363,7 +393,10 @@ pub fn ensure_read_only(sql: &str) -> Result<()> {
             continue;
         };
         if code.contains(';') {
-            return Err(Error::invalid("sql", "only one statement is allowed (found ';')"));
+            return Err(Error::invalid(
+                "sql",
+                "only one statement is allowed (found ';')",
+            ));
         }
         if code.contains("--") || code.contains('#') || code.contains("/*") {
             return Err(Error::invalid("sql", "comments are not allowed"));
@@ -437,7 +470,11 @@ pub fn fill_template(template: &str, params: &[(&str, SqlValue)]) -> Result<Stri
             i += 1;
             continue;
         }
-        if b == b':' && bytes.get(i + 1).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') {
+        if b == b':'
+            && bytes
+                .get(i + 1)
+                .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+        {
             let start = i + 1;
             let mut end = start;
             while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
@@ -504,7 +541,11 @@ mod tests {
             .columns(["docno"])
             .filter("cono", Cmp::Eq, 1i64)
             .filter("doctot", Cmp::Ge, Decimal::new(1050, 2))
-            .filter("docdt", Cmp::Ge, NaiveDate::from_ymd_opt(2026, 1, 31).unwrap())
+            .filter(
+                "docdt",
+                Cmp::Ge,
+                NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
+            )
             .filter("docdt", Cmp::Le, SqlValue::CurrentDate)
             .filter_in("sts", ["A", "D"])
             .order_by("docno", true)
@@ -516,7 +557,10 @@ mod tests {
             "SELECT docno FROM trnhdr WHERE cono = 1 AND doctot >= 10.5 AND docdt >= '2026-01-31' \
              AND docdt <= current_date AND sts IN ('A', 'D') ORDER BY docno DESC LIMIT 10"
         );
-        let none = Select::from("t").filter_in("x", Vec::<String>::new()).to_sql().unwrap();
+        let none = Select::from("t")
+            .filter_in("x", Vec::<String>::new())
+            .to_sql()
+            .unwrap();
         assert_eq!(none, "SELECT * FROM t WHERE 1 = 0");
     }
 
@@ -524,7 +568,12 @@ mod tests {
     fn identifiers_are_checked() {
         assert!(Select::from("trnhdr; drop").to_sql().is_err());
         assert!(Select::from("t").columns(["a b"]).to_sql().is_err());
-        assert!(Select::from("t").filter("1x", Cmp::Eq, 1i64).to_sql().is_err());
+        assert!(
+            Select::from("t")
+                .filter("1x", Cmp::Eq, 1i64)
+                .to_sql()
+                .is_err()
+        );
     }
 
     #[test]
@@ -546,8 +595,10 @@ mod tests {
             let err = ensure_read_only(bad).unwrap_err();
             assert!(err.to_string().starts_with("sql: "), "{bad}: {err}");
         }
-        ensure_read_only("select opcode, docno from trnhdr where rmk = 'please delete; -- later' limit 5;")
-            .unwrap();
+        ensure_read_only(
+            "select opcode, docno from trnhdr where rmk = 'please delete; -- later' limit 5;",
+        )
+        .unwrap();
     }
 
     #[test]

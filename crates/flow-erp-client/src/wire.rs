@@ -18,12 +18,8 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// [`Error::Decode`] when the body is not UTF-8.
 pub fn decode_text<'a>(endpoint: &str, body: &'a [u8]) -> Result<&'a str> {
     let body = body.strip_prefix(BOM).unwrap_or(body);
-    std::str::from_utf8(body).map_err(|e| {
-        Error::decode(
-            endpoint,
-            format!("not UTF-8 at byte {}", e.valid_up_to()),
-        )
-    })
+    std::str::from_utf8(body)
+        .map_err(|e| Error::decode(endpoint, format!("not UTF-8 at byte {}", e.valid_up_to())))
 }
 
 /// A field separator of Flow's parameter strings.
@@ -157,7 +153,11 @@ pub fn parse_answer(text: &str) -> Answer {
         trimmed.to_owned()
     };
     let body = unquoted.trim();
-    let upper_prefix: String = body.chars().take(6).collect::<String>().to_ascii_uppercase();
+    let upper_prefix: String = body
+        .chars()
+        .take(6)
+        .collect::<String>()
+        .to_ascii_uppercase();
     let rest = || {
         body.get(6..)
             .unwrap_or("")
@@ -277,7 +277,10 @@ mod tests {
             ],
         )
         .unwrap();
-        assert_eq!(s, "OPCODE=SALINV\u{b}CONO=1\u{b}STRNO=2\u{b}DISTNO=C-77\u{b}");
+        assert_eq!(
+            s,
+            "OPCODE=SALINV\u{b}CONO=1\u{b}STRNO=2\u{b}DISTNO=C-77\u{b}"
+        );
     }
 
     #[test]
@@ -320,13 +323,16 @@ mod tests {
     #[test]
     fn values_holding_separators_or_controls_are_refused_naming_the_field() {
         for bad in ["a\u{b}b", "a\u{c}b", "a\nb", "\u{0}"] {
-            let err = render_params(Separator::VerticalTab, &[Param::pair("DISTNO", bad)])
-                .unwrap_err();
+            let err =
+                render_params(Separator::VerticalTab, &[Param::pair("DISTNO", bad)]).unwrap_err();
             let text = err.to_string();
-            assert!(text.starts_with("parameter DISTNO: value must not contain"), "{text}");
+            assert!(
+                text.starts_with("parameter DISTNO: value must not contain"),
+                "{text}"
+            );
         }
-        let err = render_params(Separator::VerticalTab, &[Param::pair("BAD KEY", "x")])
-            .unwrap_err();
+        let err =
+            render_params(Separator::VerticalTab, &[Param::pair("BAD KEY", "x")]).unwrap_err();
         assert!(err.to_string().contains("parameter name"));
         let err = render_params(
             Separator::FormFeed,
@@ -340,7 +346,10 @@ mod tests {
 
     #[test]
     fn answers_are_classified_with_bom_quotes_and_case() {
-        assert_eq!(parse_answer("\u{FEFF}CMDDNE,1234"), Answer::Done("1234".into()));
+        assert_eq!(
+            parse_answer("\u{FEFF}CMDDNE,1234"),
+            Answer::Done("1234".into())
+        );
         assert_eq!(parse_answer("\"CMDDNE,77\""), Answer::Done("77".into()));
         assert_eq!(
             parse_answer("CMDERR,ITEM 9 NOT FOUND\r\n"),

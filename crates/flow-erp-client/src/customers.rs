@@ -1,0 +1,354 @@
+//! Customers: exact matching by phone, e-mail or normalised name, and saving through `ADDCON`.
+//!
+//! Matching tries the phone first, then the e-mail, then the name (Arabic or Latin, also
+//! against `FORDES`), each after normalisation (see [`crate::normalize`]). A match is always
+//! on the **whole** normalised value, never a substring. Several customers may match one key;
+//! the caller decides (the engine parks an ambiguous match for an operator).
+
+use bytes::Bytes;
+use serde_json::Value;
+use sync_core::error::Classify;
+
+use crate::client::FlowClient;
+use crate::error::{Error, Result};
+use crate::normalize::{normalize_email, normalize_name, normalize_phone};
+use crate::reads::Customer;
+
+/// What to look a customer up by; absent keys are skipped.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CustomerQuery {
+    /// A phone number in any common form.
+    pub phone: Option<String>,
+    /// An e-mail address.
+    pub email: Option<String>,
+    /// A name, Arabic or Latin.
+    pub name: Option<String>,
+}
+
+/// Which key matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchedBy {
+    /// The phone number (`TEL1`).
+    Phone,
+    /// The e-mail address (`EMAIL`).
+    Email,
+    /// The normalised name (`CNAME` or `FORDES`).
+    Name,
+}
+
+/// The customers that matched, and by which key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerMatch {
+    /// The key that matched.
+    pub by: MatchedBy,
+    /// Every customer with that key (more than one means the match is ambiguous).
+    pub customers: Vec<Customer>,
+}
+
+/// Finds customers matching `query` among `customers` (phone, then e-mail, then name).
+pub fn match_customers(customers: &[Customer], query: &CustomerQuery) -> Option<CustomerMatch> {
+    let by_key = |by: MatchedBy, wanted: &str, key: &dyn Fn(&Customer) -> Vec<String>| {
+        let found: Vec<Customer> = customers
+            .iter()
+            .filter(|c| key(c).iter().any(|k| !k.is_empty() && k == wanted))
+            .cloned()
+            .collect();
+        (!found.is_empty()).then_some(CustomerMatch {
+            by,
+            customers: found,
+        })
+    };
+    if let Some(phone) = query
+        .phone
+        .as_deref()
+        .map(normalize_phone)
+        .filter(|p| p.len() >= 6)
+        && let Some(m) = by_key(MatchedBy::Phone, &phone, &|c| {
+            c.phone
+                .as_deref()
+                .map(normalize_phone)
+                .into_iter()
+                .collect()
+        })
+    {
+        return Some(m);
+    }
+    if let Some(email) = query
+        .email
+        .as_deref()
+        .map(normalize_email)
+        .filter(|e| e.contains('@'))
+        && let Some(m) = by_key(MatchedBy::Email, &email, &|c| {
+            c.email
+                .as_deref()
+                .map(normalize_email)
+                .into_iter()
+                .collect()
+        })
+    {
+        return Some(m);
+    }
+    if let Some(name) = query
+        .name
+        .as_deref()
+        .map(normalize_name)
+        .filter(|n| !n.is_empty())
+        && let Some(m) = by_key(MatchedBy::Name, &name, &|c| {
+            [&c.name, &c.foreign_name]
+                .into_iter()
+                .flatten()
+                .map(|n| normalize_name(n))
+                .collect()
+        })
+    {
+        return Some(m);
+    }
+    None
+}
+
+/// A customer to add (no `number`) or update (with `number`) through `ADDCON`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CustomerRecord {
+    /// `CNO` of an existing customer; `None` to add one.
+    pub number: Option<String>,
+    /// `CNAME`.
+    pub name: String,
+    /// `FORDES`, the name in the other language.
+    pub foreign_name: Option<String>,
+    /// `TEL1`.
+    pub phone: Option<String>,
+    /// `EMAIL`.
+    pub email: Option<String>,
+    /// `CADD`.
+    pub address: Option<String>,
+}
+
+impl FlowClient {
+    /// Reads every customer (`GETCON/C`) and matches `query` exactly.
+    ///
+    /// # Errors
+    ///
+    /// As [`FlowClient::customers`].
+    pub async fn find_customer(&self, query: &CustomerQuery) -> Result<Option<CustomerMatch>> {
+        let customers = self.customers().await?;
+        Ok(match_customers(&customers, query))
+    }
+
+    /// Builds the `ADDCON` payload from the customer template (nothing is sent).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when the name is empty.
+    pub fn build_customer(&self, customer: &CustomerRecord) -> Result<Value> {
+        if customer.name.trim().is_empty() {
+            return Err(Error::invalid("customer.name", "must not be empty"));
+        }
+        let config = &self.inner.config;
+        let mut record = self.inner.templates.customer().clone();
+        let number = customer.number.clone().unwrap_or_else(|| "0".to_owned());
+        let cno = match (record.get("CNO"), number.parse::<i64>()) {
+            (Some(Value::Number(_)), Ok(n)) => Value::from(n),
+            _ => Value::String(number),
+        };
+        record.set("CNO", cno);
+        record.set("CNAME", Value::String(customer.name.clone()));
+        let optional = [
+            ("FORDES", &customer.foreign_name),
+            ("TEL1", &customer.phone),
+            ("EMAIL", &customer.email),
+            ("CADD", &customer.address),
+            ("CONGRP", &config.customers.group),
+        ];
+        for (field, value) in optional {
+            if let Some(value) = value {
+                record.set(field, Value::String(value.clone()));
+            }
+        }
+        let company = Value::from(config.tenant.company);
+        record.set("CONO", company);
+        Ok(Value::Object(record.0))
+    }
+
+    /// Adds or updates a customer through `ADDCON`; returns its `CNO`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Refused`] for `CMDERR`; [`Error::UncertainSave`] when the outcome is unknown
+    /// (see [`FlowClient::save_customer_exactly_once`]).
+    pub async fn save_customer(&self, customer: &CustomerRecord) -> Result<String> {
+        let payload = self.build_customer(customer)?;
+        let url = self.api_path(&self.inner.config.customers.add_path)?;
+        let reference = customer
+            .email
+            .clone()
+            .or_else(|| customer.phone.clone())
+            .unwrap_or_else(|| customer.name.clone());
+        let answer = self
+            .save_call(
+                "ADDCON",
+                url,
+                Bytes::from(payload.to_string()),
+                "ADDCON",
+                &reference,
+            )
+            .await?;
+        let number = answer.trim();
+        match (number.is_empty() || number == "0", &customer.number) {
+            (false, _) => Ok(number.to_owned()),
+            (true, Some(existing)) => Ok(existing.clone()),
+            (true, None) => Err(Error::UncertainSave {
+                op: "ADDCON".into(),
+                reference,
+                why: "CMDDNE without a customer number".into(),
+                source: None,
+            }),
+        }
+    }
+
+    /// Adds a customer exactly once: after an uncertain save, the customers are read again and
+    /// matched by phone or e-mail (exactly); only when none matches is the save repeated, once.
+    ///
+    /// # Errors
+    ///
+    /// As [`FlowClient::save_customer`].
+    pub async fn save_customer_exactly_once(&self, customer: &CustomerRecord) -> Result<String> {
+        let mut resaved = false;
+        loop {
+            match self.save_customer(customer).await {
+                Ok(number) => return Ok(number),
+                Err(error) if error.is_uncertain() && customer.number.is_none() => {
+                    let query = CustomerQuery {
+                        phone: customer.phone.clone(),
+                        email: customer.email.clone(),
+                        name: None,
+                    };
+                    match self.find_customer(&query).await {
+                        Ok(Some(found)) if found.customers.len() == 1 => {
+                            return Ok(found.customers[0].number.clone());
+                        }
+                        Ok(None)
+                            if !resaved && (query.phone.is_some() || query.email.is_some()) =>
+                        {
+                            resaved = true;
+                        }
+                        _ => return Err(error),
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reads::Record;
+    use serde_json::json;
+
+    fn customer(v: Value) -> Customer {
+        Customer::from_record(Record(v.as_object().unwrap().clone())).unwrap()
+    }
+
+    fn book() -> Vec<Customer> {
+        vec![
+            customer(
+                json!({"CNO": 1, "CNAME": "د. أحمد عبد الله", "TEL1": "+20 100 123 4567", "EMAIL": "Ahmed@Example.com"}),
+            ),
+            customer(
+                json!({"CNO": 2, "CNAME": "فاطمة علي", "FORDES": "Fatma Ali", "TEL1": "0111"}),
+            ),
+            customer(json!({"CNO": 3, "CNAME": "محمد", "TEL1": ""})),
+            customer(json!({"CNO": 4, "CNAME": "محمد علي"})),
+        ]
+    }
+
+    #[test]
+    fn phone_then_email_then_name() {
+        let m = match_customers(
+            &book(),
+            &CustomerQuery {
+                phone: Some("01001234567".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (m.by, m.customers[0].number.as_str()),
+            (MatchedBy::Phone, "1")
+        );
+        let m = match_customers(
+            &book(),
+            &CustomerQuery {
+                email: Some(" ahmed@example.COM".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(m.by, MatchedBy::Email);
+        let m = match_customers(
+            &book(),
+            &CustomerQuery {
+                name: Some("احمد عبدالله".replace("عبدالله", "عبد الله")),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (m.by, m.customers[0].number.as_str()),
+            (MatchedBy::Name, "1")
+        );
+        let m = match_customers(
+            &book(),
+            &CustomerQuery {
+                name: Some("FATMA ALI".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(m.customers[0].number, "2");
+        let m = match_customers(
+            &book(),
+            &CustomerQuery {
+                name: Some("فاطمه علي".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(m.customers[0].number, "2");
+    }
+
+    #[test]
+    fn never_a_substring_match() {
+        let m = match_customers(
+            &book(),
+            &CustomerQuery {
+                name: Some("محمد".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(m.customers.len(), 1);
+        assert_eq!(m.customers[0].number, "3");
+        assert!(
+            match_customers(
+                &book(),
+                &CustomerQuery {
+                    name: Some("عبد الله".into()),
+                    ..Default::default()
+                }
+            )
+            .is_none()
+        );
+        assert!(
+            match_customers(
+                &book(),
+                &CustomerQuery {
+                    phone: Some("0100123456".into()),
+                    ..Default::default()
+                }
+            )
+            .is_none()
+        );
+    }
+}
