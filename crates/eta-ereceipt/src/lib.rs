@@ -8,5 +8,7 @@ sync_core::define_id!(
     /// A receipt UUID: 64 lowercase hex characters, the SHA-256 of the receipt's canonical text.
     ReceiptUuid
 );
+pub mod builder;
+pub mod chain;
 pub mod codes;
 pub mod model;
