@@ -55,7 +55,9 @@ struct FixedInner {
 
 impl fmt::Debug for FixedClock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FixedClock").field("now", &self.now_utc()).finish()
+        f.debug_struct("FixedClock")
+            .field("now", &self.now_utc())
+            .finish()
     }
 }
 
@@ -80,7 +82,9 @@ impl FixedClock {
         self.lock().slept.clone()
     }
     fn lock(&self) -> std::sync::MutexGuard<'_, FixedInner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Classify, ErrorKind};
 use crate::model::{
-    Customer, ErpDocumentRef, Location, Order, PriceChange, ProductGroup, ProductStatus,
-    Promotion, ReceiptRef, Refund, Shipment, Sku, StockLevel,
+    Customer, ErpDocumentRef, Location, Order, PriceChange, ProductGroup, ProductStatus, Promotion,
+    ReceiptRef, Refund, Shipment, Sku, StockLevel,
 };
 use crate::paging::{Page, PageError};
 
@@ -139,7 +139,10 @@ pub trait ErpCatalog: Send + Sync {
         Ok(Vec::new())
     }
     /// Shipments made since `since`, to be reported back to the storefront.
-    async fn shipments_since(&self, since: Option<DateTime<Utc>>) -> ConnectorResult<Vec<Shipment>> {
+    async fn shipments_since(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> ConnectorResult<Vec<Shipment>> {
         let _ = since;
         Ok(Vec::new())
     }
@@ -168,7 +171,11 @@ pub trait ErpSales: Send + Sync {
     /// Cancels a sales document (the ERP may keep it, marked cancelled).
     async fn cancel_sales_document(&self, document: &ErpDocumentRef) -> ConnectorResult<()>;
     /// Finds the return document that carries this refund's reference, if it exists.
-    async fn find_return(&self, order: &Order, refund: &Refund) -> ConnectorResult<Option<ErpDocumentRef>>;
+    async fn find_return(
+        &self,
+        order: &Order,
+        refund: &Refund,
+    ) -> ConnectorResult<Option<ErpDocumentRef>>;
     /// Creates the return document for `refund` against the sale `sale`.
     async fn create_return(
         &self,
@@ -253,14 +260,14 @@ pub trait StorefrontCatalog: Send + Sync {
     /// Holds, activates or archives a product.
     async fn set_status(&self, product_id: &str, status: ProductStatus) -> ConnectorResult<()>;
     /// Sets prices and compare-at prices.
-    async fn set_prices(
-        &self,
-        changes: &[(RemoteVariant, PriceChange)],
-    ) -> ConnectorResult<()>;
+    async fn set_prices(&self, changes: &[(RemoteVariant, PriceChange)]) -> ConnectorResult<()>;
     /// Sets stock quantities; `idempotency_key` makes a retried call a no-op.
     async fn set_stock(&self, writes: &[StockWrite], idempotency_key: &str) -> ConnectorResult<()>;
     /// Reads every stock level of the given inventory items.
-    async fn read_stock(&self, variants: &[(Sku, RemoteVariant)]) -> ConnectorResult<Vec<RemoteStock>>;
+    async fn read_stock(
+        &self,
+        variants: &[(Sku, RemoteVariant)],
+    ) -> ConnectorResult<Vec<RemoteStock>>;
     /// Creates or updates an automatic discount; returns its id.
     async fn upsert_promotion(
         &self,

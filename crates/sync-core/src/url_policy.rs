@@ -81,7 +81,11 @@ pub fn parse_base_url(
 /// # Errors
 ///
 /// As [`parse_base_url`].
-pub fn check_base_url(field: &str, url: &Url, insecure: InsecureHttp) -> Result<(), UrlPolicyError> {
+pub fn check_base_url(
+    field: &str,
+    url: &Url,
+    insecure: InsecureHttp,
+) -> Result<(), UrlPolicyError> {
     let scheme = url.scheme();
     let ok = scheme == "https"
         || (scheme == "http" && (is_loopback(url) || insecure == InsecureHttp::Allow));
@@ -114,14 +118,21 @@ mod tests {
             "http://[::1]:9000/x",
             "http://127.5.5.5/",
         ] {
-            assert!(parse_base_url("base", ok, InsecureHttp::Refuse).is_ok(), "{ok}");
+            assert!(
+                parse_base_url("base", ok, InsecureHttp::Refuse).is_ok(),
+                "{ok}"
+            );
         }
     }
 
     #[test]
     fn plain_http_to_a_remote_host_is_an_error_naming_the_field() {
-        let err = parse_base_url("eta.api_base", "http://api.invoicing.eta.gov.eg", InsecureHttp::Refuse)
-            .unwrap_err();
+        let err = parse_base_url(
+            "eta.api_base",
+            "http://api.invoicing.eta.gov.eg",
+            InsecureHttp::Refuse,
+        )
+        .unwrap_err();
         assert!(matches!(err, UrlPolicyError::Insecure { .. }));
         assert!(err.to_string().starts_with("eta.api_base: must use https"));
         assert!(parse_base_url("x", "http://10.0.0.5", InsecureHttp::Allow).is_ok());
