@@ -64,7 +64,11 @@ pub fn receipt_uuid(root: &Node) -> Result<String, CanonError> {
     Ok(hex::encode(Sha256::digest(text.as_bytes())))
 }
 
-fn members_into(members: &[(String, Node)], path: &str, out: &mut String) -> Result<(), CanonError> {
+fn members_into(
+    members: &[(String, Node)],
+    path: &str,
+    out: &mut String,
+) -> Result<(), CanonError> {
     for (name, value) in members {
         let upper = name.to_uppercase();
         let here = if path.is_empty() {
@@ -181,7 +185,10 @@ mod tests {
     fn uuid_is_blanked_in_place_and_strict_values_are_refused() {
         let with = parse(r#"{"header":{"a":"1","uuid":"abc","b":"2"}}"#).unwrap();
         let without = parse(r#"{"header":{"a":"1","uuid":"","b":"2"}}"#).unwrap();
-        assert_eq!(receipt_uuid(&with).unwrap(), receipt_uuid(&without).unwrap());
+        assert_eq!(
+            receipt_uuid(&with).unwrap(),
+            receipt_uuid(&without).unwrap()
+        );
         let null = parse(r#"{"header":{"x":null}}"#).unwrap();
         assert_eq!(serialize(&null).unwrap_err().path, "header.x");
         let quote = parse(r#"{"a":[{"b":"say \"hi\""}]}"#).unwrap();

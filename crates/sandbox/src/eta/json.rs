@@ -94,6 +94,10 @@ impl std::error::Error for ParseError {}
 /// Parses one JSON text (surrounding whitespace allowed, nothing else).
 ///
 /// Duplicate member names in one object are refused: ETA's canonical form would be ambiguous.
+///
+/// # Errors
+/// [`ParseError`] with the byte offset and the reason when `text` is not one JSON value, or
+/// nests deeper than 64 levels.
 pub fn parse(text: &str) -> Result<Node, ParseError> {
     let mut p = Parser {
         s: text.as_bytes(),
@@ -347,13 +351,24 @@ mod tests {
         let a = node.get("a").unwrap();
         assert_eq!(&text[a.start..a.end], r#"[1, "x\u0627"]"#);
         assert_eq!(a.as_array().unwrap()[1].as_str(), Some("xا"));
-        assert_eq!(node.get("c").unwrap().get("d").unwrap().as_num(), Some("-0.0e1"));
+        assert_eq!(
+            node.get("c").unwrap().get("d").unwrap().as_num(),
+            Some("-0.0e1")
+        );
     }
 
     #[test]
     fn refuses_bad_json() {
         for bad in [
-            "", "{", "{\"a\":1,}", "[1 2]", "01", "1.", "{\"a\":1,\"a\":2}", "\"\\x\"", "nul",
+            "",
+            "{",
+            "{\"a\":1,}",
+            "[1 2]",
+            "01",
+            "1.",
+            "{\"a\":1,\"a\":2}",
+            "\"\\x\"",
+            "nul",
             "[1] x",
         ] {
             assert!(parse(bad).is_err(), "{bad:?} should be refused");

@@ -125,12 +125,57 @@ pub(crate) fn operations() -> Vec<OpConfig> {
         stock_sign: sign,
     };
     vec![
-        op("SALREQ", "Sales request", "-1", 0, 1, "SAL", OpKind::Sales, 0),
+        op(
+            "SALREQ",
+            "Sales request",
+            "-1",
+            0,
+            1,
+            "SAL",
+            OpKind::Sales,
+            0,
+        ),
         op("SALORD", "Sales order", "-1", 0, 1, "SAL", OpKind::Sales, 0),
-        op("SALINV", "Sales invoice", "-1", 1, 1, "SAL", OpKind::Sales, -1),
-        op("SALRTN", "Sales return", "SALINV", 1, 1, "SAL", OpKind::Return, 1),
-        op("STROUT", "Store issue", "-1", 1, 0, "STR", OpKind::Store, -1),
-        op("STRIN2", "Purchase receipt", "-1", 1, 1, "STR", OpKind::Store, 1),
+        op(
+            "SALINV",
+            "Sales invoice",
+            "-1",
+            1,
+            1,
+            "SAL",
+            OpKind::Sales,
+            -1,
+        ),
+        op(
+            "SALRTN",
+            "Sales return",
+            "SALINV",
+            1,
+            1,
+            "SAL",
+            OpKind::Return,
+            1,
+        ),
+        op(
+            "STROUT",
+            "Store issue",
+            "-1",
+            1,
+            0,
+            "STR",
+            OpKind::Store,
+            -1,
+        ),
+        op(
+            "STRIN2",
+            "Purchase receipt",
+            "-1",
+            1,
+            1,
+            "STR",
+            OpKind::Store,
+            1,
+        ),
     ]
 }
 
@@ -270,12 +315,47 @@ pub(crate) fn categories() -> Vec<(u32, &'static str, &'static str)> {
 fn contacts() -> Vec<Contact> {
     let rows: &[(u64, &str, &str, &str, &str, &str)] = &[
         (1, "C", "عميل نقدي", "Cash customer", "", ""),
-        (2, "C", "د. أحمد محمود", "Dr. Ahmed Mahmoud", "01001234567", "ahmed@example.com"),
-        (3, "C", "أ. منى إبراهيم", "Mona Ibrahim", "01111234567", "mona@example.com"),
-        (4, "C", "محمد عبد الله", "Mohamed Abdallah", "01221234567", "m.abdallah@example.com"),
-        (5, "C", "آمال حسن", "Amal Hassan", "01551234567", "amal@example.com"),
+        (
+            2,
+            "C",
+            "د. أحمد محمود",
+            "Dr. Ahmed Mahmoud",
+            "01001234567",
+            "ahmed@example.com",
+        ),
+        (
+            3,
+            "C",
+            "أ. منى إبراهيم",
+            "Mona Ibrahim",
+            "01111234567",
+            "mona@example.com",
+        ),
+        (
+            4,
+            "C",
+            "محمد عبد الله",
+            "Mohamed Abdallah",
+            "01221234567",
+            "m.abdallah@example.com",
+        ),
+        (
+            5,
+            "C",
+            "آمال حسن",
+            "Amal Hassan",
+            "01551234567",
+            "amal@example.com",
+        ),
         (6, "C", "إسلام مصطفى", "Eslam Moustafa", "01061234567", ""),
-        (900, "S", "مصنع النسيج المصري", "Egyptian Textile Mill", "0223456789", "mill@example.com"),
+        (
+            900,
+            "S",
+            "مصنع النسيج المصري",
+            "Egyptian Textile Mill",
+            "0223456789",
+            "mill@example.com",
+        ),
         (901, "S", "شركة الأزرار", "Buttons Co.", "0233456789", ""),
     ];
     rows.iter()
@@ -318,7 +398,11 @@ mod tests {
         let itnos = |s: &Seeded| s.items.iter().map(|i| i.itno.clone()).collect::<Vec<_>>();
         assert_eq!(itnos(&a), itnos(&b));
         assert_ne!(itnos(&a), itnos(&generate(12, 8)));
-        assert!(a.items.iter().all(|i| !i.name_ar.is_ascii() && i.name_en.is_ascii()));
+        assert!(
+            a.items
+                .iter()
+                .all(|i| !i.name_ar.is_ascii() && i.name_en.is_ascii())
+        );
         assert_eq!(a.stock.len(), a.items.len() * 2);
         let unique: std::collections::BTreeSet<_> = itnos(&a).into_iter().collect();
         assert_eq!(unique.len(), a.items.len());

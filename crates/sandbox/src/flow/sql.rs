@@ -109,7 +109,9 @@ fn tokenize(sql: &str) -> Result<Vec<Tok>, String> {
                 i += 1;
             }
             out.push(Tok::Word(chars[start..i].iter().collect()));
-        } else if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) {
+        } else if c.is_ascii_digit()
+            || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
+        {
             let start = i;
             i += 1;
             while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
@@ -228,8 +230,22 @@ impl P {
 
 fn is_reserved(w: &str) -> bool {
     [
-        "select", "from", "where", "and", "or", "order", "by", "limit", "asc", "desc", "in",
-        "current_date", "count", "union", "join", "not",
+        "select",
+        "from",
+        "where",
+        "and",
+        "or",
+        "order",
+        "by",
+        "limit",
+        "asc",
+        "desc",
+        "in",
+        "current_date",
+        "count",
+        "union",
+        "join",
+        "not",
     ]
     .iter()
     .any(|k| w.eq_ignore_ascii_case(k))
@@ -396,7 +412,9 @@ pub(crate) fn execute(
     for c in &query.conds {
         match c {
             Cond::Cmp(col, op, v) => conds.push((col_index(col)?, Some(*op), vec![resolve(v)])),
-            Cond::In(col, vals) => conds.push((col_index(col)?, None, vals.iter().map(resolve).collect())),
+            Cond::In(col, vals) => {
+                conds.push((col_index(col)?, None, vals.iter().map(resolve).collect()))
+            }
         }
     }
     let mut order = Vec::new();
@@ -405,7 +423,10 @@ pub(crate) fn execute(
     }
     let selected: Vec<usize> = match &query.columns {
         Columns::All | Columns::Count => (0..table.columns.len()).collect(),
-        Columns::Named(cols) => cols.iter().map(|c| col_index(c)).collect::<Result<_, _>>()?,
+        Columns::Named(cols) => cols
+            .iter()
+            .map(|c| col_index(c))
+            .collect::<Result<_, _>>()?,
     };
     let mut rows: Vec<&Vec<SqlVal>> = table
         .rows
@@ -465,9 +486,24 @@ mod tests {
         Table {
             columns: &["opcode", "docno", "sts", "rmk"],
             rows: vec![
-                vec![SqlVal::Str("SALINV".into()), SqlVal::Int(1), SqlVal::Str("A".into()), SqlVal::Str("o'1".into())],
-                vec![SqlVal::Str("SALINV".into()), SqlVal::Int(2), SqlVal::Str("D".into()), SqlVal::Str("#2".into())],
-                vec![SqlVal::Str("SALRTN".into()), SqlVal::Int(1), SqlVal::Str("A".into()), SqlVal::Str("#3".into())],
+                vec![
+                    SqlVal::Str("SALINV".into()),
+                    SqlVal::Int(1),
+                    SqlVal::Str("A".into()),
+                    SqlVal::Str("o'1".into()),
+                ],
+                vec![
+                    SqlVal::Str("SALINV".into()),
+                    SqlVal::Int(2),
+                    SqlVal::Str("D".into()),
+                    SqlVal::Str("#2".into()),
+                ],
+                vec![
+                    SqlVal::Str("SALRTN".into()),
+                    SqlVal::Int(1),
+                    SqlVal::Str("A".into()),
+                    SqlVal::Str("#3".into()),
+                ],
             ],
         }
     }
@@ -486,7 +522,12 @@ mod tests {
         assert_eq!(rows.len(), 1);
         let rows = run("SELECT COUNT(*) FROM trnhdr WHERE opcode IN ('SALINV', 'X')").unwrap();
         assert_eq!(rows[0]["count(*)"], 2);
-        assert_eq!(run("SELECT docno FROM trnhdr WHERE docno = '2'").unwrap().len(), 1);
+        assert_eq!(
+            run("SELECT docno FROM trnhdr WHERE docno = '2'")
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -1,0 +1,973 @@
+//! The ETA e-receipt stand-in, written from `specs/eta.md`.
+//!
+//! One server plays the identity host (`/connect/token`) and the API host (`/api/v1/...`).
+//! Each submitted receipt is re-serialized from the JSON text as received ([`canonical`]) to
+//! check its uuid, then checked for structure, codes, core fields and calculations, for its
+//! device's chain and for duplicates. See `docs/sandbox.md` for every rule and its error code.
+
+pub mod canonical;
+pub mod json;
+mod validate;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use chrono::{SecondsFormat, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+pub use validate::Detail;
+
+/// Largest submission accepted, in bytes (1.5 MB).
+pub const MAX_SUBMISSION_BYTES: usize = 1_500_000;
+/// Most receipts in one submission.
+pub const MAX_RECEIPTS: usize = 500;
+
+/// A registered POS device.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EtaDevice {
+    /// The POS serial number (`posserial` header, `seller.deviceSerialNumber`).
+    pub serial: String,
+    /// The POS pre-shared key (`presharedkey` header).
+    pub preshared_key: String,
+}
+
+impl fmt::Debug for EtaDevice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EtaDevice")
+            .field("serial", &self.serial)
+            .field("preshared_key", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Settings of the ETA stand-in.
+#[derive(Clone)]
+pub struct EtaConfig {
+    /// OAuth client id. Default `"sandbox-eta-client"`.
+    pub client_id: String,
+    /// OAuth client secret. Default `"sandbox-eta-secret"`.
+    pub client_secret: String,
+    /// The taxpayer's registration number (`seller.rin` must equal it). Default `"200123456"`.
+    pub taxpayer_rin: String,
+    /// Registered POS devices. Default: `POS-0001` (key `sandbox-psk-0001`) and `POS-0002`
+    /// (key `sandbox-psk-0002`).
+    pub devices: Vec<EtaDevice>,
+    /// Lifetime of an access token. Default 3600 s.
+    pub token_ttl: Duration,
+    /// Allowed difference on every calculation. Default `0.5`.
+    pub tolerance: Decimal,
+    /// Longest time between `dateTimeIssued` and submission; `None` for no limit. Default 24 h.
+    pub max_receipt_age: Option<Duration>,
+    /// An identical submission body within this window answers 422 `DuplicateSubmission`;
+    /// `None` to disable. Default 10 minutes.
+    pub duplicate_window: Option<Duration>,
+    /// Whether a submission must carry `signatures` with an issuer (`I`) entry (its value may
+    /// be empty: ETA does not validate signatures yet). Default `true`.
+    pub require_signatures: bool,
+}
+
+impl Default for EtaConfig {
+    fn default() -> Self {
+        EtaConfig {
+            client_id: "sandbox-eta-client".into(),
+            client_secret: "sandbox-eta-secret".into(),
+            taxpayer_rin: "200123456".into(),
+            devices: vec![
+                EtaDevice {
+                    serial: "POS-0001".into(),
+                    preshared_key: "sandbox-psk-0001".into(),
+                },
+                EtaDevice {
+                    serial: "POS-0002".into(),
+                    preshared_key: "sandbox-psk-0002".into(),
+                },
+            ],
+            token_ttl: Duration::from_secs(3600),
+            tolerance: Decimal::new(5, 1),
+            max_receipt_age: Some(Duration::from_secs(24 * 3600)),
+            duplicate_window: Some(Duration::from_secs(600)),
+            require_signatures: true,
+        }
+    }
+}
+
+impl fmt::Debug for EtaConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EtaConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("taxpayer_rin", &self.taxpayer_rin)
+            .field("devices", &self.devices)
+            .field("token_ttl", &self.token_ttl)
+            .field("tolerance", &self.tolerance)
+            .field("max_receipt_age", &self.max_receipt_age)
+            .field("duplicate_window", &self.duplicate_window)
+            .field("require_signatures", &self.require_signatures)
+            .finish()
+    }
+}
+
+impl EtaConfig {
+    pub(crate) fn validate(&self) -> Result<(), crate::Error> {
+        let bad = |field: &'static str, rule: &str| {
+            Err(crate::Error::Config {
+                field,
+                rule: rule.into(),
+            })
+        };
+        if self.client_id.is_empty() || self.client_secret.is_empty() {
+            return bad("eta.client_id/client_secret", "must not be empty");
+        }
+        if self.taxpayer_rin.len() != 9 || !self.taxpayer_rin.bytes().all(|b| b.is_ascii_digit()) {
+            return bad("eta.taxpayer_rin", "must be 9 digits");
+        }
+        if self.devices.is_empty()
+            || self
+                .devices
+                .iter()
+                .any(|d| d.serial.is_empty() || d.serial.len() > 100 || d.preshared_key.is_empty())
+        {
+            return bad(
+                "eta.devices",
+                "needs at least one device, each with a serial (1 to 100 characters) and a pre-shared key",
+            );
+        }
+        if self.tolerance < Decimal::ZERO {
+            return bad("eta.tolerance", "must not be negative");
+        }
+        if self.token_ttl.is_zero() {
+            return bad("eta.token_ttl", "must be greater than 0");
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct Token {
+    serial: String,
+    expires: Instant,
+}
+
+#[derive(Debug, Clone)]
+struct Receipt {
+    uuid: String,
+    previous_uuid: String,
+    reference_uuid: String,
+    device: String,
+    receipt_type: String,
+    receipt_number: String,
+    status: &'static str,
+    raw: String,
+    submission_id: String,
+    long_id: String,
+    hash_key: String,
+    date_time_issued: String,
+    date_time_received: String,
+    total_amount: String,
+    error: Option<Value>,
+}
+
+impl Receipt {
+    fn summary(&self) -> Value {
+        let mut v = json!({
+            "uuid": self.uuid,
+            "submissionUUID": self.submission_id,
+            "longId": self.long_id,
+            "receiptNumber": self.receipt_number,
+            "previousUUID": self.previous_uuid,
+            "referenceUUID": self.reference_uuid,
+            "dateTimeIssued": self.date_time_issued,
+            "dateTimeReceived": self.date_time_received,
+            "receiptType": self.receipt_type,
+            "typeVersion": "1.2",
+            "deviceSerialNumber": self.device,
+            "totalAmount": self.total_amount.parse::<f64>().ok(),
+            "status": self.status,
+        });
+        if let Some(e) = &self.error {
+            v["errors"] = e.clone();
+        }
+        v
+    }
+}
+
+#[derive(Debug)]
+struct Submission {
+    id: String,
+    device: String,
+    received: String,
+    receipts: Vec<usize>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    tokens_issued: u64,
+    token_failures: u64,
+    unauthorized: u64,
+    submissions: u64,
+    submissions_refused: u64,
+    duplicate_submissions: u64,
+    accepted: u64,
+    rejected: u64,
+}
+
+#[derive(Debug)]
+struct Data {
+    rng: StdRng,
+    tokens: HashMap<String, Token>,
+    receipts: Vec<Receipt>,
+    accepted: HashMap<String, usize>,
+    last_uuid: HashMap<String, String>,
+    submissions: Vec<Submission>,
+    submission_index: HashMap<String, usize>,
+    recent_bodies: HashMap<[u8; 32], Instant>,
+    counters: Counters,
+}
+
+/// The state of the ETA stand-in.
+#[derive(Debug)]
+pub struct EtaState {
+    cfg: EtaConfig,
+    data: Mutex<Data>,
+}
+
+impl EtaState {
+    /// A stand-in with no receipts.
+    pub fn new(cfg: EtaConfig, seed: u64) -> Arc<EtaState> {
+        Arc::new(EtaState {
+            cfg,
+            data: Mutex::new(Data {
+                rng: StdRng::seed_from_u64(seed ^ 0xE7A0_0000_0000_0003),
+                tokens: HashMap::new(),
+                receipts: Vec::new(),
+                accepted: HashMap::new(),
+                last_uuid: HashMap::new(),
+                submissions: Vec::new(),
+                submission_index: HashMap::new(),
+                recent_bodies: HashMap::new(),
+                counters: Counters::default(),
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EtaConfig {
+        &self.cfg
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Data> {
+        self.data.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forgets an access token (the fault "expired session").
+    pub fn expire_token(&self, token: &str) {
+        self.lock().tokens.remove(token);
+    }
+
+    /// The last accepted uuid of a device (`None` before its first receipt).
+    pub fn last_uuid(&self, device: &str) -> Option<String> {
+        self.lock().last_uuid.get(device).cloned()
+    }
+
+    /// Everything the stand-in holds (the `eta` part of `/__admin/dump`).
+    pub fn dump(&self) -> Value {
+        let d = self.lock();
+        json!({
+            "receipts": d.receipts.iter().map(|r| json!({
+                "uuid": r.uuid,
+                "previous_uuid": r.previous_uuid,
+                "reference_uuid": r.reference_uuid,
+                "device": r.device,
+                "receipt_type": r.receipt_type,
+                "receipt_number": r.receipt_number,
+                "status": r.status,
+                "submission_id": r.submission_id,
+                "error": r.error,
+                "raw": r.raw,
+            })).collect::<Vec<_>>(),
+            "devices": self.cfg.devices.iter().map(|dev| json!({
+                "serial": dev.serial,
+                "last_uuid": d.last_uuid.get(&dev.serial),
+            })).collect::<Vec<_>>(),
+            "submissions": d.submissions.iter().map(|s| json!({
+                "submission_id": s.id,
+                "device": s.device,
+                "received": s.received,
+                "receipts": s.receipts.len(),
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Counters (the `eta` part of `/__admin/stats`).
+    pub fn stats(&self) -> Value {
+        let d = self.lock();
+        let c = &d.counters;
+        json!({
+            "tokens_issued": c.tokens_issued,
+            "token_failures": c.token_failures,
+            "unauthorized": c.unauthorized,
+            "submissions": c.submissions,
+            "submissions_refused": c.submissions_refused,
+            "duplicate_submissions": c.duplicate_submissions,
+            "receipts_accepted": c.accepted,
+            "receipts_rejected": c.rejected,
+        })
+    }
+}
+
+/// The router of the ETA stand-in (without admin routes and faults).
+pub(crate) fn router(state: Arc<EtaState>) -> Router {
+    Router::new()
+        .route("/connect/token", post(token))
+        .route("/api/v1/receiptsubmissions", post(submit))
+        .route(
+            "/api/v1/receiptsubmissions/{id}/details",
+            get(submission_details),
+        )
+        .route("/api/v1/receipts/{uuid}/raw", get(receipt_raw))
+        .route("/api/v1/receipts/{uuid}/details", get(receipt_details))
+        .layer(DefaultBodyLimit::max(4 * MAX_SUBMISSION_BYTES))
+        .with_state(state)
+}
+
+fn json_response(status: StatusCode, value: &Value) -> Response {
+    let mut r = (status, value.to_string()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    r
+}
+
+/// ETA's standard error body.
+fn eta_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    json_response(
+        status,
+        &json!({"error": {"code": code, "message": message.into(), "target": "", "details": []}}),
+    )
+}
+
+fn boxed(status: StatusCode, code: &str, message: impl Into<String>) -> Box<Response> {
+    Box::new(eta_error(status, code, message))
+}
+
+fn oauth_error(error: &str, description: &str) -> Response {
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({"error": error, "error_description": description}),
+    )
+}
+
+fn form_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                    16,
+                ) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 3;
+                        continue;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn random_id(rng: &mut StdRng, len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTVWXYZ0123456789";
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+async fn token(State(st): State<Arc<EtaState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let fail = |error: &str, description: &str| {
+        st.lock().counters.token_failures += 1;
+        oauth_error(error, description)
+    };
+    let form_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !form_type
+        .to_ascii_lowercase()
+        .starts_with("application/x-www-form-urlencoded")
+    {
+        return fail(
+            "invalid_request",
+            "the body must be application/x-www-form-urlencoded",
+        );
+    }
+    let text = String::from_utf8_lossy(&body);
+    let form: HashMap<String, String> = text
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (form_decode(k), form_decode(v))
+        })
+        .collect();
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    if field("grant_type") != "client_credentials" {
+        return fail(
+            "unsupported_grant_type",
+            "grant_type must be client_credentials",
+        );
+    }
+    let cfg = &st.cfg;
+    if field("client_id") != cfg.client_id {
+        return fail("invalid_client", "unknown client_id");
+    }
+    if field("client_secret") != cfg.client_secret {
+        return fail("invalid_clientsecret", "wrong client_secret");
+    }
+    let h = |k: &str| {
+        headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    let serial = h("posserial");
+    let Some(device) = cfg.devices.iter().find(|d| d.serial == serial) else {
+        return fail(
+            "invalid_posserial",
+            "posserial is missing or not a registered POS",
+        );
+    };
+    let os = h("pososversion");
+    if os.is_empty() || os.len() > 50 {
+        return fail(
+            "invalid_pososversion",
+            "pososversion must be 1 to 50 characters",
+        );
+    }
+    let framework = h("posmodelframework");
+    if framework.is_empty() || framework.len() > 10 {
+        return fail(
+            "invalid_posmodelframework",
+            "posmodelframework must be 1 to 10 characters",
+        );
+    }
+    if h("presharedkey") != device.preshared_key {
+        return fail(
+            "invalid_presharedkey",
+            "presharedkey does not match the POS",
+        );
+    }
+    let mut d = st.lock();
+    let token: String = (0..48)
+        .map(|_| char::from_digit(d.rng.random_range(0..16), 16).unwrap_or('0'))
+        .collect();
+    d.tokens.insert(
+        token.clone(),
+        Token {
+            serial,
+            expires: Instant::now() + cfg.token_ttl,
+        },
+    );
+    d.counters.tokens_issued += 1;
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": cfg.token_ttl.as_secs(),
+            "scope": "InvoicingAPI",
+        }),
+    )
+}
+
+/// The device serial of the request's live token, or the 401 answer.
+fn authenticate(st: &EtaState, headers: &HeaderMap) -> Result<String, Box<Response>> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or("");
+    let mut d = st.lock();
+    let serial = match d.tokens.get(token) {
+        Some(t) if t.expires > Instant::now() => Some(t.serial.clone()),
+        _ => None,
+    };
+    match serial {
+        Some(s) => Ok(s),
+        None => {
+            d.tokens.remove(token);
+            d.counters.unauthorized += 1;
+            let mut r = eta_error(
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized",
+                "missing, invalid or expired access token",
+            );
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+            Err(Box::new(r))
+        }
+    }
+}
+
+async fn submit(State(st): State<Arc<EtaState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let serial = match authenticate(&st, &headers) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    match st.process_submission(&serial, &body) {
+        Ok(v) => json_response(StatusCode::ACCEPTED, &v),
+        Err(r) => {
+            st.lock().counters.submissions_refused += 1;
+            *r
+        }
+    }
+}
+
+impl EtaState {
+    fn process_submission(&self, serial: &str, body: &[u8]) -> Result<Value, Box<Response>> {
+        if body.len() > MAX_SUBMISSION_BYTES {
+            return Err(boxed(
+                StatusCode::BAD_REQUEST,
+                "MaximumSizeExceeded",
+                format!("a submission may not exceed {MAX_SUBMISSION_BYTES} bytes"),
+            ));
+        }
+        let bad = |msg: String| boxed(StatusCode::BAD_REQUEST, "BadStructure", msg);
+        let text = std::str::from_utf8(body).map_err(|_| bad("the body is not UTF-8".into()))?;
+        let root = json::parse(text).map_err(|e| bad(e.to_string()))?;
+        let Some(receipts) = root.get("receipts").and_then(json::Node::as_array) else {
+            return Err(bad(
+                "the body must be an object with a receipts array".into()
+            ));
+        };
+        if receipts.is_empty() {
+            return Err(bad("receipts must hold at least one receipt".into()));
+        }
+        if receipts.len() > MAX_RECEIPTS {
+            return Err(boxed(
+                StatusCode::BAD_REQUEST,
+                "MaximumSizeExceeded",
+                format!("a submission may hold at most {MAX_RECEIPTS} receipts"),
+            ));
+        }
+        if self.cfg.require_signatures {
+            let has_issuer = root
+                .get("signatures")
+                .and_then(json::Node::as_array)
+                .is_some_and(|sigs| {
+                    sigs.iter().any(|s| {
+                        s.get("signatureType").and_then(json::Node::as_str) == Some("I")
+                            && s.get("value").and_then(json::Node::as_str).is_some()
+                    })
+                });
+            if !has_issuer {
+                return Err(bad(
+                    "signatures must hold an issuer signature {\"signatureType\":\"I\",\"value\":\"...\"} (the value may be empty)".into(),
+                ));
+            }
+        }
+        for (i, r) in receipts.iter().enumerate() {
+            if let Some(dev) = r
+                .get("seller")
+                .and_then(|s| s.get("deviceSerialNumber"))
+                .and_then(json::Node::as_str)
+                && dev != serial
+            {
+                return Err(boxed(
+                    StatusCode::FORBIDDEN,
+                    "IncorrectSubmitter",
+                    format!(
+                        "receipts[{i}].seller.deviceSerialNumber {dev} is not the authenticated POS {serial}"
+                    ),
+                ));
+            }
+        }
+
+        let digest: [u8; 32] = Sha256::digest(body).into();
+        let mut d = self.lock();
+        if let Some(window) = self.cfg.duplicate_window {
+            d.recent_bodies.retain(|_, at| at.elapsed() < window);
+            if let Some(at) = d.recent_bodies.get(&digest) {
+                let wait = window.saturating_sub(at.elapsed()).as_secs().max(1);
+                d.counters.duplicate_submissions += 1;
+                let mut r = eta_error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "DuplicateSubmission",
+                    "an identical submission was received recently",
+                );
+                if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                    r.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                return Err(Box::new(r));
+            }
+        }
+
+        let now = Utc::now();
+        let received = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let submission_id = random_id(&mut d.rng, 26);
+        let rules = validate::Rules {
+            rin: &self.cfg.taxpayer_rin,
+            tolerance: self.cfg.tolerance,
+            max_age: self.cfg.max_receipt_age,
+            now,
+        };
+        let mut accepted_json = Vec::new();
+        let mut rejected_json = Vec::new();
+        let mut indices = Vec::new();
+        let mut numbers_seen: Vec<(String, String)> = Vec::new();
+        for node in receipts {
+            let raw = text[node.start..node.end].to_string();
+            let (facts, errors) = self.check_receipt(&d, node, &rules, &numbers_seen);
+            numbers_seen.push((facts.branch_code.clone(), facts.receipt_number.clone()));
+            let mut receipt = Receipt {
+                uuid: facts.uuid.clone(),
+                previous_uuid: facts.previous_uuid.clone().unwrap_or_default(),
+                reference_uuid: facts.reference_uuid.clone(),
+                device: if facts.device.is_empty() {
+                    serial.to_string()
+                } else {
+                    facts.device.clone()
+                },
+                receipt_type: facts.receipt_type.clone(),
+                receipt_number: facts.receipt_number.clone(),
+                status: "Valid",
+                raw,
+                submission_id: submission_id.clone(),
+                long_id: String::new(),
+                hash_key: String::new(),
+                date_time_issued: facts.date_time_issued.clone(),
+                date_time_received: received.clone(),
+                total_amount: facts.total_amount.clone(),
+                error: None,
+            };
+            if errors.is_empty() {
+                receipt.long_id = random_id(&mut d.rng, 40).to_lowercase();
+                receipt.hash_key = base64::engine::general_purpose::STANDARD
+                    .encode(Sha256::digest(receipt.raw.as_bytes()));
+                accepted_json.push(json!({
+                    "uuid": receipt.uuid,
+                    "longId": receipt.long_id,
+                    "receiptNumber": receipt.receipt_number,
+                    "hashKey": receipt.hash_key,
+                }));
+                d.last_uuid
+                    .insert(receipt.device.clone(), receipt.uuid.clone());
+                let index = d.receipts.len();
+                d.accepted.insert(receipt.uuid.clone(), index);
+                d.counters.accepted += 1;
+            } else {
+                let first = &errors[0];
+                let error = json!({
+                    "code": first.code,
+                    "message": format!("receipt {} is invalid: {}", facts.receipt_number, first.message),
+                    "target": facts.receipt_number,
+                    "details": errors.iter().map(validate::Detail::json).collect::<Vec<_>>(),
+                });
+                rejected_json.push(json!({
+                    "uuid": receipt.uuid,
+                    "receiptNumber": receipt.receipt_number,
+                    "error": error,
+                }));
+                receipt.status = "Invalid";
+                receipt.error = Some(error);
+                d.counters.rejected += 1;
+            }
+            indices.push(d.receipts.len());
+            d.receipts.push(receipt);
+        }
+        let index = d.submissions.len();
+        d.submission_index.insert(submission_id.clone(), index);
+        d.submissions.push(Submission {
+            id: submission_id.clone(),
+            device: serial.to_string(),
+            received,
+            receipts: indices,
+        });
+        if self.cfg.duplicate_window.is_some() {
+            d.recent_bodies.insert(digest, Instant::now());
+        }
+        d.counters.submissions += 1;
+        Ok(json!({
+            "submissionId": submission_id,
+            "acceptedDocuments": accepted_json,
+            "rejectedDocuments": rejected_json,
+        }))
+    }
+
+    fn check_receipt(
+        &self,
+        d: &Data,
+        node: &json::Node,
+        rules: &validate::Rules<'_>,
+        numbers_seen: &[(String, String)],
+    ) -> (validate::Facts, Vec<Detail>) {
+        let (facts, mut errors) = validate::check(node, rules);
+        if !facts.uuid.is_empty() && d.accepted.contains_key(&facts.uuid) {
+            // A uuid already held: the duplicate is the only thing worth saying.
+            return (
+                facts,
+                vec![Detail::new(
+                    "DuplicateReceipt",
+                    "header.uuid",
+                    "a receipt with this uuid was already accepted",
+                )],
+            );
+        }
+        match canonical::receipt_uuid(node) {
+            Ok(expected) => {
+                if !facts.uuid.is_empty() && facts.uuid != expected {
+                    errors.push(Detail::new(
+                        "InvalidUuid",
+                        "header.uuid",
+                        format!("uuid is not the SHA-256 of the receipt's canonical serialization (expected {expected})"),
+                    ));
+                }
+            }
+            Err(e) => errors.push(Detail::new(
+                "CanonicalizationError",
+                &e.path,
+                format!("{}: {}", e.path, e.rule),
+            )),
+        }
+        if !facts.receipt_number.is_empty()
+            && numbers_seen
+                .iter()
+                .any(|(b, n)| *b == facts.branch_code && *n == facts.receipt_number)
+        {
+            errors.push(Detail::new(
+                "CoreFieldsError",
+                "header.receiptNumber",
+                "receiptNumber must be unique per branch within a submission",
+            ));
+        }
+        if let Some(prev) = &facts.previous_uuid {
+            let expected = d.last_uuid.get(&facts.device).cloned().unwrap_or_default();
+            if *prev != expected {
+                let why = if expected.is_empty() {
+                    "previousUUID must be \"\" for the first receipt of this POS".to_string()
+                } else {
+                    format!(
+                        "previousUUID must be the uuid of this POS's last accepted receipt ({expected})"
+                    )
+                };
+                errors.push(Detail::new("InvalidChain", "header.previousUUID", why));
+            }
+        }
+        match facts.receipt_type.as_str() {
+            "r" => {
+                let ok = d
+                    .accepted
+                    .get(&facts.reference_uuid)
+                    .is_some_and(|i| d.receipts[*i].receipt_type == "s");
+                if !ok {
+                    errors.push(Detail::new(
+                        "InvalidReference",
+                        "header.referenceUUID",
+                        "a return receipt needs referenceUUID = the uuid of an accepted sale receipt",
+                    ));
+                }
+            }
+            "s" if !facts.reference_uuid.is_empty() => errors.push(Detail::new(
+                "InvalidReference",
+                "header.referenceUUID",
+                "a sale receipt must not carry a referenceUUID",
+            )),
+            _ => {}
+        }
+        (facts, errors)
+    }
+}
+
+#[derive(Debug)]
+struct DetailsQuery {
+    page_no: Option<String>,
+    page_size: Option<String>,
+    status: Option<String>,
+    receipt_number: Option<String>,
+}
+
+async fn submission_details(
+    State(st): State<Arc<EtaState>>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let serial = match authenticate(&st, &headers) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let lower: HashMap<String, String> = q
+        .into_iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .collect();
+    let q = DetailsQuery {
+        page_no: lower.get("pageno").cloned(),
+        page_size: lower.get("pagesize").cloned(),
+        status: lower.get("status").cloned(),
+        receipt_number: lower.get("receiptnumber").cloned(),
+    };
+    let page_no = match q.page_no.as_deref().map(str::parse::<usize>) {
+        None => 1,
+        Some(Ok(n)) if n >= 1 => n,
+        _ => {
+            return eta_error(
+                StatusCode::BAD_REQUEST,
+                "BadStructure",
+                "PageNo must be an integer >= 1",
+            );
+        }
+    };
+    let page_size = match q.page_size.as_deref().map(str::parse::<usize>) {
+        None => 100,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        _ => {
+            return eta_error(
+                StatusCode::BAD_REQUEST,
+                "BadStructure",
+                "PageSize must be an integer from 1 to 100",
+            );
+        }
+    };
+    let d = st.lock();
+    let Some(sub) = d.submission_index.get(&id).map(|i| &d.submissions[*i]) else {
+        return eta_error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("no submission {id}"),
+        );
+    };
+    if sub.device != serial {
+        return eta_error(
+            StatusCode::FORBIDDEN,
+            "IncorrectSubmitter",
+            "only the submitting POS may read a submission",
+        );
+    }
+    let all: Vec<&Receipt> = sub.receipts.iter().map(|i| &d.receipts[*i]).collect();
+    let valid = all.iter().filter(|r| r.status == "Valid").count();
+    let overall = if valid == all.len() {
+        "Valid"
+    } else if valid == 0 {
+        "Invalid"
+    } else {
+        "PartiallyValid"
+    };
+    let filtered: Vec<&Receipt> = all
+        .iter()
+        .copied()
+        .filter(|r| {
+            q.status
+                .as_deref()
+                .is_none_or(|s| s.eq_ignore_ascii_case(r.status))
+        })
+        .filter(|r| {
+            q.receipt_number
+                .as_deref()
+                .is_none_or(|n| n == r.receipt_number)
+        })
+        .collect();
+    let total = filtered.len();
+    let pages = total.div_ceil(page_size).max(1);
+    let page: Vec<Value> = filtered
+        .iter()
+        .skip((page_no - 1) * page_size)
+        .take(page_size)
+        .map(|r| r.summary())
+        .collect();
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "submissionId": sub.id,
+            "submissionUUID": sub.id,
+            "status": overall,
+            "documentCount": all.len(),
+            "dateTimeReceived": sub.received,
+            "receipts": page,
+            "metadata": {"totalPages": pages, "totalCount": total, "pageNo": page_no, "pageSize": page_size},
+        }),
+    )
+}
+
+/// The receipt with `uuid`: the accepted one, or else the latest rejected one.
+fn find<'d>(d: &'d Data, uuid: &str) -> Option<&'d Receipt> {
+    d.accepted
+        .get(uuid)
+        .map(|i| &d.receipts[*i])
+        .or_else(|| d.receipts.iter().rev().find(|r| r.uuid == uuid))
+}
+
+async fn receipt_raw(
+    State(st): State<Arc<EtaState>>,
+    Path(uuid): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = authenticate(&st, &headers) {
+        return *r;
+    }
+    let d = st.lock();
+    let Some(r) = find(&d, &uuid) else {
+        return eta_error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("no receipt {uuid}"),
+        );
+    };
+    // The raw receipt is inserted as received, so its number literals survive.
+    let metadata = json!({
+        "uuid": r.uuid, "status": r.status, "submissionUUID": r.submission_id,
+        "longId": r.long_id, "hashKey": r.hash_key, "dateTimeReceived": r.date_time_received,
+    });
+    let body = format!("{{\"receipt\":{},\"metadata\":{metadata}}}", r.raw);
+    let mut resp = (StatusCode::OK, body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    resp
+}
+
+async fn receipt_details(
+    State(st): State<Arc<EtaState>>,
+    Path(uuid): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = authenticate(&st, &headers) {
+        return *r;
+    }
+    let d = st.lock();
+    match find(&d, &uuid) {
+        Some(r) => json_response(StatusCode::OK, &json!({"receipt": r.summary()})),
+        None => eta_error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("no receipt {uuid}"),
+        ),
+    }
+}
