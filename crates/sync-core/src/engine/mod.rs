@@ -18,6 +18,7 @@
 mod flows;
 mod jobs;
 pub mod memory;
+mod ops;
 mod receipts;
 mod reconcile;
 mod webhook;

@@ -1,0 +1,119 @@
+//! Operator actions behind the binary's screens: push, hold or activate chosen items, remove
+//! their images, and report receipt states.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::jobs::Work;
+use super::{Engine, EngineError, Summary, flows};
+use crate::model::ProductStatus;
+
+impl Engine {
+    /// Pushes the item groups with the given codes (all of them with `None`), whether or not
+    /// they changed; with `without_images`, their images are removed from the storefront.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails or the ERP cannot be read.
+    pub async fn push_items(
+        &self,
+        codes: Option<&[String]>,
+        without_images: bool,
+    ) -> Result<Summary, EngineError> {
+        self.migrate().await?;
+        let groups = self
+            .connectors
+            .erp_catalog
+            .product_groups()
+            .await
+            .map_err(|source| EngineError::Source {
+                flow: "catalog",
+                source,
+            })?;
+        let stamp = self.now().timestamp_millis();
+        for mut group in groups {
+            if codes.is_some_and(|c| !c.contains(&group.code)) {
+                continue;
+            }
+            if without_images {
+                group.images.clear();
+            }
+            let key = format!(
+                "{}:manual:{stamp}:{}",
+                group.code,
+                flows::catalog_hash(&group)
+            );
+            let resource = format!("product:{}", group.code);
+            self.enqueue(&Work::PushProduct { group }, key, resource)
+                .await?;
+        }
+        self.drain().await
+    }
+
+    /// Holds or activates the products of the given item group codes. Codes that were never
+    /// pushed are reported back.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails or the storefront refuses.
+    pub async fn set_items_status(
+        &self,
+        codes: &[String],
+        status: ProductStatus,
+    ) -> Result<Vec<String>, EngineError> {
+        self.migrate().await?;
+        let mut missing = Vec::new();
+        for code in codes {
+            match self
+                .store
+                .binding(&self.config.scope, "product", code)
+                .await?
+            {
+                Some(binding) => {
+                    self.connectors
+                        .storefront_catalog
+                        .set_status(&binding.remote_id, status)
+                        .await
+                        .map_err(|source| EngineError::Source {
+                            flow: "catalog",
+                            source,
+                        })?;
+                    let mut data = binding.data.clone();
+                    data["status"] = serde_json::json!(status);
+                    self.bind(
+                        "product",
+                        code,
+                        &binding.remote_id,
+                        binding.content_hash.clone(),
+                        data,
+                    )
+                    .await?;
+                }
+                None => missing.push(code.clone()),
+            }
+        }
+        Ok(missing)
+    }
+
+    /// How many receipts are in each state (`issued`, `submitting`, `pending`, `accepted`,
+    /// `rejected`).
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    pub async fn receipt_states(&self) -> Result<BTreeMap<String, u64>, EngineError> {
+        self.migrate().await?;
+        let mut counts = BTreeMap::new();
+        for binding in self.store.bindings(&self.config.scope, "receipt").await? {
+            let state = binding
+                .data
+                .get("state")
+                .and_then(Value::as_str)
+                .unwrap_or("issued")
+                .to_owned();
+            *counts.entry(state).or_default() += 1;
+        }
+        Ok(counts)
+    }
+}

@@ -1,0 +1,292 @@
+//! The TOML configuration of `flow-shopify-sync`.
+//!
+//! Credentials never live in the file: a secret key `x` of a section is given as `x_env`
+//! (the name of an environment variable) or `x_file` (a file holding it). A secret written
+//! in the file itself is refused. Every error names the key and what was expected.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde::Deserialize;
+use sync_core::engine::ReceiptTrigger;
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where relative paths are resolved.
+    pub base_dir: PathBuf,
+    /// `[store]`.
+    pub store: StoreSection,
+    /// `[engine]`.
+    pub engine: EngineSection,
+    /// `[daemon]`.
+    pub daemon: DaemonSection,
+    /// `[shopify]`, with secrets resolved (kept as TOML for the client's own parser).
+    pub shopify: toml::Table,
+    /// `[flow]`, with secrets resolved.
+    pub flow: toml::Table,
+    /// `[eta]`, with secrets resolved.
+    pub eta: toml::Table,
+}
+
+/// `[store]`: the state store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// `sqlite://path` (relative to the config file) or `postgres://…`. Default
+    /// `sqlite://state.db`.
+    #[serde(default = "default_store")]
+    pub url: String,
+}
+
+fn default_store() -> String {
+    "sqlite://state.db".to_owned()
+}
+
+/// `[engine]`: scope, schedule and mappings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSection {
+    /// The scope of this shop's bindings and jobs. Default `default`.
+    #[serde(default = "default_scope")]
+    pub scope: String,
+    /// Worker name (for leases). Default: host process id.
+    pub worker: Option<String>,
+    /// Seconds between passes of `run`. Default 60.
+    #[serde(default = "default_interval")]
+    pub interval_secs: u64,
+    /// Overlap window of incremental reads, seconds. Default 300.
+    #[serde(default = "default_overlap")]
+    pub overlap_secs: u64,
+    /// When a sale becomes a receipt: `on_paid` (default), `on_fulfilled`, `on_import`.
+    #[serde(default)]
+    pub receipt_trigger: ReceiptTrigger,
+    /// Whether receipts are issued. Default `true`.
+    #[serde(default = "yes")]
+    pub receipts: bool,
+    /// Flow store number → Shopify location id (`gid://shopify/Location/…`) or name.
+    #[serde(default)]
+    pub locations: BTreeMap<String, String>,
+    /// Days of audit log kept. Default 30.
+    #[serde(default = "default_retention")]
+    pub audit_retention_days: u64,
+}
+
+fn default_scope() -> String {
+    "default".to_owned()
+}
+fn default_interval() -> u64 {
+    60
+}
+fn default_overlap() -> u64 {
+    300
+}
+fn default_retention() -> u64 {
+    30
+}
+fn yes() -> bool {
+    true
+}
+
+/// `[daemon]`: listeners of `run`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaemonSection {
+    /// Address of the webhook, health and metrics listener. Default `127.0.0.1:8088`.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8088".to_owned()
+}
+
+impl Default for DaemonSection {
+    fn default() -> Self {
+        DaemonSection { listen: default_listen() }
+    }
+}
+
+/// The secret keys of each section.
+const SECRETS: &[(&str, &[&str])] = &[
+    ("shopify", &["access_token", "client_secret", "webhook_secret"]),
+    ("flow", &["password"]),
+    ("eta", &["client_secret", "preshared_key"]),
+];
+
+impl Config {
+    /// Reads and checks the file.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be read, is not TOML, has an unknown or ill-typed key, holds a
+    /// secret in clear, or names a secret source that is missing.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Config::parse(&text, base_dir, &|name| std::env::var(name).ok())
+    }
+
+    /// Parses configuration text; `env` looks environment variables up.
+    ///
+    /// # Errors
+    ///
+    /// As [`Config::load`].
+    pub fn parse(text: &str, base_dir: PathBuf, env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
+        let mut root: toml::Table = text.parse().map_err(|e: toml::de::Error| anyhow!("config is not valid TOML: {}", e.message()))?;
+        let known = ["store", "engine", "daemon", "shopify", "flow", "eta"];
+        if let Some(unknown) = root.keys().find(|k| !known.contains(&k.as_str())) {
+            bail!("{unknown}: unknown section (expected one of {})", known.join(", "));
+        }
+        let store = section::<StoreSection>(&mut root, "store")?;
+        let engine = section::<EngineSection>(&mut root, "engine")?;
+        let daemon = section::<DaemonSection>(&mut root, "daemon")?;
+        let mut systems = BTreeMap::new();
+        for (name, secrets) in SECRETS {
+            let mut table = match root.remove(*name) {
+                Some(toml::Value::Table(t)) => t,
+                Some(_) => bail!("{name}: expected a table"),
+                None => bail!("{name}: missing section [{name}]"),
+            };
+            for secret in *secrets {
+                resolve_secret(name, secret, &mut table, &base_dir, env)?;
+            }
+            systems.insert(*name, table);
+        }
+        Ok(Config {
+            base_dir,
+            store,
+            engine,
+            daemon,
+            shopify: systems.remove("shopify").unwrap_or_default(),
+            flow: systems.remove("flow").unwrap_or_default(),
+            eta: systems.remove("eta").unwrap_or_default(),
+        })
+    }
+
+    /// The state store URL with a relative SQLite path resolved against the config's folder.
+    pub fn store_url(&self) -> String {
+        match self.store.url.strip_prefix("sqlite://") {
+            Some(path) if !Path::new(path).is_absolute() && !path.starts_with(':') => {
+                format!("sqlite://{}", self.base_dir.join(path).display())
+            }
+            _ => self.store.url.clone(),
+        }
+    }
+
+    /// The engine's configuration.
+    pub fn engine_config(&self) -> sync_core::engine::EngineConfig {
+        let mut config = sync_core::engine::EngineConfig::new(self.engine.scope.as_str());
+        if let Some(worker) = &self.engine.worker {
+            config.worker = worker.clone();
+        }
+        config.locations = self.engine.locations.clone();
+        config.overlap = Duration::from_secs(self.engine.overlap_secs);
+        config.receipt_trigger = self.engine.receipt_trigger;
+        config.receipts_enabled = self.engine.receipts;
+        config.audit_retention = Duration::from_secs(self.engine.audit_retention_days * 86_400);
+        config
+    }
+}
+
+fn section<T: serde::de::DeserializeOwned>(root: &mut toml::Table, name: &str) -> Result<T> {
+    let value = root.remove(name).unwrap_or_else(|| toml::Value::Table(toml::Table::new()));
+    let text = toml::to_string(&value).map_err(|e| anyhow!("{name}: {e}"))?;
+    let de = toml::Deserializer::parse(&text).map_err(|e| anyhow!("{name}: {}", e.message()))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let key = if path == "." { name.to_owned() } else { format!("{name}.{path}") };
+        anyhow!("{key}: {}", e.inner().message())
+    })
+}
+
+fn resolve_secret(
+    section: &str,
+    key: &str,
+    table: &mut toml::Table,
+    base_dir: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<()> {
+    if table.contains_key(key) {
+        bail!("{section}.{key}: secrets are not accepted in the config file; set {section}.{key}_env (an environment variable name) or {section}.{key}_file (a file path) instead");
+    }
+    let from_env = table.remove(&format!("{key}_env"));
+    let from_file = table.remove(&format!("{key}_file"));
+    let value = match (from_env, from_file) {
+        (Some(_), Some(_)) => bail!("{section}.{key}_env and {section}.{key}_file: give one of them, not both"),
+        (Some(toml::Value::String(var)), None) => Some(env(&var).ok_or_else(|| {
+            anyhow!("{section}.{key}_env: environment variable {var} is not set")
+        })?),
+        (None, Some(toml::Value::String(file))) => {
+            let path = base_dir.join(&file);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| anyhow!("{section}.{key}_file: cannot read {}: {e}", path.display()))?;
+            Some(text.trim_end_matches(['\n', '\r']).to_owned())
+        }
+        (Some(_), None) => bail!("{section}.{key}_env: expected a string (a variable name)"),
+        (None, Some(_)) => bail!("{section}.{key}_file: expected a string (a file path)"),
+        (None, None) => None,
+    };
+    if let Some(value) = value {
+        table.insert(key.to_owned(), toml::Value::String(value));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        (name == "FLOW_PASS").then(|| "s3cret".to_owned())
+    }
+
+    const GOOD: &str = r#"
+[store]
+url = "sqlite://state.db"
+[engine]
+scope = "shop-1"
+locations = { "1" = "gid://shopify/Location/1" }
+[shopify]
+shop = "x.myshopify.com"
+[flow]
+account = "1"
+password_env = "FLOW_PASS"
+[eta]
+client_id = "abc"
+"#;
+
+    #[test]
+    fn secrets_come_from_env_or_files_never_from_the_file() {
+        let config = Config::parse(GOOD, PathBuf::from("/cfg"), &env).unwrap();
+        assert_eq!(config.flow["password"].as_str(), Some("s3cret"));
+        assert!(!config.flow.contains_key("password_env"));
+        assert_eq!(config.store_url(), "sqlite:///cfg/state.db");
+        assert_eq!(config.engine_config().locations["1"], "gid://shopify/Location/1");
+
+        let clear = GOOD.replace("password_env = \"FLOW_PASS\"", "password = \"oops\"");
+        let err = Config::parse(&clear, PathBuf::new(), &env).unwrap_err().to_string();
+        assert!(err.starts_with("flow.password: secrets are not accepted"), "{err}");
+        assert!(!err.contains("oops"));
+
+        let missing = GOOD.replace("FLOW_PASS", "NOPE");
+        let err = Config::parse(&missing, PathBuf::new(), &env).unwrap_err().to_string();
+        assert_eq!(err, "flow.password_env: environment variable NOPE is not set");
+    }
+
+    #[test]
+    fn a_bad_key_is_named_with_what_is_expected() {
+        let bad = GOOD.replace("scope = \"shop-1\"", "scope = \"shop-1\"\ninterval_secs = \"soon\"");
+        let err = Config::parse(&bad, PathBuf::new(), &env).unwrap_err().to_string();
+        assert!(err.starts_with("engine.interval_secs:"), "{err}");
+        let unknown = GOOD.replace("[store]", "[stroe]");
+        let err = Config::parse(&unknown, PathBuf::new(), &env).unwrap_err().to_string();
+        assert!(err.starts_with("stroe: unknown section"), "{err}");
+        let trigger = GOOD.replace("scope = \"shop-1\"", "receipt_trigger = \"whenever\"");
+        let err = Config::parse(&trigger, PathBuf::new(), &env).unwrap_err().to_string();
+        assert!(err.starts_with("engine.receipt_trigger:"), "{err}");
+    }
+}

@@ -1,0 +1,126 @@
+//! `run`: scheduled passes, the webhook listener, health and metrics.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use sync_core::engine::{Engine, Shutdown, WebhookError};
+use sync_core::store::JobState;
+
+use crate::config::Config;
+use crate::output::Output;
+use crate::wiring::Wired;
+
+#[derive(Clone)]
+struct AppState {
+    engine: Arc<Engine>,
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+/// The router of the daemon's listener.
+fn router(engine: Arc<Engine>, metrics: Option<metrics_exporter_prometheus::PrometheusHandle>) -> Router {
+    Router::new()
+        .route("/webhooks/shopify", post(webhook))
+        .route("/healthz", get(health))
+        .route("/metrics", get(render_metrics))
+        .with_state(AppState { engine, metrics })
+}
+
+async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> (StatusCode, String) {
+    match state.engine.handle_webhook(&headers, &body).await {
+        Ok(outcome) => (StatusCode::OK, format!("{outcome:?}")),
+        Err(WebhookError::Unauthorized) => (StatusCode::UNAUTHORIZED, "invalid signature".to_owned()),
+        Err(WebhookError::Malformed(why)) => (StatusCode::BAD_REQUEST, why),
+        Err(error) => {
+            tracing::error!(%error, "webhook could not be stored");
+            (StatusCode::INTERNAL_SERVER_ERROR, "try again".to_owned())
+        }
+    }
+}
+
+async fn health(State(state): State<AppState>) -> (StatusCode, String) {
+    match state.engine.queue_depth().await {
+        Ok(depth) => {
+            let depth: std::collections::BTreeMap<&str, u64> = depth.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+            (StatusCode::OK, serde_json::json!({"status": "ok", "jobs": depth}).to_string())
+        }
+        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, format!("state store unavailable: {error}")),
+    }
+}
+
+async fn render_metrics(State(state): State<AppState>) -> String {
+    state.metrics.as_ref().map(|h| h.render()).unwrap_or_default()
+}
+
+/// Runs the daemon (or, with `once`, one complete pass).
+pub async fn run(config: &Config, engine: Arc<Engine>, _wired: &Wired, once: bool) -> Result<ExitCode> {
+    let out = Output::new();
+    if once {
+        let summary = out.spin("running every flow", engine.run_once()).await?;
+        out.summary(&summary);
+        let depth = engine.queue_depth().await?;
+        let open = depth.get(&JobState::Pending).copied().unwrap_or(0) + depth.get(&JobState::Running).copied().unwrap_or(0);
+        if open > 0 {
+            out.line(&format!("{open} job(s) still waiting for a retry"));
+            return Ok(ExitCode::from(1));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+    let listener = tokio::net::TcpListener::bind(&config.daemon.listen)
+        .await
+        .with_context(|| format!("daemon.listen: cannot listen on {}", config.daemon.listen))?;
+    tracing::info!(address = %config.daemon.listen, "listening for webhooks, /healthz and /metrics");
+    let shutdown = Shutdown::new();
+    let server_stop = shutdown.clone();
+    let app = router(engine.clone(), metrics);
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                while !server_stop.is_triggered() {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            })
+            .await
+    });
+    let signals = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("stopping after the job in hand");
+        signals.trigger();
+    });
+    let interval = Duration::from_secs(config.engine.interval_secs.max(1));
+    let total = engine.run(interval, shutdown.clone()).await;
+    shutdown.trigger();
+    let _ = server.await;
+    out.summary(&total?);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,56 @@
+//! Terminal output: progress spinners on a terminal, plain lines otherwise.
+
+use std::future::Future;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use sync_core::engine::Summary;
+
+/// Where the binary writes for people.
+#[derive(Debug)]
+pub struct Output {
+    terminal: bool,
+}
+
+impl Output {
+    /// Detects whether stderr is a terminal.
+    pub fn new() -> Self {
+        Output { terminal: std::io::stderr().is_terminal() }
+    }
+
+    /// Prints one line on stdout.
+    pub fn line(&self, text: &str) {
+        println!("{text}");
+    }
+
+    /// Runs `work` under a spinner (on a terminal) or a log line (otherwise).
+    pub async fn spin<T>(&self, label: &str, work: impl Future<Output = T>) -> T {
+        if !self.terminal {
+            tracing::info!("{label}…");
+            return work.await;
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(label.to_owned());
+        bar.enable_steady_tick(Duration::from_millis(100));
+        let result = work.await;
+        bar.finish_and_clear();
+        result
+    }
+
+    /// Prints a pass summary, one non-zero count a line.
+    pub fn summary(&self, summary: &Summary) {
+        let value = serde_json::to_value(summary).unwrap_or_default();
+        let mut any = false;
+        if let Some(map) = value.as_object() {
+            for (key, count) in map {
+                if count.as_u64().unwrap_or(0) > 0 {
+                    any = true;
+                    self.line(&format!("{:>24}  {count}", key.replace('_', " ")));
+                }
+            }
+        }
+        if !any {
+            self.line("nothing changed");
+        }
+    }
+}
