@@ -12,3 +12,4 @@ pub mod builder;
 pub mod chain;
 pub mod codes;
 pub mod model;
+pub mod validate;

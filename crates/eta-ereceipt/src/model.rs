@@ -452,11 +452,29 @@ impl Receipt {
     /// [`ModelError`] with the path and the reason.
     pub fn from_json(text: &str) -> Result<Receipt, ModelError> {
         let mut de = serde_json::Deserializer::from_str(text);
-        let receipt: Receipt =
-            serde_path_to_error::deserialize(&mut de).map_err(|e| ModelError {
-                path: display_path(&e.path().to_string()),
-                message: strip_position(&e.inner().to_string()),
-            })?;
+        let receipt: Receipt = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let mut path = e.path().to_string();
+            let message = strip_position(&e.inner().to_string());
+            // "missing field `x`": name the missing field in the path itself
+            if let Some(field) = message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.strip_suffix('`'))
+            {
+                if path.is_empty() || path == "." {
+                    path = field.to_owned();
+                } else {
+                    path = format!("{path}.{field}");
+                }
+                return ModelError {
+                    path,
+                    message: "is mandatory".to_owned(),
+                };
+            }
+            ModelError {
+                path: display_path(&path),
+                message,
+            }
+        })?;
         de.end().map_err(|e| ModelError {
             path: "$".to_owned(),
             message: e.to_string(),
@@ -648,5 +666,8 @@ pub(crate) mod tests {
         let e = Receipt::from_json(&bad).unwrap_err();
         assert_eq!(e.path, "header.extra");
         assert!(Receipt::from_json("{").is_err());
+        let bad = json.replace(r#""receiptNumber":"R-1","#, "");
+        let e = Receipt::from_json(&bad).unwrap_err();
+        assert_eq!(e.to_string(), "header.receiptNumber: is mandatory");
     }
 }
