@@ -12,4 +12,5 @@ pub mod builder;
 pub mod chain;
 pub mod codes;
 pub mod model;
+pub mod qr;
 pub mod validate;
