@@ -564,3 +564,86 @@ async fn a_crash_at_any_step_loses_and_duplicates_nothing() {
         step += 1;
     }
 }
+
+#[tokio::test]
+async fn bindings_and_jobs_of_two_stores_do_not_mix() {
+    let store = sqlite().await;
+    let shop_a = world();
+    let shop_b = world();
+    shop_a.shop.put_order(order(1, "A-RED", 1, 100));
+    shop_b.shop.put_order(order(1, "A-RED", 2, 100));
+    let mut config_b = config("w1");
+    config_b.scope = StoreScope::from("shop-2");
+    let a = engine(&shop_a, store.clone(), "w1");
+    let b = sync_core::engine::Engine::new(
+        sync_core::engine::Connectors {
+            erp_catalog: shop_b.erp.clone(),
+            erp_sales: shop_b.erp.clone(),
+            storefront_catalog: shop_b.shop.clone(),
+            storefront_orders: shop_b.shop.clone(),
+            tax: Arc::new(sync_core::engine::memory::MemoryTax::new(
+                "POS-2",
+                &["cash"],
+            )),
+        },
+        store,
+        config_b,
+    );
+    assert_eq!(a.run_once().await.unwrap().orders_imported, 1);
+    let second = b.run_once().await.unwrap();
+    assert_eq!(
+        second.orders_imported, 1,
+        "the same order id in another store was taken as already imported"
+    );
+    assert_eq!(second.products_pushed, 3);
+    assert_eq!(shop_b.erp.documents()[0].total, Decimal::new(200, 0));
+}
+
+#[tokio::test]
+async fn the_daemon_loop_runs_webhook_work_between_passes_and_stops_on_request() {
+    let world = world();
+    let engine = Arc::new(
+        engine(&world, sqlite().await, "w1").with_webhook_verifier(Arc::new(TestVerifier)),
+    );
+    let shutdown = sync_core::engine::Shutdown::new();
+    let runner = {
+        let engine = engine.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move { engine.run(Duration::from_secs(3600), shutdown).await })
+    };
+    // Let the first pass finish (products pushed), then deliver a webhook.
+    for _ in 0..200 {
+        if world.shop.products().len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let fresh = order(7, "A-RED", 1, 100);
+    world.shop.put_order(fresh.clone());
+    let body = br#"{"admin_graphql_api_id":"gid://shop/Order/7"}"#;
+    assert_eq!(
+        engine
+            .handle_webhook(&delivery("e7", "good"), body)
+            .await
+            .unwrap(),
+        WebhookOutcome::Scheduled
+    );
+    for _ in 0..200 {
+        if !world.erp.documents().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        world.erp.documents().len(),
+        1,
+        "webhook work waited for the next pass (an hour away)"
+    );
+    shutdown.trigger();
+    let total = tokio::time::timeout(Duration::from_secs(10), runner)
+        .await
+        .expect("the loop stopped")
+        .unwrap()
+        .unwrap();
+    assert_eq!(total.orders_imported, 1);
+}

@@ -320,6 +320,10 @@ pub(crate) async fn orders(engine: &Engine) -> Result<(), EngineError> {
             newest = newest.max(Some(order.updated_at));
             enqueue_order(engine, &order).await?;
         }
+        if let Some(newest) = newest {
+            let lag = (engine.now() - newest).num_milliseconds().max(0) as f64 / 1000.0;
+            metrics::gauge!("sync_orders_lag_seconds").set(lag);
+        }
         // The checkpoint moves only after the page's jobs are stored: a crash re-reads it.
         if let Some(newest) = newest {
             engine

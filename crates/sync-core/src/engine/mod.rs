@@ -500,7 +500,7 @@ impl Engine {
     /// When the store fails.
     pub async fn replay(&self, id: Option<i64>) -> Result<u64, EngineError> {
         let n = self.store.replay(id).await?;
-        self.wake.notify_waiters();
+        self.wake.notify_one();
         Ok(n)
     }
 

@@ -99,7 +99,7 @@ impl Engine {
         )
         .await
         .map_err(webhook_error)?;
-        self.wake.notify_waiters();
+        self.wake.notify_one();
         Ok(WebhookOutcome::Scheduled)
     }
 
