@@ -1,5 +1,5 @@
 //! The catalogue mapping: Flow's item master to products and variants, as configured in
-//! [`CatalogMapping`](crate::config::CatalogMapping).
+//! [`crate::config::CatalogMapping`].
 //!
 //! Defaults: one product per item group; one variant per item, or per item × colour × size
 //! for items with `HASCLR`/`HASSIZ` (the colour and size pairs come from the stock rows, the

@@ -71,6 +71,9 @@ pub struct FlowConfig {
     /// Field names of stock balance rows.
     #[serde(default)]
     pub stock: StockConfig,
+    /// Settings of the sync-core adapter ([`crate::adapter::FlowErp`]).
+    #[serde(default)]
+    pub adapter: AdapterConfig,
     /// Accept plain `http` to non-loopback hosts (an on-premises server inside a private
     /// network). Default `false`: https only, except loopback.
     #[serde(default)]
@@ -96,6 +99,7 @@ impl fmt::Debug for FlowConfig {
             .field("customers", &self.customers)
             .field("catalog", &self.catalog)
             .field("stock", &self.stock)
+            .field("adapter", &self.adapter)
             .field("allow_insecure_http", &self.allow_insecure_http)
             .finish_non_exhaustive()
     }
@@ -704,6 +708,56 @@ impl Default for StockConfig {
     }
 }
 
+/// Settings of the adapter that implements sync-core's ERP traits.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AdapterConfig {
+    /// ERP stores whose stock is published. Default: empty, meaning the tenant's store.
+    #[serde(default)]
+    pub stock_stores: Vec<u32>,
+    /// Customer number (`CNO`) put on orders without a customer. Default none: such orders
+    /// are parked until an operator maps `customer:walk-in`.
+    #[serde(default)]
+    pub walk_in_customer: Option<String>,
+    /// Whether Flow's item prices include VAT (Shopify prices are converted when the order
+    /// says otherwise). Default `true`.
+    #[serde(default = "yes")]
+    pub erp_prices_include_vat: bool,
+    /// Hours added to UTC to get the document date. Default `2` (Cairo standard time).
+    #[serde(default = "default_utc_offset")]
+    pub utc_offset_hours: i32,
+    /// Suffix of the reference of a cancellation document (mode `document`). Default `/C`.
+    #[serde(default = "default_cancel_suffix")]
+    pub cancel_reference_suffix: String,
+    /// Text between the order name and the refund number in a return's reference. Default
+    /// `/R` (so `#1001/R123`).
+    #[serde(default = "default_return_infix")]
+    pub return_reference_infix: String,
+}
+
+fn default_utc_offset() -> i32 {
+    2
+}
+fn default_cancel_suffix() -> String {
+    "/C".to_owned()
+}
+fn default_return_infix() -> String {
+    "/R".to_owned()
+}
+
+impl Default for AdapterConfig {
+    fn default() -> Self {
+        AdapterConfig {
+            stock_stores: Vec::new(),
+            walk_in_customer: None,
+            erp_prices_include_vat: true,
+            utc_offset_hours: default_utc_offset(),
+            cancel_reference_suffix: default_cancel_suffix(),
+            return_reference_infix: default_return_infix(),
+        }
+    }
+}
+
 fn check_op(field: &str, op: &str) -> Result<()> {
     if op.is_empty() || op.len() > 16 || !op.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     {
@@ -735,6 +789,7 @@ impl FlowConfig {
             customers: CustomersConfig::default(),
             catalog: CatalogMapping::default(),
             stock: StockConfig::default(),
+            adapter: AdapterConfig::default(),
             allow_insecure_http: false,
             base_dir: None,
         }
@@ -812,6 +867,12 @@ impl FlowConfig {
         .map_err(|e| Error::config("documents.reference_lookup_sql", e.to_string()))?;
         if !self.customers.add_path.starts_with('/') {
             return Err(Error::config("customers.add_path", "must start with '/'"));
+        }
+        if !(-12..=14).contains(&self.adapter.utc_offset_hours) {
+            return Err(Error::config(
+                "adapter.utc_offset_hours",
+                "must be between -12 and 14",
+            ));
         }
         match &self.catalog.images {
             ImageSource::Folder { pattern, .. } | ImageSource::Url { pattern } => {

@@ -75,6 +75,7 @@
 //! - [`documents`]: templates, the `GETOPC` check, `ADDPOS` with read-back, `DELPOS` soft
 //!   delete, exactly-once.
 //! - [`catalog`]: the configured item-master → product/variant mapping.
+//! - [`adapter`]: [`adapter::FlowErp`], sync-core's `ErpCatalog` and `ErpSales` on Flow.
 //!
 //! # Feature flags
 //!
@@ -92,6 +93,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod adapter;
 pub mod catalog;
 mod client;
 pub mod config;

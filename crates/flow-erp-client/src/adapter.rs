@@ -1,0 +1,814 @@
+//! The adapter: sync-core's ERP traits ([`ErpCatalog`], [`ErpSales`]) on top of
+//! [`FlowClient`].
+//!
+//! - Catalogue: `GETITM`, `GetGroup/ITM`, `GETBAL` and (when configured) `GETPRCLST`, mapped
+//!   by [`crate::catalog::map_catalog`] to [`ProductGroup`]s.
+//! - Stock: `GETBAL` of each configured store, per SKU, whole units (negative balances count
+//!   as zero).
+//! - Customers: matched by phone or e-mail (the name only when the customer has neither, and
+//!   only when exactly one ERP customer carries it); an ambiguous match is parked as a
+//!   `customer:<id>` mapping. Saved with `ADDCON`, exactly once.
+//! - Sales documents: the web-order operation, reference = the Shopify order name, saved
+//!   exactly once (see [`FlowClient::save_document_exactly_once`]); an unknown SKU is parked
+//!   as a `sku:<code>` mapping.
+//! - Cancellations: soft delete (`DELPOS`), or a cancellation document, as configured.
+//! - Returns: the refund operation, reference `<order name>/R<refund number>`, with the sale
+//!   as source document when the operation requires one.
+//! - Receipt status: Flow has no confirmed place for it in what is public, so
+//!   [`ErpSales::record_receipt`] keeps its default (nothing is written).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Utc};
+use rust_decimal::Decimal;
+use sync_core::connector::{ConnectorError, ConnectorResult, ErpCatalog, ErpSales};
+use sync_core::model::{
+    self, ErpDocumentRef, FinancialStatus, Image, Order, ProductGroup, ProductStatus, Refund, Sku,
+    StockLevel, Variant,
+};
+use tokio::sync::RwLock;
+
+use crate::catalog::{ImageRef, ItemStatus, item_sku, map_catalog, stock_by_sku};
+use crate::client::FlowClient;
+use crate::config::Cancellation;
+use crate::customers::{CustomerQuery, CustomerRecord, match_customers};
+use crate::documents::{DocumentLine, Party, PaymentKind, SalesDocument};
+use crate::error::Error;
+use crate::reads::Item;
+
+fn connector(error: Error) -> ConnectorError {
+    ConnectorError::from_client(error)
+}
+
+/// Where a SKU points in Flow: the item and, for split items, the colour and size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkuTarget {
+    /// `ITNO`.
+    pub item: String,
+    /// The colour.
+    pub colour: Option<String>,
+    /// The size.
+    pub size: Option<String>,
+}
+
+/// SKU → item lookup built from the item master.
+#[derive(Debug, Default)]
+struct SkuIndex {
+    bases: HashMap<String, Item>,
+    separator: String,
+    split: bool,
+}
+
+impl SkuIndex {
+    fn build(client: &FlowClient, items: Vec<Item>) -> Self {
+        let mapping = &client.config().catalog;
+        SkuIndex {
+            bases: items
+                .into_iter()
+                .map(|item| (item_sku(mapping, &item), item))
+                .collect(),
+            separator: mapping.sku_separator.clone(),
+            split: mapping.split_colour_size,
+        }
+    }
+
+    fn resolve(&self, sku: &str) -> Option<SkuTarget> {
+        if let Some(item) = self.bases.get(sku) {
+            return Some(SkuTarget {
+                item: item.number.clone(),
+                colour: None,
+                size: None,
+            });
+        }
+        if !self.split || self.separator.is_empty() {
+            return None;
+        }
+        // The longest item SKU that prefixes this SKU, followed by the separator.
+        let (base, item) = self
+            .bases
+            .iter()
+            .filter(|(base, item)| {
+                (item.has_colours || item.has_sizes)
+                    && sku.len() > base.len() + self.separator.len()
+                    && sku.starts_with(base.as_str())
+                    && sku[base.len()..].starts_with(&self.separator)
+            })
+            .max_by_key(|(base, _)| base.len())?;
+        let rest = &sku[base.len() + self.separator.len()..];
+        let (colour, size) = match (item.has_colours, item.has_sizes) {
+            (true, true) => match rest.split_once(&self.separator) {
+                Some((c, s)) => (Some(c.to_owned()), Some(s.to_owned())),
+                None => (Some(rest.to_owned()), None),
+            },
+            (true, false) => (Some(rest.to_owned()), None),
+            _ => (None, Some(rest.to_owned())),
+        };
+        Some(SkuTarget {
+            item: item.number.clone(),
+            colour,
+            size,
+        })
+    }
+}
+
+/// sync-core's ERP connector for Flow.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use flow_erp_client::{FlowClient, FlowConfig, adapter::FlowErp};
+/// use sync_core::connector::ErpCatalog;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let flow = FlowClient::builder(FlowConfig::from_toml_file("flow.toml")?).build()?;
+/// let erp = Arc::new(FlowErp::new(flow));
+/// let groups = erp.product_groups().await?;
+/// println!("{} products", groups.len());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct FlowErp {
+    client: FlowClient,
+    index: Arc<RwLock<Option<Arc<SkuIndex>>>>,
+}
+
+impl FlowErp {
+    /// An adapter over `client`.
+    pub fn new(client: FlowClient) -> Self {
+        FlowErp {
+            client,
+            index: Arc::new(RwLock::new(None)),
+        }
+    }
+
+    /// The client underneath.
+    pub fn client(&self) -> &FlowClient {
+        &self.client
+    }
+
+    async fn load_index(&self) -> ConnectorResult<Arc<SkuIndex>> {
+        let items = self.client.items().await.map_err(connector)?;
+        let index = Arc::new(SkuIndex::build(&self.client, items));
+        *self.index.write().await = Some(index.clone());
+        Ok(index)
+    }
+
+    /// Resolves a SKU to its Flow item; the item master is re-read once when the SKU is
+    /// unknown.
+    ///
+    /// # Errors
+    ///
+    /// A `sku:<code>` mapping error when Flow has no such item; client errors as they come.
+    pub async fn resolve_sku(&self, sku: &str) -> ConnectorResult<SkuTarget> {
+        let cached = self.index.read().await.clone();
+        let index = match cached {
+            Some(index) => index,
+            None => self.load_index().await?,
+        };
+        if let Some(target) = index.resolve(sku) {
+            return Ok(target);
+        }
+        let fresh = self.load_index().await?;
+        fresh.resolve(sku).ok_or_else(|| {
+            ConnectorError::needs_mapping(
+                format!("sku:{sku}"),
+                format!("SKU {sku} is not a Flow item"),
+            )
+        })
+    }
+
+    fn date_of(&self, at: DateTime<Utc>) -> NaiveDate {
+        let hours = self.client.config().adapter.utc_offset_hours;
+        let offset = FixedOffset::east_opt(hours * 3600).unwrap_or_else(|| Utc.fix());
+        at.with_timezone(&offset).date_naive()
+    }
+
+    /// Converts an amount from the order's tax basis to Flow's.
+    fn to_erp_basis(&self, amount: Decimal, taxes_included: bool, rate: Decimal) -> Decimal {
+        let erp_included = self.client.config().adapter.erp_prices_include_vat;
+        let converted = match (taxes_included, erp_included) {
+            (true, false) => amount / (Decimal::ONE + rate),
+            (false, true) => amount * (Decimal::ONE + rate),
+            _ => amount,
+        };
+        converted.round_dp(4)
+    }
+
+    fn discount_field(&self, discount: Decimal, gross: Decimal) -> Decimal {
+        if self.client.config().documents.line_discount_is_percent {
+            if gross.is_zero() {
+                Decimal::ZERO
+            } else {
+                (discount / gross * Decimal::ONE_HUNDRED).round_dp(4)
+            }
+        } else {
+            discount
+        }
+    }
+
+    fn party(&self, order: &Order, number: String) -> Party {
+        let customer = order.customer.as_ref();
+        let address = order
+            .shipping_address
+            .as_ref()
+            .or(order.billing_address.as_ref());
+        Party {
+            number,
+            name: customer
+                .map(model::Customer::display_name)
+                .filter(|n| !n.is_empty())
+                .or_else(|| address.and_then(|a| a.name.clone())),
+            phone: order
+                .phone
+                .clone()
+                .or_else(|| customer.and_then(|c| c.phone.clone()))
+                .or_else(|| address.and_then(|a| a.phone.clone())),
+            email: order
+                .email
+                .clone()
+                .or_else(|| customer.and_then(|c| c.email.clone())),
+            address: address.map(format_address).filter(|a| !a.is_empty()),
+        }
+    }
+
+    fn customer_number(&self, customer: Option<&str>) -> ConnectorResult<String> {
+        customer
+            .map(str::to_owned)
+            .or_else(|| self.client.config().adapter.walk_in_customer.clone())
+            .ok_or_else(|| {
+                ConnectorError::needs_mapping(
+                    "customer:walk-in",
+                    "the order has no customer and adapter.walk_in_customer is not set",
+                )
+            })
+    }
+
+    fn return_reference(&self, order: &Order, refund: &Refund) -> String {
+        let tail = refund
+            .external_id
+            .rsplit('/')
+            .next()
+            .unwrap_or(&refund.external_id);
+        format!(
+            "{}{}{}",
+            order.name,
+            self.client.config().adapter.return_reference_infix,
+            tail
+        )
+    }
+
+    async fn find_by_reference(
+        &self,
+        op: &str,
+        reference: &str,
+    ) -> ConnectorResult<Option<ErpDocumentRef>> {
+        let headers = self
+            .client
+            .find_documents_by_reference(op, reference)
+            .await
+            .map_err(connector)?;
+        Ok(headers
+            .iter()
+            .find(|h| !h.is_deleted())
+            .or_else(|| headers.first())
+            .map(|h| ErpDocumentRef {
+                operation: h.op.clone(),
+                number: h.number.clone(),
+            }))
+    }
+
+    async fn save(&self, doc: &SalesDocument) -> ConnectorResult<ErpDocumentRef> {
+        let outcome = self
+            .client
+            .save_document_exactly_once(doc)
+            .await
+            .map_err(connector)?;
+        let saved = outcome.document();
+        Ok(ErpDocumentRef {
+            operation: saved.op.clone(),
+            number: saved.docno.clone(),
+        })
+    }
+
+    /// Builds the web-order document of `order` (nothing is sent).
+    ///
+    /// # Errors
+    ///
+    /// A mapping error for an unknown SKU or a missing customer; a permanent error for a line
+    /// without SKU or an order without lines.
+    pub async fn sales_document(
+        &self,
+        order: &Order,
+        customer: Option<&str>,
+    ) -> ConnectorResult<SalesDocument> {
+        if order.lines.is_empty() {
+            return Err(ConnectorError::permanent(format!(
+                "order {}: a sales document needs at least one line",
+                order.name
+            )));
+        }
+        let config = self.client.config();
+        let mut doc = SalesDocument::new(
+            config.operations.web_order.clone(),
+            order.name.clone(),
+            self.date_of(order.created_at),
+            self.party(order, self.customer_number(customer)?),
+        );
+        for line in &order.lines {
+            let Some(sku) = &line.sku else {
+                return Err(ConnectorError::permanent(format!(
+                    "order {}: line {} ({}) has no SKU",
+                    order.name, line.line_id, line.title
+                )));
+            };
+            let target = self.resolve_sku(sku.as_str()).await?;
+            let rate: Decimal = line.tax_lines.iter().map(|t| t.rate).sum();
+            let price = self.to_erp_basis(line.unit_price, order.taxes_included, rate);
+            let discount = self.to_erp_basis(line.discount, order.taxes_included, rate);
+            let mut l = DocumentLine::new(target.item, line.quantity, price);
+            l.description = Some(line.title.clone());
+            l.discount = self.discount_field(discount, line.quantity * price);
+            l.vat_percent = (rate * Decimal::ONE_HUNDRED).normalize();
+            l.colour = target.colour;
+            l.size = target.size;
+            doc.lines.push(l);
+        }
+        doc.shipping = order
+            .shipping_lines
+            .iter()
+            .map(|s| s.price - s.discount)
+            .sum();
+        doc.payment = Some(match order.financial_status {
+            FinancialStatus::Pending => PaymentKind::Credit,
+            _ => PaymentKind::Cash,
+        });
+        doc.remark = Some(format!("Shopify {}", order.name));
+        Ok(doc)
+    }
+
+    /// Builds the return document of `refund` (nothing is sent).
+    ///
+    /// # Errors
+    ///
+    /// As [`FlowErp::sales_document`].
+    pub async fn return_document(
+        &self,
+        order: &Order,
+        refund: &Refund,
+        sale: &ErpDocumentRef,
+        customer: Option<&str>,
+    ) -> ConnectorResult<SalesDocument> {
+        let config = self.client.config();
+        let op = config.operations.refund.clone();
+        let mut doc = SalesDocument::new(
+            op.clone(),
+            self.return_reference(order, refund),
+            self.date_of(refund.created_at),
+            self.party(order, self.customer_number(customer)?),
+        );
+        for line in &refund.lines {
+            if line.quantity <= Decimal::ZERO {
+                continue;
+            }
+            let sku = line.sku.clone().or_else(|| {
+                order
+                    .lines
+                    .iter()
+                    .find(|l| l.line_id == line.line_id)
+                    .and_then(|l| l.sku.clone())
+            });
+            let Some(sku) = sku else {
+                return Err(ConnectorError::permanent(format!(
+                    "refund {}: line {} has no SKU",
+                    refund.external_id, line.line_id
+                )));
+            };
+            let target = self.resolve_sku(sku.as_str()).await?;
+            let net = if order.taxes_included {
+                line.amount - line.tax
+            } else {
+                line.amount
+            };
+            let rate = if net.is_zero() {
+                Decimal::ZERO
+            } else {
+                (line.tax / net).round_dp(4)
+            };
+            let gross_unit = (net + line.tax) / line.quantity;
+            let net_unit = net / line.quantity;
+            let price = if config.adapter.erp_prices_include_vat {
+                gross_unit
+            } else {
+                net_unit
+            };
+            let mut l = DocumentLine::new(target.item, line.quantity, price.round_dp(4));
+            l.vat_percent = (rate * Decimal::ONE_HUNDRED).normalize();
+            l.colour = target.colour;
+            l.size = target.size;
+            doc.lines.push(l);
+        }
+        if doc.lines.is_empty() {
+            return Err(ConnectorError::permanent(format!(
+                "refund {}: no line with a quantity to return",
+                refund.external_id
+            )));
+        }
+        doc.shipping = refund.shipping;
+        doc.payment = Some(PaymentKind::Cash);
+        doc.remark = Some(format!(
+            "Shopify refund {} of {}",
+            refund.external_id, order.name
+        ));
+        let op_config = self.client.operation_config(&op).await.map_err(connector)?;
+        if op_config.source_op.is_some() {
+            doc.source_document = Some(sale.number.clone());
+        }
+        Ok(doc)
+    }
+}
+
+fn format_address(a: &model::Address) -> String {
+    [
+        &a.line1,
+        &a.line2,
+        &a.city,
+        &a.province,
+        &a.zip,
+        &a.country_code,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|s| s.trim())
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+fn whole_units(quantity: Decimal) -> i64 {
+    use rust_decimal::prelude::ToPrimitive;
+    quantity.trunc().to_i64().unwrap_or(0).max(0)
+}
+
+#[async_trait]
+impl ErpCatalog for FlowErp {
+    async fn product_groups(&self) -> ConnectorResult<Vec<ProductGroup>> {
+        let config = self.client.config();
+        let items = self.client.items().await.map_err(connector)?;
+        let groups = self.client.item_groups().await.map_err(connector)?;
+        let balances = self
+            .client
+            .balances(config.tenant.company, config.tenant.store)
+            .await
+            .map_err(connector)?;
+        let price_lists = if config.catalog.price_list.is_some()
+            || config.catalog.compare_at_price_list.is_some()
+        {
+            self.client.price_lists().await.map_err(connector)?
+        } else {
+            Vec::new()
+        };
+        *self.index.write().await = Some(Arc::new(SkuIndex::build(&self.client, items.clone())));
+        let products = map_catalog(config, &items, &groups, &balances, &price_lists);
+        let mut out = Vec::with_capacity(products.len());
+        for product in products {
+            let variants: Vec<_> = product
+                .variants
+                .into_iter()
+                .filter(|v| {
+                    if v.price.is_none() {
+                        tracing::warn!(sku = %v.sku, "flow item without a price skipped");
+                    }
+                    v.price.is_some()
+                })
+                .collect();
+            if variants.is_empty() {
+                continue;
+            }
+            let distinct_items = {
+                let mut items: Vec<&str> = variants.iter().map(|v| v.item.as_str()).collect();
+                items.sort_unstable();
+                items.dedup();
+                items.len()
+            };
+            let with_item = distinct_items > 1;
+            let with_colour = variants.iter().any(|v| v.colour.is_some());
+            let with_size = variants.iter().any(|v| v.size.is_some());
+            let mut options = Vec::new();
+            if with_item {
+                options.push("Item".to_owned());
+            }
+            if with_colour {
+                options.push("Color".to_owned());
+            }
+            if with_size {
+                options.push("Size".to_owned());
+            }
+            let mut images: Vec<Image> = Vec::new();
+            let mut model_variants = Vec::with_capacity(variants.len());
+            for v in variants {
+                let mut values = Vec::new();
+                if with_item {
+                    values.push(v.title.clone().unwrap_or_else(|| v.item.clone()));
+                }
+                if with_colour {
+                    values.push(v.colour.clone().unwrap_or_else(|| "-".to_owned()));
+                }
+                if with_size {
+                    values.push(v.size.clone().unwrap_or_else(|| "-".to_owned()));
+                }
+                if let Some(image) = &v.image {
+                    let source = match image {
+                        ImageRef::File(path) => path.display().to_string(),
+                        ImageRef::Url(url) => url.clone(),
+                    };
+                    if !images.iter().any(|i| i.source == source) {
+                        images.push(Image {
+                            source,
+                            alt: v.title.clone(),
+                            option_value: v.colour.clone(),
+                        });
+                    }
+                }
+                model_variants.push(Variant {
+                    sku: Sku::new(v.sku),
+                    item_code: v.item,
+                    option_values: values,
+                    barcode: None,
+                    weight_kg: None,
+                    price: v.price.unwrap_or_default(),
+                    compare_at_price: v.compare_at_price,
+                    taxable: v.vat_percent.is_some_and(|p| p > Decimal::ZERO),
+                });
+            }
+            out.push(ProductGroup {
+                code: product.key,
+                title: product.title,
+                description: product.description.unwrap_or_default(),
+                vendor: None,
+                product_type: None,
+                status: match product.status {
+                    ItemStatus::Active => ProductStatus::Active,
+                    ItemStatus::Hold => ProductStatus::Held,
+                },
+                options,
+                variants: model_variants,
+                images,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn stock_levels(&self) -> ConnectorResult<Vec<StockLevel>> {
+        let config = self.client.config();
+        let items = self.client.items().await.map_err(connector)?;
+        let stores = if config.adapter.stock_stores.is_empty() {
+            vec![config.tenant.store]
+        } else {
+            config.adapter.stock_stores.clone()
+        };
+        let mut out = Vec::new();
+        for store in stores {
+            let balances = self
+                .client
+                .balances(config.tenant.company, store)
+                .await
+                .map_err(connector)?;
+            for (sku, quantity) in stock_by_sku(config, &items, &balances) {
+                out.push(StockLevel {
+                    sku: Sku::new(sku),
+                    store: store.to_string(),
+                    quantity: whole_units(quantity),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl ErpSales for FlowErp {
+    async fn find_customer(&self, customer: &model::Customer) -> ConnectorResult<Option<String>> {
+        let customers = self.client.customers().await.map_err(connector)?;
+        let phone = customer
+            .phone
+            .clone()
+            .or_else(|| customer.addresses.iter().find_map(|a| a.phone.clone()));
+        let name = customer.display_name();
+        let query = CustomerQuery {
+            name: (phone.is_none() && customer.email.is_none() && !name.is_empty()).then_some(name),
+            phone,
+            email: customer.email.clone(),
+        };
+        match match_customers(&customers, &query) {
+            None => Ok(None),
+            Some(found) if found.customers.len() == 1 => {
+                Ok(Some(found.customers[0].number.clone()))
+            }
+            Some(found) => Err(ConnectorError::needs_mapping(
+                format!("customer:{}", customer.external_id),
+                format!(
+                    "{} Flow customers match by {:?}: {}",
+                    found.customers.len(),
+                    found.by,
+                    found
+                        .customers
+                        .iter()
+                        .map(|c| c.number.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+
+    async fn upsert_customer(
+        &self,
+        customer: &model::Customer,
+        existing: Option<&str>,
+    ) -> ConnectorResult<String> {
+        let address = customer.addresses.first();
+        let name = Some(customer.display_name())
+            .filter(|n| !n.is_empty())
+            .or_else(|| customer.email.clone())
+            .or_else(|| customer.phone.clone())
+            .unwrap_or_else(|| format!("Shopify {}", customer.external_id));
+        let record = CustomerRecord {
+            number: existing.map(str::to_owned),
+            name,
+            foreign_name: None,
+            phone: customer
+                .phone
+                .clone()
+                .or_else(|| address.and_then(|a| a.phone.clone())),
+            email: customer.email.clone(),
+            address: address.map(format_address).filter(|a| !a.is_empty()),
+        };
+        let result = if existing.is_some() {
+            self.client.save_customer(&record).await
+        } else {
+            self.client.save_customer_exactly_once(&record).await
+        };
+        result.map_err(connector)
+    }
+
+    async fn find_sales_document(&self, order: &Order) -> ConnectorResult<Option<ErpDocumentRef>> {
+        let op = &self.client.config().operations.web_order;
+        self.find_by_reference(op, &order.name).await
+    }
+
+    async fn create_sales_document(
+        &self,
+        order: &Order,
+        customer: Option<&str>,
+    ) -> ConnectorResult<ErpDocumentRef> {
+        let doc = self.sales_document(order, customer).await?;
+        self.save(&doc).await
+    }
+
+    async fn cancel_sales_document(&self, document: &ErpDocumentRef) -> ConnectorResult<()> {
+        let config = self.client.config();
+        let (company, store) = (config.tenant.company, config.tenant.store);
+        match &config.operations.cancellation {
+            Cancellation::SoftDelete => {
+                self.client
+                    .soft_delete_document(&document.operation, company, store, &document.number)
+                    .await
+                    .map_err(connector)?;
+                Ok(())
+            }
+            Cancellation::Document { op } => {
+                let original = self
+                    .client
+                    .document(&document.operation, company, store, &document.number)
+                    .await
+                    .map_err(connector)?;
+                let header = &original.header;
+                let reference = format!(
+                    "{}{}",
+                    header
+                        .text(&config.documents.reference_field)
+                        .unwrap_or_else(|| format!("{}/{}", document.operation, document.number)),
+                    config.adapter.cancel_reference_suffix
+                );
+                if self.find_by_reference(op, &reference).await?.is_some() {
+                    return Ok(());
+                }
+                let party = Party {
+                    number: header.text("DISTNO").unwrap_or_default(),
+                    name: header.text("DISTNA"),
+                    ..Party::default()
+                };
+                let date = self.date_of(Utc::now());
+                let mut doc = SalesDocument::new(op.clone(), reference, date, party);
+                for line in &original.lines {
+                    let (Some(item), Some(quantity)) = (line.text("ITNO"), line.decimal("QTY"))
+                    else {
+                        continue;
+                    };
+                    let mut l = DocumentLine::new(
+                        item,
+                        quantity,
+                        line.decimal("ITPRICE").unwrap_or_default(),
+                    );
+                    l.discount = line.decimal("DISC1").unwrap_or_default();
+                    l.vat_percent = line.decimal("SALTAX").unwrap_or_default();
+                    doc.lines.push(l);
+                }
+                let op_config = self.client.operation_config(op).await.map_err(connector)?;
+                if op_config.source_op.is_some() {
+                    doc.source_document = Some(document.number.clone());
+                }
+                self.save(&doc).await.map(|_| ())
+            }
+        }
+    }
+
+    async fn find_return(
+        &self,
+        order: &Order,
+        refund: &Refund,
+    ) -> ConnectorResult<Option<ErpDocumentRef>> {
+        let op = &self.client.config().operations.refund;
+        self.find_by_reference(op, &self.return_reference(order, refund))
+            .await
+    }
+
+    async fn create_return(
+        &self,
+        order: &Order,
+        refund: &Refund,
+        sale: &ErpDocumentRef,
+    ) -> ConnectorResult<ErpDocumentRef> {
+        let config = self.client.config();
+        let (company, store) = (config.tenant.company, config.tenant.store);
+        let sold = self
+            .client
+            .document(&sale.operation, company, store, &sale.number)
+            .await
+            .map_err(connector)?;
+        let customer = sold.header.text("DISTNO");
+        let doc = self
+            .return_document(order, refund, sale, customer.as_deref())
+            .await?;
+        self.save(&doc).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::FlowConfig;
+    use crate::reads::Record;
+    use serde_json::json;
+
+    fn index(config: FlowConfig) -> SkuIndex {
+        let client = FlowClient::builder(config).build().unwrap();
+        let items = [
+            json!({"ITNO": 10, "ITCODE": "TS-01", "HASCLR": 1, "HASSIZ": 1}),
+            json!({"ITNO": 11, "ITCODE": "TS-01-X", "HASCLR": 1}),
+            json!({"ITNO": 12, "ITCODE": "MUG"}),
+        ]
+        .into_iter()
+        .map(|v| Item::from_record(Record(v.as_object().unwrap().clone())).unwrap())
+        .collect();
+        SkuIndex::build(&client, items)
+    }
+
+    #[test]
+    fn skus_resolve_to_items_colours_and_sizes() {
+        let idx = index(FlowConfig::new("1", "u", "p".into()));
+        assert_eq!(
+            idx.resolve("MUG"),
+            Some(SkuTarget {
+                item: "12".into(),
+                colour: None,
+                size: None
+            })
+        );
+        assert_eq!(
+            idx.resolve("TS-01-RED-M"),
+            Some(SkuTarget {
+                item: "10".into(),
+                colour: Some("RED".into()),
+                size: Some("M".into())
+            })
+        );
+        assert_eq!(
+            idx.resolve("TS-01-X-BLUE"),
+            Some(SkuTarget {
+                item: "11".into(),
+                colour: Some("BLUE".into()),
+                size: None
+            })
+        );
+        assert_eq!(idx.resolve("MUG-RED"), None, "MUG has no colours");
+        assert_eq!(idx.resolve("NOPE"), None);
+    }
+
+    #[test]
+    fn whole_units_truncate_and_never_go_negative() {
+        assert_eq!(whole_units(Decimal::new(35, 1)), 3);
+        assert_eq!(whole_units(Decimal::new(-2, 0)), 0);
+    }
+}
