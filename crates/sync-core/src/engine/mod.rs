@@ -311,10 +311,14 @@ impl Shutdown {
             .load(std::sync::atomic::Ordering::SeqCst)
     }
     async fn wait(&self) {
+        let notified = self.inner.notify.notified();
+        tokio::pin!(notified);
+        // Register before checking, so a trigger in between is not missed.
+        notified.as_mut().enable();
         if self.is_triggered() {
             return;
         }
-        self.inner.notify.notified().await;
+        notified.await;
     }
 }
 
