@@ -1,0 +1,591 @@
+//! The ETA stand-in over real HTTP. Receipts here are built and hashed by this file's own
+//! small canonical serializer (independent of the stand-in's), so a wrong rule on either side
+//! shows up as a rejected receipt.
+
+use sandbox::eta::{canonical, json as eta_json};
+use sandbox::{RunningSandbox, Sandbox, SandboxConfig};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const RIN: &str = "200123456";
+
+/// A JSON tree whose numbers keep their literal text.
+#[derive(Clone, Debug)]
+enum J {
+    O(Vec<(&'static str, J)>),
+    A(Vec<J>),
+    S(String),
+    N(&'static str),
+}
+
+fn o(m: Vec<(&'static str, J)>) -> J {
+    J::O(m)
+}
+fn s(v: &str) -> J {
+    J::S(v.to_string())
+}
+
+impl J {
+    fn text(&self) -> String {
+        match self {
+            J::O(m) => {
+                let parts: Vec<String> = m
+                    .iter()
+                    .map(|(k, v)| format!("\"{k}\": {}", v.text()))
+                    .collect();
+                format!("{{{}}}", parts.join(", "))
+            }
+            J::A(items) => format!(
+                "[{}]",
+                items.iter().map(J::text).collect::<Vec<_>>().join(",")
+            ),
+            J::S(v) => serde_json::to_string(v).unwrap(),
+            J::N(n) => n.to_string(),
+        }
+    }
+
+    /// ETA's canonical form (root object: members only).
+    fn canon(&self, out: &mut String) {
+        match self {
+            J::O(m) => {
+                for (k, v) in m {
+                    let name = format!("\"{}\"", k.to_uppercase());
+                    out.push_str(&name);
+                    if let J::A(items) = v {
+                        for item in items {
+                            out.push_str(&name);
+                            item.canon(out);
+                        }
+                    } else {
+                        v.canon(out);
+                    }
+                }
+            }
+            J::A(_) => unreachable!("arrays are handled by their parent"),
+            J::S(v) => out.push_str(&format!("\"{v}\"")),
+            J::N(n) => out.push_str(&format!("\"{n}\"")),
+        }
+    }
+
+    fn get_mut(&mut self, key: &str) -> &mut J {
+        match self {
+            J::O(m) => &mut m.iter_mut().find(|(k, _)| *k == key).expect(key).1,
+            _ => panic!("not an object"),
+        }
+    }
+
+    fn set_header(&mut self, key: &'static str, value: &str) {
+        let J::O(h) = self.get_mut("header") else {
+            unreachable!()
+        };
+        match h.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v = s(value),
+            None => h.push((key, s(value))),
+        }
+    }
+
+    /// Sets `header.uuid` to the SHA-256 of the canonical form with an empty uuid.
+    fn seal(mut self) -> (J, String) {
+        self.set_header("uuid", "");
+        let mut text = String::new();
+        self.canon(&mut text);
+        let uuid = hex::encode(Sha256::digest(text.as_bytes()));
+        self.set_header("uuid", &uuid);
+        (self, uuid)
+    }
+}
+
+fn issued() -> String {
+    (chrono::Utc::now() - chrono::Duration::minutes(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// A valid sale: 2 x 100.00 + 14 % VAT = 228.00.
+fn sale(number: &str, prev: &str, device: &str) -> J {
+    o(vec![
+        (
+            "header",
+            o(vec![
+                ("dateTimeIssued", s(&issued())),
+                ("receiptNumber", s(number)),
+                ("uuid", s("")),
+                ("previousUUID", s(prev)),
+                ("currency", s("EGP")),
+                ("exchangeRate", J::N("0")),
+            ]),
+        ),
+        (
+            "documentType",
+            o(vec![("receiptType", s("S")), ("typeVersion", s("1.2"))]),
+        ),
+        (
+            "seller",
+            o(vec![
+                ("rin", s(RIN)),
+                ("companyTradeName", s("شركة ساندبوكس للتجارة")),
+                ("branchCode", s("0")),
+                (
+                    "branchAddress",
+                    o(vec![
+                        ("country", s("EG")),
+                        ("governate", s("Cairo")),
+                        ("regionCity", s("Nasr City")),
+                        ("street", s("12 Abbas El Akkad")),
+                        ("buildingNumber", s("12")),
+                    ]),
+                ),
+                ("deviceSerialNumber", s(device)),
+                ("activityCode", s("4771")),
+            ]),
+        ),
+        ("buyer", o(vec![("type", s("P"))])),
+        (
+            "itemData",
+            J::A(vec![o(vec![
+                ("internalCode", s("100101")),
+                ("description", s("تيشيرت قطن - أسود - M")),
+                ("itemType", s("EGS")),
+                ("itemCode", s("EG-200123456-100101")),
+                ("unitType", s("EA")),
+                ("quantity", J::N("2")),
+                ("unitPrice", J::N("100.00")),
+                ("netSale", J::N("200.00")),
+                ("totalSale", J::N("200.00")),
+                ("total", J::N("228.00")),
+                (
+                    "taxableItems",
+                    J::A(vec![o(vec![
+                        ("taxType", s("T1")),
+                        ("amount", J::N("28.00")),
+                        ("subType", s("V009")),
+                        ("rate", J::N("14")),
+                    ])]),
+                ),
+            ])]),
+        ),
+        ("totalSales", J::N("200.00")),
+        ("netAmount", J::N("200.00")),
+        ("totalAmount", J::N("228.00")),
+        (
+            "taxTotals",
+            J::A(vec![o(vec![
+                ("taxType", s("T1")),
+                ("amount", J::N("28.00")),
+            ])]),
+        ),
+        ("paymentMethod", s("C")),
+    ])
+}
+
+fn body(receipts: &[J]) -> String {
+    format!(
+        "{{\"receipts\": [{}], \"signatures\": [{{\"signatureType\": \"I\", \"value\": \"\"}}]}}",
+        receipts.iter().map(J::text).collect::<Vec<_>>().join(", ")
+    )
+}
+
+async fn start() -> RunningSandbox {
+    Sandbox::start(SandboxConfig {
+        orders: 0,
+        catalog_groups: 1,
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox starts")
+}
+
+fn token_request(
+    http: &reqwest::Client,
+    sb: &RunningSandbox,
+    device: usize,
+) -> reqwest::RequestBuilder {
+    let cfg = &sb.config().eta;
+    let dev = &cfg.devices[device];
+    http.post(format!("{}/connect/token", sb.eta_url()))
+        .header("posserial", &dev.serial)
+        .header("pososversion", "os")
+        .header("posmodelframework", "1")
+        .header("presharedkey", &dev.preshared_key)
+}
+
+async fn token(http: &reqwest::Client, sb: &RunningSandbox, device: usize) -> String {
+    let cfg = &sb.config().eta;
+    let resp = token_request(http, sb, device)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", cfg.client_id.as_str()),
+            ("client_secret", cfg.client_secret.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["token_type"], "Bearer");
+    assert_eq!(v["expires_in"], 3600);
+    v["access_token"].as_str().unwrap().to_string()
+}
+
+async fn submit(
+    http: &reqwest::Client,
+    sb: &RunningSandbox,
+    token: &str,
+    body: String,
+) -> (u16, Value) {
+    let resp = http
+        .post(format!("{}/api/v1/receiptsubmissions", sb.eta_url()))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+fn first_error_code(answer: &Value) -> &str {
+    answer["rejectedDocuments"][0]["error"]["code"]
+        .as_str()
+        .unwrap_or("")
+}
+
+#[tokio::test]
+async fn token_needs_client_credentials_and_the_four_pos_headers() {
+    let sb = start().await;
+    let http = reqwest::Client::new();
+    token(&http, &sb, 0).await;
+    let cfg = sb.config().eta.clone();
+    let form = |secret: &str| {
+        vec![
+            ("grant_type".to_string(), "client_credentials".to_string()),
+            ("client_id".to_string(), cfg.client_id.clone()),
+            ("client_secret".to_string(), secret.to_string()),
+        ]
+    };
+    let with = |serial: &str, framework: Option<&str>, key: &str, secret: &str| {
+        let mut req = http
+            .post(format!("{}/connect/token", sb.eta_url()))
+            .header("posserial", serial)
+            .header("pososversion", "os")
+            .header("presharedkey", key);
+        if let Some(f) = framework {
+            req = req.header("posmodelframework", f);
+        }
+        req.form(&form(secret))
+    };
+    let good = cfg.client_secret.as_str();
+    let cases: Vec<(reqwest::RequestBuilder, &str)> = vec![
+        (
+            token_request(&http, &sb, 0).form(&form("wrong")),
+            "invalid_clientsecret",
+        ),
+        (
+            with("POS-0001", Some("1"), "nope", good),
+            "invalid_presharedkey",
+        ),
+        (
+            with("POS-0001", None, "sandbox-psk-0001", good),
+            "invalid_posmodelframework",
+        ),
+        (
+            with("UNKNOWN", Some("1"), "sandbox-psk-0001", good),
+            "invalid_posserial",
+        ),
+        (
+            with("POS-0002", Some("1"), "sandbox-psk-0001", good),
+            "invalid_presharedkey",
+        ),
+    ];
+    for (req, code) in cases {
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 400);
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(v["error"], code);
+    }
+    // No token, or a made-up one: 401.
+    let (status, _) = submit(&http, &sb, "made-up", body(&[])).await;
+    assert_eq!(status, 401);
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_accepted_receipt_keeps_its_raw_text_and_starts_the_chain() {
+    let sb = start().await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &sb, 0).await;
+    let (r1, uuid1) = sale("R-1", "", "POS-0001").seal();
+    let sent = body(std::slice::from_ref(&r1));
+    let (status, answer) = submit(&http, &sb, &tok, sent).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["rejectedDocuments"], serde_json::json!([]));
+    let acc = &answer["acceptedDocuments"][0];
+    assert_eq!(acc["uuid"], uuid1.as_str());
+    assert_eq!(acc["receiptNumber"], "R-1");
+    assert!(!acc["longId"].as_str().unwrap().is_empty());
+    assert!(!acc["hashKey"].as_str().unwrap().is_empty());
+
+    // The dump keeps the receipt text exactly as sent (literals like 100.00 included).
+    let dump = sb.dump();
+    let stored = &dump["eta"]["receipts"][0];
+    assert_eq!(stored["raw"], r1.text().as_str());
+    assert!(
+        stored["raw"]
+            .as_str()
+            .unwrap()
+            .contains("\"unitPrice\": 100.00")
+    );
+    assert_eq!(stored["status"], "Valid");
+    assert_eq!(stored["device"], "POS-0001");
+    assert_eq!(stored["previous_uuid"], "");
+    assert_eq!(stored["receipt_type"], "s");
+    assert_eq!(sb.eta().last_uuid("POS-0001"), Some(uuid1.clone()));
+
+    // Raw, details, submission details.
+    let raw = http
+        .get(format!("{}/api/v1/receipts/{uuid1}/raw", sb.eta_url()))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(raw.contains(&r1.text()));
+    let details: Value = http
+        .get(format!("{}/api/v1/receipts/{uuid1}/details", sb.eta_url()))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(details["receipt"]["status"], "Valid");
+    let sub = answer["submissionId"].as_str().unwrap();
+    let page: Value = http
+        .get(format!(
+            "{}/api/v1/receiptsubmissions/{sub}/details?PageNo=1&PageSize=10",
+            sb.eta_url()
+        ))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["status"], "Valid");
+    assert_eq!(page["receipts"][0]["uuid"], uuid1.as_str());
+    assert_eq!(page["metadata"]["totalCount"], 1);
+
+    // The next receipt chains on the first.
+    let (r2, uuid2) = sale("R-2", &uuid1, "POS-0001").seal();
+    let (status, answer) = submit(&http, &sb, &tok, body(&[r2])).await;
+    assert_eq!(status, 202);
+    assert_eq!(answer["acceptedDocuments"][0]["uuid"], uuid2.as_str());
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_wrong_uuid_is_rejected_and_does_not_move_the_chain() {
+    let sb = start().await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &sb, 0).await;
+    let (mut r1, _) = sale("R-1", "", "POS-0001").seal();
+    r1.set_header("uuid", &"ab".repeat(32));
+    let (status, answer) = submit(&http, &sb, &tok, body(&[r1])).await;
+    assert_eq!(status, 202);
+    assert_eq!(first_error_code(&answer), "InvalidUuid");
+    assert_eq!(answer["rejectedDocuments"][0]["receiptNumber"], "R-1");
+    assert_eq!(sb.eta().last_uuid("POS-0001"), None);
+    // A literal changed after hashing (100.00 -> 100.0) breaks the uuid too.
+    let (r1, _) = sale("R-1", "", "POS-0001").seal();
+    let tampered = body(&[r1]).replace("\"unitPrice\": 100.00", "\"unitPrice\": 100.0");
+    let (_, answer) = submit(&http, &sb, &tok, tampered).await;
+    assert_eq!(first_error_code(&answer), "InvalidUuid");
+    assert_eq!(sb.dump()["eta"]["receipts"][0]["status"], "Invalid");
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_broken_chain_is_rejected() {
+    let sb = start().await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &sb, 0).await;
+    // First receipt of a POS must have previousUUID "".
+    let (bad_first, _) = sale("R-0", &"cd".repeat(32), "POS-0001").seal();
+    let (_, answer) = submit(&http, &sb, &tok, body(&[bad_first])).await;
+    assert_eq!(first_error_code(&answer), "InvalidChain");
+
+    let (r1, uuid1) = sale("R-1", "", "POS-0001").seal();
+    let (_, answer) = submit(&http, &sb, &tok, body(&[r1])).await;
+    assert_eq!(answer["acceptedDocuments"][0]["uuid"], uuid1.as_str());
+    // "" again, after the first receipt: rejected.
+    let (r2, _) = sale("R-2", "", "POS-0001").seal();
+    let (_, answer) = submit(&http, &sb, &tok, body(&[r2])).await;
+    assert_eq!(first_error_code(&answer), "InvalidChain");
+    // Chains are per device: POS-0002 starts with "".
+    let tok2 = token(&http, &sb, 1).await;
+    let (other, _) = sale("R-1", "", "POS-0002").seal();
+    let (_, answer) = submit(&http, &sb, &tok2, body(&[other])).await;
+    assert_eq!(answer["acceptedDocuments"].as_array().unwrap().len(), 1);
+    // In one submission, the second receipt chains on the first.
+    let (a, ua) = sale("R-3", &uuid1, "POS-0001").seal();
+    let (b, _) = sale("R-4", &ua, "POS-0001").seal();
+    let (_, answer) = submit(&http, &sb, &tok, body(&[a, b])).await;
+    assert_eq!(answer["acceptedDocuments"].as_array().unwrap().len(), 2);
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_uuid_already_held_is_a_duplicate() {
+    let sb = start().await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &sb, 0).await;
+    let (r1, uuid1) = sale("R-1", "", "POS-0001").seal();
+    let first = body(std::slice::from_ref(&r1));
+    let (status, _) = submit(&http, &sb, &tok, first.clone()).await;
+    assert_eq!(status, 202);
+    // The identical body again within 10 minutes: DuplicateSubmission.
+    let resp = http
+        .post(format!("{}/api/v1/receiptsubmissions", sb.eta_url()))
+        .bearer_auth(&tok)
+        .body(first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    assert!(resp.headers().contains_key("retry-after"));
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "DuplicateSubmission");
+    // The same receipt in a different body: rejected as a duplicate receipt.
+    let resent = body(&[r1]).replace("\"value\": \"\"", "\"value\":\"\"");
+    let (status, answer) = submit(&http, &sb, &tok, resent).await;
+    assert_eq!(status, 202);
+    assert_eq!(first_error_code(&answer), "DuplicateReceipt");
+    assert_eq!(answer["rejectedDocuments"][0]["uuid"], uuid1.as_str());
+    assert_eq!(sb.eta().last_uuid("POS-0001"), Some(uuid1));
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn receipts_must_come_from_the_tokens_device() {
+    let sb = start().await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &sb, 0).await;
+    let (other, _) = sale("R-1", "", "POS-0002").seal();
+    let (status, answer) = submit(&http, &sb, &tok, body(&[other])).await;
+    assert_eq!(status, 403);
+    assert_eq!(answer["error"]["code"], "IncorrectSubmitter");
+    assert!(sb.dump()["eta"]["receipts"].as_array().unwrap().is_empty());
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn calculations_are_checked_with_the_tolerance() {
+    let sb = start().await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &sb, 0).await;
+    // 0.40 off on the VAT total: within ETA's 0.5 tolerance only on that field.
+    let mut r = sale("R-1", "", "POS-0001");
+    *r.get_mut("totalAmount") = J::N("229.00");
+    let (r, _) = r.seal();
+    let (_, answer) = submit(&http, &sb, &tok, body(&[r])).await;
+    assert_eq!(first_error_code(&answer), "CalculationError");
+    let details = &answer["rejectedDocuments"][0]["error"]["details"][0];
+    assert_eq!(details["target"], "totalAmount");
+    assert_eq!(details["propertyPath"], "receipt.totalAmount");
+
+    let mut r = sale("R-2", "", "POS-0001");
+    *r.get_mut("totalAmount") = J::N("228.40");
+    let (r, _) = r.seal();
+    let (_, answer) = submit(&http, &sb, &tok, body(&[r])).await;
+    assert_eq!(
+        answer["acceptedDocuments"].as_array().unwrap().len(),
+        1,
+        "{answer}"
+    );
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_return_needs_an_accepted_sale() {
+    let sb = start().await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &sb, 0).await;
+    let (r1, uuid1) = sale("R-1", "", "POS-0001").seal();
+    submit(&http, &sb, &tok, body(&[r1])).await;
+    let ret = |reference: &str, prev: &str, number: &str| {
+        let mut r = sale(number, prev, "POS-0001");
+        r.set_header("referenceUUID", reference);
+        *r.get_mut("documentType") = o(vec![("receiptType", s("r")), ("typeVersion", s("1.2"))]);
+        r.seal()
+    };
+    let (bad, _) = ret(&"ef".repeat(32), &uuid1, "RET-1");
+    let (_, answer) = submit(&http, &sb, &tok, body(&[bad])).await;
+    assert_eq!(first_error_code(&answer), "InvalidReference");
+    let (good, uuid2) = ret(&uuid1, &uuid1, "RET-2");
+    let (_, answer) = submit(&http, &sb, &tok, body(&[good])).await;
+    assert_eq!(answer["acceptedDocuments"][0]["uuid"], uuid2.as_str());
+    let dump = sb.dump();
+    let stored = dump["eta"]["receipts"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(stored["receipt_type"], "r");
+    assert_eq!(stored["reference_uuid"], uuid1.as_str());
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn submission_limits_and_signatures_are_enforced() {
+    let sb = start().await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &sb, 0).await;
+    let (r, _) = sale("R-1", "", "POS-0001").seal();
+    let many = body(&vec![r.clone(); 501]);
+    let (status, v) = submit(&http, &sb, &tok, many).await;
+    assert_eq!(status, 400);
+    assert_eq!(v["error"]["code"], "MaximumSizeExceeded");
+    let huge = format!(
+        "{{\"receipts\": [{}], \"pad\": \"{}\"}}",
+        r.text(),
+        "x".repeat(1_600_000)
+    );
+    let (status, v) = submit(&http, &sb, &tok, huge).await;
+    assert_eq!(status, 400);
+    assert_eq!(v["error"]["code"], "MaximumSizeExceeded");
+    let unsigned = format!("{{\"receipts\": [{}]}}", r.text());
+    let (status, v) = submit(&http, &sb, &tok, unsigned).await;
+    assert_eq!(status, 400);
+    assert_eq!(v["error"]["code"], "BadStructure");
+    let (status, v) = submit(&http, &sb, &tok, "{\"receipts\": [".into()).await;
+    assert_eq!(status, 400);
+    assert_eq!(v["error"]["code"], "BadStructure");
+    sb.shutdown().await;
+}
+
+#[test]
+fn the_official_serialization_vector_is_reproduced_byte_for_byte() {
+    let doc = include_str!("vectors/invoice-one-doc.json");
+    let expected = include_str!("vectors/invoice-one-doc-serialized.txt");
+    let node = eta_json::parse(doc).unwrap();
+    let text = canonical::serialize(&node).unwrap();
+    assert_eq!(text.len(), 5752);
+    assert_eq!(text, expected);
+    assert_eq!(
+        hex::encode(Sha256::digest(text.as_bytes())),
+        "d43fae25b02b7e466fa5aa39e5fa45c7d92661e5b0a0e7964e04783bff3c2651"
+    );
+    // The SDK's sample receipt: the uuid derived with the published algorithm.
+    let batch = eta_json::parse(include_str!("vectors/receipt-sdk-sample-batch.json")).unwrap();
+    let receipt = &batch.get("receipts").unwrap().as_array().unwrap()[0];
+    assert_eq!(
+        canonical::receipt_uuid(receipt).unwrap(),
+        "6b41ed3d90caaf841411bf6e922600f665c05fc066748f61841641ac596614d9"
+    );
+}
