@@ -80,6 +80,8 @@ pub mod paging;
 pub mod retry;
 pub mod secret;
 pub mod store;
+#[cfg(feature = "test-util")]
+pub mod testing;
 pub mod trace;
 pub mod transport;
 pub mod url_policy;

@@ -14,6 +14,40 @@
 //! it. A job found with `started == true` after a crash may have taken effect: the engine
 //! looks it up remotely before calling again. Leases never hand out two jobs with the same
 //! `resource` at once, so two workers never write the same order or receipt chain together.
+//!
+//! # Choosing a backend
+//!
+//! | | `SqliteStore` (feature `sqlite`, default) | `PostgresStore` (feature `postgres`) |
+//! |---|---|---|
+//! | set-up | none: one file, created on first open (or memory) | a server and an empty database |
+//! | workers | one machine: the tasks of one process, or a few processes on one local file | any number, on any number of machines |
+//! | leases | one `BEGIN IMMEDIATE` transaction (the file's write lock) | `FOR UPDATE SKIP LOCKED`, plus a non-blocking advisory lock per resource |
+//! | receipt chains | compare-and-set under the write lock | compare-and-set under a row lock (`SELECT … FOR UPDATE`) |
+//! | open with | `SqliteStore::open("state.db")`, `SqliteStore::in_memory()` | `PostgresStore::connect("postgres://…")` |
+//!
+//! Start with SQLite: a single connector process on one machine needs nothing else, and WAL
+//! mode keeps reads from blocking the writer. Keep the file on a local disk (not a network
+//! share, where SQLite's locks are unreliable). Move to PostgreSQL when workers run on more
+//! than one machine, or when the state should live in a managed, backed-up database. The two
+//! behave the same: both pass `testing::store_suite` (feature `test-util`), which any other
+//! implementation of [`StateStore`] should run too.
+//!
+//! Common to both backends:
+//!
+//! - Call [`StateStore::migrate`] once at start-up; it is idempotent and safe to run from
+//!   several workers at once. Applied migrations are recorded in the table
+//!   `sync_core_migrations`, so an application's own sqlx migrations can share the database.
+//! - Timestamps are UTC with microsecond precision; JSON (payloads, binding data, results) is
+//!   kept as the exact text serialised, key order included.
+//! - A job's `resource` is global, not per scope: two scopes that must not run together can
+//!   share a resource, and scopes that may should include the scope in it.
+//! - A job that is enqueued, replayed or unparked is due at once: its `run_after` is the Unix
+//!   epoch, so leasing with an injected clock (any `now`) finds it.
+//! - [`StateStore::replay`] of an unknown id is [`StoreError::NoSuchJob`]; of a job that is
+//!   neither dead nor parked, `Ok(0)`. Replaying keeps `started` and `attempts`.
+//! - [`StateStore::mark_started`], [`StateStore::complete`] and [`StateStore::fail`] of a job
+//!   that exists but is not running under `worker`'s lease are [`StoreError::LeaseLost`].
+//! - [`StateStore::queue_depth`] names every [`JobState`], with zero for empty ones.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -215,7 +249,12 @@ pub trait StateStore: Send + Sync {
     async fn migrate(&self) -> StoreResult<()>;
 
     /// The binding of `key` of `kind` in `scope`.
-    async fn binding(&self, scope: &StoreScope, kind: &str, key: &str) -> StoreResult<Option<Binding>>;
+    async fn binding(
+        &self,
+        scope: &StoreScope,
+        kind: &str,
+        key: &str,
+    ) -> StoreResult<Option<Binding>>;
     /// Inserts or replaces a binding (unique on scope, kind, key).
     async fn put_binding(&self, binding: &Binding) -> StoreResult<()>;
     /// Every binding of `kind` in `scope`.
@@ -277,3 +316,15 @@ pub trait StateStore: Send + Sync {
     /// Deletes audit entries older than `before`; returns how many.
     async fn prune_audit(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }
+
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;

@@ -1,0 +1,590 @@
+//! The PostgreSQL backend: several workers on several machines share one database.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, PgRow};
+
+use super::sql::{self, MIGRATIONS_TABLE};
+use super::{
+    AuditEntry, Binding, Job, JobFailure, JobState, NewJob, StateStore, StoreError, StoreResult,
+};
+use crate::model::StoreScope;
+
+/// Connections per store unless the caller builds its own pool.
+const POOL_SIZE: u32 = 8;
+
+/// First key of the advisory locks taken on job resources while leasing (`"SYNC"` in ASCII),
+/// so they cannot collide with an application's own advisory locks on one-key form.
+const RESOURCE_LOCK_SPACE: i32 = 0x5359_4e43;
+
+/// The columns of `sync_jobs` that [`job_from_row`] reads (JSON columns read back as text).
+macro_rules! job_columns {
+    () => {
+        "id, scope, kind, key, resource, payload::text AS payload, state, attempts, started, \
+         last_error, parked_on, result::text AS result, run_after, leased_by, created_at, \
+         updated_at"
+    };
+}
+
+/// A [`StateStore`] in a PostgreSQL database, shared by any number of workers.
+///
+/// - **Leases** pick runnable rows with `FOR UPDATE SKIP LOCKED` (a row another worker is
+///   leasing is skipped, never waited for), keep the oldest runnable job of each resource, then
+///   take a transaction-scoped advisory lock on each resource (`pg_try_advisory_xact_lock`,
+///   never blocking) and re-check, under it and with a fresh snapshot, that no live lease
+///   holds the resource. Two workers leasing at the same moment therefore never get the same
+///   job nor two jobs of the same resource.
+/// - **Receipt chains** are advanced under a row lock (`SELECT … FOR UPDATE` on the device's
+///   chain row, created first with `ON CONFLICT DO NOTHING` when missing), so the
+///   compare-and-set and the binding insert commit together or not at all.
+///
+/// JSON is stored as `json` (the text exactly as serialised); timestamps as `timestamptz`
+/// (microsecond precision).
+///
+/// ```no_run
+/// use sync_core::store::{PostgresStore, StateStore};
+///
+/// # async fn demo() -> Result<(), sync_core::store::StoreError> {
+/// let store = PostgresStore::connect("postgres://sync@db.internal/sync").await?;
+/// store.migrate().await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The pool's options are left out: nothing of the connection URL is printed.
+        f.debug_struct("PostgresStore")
+            .field("connections", &self.pool.size())
+            .field("closed", &self.pool.is_closed())
+            .finish()
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`)
+    /// with a pool of 8 connections.
+    ///
+    /// Call [`StateStore::migrate`] before first use (it is safe to call from several
+    /// workers at once: the migration runs under an advisory lock).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Database`] when the URL is malformed or the server cannot be reached.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .connect(url)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// A store over an existing pool (for example one with TLS or other sizes).
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The underlying pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Closes every connection; later calls fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Turns the row count of an update guarded by `state = 'running' AND leased_by = worker`
+    /// into `Ok`, [`StoreError::LeaseLost`] (the job exists) or [`StoreError::NoSuchJob`].
+    async fn guarded(&self, id: i64, affected: u64) -> StoreResult<()> {
+        if affected == 1 {
+            return Ok(());
+        }
+        let exists = sqlx::query("SELECT 1 FROM sync_jobs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some();
+        Err(if exists {
+            StoreError::LeaseLost(id)
+        } else {
+            StoreError::NoSuchJob(id)
+        })
+    }
+}
+
+fn binding_from_row(row: &PgRow) -> StoreResult<Binding> {
+    Ok(Binding {
+        scope: StoreScope::new(row.try_get::<String, _>("scope")?),
+        kind: row.try_get("kind")?,
+        key: row.try_get("key")?,
+        remote_id: row.try_get("remote_id")?,
+        content_hash: row.try_get("content_hash")?,
+        data: sql::parse_json("data", &row.try_get::<String, _>("data")?)?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn job_from_row(row: &PgRow) -> StoreResult<Job> {
+    let result: Option<String> = row.try_get("result")?;
+    Ok(Job {
+        id: row.try_get("id")?,
+        scope: StoreScope::new(row.try_get::<String, _>("scope")?),
+        kind: row.try_get("kind")?,
+        key: row.try_get("key")?,
+        resource: row.try_get("resource")?,
+        payload: sql::parse_json("payload", &row.try_get::<String, _>("payload")?)?,
+        state: sql::parse_state(&row.try_get::<String, _>("state")?)?,
+        attempts: sql::attempts(i64::from(row.try_get::<i32, _>("attempts")?))?,
+        started: row.try_get("started")?,
+        last_error: row.try_get("last_error")?,
+        parked_on: row.try_get("parked_on")?,
+        result: result
+            .map(|text| sql::parse_json("result", &text))
+            .transpose()?,
+        run_after: row.try_get("run_after")?,
+        leased_by: row.try_get("leased_by")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Inserts or replaces a binding on `conn` (shared by `put_binding` and `advance_chain`).
+async fn upsert_binding(conn: &mut PgConnection, binding: &Binding) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO sync_bindings (scope, kind, key, remote_id, content_hash, data, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6::json, $7) \
+         ON CONFLICT (scope, kind, key) DO UPDATE SET \
+           remote_id = excluded.remote_id, content_hash = excluded.content_hash, \
+           data = excluded.data, updated_at = excluded.updated_at",
+    )
+    .bind(binding.scope.as_str())
+    .bind(&binding.kind)
+    .bind(&binding.key)
+    .bind(&binding.remote_id)
+    .bind(&binding.content_hash)
+    .bind(sql::json_text(&binding.data))
+    .bind(Utc::now())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl StateStore for PostgresStore {
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut migrator = sqlx::migrate!("./migrations/postgres");
+        migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+        migrator.set_ignore_missing(true);
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn binding(
+        &self,
+        scope: &StoreScope,
+        kind: &str,
+        key: &str,
+    ) -> StoreResult<Option<Binding>> {
+        sqlx::query(
+            "SELECT scope, kind, key, remote_id, content_hash, data::text AS data, updated_at \
+             FROM sync_bindings WHERE scope = $1 AND kind = $2 AND key = $3",
+        )
+        .bind(scope.as_str())
+        .bind(kind)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(binding_from_row)
+        .transpose()
+    }
+
+    async fn put_binding(&self, binding: &Binding) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        upsert_binding(&mut conn, binding).await
+    }
+
+    async fn bindings(&self, scope: &StoreScope, kind: &str) -> StoreResult<Vec<Binding>> {
+        sqlx::query(
+            "SELECT scope, kind, key, remote_id, content_hash, data::text AS data, updated_at \
+             FROM sync_bindings WHERE scope = $1 AND kind = $2 ORDER BY key",
+        )
+        .bind(scope.as_str())
+        .bind(kind)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(binding_from_row)
+        .collect()
+    }
+
+    async fn checkpoint(&self, scope: &StoreScope, flow: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM sync_checkpoints WHERE scope = $1 AND flow = $2")
+                .bind(scope.as_str())
+                .bind(flow)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn set_checkpoint(&self, scope: &StoreScope, flow: &str, value: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sync_checkpoints (scope, flow, value, updated_at) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (scope, flow) DO UPDATE SET \
+               value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(scope.as_str())
+        .bind(flow)
+        .bind(value)
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn enqueue(&self, job: NewJob) -> StoreResult<(i64, bool)> {
+        let now = Utc::now();
+        // A concurrent insert of the same key waits for the other transaction, then does
+        // nothing; the select below then sees the committed row.
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO sync_jobs \
+               (scope, kind, key, resource, payload, state, run_after, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5::json, 'pending', $6, $7, $7) \
+             ON CONFLICT (scope, kind, key) DO NOTHING \
+             RETURNING id",
+        )
+        .bind(job.scope.as_str())
+        .bind(&job.kind)
+        .bind(&job.key)
+        .bind(&job.resource)
+        .bind(sql::json_text(&job.payload))
+        .bind(sql::due_now())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(id) = inserted {
+            return Ok((id, true));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "SELECT id FROM sync_jobs WHERE scope = $1 AND kind = $2 AND key = $3",
+        )
+        .bind(job.scope.as_str())
+        .bind(&job.kind)
+        .bind(&job.key)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((id, false))
+    }
+
+    async fn lease(
+        &self,
+        worker: &str,
+        limit: usize,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Job>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let until = sql::lease_end(now, lease);
+        let mut tx = self.pool.begin().await?;
+        // Runnable jobs whose resource no live lease holds, the oldest runnable job of each
+        // resource only; rows another worker is leasing right now are skipped.
+        let candidates: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT j.id, j.resource FROM sync_jobs j \
+             WHERE ((j.state = 'pending' AND j.run_after <= $1) \
+                 OR (j.state = 'running' AND j.leased_until <= $1)) \
+               AND NOT EXISTS (SELECT 1 FROM sync_jobs r \
+                   WHERE r.resource = j.resource AND r.state = 'running' \
+                     AND r.leased_until > $1) \
+               AND j.id = (SELECT MIN(c.id) FROM sync_jobs c \
+                   WHERE c.resource = j.resource \
+                     AND ((c.state = 'pending' AND c.run_after <= $1) \
+                       OR (c.state = 'running' AND c.leased_until <= $1))) \
+             ORDER BY j.id \
+             LIMIT $2 \
+             FOR UPDATE OF j SKIP LOCKED",
+        )
+        .bind(now)
+        .bind(sql::limit(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+
+        let mut resources = HashSet::new();
+        let mut jobs = Vec::with_capacity(candidates.len());
+        for (id, resource) in candidates {
+            if !resources.insert(resource.clone()) {
+                continue;
+            }
+            // Another worker leasing a job of this resource holds the lock until it commits;
+            // after its commit, the fresh snapshot of the check below sees its lease.
+            let locked: bool =
+                sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1, hashtext($2))")
+                    .bind(RESOURCE_LOCK_SPACE)
+                    .bind(&resource)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if !locked {
+                continue;
+            }
+            let held: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM sync_jobs \
+                   WHERE resource = $1 AND state = 'running' AND leased_until > $2 \
+                     AND id <> $3)",
+            )
+            .bind(&resource)
+            .bind(now)
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if held {
+                continue;
+            }
+            let row = sqlx::query(concat!(
+                "UPDATE sync_jobs SET state = 'running', leased_by = $1, leased_until = $2, \
+                   updated_at = $3 \
+                 WHERE id = $4 RETURNING ",
+                job_columns!()
+            ))
+            .bind(worker)
+            .bind(until)
+            .bind(Utc::now())
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            jobs.push(job_from_row(&row)?);
+        }
+        tx.commit().await?;
+        Ok(jobs)
+    }
+
+    async fn mark_started(&self, id: i64, worker: &str) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE sync_jobs SET started = TRUE, attempts = attempts + 1, updated_at = $1 \
+             WHERE id = $2 AND state = 'running' AND leased_by = $3",
+        )
+        .bind(Utc::now())
+        .bind(id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        self.guarded(id, done.rows_affected()).await
+    }
+
+    async fn complete(&self, id: i64, worker: &str, result: serde_json::Value) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE sync_jobs SET state = 'done', result = $1::json, leased_by = NULL, \
+               leased_until = NULL, updated_at = $2 \
+             WHERE id = $3 AND state = 'running' AND leased_by = $4",
+        )
+        .bind(sql::json_text(&result))
+        .bind(Utc::now())
+        .bind(id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        self.guarded(id, done.rows_affected()).await
+    }
+
+    async fn fail(&self, id: i64, worker: &str, failure: JobFailure) -> StoreResult<()> {
+        let (state, run_after, error, parked_on) = match failure {
+            JobFailure::Retry { at, error } => (JobState::Pending, Some(at), error, None),
+            JobFailure::Dead { reason } => (JobState::Dead, None, reason, None),
+            JobFailure::Park { mapping, reason } => (JobState::Parked, None, reason, Some(mapping)),
+        };
+        let done = sqlx::query(
+            "UPDATE sync_jobs SET state = $1, run_after = COALESCE($2, run_after), \
+               last_error = $3, parked_on = $4, leased_by = NULL, leased_until = NULL, \
+               updated_at = $5 \
+             WHERE id = $6 AND state = 'running' AND leased_by = $7",
+        )
+        .bind(state.as_str())
+        .bind(run_after)
+        .bind(error)
+        .bind(parked_on)
+        .bind(Utc::now())
+        .bind(id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        self.guarded(id, done.rows_affected()).await
+    }
+
+    async fn job(&self, id: i64) -> StoreResult<Option<Job>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM sync_jobs WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(job_from_row)
+        .transpose()
+    }
+
+    async fn jobs(&self, scope: &StoreScope, state: Option<JobState>) -> StoreResult<Vec<Job>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM sync_jobs WHERE scope = $1 AND ($2::text IS NULL OR state = $2) ORDER BY id"
+        ))
+        .bind(scope.as_str())
+        .bind(state.map(JobState::as_str))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(job_from_row)
+        .collect()
+    }
+
+    async fn replay(&self, id: Option<i64>) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(id) = id {
+            let exists = sqlx::query("SELECT 1 FROM sync_jobs WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+            if !exists {
+                return Err(StoreError::NoSuchJob(id));
+            }
+        }
+        let done = sqlx::query(
+            "UPDATE sync_jobs SET state = 'pending', parked_on = NULL, run_after = $1, \
+               updated_at = $2 \
+             WHERE state IN ('dead', 'parked') AND ($3::bigint IS NULL OR id = $3)",
+        )
+        .bind(sql::due_now())
+        .bind(Utc::now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn unpark(&self, mapping: &str) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE sync_jobs SET state = 'pending', parked_on = NULL, run_after = $1, \
+               updated_at = $2 \
+             WHERE state = 'parked' AND parked_on = $3",
+        )
+        .bind(sql::due_now())
+        .bind(Utc::now())
+        .bind(mapping)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn queue_depth(&self) -> StoreResult<HashMap<JobState, u64>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM sync_jobs GROUP BY state")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut depths = sql::zero_depths();
+        for (state, count) in rows {
+            depths.insert(sql::parse_state(&state)?, u64::try_from(count).unwrap_or(0));
+        }
+        Ok(depths)
+    }
+
+    async fn record_event(&self, scope: &StoreScope, event_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO sync_events (scope, event_id, received_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (scope, event_id) DO NOTHING",
+        )
+        .bind(scope.as_str())
+        .bind(event_id)
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn chain_head(&self, device: &str) -> StoreResult<Option<String>> {
+        let head: Option<String> =
+            sqlx::query_scalar("SELECT head FROM sync_receipt_chains WHERE device = $1")
+                .bind(device)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(head.filter(|head| !head.is_empty()))
+    }
+
+    async fn advance_chain(
+        &self,
+        device: &str,
+        expected: &str,
+        new_head: &str,
+        binding: &Binding,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        // Make sure the chain row exists so it can be locked; a concurrent creator makes this
+        // wait for its commit, then do nothing.
+        sqlx::query(
+            "INSERT INTO sync_receipt_chains (device, head, updated_at) VALUES ($1, '', $2) \
+             ON CONFLICT (device) DO NOTHING",
+        )
+        .bind(device)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await?;
+        let head: String =
+            sqlx::query_scalar("SELECT head FROM sync_receipt_chains WHERE device = $1 FOR UPDATE")
+                .bind(device)
+                .fetch_one(&mut *tx)
+                .await?;
+        if head != expected {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query("UPDATE sync_receipt_chains SET head = $1, updated_at = $2 WHERE device = $3")
+            .bind(new_head)
+            .bind(Utc::now())
+            .bind(device)
+            .execute(&mut *tx)
+            .await?;
+        upsert_binding(&mut tx, binding).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn audit(&self, entry: &AuditEntry) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sync_audit (scope, direction, system, kind, key, payload, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6::json, $7)",
+        )
+        .bind(entry.scope.as_str())
+        .bind(sql::direction_name(entry.direction))
+        .bind(&entry.system)
+        .bind(&entry.kind)
+        .bind(&entry.key)
+        .bind(sql::json_text(&entry.payload))
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn prune_audit(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sync_audit WHERE created_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

@@ -1,0 +1,94 @@
+//! Helpers shared by the SQL backends.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::{Direction, JobState, StoreError, StoreResult};
+
+/// The table in which the backends record applied migrations. Not sqlx's default
+/// (`_sqlx_migrations`), so an application that keeps its own tables in the same database
+/// can run its own sqlx migrations next to ours.
+pub(crate) const MIGRATIONS_TABLE: &str = "sync_core_migrations";
+
+/// The longest lease the stores hand out; longer requests are cut to it.
+const MAX_LEASE: TimeDelta = TimeDelta::days(3650);
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::Database(Box::new(error))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Database(Box::new(error))
+    }
+}
+
+/// `run_after` of a job that may run at once (new, replayed or unparked).
+///
+/// The Unix epoch rather than the wall clock: leases compare against the caller's `now`,
+/// which may come from an injected clock, so "due" must not depend on this machine's time.
+pub(crate) fn due_now() -> DateTime<Utc> {
+    DateTime::<Utc>::UNIX_EPOCH
+}
+
+/// When a lease taken at `now` for `lease` ends.
+pub(crate) fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
+    let lease = TimeDelta::from_std(lease)
+        .unwrap_or(MAX_LEASE)
+        .min(MAX_LEASE);
+    now.checked_add_signed(lease).unwrap_or(now)
+}
+
+/// The JSON text stored for a value.
+pub(crate) fn json_text(value: &serde_json::Value) -> String {
+    value.to_string()
+}
+
+/// Parses stored JSON text, naming the column when it is not JSON.
+pub(crate) fn parse_json(column: &str, text: &str) -> StoreResult<serde_json::Value> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("column `{column}` holds invalid JSON: {e}")))
+}
+
+/// Parses a stored job state.
+pub(crate) fn parse_state(text: &str) -> StoreResult<JobState> {
+    JobState::parse(text).ok_or_else(|| {
+        StoreError::Corrupt(format!("column `state` holds unknown job state {text:?}"))
+    })
+}
+
+/// Converts a stored attempt count.
+pub(crate) fn attempts(value: i64) -> StoreResult<u32> {
+    u32::try_from(value)
+        .map_err(|_| StoreError::Corrupt(format!("column `attempts` holds {value}, not a count")))
+}
+
+/// A limit for `LIMIT ?`.
+pub(crate) fn limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+/// Every job state with a zero count, so `queue_depth` always names all of them.
+pub(crate) fn zero_depths() -> std::collections::HashMap<JobState, u64> {
+    [
+        JobState::Pending,
+        JobState::Running,
+        JobState::Done,
+        JobState::Dead,
+        JobState::Parked,
+    ]
+    .into_iter()
+    .map(|state| (state, 0))
+    .collect()
+}
+
+/// The stored name of a direction.
+pub(crate) fn direction_name(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Inbound => "inbound",
+        Direction::Outbound => "outbound",
+    }
+}

@@ -1,0 +1,585 @@
+//! The SQLite backend: one file, zero set-up.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, SqliteConnection};
+
+use super::sql::{self, MIGRATIONS_TABLE};
+use super::{
+    AuditEntry, Binding, Job, JobFailure, JobState, NewJob, StateStore, StoreError, StoreResult,
+};
+use crate::model::StoreScope;
+
+/// How long a connection waits for another one's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connections in the pool of a file database (WAL lets readers run beside the one writer).
+const FILE_POOL_SIZE: u32 = 4;
+
+/// The columns of `sync_jobs` that [`job_from_row`] reads, in a literal so queries can be
+/// assembled with `concat!` and stay `&'static str`.
+macro_rules! job_columns {
+    () => {
+        "id, scope, kind, key, resource, payload, state, attempts, started, last_error, \
+         parked_on, result, run_after, leased_by, created_at, updated_at"
+    };
+}
+
+/// A [`StateStore`] in one SQLite database file.
+///
+/// The database runs in WAL mode (readers never block the writer), with a 30 s busy timeout
+/// and foreign keys on. Every operation that reads and then writes (leasing, the receipt chain
+/// compare-and-set) runs in one `BEGIN IMMEDIATE` transaction, so it holds the write lock from
+/// its first read: two processes sharing the file cannot interleave inside it.
+///
+/// Timestamps are stored as integer microseconds since the Unix epoch (UTC) and JSON as text,
+/// exactly as serialised.
+///
+/// ```no_run
+/// use sync_core::store::{SqliteStore, StateStore};
+///
+/// # async fn demo() -> Result<(), sync_core::store::StoreError> {
+/// let store = SqliteStore::open("state.db").await?;
+/// store.migrate().await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating it if missing) the database at `path_or_url`: a file path, or a
+    /// `sqlite:` URL such as `sqlite://state.db?mode=rwc`.
+    ///
+    /// Call [`StateStore::migrate`] before first use.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Database`] when the URL is malformed or the file cannot be opened.
+    pub async fn open(path_or_url: impl AsRef<Path>) -> StoreResult<Self> {
+        let path = path_or_url.as_ref();
+        let options = match path.to_str() {
+            Some(text) if text.starts_with("sqlite:") => SqliteConnectOptions::from_str(text)?,
+            _ => SqliteConnectOptions::new().filename(path),
+        };
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(FILE_POOL_SIZE)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// A private database in memory, gone when the store is dropped. For tests and dry runs.
+    ///
+    /// It lives on a single connection, which the pool never closes. Call
+    /// [`StateStore::migrate`] before first use.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Database`] when SQLite cannot open it.
+    pub async fn in_memory() -> StoreResult<Self> {
+        let options = SqliteConnectOptions::new()
+            .in_memory(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// A store over an existing pool (for example one configured with other options).
+    ///
+    /// The pool's connections should have foreign keys on and a busy timeout.
+    pub fn from_pool(pool: SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    /// The underlying pool.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes every connection; later calls fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Turns the row count of an update guarded by `state = 'running' AND leased_by = worker`
+    /// into `Ok`, [`StoreError::LeaseLost`] (the job exists) or [`StoreError::NoSuchJob`].
+    async fn guarded(&self, id: i64, affected: u64) -> StoreResult<()> {
+        if affected == 1 {
+            return Ok(());
+        }
+        let exists = sqlx::query("SELECT 1 FROM sync_jobs WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some();
+        Err(if exists {
+            StoreError::LeaseLost(id)
+        } else {
+            StoreError::NoSuchJob(id)
+        })
+    }
+}
+
+fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+fn from_micros(column: &str, value: i64) -> StoreResult<DateTime<Utc>> {
+    DateTime::<Utc>::from_timestamp_micros(value).ok_or_else(|| {
+        StoreError::Corrupt(format!("column `{column}` holds {value}, not a timestamp"))
+    })
+}
+
+fn binding_from_row(row: &SqliteRow) -> StoreResult<Binding> {
+    Ok(Binding {
+        scope: StoreScope::new(row.try_get::<String, _>("scope")?),
+        kind: row.try_get("kind")?,
+        key: row.try_get("key")?,
+        remote_id: row.try_get("remote_id")?,
+        content_hash: row.try_get("content_hash")?,
+        data: sql::parse_json("data", &row.try_get::<String, _>("data")?)?,
+        updated_at: from_micros("updated_at", row.try_get("updated_at")?)?,
+    })
+}
+
+fn job_from_row(row: &SqliteRow) -> StoreResult<Job> {
+    let result: Option<String> = row.try_get("result")?;
+    Ok(Job {
+        id: row.try_get("id")?,
+        scope: StoreScope::new(row.try_get::<String, _>("scope")?),
+        kind: row.try_get("kind")?,
+        key: row.try_get("key")?,
+        resource: row.try_get("resource")?,
+        payload: sql::parse_json("payload", &row.try_get::<String, _>("payload")?)?,
+        state: sql::parse_state(&row.try_get::<String, _>("state")?)?,
+        attempts: sql::attempts(row.try_get("attempts")?)?,
+        started: row.try_get("started")?,
+        last_error: row.try_get("last_error")?,
+        parked_on: row.try_get("parked_on")?,
+        result: result
+            .map(|text| sql::parse_json("result", &text))
+            .transpose()?,
+        run_after: from_micros("run_after", row.try_get("run_after")?)?,
+        leased_by: row.try_get("leased_by")?,
+        created_at: from_micros("created_at", row.try_get("created_at")?)?,
+        updated_at: from_micros("updated_at", row.try_get("updated_at")?)?,
+    })
+}
+
+/// Inserts or replaces a binding on `conn` (shared by `put_binding` and `advance_chain`).
+async fn upsert_binding(conn: &mut SqliteConnection, binding: &Binding) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO sync_bindings (scope, kind, key, remote_id, content_hash, data, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (scope, kind, key) DO UPDATE SET \
+           remote_id = excluded.remote_id, content_hash = excluded.content_hash, \
+           data = excluded.data, updated_at = excluded.updated_at",
+    )
+    .bind(binding.scope.as_str())
+    .bind(&binding.kind)
+    .bind(&binding.key)
+    .bind(&binding.remote_id)
+    .bind(&binding.content_hash)
+    .bind(sql::json_text(&binding.data))
+    .bind(micros(Utc::now()))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl StateStore for SqliteStore {
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut migrator = sqlx::migrate!("./migrations/sqlite");
+        migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+        migrator.set_ignore_missing(true);
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn binding(
+        &self,
+        scope: &StoreScope,
+        kind: &str,
+        key: &str,
+    ) -> StoreResult<Option<Binding>> {
+        sqlx::query("SELECT * FROM sync_bindings WHERE scope = ? AND kind = ? AND key = ?")
+            .bind(scope.as_str())
+            .bind(kind)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(binding_from_row)
+            .transpose()
+    }
+
+    async fn put_binding(&self, binding: &Binding) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        upsert_binding(&mut conn, binding).await
+    }
+
+    async fn bindings(&self, scope: &StoreScope, kind: &str) -> StoreResult<Vec<Binding>> {
+        sqlx::query("SELECT * FROM sync_bindings WHERE scope = ? AND kind = ? ORDER BY key")
+            .bind(scope.as_str())
+            .bind(kind)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(binding_from_row)
+            .collect()
+    }
+
+    async fn checkpoint(&self, scope: &StoreScope, flow: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM sync_checkpoints WHERE scope = ? AND flow = ?")
+                .bind(scope.as_str())
+                .bind(flow)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn set_checkpoint(&self, scope: &StoreScope, flow: &str, value: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sync_checkpoints (scope, flow, value, updated_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (scope, flow) DO UPDATE SET \
+               value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(scope.as_str())
+        .bind(flow)
+        .bind(value)
+        .bind(micros(Utc::now()))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn enqueue(&self, job: NewJob) -> StoreResult<(i64, bool)> {
+        let now = micros(Utc::now());
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO sync_jobs \
+               (scope, kind, key, resource, payload, state, run_after, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) \
+             ON CONFLICT (scope, kind, key) DO NOTHING \
+             RETURNING id",
+        )
+        .bind(job.scope.as_str())
+        .bind(&job.kind)
+        .bind(&job.key)
+        .bind(&job.resource)
+        .bind(sql::json_text(&job.payload))
+        .bind(micros(sql::due_now()))
+        .bind(now)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(id) = inserted {
+            return Ok((id, true));
+        }
+        let id: i64 =
+            sqlx::query_scalar("SELECT id FROM sync_jobs WHERE scope = ? AND kind = ? AND key = ?")
+                .bind(job.scope.as_str())
+                .bind(&job.kind)
+                .bind(&job.key)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok((id, false))
+    }
+
+    async fn lease(
+        &self,
+        worker: &str,
+        limit: usize,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Job>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let now_us = micros(now);
+        let until = micros(sql::lease_end(now, lease));
+        // BEGIN IMMEDIATE takes the write lock before the first read: no other connection can
+        // lease (or complete) between our choice of jobs and our update.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // Runnable jobs whose resource no live lease holds, the oldest runnable job of each
+        // resource only.
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT j.id FROM sync_jobs j \
+             WHERE ((j.state = 'pending' AND j.run_after <= $1) \
+                 OR (j.state = 'running' AND j.leased_until <= $1)) \
+               AND NOT EXISTS (SELECT 1 FROM sync_jobs r \
+                   WHERE r.resource = j.resource AND r.state = 'running' \
+                     AND r.leased_until > $1) \
+               AND j.id = (SELECT MIN(c.id) FROM sync_jobs c \
+                   WHERE c.resource = j.resource \
+                     AND ((c.state = 'pending' AND c.run_after <= $1) \
+                       OR (c.state = 'running' AND c.leased_until <= $1))) \
+             ORDER BY j.id \
+             LIMIT $2",
+        )
+        .bind(now_us)
+        .bind(sql::limit(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut jobs = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = sqlx::query(concat!(
+                "UPDATE sync_jobs SET state = 'running', leased_by = ?, leased_until = ?, \
+                   updated_at = ? \
+                 WHERE id = ? RETURNING ",
+                job_columns!()
+            ))
+            .bind(worker)
+            .bind(until)
+            .bind(micros(Utc::now()))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            jobs.push(job_from_row(&row)?);
+        }
+        tx.commit().await?;
+        Ok(jobs)
+    }
+
+    async fn mark_started(&self, id: i64, worker: &str) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE sync_jobs SET started = 1, attempts = attempts + 1, updated_at = ? \
+             WHERE id = ? AND state = 'running' AND leased_by = ?",
+        )
+        .bind(micros(Utc::now()))
+        .bind(id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        self.guarded(id, done.rows_affected()).await
+    }
+
+    async fn complete(&self, id: i64, worker: &str, result: serde_json::Value) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE sync_jobs SET state = 'done', result = ?, leased_by = NULL, \
+               leased_until = NULL, updated_at = ? \
+             WHERE id = ? AND state = 'running' AND leased_by = ?",
+        )
+        .bind(sql::json_text(&result))
+        .bind(micros(Utc::now()))
+        .bind(id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        self.guarded(id, done.rows_affected()).await
+    }
+
+    async fn fail(&self, id: i64, worker: &str, failure: JobFailure) -> StoreResult<()> {
+        let (state, run_after, error, parked_on) = match failure {
+            JobFailure::Retry { at, error } => (JobState::Pending, Some(at), error, None),
+            JobFailure::Dead { reason } => (JobState::Dead, None, reason, None),
+            JobFailure::Park { mapping, reason } => (JobState::Parked, None, reason, Some(mapping)),
+        };
+        let done = sqlx::query(
+            "UPDATE sync_jobs SET state = ?, run_after = COALESCE(?, run_after), \
+               last_error = ?, parked_on = ?, leased_by = NULL, leased_until = NULL, \
+               updated_at = ? \
+             WHERE id = ? AND state = 'running' AND leased_by = ?",
+        )
+        .bind(state.as_str())
+        .bind(run_after.map(micros))
+        .bind(error)
+        .bind(parked_on)
+        .bind(micros(Utc::now()))
+        .bind(id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        self.guarded(id, done.rows_affected()).await
+    }
+
+    async fn job(&self, id: i64) -> StoreResult<Option<Job>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM sync_jobs WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(job_from_row)
+        .transpose()
+    }
+
+    async fn jobs(&self, scope: &StoreScope, state: Option<JobState>) -> StoreResult<Vec<Job>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM sync_jobs WHERE scope = ? AND (? IS NULL OR state = ?) ORDER BY id"
+        ))
+        .bind(scope.as_str())
+        .bind(state.map(JobState::as_str))
+        .bind(state.map(JobState::as_str))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(job_from_row)
+        .collect()
+    }
+
+    async fn replay(&self, id: Option<i64>) -> StoreResult<u64> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if let Some(id) = id {
+            let exists = sqlx::query("SELECT 1 FROM sync_jobs WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+            if !exists {
+                return Err(StoreError::NoSuchJob(id));
+            }
+        }
+        let done = sqlx::query(
+            "UPDATE sync_jobs SET state = 'pending', parked_on = NULL, run_after = ?, \
+               updated_at = ? \
+             WHERE state IN ('dead', 'parked') AND (? IS NULL OR id = ?)",
+        )
+        .bind(micros(sql::due_now()))
+        .bind(micros(Utc::now()))
+        .bind(id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn unpark(&self, mapping: &str) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE sync_jobs SET state = 'pending', parked_on = NULL, run_after = ?, \
+               updated_at = ? \
+             WHERE state = 'parked' AND parked_on = ?",
+        )
+        .bind(micros(sql::due_now()))
+        .bind(micros(Utc::now()))
+        .bind(mapping)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn queue_depth(&self) -> StoreResult<HashMap<JobState, u64>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM sync_jobs GROUP BY state")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut depths = sql::zero_depths();
+        for (state, count) in rows {
+            depths.insert(sql::parse_state(&state)?, u64::try_from(count).unwrap_or(0));
+        }
+        Ok(depths)
+    }
+
+    async fn record_event(&self, scope: &StoreScope, event_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO sync_events (scope, event_id, received_at) VALUES (?, ?, ?) \
+             ON CONFLICT (scope, event_id) DO NOTHING",
+        )
+        .bind(scope.as_str())
+        .bind(event_id)
+        .bind(micros(Utc::now()))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn chain_head(&self, device: &str) -> StoreResult<Option<String>> {
+        let head: Option<String> =
+            sqlx::query_scalar("SELECT head FROM sync_receipt_chains WHERE device = ?")
+                .bind(device)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(head.filter(|head| !head.is_empty()))
+    }
+
+    async fn advance_chain(
+        &self,
+        device: &str,
+        expected: &str,
+        new_head: &str,
+        binding: &Binding,
+    ) -> StoreResult<bool> {
+        // The write lock is held from the read of the head to the commit: the compare and the
+        // set cannot be split by another writer.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let head: Option<String> =
+            sqlx::query_scalar("SELECT head FROM sync_receipt_chains WHERE device = ?")
+                .bind(device)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if head.as_deref().unwrap_or("") != expected {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO sync_receipt_chains (device, head, updated_at) VALUES (?, ?, ?) \
+             ON CONFLICT (device) DO UPDATE SET \
+               head = excluded.head, updated_at = excluded.updated_at",
+        )
+        .bind(device)
+        .bind(new_head)
+        .bind(micros(Utc::now()))
+        .execute(&mut *tx)
+        .await?;
+        upsert_binding(&mut tx, binding).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn audit(&self, entry: &AuditEntry) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sync_audit (scope, direction, system, kind, key, payload, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(entry.scope.as_str())
+        .bind(sql::direction_name(entry.direction))
+        .bind(&entry.system)
+        .bind(&entry.kind)
+        .bind(&entry.key)
+        .bind(sql::json_text(&entry.payload))
+        .bind(micros(Utc::now()))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn prune_audit(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sync_audit WHERE created_at < ?")
+            .bind(micros(before))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

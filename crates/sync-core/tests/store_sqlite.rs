@@ -1,0 +1,94 @@
+//! The state store conformance suite on SQLite (a temporary file, and in memory), plus the
+//! two-worker races on one file shared by two stores.
+#![cfg(all(feature = "sqlite", feature = "test-util"))]
+
+use std::sync::Arc;
+
+use sync_core::store::{SqliteStore, StateStore, StoreError};
+use sync_core::testing::store_suite;
+
+async fn file_store(dir: &tempfile::TempDir) -> SqliteStore {
+    let store = SqliteStore::open(dir.path().join("state.db"))
+        .await
+        .expect("open the SQLite file");
+    store.migrate().await.expect("migrate");
+    store
+}
+
+#[tokio::test]
+async fn sqlite_file_passes_the_store_suite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path().join("state.db"))
+        .await
+        .expect("open the SQLite file");
+    store_suite::run_all(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_in_memory_passes_the_store_suite() {
+    let store = SqliteStore::in_memory().await.expect("in-memory store");
+    store_suite::run_all(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_url_form_opens_and_keeps_data_across_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("by-url.db");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let scope = sync_core::model::StoreScope::new("s");
+    {
+        let store = SqliteStore::open(&url).await.expect("open by URL");
+        store.migrate().await.expect("migrate");
+        store
+            .set_checkpoint(&scope, "orders", "42")
+            .await
+            .expect("set");
+        store.close().await;
+    }
+    let store = SqliteStore::open(&path).await.expect("reopen by path");
+    store.migrate().await.expect("migrating again is a no-op");
+    assert_eq!(
+        store
+            .checkpoint(&scope, "orders")
+            .await
+            .expect("checkpoint")
+            .as_deref(),
+        Some("42")
+    );
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .expect("journal_mode");
+    assert_eq!(mode, "wal", "file stores run in WAL mode");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .expect("foreign_keys");
+    assert_eq!(fk, 1, "foreign keys are on");
+}
+
+#[tokio::test]
+async fn sqlite_open_of_an_impossible_path_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("missing-dir").join("state.db");
+    let error = SqliteStore::open(&path)
+        .await
+        .expect_err("no such directory");
+    assert!(matches!(error, StoreError::Database(_)), "{error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_two_stores_on_one_file_never_share_a_job_or_resource() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = Arc::new(file_store(&dir).await);
+    let b = Arc::new(file_store(&dir).await);
+    store_suite::concurrent_leases(a.as_ref(), b.as_ref()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_two_stores_racing_one_chain_leave_no_fork_or_gap() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = file_store(&dir).await;
+    let b = file_store(&dir).await;
+    store_suite::concurrent_chain(&a, &b).await;
+}
