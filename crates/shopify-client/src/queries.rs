@@ -33,6 +33,38 @@ pub type URL = String;
 /// Shopify `UnsignedInt64` (a string of digits on the wire).
 pub type UnsignedInt64 = U64;
 
+/// Shopify `ProductStatus`, shared by every product operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+pub enum ProductStatus {
+    /// For sale on its channels.
+    ACTIVE,
+    /// Kept for records, not for sale.
+    ARCHIVED,
+    /// Hidden from every channel.
+    DRAFT,
+    /// For sale by direct link only, hidden from search and collections.
+    UNLISTED,
+    /// A status this crate does not know (a newer API version).
+    #[serde(other)]
+    UNKNOWN,
+}
+
+/// Shopify `WeightUnit` (shared by the product inputs, so it has a default: kilograms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+pub enum WeightUnit {
+    /// Kilograms.
+    #[default]
+    KILOGRAMS,
+    /// Grams.
+    GRAMS,
+    /// Pounds.
+    POUNDS,
+    /// Ounces.
+    OUNCES,
+}
+
 /// Shop identity (`shop`).
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -62,8 +94,9 @@ pub struct Locations;
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/product_set.graphql",
+    extern_enums("WeightUnit", "ProductStatus"),
     response_derives = "Debug, Clone, PartialEq, Serialize",
-    variables_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone, PartialEq, Default",
     skip_serializing_none,
     deprecated = "warn"
 )]
@@ -74,6 +107,7 @@ pub struct ProductSet;
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/product_operation.graphql",
+    extern_enums("ProductStatus"),
     response_derives = "Debug, Clone, PartialEq, Serialize",
     variables_derives = "Debug, Clone, PartialEq",
     skip_serializing_none,
@@ -86,6 +120,7 @@ pub struct ProductOperation;
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/variants_by_sku.graphql",
+    extern_enums("ProductStatus"),
     response_derives = "Debug, Clone, PartialEq, Serialize",
     variables_derives = "Debug, Clone, PartialEq",
     skip_serializing_none,
@@ -98,8 +133,9 @@ pub struct VariantsBySku;
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/product_update_status.graphql",
+    extern_enums("ProductStatus"),
     response_derives = "Debug, Clone, PartialEq, Serialize",
-    variables_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone, PartialEq, Default",
     skip_serializing_none,
     deprecated = "warn"
 )]
@@ -134,6 +170,7 @@ pub struct StagedUploadsCreate;
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/product_attach_media.graphql",
+    extern_enums("ProductStatus"),
     response_derives = "Debug, Clone, PartialEq, Serialize",
     variables_derives = "Debug, Clone, PartialEq",
     skip_serializing_none,
@@ -170,8 +207,9 @@ pub struct FileDelete;
 #[graphql(
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/variants_bulk_update.graphql",
+    extern_enums("WeightUnit"),
     response_derives = "Debug, Clone, PartialEq, Serialize",
-    variables_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone, PartialEq, Default",
     skip_serializing_none,
     deprecated = "warn"
 )]
@@ -183,7 +221,7 @@ pub struct VariantsBulkUpdate;
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/discount_automatic_basic_create.graphql",
     response_derives = "Debug, Clone, PartialEq, Serialize",
-    variables_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone, PartialEq, Default",
     skip_serializing_none,
     deprecated = "warn"
 )]
@@ -207,7 +245,7 @@ pub struct PriceListFixedPricesAdd;
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/inventory_set_quantities.graphql",
     response_derives = "Debug, Clone, PartialEq, Serialize",
-    variables_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone, PartialEq, Default",
     skip_serializing_none,
     deprecated = "warn"
 )]
@@ -315,7 +353,7 @@ pub struct OrderFulfillmentOrders;
     schema_path = "graphql/schema.graphql",
     query_path = "graphql/fulfillment_create.graphql",
     response_derives = "Debug, Clone, PartialEq, Serialize",
-    variables_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone, PartialEq, Default",
     skip_serializing_none,
     deprecated = "warn"
 )]

@@ -1,0 +1,667 @@
+//! The client: configuration, the GraphQL round trip, throttling and paging.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::Stream;
+use graphql_client::GraphQLQuery;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use sync_core::clock::{Clock, TokioClock};
+use sync_core::paging::{Page, paginate};
+use sync_core::retry::{self, RetryPolicy};
+use sync_core::secret::sensitive_header;
+use sync_core::transport::{ReqwestTransport, Transport};
+use sync_core::url_policy::{InsecureHttp, check_base_url, parse_base_url};
+use tracing::Instrument;
+use url::Url;
+
+use crate::auth::{Auth, TokenSource};
+use crate::cost::{CostBucket, QueryCost};
+use crate::error::{Error, GraphQlError};
+
+/// The Admin API version this crate's queries were checked against.
+pub const DEFAULT_API_VERSION: &str = "2026-01";
+/// Largest `first` Shopify accepts on a connection.
+pub const MAX_PAGE_SIZE: u32 = 250;
+/// Shopify does not page past this many objects of one list.
+pub const LIST_LIMIT: usize = 25_000;
+/// Largest input array Shopify accepts (inventory quantities, variants, prices …).
+pub const MAX_INPUT_ARRAY: usize = 250;
+
+const ACCESS_TOKEN_HEADER: &str = "x-shopify-access-token";
+
+/// Whether a request may be sent again after an uncertain failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Safety {
+    /// A query, or a mutation whose repetition is harmless (sets state, or carries an
+    /// idempotency key).
+    Repeatable,
+    /// A mutation that creates something each time it runs.
+    Once,
+}
+
+/// A typed Shopify Admin GraphQL client for one shop. Cheap to clone (shared inner state:
+/// transport, token cache and cost bucket).
+#[derive(Clone)]
+pub struct ShopifyClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    shop: String,
+    api_version: String,
+    base: Url,
+    endpoint: Url,
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) clock: Arc<dyn Clock>,
+    retry: RetryPolicy,
+    tokens: TokenSource,
+    bucket: Arc<CostBucket>,
+    estimates: Mutex<HashMap<String, f64>>,
+    pub(crate) poll_interval: Duration,
+    pub(crate) poll_timeout: Duration,
+}
+
+impl fmt::Debug for ShopifyClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShopifyClient")
+            .field("shop", &self.inner.shop)
+            .field("api_version", &self.inner.api_version)
+            .field("endpoint", &self.inner.endpoint.as_str())
+            .field("auth", &self.inner.tokens)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builder for [`ShopifyClient`]; see [`ShopifyClient::builder`].
+pub struct ShopifyClientBuilder {
+    shop: String,
+    auth: Auth,
+    api_version: String,
+    base_url: Option<String>,
+    transport: Option<Arc<dyn Transport>>,
+    clock: Arc<dyn Clock>,
+    retry: RetryPolicy,
+    bucket: Option<Arc<CostBucket>>,
+    refresh_margin: Duration,
+    timeout: Duration,
+    connect_timeout: Duration,
+    poll_interval: Duration,
+    poll_timeout: Duration,
+}
+
+impl fmt::Debug for ShopifyClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShopifyClientBuilder")
+            .field("shop", &self.shop)
+            .field("auth", &self.auth)
+            .field("api_version", &self.api_version)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Normalises a shop name (`demo`, `demo.myshopify.com`, `https://demo.myshopify.com/`) to
+/// its `*.myshopify.com` host.
+///
+/// # Errors
+///
+/// [`Error::Config`] naming `shop` when the name is empty or holds characters a
+/// myshopify subdomain cannot have.
+pub fn normalize_shop(shop: &str) -> Result<String, Error> {
+    let text = shop.trim().trim_end_matches('/');
+    let text = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .unwrap_or(text)
+        .to_ascii_lowercase();
+    let name = text.strip_suffix(".myshopify.com").unwrap_or(&text);
+    let valid = !name.is_empty()
+        && name.len() <= 60
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-');
+    if !valid {
+        return Err(Error::Config {
+            field: "shop",
+            reason: format!(
+                "{shop:?} is not a shop name: expected `name` or `name.myshopify.com` (letters, digits, '-')"
+            ),
+        });
+    }
+    Ok(format!("{name}.myshopify.com"))
+}
+
+/// `https://{shop}.myshopify.com/` for a shop name.
+///
+/// # Errors
+///
+/// As [`normalize_shop`].
+pub fn shop_base_url(shop: &str) -> Result<Url, Error> {
+    let host = normalize_shop(shop)?;
+    Url::parse(&format!("https://{host}/")).map_err(|e| Error::Config {
+        field: "shop",
+        reason: e.to_string(),
+    })
+}
+
+fn valid_version(v: &str) -> bool {
+    if v == "unstable" {
+        return true;
+    }
+    let b = v.as_bytes();
+    b.len() == 7
+        && b[4] == b'-'
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && matches!(&v[5..], "01" | "04" | "07" | "10")
+}
+
+impl ShopifyClientBuilder {
+    /// The Admin API version, `YYYY-MM` (quarterly: 01, 04, 07, 10) or `unstable`.
+    /// Default [`DEFAULT_API_VERSION`] (2026-01). From 2026-04 on, `inventorySetQuantities`
+    /// requires an idempotency key (this client always sends one) and `compareQuantity` is
+    /// gone (this client uses `changeFromQuantity`).
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = version.into();
+        self
+    }
+
+    /// Points the client at another server instead of `https://{shop}`; useful for tests
+    /// and local stand-ins. Plain `http` is accepted for loopback addresses only.
+    /// Default: none.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Uses `transport` for every request. Default: a [`ReqwestTransport`] built with
+    /// [`timeout`](Self::timeout) and [`connect_timeout`](Self::connect_timeout).
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Time allowed for one attempt (not counting backoff sleeps or cost-bucket waits);
+    /// used by the default transport only. Default 60 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Time allowed to open a connection; used by the default transport only. Default 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The retry policy for transient failures, 5xx and throttling. Default
+    /// [`RetryPolicy::default`] (6 attempts, 2 minutes).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The clock for sleeps, cost-bucket waits and token expiry. Default [`TokioClock`].
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Shares a cost bucket with other clients of the same shop and app. Default: a new
+    /// [`CostBucket::default`], calibrated by the first response.
+    pub fn cost_bucket(mut self, bucket: Arc<CostBucket>) -> Self {
+        self.bucket = Some(bucket);
+        self
+    }
+
+    /// How long before expiry a client-credentials token is replaced. Default 5 minutes.
+    pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// How often asynchronous jobs (product operations, bulk operations) are polled.
+    /// Default 2 s.
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    /// How long to poll an asynchronous job before giving up. Default 1 hour.
+    pub fn poll_timeout(mut self, timeout: Duration) -> Self {
+        self.poll_timeout = timeout;
+        self
+    }
+
+    /// Validates the settings and builds the client.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming the setting: an invalid shop name, API version or base URL
+    /// (`http` to a non-loopback host is refused), an empty token, or a TLS back end that
+    /// cannot start.
+    pub fn build(self) -> Result<ShopifyClient, Error> {
+        let shop = normalize_shop(&self.shop)?;
+        if !valid_version(&self.api_version) {
+            return Err(Error::Config {
+                field: "api_version",
+                reason: format!(
+                    "{:?} is not an API version: expected YYYY-MM with MM one of 01, 04, 07, 10, or `unstable`",
+                    self.api_version
+                ),
+            });
+        }
+        match &self.auth {
+            Auth::AccessToken(t) if secrecy::ExposeSecret::expose_secret(t).trim().is_empty() => {
+                return Err(Error::Config {
+                    field: "auth",
+                    reason: "the access token is empty".into(),
+                });
+            }
+            Auth::AccessToken(t) => {
+                sensitive_header(t).map_err(|_| Error::Config {
+                    field: "auth",
+                    reason: "the access token holds characters a header cannot carry".into(),
+                })?;
+            }
+            Auth::ClientCredentials { client_id, .. } if client_id.trim().is_empty() => {
+                return Err(Error::Config {
+                    field: "auth",
+                    reason: "the client id is empty".into(),
+                });
+            }
+            Auth::ClientCredentials { .. } => {}
+        }
+        let mut base = match &self.base_url {
+            Some(text) => parse_base_url("base_url", text, InsecureHttp::Refuse).map_err(|e| {
+                Error::Config {
+                    field: "base_url",
+                    reason: e.to_string(),
+                }
+            })?,
+            None => shop_base_url(&shop)?,
+        };
+        check_base_url("base_url", &base, InsecureHttp::Refuse).map_err(|e| Error::Config {
+            field: "base_url",
+            reason: e.to_string(),
+        })?;
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let endpoint = base
+            .join(&format!("admin/api/{}/graphql.json", self.api_version))
+            .map_err(|e| Error::Config {
+                field: "base_url",
+                reason: e.to_string(),
+            })?;
+        let transport = match self.transport {
+            Some(t) => t,
+            None => Arc::new(
+                ReqwestTransport::builder()
+                    .timeout(self.timeout)
+                    .connect_timeout(self.connect_timeout)
+                    .build()
+                    .map_err(|e| Error::Config {
+                        field: "transport",
+                        reason: format!("cannot start the HTTP client: {e}"),
+                    })?,
+            ),
+        };
+        Ok(ShopifyClient {
+            inner: Arc::new(Inner {
+                shop,
+                api_version: self.api_version,
+                base,
+                endpoint,
+                transport,
+                clock: self.clock,
+                retry: self.retry,
+                tokens: TokenSource::new(self.auth, self.refresh_margin),
+                bucket: self.bucket.unwrap_or_default(),
+                estimates: Mutex::new(HashMap::new()),
+                poll_interval: self.poll_interval,
+                poll_timeout: self.poll_timeout,
+            }),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct RawResponse {
+    data: Option<serde_json::Value>,
+    errors: Option<Vec<RawError>>,
+    extensions: Option<RawExtensions>,
+}
+
+#[derive(Deserialize)]
+struct RawError {
+    message: String,
+    #[serde(default)]
+    extensions: Option<RawErrorExtensions>,
+    #[serde(default)]
+    path: Option<Vec<serde_json::Value>>,
+}
+
+#[derive(Deserialize)]
+struct RawErrorExtensions {
+    code: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawExtensions {
+    cost: Option<QueryCost>,
+}
+
+pub(crate) fn retry_after_header(headers: &http::HeaderMap) -> Option<Duration> {
+    let text = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
+    let secs: f64 = text.trim().parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
+}
+
+pub(crate) fn request_id(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+pub(crate) fn snippet(body: &[u8]) -> String {
+    let end = body.len().min(512);
+    String::from_utf8_lossy(&body[..end]).into_owned()
+}
+
+fn is_mutation(query: &str) -> bool {
+    query
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .is_some_and(|l| l.starts_with("mutation"))
+}
+
+impl ShopifyClient {
+    /// Starts a builder for `shop` (`name` or `name.myshopify.com`) with `auth`.
+    pub fn builder(shop: impl Into<String>, auth: Auth) -> ShopifyClientBuilder {
+        ShopifyClientBuilder {
+            shop: shop.into(),
+            auth,
+            api_version: DEFAULT_API_VERSION.to_owned(),
+            base_url: None,
+            transport: None,
+            clock: Arc::new(TokioClock),
+            retry: RetryPolicy::default(),
+            bucket: None,
+            refresh_margin: Duration::from_secs(300),
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            poll_interval: Duration::from_secs(2),
+            poll_timeout: Duration::from_secs(3600),
+        }
+    }
+
+    /// The shop's `*.myshopify.com` host.
+    pub fn shop(&self) -> &str {
+        &self.inner.shop
+    }
+
+    /// The API version in use.
+    pub fn api_version(&self) -> &str {
+        &self.inner.api_version
+    }
+
+    /// The GraphQL endpoint URL.
+    pub fn endpoint(&self) -> &Url {
+        &self.inner.endpoint
+    }
+
+    /// The shared cost-bucket model.
+    pub fn cost_bucket(&self) -> &Arc<CostBucket> {
+        &self.inner.bucket
+    }
+
+    /// Runs any operation of [`crate::queries`] (or your own `#[derive(GraphQLQuery)]`
+    /// type): waits for the cost bucket, sends through the transport with the retry policy,
+    /// and returns `data`.
+    ///
+    /// Queries are retried on transient failures, 5xx and throttling; mutations sent
+    /// through this method are treated as not repeatable (an uncertain outcome is returned,
+    /// not retried). `userErrors` are part of the returned data: check them.
+    ///
+    /// # Errors
+    ///
+    /// See [`Error`]: `errors` on HTTP 200 is [`Error::GraphQl`] (or [`Error::Throttled`]
+    /// when its code is `THROTTLED` and retries ran out).
+    pub async fn execute<Q: GraphQLQuery>(
+        &self,
+        variables: Q::Variables,
+    ) -> Result<Q::ResponseData, Error> {
+        self.run::<Q, Q::ResponseData>(variables, Safety::Once)
+            .await
+    }
+
+    /// Runs `Q` and reads `data` as `D` (used where several operations share one output
+    /// type, e.g. `Order` reads the same fields as `Orders`).
+    pub(crate) async fn run<Q: GraphQLQuery, D: DeserializeOwned>(
+        &self,
+        variables: Q::Variables,
+        safety: Safety,
+    ) -> Result<D, Error> {
+        let body = Q::build_query(variables);
+        let operation = body.operation_name.to_owned();
+        let mutation = is_mutation(body.query);
+        let retry_safe = !mutation || safety == Safety::Repeatable;
+        let bytes = Bytes::from(serde_json::to_vec(&body).map_err(|e| Error::Invalid {
+            field: "variables".into(),
+            rule: format!("cannot be serialized: {e}"),
+        })?);
+        let span = sync_core::trace::request_span("shopify", &operation);
+        let inner = &self.inner;
+        async {
+            retry::run(&inner.retry, &*inner.clock, |_attempt| {
+                self.attempt::<D>(&operation, bytes.clone(), mutation, retry_safe)
+            })
+            .await
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn estimate(&self, operation: &str, mutation: bool) -> f64 {
+        let known = self
+            .inner
+            .estimates
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(operation)
+            .copied();
+        known.unwrap_or(if mutation { 10.0 } else { 50.0 })
+    }
+
+    async fn attempt<D: DeserializeOwned>(
+        &self,
+        operation: &str,
+        body: Bytes,
+        mutation: bool,
+        retry_safe: bool,
+    ) -> Result<D, Error> {
+        let inner = &self.inner;
+        let token = inner
+            .tokens
+            .token(&*inner.transport, &inner.base, &*inner.clock)
+            .await?;
+        let header = sensitive_header(&token).map_err(|_| Error::Config {
+            field: "auth",
+            reason: "the access token holds characters a header cannot carry".into(),
+        })?;
+        let reservation = inner
+            .bucket
+            .reserve(self.estimate(operation, mutation), &*inner.clock)
+            .await;
+        let request = http::Request::post(inner.endpoint.as_str())
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(http::header::ACCEPT, "application/json")
+            .header(ACCESS_TOKEN_HEADER, header)
+            .body(body)
+            .map_err(|e| Error::Config {
+                field: "base_url",
+                reason: format!("cannot build the request: {e}"),
+            })?;
+        let sent = inner.transport.send(request).await;
+        let now = inner.clock.instant();
+        let response = match sent {
+            Ok(r) => r,
+            Err(source) => {
+                inner.bucket.settle(reservation, None, now);
+                return Err(Error::Transport {
+                    operation: operation.to_owned(),
+                    retry_safe,
+                    source,
+                });
+            }
+        };
+        let status = response.status();
+        tracing::Span::current().record("status", status.as_u16());
+        if status == http::StatusCode::TOO_MANY_REQUESTS {
+            inner.bucket.settle(reservation, None, now);
+            let (max, rate) = inner.bucket.limits();
+            let fallback = Duration::from_secs_f64((max / rate.max(1.0)).clamp(0.5, 10.0) / 2.0);
+            return Err(Error::Throttled {
+                operation: operation.to_owned(),
+                retry_after: retry_after_header(response.headers()).unwrap_or(fallback),
+            });
+        }
+        if status == http::StatusCode::UNAUTHORIZED && inner.tokens.refreshes() {
+            inner.tokens.invalidate().await;
+        }
+        if !status.is_success() {
+            inner.bucket.settle(reservation, None, now);
+            return Err(Error::Http {
+                operation: operation.to_owned(),
+                status: status.as_u16(),
+                message: snippet(response.body()),
+                request_id: request_id(response.headers()),
+                retry_safe,
+            });
+        }
+        let body = response.into_body();
+        let decode = |source| Error::Decode {
+            operation: operation.to_owned(),
+            retry_safe,
+            source,
+            body: body.clone(),
+        };
+        let raw: RawResponse = match serde_path_to_error::deserialize(
+            &mut serde_json::Deserializer::from_slice(&body),
+        ) {
+            Ok(raw) => raw,
+            Err(source) => {
+                inner.bucket.settle(reservation, None, now);
+                return Err(decode(source));
+            }
+        };
+        let cost = raw.extensions.as_ref().and_then(|e| e.cost);
+        inner.bucket.settle(reservation, cost.as_ref(), now);
+        if let Some(cost) = &cost {
+            self.inner
+                .estimates
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(operation.to_owned(), cost.requested_query_cost);
+            tracing::debug!(
+                requested = cost.requested_query_cost,
+                actual = cost.actual_query_cost,
+                available = cost.throttle_status.currently_available,
+                "query cost"
+            );
+        }
+        if let Some(errors) = raw.errors.filter(|e| !e.is_empty()) {
+            let errors: Vec<GraphQlError> = errors
+                .into_iter()
+                .map(|e| GraphQlError {
+                    message: e.message,
+                    code: e.extensions.and_then(|x| x.code),
+                    path: e.path.map(|p| {
+                        p.iter()
+                            .map(|s| match s {
+                                serde_json::Value::String(s) => s.clone(),
+                                other => other.to_string(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(".")
+                    }),
+                })
+                .collect();
+            if errors
+                .iter()
+                .any(|e| e.code.as_deref() == Some("THROTTLED"))
+            {
+                let wait = cost
+                    .map(|c| c.wait_for(c.requested_query_cost))
+                    .unwrap_or(Duration::from_secs(1))
+                    .max(Duration::from_millis(100));
+                return Err(Error::Throttled {
+                    operation: operation.to_owned(),
+                    retry_after: wait,
+                });
+            }
+            return Err(Error::GraphQl {
+                operation: operation.to_owned(),
+                errors,
+            });
+        }
+        let data = raw.data.unwrap_or(serde_json::Value::Null);
+        serde_path_to_error::deserialize(data).map_err(|source| {
+            // serde_path_to_error over a Value yields serde_json::Error too.
+            decode(source)
+        })
+    }
+
+    /// Streams every item of a connection, `page_size` per request (1..=250), stopping
+    /// with [`Error::ListLimit`] past 25,000 objects.
+    pub(crate) fn paged<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        page_size: u32,
+        mut fetch: F,
+    ) -> impl Stream<Item = Result<T, Error>> + use<T, F, Fut>
+    where
+        F: FnMut(i64, Option<String>) -> Fut,
+        Fut: Future<Output = Result<(Vec<T>, bool, Option<String>), Error>>,
+    {
+        let seen = Arc::new(AtomicUsize::new(0));
+        let bad_size = !(1..=MAX_PAGE_SIZE).contains(&page_size);
+        paginate(None::<String>, move |cursor| {
+            let seen = Arc::clone(&seen);
+            let over = seen.load(Ordering::Relaxed) >= LIST_LIMIT;
+            let fut = (!bad_size && !over).then(|| fetch(i64::from(page_size), cursor));
+            async move {
+                if bad_size {
+                    return Err(Error::invalid(
+                        "page_size",
+                        format!("must be between 1 and {MAX_PAGE_SIZE}, got {page_size}"),
+                    ));
+                }
+                let Some(fut) = fut else {
+                    return Err(Error::ListLimit {
+                        operation: operation.to_owned(),
+                        limit: LIST_LIMIT,
+                    });
+                };
+                let (items, has_next, next) = fut.await?;
+                seen.fetch_add(items.len(), Ordering::Relaxed);
+                Ok(Page {
+                    items,
+                    next,
+                    has_more: has_next,
+                })
+            }
+        })
+    }
+}

@@ -1,0 +1,250 @@
+//! A local model of Shopify's cost-based leaky bucket, one per shop (app + store pair).
+//!
+//! Shopify gives every app a bucket of `maximumAvailable` points per store, refilled at
+//! `restoreRate` points per second; every query costs points (objects 1, connections sized by
+//! `first`, mutations 10) and a query the bucket cannot afford is answered `THROTTLED`.
+//! Every response carries `extensions.cost`
+//! (<https://shopify.dev/docs/apps/build/graphql/admin/rate-limits>):
+//!
+//! ```json
+//! {"requestedQueryCost": 101, "actualQueryCost": 46,
+//!  "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1954, "restoreRate": 100.0}}
+//! ```
+//!
+//! [`CostBucket`] keeps the last `throttleStatus` it saw, refills it locally with the elapsed
+//! time, and makes each caller wait until the bucket can afford the query's estimated cost
+//! before the request is sent. Points of requests still in flight are reserved, so concurrent
+//! callers don't spend the same points twice. Because the model is fed by every answer, it
+//! stays aligned with the server, and a long run sees (almost) no `THROTTLED` answers.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sync_core::clock::Clock;
+use tokio::time::Instant;
+
+/// `extensions.cost.throttleStatus` of a response.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThrottleStatus {
+    /// Bucket size.
+    pub maximum_available: f64,
+    /// Points available after this request.
+    pub currently_available: f64,
+    /// Points restored per second.
+    pub restore_rate: f64,
+}
+
+/// `extensions.cost` of a response.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryCost {
+    /// The cost Shopify computed before running the query.
+    pub requested_query_cost: f64,
+    /// The cost actually charged (absent when throttled).
+    pub actual_query_cost: Option<f64>,
+    /// The bucket after the request.
+    pub throttle_status: ThrottleStatus,
+}
+
+impl QueryCost {
+    /// How long until a bucket in this state can afford `cost`: `(cost − available) / rate`.
+    pub fn wait_for(&self, cost: f64) -> Duration {
+        wait(
+            cost.min(self.throttle_status.maximum_available),
+            self.throttle_status.currently_available,
+            self.throttle_status.restore_rate,
+        )
+    }
+}
+
+fn wait(cost: f64, available: f64, rate: f64) -> Duration {
+    if available >= cost {
+        return Duration::ZERO;
+    }
+    if rate <= 0.0 {
+        return Duration::from_secs(1);
+    }
+    Duration::from_secs_f64(((cost - available) / rate).min(3600.0))
+}
+
+#[derive(Debug)]
+struct State {
+    maximum: f64,
+    available: f64,
+    rate: f64,
+    at: Instant,
+    in_flight: f64,
+}
+
+impl State {
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.available = (self.available + elapsed * self.rate).min(self.maximum);
+        self.at = now;
+    }
+}
+
+/// The leaky-bucket model of one shop. Share one (in an `Arc`) between every client of the
+/// same shop and app; [`ShopifyClient`](crate::ShopifyClient) clones share theirs.
+#[derive(Debug)]
+pub struct CostBucket {
+    state: Mutex<State>,
+}
+
+/// Points reserved for one request; give them back with [`CostBucket::settle`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reservation {
+    points: f64,
+}
+
+impl Default for CostBucket {
+    /// A full bucket of 1,000 points restored at 50 points/s: the smallest plan's figures.
+    /// The first response replaces them with the shop's real ones.
+    fn default() -> Self {
+        CostBucket::new(1000.0, 50.0)
+    }
+}
+
+impl CostBucket {
+    /// A full bucket of `maximum` points restored at `restore_rate` points per second.
+    pub fn new(maximum: f64, restore_rate: f64) -> Self {
+        CostBucket {
+            state: Mutex::new(State {
+                maximum: maximum.max(1.0),
+                available: maximum.max(1.0),
+                rate: restore_rate.max(0.0),
+                at: Instant::now(),
+                in_flight: 0.0,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Points the model thinks are available at `now`.
+    pub fn available(&self, now: Instant) -> f64 {
+        let mut s = self.lock();
+        s.refill(now);
+        s.available
+    }
+
+    /// The bucket size and restore rate currently assumed.
+    pub fn limits(&self) -> (f64, f64) {
+        let s = self.lock();
+        (s.maximum, s.rate)
+    }
+
+    /// Reserves `cost` points if the bucket can afford them at `now`; otherwise returns how
+    /// long to wait. A cost above the bucket size is treated as the bucket size (Shopify
+    /// refuses such queries itself with `MAX_COST_EXCEEDED`).
+    ///
+    /// # Errors
+    ///
+    /// The wait, when the bucket cannot afford `cost` yet.
+    pub fn try_reserve(&self, cost: f64, now: Instant) -> Result<Reservation, Duration> {
+        let mut s = self.lock();
+        s.refill(now);
+        let cost = cost.clamp(0.0, s.maximum);
+        if s.available >= cost {
+            s.available -= cost;
+            s.in_flight += cost;
+            Ok(Reservation { points: cost })
+        } else {
+            Err(wait(cost, s.available, s.rate))
+        }
+    }
+
+    /// Waits (through `clock`) until `cost` points are affordable and reserves them.
+    pub async fn reserve(&self, cost: f64, clock: &dyn Clock) -> Reservation {
+        loop {
+            match self.try_reserve(cost, clock.instant()) {
+                Ok(reservation) => return reservation,
+                Err(wait) => {
+                    tracing::debug!(?wait, cost, "waiting for the cost bucket");
+                    clock.sleep(wait.max(Duration::from_millis(1))).await;
+                }
+            }
+        }
+    }
+
+    /// Ends a reservation. With the response's `cost`, the model takes the server's view
+    /// (minus the points of other requests still in flight); without it (the request failed
+    /// before Shopify costed it), the reserved points stay spent.
+    pub fn settle(&self, reservation: Reservation, cost: Option<&QueryCost>, now: Instant) {
+        let mut s = self.lock();
+        s.refill(now);
+        s.in_flight = (s.in_flight - reservation.points).max(0.0);
+        if let Some(cost) = cost {
+            let t = cost.throttle_status;
+            s.maximum = t.maximum_available.max(1.0);
+            s.rate = t.restore_rate.max(0.0);
+            s.available = (t.currently_available - s.in_flight).clamp(0.0, s.maximum);
+            s.at = now;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(max: f64, current: f64, rate: f64) -> QueryCost {
+        QueryCost {
+            requested_query_cost: 0.0,
+            actual_query_cost: Some(0.0),
+            throttle_status: ThrottleStatus {
+                maximum_available: max,
+                currently_available: current,
+                restore_rate: rate,
+            },
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refuses_what_it_cannot_afford_and_names_the_wait() {
+        let bucket = CostBucket::new(1000.0, 100.0);
+        let now = Instant::now();
+        let r = bucket.try_reserve(100.0, now).unwrap();
+        bucket.settle(r, Some(&status(1000.0, 100.0, 100.0)), now);
+        assert_eq!(bucket.available(now), 100.0);
+        assert_eq!(
+            bucket.try_reserve(150.0, now),
+            Err(Duration::from_millis(500))
+        );
+        // Half a second later it can.
+        let later = now + Duration::from_millis(500);
+        assert!(bucket.try_reserve(150.0, later).is_ok());
+        assert_eq!(bucket.available(later), 0.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn in_flight_points_are_not_spent_twice() {
+        let bucket = CostBucket::new(100.0, 10.0);
+        let now = Instant::now();
+        let first = bucket.try_reserve(60.0, now).unwrap();
+        assert!(bucket.try_reserve(60.0, now).is_err());
+        // The server answers the first with 40 left: still only 40 for the next one.
+        bucket.settle(first, Some(&status(100.0, 40.0, 10.0)), now);
+        assert!(bucket.try_reserve(40.0, now).is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cost_above_the_bucket_is_clamped_and_refill_is_capped() {
+        let bucket = CostBucket::new(50.0, 5.0);
+        let now = Instant::now();
+        assert!(bucket.try_reserve(500.0, now).is_ok());
+        assert_eq!(bucket.available(now + Duration::from_secs(1000)), 50.0);
+    }
+
+    #[test]
+    fn wait_for_uses_the_restore_rate() {
+        let c = status(2000.0, 50.0, 100.0);
+        assert_eq!(c.wait_for(250.0), Duration::from_secs(2));
+        assert_eq!(c.wait_for(10.0), Duration::ZERO);
+        assert_eq!(status(10.0, 0.0, 0.0).wait_for(5.0), Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,257 @@
+//! Bulk operations, for catalogs and backfills larger than paging should carry (and past
+//! the 25,000-object pagination limit).
+//!
+//! - Query: [`ShopifyClient::bulk_query`] starts `bulkOperationRunQuery`;
+//!   [`ShopifyClient::wait_bulk_operation`] polls `bulkOperation(id:)` until it ends;
+//!   [`ShopifyClient::bulk_results`] downloads the JSONL result and streams its lines.
+//! - Mutation: [`ShopifyClient::bulk_mutation`] uploads the JSONL variables to a staged
+//!   target (`BULK_MUTATION_VARIABLES`) and starts `bulkOperationRunMutation`.
+//!
+//! Result URLs expire after 7 days. Limits: at least one and at most five connections,
+//! nesting depth two. <https://shopify.dev/docs/api/usage/bulk-operations/queries>
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::Stream;
+
+use crate::client::{Safety, ShopifyClient};
+use crate::error::Error;
+use crate::ops::{missing, require, user_errors};
+use crate::queries::{
+    self, bulk_operation as bo, bulk_operation_run_mutation as borm,
+    bulk_operation_run_query as borq, staged_uploads_create,
+};
+
+pub use crate::queries::bulk_operation::BulkOperationStatus;
+
+/// A bulk operation's state, from `bulkOperation(id:)`.
+pub type BulkOperation = bo::BulkOperationBulkOperation;
+
+impl ShopifyClient {
+    /// Starts a bulk query (a query with at least one connection, no pagination
+    /// arguments needed); returns the operation id. Not retried after an uncertain
+    /// failure: Shopify may have started it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for an empty query; [`Error::UserErrors`] when refused (e.g.
+    /// `OPERATION_IN_PROGRESS`, an invalid query).
+    pub async fn bulk_query(&self, query: &str) -> Result<String, Error> {
+        const OP: &str = "BulkOperationRunQuery";
+        require("query", query)?;
+        let data: borq::ResponseData = self
+            .run::<queries::BulkOperationRunQuery, _>(
+                borq::Variables {
+                    query: query.to_owned(),
+                },
+                Safety::Once,
+            )
+            .await?;
+        let payload = data
+            .bulk_operation_run_query
+            .ok_or_else(|| missing(OP, "bulkOperationRunQuery"))?;
+        user_errors!(OP, payload.user_errors, code)?;
+        Ok(payload
+            .bulk_operation
+            .ok_or_else(|| missing(OP, "bulkOperation"))?
+            .id)
+    }
+
+    /// Uploads `variables` (one JSON object per line) and starts a bulk mutation running
+    /// `mutation` once per line; returns the operation id. `client_identifier` is echoed
+    /// back in the operation (use the sync job id).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for an empty mutation, no lines, or a line that is not a JSON
+    /// object; [`Error::UserErrors`] when refused.
+    pub async fn bulk_mutation(
+        &self,
+        mutation: &str,
+        variables: &[serde_json::Value],
+        client_identifier: Option<&str>,
+    ) -> Result<String, Error> {
+        const OP: &str = "BulkOperationRunMutation";
+        require("mutation", mutation)?;
+        if variables.is_empty() {
+            return Err(Error::invalid("variables", "must hold at least one line"));
+        }
+        let mut jsonl = Vec::new();
+        for (i, v) in variables.iter().enumerate() {
+            if !v.is_object() {
+                return Err(Error::invalid(
+                    format!("variables[{i}]"),
+                    "must be a JSON object",
+                ));
+            }
+            serde_json::to_writer(&mut jsonl, v)
+                .map_err(|e| Error::invalid(format!("variables[{i}]"), e.to_string()))?;
+            jsonl.push(b'\n');
+        }
+        let filename = "bulk_op_vars.jsonl";
+        let target = self
+            .stage_upload(
+                staged_uploads_create::StagedUploadTargetGenerateUploadResource::BULK_MUTATION_VARIABLES,
+                filename,
+                "text/jsonl",
+                jsonl.len(),
+            )
+            .await?;
+        let path = target
+            .parameters
+            .iter()
+            .find(|(k, _)| k == "key")
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| missing("StagedUploadsCreate", "the `key` parameter"))?;
+        self.upload_to_target(&target, filename, "text/jsonl", &jsonl)
+            .await?;
+        let data: borm::ResponseData = self
+            .run::<queries::BulkOperationRunMutation, _>(
+                borm::Variables {
+                    mutation: mutation.to_owned(),
+                    staged_upload_path: path,
+                    client_identifier: client_identifier.map(str::to_owned),
+                },
+                Safety::Once,
+            )
+            .await?;
+        let payload = data
+            .bulk_operation_run_mutation
+            .ok_or_else(|| missing(OP, "bulkOperationRunMutation"))?;
+        user_errors!(OP, payload.user_errors, code)?;
+        Ok(payload
+            .bulk_operation
+            .ok_or_else(|| missing(OP, "bulkOperation"))?
+            .id)
+    }
+
+    /// Reads a bulk operation's state once.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::JobFailed`] when there is no such operation.
+    pub async fn bulk_operation(&self, id: &str) -> Result<BulkOperation, Error> {
+        crate::ops::require_gid("id", id, "BulkOperation")?;
+        let data: bo::ResponseData = self
+            .run::<queries::BulkOperation, _>(
+                bo::Variables { id: id.to_owned() },
+                Safety::Repeatable,
+            )
+            .await?;
+        data.bulk_operation.ok_or_else(|| Error::JobFailed {
+            what: "bulk operation",
+            id: id.to_owned(),
+            status: "not found".into(),
+            detail: None,
+        })
+    }
+
+    /// Polls a bulk operation until it is `COMPLETED` and returns it (its `url` holds the
+    /// result; `None` when the result is empty).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::JobFailed`] when it ends `FAILED`, `CANCELED` or `EXPIRED` (with its error
+    /// code), or is still running at the client's poll timeout.
+    pub async fn wait_bulk_operation(&self, id: &str) -> Result<BulkOperation, Error> {
+        let started = self.inner.clock.instant();
+        loop {
+            let op = self.bulk_operation(id).await?;
+            match op.status {
+                BulkOperationStatus::COMPLETED => return Ok(op),
+                BulkOperationStatus::FAILED
+                | BulkOperationStatus::CANCELED
+                | BulkOperationStatus::EXPIRED => {
+                    return Err(Error::JobFailed {
+                        what: "bulk operation",
+                        id: id.to_owned(),
+                        status: crate::ops::enum_text(&op.status),
+                        detail: op.error_code.as_ref().map(crate::ops::enum_text),
+                    });
+                }
+                _ => {}
+            }
+            if started.elapsed() >= self.inner.poll_timeout {
+                return Err(Error::JobFailed {
+                    what: "bulk operation",
+                    id: id.to_owned(),
+                    status: crate::ops::enum_text(&op.status),
+                    detail: Some("still running when the poll timeout passed".into()),
+                });
+            }
+            self.inner
+                .clock
+                .sleep(self.inner.poll_interval.max(Duration::from_millis(1)))
+                .await;
+        }
+    }
+
+    /// Downloads a bulk result (`url` of a completed operation; pre-signed, so no token is
+    /// sent) and streams its JSONL lines as JSON values. The file is held in memory while
+    /// its lines are handed out. Each line of a nested query carries `__parentId`.
+    ///
+    /// # Errors
+    ///
+    /// The download fails as a whole ([`Error::Http`], [`Error::Transport`], retried per
+    /// the policy); a line that is not JSON is an [`Error::Decode`] item of the stream.
+    pub async fn bulk_results(
+        &self,
+        url: &str,
+    ) -> Result<impl Stream<Item = Result<serde_json::Value, Error>> + use<>, Error> {
+        const OP: &str = "bulk result download";
+        let url = sync_core::url_policy::parse_base_url(
+            "url",
+            url,
+            sync_core::url_policy::InsecureHttp::Refuse,
+        )
+        .map_err(|e| Error::invalid("url", e.to_string()))?;
+        let inner = &self.inner;
+        let body: Bytes =
+            sync_core::retry::run(
+                &sync_core::retry::RetryPolicy::default(),
+                &*inner.clock,
+                |_| {
+                    let url = url.clone();
+                    async move {
+                        let request = http::Request::get(url.as_str())
+                            .body(Bytes::new())
+                            .map_err(|e| Error::invalid("url", e.to_string()))?;
+                        let response = inner.transport.send(request).await.map_err(|source| {
+                            Error::Transport {
+                                operation: OP.into(),
+                                retry_safe: true,
+                                source,
+                            }
+                        })?;
+                        if response.status().is_success() {
+                            Ok(response.into_body())
+                        } else {
+                            Err(Error::Http {
+                                operation: OP.into(),
+                                status: response.status().as_u16(),
+                                message: crate::client::snippet(response.body()),
+                                request_id: None,
+                                retry_safe: true,
+                            })
+                        }
+                    }
+                },
+            )
+            .await?;
+        let lines: Vec<Bytes> = body
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .map(|l| body.slice_ref(l))
+            .collect();
+        Ok(futures::stream::iter(lines.into_iter().map(|line| {
+            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&line))
+                .map_err(|source| Error::Decode {
+                    operation: OP.into(),
+                    retry_safe: true,
+                    source,
+                    body: line.clone(),
+                })
+        })))
+    }
+}

@@ -1,0 +1,72 @@
+//! Customers: incremental pull by `updated_at` and one customer by id.
+
+use chrono::{DateTime, Utc};
+use futures::Stream;
+use serde::Deserialize;
+
+use crate::client::{Safety, ShopifyClient};
+use crate::error::Error;
+use crate::ops::orders::updated_since_filter;
+use crate::ops::require_gid;
+use crate::queries::{self, customer, customers};
+
+/// A customer: names, e-mail, phone, default address, state, tags, order count and spend.
+pub type Customer = customers::CustomerFields;
+
+#[derive(Deserialize)]
+struct CustomerData {
+    customer: Option<Customer>,
+}
+
+impl ShopifyClient {
+    /// Streams the customers updated since `since` (minus `overlap`), `page_size` per
+    /// request (1..=250).
+    pub fn customers_updated_since(
+        &self,
+        since: DateTime<Utc>,
+        overlap: std::time::Duration,
+        page_size: u32,
+    ) -> impl Stream<Item = Result<Customer, Error>> + use<> {
+        let start = since - chrono::Duration::from_std(overlap).unwrap_or_default();
+        let query = updated_since_filter(start);
+        let client = self.clone();
+        self.paged("Customers", page_size, move |first, after| {
+            let client = client.clone();
+            let query = query.clone();
+            async move {
+                let data: customers::ResponseData = client
+                    .run::<queries::Customers, _>(
+                        customers::Variables {
+                            first,
+                            after,
+                            query: Some(query),
+                        },
+                        Safety::Repeatable,
+                    )
+                    .await?;
+                let page = data.customers;
+                Ok((
+                    page.nodes,
+                    page.page_info.has_next_page,
+                    page.page_info.end_cursor,
+                ))
+            }
+        })
+    }
+
+    /// Reads one customer by id (`gid://shopify/Customer/…`); `None` when absent.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for a malformed id.
+    pub async fn customer(&self, id: &str) -> Result<Option<Customer>, Error> {
+        require_gid("id", id, "Customer")?;
+        let data: CustomerData = self
+            .run::<queries::Customer, _>(
+                customer::Variables { id: id.to_owned() },
+                Safety::Repeatable,
+            )
+            .await?;
+        Ok(data.customer)
+    }
+}

@@ -1,0 +1,346 @@
+//! Inventory: absolute quantities with compare-and-set, levels for reconciliation, and
+//! stocking an item at a location.
+//!
+//! `inventorySetQuantities` is sent in chunks of at most 250 quantities, each with
+//! `changeFromQuantity` (the quantity we believe Shopify holds; the write applies only if
+//! it still does) and an `@idempotent(key:)` derived from the caller's key and the chunk
+//! number, so a retried chunk is applied once. A stale compare
+//! (`CHANGE_FROM_QUANTITY_STALE`) re-reads the chunk's current quantities and tries again
+//! with them (the ERP is the source of truth). 2026-04 makes the key mandatory; this client
+//! always sends one.
+//! <https://shopify.dev/docs/api/admin-graphql/latest/mutations/inventorySetQuantities>
+
+use std::collections::HashMap;
+
+use crate::client::{MAX_INPUT_ARRAY, Safety, ShopifyClient};
+use crate::error::Error;
+use crate::ops::{missing, require, require_gid, user_errors};
+use crate::queries::{self, inventory_activate, inventory_levels, inventory_set_quantities as isq};
+
+/// Which quantity to set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QuantityName {
+    /// `available`: what can be sold.
+    Available,
+    /// `on_hand`: physically present (available + committed + reserved …).
+    OnHand,
+}
+
+impl QuantityName {
+    /// The API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuantityName::Available => "available",
+            QuantityName::OnHand => "on_hand",
+        }
+    }
+}
+
+/// One absolute quantity to set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuantityChange {
+    /// The inventory item (`gid://shopify/InventoryItem/…`).
+    pub inventory_item_id: String,
+    /// The location (`gid://shopify/Location/…`).
+    pub location_id: String,
+    /// The new quantity.
+    pub quantity: i64,
+    /// The quantity we believe Shopify holds now; `None` = read it first.
+    pub change_from: Option<i64>,
+}
+
+/// A batch of absolute quantities.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetQuantities {
+    /// `available` or `on_hand`.
+    pub name: QuantityName,
+    /// Shopify's reason code, e.g. `correction`, `cycle_count_available`, `received`.
+    pub reason: String,
+    /// What caused the change, preferably a GID-like URI
+    /// (`gid://flow-erp/StockSync/2026-01-10-001`).
+    pub reference_document_uri: Option<String>,
+    /// The quantities.
+    pub changes: Vec<QuantityChange>,
+    /// A deterministic key for the whole batch (e.g. the sync job id); chunk `n` is sent
+    /// with `{key}-{n}` (and `{key}-{n}-r{k}` for re-reads after a stale compare).
+    pub idempotency_key: String,
+}
+
+/// The stock of one item at one location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InventoryLevel {
+    /// The inventory item.
+    pub inventory_item_id: String,
+    /// Its SKU.
+    pub sku: Option<String>,
+    /// The location.
+    pub location_id: String,
+    /// Quantities by name (`available`, `on_hand`, …).
+    pub quantities: HashMap<String, i64>,
+}
+
+const REASONS: &[&str] = &[
+    "correction",
+    "cycle_count_available",
+    "damaged",
+    "movement_created",
+    "movement_updated",
+    "movement_received",
+    "movement_canceled",
+    "other",
+    "promotion",
+    "quality_control",
+    "received",
+    "reservation_created",
+    "reservation_deleted",
+    "reservation_updated",
+    "restock",
+    "safety_stock",
+    "shrinkage",
+];
+
+/// How many times a chunk is re-read and re-sent after stale compares.
+const STALE_RETRIES: u32 = 3;
+
+impl ShopifyClient {
+    /// Sets absolute quantities (see the [module docs](self)); returns the ids of the
+    /// inventory adjustment groups Shopify recorded (empty for chunks that changed nothing).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for an unknown reason, an empty key, malformed ids, negative
+    /// quantities or a duplicate item/location pair; [`Error::UserErrors`] when refused
+    /// (after [`STALE_RETRIES`] re-reads for stale compares).
+    pub async fn set_inventory_quantities(
+        &self,
+        batch: &SetQuantities,
+    ) -> Result<Vec<String>, Error> {
+        require("idempotency_key", &batch.idempotency_key)?;
+        if !REASONS.contains(&batch.reason.as_str()) {
+            return Err(Error::invalid(
+                "reason",
+                format!(
+                    "must be one of {}, got {:?}",
+                    REASONS.join(", "),
+                    batch.reason
+                ),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, c) in batch.changes.iter().enumerate() {
+            require_gid(
+                &format!("changes[{i}].inventory_item_id"),
+                &c.inventory_item_id,
+                "InventoryItem",
+            )?;
+            require_gid(
+                &format!("changes[{i}].location_id"),
+                &c.location_id,
+                "Location",
+            )?;
+            if c.quantity < 0 && batch.name == QuantityName::OnHand {
+                return Err(Error::invalid(
+                    format!("changes[{i}].quantity"),
+                    "on_hand must not be negative",
+                ));
+            }
+            if !seen.insert((&c.inventory_item_id, &c.location_id)) {
+                return Err(Error::invalid(
+                    format!("changes[{i}]"),
+                    "each item/location pair may appear once per batch",
+                ));
+            }
+        }
+        let mut groups = Vec::new();
+        for (n, chunk) in batch.changes.chunks(MAX_INPUT_ARRAY).enumerate() {
+            let mut chunk = chunk.to_vec();
+            if chunk.iter().any(|c| c.change_from.is_none()) {
+                self.fill_change_from(&mut chunk, batch.name, false).await?;
+            }
+            let mut round = 0;
+            loop {
+                let key = if round == 0 {
+                    format!("{}-{n}", batch.idempotency_key)
+                } else {
+                    format!("{}-{n}-r{round}", batch.idempotency_key)
+                };
+                match self.set_chunk(batch, &chunk, key).await {
+                    Ok(group) => {
+                        groups.extend(group);
+                        break;
+                    }
+                    Err(e)
+                        if round < STALE_RETRIES
+                            && (e.has_user_error_code("CHANGE_FROM_QUANTITY_STALE")
+                                || e.has_user_error_code("COMPARE_QUANTITY_STALE")) =>
+                    {
+                        round += 1;
+                        tracing::info!(chunk = n, round, "stale compare quantity: re-reading");
+                        self.fill_change_from(&mut chunk, batch.name, true).await?;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(groups)
+    }
+
+    async fn set_chunk(
+        &self,
+        batch: &SetQuantities,
+        chunk: &[QuantityChange],
+        key: String,
+    ) -> Result<Option<String>, Error> {
+        const OP: &str = "InventorySetQuantities";
+        let input = isq::InventorySetQuantitiesInput {
+            name: batch.name.as_str().to_owned(),
+            reason: batch.reason.clone(),
+            reference_document_uri: batch.reference_document_uri.clone(),
+            quantities: chunk
+                .iter()
+                .map(|c| isq::InventoryQuantityInput {
+                    inventory_item_id: c.inventory_item_id.clone(),
+                    location_id: c.location_id.clone(),
+                    quantity: c.quantity,
+                    change_from_quantity: c.change_from,
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        // The idempotency key makes a repeat harmless.
+        let data: isq::ResponseData = self
+            .run::<queries::InventorySetQuantities, _>(
+                isq::Variables { input, key },
+                Safety::Repeatable,
+            )
+            .await?;
+        let payload = data
+            .inventory_set_quantities
+            .ok_or_else(|| missing(OP, "inventorySetQuantities"))?;
+        user_errors!(OP, payload.user_errors, code)?;
+        Ok(payload.inventory_adjustment_group.map(|g| g.id))
+    }
+
+    /// Fills `change_from` with Shopify's current quantities (all of them when `all`).
+    /// An item not stocked at the location counts as 0.
+    async fn fill_change_from(
+        &self,
+        chunk: &mut [QuantityChange],
+        name: QuantityName,
+        all: bool,
+    ) -> Result<(), Error> {
+        let mut ids: Vec<String> = chunk.iter().map(|c| c.inventory_item_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let levels = self.inventory_levels(&ids, &[name]).await?;
+        let current: HashMap<(&str, &str), i64> = levels
+            .iter()
+            .map(|l| {
+                (
+                    (l.inventory_item_id.as_str(), l.location_id.as_str()),
+                    l.quantities.get(name.as_str()).copied().unwrap_or(0),
+                )
+            })
+            .collect();
+        for c in chunk.iter_mut() {
+            if all || c.change_from.is_none() {
+                c.change_from = Some(
+                    current
+                        .get(&(c.inventory_item_id.as_str(), c.location_id.as_str()))
+                        .copied()
+                        .unwrap_or(0),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the quantities `names` of inventory items at every location that stocks them
+    /// (250 items per request, the first 250 locations of each).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for malformed ids or no names.
+    pub async fn inventory_levels(
+        &self,
+        inventory_item_ids: &[String],
+        names: &[QuantityName],
+    ) -> Result<Vec<InventoryLevel>, Error> {
+        if names.is_empty() {
+            return Err(Error::invalid(
+                "names",
+                "must list at least one quantity name",
+            ));
+        }
+        for (i, id) in inventory_item_ids.iter().enumerate() {
+            require_gid(&format!("inventory_item_ids[{i}]"), id, "InventoryItem")?;
+        }
+        let names: Vec<String> = names.iter().map(|n| n.as_str().to_owned()).collect();
+        let mut out = Vec::new();
+        for chunk in inventory_item_ids.chunks(MAX_INPUT_ARRAY) {
+            let data: inventory_levels::ResponseData = self
+                .run::<queries::InventoryLevels, _>(
+                    inventory_levels::Variables {
+                        ids: chunk.to_vec(),
+                        names: names.clone(),
+                    },
+                    Safety::Repeatable,
+                )
+                .await?;
+            for node in data.nodes.into_iter().flatten() {
+                let inventory_levels::InventoryLevelsNodes::InventoryItem(item) = node else {
+                    continue;
+                };
+                for level in item.inventory_levels.nodes {
+                    out.push(InventoryLevel {
+                        inventory_item_id: item.id.clone(),
+                        sku: item.sku.clone(),
+                        location_id: level.location.id,
+                        quantities: level
+                            .quantities
+                            .into_iter()
+                            .map(|q| (q.name, q.quantity))
+                            .collect(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stocks an inventory item at a location (`inventoryActivate`), optionally with an
+    /// initial available quantity. Activating an item that is already stocked is harmless.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for malformed ids, [`Error::UserErrors`] when refused.
+    pub async fn activate_inventory(
+        &self,
+        inventory_item_id: &str,
+        location_id: &str,
+        available: Option<i64>,
+    ) -> Result<String, Error> {
+        const OP: &str = "InventoryActivate";
+        require_gid("inventory_item_id", inventory_item_id, "InventoryItem")?;
+        require_gid("location_id", location_id, "Location")?;
+        let data: inventory_activate::ResponseData = self
+            .run::<queries::InventoryActivate, _>(
+                inventory_activate::Variables {
+                    inventory_item_id: inventory_item_id.to_owned(),
+                    location_id: location_id.to_owned(),
+                    available,
+                },
+                Safety::Repeatable,
+            )
+            .await?;
+        let payload = data
+            .inventory_activate
+            .ok_or_else(|| missing(OP, "inventoryActivate"))?;
+        user_errors!(OP, payload.user_errors)?;
+        Ok(payload
+            .inventory_level
+            .ok_or_else(|| missing(OP, "inventoryLevel"))?
+            .id)
+    }
+}

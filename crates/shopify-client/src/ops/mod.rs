@@ -1,0 +1,127 @@
+//! The typed operations, grouped by area. Each area adds methods to
+//! [`ShopifyClient`](crate::ShopifyClient); the output types are the generated
+//! `graphql_client` structs (re-exported here under short names) or small structs of ours.
+
+pub mod bulk;
+pub mod customers;
+pub mod fulfillment;
+pub mod inventory;
+pub mod media;
+pub mod orders;
+pub mod pricing;
+pub mod products;
+pub mod shop;
+pub mod webhooks;
+
+use serde::Serialize;
+
+use crate::error::{Error, UserError};
+
+/// The text of a generated enum value (`CHANGE_FROM_QUANTITY_STALE`).
+pub(crate) fn enum_text<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Turns a payload's `userErrors` into [`Error::UserErrors`] when there are any.
+macro_rules! user_errors {
+    ($op:expr, $errors:expr, code) => {{
+        let list: Vec<$crate::error::UserError> = $errors
+            .iter()
+            .map(|e| $crate::error::UserError {
+                code: e.code.as_ref().map($crate::ops::enum_text),
+                field: e.field.clone().unwrap_or_default(),
+                message: e.message.clone(),
+            })
+            .collect();
+        $crate::ops::check(list, $op)
+    }};
+    ($op:expr, $errors:expr) => {{
+        let list: Vec<$crate::error::UserError> = $errors
+            .iter()
+            .map(|e| $crate::error::UserError {
+                code: None,
+                field: e.field.clone().unwrap_or_default(),
+                message: e.message.clone(),
+            })
+            .collect();
+        $crate::ops::check(list, $op)
+    }};
+}
+pub(crate) use user_errors;
+
+pub(crate) fn check(list: Vec<UserError>, operation: &str) -> Result<(), Error> {
+    if list.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::UserErrors {
+            operation: operation.to_owned(),
+            errors: list,
+        })
+    }
+}
+
+/// A payload field that is `null` although the API promised a value.
+pub(crate) fn missing(operation: &str, what: &str) -> Error {
+    Error::JobFailed {
+        what: "mutation",
+        id: operation.to_owned(),
+        status: "no result".to_owned(),
+        detail: Some(format!("the response has no {what}")),
+    }
+}
+
+/// Rejects empty or whitespace-only text.
+pub(crate) fn require(field: &str, value: &str) -> Result<(), Error> {
+    if value.trim().is_empty() {
+        Err(Error::invalid(field, "must not be empty"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Rejects ids that are not Shopify GIDs of `kind` (`gid://shopify/<kind>/<id>`).
+pub(crate) fn require_gid(field: &str, value: &str, kind: &str) -> Result<(), Error> {
+    let prefix = format!("gid://shopify/{kind}/");
+    match value.strip_prefix(&prefix) {
+        Some(rest) if !rest.is_empty() => Ok(()),
+        _ => Err(Error::invalid(
+            field,
+            format!("must be a Shopify id like gid://shopify/{kind}/123, got {value:?}"),
+        )),
+    }
+}
+
+/// Quotes a value for Shopify's search syntax (`sku:"A-1"`).
+pub(crate) fn search_quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_search_values_are_checked_and_quoted() {
+        assert!(require_gid("product_id", "gid://shopify/Product/1", "Product").is_ok());
+        let err = require_gid("product_id", "1", "Product").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "product_id: must be a Shopify id like gid://shopify/Product/123, got \"1\""
+        );
+        assert_eq!(search_quote(r#"A"B\C"#), r#""A\"B\\C""#);
+        assert!(require("reason", "  ").is_err());
+    }
+}

@@ -1,0 +1,287 @@
+//! Prices and promotions: variant price / compare-at price in bulk, automatic basic
+//! discounts with a start and an end, and fixed prices on price lists.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::client::{MAX_INPUT_ARRAY, Safety, ShopifyClient};
+use crate::error::Error;
+use crate::ops::{missing, require, require_gid, user_errors};
+use crate::queries::{
+    self, discount_automatic_basic_create as dabc, price_list_fixed_prices_add as plfpa,
+    variants_bulk_update,
+};
+
+/// A new price (and optionally compare-at price) for one variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VariantPrice {
+    /// The variant id.
+    pub variant_id: String,
+    /// The selling price (in the shop currency, tax-inclusive when the shop's prices are).
+    pub price: Decimal,
+    /// The "was" price shown struck through; `None` leaves the stored value unchanged.
+    pub compare_at_price: Option<Decimal>,
+}
+
+/// The value of an automatic discount.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DiscountValue {
+    /// A fraction of the price, `0 < p ≤ 1` (0.15 = 15 %).
+    Percentage(f64),
+    /// A fixed amount off, per item or once per order.
+    Amount {
+        /// The amount in the shop currency.
+        amount: Decimal,
+        /// `true`: off each item; `false`: spread once over the order's eligible items.
+        each_item: bool,
+    },
+}
+
+/// An automatic basic discount (a promotion): applies without a code between `starts_at`
+/// and `ends_at` to the listed variants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutomaticDiscount {
+    /// The title customers see.
+    pub title: String,
+    /// When it starts.
+    pub starts_at: DateTime<Utc>,
+    /// When it ends (`None` = open-ended).
+    pub ends_at: Option<DateTime<Utc>>,
+    /// How much.
+    pub value: DiscountValue,
+    /// The variants it applies to (at least one).
+    pub variant_ids: Vec<String>,
+}
+
+/// A fixed price on a price list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixedPrice {
+    /// The variant id.
+    pub variant_id: String,
+    /// The price.
+    pub price: Decimal,
+    /// The compare-at price, if any.
+    pub compare_at_price: Option<Decimal>,
+}
+
+fn check_amount(field: &str, amount: Decimal) -> Result<(), Error> {
+    if amount.is_sign_negative() {
+        Err(Error::invalid(
+            field,
+            format!("must not be negative, got {amount}"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+impl ShopifyClient {
+    /// Sets price and compare-at price of variants of one product with
+    /// `productVariantsBulkUpdate`, 250 variants per request. Setting a price twice is
+    /// harmless, so transient failures are retried.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for malformed ids or negative amounts; [`Error::UserErrors`]
+    /// when Shopify refuses (nothing of that request is applied).
+    pub async fn update_variant_prices(
+        &self,
+        product_id: &str,
+        prices: &[VariantPrice],
+    ) -> Result<usize, Error> {
+        const OP: &str = "VariantsBulkUpdate";
+        require_gid("product_id", product_id, "Product")?;
+        for (i, p) in prices.iter().enumerate() {
+            require_gid(
+                &format!("prices[{i}].variant_id"),
+                &p.variant_id,
+                "ProductVariant",
+            )?;
+            check_amount(&format!("prices[{i}].price"), p.price)?;
+            if let Some(c) = p.compare_at_price {
+                check_amount(&format!("prices[{i}].compare_at_price"), c)?;
+            }
+        }
+        let mut updated = 0;
+        for chunk in prices.chunks(MAX_INPUT_ARRAY) {
+            let variants = chunk
+                .iter()
+                .map(|p| variants_bulk_update::ProductVariantsBulkInput {
+                    id: Some(p.variant_id.clone()),
+                    price: Some(p.price),
+                    compare_at_price: p.compare_at_price,
+                    ..Default::default()
+                })
+                .collect();
+            let data: variants_bulk_update::ResponseData = self
+                .run::<queries::VariantsBulkUpdate, _>(
+                    variants_bulk_update::Variables {
+                        product_id: product_id.to_owned(),
+                        variants,
+                    },
+                    Safety::Repeatable,
+                )
+                .await?;
+            let payload = data
+                .product_variants_bulk_update
+                .ok_or_else(|| missing(OP, "productVariantsBulkUpdate"))?;
+            user_errors!(OP, payload.user_errors, code)?;
+            updated += payload.product_variants.map_or(0, |v| v.len());
+        }
+        Ok(updated)
+    }
+
+    /// Creates an automatic basic discount and returns its id. Not retried after an
+    /// uncertain failure (a second run would create a second discount): look it up by
+    /// title first in that case.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for an empty title, no variants, a percentage outside (0, 1], a
+    /// negative amount or an end before the start; [`Error::UserErrors`] when refused.
+    pub async fn create_automatic_discount(
+        &self,
+        discount: &AutomaticDiscount,
+    ) -> Result<String, Error> {
+        const OP: &str = "DiscountAutomaticBasicCreate";
+        require("title", &discount.title)?;
+        if discount.variant_ids.is_empty() {
+            return Err(Error::invalid(
+                "variant_ids",
+                "must list at least one variant",
+            ));
+        }
+        for (i, v) in discount.variant_ids.iter().enumerate() {
+            require_gid(&format!("variant_ids[{i}]"), v, "ProductVariant")?;
+        }
+        if discount
+            .ends_at
+            .is_some_and(|end| end <= discount.starts_at)
+        {
+            return Err(Error::invalid("ends_at", "must be after starts_at"));
+        }
+        let value = match &discount.value {
+            DiscountValue::Percentage(p) => {
+                if !(p.is_finite() && *p > 0.0 && *p <= 1.0) {
+                    return Err(Error::invalid(
+                        "value.percentage",
+                        format!("must be in (0, 1] (0.15 = 15 %), got {p}"),
+                    ));
+                }
+                dabc::DiscountCustomerGetsValueInput {
+                    percentage: Some(*p),
+                    ..Default::default()
+                }
+            }
+            DiscountValue::Amount { amount, each_item } => {
+                check_amount("value.amount", *amount)?;
+                dabc::DiscountCustomerGetsValueInput {
+                    discount_amount: Some(dabc::DiscountAmountInput {
+                        amount: Some(*amount),
+                        applies_on_each_item: Some(*each_item),
+                    }),
+                    ..Default::default()
+                }
+            }
+        };
+        let input = dabc::DiscountAutomaticBasicInput {
+            title: Some(discount.title.clone()),
+            starts_at: Some(discount.starts_at),
+            ends_at: discount.ends_at,
+            customer_gets: Some(dabc::DiscountCustomerGetsInput {
+                value: Some(value),
+                items: Some(dabc::DiscountItemsInput {
+                    products: Some(dabc::DiscountProductsInput {
+                        product_variants_to_add: Some(discount.variant_ids.clone()),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let data: dabc::ResponseData = self
+            .run::<queries::DiscountAutomaticBasicCreate, _>(
+                dabc::Variables { discount: input },
+                Safety::Once,
+            )
+            .await?;
+        let payload = data
+            .discount_automatic_basic_create
+            .ok_or_else(|| missing(OP, "discountAutomaticBasicCreate"))?;
+        user_errors!(OP, payload.user_errors, code)?;
+        Ok(payload
+            .automatic_discount_node
+            .ok_or_else(|| missing(OP, "automaticDiscountNode"))?
+            .id)
+    }
+
+    /// Adds (or replaces) fixed prices on a price list, 250 per request, in `currency`
+    /// (the price list's currency, ISO 4217). Retried on transient failures (a set, not an
+    /// increment).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for malformed ids, an unknown currency or negative amounts;
+    /// [`Error::UserErrors`] when refused.
+    pub async fn add_fixed_prices(
+        &self,
+        price_list_id: &str,
+        currency: &str,
+        prices: &[FixedPrice],
+    ) -> Result<usize, Error> {
+        const OP: &str = "PriceListFixedPricesAdd";
+        require_gid("price_list_id", price_list_id, "PriceList")?;
+        let currency: plfpa::CurrencyCode =
+            serde_json::from_value(serde_json::Value::String(currency.to_ascii_uppercase()))
+                .ok()
+                .filter(|c| !matches!(c, plfpa::CurrencyCode::Other(_)))
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "currency",
+                        format!("{currency:?} is not a currency Shopify knows"),
+                    )
+                })?;
+        for (i, p) in prices.iter().enumerate() {
+            require_gid(
+                &format!("prices[{i}].variant_id"),
+                &p.variant_id,
+                "ProductVariant",
+            )?;
+            check_amount(&format!("prices[{i}].price"), p.price)?;
+        }
+        let mut added = 0;
+        for chunk in prices.chunks(MAX_INPUT_ARRAY) {
+            let list = chunk
+                .iter()
+                .map(|p| plfpa::PriceListPriceInput {
+                    variant_id: p.variant_id.clone(),
+                    price: plfpa::MoneyInput {
+                        amount: p.price,
+                        currency_code: currency.clone(),
+                    },
+                    compare_at_price: p.compare_at_price.map(|amount| plfpa::MoneyInput {
+                        amount,
+                        currency_code: currency.clone(),
+                    }),
+                })
+                .collect();
+            let data: plfpa::ResponseData = self
+                .run::<queries::PriceListFixedPricesAdd, _>(
+                    plfpa::Variables {
+                        price_list_id: price_list_id.to_owned(),
+                        prices: list,
+                    },
+                    Safety::Repeatable,
+                )
+                .await?;
+            let payload = data
+                .price_list_fixed_prices_add
+                .ok_or_else(|| missing(OP, "priceListFixedPricesAdd"))?;
+            user_errors!(OP, payload.user_errors, code)?;
+            added += payload.prices.map_or(0, |p| p.len());
+        }
+        Ok(added)
+    }
+}

@@ -1,0 +1,66 @@
+//! Shop identity and locations.
+
+use futures::{Stream, TryStreamExt};
+
+use crate::client::{MAX_PAGE_SIZE, Safety, ShopifyClient};
+use crate::error::Error;
+use crate::queries::{self, locations, shop_info};
+
+/// The shop: id, name, myshopify domain, currency, time zone, tax settings, plan.
+pub type Shop = shop_info::ShopInfoShop;
+/// A location (store, warehouse) with its address.
+pub type Location = locations::LocationsLocationsNodes;
+
+impl ShopifyClient {
+    /// Reads the shop's identity (`shop { id name myshopifyDomain currencyCode plan … }`).
+    ///
+    /// # Errors
+    ///
+    /// See [`Error`].
+    pub async fn shop_info(&self) -> Result<Shop, Error> {
+        let data: shop_info::ResponseData = self
+            .run::<queries::ShopInfo, _>(shop_info::Variables, Safety::Repeatable)
+            .await?;
+        Ok(data.shop)
+    }
+
+    /// Streams every location (inactive and legacy ones included when `include_inactive`),
+    /// `page_size` per request (1..=250).
+    pub fn locations(
+        &self,
+        page_size: u32,
+        include_inactive: bool,
+    ) -> impl Stream<Item = Result<Location, Error>> + use<> {
+        let client = self.clone();
+        self.paged("Locations", page_size, move |first, after| {
+            let client = client.clone();
+            async move {
+                let data: locations::ResponseData = client
+                    .run::<queries::Locations, _>(
+                        locations::Variables {
+                            first,
+                            after,
+                            include_inactive: Some(include_inactive),
+                        },
+                        Safety::Repeatable,
+                    )
+                    .await?;
+                let page = data.locations;
+                Ok((
+                    page.nodes,
+                    page.page_info.has_next_page,
+                    page.page_info.end_cursor,
+                ))
+            }
+        })
+    }
+
+    /// Every active location, read in pages of 250.
+    ///
+    /// # Errors
+    ///
+    /// See [`Error`].
+    pub async fn all_locations(&self) -> Result<Vec<Location>, Error> {
+        self.locations(MAX_PAGE_SIZE, false).try_collect().await
+    }
+}
