@@ -17,7 +17,7 @@
 //! - Receipt status: Flow has no confirmed place for it in what is public, so
 //!   [`ErpSales::record_receipt`] keeps its default (nothing is written).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -485,15 +485,18 @@ impl ErpCatalog for FlowErp {
             if variants.is_empty() {
                 continue;
             }
-            let distinct_items = {
-                let mut items: Vec<&str> = variants.iter().map(|v| v.item.as_str()).collect();
-                items.sort_unstable();
-                items.dedup();
-                items.len()
-            };
-            let with_item = distinct_items > 1;
+            // Option values must tell the variants apart: colour and size when they do,
+            // otherwise an "Item" option too (the title when unique, else the SKU).
             let with_colour = variants.iter().any(|v| v.colour.is_some());
             let with_size = variants.iter().any(|v| v.size.is_some());
+            let mut seen = HashSet::new();
+            let with_item = !variants
+                .iter()
+                .all(|v| seen.insert((v.colour.clone(), v.size.clone())));
+            let mut seen = HashSet::new();
+            let titles_unique = variants
+                .iter()
+                .all(|v| seen.insert((v.title.clone(), v.colour.clone(), v.size.clone())));
             let mut options = Vec::new();
             if with_item {
                 options.push("Item".to_owned());
@@ -509,7 +512,10 @@ impl ErpCatalog for FlowErp {
             for v in variants {
                 let mut values = Vec::new();
                 if with_item {
-                    values.push(v.title.clone().unwrap_or_else(|| v.item.clone()));
+                    values.push(match &v.title {
+                        Some(title) if titles_unique => title.clone(),
+                        _ => v.sku.clone(),
+                    });
                 }
                 if with_colour {
                     values.push(v.colour.clone().unwrap_or_else(|| "-".to_owned()));

@@ -209,17 +209,28 @@ pub fn map_catalog(
             Some(set) if split => set.iter().copied().collect(),
             _ => vec![(None, None)],
         };
-        let variants = combos.into_iter().map(|(colour, size)| CatalogVariant {
-            sku: variant_sku(mapping, item, colour, size),
-            item: item.number.clone(),
-            colour: colour.map(str::to_owned),
-            size: size.map(str::to_owned),
-            title: title.clone(),
-            price,
-            compare_at_price: compare,
-            vat_percent: item.vat_percent,
-            status,
-            image: image_for(config, &code, colour),
+        // An item row may itself be one colour × size (its own colour and size fields).
+        let own_colour = item.raw.text(&config.stock.colour_field);
+        let own_size = item.raw.text(&config.stock.size_field);
+        let variants = combos.into_iter().map(|(stock_colour, stock_size)| {
+            // The SKU carries only the colour and size of the stock rows (as `stock_by_sku`).
+            let sku = variant_sku(mapping, item, stock_colour, stock_size);
+            let colour = stock_colour
+                .map(str::to_owned)
+                .or_else(|| own_colour.clone());
+            let size = stock_size.map(str::to_owned).or_else(|| own_size.clone());
+            CatalogVariant {
+                sku,
+                item: item.number.clone(),
+                image: image_for(config, &code, colour.as_deref()),
+                colour,
+                size,
+                title: title.clone(),
+                price,
+                compare_at_price: compare,
+                vat_percent: item.vat_percent,
+                status,
+            }
         });
         let group = match mapping.product {
             ProductGrouping::ItemGroup => item.raw.text(&mapping.group_field),
