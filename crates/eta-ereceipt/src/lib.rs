@@ -10,7 +10,11 @@ sync_core::define_id!(
 );
 pub mod builder;
 pub mod chain;
+pub mod client;
 pub mod codes;
+pub mod error;
 pub mod model;
 pub mod qr;
 pub mod validate;
+
+pub use error::Error;

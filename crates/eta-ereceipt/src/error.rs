@@ -1,0 +1,223 @@
+//! The crate's error type, classified for the retry driver and the sync engine.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use sync_core::error::{Classify, ErrorKind};
+use sync_core::transport::TransportError;
+
+use crate::canonical::UuidError;
+use crate::model::ModelError;
+
+/// ETA's standard error body: `{"error":{"code","message","target","details":[...]}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct EtaError {
+    /// Error code, e.g. `BadStructure`.
+    pub code: Option<String>,
+    /// Human-readable message.
+    pub message: Option<String>,
+    /// The field or object concerned.
+    pub target: Option<String>,
+    /// Path of the property concerned, when ETA gives one.
+    #[serde(rename = "propertyPath")]
+    pub property_path: Option<String>,
+    /// Nested details.
+    pub details: Vec<EtaError>,
+}
+
+impl std::fmt::Display for EtaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code.as_deref().unwrap_or("error"))?;
+        if let Some(m) = &self.message {
+            write!(f, ": {m}")?;
+        }
+        if let Some(t) = self.property_path.as_ref().or(self.target.as_ref()) {
+            write!(f, " ({t})")?;
+        }
+        for d in &self.details {
+            write!(f, "; {d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything that can go wrong in this crate.
+///
+/// Never contains a secret: credentials and tokens are not copied into errors, and request
+/// URLs carry no secrets.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Client configuration is invalid; nothing was sent.
+    #[error("invalid configuration: {field}: {reason}")]
+    Build {
+        /// The setting.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The batch breaks a submission rule; nothing was sent.
+    #[error("invalid submission batch: {0}")]
+    Batch(String),
+    /// A receipt could not be read or sealed.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// A receipt's uuid could not be computed.
+    #[error(transparent)]
+    Uuid(#[from] UuidError),
+    /// No usable HTTP response.
+    #[error("{endpoint}: transport failure")]
+    Transport {
+        /// The logical endpoint.
+        endpoint: &'static str,
+        /// Whether the request may have been processed (timeout or broken connection after
+        /// sending a non-idempotent request).
+        uncertain: bool,
+        /// The cause.
+        #[source]
+        source: TransportError,
+    },
+    /// The identity service refused the credentials (HTTP 400/401 from `/connect/token`).
+    #[error("authentication refused (HTTP {status}): {code}")]
+    Auth {
+        /// HTTP status.
+        status: u16,
+        /// OAuth error code, e.g. `invalid_client`, `invalid_posserial`.
+        code: String,
+    },
+    /// ETA answered 429.
+    #[error("{endpoint}: rate limited (HTTP 429)")]
+    RateLimited {
+        /// The logical endpoint.
+        endpoint: &'static str,
+        /// `Retry-After`, when given.
+        retry_after: Option<Duration>,
+    },
+    /// ETA answered 422 `DuplicateSubmission`: an identical submission arrived in the last
+    /// minutes, so the receipts were probably received. Look them up before sending again.
+    #[error("duplicate submission (HTTP 422): an identical body was received recently")]
+    DuplicateSubmission {
+        /// `Retry-After`, when given.
+        retry_after: Option<Duration>,
+    },
+    /// ETA answered with another error status.
+    #[error("{endpoint}: HTTP {status}{}", error.as_ref().map(|e| format!(": {e}")).unwrap_or_default())]
+    Api {
+        /// The logical endpoint.
+        endpoint: &'static str,
+        /// HTTP status.
+        status: u16,
+        /// ETA's error body, when it had one.
+        error: Option<Box<EtaError>>,
+        /// `Retry-After`, when given.
+        retry_after: Option<Duration>,
+    },
+    /// A success response whose body could not be read.
+    #[error("{endpoint}: unexpected response body")]
+    Decode {
+        /// The logical endpoint.
+        endpoint: &'static str,
+        /// Whether the request may have taken effect (a submission whose answer was not
+        /// understood).
+        uncertain: bool,
+        /// The cause, with the JSON path.
+        #[source]
+        source: serde_path_to_error::Error<serde_json::Error>,
+    },
+}
+
+impl Error {
+    /// The HTTP status, when ETA answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Auth { status, .. } | Error::Api { status, .. } => Some(*status),
+            Error::RateLimited { .. } => Some(429),
+            Error::DuplicateSubmission { .. } => Some(422),
+            _ => None,
+        }
+    }
+}
+
+impl Classify for Error {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Transport { .. } => ErrorKind::Transient,
+            Error::RateLimited { .. } | Error::DuplicateSubmission { .. } => ErrorKind::Throttling,
+            Error::Api { status, .. } if *status >= 500 => ErrorKind::Server,
+            Error::Api { status: 408, .. } => ErrorKind::Transient,
+            Error::Auth { status, .. } if *status >= 500 => ErrorKind::Server,
+            _ => ErrorKind::Client,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. }
+            | Error::DuplicateSubmission { retry_after }
+            | Error::Api { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    fn is_uncertain(&self) -> bool {
+        match self {
+            Error::Transport { uncertain, .. } | Error::Decode { uncertain, .. } => *uncertain,
+            Error::DuplicateSubmission { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sync_core::transport::TransportErrorKind;
+
+    #[test]
+    fn classification() {
+        let api = |status| Error::Api {
+            endpoint: "x",
+            status,
+            error: None,
+            retry_after: None,
+        };
+        assert_eq!(api(503).kind(), ErrorKind::Server);
+        assert!(api(503).is_retryable());
+        assert_eq!(api(400).kind(), ErrorKind::Client);
+        assert!(!api(404).is_retryable());
+        let limited = Error::RateLimited {
+            endpoint: "x",
+            retry_after: Some(Duration::from_secs(3)),
+        };
+        assert_eq!(limited.retry_after(), Some(Duration::from_secs(3)));
+        assert!(limited.is_retryable());
+        let lost = Error::Transport {
+            endpoint: "submit",
+            uncertain: true,
+            source: TransportError::new(TransportErrorKind::Timeout, None),
+        };
+        assert!(lost.is_uncertain() && !lost.is_retryable());
+        assert!(Error::DuplicateSubmission { retry_after: None }.is_uncertain());
+        let body = EtaError {
+            code: Some("BadStructure".into()),
+            message: Some("bad".into()),
+            details: vec![EtaError {
+                message: Some("x".into()),
+                property_path: Some("receipts[0].header".into()),
+                ..EtaError::default()
+            }],
+            ..EtaError::default()
+        };
+        let e = Error::Api {
+            endpoint: "submit",
+            status: 400,
+            error: Some(Box::new(body)),
+            retry_after: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "submit: HTTP 400: BadStructure: bad; error: x (receipts[0].header)"
+        );
+    }
+}
