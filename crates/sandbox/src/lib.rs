@@ -77,6 +77,7 @@ pub mod faults;
 pub mod flow;
 mod glue;
 pub mod server;
+pub mod shopify;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

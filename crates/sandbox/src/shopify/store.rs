@@ -384,6 +384,8 @@ pub(crate) struct WebhookRec {
     pub(crate) format_json: bool,
     pub(crate) include_fields: Vec<String>,
     pub(crate) filter: Option<String>,
+    /// The API version the subscription was created with (`X-Shopify-API-Version`).
+    pub(crate) api_version: String,
     pub(crate) created_at: DateTime<Utc>,
 }
 
@@ -444,6 +446,12 @@ pub(crate) struct ProductOpRec {
 pub(crate) struct StagedRec {
     pub(crate) mime_type: String,
     pub(crate) bytes: Option<bytes::Bytes>,
+    /// The signature issued with the target; an upload must carry it.
+    pub(crate) signature: String,
+    /// Whether the target takes a multipart POST (else a PUT of the raw bytes).
+    pub(crate) post: bool,
+    /// The parameters issued with the target (a POST must send each of them).
+    pub(crate) params: Vec<(String, String)>,
 }
 
 /// A remembered answer for an `@idempotent` key.
@@ -503,7 +511,8 @@ impl Store {
     pub(crate) fn remove_variant(&mut self, variant_id: u64) {
         if let Some(v) = self.variants.remove(&variant_id) {
             self.items.remove(&v.inventory_item_id);
-            self.levels.retain(|(item, _), _| *item != v.inventory_item_id);
+            self.levels
+                .retain(|(item, _), _| *item != v.inventory_item_id);
         }
     }
 

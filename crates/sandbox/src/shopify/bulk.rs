@@ -1,0 +1,324 @@
+//! Bulk operations: a query run over whole connections, or a mutation run once per line of a
+//! staged JSONL file; the result is a JSONL file served at `/__shopify/bulk/{id}.jsonl`.
+//!
+//! Query results follow Shopify's flattening: each node of the root connection is one line,
+//! and each node of a nested connection is its own line with `__parentId` set to the id of
+//! the object that holds it. Mutation results are one line per input line:
+//! `{"data": ..., "errors": ..., "__lineNumber": n}`.
+
+use std::sync::Arc;
+
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Request, Variables};
+use chrono::Utc;
+use serde_json::{Map, Value, json};
+
+use super::mutations::{BulkOperationRunMutationPayload, BulkOperationRunQueryPayload};
+use super::objects::{BulkOperation, Ctx};
+use super::store::BulkRec;
+use super::types::{
+    BulkMutationErrorCode, BulkMutationUserError, BulkOperationUserError,
+    BulkOperationUserErrorCode, path,
+};
+use super::{ShopifyState, lock, webhooks};
+
+fn operation_kind(text: &str) -> Option<(OperationType, usize)> {
+    let doc = async_graphql::parser::parse_query(text).ok()?;
+    let mut ops = doc.operations.iter();
+    let (_, op) = ops.next()?;
+    if ops.next().is_some() {
+        return None;
+    }
+    Some((op.node.ty, op.node.selection_set.node.items.len()))
+}
+
+fn start(state: &Arc<ShopifyState>, mutation: bool, query: &str) -> Result<BulkRec, ()> {
+    let mut st = lock(&state.store);
+    if st
+        .bulk_ops
+        .values()
+        .any(|b| b.mutation == mutation && matches!(b.status, "CREATED" | "RUNNING"))
+    {
+        return Err(());
+    }
+    let id = st.next_id();
+    let rec = BulkRec {
+        id,
+        mutation,
+        query: query.to_string(),
+        status: "CREATED",
+        error_code: None,
+        object_count: 0,
+        root_object_count: 0,
+        result: None,
+        created_at: Utc::now(),
+        completed_at: None,
+    };
+    st.bulk_ops.insert(id, rec.clone());
+    Ok(rec)
+}
+
+fn finish(state: &Arc<ShopifyState>, id: u64, result: Result<(String, u64, u64), ()>) {
+    let payload = {
+        let mut st = lock(&state.store);
+        let Some(b) = st.bulk_ops.get_mut(&id) else {
+            return;
+        };
+        match result {
+            Ok((text, objects, roots)) => {
+                b.status = "COMPLETED";
+                b.object_count = objects;
+                b.root_object_count = roots;
+                b.result = Some(text);
+            }
+            Err(()) => {
+                b.status = "FAILED";
+                b.error_code = Some("INTERNAL_SERVER_ERROR");
+            }
+        }
+        b.completed_at = Some(Utc::now());
+        webhooks::bulk_payload(b)
+    };
+    webhooks::emit(state, "BULK_OPERATIONS_FINISH", payload);
+}
+
+fn set_running(state: &Arc<ShopifyState>, id: u64) {
+    if let Some(b) = lock(&state.store).bulk_ops.get_mut(&id) {
+        b.status = "RUNNING";
+    }
+}
+
+/// Starts a bulk query.
+pub(crate) fn run_query(c: &Ctx, query: String) -> BulkOperationRunQueryPayload {
+    let err = |code, m: &str| BulkOperationRunQueryPayload {
+        bulk_operation: None,
+        user_errors: vec![BulkOperationUserError::new(code, path(&["query"]), m)],
+    };
+    match operation_kind(&query) {
+        Some((OperationType::Query, 1)) => {}
+        Some((OperationType::Query, _)) => {
+            return err(
+                BulkOperationUserErrorCode::INVALID,
+                "Bulk queries must contain exactly one top-level field.",
+            );
+        }
+        _ => {
+            return err(
+                BulkOperationUserErrorCode::INVALID,
+                "Invalid bulk query: it must be one GraphQL query operation.",
+            );
+        }
+    }
+    let Ok(rec) = start(&c.state, false, &query) else {
+        return err(
+            BulkOperationUserErrorCode::OPERATION_IN_PROGRESS,
+            "A bulk query operation for this app and shop is already in progress.",
+        );
+    };
+    let state = c.state.clone();
+    let base_url = c.base_url.clone();
+    let version = c.version.clone();
+    let id = rec.id;
+    tokio::spawn(async move {
+        set_running(&state, id);
+        let req = Request::new(query).data(Ctx {
+            state: state.clone(),
+            base_url,
+            version,
+            bulk: true,
+        });
+        let resp = state.schema.execute(req).await;
+        let result = if resp.errors.is_empty() {
+            let data = resp.data.into_json().unwrap_or(Value::Null);
+            Ok(flatten(&data))
+        } else {
+            tracing::warn!(errors = ?resp.errors, "bulk query failed");
+            Err(())
+        };
+        finish(&state, id, result);
+    });
+    BulkOperationRunQueryPayload {
+        bulk_operation: Some(BulkOperation(rec)),
+        user_errors: Vec::new(),
+    }
+}
+
+/// Turns the data of a bulk query into JSONL lines: (text, objects, root objects).
+fn flatten(data: &Value) -> (String, u64, u64) {
+    let mut lines = Vec::new();
+    let mut roots = 0;
+    if let Some(root) = data.as_object().and_then(|m| m.values().next()) {
+        match nodes_of(root) {
+            Some(nodes) => {
+                for n in nodes {
+                    roots += 1;
+                    emit_node(n, None, &mut lines);
+                }
+            }
+            None => {
+                roots = 1;
+                emit_node(root, None, &mut lines);
+            }
+        }
+    }
+    let count = lines.len() as u64;
+    let mut text = lines.join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    (text, count, roots)
+}
+
+fn nodes_of(v: &Value) -> Option<Vec<&Value>> {
+    let obj = v.as_object()?;
+    if let Some(edges) = obj.get("edges").and_then(Value::as_array) {
+        return Some(edges.iter().filter_map(|e| e.get("node")).collect());
+    }
+    obj.get("nodes")
+        .and_then(Value::as_array)
+        .map(|n| n.iter().collect())
+}
+
+fn emit_node(node: &Value, parent: Option<&str>, lines: &mut Vec<String>) {
+    let Some(obj) = node.as_object() else { return };
+    let mut own = Map::new();
+    let mut children = Vec::new();
+    for (k, v) in obj {
+        match nodes_of(v) {
+            Some(nodes) if v.get("edges").is_some() || v.get("nodes").is_some() => {
+                children.extend(nodes)
+            }
+            _ => {
+                own.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    if let Some(p) = parent {
+        own.insert("__parentId".to_string(), Value::String(p.to_string()));
+    }
+    lines.push(Value::Object(own).to_string());
+    let id = obj.get("id").and_then(Value::as_str).map(str::to_string);
+    for child in children {
+        emit_node(child, id.as_deref(), lines);
+    }
+}
+
+/// Starts a bulk mutation over the staged JSONL file at `staged_path`.
+pub(crate) fn run_mutation(
+    c: &Ctx,
+    mutation: String,
+    staged_path: String,
+) -> BulkOperationRunMutationPayload {
+    let err = |code, f: &str, m: &str| BulkOperationRunMutationPayload {
+        bulk_operation: None,
+        user_errors: vec![BulkMutationUserError::new(code, path(&[f]), m)],
+    };
+    match operation_kind(&mutation) {
+        Some((OperationType::Mutation, 1)) => {}
+        _ => {
+            return err(
+                BulkMutationErrorCode::INVALID_MUTATION,
+                "mutation",
+                "Invalid mutation: it must be one mutation operation with exactly one top-level field.",
+            );
+        }
+    }
+    let file = lock(&c.state.store)
+        .staged
+        .get(&staged_path)
+        .and_then(|s| s.bytes.clone());
+    let Some(file) = file else {
+        return err(
+            BulkMutationErrorCode::NO_SUCH_FILE,
+            "stagedUploadPath",
+            "The JSONL file could not be found. Try uploading the file again.",
+        );
+    };
+    let Ok(text) = String::from_utf8(file.to_vec()) else {
+        return err(
+            BulkMutationErrorCode::INVALID_STAGED_UPLOAD_FILE,
+            "stagedUploadPath",
+            "The staged file is not UTF-8 JSONL.",
+        );
+    };
+    let mut inputs = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        match serde_json::from_str::<Value>(line) {
+            Ok(Value::Object(m)) => inputs.push((i, Value::Object(m))),
+            _ => {
+                return err(
+                    BulkMutationErrorCode::INVALID_STAGED_UPLOAD_FILE,
+                    "stagedUploadPath",
+                    &format!("Line {} of the staged file is not a JSON object.", i + 1),
+                );
+            }
+        }
+    }
+    let Ok(rec) = start(&c.state, true, &mutation) else {
+        return err(
+            BulkMutationErrorCode::OPERATION_IN_PROGRESS,
+            "mutation",
+            "A bulk mutation operation for this app and shop is already in progress.",
+        );
+    };
+    let state = c.state.clone();
+    let base_url = c.base_url.clone();
+    let version = c.version.clone();
+    let id = rec.id;
+    tokio::spawn(async move {
+        set_running(&state, id);
+        let mut out = String::new();
+        let n = inputs.len() as u64;
+        for (line_no, vars) in inputs {
+            let req = Request::new(mutation.clone())
+                .variables(Variables::from_json(vars))
+                .data(Ctx {
+                    state: state.clone(),
+                    base_url: base_url.clone(),
+                    version: version.clone(),
+                    bulk: false,
+                });
+            let resp = state.schema.execute(req).await;
+            let mut line = json!({"data": resp.data.into_json().unwrap_or(Value::Null), "__lineNumber": line_no});
+            if !resp.errors.is_empty() {
+                line["errors"] = serde_json::to_value(&resp.errors).unwrap_or(Value::Null);
+            }
+            out.push_str(&line.to_string());
+            out.push('\n');
+        }
+        finish(&state, id, Ok((out, n, n)));
+    });
+    BulkOperationRunMutationPayload {
+        bulk_operation: Some(BulkOperation(rec)),
+        user_errors: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flattens_nested_connections_with_parent_ids() {
+        let data = json!({"products": {"edges": [
+            {"node": {"id": "gid://shopify/Product/1", "title": "A",
+                      "variants": {"edges": [{"node": {"id": "gid://shopify/ProductVariant/2", "sku": "A-1"}}]}}}
+        ]}});
+        let (text, objects, roots) = flatten(&data);
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!((objects, roots), (2, 1));
+        assert_eq!(
+            lines[0],
+            json!({"id": "gid://shopify/Product/1", "title": "A"})
+        );
+        assert_eq!(lines[1]["__parentId"], "gid://shopify/Product/1");
+        assert_eq!(lines[1]["sku"], "A-1");
+    }
+}

@@ -1,0 +1,423 @@
+//! Calculated query cost and the per-shop leaky bucket.
+//!
+//! Cost rules (from the Shopify rate-limits page, see `specs/shopify.md` §2):
+//! - a scalar or enum field costs 0;
+//! - an object field costs 1 plus its selection (a list of objects is counted like one object);
+//! - a connection field costs `2 + n × (1 + node selection)` where `n` is its `first`/`last`;
+//!   `pageInfo` and `cursor` are free;
+//! - each root field of a mutation costs 10, whatever it selects;
+//! - the actual cost uses the number of nodes returned instead of `n`, and the difference
+//!   is given back to the bucket after the request ran.
+
+use std::collections::{HashMap, HashSet};
+
+use async_graphql::parser::types::{
+    BaseType, DocumentOperations, ExecutableDocument, Field, OperationType, Selection,
+    SelectionSet, TypeKind, TypeSystemDefinition,
+};
+use async_graphql::{Name, Value as GqlValue};
+use serde_json::Value;
+
+/// Cost of a root mutation field.
+pub(crate) const MUTATION_COST: u64 = 10;
+
+/// What the cost walk needs to know about the schema: each field's named return type and
+/// which types are leaves (scalars, enums).
+#[derive(Debug, Default)]
+pub(crate) struct TypeInfo {
+    fields: HashMap<String, HashMap<String, String>>,
+    leaves: HashSet<String>,
+    query_root: String,
+}
+
+impl TypeInfo {
+    /// Builds the type table from the SDL of the served schema.
+    pub(crate) fn from_sdl(sdl: &str) -> TypeInfo {
+        let mut info = TypeInfo {
+            query_root: "QueryRoot".to_string(),
+            ..TypeInfo::default()
+        };
+        for s in ["String", "Int", "Float", "Boolean", "ID"] {
+            info.leaves.insert(s.to_string());
+        }
+        let Ok(doc) = async_graphql::parser::parse_schema(sdl) else {
+            return info;
+        };
+        for def in doc.definitions {
+            match def {
+                TypeSystemDefinition::Type(t) => {
+                    let t = t.node;
+                    let name = t.name.node.to_string();
+                    let fields = match t.kind {
+                        TypeKind::Scalar | TypeKind::Enum(_) => {
+                            info.leaves.insert(name);
+                            continue;
+                        }
+                        TypeKind::Object(o) => o.fields,
+                        TypeKind::Interface(i) => i.fields,
+                        _ => continue,
+                    };
+                    let map = fields
+                        .into_iter()
+                        .map(|f| {
+                            let mut ty = &f.node.ty.node;
+                            while let BaseType::List(inner) = &ty.base {
+                                ty = inner;
+                            }
+                            let named = match &ty.base {
+                                BaseType::Named(n) => n.to_string(),
+                                BaseType::List(_) => String::new(),
+                            };
+                            (f.node.name.node.to_string(), named)
+                        })
+                        .collect();
+                    info.fields.insert(name, map);
+                }
+                TypeSystemDefinition::Schema(s) => {
+                    if let Some(q) = s.node.query {
+                        info.query_root = q.node.to_string();
+                    }
+                }
+                TypeSystemDefinition::Directive(_) => {}
+            }
+        }
+        info
+    }
+
+    fn field_type(&self, parent: &str, field: &str) -> Option<&str> {
+        self.fields.get(parent)?.get(field).map(String::as_str)
+    }
+
+    fn is_connection(&self, ty: &str) -> bool {
+        ty.ends_with("Connection")
+            && self
+                .fields
+                .get(ty)
+                .is_some_and(|f| f.contains_key("pageInfo"))
+    }
+}
+
+/// The operation a request runs, with its kind.
+pub(crate) struct Planned<'a> {
+    doc: &'a ExecutableDocument,
+    op_set: &'a SelectionSet,
+    mutation: bool,
+}
+
+/// Picks the operation of `doc` named `name` (or the only one).
+pub(crate) fn plan<'a>(doc: &'a ExecutableDocument, name: Option<&str>) -> Option<Planned<'a>> {
+    let op = match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => op,
+        (DocumentOperations::Multiple(ops), Some(n)) => ops.get(&Name::new(n))?,
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next()?,
+        _ => return None,
+    };
+    Some(Planned {
+        doc,
+        op_set: &op.node.selection_set.node,
+        mutation: op.node.ty == OperationType::Mutation,
+    })
+}
+
+impl Planned<'_> {
+    /// The requested cost.
+    pub(crate) fn requested(&self, info: &TypeInfo, vars: &Value) -> u64 {
+        if self.mutation {
+            return MUTATION_COST * self.root_fields().len() as u64;
+        }
+        let walk = Walk {
+            info,
+            doc: self.doc,
+            vars,
+        };
+        walk.set(&info.query_root, self.op_set, None)
+    }
+
+    /// The actual cost, given the `data` answered.
+    pub(crate) fn actual(&self, info: &TypeInfo, vars: &Value, data: &Value) -> u64 {
+        if self.mutation {
+            return MUTATION_COST * self.root_fields().len() as u64;
+        }
+        let walk = Walk {
+            info,
+            doc: self.doc,
+            vars,
+        };
+        walk.set(&info.query_root, self.op_set, Some(data))
+    }
+
+    fn root_fields(&self) -> Vec<&Field> {
+        let mut out = Vec::new();
+        collect(self.doc, self.op_set, &mut out, 0);
+        out.retain(|f| !f.name.node.starts_with("__"));
+        out
+    }
+}
+
+fn collect<'a>(
+    doc: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    out: &mut Vec<&'a Field>,
+    depth: u32,
+) {
+    if depth > 32 {
+        return;
+    }
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(f) => out.push(&f.node),
+            Selection::InlineFragment(frag) => {
+                collect(doc, &frag.node.selection_set.node, out, depth + 1)
+            }
+            Selection::FragmentSpread(spread) => {
+                if let Some(def) = doc.fragments.get(&spread.node.fragment_name.node) {
+                    collect(doc, &def.node.selection_set.node, out, depth + 1);
+                }
+            }
+        }
+    }
+}
+
+struct Walk<'a> {
+    info: &'a TypeInfo,
+    doc: &'a ExecutableDocument,
+    vars: &'a Value,
+}
+
+impl Walk<'_> {
+    /// Cost of a selection set on `ty`; with `data`, the actual cost against that object.
+    fn set(&self, ty: &str, set: &SelectionSet, data: Option<&Value>) -> u64 {
+        let mut fields = Vec::new();
+        collect(self.doc, set, &mut fields, 0);
+        fields
+            .into_iter()
+            .map(|f| {
+                let key = f.alias.as_ref().map_or(&f.name.node, |a| &a.node);
+                let value = data.map(|d| d.get(key.as_str()).unwrap_or(&Value::Null));
+                self.field(ty, f, value)
+            })
+            .sum()
+    }
+
+    fn int_arg(&self, f: &Field, name: &str) -> Option<u64> {
+        let (_, v) = f.arguments.iter().find(|(n, _)| n.node == name)?;
+        let value = v
+            .node
+            .clone()
+            .into_const_with(|name| {
+                let json = self.vars.get(name.as_str()).cloned().unwrap_or(Value::Null);
+                GqlValue::from_json(json).map_err(|_| ())
+            })
+            .ok()?;
+        match value {
+            GqlValue::Number(n) => n.as_u64(),
+            _ => None,
+        }
+    }
+
+    fn field(&self, parent: &str, f: &Field, data: Option<&Value>) -> u64 {
+        if f.name.node.starts_with("__") {
+            return 0;
+        }
+        let Some(ty) = self.info.field_type(parent, &f.name.node) else {
+            return 0;
+        };
+        if self.info.leaves.contains(ty) {
+            return 0;
+        }
+        if self.info.is_connection(ty) {
+            return self.connection(ty, f, data);
+        }
+        match data {
+            None => 1 + self.set(ty, &f.selection_set.node, None),
+            Some(Value::Null) => 0,
+            Some(Value::Array(items)) => {
+                1 + items
+                    .iter()
+                    .map(|i| self.set(ty, &f.selection_set.node, Some(i)))
+                    .max()
+                    .unwrap_or(0)
+            }
+            Some(obj) => 1 + self.set(ty, &f.selection_set.node, Some(obj)),
+        }
+    }
+
+    fn connection(&self, ty: &str, f: &Field, data: Option<&Value>) -> u64 {
+        let node_ty = self.info.field_type(ty, "nodes").unwrap_or("").to_string();
+        let edge_ty = self.info.field_type(ty, "edges").unwrap_or("").to_string();
+        let mut inner = Vec::new();
+        collect(self.doc, &f.selection_set.node, &mut inner, 0);
+        match data {
+            None => {
+                let n = self
+                    .int_arg(f, "first")
+                    .or_else(|| self.int_arg(f, "last"))
+                    .unwrap_or(0);
+                let mut per_item = 0;
+                for c in &inner {
+                    let cost = match c.name.node.as_str() {
+                        "nodes" => 1 + self.set(&node_ty, &c.selection_set.node, None),
+                        "edges" => self.set(&edge_ty, &c.selection_set.node, None),
+                        _ => 0,
+                    };
+                    per_item = per_item.max(cost);
+                }
+                2 + n * per_item
+            }
+            Some(Value::Null) => 0,
+            Some(conn) => {
+                let mut best = 0;
+                for c in &inner {
+                    let key = c.alias.as_ref().map_or(&c.name.node, |a| &a.node);
+                    let items = conn.get(key.as_str()).and_then(Value::as_array);
+                    let cost: u64 = match (c.name.node.as_str(), items) {
+                        ("nodes", Some(items)) => items
+                            .iter()
+                            .map(|i| 1 + self.set(&node_ty, &c.selection_set.node, Some(i)))
+                            .sum(),
+                        ("edges", Some(items)) => items
+                            .iter()
+                            .map(|i| self.set(&edge_ty, &c.selection_set.node, Some(i)))
+                            .sum(),
+                        _ => 0,
+                    };
+                    best = best.max(cost);
+                }
+                2 + best
+            }
+        }
+    }
+}
+
+/// The throttle status reported in `extensions.cost.throttleStatus`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ThrottleStatus {
+    pub(crate) maximum_available: f64,
+    pub(crate) currently_available: f64,
+    pub(crate) restore_rate: f64,
+}
+
+impl ThrottleStatus {
+    pub(crate) fn to_json(self) -> Value {
+        serde_json::json!({
+            "maximumAvailable": self.maximum_available,
+            "currentlyAvailable": self.currently_available.floor() as i64,
+            "restoreRate": self.restore_rate,
+        })
+    }
+}
+
+/// A leaky bucket of cost points.
+#[derive(Debug)]
+pub(crate) struct Bucket {
+    max: f64,
+    rate: f64,
+    available: f64,
+    last: tokio::time::Instant,
+}
+
+impl Bucket {
+    /// A full bucket of `max` points refilling at `rate` points per second.
+    pub(crate) fn new(max: f64, rate: f64) -> Bucket {
+        Bucket {
+            max,
+            rate,
+            available: max,
+            last: tokio::time::Instant::now(),
+        }
+    }
+
+    fn refill(&mut self) {
+        let now = tokio::time::Instant::now();
+        let secs = now.duration_since(self.last).as_secs_f64();
+        self.available = (self.available + secs * self.rate).min(self.max);
+        self.last = now;
+    }
+
+    /// Takes `cost` points if the bucket holds them.
+    pub(crate) fn try_take(&mut self, cost: u64) -> bool {
+        self.refill();
+        let cost = cost as f64;
+        if cost <= self.available {
+            self.available -= cost;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Gives back `points` (requested minus actual).
+    pub(crate) fn refund(&mut self, points: u64) {
+        self.refill();
+        self.available = (self.available + points as f64).min(self.max);
+    }
+
+    /// Empties the bucket (for tests and demos).
+    pub(crate) fn drain(&mut self) {
+        self.refill();
+        self.available = 0.0;
+    }
+
+    /// Current status.
+    pub(crate) fn status(&mut self) -> ThrottleStatus {
+        self.refill();
+        ThrottleStatus {
+            maximum_available: self.max,
+            currently_available: self.available,
+            restore_rate: self.rate,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SDL: &str = r#"
+        schema { query: QueryRoot mutation: Mutation }
+        type QueryRoot { shop: Shop! products(first: Int, last: Int): ProductConnection! }
+        type Mutation { productSet(x: Int): Shop }
+        type Shop { id: ID! name: String! plan: Plan! }
+        type Plan { shopifyPlus: Boolean! }
+        type ProductConnection { edges: [ProductEdge!]! nodes: [Product!]! pageInfo: PageInfo! }
+        type ProductEdge { cursor: String! node: Product! }
+        type PageInfo { hasNextPage: Boolean! }
+        type Product { id: ID! title: String! variants(first: Int): ProductConnection! }
+    "#;
+
+    #[test]
+    fn requested_and_actual_cost_follow_the_rules() {
+        let info = TypeInfo::from_sdl(SDL);
+        let doc = async_graphql::parser::parse_query(
+            "query($n: Int) { shop { name plan { shopifyPlus } } products(first: $n) { edges { node { id variants(first: 5) { nodes { id } } } } pageInfo { hasNextPage } } }",
+        )
+        .unwrap();
+        let p = plan(&doc, None).unwrap();
+        let vars = serde_json::json!({"n": 10});
+        // shop: 1 + plan 1 = 2; products: 2 + 10 × (1 + (2 + 5 × 1)) = 82.
+        assert_eq!(p.requested(&info, &vars), 84);
+        let data = serde_json::json!({
+            "shop": {"name": "x", "plan": {"shopifyPlus": false}},
+            "products": {"edges": [{"node": {"id": "1", "variants": {"nodes": [{"id": "2"}]}}}],
+                         "pageInfo": {"hasNextPage": false}}
+        });
+        // shop 2; products: 2 + (1 + (2 + 1)) = 6.
+        assert_eq!(p.actual(&info, &vars, &data), 8);
+        let m = async_graphql::parser::parse_query(
+            "mutation { a: productSet(x: 1) { id } b: productSet(x: 2) { id } }",
+        )
+        .unwrap();
+        assert_eq!(plan(&m, None).unwrap().requested(&info, &vars), 20);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bucket_leaks_and_refills() {
+        let mut b = Bucket::new(100.0, 10.0);
+        assert!(b.try_take(80));
+        assert!(!b.try_take(30));
+        tokio::time::advance(std::time::Duration::from_secs(1)).await;
+        assert!(b.try_take(30));
+        b.refund(5);
+        assert_eq!(b.status().currently_available.floor() as i64, 5);
+    }
+}

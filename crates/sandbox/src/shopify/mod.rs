@@ -1,0 +1,377 @@
+//! A stateful stand-in of the Shopify Admin GraphQL API, written from `specs/shopify.md` and
+//! the vendored 2026-01 Admin schema.
+//!
+//! It is a real GraphQL endpoint (`POST /admin/api/{version}/graphql.json`) that executes any
+//! query or mutation against a hand-written subset of the Admin schema: the type, field,
+//! argument and enum names are those of the real schema, so a correct client query works
+//! unchanged and a wrong one fails validation as it would against Shopify.
+//!
+//! What it models:
+//! - products, variants, options, inventory items and levels per location, media and files,
+//!   staged uploads, automatic discounts, price lists;
+//! - orders (lines, discounts, shipping, 14 % VAT included, transactions, refunds,
+//!   cancellations, fulfillments), customers;
+//! - webhook subscriptions and signed deliveries; bulk queries and bulk mutations;
+//! - the calculated query cost and a leaky bucket per shop, answering `THROTTLED` on HTTP 200
+//!   as Shopify does; `@idempotent(key:)` and `changeFromQuantity` on `inventorySetQuantities`;
+//! - the access token check and the client-credentials token endpoint;
+//! - seeded faults (see [`crate::faults`]) per request.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! use std::sync::Arc;
+//! use sandbox::faults::Faults;
+//! use sandbox::shopify::{router, CatalogEntry, ShopifyConfig, ShopifyState};
+//!
+//! let state = ShopifyState::new(ShopifyConfig::default());
+//! state.generate_orders(
+//!     20,
+//!     &[CatalogEntry { sku: "TSHIRT-RED-M".into(), title: "T-shirt".into(), price: "250.00".parse().unwrap() }],
+//!     0.2,
+//!     0.05,
+//!     7,
+//! );
+//! let app = router(state.clone(), Arc::new(Faults::none()));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! axum::serve(listener, app).await
+//! # }
+//! ```
+
+mod bulk;
+mod cost;
+mod http;
+mod mutations;
+mod objects;
+mod orders;
+mod search;
+mod store;
+mod types;
+mod webhooks;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_graphql::{EmptySubscription, Schema};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+pub use http::router;
+pub use orders::CatalogEntry;
+
+use crate::shopify::cost::{Bucket, TypeInfo};
+use crate::shopify::store::{LocationRec, PriceListRec, Store, gid};
+use crate::shopify::types::CurrencyCode;
+
+/// How webhook deliveries misbehave, on purpose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookOptions {
+    /// Probability that a delivery is sent a second time (same `X-Shopify-Event-Id`, new
+    /// `X-Shopify-Webhook-Id`). Default 0.
+    pub duplicate_rate: f64,
+    /// Each delivery waits a random delay up to this many milliseconds, so deliveries can
+    /// arrive out of order. Default 0 (sent at once, in order).
+    pub max_delay_ms: u64,
+    /// When `true`, deliveries are reordered on purpose: each waits a random delay up to
+    /// `max_delay_ms` (or up to 50 ms if that is 0). Default `false`.
+    pub reorder: bool,
+    /// Delivery attempts before giving up (Shopify: 8 over 4 hours; here with short
+    /// backoff, 50 ms doubling). Default 5.
+    pub max_attempts: u32,
+    /// Per-attempt timeout in milliseconds (Shopify: 5 s). Default 5000.
+    pub timeout_ms: u64,
+}
+
+impl Default for WebhookOptions {
+    fn default() -> Self {
+        WebhookOptions {
+            duplicate_rate: 0.0,
+            max_delay_ms: 0,
+            reorder: false,
+            max_attempts: 5,
+            timeout_ms: 5000,
+        }
+    }
+}
+
+/// Settings of the Shopify stand-in.
+#[derive(Clone)]
+pub struct ShopifyConfig {
+    /// The shop's domain, e.g. `sandbox-shop.myshopify.com` (`Shop.myshopifyDomain`,
+    /// `X-Shopify-Shop-Domain`).
+    pub shop_domain: String,
+    /// The shop's name (`Shop.name`).
+    pub shop_name: String,
+    /// Shop currency, an ISO 4217 code among those the stand-in knows (EGP, USD, EUR, GBP,
+    /// SAR, AED, ...). Default `EGP`.
+    pub currency: String,
+    /// A static Admin API access token (like a custom app's `shpat_...`), always accepted.
+    pub access_token: String,
+    /// The app's client id (client-credentials grant).
+    pub client_id: String,
+    /// The app's client secret: the client-credentials secret and the webhook HMAC key.
+    pub client_secret: String,
+    /// Leaky bucket size in cost points (`maximumAvailable`). Default 2000.
+    pub bucket_max: f64,
+    /// Points restored per second (`restoreRate`). Default 100 (Standard plan).
+    pub restore_rate: f64,
+    /// Highest cost one query may request (`MAX_COST_EXCEEDED` above). Default 1000.
+    pub max_query_cost: u64,
+    /// API versions served; others answer 404. Default 2025-10, 2026-01, 2026-04.
+    pub api_versions: Vec<String>,
+    /// Location names created at start (at least one is needed for stock). Default three.
+    pub locations: Vec<String>,
+    /// Seed of the stand-in's own randomness (webhook delays and duplicates).
+    pub seed: u64,
+    /// Webhook delivery behaviour.
+    pub webhooks: WebhookOptions,
+    /// VAT rate applied by the order generator, as a fraction (tax-inclusive prices).
+    /// Default 0.14.
+    pub vat_rate: Decimal,
+}
+
+impl fmt::Debug for ShopifyConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShopifyConfig")
+            .field("shop_domain", &self.shop_domain)
+            .field("shop_name", &self.shop_name)
+            .field("currency", &self.currency)
+            .field("access_token", &"[redacted]")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("bucket_max", &self.bucket_max)
+            .field("restore_rate", &self.restore_rate)
+            .field("max_query_cost", &self.max_query_cost)
+            .field("api_versions", &self.api_versions)
+            .field("locations", &self.locations)
+            .field("seed", &self.seed)
+            .field("webhooks", &self.webhooks)
+            .field("vat_rate", &self.vat_rate)
+            .finish()
+    }
+}
+
+impl Default for ShopifyConfig {
+    fn default() -> Self {
+        ShopifyConfig {
+            shop_domain: "sandbox-shop.myshopify.com".to_string(),
+            shop_name: "Sandbox Shop".to_string(),
+            currency: "EGP".to_string(),
+            access_token: "shpat_sandbox_static_token".to_string(),
+            client_id: "sandbox-client-id".to_string(),
+            client_secret: "sandbox-client-secret".to_string(),
+            bucket_max: 2000.0,
+            restore_rate: 100.0,
+            max_query_cost: 1000,
+            api_versions: vec!["2025-10".into(), "2026-01".into(), "2026-04".into()],
+            locations: vec![
+                "Cairo Store".to_string(),
+                "Alexandria Store".to_string(),
+                "Online Warehouse".to_string(),
+            ],
+            seed: 1,
+            webhooks: WebhookOptions::default(),
+            vat_rate: Decimal::new(14, 2),
+        }
+    }
+}
+
+/// The SDL of the served schema (a subset of the Admin API 2026-01 schema).
+pub fn schema_sdl() -> String {
+    objects::build_schema().sdl()
+}
+
+/// Request and cost counters.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Stats {
+    pub(crate) requests: u64,
+    pub(crate) graphql_requests: u64,
+    pub(crate) cost_requested: u64,
+    pub(crate) cost_spent: u64,
+    pub(crate) throttled: u64,
+    pub(crate) unauthorized: u64,
+    pub(crate) faults_injected: u64,
+    pub(crate) webhooks_sent: u64,
+    pub(crate) webhooks_failed: u64,
+    pub(crate) tokens_issued: u64,
+}
+
+/// The type of the served schema.
+pub(crate) type ShopSchema = Schema<objects::QueryRoot, mutations::Mutation, EmptySubscription>;
+
+/// The stand-in's state: the shop's data, the cost bucket, counters and issued tokens.
+pub struct ShopifyState {
+    pub(crate) config: ShopifyConfig,
+    pub(crate) currency: CurrencyCode,
+    pub(crate) store: Mutex<Store>,
+    pub(crate) bucket: Mutex<Bucket>,
+    pub(crate) stats: Mutex<Stats>,
+    /// Tokens issued by the client-credentials grant, with their expiry.
+    pub(crate) tokens: Mutex<HashMap<String, DateTime<Utc>>>,
+    pub(crate) schema: ShopSchema,
+    pub(crate) type_info: TypeInfo,
+    pub(crate) webhook_rng: Mutex<rand::rngs::StdRng>,
+    pub(crate) http: reqwest::Client,
+}
+
+impl fmt::Debug for ShopifyState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShopifyState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Locks a mutex, recovering the data if a holder panicked.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl ShopifyState {
+    /// A stand-in with the configured locations and one price list, and nothing else.
+    ///
+    /// An unknown `currency` falls back to EGP (with a warning in the log).
+    pub fn new(config: ShopifyConfig) -> Arc<Self> {
+        use rand::SeedableRng;
+        let currency = CurrencyCode::parse(&config.currency).unwrap_or_else(|| {
+            tracing::warn!(currency = %config.currency, "unknown shop currency, using EGP");
+            CurrencyCode::EGP
+        });
+        let schema = objects::build_schema();
+        let type_info = TypeInfo::from_sdl(&schema.sdl());
+        let mut store = Store::default();
+        let now = Utc::now();
+        let cities = ["Cairo", "Alexandria", "Giza", "Mansoura", "Tanta"];
+        for (i, name) in config.locations.iter().enumerate() {
+            let id = store.next_id();
+            store.locations.insert(
+                id,
+                LocationRec {
+                    id,
+                    name: name.clone(),
+                    city: cities[i % cities.len()].to_string(),
+                    created_at: now,
+                },
+            );
+        }
+        let pl = store.next_id();
+        store.price_lists.insert(
+            pl,
+            PriceListRec {
+                id: pl,
+                name: format!("{} price list", currency.as_str()),
+                currency: currency.as_str().to_string(),
+                prices: Default::default(),
+            },
+        );
+        store.next_order_number = 1001;
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_millis(
+                config.webhooks.timeout_ms.max(1),
+            ))
+            .build()
+            .unwrap_or_default();
+        Arc::new(ShopifyState {
+            currency,
+            store: Mutex::new(store),
+            bucket: Mutex::new(Bucket::new(config.bucket_max, config.restore_rate)),
+            stats: Mutex::new(Stats::default()),
+            tokens: Mutex::new(HashMap::new()),
+            schema,
+            type_info,
+            webhook_rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(config.seed)),
+            http,
+            config,
+        })
+    }
+
+    /// The configuration this stand-in runs with.
+    pub fn config(&self) -> &ShopifyConfig {
+        &self.config
+    }
+
+    /// GIDs of the locations, in creation order.
+    pub fn location_ids(&self) -> Vec<String> {
+        lock(&self.store)
+            .locations
+            .keys()
+            .map(|id| gid("Location", *id))
+            .collect()
+    }
+
+    /// GID of the price list created at start.
+    pub fn price_list_id(&self) -> Option<String> {
+        lock(&self.store)
+            .price_lists
+            .keys()
+            .next()
+            .map(|id| gid("PriceList", *id))
+    }
+
+    /// Empties the cost bucket, so that the next request is answered `THROTTLED` (it refills
+    /// at `restore_rate` from then on).
+    pub fn drain_bucket(&self) {
+        lock(&self.bucket).drain();
+    }
+
+    /// Generates `n` orders selling the `catalog` entries, with refunds and cancellations at
+    /// the given rates, reproducibly for a `seed`; returns the new orders' GIDs.
+    ///
+    /// Lines refer to the stand-in's variant when a product variant has the entry's SKU, and
+    /// are custom line items carrying the SKU otherwise. Prices are tax-inclusive at
+    /// [`ShopifyConfig::vat_rate`]. Subscribed webhooks (`orders/create`, `orders/paid`,
+    /// `customers/create`, `refunds/create`, `orders/cancelled`, `orders/updated`) fire when
+    /// a Tokio runtime is running.
+    pub fn generate_orders(
+        self: &Arc<Self>,
+        n: usize,
+        catalog: &[CatalogEntry],
+        refund_rate: f64,
+        cancel_rate: f64,
+        seed: u64,
+    ) -> Vec<String> {
+        orders::generate(self, n, catalog, refund_rate, cancel_rate, seed)
+    }
+
+    /// Everything the stand-in holds, as JSON (see the crate docs for the fields).
+    pub fn dump(&self) -> Value {
+        objects::dump(self)
+    }
+
+    /// Counters: requests, cost requested and spent, throttled answers, webhooks.
+    pub fn stats(&self) -> Value {
+        let s = lock(&self.stats).clone();
+        let status = lock(&self.bucket).status();
+        json!({
+            "requests": s.requests,
+            "graphql_requests": s.graphql_requests,
+            "cost_requested": s.cost_requested,
+            "cost_spent": s.cost_spent,
+            "throttled": s.throttled,
+            "unauthorized": s.unauthorized,
+            "faults_injected": s.faults_injected,
+            "webhooks_sent": s.webhooks_sent,
+            "webhooks_failed": s.webhooks_failed,
+            "tokens_issued": s.tokens_issued,
+            "bucket": status.to_json(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_secrets() {
+        let cfg = ShopifyConfig::default();
+        let text = format!("{cfg:?}");
+        assert!(!text.contains(&cfg.access_token));
+        assert!(!text.contains(&cfg.client_secret));
+        let state = ShopifyState::new(cfg.clone());
+        let text = format!("{state:?}");
+        assert!(!text.contains(&cfg.client_secret));
+        assert_eq!(state.location_ids().len(), 3);
+    }
+}

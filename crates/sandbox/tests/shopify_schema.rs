@@ -1,0 +1,174 @@
+//! The served schema is a subset of the real Admin API 2026-01 schema: every type, field,
+//! argument, input field and enum value the stand-in serves exists in the vendored schema with
+//! the same type, and every input object keeps the real one's required fields.
+
+use std::collections::HashMap;
+
+use async_graphql::parser::parse_schema;
+use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+
+#[derive(Debug, Default)]
+struct Ty {
+    kind: &'static str,
+    /// field -> (type, args name -> type)
+    fields: HashMap<String, (String, HashMap<String, String>)>,
+    /// input field -> (type, has default)
+    inputs: HashMap<String, (String, bool)>,
+    values: Vec<String>,
+}
+
+fn types(sdl: &str) -> HashMap<String, Ty> {
+    let doc = parse_schema(sdl).expect("SDL parses");
+    let mut out = HashMap::new();
+    for def in doc.definitions {
+        let TypeSystemDefinition::Type(t) = def else {
+            continue;
+        };
+        let t = t.node;
+        let mut ty = Ty::default();
+        match t.kind {
+            TypeKind::Scalar => ty.kind = "scalar",
+            TypeKind::Union(_) => ty.kind = "union",
+            TypeKind::Enum(e) => {
+                ty.kind = "enum";
+                ty.values = e
+                    .values
+                    .into_iter()
+                    .map(|v| v.node.value.node.to_string())
+                    .collect();
+            }
+            TypeKind::Object(o) => {
+                ty.kind = "object";
+                for f in o.fields {
+                    let args = f
+                        .node
+                        .arguments
+                        .iter()
+                        .map(|a| (a.node.name.node.to_string(), a.node.ty.node.to_string()))
+                        .collect();
+                    ty.fields.insert(
+                        f.node.name.node.to_string(),
+                        (f.node.ty.node.to_string(), args),
+                    );
+                }
+            }
+            TypeKind::Interface(i) => {
+                ty.kind = "interface";
+                for f in i.fields {
+                    ty.fields.insert(
+                        f.node.name.node.to_string(),
+                        (f.node.ty.node.to_string(), HashMap::new()),
+                    );
+                }
+            }
+            TypeKind::InputObject(i) => {
+                ty.kind = "input";
+                for f in i.fields {
+                    ty.inputs.insert(
+                        f.node.name.node.to_string(),
+                        (f.node.ty.node.to_string(), f.node.default_value.is_some()),
+                    );
+                }
+            }
+        }
+        out.insert(t.name.node.to_string(), ty);
+    }
+    out
+}
+
+#[test]
+fn served_schema_is_a_subset_of_the_real_admin_schema() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/vendor/shopify-admin-schema/admin-2026-01.graphql"
+    );
+    let real_sdl = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!("the vendored Admin schema must sit beside the repository ({path}): {e}")
+    });
+    let real = types(&real_sdl);
+    let ours = types(&sandbox::shopify::schema_sdl());
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (name, t) in &ours {
+        // Built-in scalars and the stand-in's own connection plumbing names are checked too.
+        if ["String", "Int", "Float", "Boolean", "ID"].contains(&name.as_str())
+            || name.starts_with("__")
+        {
+            continue;
+        }
+        let root = match name.as_str() {
+            "QueryRoot" | "Mutation" => name.clone(),
+            _ => name.clone(),
+        };
+        let Some(r) = real.get(&root) else {
+            problems.push(format!("type {name} does not exist in the real schema"));
+            continue;
+        };
+        if r.kind != t.kind {
+            problems.push(format!(
+                "type {name} is a {} here but a {} in the real schema",
+                t.kind, r.kind
+            ));
+        }
+        for (field, (ty, args)) in &t.fields {
+            checked += 1;
+            match r.fields.get(field) {
+                None => problems.push(format!("{name}.{field} does not exist in the real schema")),
+                Some((rty, rargs)) => {
+                    if rty != ty {
+                        problems.push(format!(
+                            "{name}.{field}: {ty} here, {rty} in the real schema"
+                        ));
+                    }
+                    for (arg, aty) in args {
+                        match rargs.get(arg) {
+                            None => problems.push(format!(
+                                "{name}.{field}({arg}:) does not exist in the real schema"
+                            )),
+                            Some(raty) if raty != aty => problems.push(format!(
+                                "{name}.{field}({arg}:) is {aty} here, {raty} in the real schema"
+                            )),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        for (field, (ty, _)) in &t.inputs {
+            checked += 1;
+            match r.inputs.get(field) {
+                None => problems.push(format!(
+                    "input {name}.{field} does not exist in the real schema"
+                )),
+                Some((rty, _)) if rty != ty => problems.push(format!(
+                    "input {name}.{field}: {ty} here, {rty} in the real schema"
+                )),
+                _ => {}
+            }
+        }
+        if t.kind == "input" {
+            for (field, (rty, has_default)) in &r.inputs {
+                if rty.ends_with('!') && !has_default && !t.inputs.contains_key(field) {
+                    problems.push(format!(
+                        "input {name} lacks the real schema's required field {field}: {rty}"
+                    ));
+                }
+            }
+        }
+        for v in &t.values {
+            checked += 1;
+            if !r.values.contains(v) {
+                problems.push(format!(
+                    "enum {name} value {v} does not exist in the real schema"
+                ));
+            }
+        }
+    }
+    assert!(checked > 300, "only {checked} members checked");
+    assert!(
+        problems.is_empty(),
+        "{} differences:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
