@@ -17,8 +17,8 @@ use serde::Serialize;
 
 use crate::error::{Error, UserError};
 
-/// The text of a generated enum value (`CHANGE_FROM_QUANTITY_STALE`).
-pub(crate) fn enum_text<T: Serialize>(value: &T) -> String {
+/// The API text of a generated enum value, e.g. `CurrencyCode::EGP` → `"EGP"`.
+pub fn enum_text<T: Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
         Ok(other) => other.to_string(),
