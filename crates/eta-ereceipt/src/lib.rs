@@ -18,3 +18,4 @@ pub mod qr;
 pub mod validate;
 
 pub use error::Error;
+pub mod mapping;

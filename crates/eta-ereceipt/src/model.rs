@@ -126,7 +126,7 @@ pub mod amount {
 }
 
 /// One e-receipt (v1.2).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Receipt {
     /// Header: date, number, uuids, currency.
@@ -177,7 +177,7 @@ pub struct Receipt {
 }
 
 /// The receipt header.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Header {
     /// UTC issue time, `YYYY-MM-DDTHH:MM:SSZ` (kept as the literal sent).
@@ -227,7 +227,7 @@ pub struct Header {
 }
 
 /// Receipt type and version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DocumentType {
     /// Sale, return, ….
@@ -237,7 +237,7 @@ pub struct DocumentType {
 }
 
 /// The issuer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Seller {
     /// Registration number (9 digits).
@@ -258,7 +258,7 @@ pub struct Seller {
 }
 
 /// A branch address.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BranchAddress {
     /// ISO 3166 alpha-2 (`EG`).
@@ -289,7 +289,7 @@ pub struct BranchAddress {
 }
 
 /// The customer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Buyer {
     /// B, P or F.
@@ -323,7 +323,7 @@ impl Buyer {
 }
 
 /// One receipt line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Item {
     /// The seller's own code.
@@ -366,7 +366,7 @@ pub struct Item {
 }
 
 /// A discount.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Discount {
     /// Amount.
@@ -380,7 +380,7 @@ pub struct Discount {
 }
 
 /// One tax on a line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TaxableItem {
     /// T1..T20.
@@ -396,7 +396,7 @@ pub struct TaxableItem {
 }
 
 /// Total of one tax type.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TaxTotal {
     /// Tax type.
@@ -407,7 +407,7 @@ pub struct TaxTotal {
 }
 
 /// Contractor share.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Contractor {
     /// Contractor name.
@@ -421,7 +421,7 @@ pub struct Contractor {
 }
 
 /// Beneficiary share.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Beneficiary {
     /// Amount.
@@ -433,7 +433,7 @@ pub struct Beneficiary {
 }
 
 /// A receipt whose uuid is computed, with the exact JSON text to send.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedReceipt {
     /// The receipt, `header.uuid` filled in.
     pub receipt: Receipt,
