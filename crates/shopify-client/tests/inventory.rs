@@ -1,0 +1,223 @@
+//! inventorySetQuantities in chunks with changeFromQuantity and @idempotent keys; stale
+//! compare → re-read → retry; levels; activate.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use shopify_client::ops::inventory::*;
+
+fn change(i: usize, quantity: i64, from: Option<i64>) -> QuantityChange {
+    QuantityChange {
+        inventory_item_id: format!("gid://shopify/InventoryItem/{}", 3000 + i),
+        location_id: "gid://shopify/Location/101".into(),
+        quantity,
+        change_from: from,
+    }
+}
+
+fn batch(changes: Vec<QuantityChange>) -> SetQuantities {
+    SetQuantities {
+        name: QuantityName::Available,
+        reason: "correction".into(),
+        reference_document_uri: Some("gid://flow-erp/StockSync/2026-01-10-001".into()),
+        changes,
+        idempotency_key: "stock-sync-2026-01-10-001".into(),
+    }
+}
+
+#[tokio::test]
+async fn quantities_go_out_in_chunks_with_keys_and_compare_values() {
+    let server = server().await;
+    op("InventorySetQuantities")
+        .respond_with(json_fixture(&server, "inventory_set_quantities__ok.json"))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let changes: Vec<_> = (0..260).map(|i| change(i, 5, Some(3))).collect();
+    let groups = client(&server)
+        .set_inventory_quantities(&batch(changes))
+        .await
+        .unwrap();
+    assert_eq!(groups.len(), 2);
+    let sent = variables_sent(&server, "InventorySetQuantities").await;
+    assert_eq!(sent[0]["key"], "stock-sync-2026-01-10-001-0");
+    assert_eq!(sent[1]["key"], "stock-sync-2026-01-10-001-1");
+    let input = &sent[0]["input"];
+    assert_eq!(input["name"], "available");
+    assert_eq!(input["reason"], "correction");
+    assert_eq!(
+        input["referenceDocumentUri"],
+        "gid://flow-erp/StockSync/2026-01-10-001"
+    );
+    assert_eq!(input["quantities"].as_array().unwrap().len(), 250);
+    assert_eq!(
+        input["quantities"][0],
+        json!({"inventoryItemId": "gid://shopify/InventoryItem/3000", "locationId": "gid://shopify/Location/101",
+               "quantity": 5, "changeFromQuantity": 3})
+    );
+    // The directive is in the document, bound to the key variable.
+    let body = server.received_requests().await.unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&body[0].body).unwrap();
+    assert!(
+        doc["query"]
+            .as_str()
+            .unwrap()
+            .contains("@idempotent(key: $key)")
+    );
+}
+
+#[tokio::test]
+async fn a_stale_compare_re_reads_and_retries_with_a_new_key() {
+    let server = server().await;
+    op("InventorySetQuantities")
+        .respond_with(json_fixture(
+            &server,
+            "inventory_set_quantities__stale.json",
+        ))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    op("InventorySetQuantities")
+        .respond_with(json_fixture(&server, "inventory_set_quantities__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    op("InventoryLevels")
+        .respond_with(json_fixture(&server, "inventory_levels__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    c.set_inventory_quantities(&batch(vec![change(1, 12, Some(3))]))
+        .await
+        .unwrap();
+    let sent = variables_sent(&server, "InventorySetQuantities").await;
+    assert_eq!(sent[1]["key"], "stock-sync-2026-01-10-001-0-r1");
+    // Shopify holds 7 at location 101 (inventory_levels__ok): that is the new compare value.
+    assert_eq!(sent[1]["input"]["quantities"][0]["changeFromQuantity"], 7);
+    assert_eq!(sent[1]["input"]["quantities"][0]["quantity"], 12);
+}
+
+#[tokio::test]
+async fn unknown_current_quantities_are_read_first() {
+    let server = server().await;
+    op("InventoryLevels")
+        .respond_with(json_fixture(&server, "inventory_levels__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    op("InventorySetQuantities")
+        .respond_with(json_fixture(&server, "inventory_set_quantities__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client(&server)
+        .set_inventory_quantities(&batch(vec![change(1, 9, None)]))
+        .await
+        .unwrap();
+    let sent = variables_sent(&server, "InventorySetQuantities").await;
+    assert_eq!(sent[0]["input"]["quantities"][0]["changeFromQuantity"], 7);
+}
+
+#[tokio::test]
+async fn bad_batches_are_refused_before_sending() {
+    let server = server().await;
+    let c = client(&server);
+    let mut b = batch(vec![change(1, 1, Some(0))]);
+    b.reason = "because".into();
+    assert!(
+        c.set_inventory_quantities(&b)
+            .await
+            .unwrap_err()
+            .to_string()
+            .starts_with("reason: must be one of correction")
+    );
+    let mut b = batch(vec![change(1, 1, Some(0)), change(1, 2, Some(0))]);
+    assert_eq!(
+        c.set_inventory_quantities(&b)
+            .await
+            .unwrap_err()
+            .to_string(),
+        "changes[1]: each item/location pair may appear once per batch"
+    );
+    b = batch(vec![change(1, 1, Some(0))]);
+    b.idempotency_key = String::new();
+    assert_eq!(
+        c.set_inventory_quantities(&b)
+            .await
+            .unwrap_err()
+            .to_string(),
+        "idempotency_key: must not be empty"
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn levels_are_read_for_reconciliation() {
+    let server = server().await;
+    op("InventoryLevels")
+        .respond_with(json_fixture(&server, "inventory_levels__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let levels = client(&server)
+        .inventory_levels(
+            &[
+                "gid://shopify/InventoryItem/3001".into(),
+                "gid://shopify/InventoryItem/3999".into(),
+            ],
+            &[QuantityName::Available],
+        )
+        .await
+        .unwrap();
+    assert_eq!(levels.len(), 2);
+    assert_eq!(levels[0].sku.as_deref(), Some("SHIRT-M"));
+    assert_eq!(levels[0].quantities["available"], 7);
+    assert_eq!(
+        variables_sent(&server, "InventoryLevels").await[0]["names"],
+        json!(["available"])
+    );
+}
+
+#[tokio::test]
+async fn activation_and_its_user_errors() {
+    let server = server().await;
+    op("InventoryActivate")
+        .respond_with(json_fixture(&server, "inventory_activate__ok.json"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let id = c
+        .activate_inventory(
+            "gid://shopify/InventoryItem/3001",
+            "gid://shopify/Location/101",
+            Some(4),
+        )
+        .await
+        .unwrap();
+    assert!(id.starts_with("gid://shopify/InventoryLevel/"));
+    op("InventoryActivate")
+        .respond_with(json_fixture(
+            &server,
+            "inventory_activate__user_errors.json",
+        ))
+        .mount(&server)
+        .await;
+    let err = c
+        .activate_inventory(
+            "gid://shopify/InventoryItem/3001",
+            "gid://shopify/Location/999",
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "InventoryActivate: refused: locationId: Location not found"
+    );
+}
