@@ -162,7 +162,7 @@ async fn bad_identifiers_and_too_many_variants_are_refused_before_sending() {
         err.to_string(),
         "input.variants: at most 2048 variants per product, got 2049"
     );
-    assert!(server.received_requests().await.unwrap().len() == 0);
+    assert!(server.received_requests().await.unwrap().is_empty());
 }
 
 #[tokio::test]
