@@ -164,6 +164,9 @@ pub struct Job {
     pub run_after: DateTime<Utc>,
     /// The worker holding the lease, when running.
     pub leased_by: Option<String>,
+    /// When the lease ends (the `now` given to [`StateStore::lease`] plus the lease length),
+    /// when running. After it, another worker may lease the job.
+    pub leased_until: Option<DateTime<Utc>>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.

@@ -26,8 +26,8 @@ const RESOURCE_LOCK_SPACE: i32 = 0x5359_4e43;
 macro_rules! job_columns {
     () => {
         "id, scope, kind, key, resource, payload::text AS payload, state, attempts, started, \
-         last_error, parked_on, result::text AS result, run_after, leased_by, created_at, \
-         updated_at"
+         last_error, parked_on, result::text AS result, run_after, leased_by, leased_until, \
+         created_at, updated_at"
     };
 }
 
@@ -153,6 +153,7 @@ fn job_from_row(row: &PgRow) -> StoreResult<Job> {
             .transpose()?,
         run_after: row.try_get("run_after")?,
         leased_by: row.try_get("leased_by")?,
+        leased_until: row.try_get("leased_until")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })

@@ -30,7 +30,7 @@ const FILE_POOL_SIZE: u32 = 4;
 macro_rules! job_columns {
     () => {
         "id, scope, kind, key, resource, payload, state, attempts, started, last_error, \
-         parked_on, result, run_after, leased_by, created_at, updated_at"
+         parked_on, result, run_after, leased_by, leased_until, created_at, updated_at"
     };
 }
 
@@ -186,6 +186,10 @@ fn job_from_row(row: &SqliteRow) -> StoreResult<Job> {
             .transpose()?,
         run_after: from_micros("run_after", row.try_get("run_after")?)?,
         leased_by: row.try_get("leased_by")?,
+        leased_until: row
+            .try_get::<Option<i64>, _>("leased_until")?
+            .map(|value| from_micros("leased_until", value))
+            .transpose()?,
         created_at: from_micros("created_at", row.try_get("created_at")?)?,
         updated_at: from_micros("updated_at", row.try_get("updated_at")?)?,
     })

@@ -73,14 +73,16 @@ impl TempPostgres {
     /// `postgres` user when running as root, or the output of the failing command.
     pub fn start() -> Result<Self, String> {
         let bin = find_bin_dir(std::env::var_os("SYNC_CORE_PG_BIN").map(PathBuf::from))?;
-        let dir = tempfile::Builder::new()
-            .prefix("sync-core-pg-")
-            .tempdir()
-            .map_err(|e| format!("cannot create a temporary directory for PostgreSQL: {e}"))?;
+        let mut dir = temp_dir(None)?;
         let root = std::fs::metadata(dir.path())
             .map_err(|e| format!("cannot inspect {}: {e}", dir.path().display()))?
             .uid()
             == 0;
+        if root && !reachable_by_others(dir.path()) {
+            // The server user must be able to walk down to its directory; $TMPDIR may be
+            // private to root.
+            dir = temp_dir(Some(Path::new("/tmp")))?;
+        }
         let socket = dir.path().join("socket");
         std::fs::create_dir(&socket)
             .map_err(|e| format!("cannot create {}: {e}", socket.display()))?;
@@ -233,6 +235,26 @@ impl Drop for TempPostgres {
     }
 }
 
+/// A new temporary directory for a cluster, in `parent` or the system's temporary directory.
+fn temp_dir(parent: Option<&Path>) -> Result<TempDir, String> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("sync-core-pg-");
+    match parent {
+        Some(parent) => builder.tempdir_in(parent),
+        None => builder.tempdir(),
+    }
+    .map_err(|e| format!("cannot create a temporary directory for PostgreSQL: {e}"))
+}
+
+/// `true` when every directory above `path` lets other users through (mode `o+x`).
+fn reachable_by_others(path: &Path) -> bool {
+    path.ancestors().skip(1).all(|dir| {
+        std::fs::metadata(dir)
+            .map(|meta| meta.mode() & 0o001 != 0)
+            .unwrap_or(false)
+    })
+}
+
 /// Gives the `postgres` OS user the cluster directory (we are root).
 fn hand_over(dir: &Path, socket: &Path) -> Result<(), String> {
     let id = |flag: &str| -> Result<u32, String> {
@@ -346,6 +368,26 @@ mod tests {
         let error = find_bin_dir(Some(empty.path().to_path_buf())).expect_err("no binaries");
         assert!(error.contains("apt-get install postgresql"), "{error}");
         assert!(error.contains("SYNC_CORE_PG_BIN"), "{error}");
+    }
+
+    #[test]
+    fn a_private_parent_directory_is_detected() {
+        let outer = tempfile::tempdir().expect("tempdir");
+        let private = outer.path().join("private");
+        std::fs::create_dir(&private).expect("mkdir");
+        std::fs::set_permissions(
+            &private,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .expect("chmod");
+        assert!(!reachable_by_others(&private.join("cluster")));
+        std::fs::set_permissions(
+            &private,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .expect("chmod");
+        // `/tmp` lies under `/`, which everyone may walk through.
+        assert!(reachable_by_others(Path::new("/tmp")));
     }
 
     #[test]

@@ -305,6 +305,7 @@ pub async fn enqueue_is_idempotent(store: &dyn StateStore) {
     assert_eq!(job.parked_on, None);
     assert_eq!(job.result, None);
     assert_eq!(job.leased_by, None);
+    assert_eq!(job.leased_until, None);
     assert!(job.run_after <= Utc::now(), "a new job must be due at once");
 
     let (by_kind, created) = store
@@ -398,6 +399,11 @@ pub async fn lease_is_exclusive_by_resource(store: &dyn StateStore) {
     for job in &first {
         assert_eq!(job.state, JobState::Running);
         assert_eq!(job.leased_by.as_deref(), Some("w1"));
+        assert_eq!(
+            job.leased_until,
+            Some(now + TimeDelta::seconds(60)),
+            "a lease ends at the caller's `now` plus its length"
+        );
     }
     let stored = store.job(a1).await.expect("job").expect("a1");
     assert_eq!(stored.state, JobState::Running, "the lease must be stored");
@@ -491,6 +497,7 @@ pub async fn expired_lease_is_taken_over(store: &dyn StateStore) {
         "an expired lease must be leased again"
     );
     assert_eq!(late[0].leased_by.as_deref(), Some("w2"));
+    assert_eq!(late[0].leased_until, Some(now + TimeDelta::seconds(61)));
 
     assert_lease_lost(store.mark_started(id, "w1").await, id, "mark_started");
     assert_lease_lost(store.complete(id, "w1", json!({})).await, id, "complete");
@@ -522,6 +529,7 @@ pub async fn expired_lease_is_taken_over(store: &dyn StateStore) {
         Some(json!({"remote_id": "gid://shopify/Order/7"}))
     );
     assert_eq!(job.leased_by, None, "a done job holds no lease");
+    assert_eq!(job.leased_until, None, "a done job holds no lease");
     assert!(job.started && job.attempts == 1);
     assert_lease_lost(
         store.complete(id, "w2", json!({})).await,
@@ -586,6 +594,10 @@ pub async fn failures_retry_dead_and_park(store: &dyn StateStore) {
     assert_eq!(job.run_after, at, "a retry is not due before its time");
     assert_eq!(job.last_error.as_deref(), Some("connection reset"));
     assert_eq!(job.leased_by, None);
+    assert_eq!(
+        job.leased_until, None,
+        "a job waiting for a retry holds no lease"
+    );
     assert!(
         job.started,
         "a retry must keep `started`: the effect may exist remotely"
