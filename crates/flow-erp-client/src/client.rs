@@ -442,8 +442,9 @@ impl FlowClient {
         }
     }
 
-    /// Runs `call` with the session key; when the answer shows the key expired, logs in again
-    /// once and repeats the call with the new key.
+    /// Runs one attempt of `call` with the session key; when the answer shows the key
+    /// expired, logs in again once and repeats the attempt with the new key. The retry driver
+    /// wraps this, so a key refused again right after renewal is retried later with backoff.
     pub(crate) async fn with_session<T, F, Fut>(&self, endpoint: &str, call: F) -> Result<T>
     where
         F: Fn(SecretString) -> Fut,
@@ -534,27 +535,19 @@ impl FlowClient {
         body: Bytes,
     ) -> Result<String> {
         let span = sync_core::trace::request_span("flow", endpoint);
-        let run = self.with_session(endpoint, |key| {
-            let (url, body, method) = (url.clone(), body.clone(), method.clone());
-            async move {
-                retry::run(&self.inner.retry, self.inner.clock.as_ref(), |_| {
-                    let request =
-                        self.build_request(surface, &method, &url, &key, content_type, &body);
-                    async move {
-                        let request = request?;
-                        let response =
-                            self.inner.transport.send(request).await.map_err(|source| {
-                                Error::Transport {
-                                    endpoint: endpoint.to_owned(),
-                                    source,
-                                }
-                            })?;
-                        tracing::Span::current().record("status", response.status().as_u16());
-                        self.read_answer(endpoint, &response)
+        let (method, url, body) = (&method, &url, &body);
+        let run = retry::run(&self.inner.retry, self.inner.clock.as_ref(), |_| {
+            self.with_session(endpoint, move |key| async move {
+                let request = self.build_request(surface, method, url, &key, content_type, body)?;
+                let response = self.inner.transport.send(request).await.map_err(|source| {
+                    Error::Transport {
+                        endpoint: endpoint.to_owned(),
+                        source,
                     }
-                })
-                .await
-            }
+                })?;
+                tracing::Span::current().record("status", response.status().as_u16());
+                self.read_answer(endpoint, &response)
+            })
         });
         run.instrument(span).await
     }
@@ -607,68 +600,62 @@ impl FlowClient {
             why,
             source,
         };
-        let run = self.with_session(endpoint, |key| {
-            let (url, body) = (url.clone(), body.clone());
-            async move {
-                retry::run(&self.inner.retry, self.inner.clock.as_ref(), |_| {
-                    let request = self.build_request(
-                        Surface::Api,
-                        &Method::POST,
-                        &url,
-                        &key,
-                        Some("application/json"),
-                        &body,
-                    );
-                    async move {
-                        let request = request?;
-                        let response = match self.inner.transport.send(request).await {
-                            Ok(r) => r,
-                            Err(source) if source.maybe_sent() => {
-                                return Err(uncertain(
-                                    "the connection was lost after sending".into(),
-                                    Some(source),
-                                ));
-                            }
-                            Err(source) => {
-                                return Err(Error::Transport {
-                                    endpoint: endpoint.to_owned(),
-                                    source,
-                                });
-                            }
-                        };
-                        let status = response.status();
-                        tracing::Span::current().record("status", status.as_u16());
-                        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-                            return Err(Error::SessionExpired {
-                                endpoint: endpoint.to_owned(),
-                            });
-                        }
-                        if !status.is_success() {
-                            return Err(uncertain(format!("HTTP {}", status.as_u16()), None));
-                        }
-                        let Ok(text) = wire::decode_text(endpoint, response.body()) else {
-                            return Err(uncertain("the answer is not UTF-8".into(), None));
-                        };
-                        match wire::parse_answer(text) {
-                            Answer::Done(value) => Ok(value),
-                            Answer::Refused(reason) if self.is_expired_reason(&reason) => {
-                                Err(Error::SessionExpired {
-                                    endpoint: endpoint.to_owned(),
-                                })
-                            }
-                            Answer::Refused(reason) => Err(Error::Refused {
-                                endpoint: endpoint.to_owned(),
-                                reason,
-                            }),
-                            Answer::Other(other) => {
-                                let excerpt: String = other.chars().take(80).collect();
-                                Err(uncertain(format!("unexpected answer {excerpt:?}"), None))
-                            }
-                        }
+        let (url, body) = (&url, &body);
+        let run = retry::run(&self.inner.retry, self.inner.clock.as_ref(), |_| {
+            self.with_session(endpoint, move |key| async move {
+                let request = self.build_request(
+                    Surface::Api,
+                    &Method::POST,
+                    url,
+                    &key,
+                    Some("application/json"),
+                    body,
+                )?;
+                let response = match self.inner.transport.send(request).await {
+                    Ok(r) => r,
+                    Err(source) if source.maybe_sent() => {
+                        return Err(uncertain(
+                            "the connection was lost after sending".into(),
+                            Some(source),
+                        ));
                     }
-                })
-                .await
-            }
+                    Err(source) => {
+                        return Err(Error::Transport {
+                            endpoint: endpoint.to_owned(),
+                            source,
+                        });
+                    }
+                };
+                let status = response.status();
+                tracing::Span::current().record("status", status.as_u16());
+                if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+                    return Err(Error::SessionExpired {
+                        endpoint: endpoint.to_owned(),
+                    });
+                }
+                if !status.is_success() {
+                    return Err(uncertain(format!("HTTP {}", status.as_u16()), None));
+                }
+                let Ok(text) = wire::decode_text(endpoint, response.body()) else {
+                    return Err(uncertain("the answer is not UTF-8".into(), None));
+                };
+                match wire::parse_answer(text) {
+                    Answer::Done(value) => Ok(value),
+                    Answer::Refused(reason) if self.is_expired_reason(&reason) => {
+                        Err(Error::SessionExpired {
+                            endpoint: endpoint.to_owned(),
+                        })
+                    }
+                    Answer::Refused(reason) => Err(Error::Refused {
+                        endpoint: endpoint.to_owned(),
+                        reason,
+                    }),
+                    Answer::Other(other) => {
+                        let excerpt: String = other.chars().take(80).collect();
+                        Err(uncertain(format!("unexpected answer {excerpt:?}"), None))
+                    }
+                }
+            })
         });
         run.instrument(span).await
     }
@@ -714,34 +701,27 @@ impl FlowClient {
             Surface::Erp => (self.url(Surface::Erp, &[])?, "text/json"),
         };
         let span = sync_core::trace::request_span("flow", cmdtxt);
-        let run = self.with_session(cmdtxt, |key| {
-            let body = Bytes::from(self.command_wrapper(&key, cmdtxt, cmdpar).to_string());
-            let url = url.clone();
-            async move {
-                retry::run(&self.inner.retry, self.inner.clock.as_ref(), |_| {
-                    let request = self.build_request(
-                        surface,
-                        &Method::POST,
-                        &url,
-                        &key,
-                        Some(content_type),
-                        &body,
-                    );
-                    async move {
-                        let request = request?;
-                        let response =
-                            self.inner.transport.send(request).await.map_err(|source| {
-                                Error::Transport {
-                                    endpoint: cmdtxt.to_owned(),
-                                    source,
-                                }
-                            })?;
-                        tracing::Span::current().record("status", response.status().as_u16());
-                        self.read_answer(cmdtxt, &response)
+        let url = &url;
+        let run = retry::run(&self.inner.retry, self.inner.clock.as_ref(), |_| {
+            self.with_session(cmdtxt, move |key| async move {
+                let body = Bytes::from(self.command_wrapper(&key, cmdtxt, cmdpar).to_string());
+                let request = self.build_request(
+                    surface,
+                    &Method::POST,
+                    url,
+                    &key,
+                    Some(content_type),
+                    &body,
+                )?;
+                let response = self.inner.transport.send(request).await.map_err(|source| {
+                    Error::Transport {
+                        endpoint: cmdtxt.to_owned(),
+                        source,
                     }
-                })
-                .await
-            }
+                })?;
+                tracing::Span::current().record("status", response.status().as_u16());
+                self.read_answer(cmdtxt, &response)
+            })
         });
         run.instrument(span).await
     }

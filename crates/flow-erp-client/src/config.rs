@@ -354,6 +354,9 @@ pub enum TemplateSource {
     File(PathBuf),
     /// The JSON text itself.
     Json(String),
+    /// One of the templates shipped with the crate (`SALINV`, `SALORD`, `SALRET`), for an
+    /// operation of another name (e.g. `SALRTN = { builtin = "SALRET" }`).
+    Builtin(String),
 }
 
 /// Document settings.

@@ -91,6 +91,16 @@ pub(crate) struct Templates {
 fn load_source(config: &FlowConfig, field: &str, source: &TemplateSource) -> Result<String> {
     match source {
         TemplateSource::Json(text) => Ok(text.clone()),
+        TemplateSource::Builtin(name) => BUILTIN
+            .iter()
+            .find(|(op, _)| op.eq_ignore_ascii_case(name))
+            .map(|(_, text)| (*text).to_owned())
+            .ok_or_else(|| {
+                Error::config(
+                    field,
+                    format!("no built-in template {name:?} (there are SALINV, SALORD, SALRET)"),
+                )
+            }),
         TemplateSource::File(path) => {
             let path = config.resolve_path(path);
             std::fs::read_to_string(&path)

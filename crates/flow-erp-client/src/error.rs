@@ -7,7 +7,7 @@
 //! | [`Error::Http`] | by status: 429 `Throttling`, 5xx `Server`, other `Client` | no |
 //! | [`Error::Refused`] (`CMDERR…`) | `Client` (permanent, the server's reason kept) | no |
 //! | [`Error::Login`] | `Transient` when no answer came, else `Client` | no |
-//! | [`Error::SessionExpired`] | `Client` (renewal already tried once) | no |
+//! | [`Error::SessionExpired`] | `Transient` (refused right after a renewal, e.g. another session of the same user took over; nothing was done, so a later retry is safe) | no |
 //! | [`Error::Decode`] | `Server` | no |
 //! | [`Error::UncertainSave`] | `Transient` | **yes**: look the document up first |
 //! | [`Error::Rejected`] (the operation's configuration forbids the document) | `Client` | no |
@@ -190,11 +190,10 @@ impl Classify for Error {
                 }
             }
             Error::Decode { .. } => ErrorKind::Server,
-            Error::UncertainSave { .. } => ErrorKind::Transient,
+            Error::UncertainSave { .. } | Error::SessionExpired { .. } => ErrorKind::Transient,
             Error::Config { .. }
             | Error::Invalid { .. }
             | Error::Refused { .. }
-            | Error::SessionExpired { .. }
             | Error::Rejected { .. }
             | Error::ReadBackMismatch { .. }
             | Error::NotFound { .. } => ErrorKind::Client,

@@ -256,7 +256,8 @@ async fn an_expired_key_is_renewed_once_and_the_call_repeated() {
     Mock::given(method("POST"))
         .and(path("/api/chkusr/login"))
         .respond_with(bom_json(json!({"apiKey": "K2", "errMsg": ""})))
-        .expect(2)
+        // 1 renewal for the price lists, then 1 per GETREC attempt (3 attempts).
+        .expect(4)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -276,12 +277,13 @@ async fn an_expired_key_is_renewed_once_and_the_call_repeated() {
         .mount(&server)
         .await;
     // A CMDERR naming the key also means "expired"; here the server keeps refusing K2, even
-    // right after a renewal (the login answers K2 again): one renewal, then the error.
+    // right after a renewal (the login answers K2 again): each attempt renews once, the
+    // retry policy bounds the attempts, and the error is transient (retry later).
     Mock::given(method("POST"))
         .and(path("/api/srvcmd/getrec"))
         .and(header("apikey", "K2"))
         .respond_with(text("CMDERR,Invalid APIKEY"))
-        .expect(2)
+        .expect(6)
         .mount(&server)
         .await;
     catch_all(&server).await;
@@ -291,6 +293,7 @@ async fn an_expired_key_is_renewed_once_and_the_call_repeated() {
     // A key refused right after its renewal is reported, not looped on.
     let err = flow.query("SELECT cono FROM stores").await.unwrap_err();
     assert!(matches!(err, Error::SessionExpired { .. }), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Transient);
 }
 
 #[tokio::test]
