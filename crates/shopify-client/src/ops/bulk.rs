@@ -200,12 +200,7 @@ impl ShopifyClient {
         url: &str,
     ) -> Result<impl Stream<Item = Result<serde_json::Value, Error>> + use<>, Error> {
         const OP: &str = "bulk result download";
-        let url = sync_core::url_policy::parse_base_url(
-            "url",
-            url,
-            sync_core::url_policy::InsecureHttp::Refuse,
-        )
-        .map_err(|e| Error::invalid("url", e.to_string()))?;
+        let url = crate::ops::check_url("url", url)?;
         let inner = &self.inner;
         let body: Bytes =
             sync_core::retry::run(

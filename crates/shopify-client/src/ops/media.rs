@@ -155,12 +155,7 @@ impl ShopifyClient {
         content: &[u8],
     ) -> Result<(), Error> {
         const OP: &str = "staged upload";
-        let url = sync_core::url_policy::parse_base_url(
-            "stagedTargets.url",
-            &target.url,
-            sync_core::url_policy::InsecureHttp::Refuse,
-        )
-        .map_err(|e| Error::invalid("stagedTargets.url", e.to_string()))?;
+        let url = crate::ops::check_url("stagedTargets.url", &target.url)?;
         let (content_type, body) = multipart(&target.parameters, filename, mime_type, content);
         let inner = &self.inner;
         sync_core::retry::run(&RETRY_UPLOAD, &*inner.clock, |_| {

@@ -95,6 +95,19 @@ pub(crate) fn require_gid(field: &str, value: &str, kind: &str) -> Result<(), Er
     }
 }
 
+/// Checks an outbound URL Shopify handed us (https, or http to loopback for tests).
+pub(crate) fn check_url(field: &str, text: &str) -> Result<url::Url, Error> {
+    sync_core::url_policy::parse_base_url(field, text, sync_core::url_policy::InsecureHttp::Refuse)
+        .map_err(|e| {
+            let message = e.to_string();
+            let rule = message
+                .strip_prefix(&format!("{field}: "))
+                .unwrap_or(&message)
+                .to_owned();
+            Error::invalid(field, rule)
+        })
+}
+
 /// Quotes a value for Shopify's search syntax (`sku:"A-1"`).
 pub(crate) fn search_quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
