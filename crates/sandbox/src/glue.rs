@@ -1,49 +1,60 @@
-//! Wiring of the Shopify stand-in (the `shopify` module, written separately) into the sandbox.
-//!
-//! Until that module exists, the Shopify server answers only the admin endpoints and 501 for
-//! everything else; this file is the one place to change when it lands.
+//! Wiring of the Shopify stand-in (the [`crate::shopify`] module) into the sandbox: its state,
+//! its router, its part of the dump and stats, and the order generator fed from the Flow
+//! catalog.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use crate::faults::Faults;
 use crate::flow::FlowCatalogItem;
+use crate::shopify::{CatalogEntry, ShopifyState};
 
-/// Stands for the Shopify state until the Shopify stand-in is built in.
-#[derive(Debug)]
-pub(crate) struct ShopifySlot;
+/// The Shopify state.
+pub(crate) type ShopifySlot = Arc<ShopifyState>;
 
-/// Creates the Shopify state and its initial orders.
-pub(crate) fn new_slot(
-    _config: &crate::SandboxConfig,
-    _catalog: &[FlowCatalogItem],
-) -> ShopifySlot {
-    ShopifySlot
+fn entries(catalog: &[FlowCatalogItem]) -> Vec<CatalogEntry> {
+    catalog
+        .iter()
+        .map(|i| CatalogEntry {
+            sku: i.sku.clone(),
+            title: i.title.clone(),
+            price: i.price,
+        })
+        .collect()
+}
+
+/// Creates the Shopify state and its initial orders (`config.orders` of them).
+pub(crate) fn new_slot(config: &crate::SandboxConfig, catalog: &[FlowCatalogItem]) -> ShopifySlot {
+    let mut shop = config.shopify.clone();
+    shop.seed = crate::mix(config.seed, 4);
+    let state = ShopifyState::new(shop);
+    if config.orders > 0 && !catalog.is_empty() {
+        state.generate_orders(
+            config.orders,
+            &entries(catalog),
+            config.refund_rate,
+            config.cancel_rate,
+            config.seed,
+        );
+    }
+    state
 }
 
 /// The Shopify router.
-pub(crate) fn router(_slot: &ShopifySlot, _faults: Arc<Faults>) -> Router {
-    Router::new().fallback(|| async {
-        (
-            StatusCode::NOT_IMPLEMENTED,
-            axum::Json(json!({"errors": [{"message": "the Shopify stand-in is not built into this sandbox yet"}]})),
-        )
-            .into_response()
-    })
+pub(crate) fn router(slot: &ShopifySlot, faults: Arc<Faults>) -> Router {
+    crate::shopify::router(slot.clone(), faults)
 }
 
 /// The `shopify` part of the dump.
-pub(crate) fn dump(_slot: &ShopifySlot) -> Value {
-    json!({"orders": [], "products": []})
+pub(crate) fn dump(slot: &ShopifySlot) -> Value {
+    slot.dump()
 }
 
 /// The Shopify stand-in's own counters.
-pub(crate) fn stats(_slot: &ShopifySlot) -> Value {
-    json!({})
+pub(crate) fn stats(slot: &ShopifySlot) -> Value {
+    slot.stats()
 }
 
 /// Throttled answers, read from the Shopify stats.
@@ -58,12 +69,17 @@ pub(crate) fn cost_spent(stats: &Value) -> Value {
 
 /// Generates `n` orders over `catalog`.
 pub(crate) fn generate_orders(
-    _slot: &ShopifySlot,
-    _catalog: &[FlowCatalogItem],
-    _n: usize,
-    _refund_rate: f64,
-    _cancel_rate: f64,
-    _seed: u64,
+    slot: &ShopifySlot,
+    catalog: &[FlowCatalogItem],
+    n: usize,
+    refund_rate: f64,
+    cancel_rate: f64,
+    seed: u64,
 ) -> Result<usize, String> {
-    Err("the Shopify stand-in is not built into this sandbox yet".into())
+    if catalog.is_empty() {
+        return Err("the Flow catalog has no active item to sell".into());
+    }
+    Ok(slot
+        .generate_orders(n, &entries(catalog), refund_rate, cancel_rate, seed)
+        .len())
 }

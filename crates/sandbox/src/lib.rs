@@ -38,7 +38,7 @@
 //!   re-serializes each receipt from the raw JSON text to check its uuid, checks the
 //!   calculations, the issuer, the device and its chain, and refuses duplicates; submission
 //!   details; raw receipt and receipt details.
-//! - **Shopify**: the GraphQL Admin API of the `shopify` module (written separately), with a
+//! - **Shopify** ([`shopify`]): the GraphQL Admin API with state, cost and throttling, and a
 //!   seeded order generator fed from the Flow catalog (the order lines' SKUs are Flow `ITNO`s).
 //!
 //! # Credentials
@@ -89,6 +89,7 @@ use serde_json::Value;
 pub use eta::{EtaConfig, EtaDevice};
 pub use faults::{Fault, FaultRates, Faults};
 pub use flow::FlowConfig;
+pub use shopify::ShopifyConfig;
 
 use admin::{FaultCtx, Hub, Service};
 use server::Server;
@@ -116,6 +117,8 @@ pub struct SandboxConfig {
     pub flow: FlowConfig,
     /// The ETA stand-in.
     pub eta: EtaConfig,
+    /// The Shopify stand-in; its `seed` is replaced by one derived from [`Self::seed`].
+    pub shopify: shopify::ShopifyConfig,
 }
 
 /// Listening ports; `0` picks a free port.
@@ -142,6 +145,7 @@ impl Default for SandboxConfig {
             ports: Ports::default(),
             flow: FlowConfig::default(),
             eta: EtaConfig::default(),
+            shopify: shopify::ShopifyConfig::default(),
         }
     }
 }
@@ -287,7 +291,7 @@ impl Sandbox {
     }
 }
 
-fn mix(seed: u64, salt: u64) -> u64 {
+pub(crate) fn mix(seed: u64, salt: u64) -> u64 {
     seed ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
@@ -358,6 +362,11 @@ impl RunningSandbox {
     /// The ETA stand-in's state.
     pub fn eta(&self) -> &Arc<eta::EtaState> {
         &self.hub.eta
+    }
+
+    /// The Shopify stand-in's state.
+    pub fn shopify(&self) -> &Arc<shopify::ShopifyState> {
+        &self.hub.shopify
     }
 
     /// Everything the stand-ins hold (the body of `GET /__admin/dump`).

@@ -589,3 +589,79 @@ fn the_official_serialization_vector_is_reproduced_byte_for_byte() {
         "6b41ed3d90caaf841411bf6e922600f665c05fc066748f61841641ac596614d9"
     );
 }
+
+#[tokio::test]
+async fn a_lost_answer_leaves_the_receipt_accepted_and_a_resend_is_a_duplicate() {
+    let sb = Sandbox::start(SandboxConfig {
+        orders: 0,
+        catalog_groups: 1,
+        faults: sandbox::FaultRates {
+            error_after: 1.0,
+            ..sandbox::FaultRates::none()
+        },
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    // The token request takes effect but its answer is a 500.
+    let resp = token_request(&http, &sb, 0)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "sandbox-eta-client"),
+            ("client_secret", "sandbox-eta-secret"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 500);
+    assert_eq!(sb.stats()["eta"]["tokens_issued"], 1);
+    // The submission is accepted although the client sees a 500.
+    let tok = sb.eta().issue_token("POS-0001").unwrap();
+    let (r1, uuid1) = sale("R-1", "", "POS-0001").seal();
+    let sent = body(std::slice::from_ref(&r1));
+    let resp = http
+        .post(format!("{}/api/v1/receiptsubmissions", sb.eta_url()))
+        .bearer_auth(&tok)
+        .body(sent.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 500);
+    assert_eq!(sb.eta().last_uuid("POS-0001"), Some(uuid1.clone()));
+    // Resending the same body is a duplicate submission; nothing new is stored.
+    http.post(format!("{}/api/v1/receiptsubmissions", sb.eta_url()))
+        .bearer_auth(&tok)
+        .body(sent)
+        .send()
+        .await
+        .unwrap();
+    let stats = sb.stats();
+    assert_eq!(stats["eta"]["duplicate_submissions"], 1);
+    assert_eq!(stats["eta"]["receipts_accepted"], 1);
+    assert_eq!(sb.dump()["eta"]["receipts"].as_array().unwrap().len(), 1);
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused_until_a_new_one_is_taken() {
+    let sb = start().await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &sb, 0).await;
+    sb.eta().expire_token(&tok);
+    let (r1, _) = sale("R-1", "", "POS-0001").seal();
+    let resp = http
+        .post(format!("{}/api/v1/receiptsubmissions", sb.eta_url()))
+        .bearer_auth(&tok)
+        .body(body(std::slice::from_ref(&r1)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    assert!(resp.headers().contains_key("www-authenticate"));
+    let tok = token(&http, &sb, 0).await;
+    let (status, answer) = submit(&http, &sb, &tok, body(&[r1])).await;
+    assert_eq!(status, 202);
+    assert_eq!(answer["acceptedDocuments"].as_array().unwrap().len(), 1);
+    sb.shutdown().await;
+}

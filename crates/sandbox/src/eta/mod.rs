@@ -272,6 +272,16 @@ impl EtaState {
         self.data.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Issues a token for a registered device as `/connect/token` would (for tests that need
+    /// a token while every request is made to fail); `None` for an unknown serial.
+    pub fn issue_token(&self, serial: &str) -> Option<String> {
+        if !self.cfg.devices.iter().any(|d| d.serial == serial) {
+            return None;
+        }
+        let mut d = self.lock();
+        Some(new_token(&mut d, serial, self.cfg.token_ttl))
+    }
+
     /// Forgets an access token (the fault "expired session").
     pub fn expire_token(&self, token: &str) {
         self.lock().tokens.remove(token);
@@ -482,17 +492,7 @@ async fn token(State(st): State<Arc<EtaState>>, headers: HeaderMap, body: Bytes)
         );
     }
     let mut d = st.lock();
-    let token: String = (0..48)
-        .map(|_| char::from_digit(d.rng.random_range(0..16), 16).unwrap_or('0'))
-        .collect();
-    d.tokens.insert(
-        token.clone(),
-        Token {
-            serial,
-            expires: Instant::now() + cfg.token_ttl,
-        },
-    );
-    d.counters.tokens_issued += 1;
+    let token = new_token(&mut d, &serial, cfg.token_ttl);
     json_response(
         StatusCode::OK,
         &json!({
@@ -502,6 +502,21 @@ async fn token(State(st): State<Arc<EtaState>>, headers: HeaderMap, body: Bytes)
             "scope": "InvoicingAPI",
         }),
     )
+}
+
+fn new_token(d: &mut Data, serial: &str, ttl: Duration) -> String {
+    let token: String = (0..48)
+        .map(|_| char::from_digit(d.rng.random_range(0..16), 16).unwrap_or('0'))
+        .collect();
+    d.tokens.insert(
+        token.clone(),
+        Token {
+            serial: serial.to_string(),
+            expires: Instant::now() + ttl,
+        },
+    );
+    d.counters.tokens_issued += 1;
+    token
 }
 
 /// The device serial of the request's live token, or the 401 answer.
