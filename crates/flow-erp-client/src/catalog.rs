@@ -396,6 +396,32 @@ images = { source = "url", pattern = "https://cdn.example.com/{item}/{colour}.jp
     }
 
     #[test]
+    fn an_item_row_that_is_one_colour_and_size_shows_them_but_keeps_its_sku() {
+        let config = FlowConfig::new("1", "u", "p".into());
+        let items = vec![
+            item(
+                json!({"ITNO": "A1", "GRPNO": "G", "ITPRICE": 10, "HASCLR": 1, "HASSIZ": 1, "CLRNO": "BLK", "SIZNO": "S"}),
+            ),
+            item(
+                json!({"ITNO": "A2", "GRPNO": "G", "ITPRICE": 10, "HASCLR": 1, "HASSIZ": 1, "CLRNO": "BLK", "SIZNO": "M"}),
+            ),
+        ];
+        let balances = vec![bal("A1", None, None, dec!(4))];
+        let products = map_catalog(&config, &items, &[], &balances, &[]);
+        let v = &products[0].variants;
+        assert_eq!(
+            (
+                v[0].sku.as_str(),
+                v[0].colour.as_deref(),
+                v[0].size.as_deref()
+            ),
+            ("A1", Some("BLK"), Some("S"))
+        );
+        assert_eq!(v[1].size.as_deref(), Some("M"));
+        assert_eq!(stock_by_sku(&config, &items, &balances)["A1"], dec!(4));
+    }
+
+    #[test]
     fn folder_images_are_used_only_when_the_file_exists() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("TS-01_RED.jpg"), b"jpg").unwrap();
