@@ -335,10 +335,19 @@ pub trait TaxAuthority: Send + Sync {
     }
     /// Builds the sale receipt of `order`, chained after `previous_uuid`.
     ///
-    /// Pure: no remote call. A mapping problem (an unknown payment gateway, tax rate) is a
-    /// [`ConnectorError::needs_mapping`].
+    /// Pure: no remote call.
+    ///
+    /// # Errors
+    ///
+    /// A mapping problem (an unknown payment gateway, tax rate) is a
+    /// [`ConnectorError::needs_mapping`]; data the tax authority would refuse is a permanent
+    /// error naming the field and the rule.
     fn build_sale(&self, order: &Order, previous_uuid: &str) -> ConnectorResult<BuiltReceipt>;
     /// Builds the return receipt of `refund`, referencing the sale receipt `sale_uuid`.
+    ///
+    /// # Errors
+    ///
+    /// As [`TaxAuthority::build_sale`].
     fn build_return(
         &self,
         order: &Order,

@@ -70,6 +70,7 @@ macro_rules! define_id {
 }
 
 #[cfg(test)]
+#[allow(unreachable_pub, dead_code)]
 mod tests {
     crate::define_id!(
         /// Test id.

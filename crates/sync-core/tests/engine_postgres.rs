@@ -13,9 +13,12 @@ use sync_core::testing::postgres::TempPostgres;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_workers_share_one_postgres_store_without_duplicates_or_gaps() {
-    let pg = TempPostgres::start().expect("PostgreSQL binaries are needed: apt-get install postgresql");
+    let pg =
+        TempPostgres::start().expect("PostgreSQL binaries are needed: apt-get install postgresql");
     let world = world();
-    let orders: Vec<Order> = (1..=30).map(|n| order(n, if n % 3 == 0 { "B-BLACK" } else { "A-RED" }, 1, 100)).collect();
+    let orders: Vec<Order> = (1..=30)
+        .map(|n| order(n, if n % 3 == 0 { "B-BLACK" } else { "A-RED" }, 1, 100))
+        .collect();
     for o in &orders {
         world.shop.put_order(o.clone());
     }
@@ -30,7 +33,16 @@ async fn two_workers_share_one_postgres_store_without_duplicates_or_gaps() {
     assert_eq!(ra.receipts_accepted + rb.receipts_accepted, 30);
     assert_each_order_once(&world, &orders);
     assert_chain_without_gap(&world);
-    let accepted = world.tax.received().iter().filter(|(_, _, o)| o.state == ReceiptState::Accepted).count();
+    let accepted = world
+        .tax
+        .received()
+        .iter()
+        .filter(|(_, _, o)| o.state == ReceiptState::Accepted)
+        .count();
     assert_eq!(accepted, 30);
-    assert_eq!(world.shop.products().len(), 3, "a product was pushed twice as two products");
+    assert_eq!(
+        world.shop.products().len(),
+        3,
+        "a product was pushed twice as two products"
+    );
 }

@@ -155,8 +155,10 @@ impl Engine {
                     .iter()
                     .map(|j| j.run_after)
                     .chain(running.iter().map(|j| {
-                        j.updated_at
-                            + chrono::Duration::from_std(self.config.lease).unwrap_or_default()
+                        j.leased_until.unwrap_or_else(|| {
+                            j.updated_at
+                                + chrono::Duration::from_std(self.config.lease).unwrap_or_default()
+                        })
                     }))
                     .min();
                 let Some(next_due) = next_due else { break };

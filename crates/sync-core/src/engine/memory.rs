@@ -202,11 +202,11 @@ impl ErpSales for MemoryErp {
         existing: Option<&str>,
     ) -> ConnectorResult<String> {
         let mut customers = lock(&self.customers);
-        if let Some(number) = existing {
-            if let Some(slot) = customers.iter_mut().find(|(n, _)| n == number) {
-                slot.1 = customer.clone();
-                return Ok(number.to_owned());
-            }
+        if let Some(number) = existing
+            && let Some(slot) = customers.iter_mut().find(|(n, _)| n == number)
+        {
+            slot.1 = customer.clone();
+            return Ok(number.to_owned());
         }
         let number = format!("C{}", customers.len() + 1);
         customers.push((number.clone(), customer.clone()));
