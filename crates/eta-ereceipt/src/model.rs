@@ -118,7 +118,7 @@ pub mod amount {
         ///
         /// # Errors
         ///
-        /// See [`parse`](super::parse).
+        /// See [`super::parse`].
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
             super::deserialize(d).map(Some)
         }
