@@ -165,6 +165,8 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/__admin/stats", get(stats))
         .route("/__admin/dump", get(dump))
         .route("/__admin/shopify/orders", post(orders))
+        .route("/__admin/flow/stock", post(flow_stock))
+        .route("/__admin/flow/item", post(flow_item))
         .with_state(hub)
 }
 
@@ -210,6 +212,55 @@ async fn orders(
             StatusCode::INTERNAL_SERVER_ERROR,
             &json!({"error": "order generation failed"}),
         ),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct StockChange {
+    sku: String,
+    store: i64,
+    qty: rust_decimal::Decimal,
+}
+
+async fn flow_stock(State(hub): State<Arc<Hub>>, body: axum::body::Bytes) -> Response {
+    let change: StockChange = match serde_json::from_slice(&body) {
+        Ok(c) => c,
+        Err(e) => {
+            return json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({"error": format!("body must be {{\"sku\", \"store\", \"qty\"}}: {e}")}),
+            );
+        }
+    };
+    match hub.flow.set_stock(&change.sku, change.store, change.qty) {
+        Ok(()) => json_response(StatusCode::OK, &json!({"ok": true})),
+        Err(e) => json_response(StatusCode::BAD_REQUEST, &json!({"error": e})),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ItemChange {
+    sku: String,
+    sts: Option<String>,
+    price: Option<rust_decimal::Decimal>,
+}
+
+async fn flow_item(State(hub): State<Arc<Hub>>, body: axum::body::Bytes) -> Response {
+    let change: ItemChange = match serde_json::from_slice(&body) {
+        Ok(c) => c,
+        Err(e) => {
+            return json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({"error": format!("body must be {{\"sku\", \"sts\"?, \"price\"?}}: {e}")}),
+            );
+        }
+    };
+    match hub
+        .flow
+        .set_item(&change.sku, change.sts.as_deref(), change.price)
+    {
+        Ok(()) => json_response(StatusCode::OK, &json!({"ok": true})),
+        Err(e) => json_response(StatusCode::BAD_REQUEST, &json!({"error": e})),
     }
 }
 

@@ -107,3 +107,75 @@ fn debug_output_hides_the_secrets() {
     assert!(!text.contains(&config.eta.devices[0].preshared_key));
     assert!(text.contains("[redacted]"));
 }
+
+#[tokio::test]
+async fn admin_can_move_flow_stock_and_hold_items() {
+    let sb = Sandbox::start(SandboxConfig {
+        catalog_groups: 1,
+        orders: 0,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    let sku = sb.flow().catalog_items()[0].sku.clone();
+    let post = |path: &str, body: serde_json::Value| {
+        let req = http.post(format!("{}{path}", sb.flow_url())).json(&body);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(
+        post(
+            "/__admin/flow/stock",
+            serde_json::json!({"sku": sku, "store": 2, "qty": 77})
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        post(
+            "/__admin/flow/item",
+            serde_json::json!({"sku": sku, "sts": "H", "price": "123.50"})
+        )
+        .await,
+        200
+    );
+    let dump = sb.dump();
+    let stock = dump["flow"]["stock"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["sku"] == sku.as_str() && r["store"] == 2)
+        .unwrap()
+        .clone();
+    assert_eq!(stock["qty"], 77);
+    let item = dump["flow"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["sku"] == sku.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(item["sts"], "H");
+    assert_eq!(item["price"], 123.5);
+    assert!(
+        !sb.flow().catalog_items().iter().any(|i| i.sku == sku),
+        "held items are not sold"
+    );
+    assert_eq!(
+        post(
+            "/__admin/flow/stock",
+            serde_json::json!({"sku": "nope", "store": 1, "qty": 1})
+        )
+        .await,
+        400
+    );
+    assert_eq!(
+        post(
+            "/__admin/flow/item",
+            serde_json::json!({"sku": sku, "sts": "X"})
+        )
+        .await,
+        400
+    );
+    sb.shutdown().await;
+}

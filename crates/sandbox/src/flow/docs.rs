@@ -113,6 +113,14 @@ impl FlowState {
         let Value::Object(mut header) = value else {
             return Err("the body must be one JSON document object".into());
         };
+        if header
+            .keys()
+            .any(|k| k.eq_ignore_ascii_case("cmdtxt") || k.eq_ignore_ascii_case("cmdpar"))
+        {
+            return Err(
+                "ADDPOS takes the document itself as the body, not a command wrapper".into(),
+            );
+        }
         let op_name = str_field(&header, "OP").ok_or("OP is required")?;
         let op = d
             .ops

@@ -330,6 +330,40 @@ impl FlowState {
         d.stock.insert((sku.to_string(), store), qty);
         Ok(())
     }
+
+    /// Changes an item's status (`A` active, `H` held) and/or its retail price, as an ERP user
+    /// would (for tests of hold/activate and price flows).
+    ///
+    /// # Errors
+    /// Unknown SKU, a status other than `A` or `H`, or a negative price.
+    pub fn set_item(
+        &self,
+        sku: &str,
+        sts: Option<&str>,
+        price: Option<Decimal>,
+    ) -> Result<(), String> {
+        let mut d = self.lock();
+        let i = *d
+            .item_index
+            .get(sku)
+            .ok_or_else(|| format!("unknown item {sku}"))?;
+        let sts = match sts {
+            None => None,
+            Some("A") => Some("A"),
+            Some("H") => Some("H"),
+            Some(other) => return Err(format!("sts must be A or H, not {other}")),
+        };
+        if price.is_some_and(|p| p < Decimal::ZERO) {
+            return Err("price must not be negative".into());
+        }
+        if let Some(sts) = sts {
+            d.items[i].sts = sts;
+        }
+        if let Some(price) = price {
+            d.items[i].price = price;
+        }
+        Ok(())
+    }
 }
 
 /// The router of the Flow stand-in (without admin routes and faults).
