@@ -1077,3 +1077,50 @@ async fn invalid_queries_fail_validation_like_shopify() {
         .unwrap();
     assert_eq!(r.status(), 400);
 }
+
+#[tokio::test]
+async fn idempotent_key_on_any_mutation_and_node_lookup() {
+    let shop = start(ShopifyConfig::default()).await;
+    let q = r#"mutation($d: DiscountAutomaticBasicInput!, $k: String!) {
+      discountAutomaticBasicCreate(automaticBasicDiscount: $d) @idempotent(key: $k) {
+        automaticDiscountNode { id } userErrors { message } } }"#;
+    let d = json!({"title": "Eid 10%", "customerGets": {"value": {"percentage": 0.1}, "items": {"all": true}}});
+    let first = shop.gql(q, json!({"d": d, "k": "disc-1"})).await;
+    let again = shop.gql(q, json!({"d": d, "k": "disc-1"})).await;
+    assert_eq!(first, again, "same key, same answer");
+    assert_eq!(
+        shop.state.dump()["discounts"].as_array().unwrap().len(),
+        1,
+        "no second effect"
+    );
+    // The same key with other arguments is refused.
+    let token = shop.state.config().access_token.clone();
+    let (_, body) = shop.raw(&token, q, json!({"d": {"title": "Other", "customerGets": {"value": {"percentage": 0.2}, "items": {"all": true}}}, "k": "disc-1"})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
+        "{body}"
+    );
+    assert_eq!(shop.state.dump()["discounts"].as_array().unwrap().len(), 1);
+    // A new key is a new discount.
+    shop.gql(q, json!({"d": d, "k": "disc-2"})).await;
+    assert_eq!(shop.state.dump()["discounts"].as_array().unwrap().len(), 2);
+
+    // node / nodes find objects by GID, with inline fragments on the concrete type.
+    let loc = shop.state.location_ids()[0].clone();
+    let p = shop
+        .gql(
+            PRODUCT_SET,
+            json!({"input": tee_input("Node Tee", &loc, &[("Red", "N-1", "10.00")])}),
+        )
+        .await;
+    let pid = p["productSet"]["product"]["id"].clone();
+    let n = shop
+        .gql(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Product { handle } ... on Location { name } } }",
+            json!({"ids": [pid, loc, "gid://shopify/Product/999999"]}),
+        )
+        .await;
+    assert_eq!(n["nodes"][0]["handle"], "node-tee");
+    assert_eq!(n["nodes"][1]["name"], "Cairo Store");
+    assert_eq!(n["nodes"][2], Value::Null);
+}

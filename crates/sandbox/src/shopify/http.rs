@@ -63,6 +63,10 @@ fn json_response(status: StatusCode, body: &Value, version: Option<&str>) -> Res
     if let Some(v) = version.and_then(|v| HeaderValue::from_str(v).ok()) {
         r.headers_mut().insert("x-shopify-api-version", v);
     }
+    let id = format!("{:032x}", rand::random::<u128>());
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        r.headers_mut().insert("x-request-id", v);
+    }
     r
 }
 

@@ -28,17 +28,101 @@ pub(crate) fn cx<'a>(ctx: &Context<'a>) -> Result<&'a Ctx> {
     ctx.data::<Ctx>()
 }
 
-/// The `@idempotent(key:)` directive: registered so that validation accepts it; the
-/// mutation reads the key from the field's directives.
-struct Idempotent;
+/// The `@idempotent(key:)` directive.
+///
+/// On `inventorySetQuantities` the mutation itself honours the key (answering Shopify's
+/// `IDEMPOTENCY_*` user errors). On any other root mutation field the directive does it: the
+/// first answer for a key is remembered with the field's arguments, and a request with the
+/// same key and arguments gets that answer again without running the mutation a second time;
+/// the same key with other arguments is an error. On query fields it is accepted and ignored.
+struct Idempotent {
+    key: String,
+}
 
 #[async_graphql::async_trait::async_trait]
-impl CustomDirective for Idempotent {}
+impl CustomDirective for Idempotent {
+    async fn resolve_field(
+        &self,
+        ctx: &Context<'_>,
+        resolve: async_graphql::extensions::ResolveFut<'_>,
+    ) -> async_graphql::ServerResult<Option<async_graphql::Value>> {
+        use async_graphql::parser::types::OperationType;
+        let name = ctx.item.node.name.node.to_string();
+        let root = ctx.path_node.as_ref().is_some_and(|p| p.parent.is_none());
+        let mutation = ctx.query_env.operation.node.ty == OperationType::Mutation;
+        let Ok(c) = ctx.data::<Ctx>() else {
+            return resolve.await;
+        };
+        if !root || !mutation || name == "inventorySetQuantities" {
+            return resolve.await;
+        }
+        let args = ctx.field().arguments()?;
+        let fingerprint = format!("{name}:{args:?}");
+        let slot = format!("{name}\u{0}{}", self.key);
+        let error = |code: &str, msg: &str| {
+            let mut e = async_graphql::ServerError::new(msg, Some(ctx.item.pos));
+            let mut ext = async_graphql::ErrorExtensionValues::default();
+            ext.set("code", code);
+            e.extensions = Some(ext);
+            e
+        };
+        {
+            let mut st = lock(&c.state.store);
+            match st.idempotent.get(&slot) {
+                Some(prior) if prior.fingerprint != fingerprint => {
+                    return Err(error(
+                        "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
+                        "The same idempotency key was used with different parameters.",
+                    ));
+                }
+                Some(prior) if prior.result.is_null() => {
+                    return Err(error(
+                        "IDEMPOTENCY_CONCURRENT_REQUEST",
+                        "A request with this idempotency key is in progress.",
+                    ));
+                }
+                Some(prior) => {
+                    return Ok(Some(
+                        async_graphql::Value::from_json(prior.result.clone())
+                            .unwrap_or(async_graphql::Value::Null),
+                    ));
+                }
+                None => {
+                    st.idempotent.insert(
+                        slot.clone(),
+                        IdempotentRec {
+                            fingerprint: fingerprint.clone(),
+                            result: Value::Null,
+                        },
+                    );
+                }
+            }
+        }
+        let out = resolve.await;
+        let mut st = lock(&c.state.store);
+        match &out {
+            Ok(Some(v)) => {
+                let json = v.clone().into_json().unwrap_or(Value::Null);
+                st.idempotent.insert(
+                    slot,
+                    IdempotentRec {
+                        fingerprint,
+                        result: json,
+                    },
+                );
+            }
+            _ => {
+                // A failed attempt leaves no trace: the key may be used again.
+                st.idempotent.remove(&slot);
+            }
+        }
+        out
+    }
+}
 
 #[Directive(location = "Field", name = "idempotent")]
 fn idempotent(key: String) -> impl CustomDirective {
-    let _ = key;
-    Idempotent
+    Idempotent { key }
 }
 
 /// Builds the schema.
@@ -177,8 +261,8 @@ pub(crate) struct Location(pub(crate) LocationRec);
 
 #[Object]
 impl Location {
-    async fn id(&self) -> ID {
-        gql_id("Location", self.0.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("Location", self.0.id))
     }
     async fn legacy_resource_id(&self) -> UnsignedInt64 {
         legacy(self.0.id)
@@ -306,8 +390,8 @@ pub(crate) struct Product(pub(crate) ProductRec);
 
 #[Object]
 impl Product {
-    async fn id(&self) -> ID {
-        gql_id("Product", self.0.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("Product", self.0.id))
     }
     async fn legacy_resource_id(&self) -> UnsignedInt64 {
         legacy(self.0.id)
@@ -545,8 +629,8 @@ pub(crate) struct Metafield {
 
 #[Object]
 impl Metafield {
-    async fn id(&self) -> ID {
-        gql_id("Metafield", self.rec.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("Metafield", self.rec.id))
     }
     async fn namespace(&self) -> &str {
         &self.rec.namespace
@@ -630,8 +714,8 @@ pub(crate) struct ProductVariant(pub(crate) VariantRec);
 
 #[Object]
 impl ProductVariant {
-    async fn id(&self) -> ID {
-        gql_id("ProductVariant", self.0.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("ProductVariant", self.0.id))
     }
     async fn legacy_resource_id(&self) -> UnsignedInt64 {
         legacy(self.0.id)
@@ -790,8 +874,8 @@ pub(crate) struct InventoryItem(pub(crate) InventoryItemRec);
 
 #[Object]
 impl InventoryItem {
-    async fn id(&self) -> ID {
-        gql_id("InventoryItem", self.0.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("InventoryItem", self.0.id))
     }
     async fn legacy_resource_id(&self) -> UnsignedInt64 {
         legacy(self.0.id)
@@ -900,11 +984,11 @@ pub(crate) struct InventoryLevel(pub(crate) LevelRec);
 
 #[Object]
 impl InventoryLevel {
-    async fn id(&self) -> ID {
-        ID(format!(
+    async fn id(&self) -> Result<ID> {
+        Ok(ID(format!(
             "gid://shopify/InventoryLevel/{}?inventory_item_id={}",
             self.0.id, self.0.item_id
-        ))
+        )))
     }
     async fn can_deactivate(&self) -> bool {
         true
@@ -987,8 +1071,8 @@ pub(crate) struct InventoryAdjustmentGroup(pub(crate) AdjustmentGroupRec);
 
 #[Object]
 impl InventoryAdjustmentGroup {
-    async fn id(&self) -> ID {
-        gql_id("InventoryAdjustmentGroup", self.0.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("InventoryAdjustmentGroup", self.0.id))
     }
     async fn created_at(&self) -> DateTime {
         DateTime(self.0.created_at)
@@ -1193,8 +1277,8 @@ pub(crate) struct MailingAddress(pub(crate) AddressRec);
 
 #[Object]
 impl MailingAddress {
-    async fn id(&self) -> ID {
-        gql_id("MailingAddress", self.0.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("MailingAddress", self.0.id))
     }
     async fn first_name(&self) -> Option<&str> {
         Some(&self.0.first_name)
@@ -1253,8 +1337,8 @@ pub(crate) struct Customer(pub(crate) CustomerRec);
 
 #[Object]
 impl Customer {
-    async fn id(&self) -> ID {
-        gql_id("Customer", self.0.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("Customer", self.0.id))
     }
     async fn legacy_resource_id(&self) -> UnsignedInt64 {
         legacy(self.0.id)
@@ -1499,8 +1583,8 @@ pub(crate) struct Order(pub(crate) OrderRec);
 
 #[Object]
 impl Order {
-    async fn id(&self) -> ID {
-        gql_id("Order", self.0.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("Order", self.0.id))
     }
     async fn legacy_resource_id(&self) -> UnsignedInt64 {
         legacy(self.0.id)
@@ -2101,8 +2185,8 @@ pub(crate) struct LineItem {
 
 #[Object]
 impl LineItem {
-    async fn id(&self) -> ID {
-        gql_id("LineItem", self.line.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("LineItem", self.line.id))
     }
     async fn name(&self) -> String {
         match &self.line.variant_title {
@@ -2289,8 +2373,8 @@ pub(crate) struct OrderTransaction(pub(crate) TransactionRec);
 
 #[Object]
 impl OrderTransaction {
-    async fn id(&self) -> ID {
-        gql_id("OrderTransaction", self.0.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("OrderTransaction", self.0.id))
     }
     async fn kind(&self) -> OrderTransactionKind {
         OrderTransactionKind::parse(self.0.kind).unwrap_or(OrderTransactionKind::SALE)
@@ -2338,8 +2422,8 @@ pub(crate) struct Refund(pub(crate) RefundRec);
 
 #[Object]
 impl Refund {
-    async fn id(&self) -> ID {
-        gql_id("Refund", self.0.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("Refund", self.0.id))
     }
     async fn legacy_resource_id(&self) -> UnsignedInt64 {
         legacy(self.0.id)
@@ -2523,8 +2607,8 @@ pub(crate) struct RefundShippingLine {
 
 #[Object]
 impl RefundShippingLine {
-    async fn id(&self) -> ID {
-        gql_id("RefundShippingLine", self.refund)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("RefundShippingLine", self.refund))
     }
     async fn shipping_line(&self) -> ShippingLine {
         ShippingLine(self.line.clone())
@@ -2542,8 +2626,8 @@ pub(crate) struct Fulfillment(pub(crate) FulfillmentRec);
 
 #[Object]
 impl Fulfillment {
-    async fn id(&self) -> ID {
-        gql_id("Fulfillment", self.0.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("Fulfillment", self.0.id))
     }
     async fn legacy_resource_id(&self) -> UnsignedInt64 {
         legacy(self.0.id)
@@ -2598,8 +2682,8 @@ pub(crate) struct FulfillmentOrder(pub(crate) OrderRec);
 
 #[Object]
 impl FulfillmentOrder {
-    async fn id(&self) -> ID {
-        gql_id("FulfillmentOrder", self.0.fulfillment_order_id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("FulfillmentOrder", self.0.fulfillment_order_id))
     }
     async fn order_id(&self) -> ID {
         gql_id("Order", self.0.id)
@@ -2673,8 +2757,8 @@ pub(crate) struct FulfillmentOrderLineItem {
 #[Object]
 impl FulfillmentOrderLineItem {
     /// The fulfillment order line item id shares the number of its order line.
-    async fn id(&self) -> ID {
-        gql_id("FulfillmentOrderLineItem", self.line.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("FulfillmentOrderLineItem", self.line.id))
     }
     async fn total_quantity(&self) -> i32 {
         self.line.quantity as i32
@@ -2709,8 +2793,8 @@ pub(crate) struct WebhookSubscription(pub(crate) WebhookRec);
 
 #[Object]
 impl WebhookSubscription {
-    async fn id(&self) -> ID {
-        gql_id("WebhookSubscription", self.0.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("WebhookSubscription", self.0.id))
     }
     async fn legacy_resource_id(&self) -> UnsignedInt64 {
         legacy(self.0.id)
@@ -2761,8 +2845,8 @@ pub(crate) struct BulkOperation(pub(crate) BulkRec);
 
 #[Object]
 impl BulkOperation {
-    async fn id(&self) -> ID {
-        gql_id("BulkOperation", self.0.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("BulkOperation", self.0.id))
     }
     async fn status(&self) -> BulkOperationStatus {
         BulkOperationStatus::parse(self.0.status).unwrap_or(BulkOperationStatus::FAILED)
@@ -2818,8 +2902,8 @@ pub(crate) struct ProductSetOperation(pub(crate) ProductOpRec);
 
 #[Object]
 impl ProductSetOperation {
-    async fn id(&self) -> ID {
-        gql_id("ProductSetOperation", self.0.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("ProductSetOperation", self.0.id))
     }
     async fn status(&self) -> Result<ProductOperationStatus> {
         Ok(ProductOperationStatus::parse(self.0.status).unwrap_or(ProductOperationStatus::CREATED))
@@ -2920,8 +3004,8 @@ pub(crate) struct DiscountAutomaticNode(pub(crate) DiscountRec);
 
 #[Object]
 impl DiscountAutomaticNode {
-    async fn id(&self) -> ID {
-        gql_id("DiscountAutomaticNode", self.0.id)
+    async fn id(&self) -> Result<ID> {
+        Ok(gql_id("DiscountAutomaticNode", self.0.id))
     }
     async fn automatic_discount(&self) -> DiscountAutomatic {
         DiscountAutomatic::DiscountAutomaticBasic(DiscountAutomaticBasic(self.0.clone()))
@@ -2953,6 +3037,71 @@ impl PriceListPrice {
             .map(ProductVariant)
             .ok_or_else(|| Error::new("variant not found"))
     }
+}
+
+/// The `Node` interface, for `node(id:)` and `nodes(ids:)`.
+#[derive(Interface, Clone)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub(crate) enum Node {
+    Product(Product),
+    ProductVariant(ProductVariant),
+    Location(Location),
+    InventoryItem(InventoryItem),
+    InventoryLevel(InventoryLevel),
+    MediaImage(MediaImage),
+    Customer(Customer),
+    Order(Order),
+    Refund(Refund),
+    Fulfillment(Fulfillment),
+    FulfillmentOrder(FulfillmentOrder),
+    WebhookSubscription(WebhookSubscription),
+    BulkOperation(BulkOperation),
+    ProductSetOperation(ProductSetOperation),
+    DiscountAutomaticNode(DiscountAutomaticNode),
+}
+
+/// Finds any supported object by its GID.
+fn find_node(st: &Store, id: &str) -> Option<Node> {
+    let rest = id.strip_prefix("gid://shopify/")?;
+    let (kind, num) = rest.split_once('/')?;
+    let n: u64 = num.split('?').next()?.parse().ok()?;
+    Some(match kind {
+        "Product" => Node::Product(Product(st.products.get(&n)?.clone())),
+        "ProductVariant" => Node::ProductVariant(ProductVariant(st.variants.get(&n)?.clone())),
+        "Location" => Node::Location(Location(st.locations.get(&n)?.clone())),
+        "InventoryItem" => Node::InventoryItem(InventoryItem(st.items.get(&n)?.clone())),
+        "InventoryLevel" => Node::InventoryLevel(InventoryLevel(
+            st.levels.values().find(|l| l.id == n)?.clone(),
+        )),
+        "MediaImage" => Node::MediaImage(MediaImage(st.media.get(&n)?.clone())),
+        "Customer" => Node::Customer(Customer(st.customers.get(&n)?.clone())),
+        "Order" => Node::Order(Order(st.orders.get(&n)?.clone())),
+        "Refund" => Node::Refund(Refund(st.refunds.get(&n)?.clone())),
+        "Fulfillment" => Node::Fulfillment(Fulfillment(
+            st.orders
+                .values()
+                .flat_map(|o| o.fulfillments.iter())
+                .find(|f| f.id == n)?
+                .clone(),
+        )),
+        "FulfillmentOrder" => Node::FulfillmentOrder(FulfillmentOrder(
+            st.orders
+                .values()
+                .find(|o| o.fulfillment_order_id == n)?
+                .clone(),
+        )),
+        "WebhookSubscription" => {
+            Node::WebhookSubscription(WebhookSubscription(st.webhooks.get(&n)?.clone()))
+        }
+        "BulkOperation" => Node::BulkOperation(BulkOperation(st.bulk_ops.get(&n)?.clone())),
+        "ProductSetOperation" => {
+            Node::ProductSetOperation(ProductSetOperation(st.product_ops.get(&n)?.clone()))
+        }
+        "DiscountAutomaticNode" => {
+            Node::DiscountAutomaticNode(DiscountAutomaticNode(st.discounts.get(&n)?.clone()))
+        }
+        _ => return None,
+    })
 }
 
 // ===================================================================== QueryRoot
@@ -3004,6 +3153,19 @@ const PRODUCT_FIELDS: &[&str] = &[
 impl QueryRoot {
     async fn shop(&self) -> Shop {
         Shop
+    }
+
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        let st = lock(&cx(ctx)?.state.store);
+        Ok(find_node(&st, id.as_str()))
+    }
+
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+        if ids.len() > 250 {
+            return Err(Error::new("argument `ids`: at most 250 ids per request"));
+        }
+        let st = lock(&cx(ctx)?.state.store);
+        Ok(ids.iter().map(|id| find_node(&st, id.as_str())).collect())
     }
 
     #[allow(clippy::too_many_arguments)]
