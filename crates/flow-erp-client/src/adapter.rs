@@ -19,6 +19,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Utc};
@@ -131,6 +132,14 @@ impl SkuIndex {
 pub struct FlowErp {
     client: FlowClient,
     index: Arc<RwLock<Option<Arc<SkuIndex>>>>,
+    customers: Arc<RwLock<Option<CustomerCache>>>,
+}
+
+/// The customer list and when it was read.
+#[derive(Debug)]
+struct CustomerCache {
+    read_at: tokio::time::Instant,
+    customers: Arc<Vec<crate::reads::Customer>>,
 }
 
 impl FlowErp {
@@ -139,7 +148,26 @@ impl FlowErp {
         FlowErp {
             client,
             index: Arc::new(RwLock::new(None)),
+            customers: Arc::new(RwLock::new(None)),
         }
+    }
+
+    /// Every Flow customer, read at most once per `adapter.customer_cache_secs` (`GETCON`
+    /// returns the whole list); a save empties the cache.
+    async fn all_customers(&self) -> ConnectorResult<Arc<Vec<crate::reads::Customer>>> {
+        let ttl = Duration::from_secs(self.client.config().adapter.customer_cache_secs);
+        let now = self.client.inner.clock.instant();
+        if let Some(cache) = self.customers.read().await.as_ref()
+            && now.saturating_duration_since(cache.read_at) < ttl
+        {
+            return Ok(cache.customers.clone());
+        }
+        let customers = Arc::new(self.client.customers().await.map_err(connector)?);
+        *self.customers.write().await = Some(CustomerCache {
+            read_at: now,
+            customers: customers.clone(),
+        });
+        Ok(customers)
     }
 
     /// The client underneath.
@@ -595,7 +623,7 @@ impl ErpCatalog for FlowErp {
 #[async_trait]
 impl ErpSales for FlowErp {
     async fn find_customer(&self, customer: &model::Customer) -> ConnectorResult<Option<String>> {
-        let customers = self.client.customers().await.map_err(connector)?;
+        let customers = self.all_customers().await?;
         let phone = customer
             .phone
             .clone()
@@ -655,6 +683,7 @@ impl ErpSales for FlowErp {
         } else {
             self.client.save_customer_exactly_once(&record).await
         };
+        *self.customers.write().await = None;
         result.map_err(connector)
     }
 

@@ -736,6 +736,14 @@ pub struct AdapterConfig {
     /// `/R` (so `#1001/R123`).
     #[serde(default = "default_return_infix")]
     pub return_reference_infix: String,
+    /// How long the customer list (`GETCON`, the whole list) is reused for matching. Default
+    /// 60 s; `0` reads it for every lookup.
+    #[serde(default = "default_customer_cache")]
+    pub customer_cache_secs: u64,
+}
+
+fn default_customer_cache() -> u64 {
+    60
 }
 
 fn default_utc_offset() -> i32 {
@@ -757,6 +765,7 @@ impl Default for AdapterConfig {
             utc_offset_hours: default_utc_offset(),
             cancel_reference_suffix: default_cancel_suffix(),
             return_reference_infix: default_return_infix(),
+            customer_cache_secs: default_customer_cache(),
         }
     }
 }

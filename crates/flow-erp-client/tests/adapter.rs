@@ -314,6 +314,8 @@ async fn customers_are_found_by_phone_and_an_ambiguous_match_is_parked() {
             {"CNO": 501, "CNAME": "Sara M", "TEL1": "01111111111", "EMAIL": "shared@example.com"},
             {"CNO": 502, "CNAME": "Sara N", "TEL1": "01222222222", "EMAIL": "shared@example.com"}
         ])))
+        // Both lookups use one read of the list (the adapter caches it for 60 s).
+        .expect(1)
         .mount(&server)
         .await;
     catch_all(&server).await;
