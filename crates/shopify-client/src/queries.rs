@@ -202,19 +202,6 @@ pub struct VariantAppendMedia;
 )]
 pub struct FileDelete;
 
-/// `productVariantsBulkUpdate`.
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/variants_bulk_update.graphql",
-    extern_enums("WeightUnit"),
-    response_derives = "Debug, Clone, PartialEq, Serialize",
-    variables_derives = "Debug, Clone, PartialEq, Default",
-    skip_serializing_none,
-    deprecated = "warn"
-)]
-pub struct VariantsBulkUpdate;
-
 /// `discountAutomaticBasicCreate`.
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -430,3 +417,39 @@ pub struct BulkOperationRunMutation;
     deprecated = "warn"
 )]
 pub struct BulkOperation;
+
+/// `productVariantsBulkUpdate`, generated in its own module so that its `Money` is a
+/// [`MoneyPatch`](crate::scalars::MoneyPatch): a compare-at price can be cleared (`null`).
+pub mod patch {
+    pub use super::{DateTime, Decimal, URL, UnsignedInt64, WeightUnit};
+    use graphql_client::GraphQLQuery;
+
+    /// Shopify `Money` in this module: set an amount or clear the field.
+    pub type Money = crate::scalars::MoneyPatch;
+
+    /// `productVariantsBulkUpdate`.
+    #[derive(GraphQLQuery)]
+    #[graphql(
+        schema_path = "graphql/schema.graphql",
+        query_path = "graphql/variants_bulk_update.graphql",
+        extern_enums("WeightUnit"),
+        response_derives = "Debug, Clone, PartialEq, Serialize",
+        variables_derives = "Debug, Clone, PartialEq, Default",
+        skip_serializing_none,
+        deprecated = "warn"
+    )]
+    pub struct VariantsBulkUpdate;
+}
+pub use patch::{VariantsBulkUpdate, variants_bulk_update};
+
+/// `discountAutomaticBasicUpdate`.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/discount_automatic_basic_update.graphql",
+    response_derives = "Debug, Clone, PartialEq, Serialize",
+    variables_derives = "Debug, Clone, PartialEq, Default",
+    skip_serializing_none,
+    deprecated = "warn"
+)]
+pub struct DiscountAutomaticBasicUpdate;

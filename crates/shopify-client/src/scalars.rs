@@ -40,8 +40,48 @@ impl<'de> Deserialize<'de> for U64 {
     }
 }
 
+/// A `Money` input value that can also clear a field: [`MoneyPatch::Set`] travels as the
+/// decimal's string literal (`"10.50"`), [`MoneyPatch::Clear`] as `null`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MoneyPatch {
+    /// Set this amount.
+    Set(rust_decimal::Decimal),
+    /// Remove the value (e.g. end a compare-at price).
+    Clear,
+}
+
+impl Serialize for MoneyPatch {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            MoneyPatch::Set(amount) => serializer.collect_str(amount),
+            MoneyPatch::Clear => serializer.serialize_none(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for MoneyPatch {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Option::<rust_decimal::Decimal>::deserialize(deserializer)
+            .map(|v| v.map_or(MoneyPatch::Clear, MoneyPatch::Set))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn money_patch_sets_literals_and_clears_with_null() {
+        use super::MoneyPatch;
+        use rust_decimal::Decimal;
+        let set = MoneyPatch::Set(Decimal::new(1050, 2));
+        assert_eq!(serde_json::to_string(&set).unwrap(), "\"10.50\"");
+        assert_eq!(
+            serde_json::to_string(&Some(MoneyPatch::Clear)).unwrap(),
+            "null"
+        );
+        let back: MoneyPatch = serde_json::from_str("\"10.50\"").unwrap();
+        assert_eq!(back, set);
+    }
+
     use super::*;
 
     #[test]

@@ -26,7 +26,13 @@ async fn prices_go_out_in_chunks_of_250_as_exact_literals() {
         .map(|i| VariantPrice {
             variant_id: variant(i),
             price: dec!(425.50),
-            compare_at_price: (i == 0).then_some(dec!(500.00)),
+            compare_at_price: if i == 0 {
+                CompareAtPrice::Set(dec!(500.00))
+            } else if i == 1 {
+                CompareAtPrice::Clear
+            } else {
+                CompareAtPrice::Unchanged
+            },
         })
         .collect();
     client(&server)
@@ -40,7 +46,12 @@ async fn prices_go_out_in_chunks_of_250_as_exact_literals() {
         sent[0]["variants"][0],
         json!({"id": variant(0), "price": "425.50", "compareAtPrice": "500.00"})
     );
-    assert!(sent[0]["variants"][1].get("compareAtPrice").is_none());
+    // Clear sends an explicit null; Unchanged sends nothing.
+    assert_eq!(
+        sent[0]["variants"][1]["compareAtPrice"],
+        serde_json::Value::Null
+    );
+    assert!(sent[0]["variants"][2].get("compareAtPrice").is_none());
 }
 
 #[tokio::test]
@@ -58,7 +69,7 @@ async fn price_user_errors_are_typed_and_negative_prices_refused() {
     let one = [VariantPrice {
         variant_id: variant(9),
         price: dec!(1),
-        compare_at_price: None,
+        compare_at_price: CompareAtPrice::Unchanged,
     }];
     let err = c
         .update_variant_prices("gid://shopify/Product/1001", &one)
@@ -68,7 +79,7 @@ async fn price_user_errors_are_typed_and_negative_prices_refused() {
     let bad = [VariantPrice {
         variant_id: variant(9),
         price: dec!(-1),
-        compare_at_price: None,
+        compare_at_price: CompareAtPrice::Unchanged,
     }];
     let err = c
         .update_variant_prices("gid://shopify/Product/1001", &bad)
@@ -200,5 +211,39 @@ async fn fixed_prices_are_added_to_a_price_list_in_its_currency() {
     assert_eq!(
         err.to_string(),
         "currency: \"ZZZ\" is not a currency Shopify knows"
+    );
+}
+
+#[tokio::test]
+async fn an_existing_discount_is_updated_and_an_empty_variant_list_means_everything() {
+    let server = server().await;
+    op("DiscountAutomaticBasicUpdate")
+        .respond_with(json_fixture(
+            &server,
+            "discount_automatic_basic_update__ok.json",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut p = promo();
+    p.variant_ids.clear();
+    p.value = DiscountValue::Amount {
+        amount: dec!(50),
+        each_item: true,
+    };
+    let id = client(&server)
+        .update_automatic_discount("gid://shopify/DiscountAutomaticNode/8001", &p)
+        .await
+        .unwrap();
+    assert_eq!(id, "gid://shopify/DiscountAutomaticNode/8001");
+    let sent = &variables_sent(&server, "DiscountAutomaticBasicUpdate").await[0];
+    assert_eq!(sent["id"], "gid://shopify/DiscountAutomaticNode/8001");
+    assert_eq!(
+        sent["discount"]["customerGets"]["items"],
+        json!({"all": true})
+    );
+    assert_eq!(
+        sent["discount"]["customerGets"]["value"],
+        json!({"discountAmount": {"amount": "50", "appliesOnEachItem": true}})
     );
 }

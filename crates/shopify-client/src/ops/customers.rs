@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::client::{Safety, ShopifyClient};
 use crate::error::Error;
-use crate::ops::orders::updated_since_filter;
+use crate::ops::orders::{Paged, updated_since_filter};
 use crate::ops::require_gid;
 use crate::queries::{self, customer, customers};
 
@@ -19,6 +19,41 @@ struct CustomerData {
 }
 
 impl ShopifyClient {
+    /// Reads one page of customers matching `query`, sorted by `UPDATED_AT`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for a page size outside 1..=250.
+    pub async fn customers_page(
+        &self,
+        query: Option<String>,
+        cursor: Option<String>,
+        page_size: u32,
+    ) -> Result<Paged<Customer>, Error> {
+        if !(1..=250).contains(&page_size) {
+            return Err(Error::invalid(
+                "page_size",
+                format!("must be between 1 and 250, got {page_size}"),
+            ));
+        }
+        let data: customers::ResponseData = self
+            .run::<queries::Customers, _>(
+                customers::Variables {
+                    first: i64::from(page_size),
+                    after: cursor,
+                    query,
+                },
+                Safety::Repeatable,
+            )
+            .await?;
+        let page = data.customers;
+        Ok(Paged {
+            items: page.nodes,
+            has_next_page: page.page_info.has_next_page,
+            end_cursor: page.page_info.end_cursor,
+        })
+    }
+
     /// Streams the customers updated since `since` (minus `overlap`), `page_size` per
     /// request (1..=250).
     pub fn customers_updated_since(
@@ -30,26 +65,12 @@ impl ShopifyClient {
         let start = since - chrono::Duration::from_std(overlap).unwrap_or_default();
         let query = updated_since_filter(start);
         let client = self.clone();
-        self.paged("Customers", page_size, move |first, after| {
+        self.paged("Customers", page_size, move |_first, after| {
             let client = client.clone();
             let query = query.clone();
             async move {
-                let data: customers::ResponseData = client
-                    .run::<queries::Customers, _>(
-                        customers::Variables {
-                            first,
-                            after,
-                            query: Some(query),
-                        },
-                        Safety::Repeatable,
-                    )
-                    .await?;
-                let page = data.customers;
-                Ok((
-                    page.nodes,
-                    page.page_info.has_next_page,
-                    page.page_info.end_cursor,
-                ))
+                let page = client.customers_page(Some(query), after, page_size).await?;
+                Ok((page.items, page.has_next_page, page.end_cursor))
             }
         })
     }

@@ -57,12 +57,66 @@ pub fn updated_since_filter(since: DateTime<Utc>) -> String {
     )
 }
 
+/// One page of a connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paged<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Whether more pages follow.
+    pub has_next_page: bool,
+    /// The cursor to pass for the next page.
+    pub end_cursor: Option<String>,
+}
+
 #[derive(Deserialize)]
 struct OrderData {
     order: Option<Order>,
 }
 
 impl ShopifyClient {
+    /// Reads one page of orders matching `query` (Shopify search syntax, e.g.
+    /// [`updated_since_filter`]), sorted by `UPDATED_AT`, after `cursor`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for a page size or line count outside 1..=250.
+    pub async fn orders_page(
+        &self,
+        query: Option<String>,
+        cursor: Option<String>,
+        options: OrderPull,
+    ) -> Result<Paged<Order>, Error> {
+        if !(1..=250).contains(&options.page_size) {
+            return Err(Error::invalid(
+                "page_size",
+                format!("must be between 1 and 250, got {}", options.page_size),
+            ));
+        }
+        if !(1..=250).contains(&options.lines) {
+            return Err(Error::invalid(
+                "lines",
+                format!("must be between 1 and 250, got {}", options.lines),
+            ));
+        }
+        let data: orders::ResponseData = self
+            .run::<queries::Orders, _>(
+                orders::Variables {
+                    first: i64::from(options.page_size),
+                    after: cursor,
+                    query,
+                    lines: i64::from(options.lines),
+                },
+                Safety::Repeatable,
+            )
+            .await?;
+        let page = data.orders;
+        Ok(Paged {
+            items: page.nodes,
+            has_next_page: page.page_info.has_next_page,
+            end_cursor: page.page_info.end_cursor,
+        })
+    }
+
     /// Streams the orders updated since `since` (minus the overlap), oldest update first.
     pub fn orders_updated_since(
         &self,
@@ -71,36 +125,13 @@ impl ShopifyClient {
     ) -> impl Stream<Item = Result<Order, Error>> + use<> {
         let start = since - chrono::Duration::from_std(options.overlap).unwrap_or_default();
         let query = updated_since_filter(start);
-        let lines = i64::from(options.lines);
-        let bad_lines = !(1..=250).contains(&options.lines);
         let client = self.clone();
-        self.paged("Orders", options.page_size, move |first, after| {
+        self.paged("Orders", options.page_size, move |_first, after| {
             let client = client.clone();
             let query = query.clone();
             async move {
-                if bad_lines {
-                    return Err(Error::invalid(
-                        "lines",
-                        format!("must be between 1 and 250, got {lines}"),
-                    ));
-                }
-                let data: orders::ResponseData = client
-                    .run::<queries::Orders, _>(
-                        orders::Variables {
-                            first,
-                            after,
-                            query: Some(query),
-                            lines,
-                        },
-                        Safety::Repeatable,
-                    )
-                    .await?;
-                let page = data.orders;
-                Ok((
-                    page.nodes,
-                    page.page_info.has_next_page,
-                    page.page_info.end_cursor,
-                ))
+                let page = client.orders_page(Some(query), after, options).await?;
+                Ok((page.items, page.has_next_page, page.end_cursor))
             }
         })
     }

@@ -8,9 +8,10 @@ use crate::client::{MAX_INPUT_ARRAY, Safety, ShopifyClient};
 use crate::error::Error;
 use crate::ops::{missing, require, require_gid, user_errors};
 use crate::queries::{
-    self, discount_automatic_basic_create as dabc, price_list_fixed_prices_add as plfpa,
-    variants_bulk_update,
+    self, discount_automatic_basic_create as dabc, discount_automatic_basic_update as dabu,
+    price_list_fixed_prices_add as plfpa, variants_bulk_update,
 };
+use crate::scalars::MoneyPatch;
 
 /// A new price (and optionally compare-at price) for one variant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,8 +20,20 @@ pub struct VariantPrice {
     pub variant_id: String,
     /// The selling price (in the shop currency, tax-inclusive when the shop's prices are).
     pub price: Decimal,
-    /// The "was" price shown struck through; `None` leaves the stored value unchanged.
-    pub compare_at_price: Option<Decimal>,
+    /// The "was" price shown struck through.
+    pub compare_at_price: CompareAtPrice,
+}
+
+/// What to do with a variant's compare-at ("was") price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CompareAtPrice {
+    /// Leave it as it is.
+    #[default]
+    Unchanged,
+    /// Set it.
+    Set(Decimal),
+    /// Remove it (the promotion ended).
+    Clear,
 }
 
 /// The value of an automatic discount.
@@ -49,7 +62,7 @@ pub struct AutomaticDiscount {
     pub ends_at: Option<DateTime<Utc>>,
     /// How much.
     pub value: DiscountValue,
-    /// The variants it applies to (at least one).
+    /// The variants it applies to; empty = every product.
     pub variant_ids: Vec<String>,
 }
 
@@ -75,6 +88,75 @@ fn check_amount(field: &str, amount: Decimal) -> Result<(), Error> {
     }
 }
 
+fn validate_discount(discount: &AutomaticDiscount) -> Result<(), Error> {
+    require("title", &discount.title)?;
+    for (i, v) in discount.variant_ids.iter().enumerate() {
+        require_gid(&format!("variant_ids[{i}]"), v, "ProductVariant")?;
+    }
+    if discount
+        .ends_at
+        .is_some_and(|end| end <= discount.starts_at)
+    {
+        return Err(Error::invalid("ends_at", "must be after starts_at"));
+    }
+    match &discount.value {
+        DiscountValue::Percentage(p) if !(p.is_finite() && *p > 0.0 && *p <= 1.0) => {
+            Err(Error::invalid(
+                "value.percentage",
+                format!("must be in (0, 1] (0.15 = 15 %), got {p}"),
+            ))
+        }
+        DiscountValue::Amount { amount, .. } => check_amount("value.amount", *amount),
+        DiscountValue::Percentage(_) => Ok(()),
+    }
+}
+
+/// Builds a `DiscountAutomaticBasicInput` of generated module `$m` (create and update have
+/// their own copies of the type).
+macro_rules! discount_input {
+    ($m:ident, $d:expr) => {{
+        let d: &AutomaticDiscount = $d;
+        let value = match &d.value {
+            DiscountValue::Percentage(p) => $m::DiscountCustomerGetsValueInput {
+                percentage: Some(*p),
+                ..Default::default()
+            },
+            DiscountValue::Amount { amount, each_item } => $m::DiscountCustomerGetsValueInput {
+                discount_amount: Some($m::DiscountAmountInput {
+                    amount: Some(*amount),
+                    applies_on_each_item: Some(*each_item),
+                }),
+                ..Default::default()
+            },
+        };
+        let items = if d.variant_ids.is_empty() {
+            $m::DiscountItemsInput {
+                all: Some(true),
+                ..Default::default()
+            }
+        } else {
+            $m::DiscountItemsInput {
+                products: Some($m::DiscountProductsInput {
+                    product_variants_to_add: Some(d.variant_ids.clone()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }
+        };
+        $m::DiscountAutomaticBasicInput {
+            title: Some(d.title.clone()),
+            starts_at: Some(d.starts_at),
+            ends_at: d.ends_at,
+            customer_gets: Some($m::DiscountCustomerGetsInput {
+                value: Some(value),
+                items: Some(items),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }};
+}
+
 impl ShopifyClient {
     /// Sets price and compare-at price of variants of one product with
     /// `productVariantsBulkUpdate`, 250 variants per request. Setting a price twice is
@@ -98,7 +180,7 @@ impl ShopifyClient {
                 "ProductVariant",
             )?;
             check_amount(&format!("prices[{i}].price"), p.price)?;
-            if let Some(c) = p.compare_at_price {
+            if let CompareAtPrice::Set(c) = p.compare_at_price {
                 check_amount(&format!("prices[{i}].compare_at_price"), c)?;
             }
         }
@@ -108,8 +190,12 @@ impl ShopifyClient {
                 .iter()
                 .map(|p| variants_bulk_update::ProductVariantsBulkInput {
                     id: Some(p.variant_id.clone()),
-                    price: Some(p.price),
-                    compare_at_price: p.compare_at_price,
+                    price: Some(MoneyPatch::Set(p.price)),
+                    compare_at_price: match p.compare_at_price {
+                        CompareAtPrice::Unchanged => None,
+                        CompareAtPrice::Set(amount) => Some(MoneyPatch::Set(amount)),
+                        CompareAtPrice::Clear => Some(MoneyPatch::Clear),
+                    },
                     ..Default::default()
                 })
                 .collect();
@@ -137,79 +223,59 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for an empty title, no variants, a percentage outside (0, 1], a
-    /// negative amount or an end before the start; [`Error::UserErrors`] when refused.
+    /// [`Error::Invalid`] for an empty title, a percentage outside (0, 1], a negative
+    /// amount or an end before the start; [`Error::UserErrors`] when refused.
     pub async fn create_automatic_discount(
         &self,
         discount: &AutomaticDiscount,
     ) -> Result<String, Error> {
         const OP: &str = "DiscountAutomaticBasicCreate";
-        require("title", &discount.title)?;
-        if discount.variant_ids.is_empty() {
-            return Err(Error::invalid(
-                "variant_ids",
-                "must list at least one variant",
-            ));
-        }
-        for (i, v) in discount.variant_ids.iter().enumerate() {
-            require_gid(&format!("variant_ids[{i}]"), v, "ProductVariant")?;
-        }
-        if discount
-            .ends_at
-            .is_some_and(|end| end <= discount.starts_at)
-        {
-            return Err(Error::invalid("ends_at", "must be after starts_at"));
-        }
-        let value = match &discount.value {
-            DiscountValue::Percentage(p) => {
-                if !(p.is_finite() && *p > 0.0 && *p <= 1.0) {
-                    return Err(Error::invalid(
-                        "value.percentage",
-                        format!("must be in (0, 1] (0.15 = 15 %), got {p}"),
-                    ));
-                }
-                dabc::DiscountCustomerGetsValueInput {
-                    percentage: Some(*p),
-                    ..Default::default()
-                }
-            }
-            DiscountValue::Amount { amount, each_item } => {
-                check_amount("value.amount", *amount)?;
-                dabc::DiscountCustomerGetsValueInput {
-                    discount_amount: Some(dabc::DiscountAmountInput {
-                        amount: Some(*amount),
-                        applies_on_each_item: Some(*each_item),
-                    }),
-                    ..Default::default()
-                }
-            }
-        };
-        let input = dabc::DiscountAutomaticBasicInput {
-            title: Some(discount.title.clone()),
-            starts_at: Some(discount.starts_at),
-            ends_at: discount.ends_at,
-            customer_gets: Some(dabc::DiscountCustomerGetsInput {
-                value: Some(value),
-                items: Some(dabc::DiscountItemsInput {
-                    products: Some(dabc::DiscountProductsInput {
-                        product_variants_to_add: Some(discount.variant_ids.clone()),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
+        validate_discount(discount)?;
         let data: dabc::ResponseData = self
             .run::<queries::DiscountAutomaticBasicCreate, _>(
-                dabc::Variables { discount: input },
+                dabc::Variables {
+                    discount: discount_input!(dabc, discount),
+                },
                 Safety::Once,
             )
             .await?;
         let payload = data
             .discount_automatic_basic_create
             .ok_or_else(|| missing(OP, "discountAutomaticBasicCreate"))?;
+        user_errors!(OP, payload.user_errors, code)?;
+        Ok(payload
+            .automatic_discount_node
+            .ok_or_else(|| missing(OP, "automaticDiscountNode"))?
+            .id)
+    }
+
+    /// Replaces the settings of an existing automatic basic discount (title, window,
+    /// value, variants). Repeating it is harmless, so transient failures are retried.
+    ///
+    /// # Errors
+    ///
+    /// As [`ShopifyClient::create_automatic_discount`], plus [`Error::Invalid`] for a
+    /// malformed id.
+    pub async fn update_automatic_discount(
+        &self,
+        id: &str,
+        discount: &AutomaticDiscount,
+    ) -> Result<String, Error> {
+        const OP: &str = "DiscountAutomaticBasicUpdate";
+        require_gid("id", id, "DiscountAutomaticNode")?;
+        validate_discount(discount)?;
+        let data: dabu::ResponseData = self
+            .run::<queries::DiscountAutomaticBasicUpdate, _>(
+                dabu::Variables {
+                    id: id.to_owned(),
+                    discount: discount_input!(dabu, discount),
+                },
+                Safety::Repeatable,
+            )
+            .await?;
+        let payload = data
+            .discount_automatic_basic_update
+            .ok_or_else(|| missing(OP, "discountAutomaticBasicUpdate"))?;
         user_errors!(OP, payload.user_errors, code)?;
         Ok(payload
             .automatic_discount_node
