@@ -91,6 +91,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod adapter;
 pub mod builder;
 pub mod canonical;
 pub mod chain;

@@ -1,0 +1,353 @@
+//! sync-core adapter: ETA as the engine's [`TaxAuthority`].
+//!
+//! [`EtaTaxAuthority`] maps the neutral [`Order`] / [`Refund`] to receipts through
+//! [`mapping`](crate::mapping) (VAT backed out of tax-inclusive prices, totals exact to the
+//! piaster), chains them after the `previousUUID` the engine hands in, seals them, validates
+//! them, and submits them with an [`EtaClient`].
+//!
+//! - receipt numbers: the order name without its leading `#` for sales, and
+//!   `<order name>-R<refund id>` for returns;
+//! - `dateTimeIssued`: the adapter's clock at build time (the engine records the built body,
+//!   so a receipt is built once), to the second, UTC;
+//! - line prices: tax-inclusive orders are taken as they are; for tax-exclusive orders the
+//!   amount paid per line is its net total plus its taxes;
+//! - the payment method comes from the order's main gateway through [`MappingConfig`]; an
+//!   unmapped gateway is a `needs_mapping("gateway:<name>")` error;
+//! - a receipt that fails [`crate::validate::validate`] is a permanent error naming
+//!   every problem (for example a person buyer above 150,000 EGP without a national id).
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use rust_decimal::Decimal;
+use sync_core::clock::{Clock, TokioClock};
+use sync_core::connector::{
+    BuiltReceipt, ConnectorError, ConnectorResult, SubmitOutcome, TaxAuthority,
+};
+use sync_core::model::{Order, OrderLine, ReceiptState, Refund};
+
+use crate::client::{EtaClient, SubmissionBatch, SubmissionResult};
+use crate::mapping::{
+    MappingConfig, MappingError, RefundedLine, Sale, SaleLine, SaleRefund, SaleShipping,
+    map_refund, map_sale,
+};
+use crate::model::{Buyer, Receipt, Seller};
+use crate::validate::{ValidationOptions, validate};
+
+/// ETA behind the engine's tax-authority trait, for one POS device.
+pub struct EtaTaxAuthority {
+    client: EtaClient,
+    seller: Seller,
+    config: MappingConfig,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for EtaTaxAuthority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EtaTaxAuthority")
+            .field("device", &self.seller.device_serial_number)
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EtaTaxAuthority {
+    /// An adapter issuing receipts of `seller` (whose `deviceSerialNumber` must be the
+    /// client's POS serial) with `config`.
+    pub fn new(client: EtaClient, seller: Seller, config: MappingConfig) -> Self {
+        EtaTaxAuthority {
+            client,
+            seller,
+            config,
+            clock: Arc::new(TokioClock),
+        }
+    }
+
+    /// Sets the clock used for `dateTimeIssued`. Default [`TokioClock`].
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let now = self.clock.now_utc();
+        now - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&now)))
+    }
+
+    fn finish(&self, mut receipt: Receipt, previous_uuid: &str) -> ConnectorResult<BuiltReceipt> {
+        receipt.header.previous_uuid = previous_uuid.to_owned();
+        let problems = validate(&receipt, &ValidationOptions::at(self.clock.now_utc()));
+        if !problems.is_empty() {
+            let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return Err(ConnectorError::permanent(format!(
+                "receipt {} is not valid: {}",
+                receipt.header.receipt_number,
+                text.join("; ")
+            )));
+        }
+        let total = receipt.total_amount;
+        let sealed = receipt
+            .seal()
+            .map_err(|e| ConnectorError::permanent(e.to_string()))?;
+        Ok(BuiltReceipt {
+            uuid: sealed.uuid.into_inner(),
+            previous_uuid: previous_uuid.to_owned(),
+            body: sealed.json,
+            total,
+        })
+    }
+}
+
+fn mapping_error(e: MappingError) -> ConnectorError {
+    if e.needs_mapping() {
+        let gateway = e.rule.split('"').nth(1).unwrap_or_default().to_lowercase();
+        ConnectorError::needs_mapping(format!("gateway:{gateway}"), e.to_string())
+    } else {
+        ConnectorError::permanent(e.to_string())
+    }
+}
+
+fn vat_percent(line_rates: impl Iterator<Item = Decimal>) -> Decimal {
+    line_rates.sum::<Decimal>() * Decimal::ONE_HUNDRED
+}
+
+fn sale_line(order: &Order, line: &OrderLine) -> ConnectorResult<SaleLine> {
+    let vat = vat_percent(line.tax_lines.iter().map(|t| t.rate)).normalize();
+    let sku = line
+        .sku
+        .as_ref()
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_else(|| line.line_id.clone());
+    let mut out = SaleLine::new(sku, line.title.clone(), line.quantity, line.unit_price, vat);
+    if order.taxes_included {
+        out.discount_incl = line.discount;
+    } else {
+        let paid = line.net_total() + line.tax_lines.iter().map(|t| t.amount).sum::<Decimal>();
+        out.unit_price_incl = line.unit_price * (Decimal::ONE + vat / Decimal::ONE_HUNDRED);
+        let gross = (line.quantity * out.unit_price_incl).round_dp(2);
+        out.discount_incl = gross - paid;
+        if out.discount_incl < Decimal::ZERO {
+            return Err(ConnectorError::permanent(format!(
+                "order {} line {}: the taxes charged exceed the line's rate",
+                order.name, line.line_id
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn sale_from_order(
+    order: &Order,
+    number: String,
+    issued: chrono::DateTime<chrono::Utc>,
+) -> ConnectorResult<Sale> {
+    let lines = order
+        .lines
+        .iter()
+        .map(|l| sale_line(order, l))
+        .collect::<ConnectorResult<Vec<_>>>()?;
+    let shipping = if order.shipping_lines.is_empty() {
+        None
+    } else {
+        let price: Decimal = order
+            .shipping_lines
+            .iter()
+            .map(|s| {
+                let net = s.price - s.discount;
+                if order.taxes_included {
+                    net
+                } else {
+                    net + s.tax_lines.iter().map(|t| t.amount).sum::<Decimal>()
+                }
+            })
+            .sum();
+        let rate = order
+            .shipping_lines
+            .iter()
+            .find(|s| !s.tax_lines.is_empty())
+            .map(|s| vat_percent(s.tax_lines.iter().map(|t| t.rate)).normalize())
+            .unwrap_or_default();
+        let titles: Vec<&str> = order
+            .shipping_lines
+            .iter()
+            .map(|s| s.title.as_str())
+            .collect();
+        Some(SaleShipping {
+            description: titles.join(", "),
+            price_incl: price,
+            vat_rate: rate,
+        })
+    };
+    let buyer = order.customer.as_ref().map(|c| Buyer {
+        name: Some(c.display_name()).filter(|n| !n.is_empty()),
+        mobile_number: c.phone.clone(),
+        ..Buyer::walk_in()
+    });
+    Ok(Sale {
+        receipt_number: number,
+        order_name: Some(order.name.clone()),
+        issued,
+        lines,
+        order_discount: Decimal::ZERO,
+        shipping,
+        gateway: order.main_gateway().unwrap_or("").to_owned(),
+        buyer,
+    })
+}
+
+fn outcome_from_raw(uuid: &str, raw: &serde_json::Value) -> SubmitOutcome {
+    let status = raw
+        .get("status")
+        .or_else(|| raw.get("receipt").and_then(|r| r.get("status")))
+        .or_else(|| raw.get("metadata").and_then(|r| r.get("status")))
+        .and_then(|s| s.as_str())
+        .unwrap_or("");
+    let state = match status.to_ascii_lowercase().as_str() {
+        "valid" => ReceiptState::Accepted,
+        "invalid" | "rejected" | "cancelled" => ReceiptState::Rejected,
+        _ => ReceiptState::Pending,
+    };
+    SubmitOutcome {
+        uuid: uuid.to_owned(),
+        state,
+        long_id: raw
+            .get("longId")
+            .or_else(|| raw.get("receipt").and_then(|r| r.get("longId")))
+            .and_then(|s| s.as_str())
+            .map(str::to_owned),
+        reason: (state == ReceiptState::Rejected).then(|| format!("ETA status {status}")),
+    }
+}
+
+fn outcomes(receipts: &[BuiltReceipt], result: &SubmissionResult) -> Vec<SubmitOutcome> {
+    receipts
+        .iter()
+        .map(|r| {
+            if let Some(a) = result.accepted.iter().find(|a| a.uuid == r.uuid) {
+                // accepted for processing; ETA validates asynchronously, but a receipt in
+                // acceptedDocuments has passed the synchronous checks
+                SubmitOutcome {
+                    uuid: r.uuid.clone(),
+                    state: ReceiptState::Accepted,
+                    long_id: a.long_id.clone(),
+                    reason: None,
+                }
+            } else if let Some(x) = result
+                .rejected
+                .iter()
+                .find(|x| x.uuid.as_deref() == Some(r.uuid.as_str()))
+            {
+                SubmitOutcome {
+                    uuid: r.uuid.clone(),
+                    state: ReceiptState::Rejected,
+                    long_id: None,
+                    reason: Some(
+                        x.error
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_else(|| "rejected".into()),
+                    ),
+                }
+            } else if let Some(k) = result
+                .already_known
+                .iter()
+                .find(|k| k.uuid.as_str() == r.uuid)
+            {
+                outcome_from_raw(&r.uuid, &k.raw)
+            } else {
+                SubmitOutcome {
+                    uuid: r.uuid.clone(),
+                    state: ReceiptState::Pending,
+                    long_id: None,
+                    reason: None,
+                }
+            }
+        })
+        .collect()
+}
+
+#[async_trait]
+impl TaxAuthority for EtaTaxAuthority {
+    fn device(&self) -> &str {
+        &self.seller.device_serial_number
+    }
+
+    fn build_sale(&self, order: &Order, previous_uuid: &str) -> ConnectorResult<BuiltReceipt> {
+        let number = order.name.trim_start_matches('#').to_owned();
+        let sale = sale_from_order(order, number, self.now())?;
+        let receipt = map_sale(&self.config, self.seller.clone(), &sale).map_err(mapping_error)?;
+        self.finish(receipt, previous_uuid)
+    }
+
+    fn build_return(
+        &self,
+        order: &Order,
+        refund: &Refund,
+        sale_uuid: &str,
+        previous_uuid: &str,
+    ) -> ConnectorResult<BuiltReceipt> {
+        let name = order.name.trim_start_matches('#');
+        let sale = sale_from_order(order, name.to_owned(), self.now())?;
+        let mut lines = Vec::with_capacity(refund.lines.len());
+        for r in &refund.lines {
+            let index = order
+                .lines
+                .iter()
+                .position(|l| l.line_id == r.line_id)
+                .ok_or_else(|| {
+                    ConnectorError::permanent(format!(
+                        "refund {} names line {} that order {} does not have",
+                        refund.external_id, r.line_id, order.name
+                    ))
+                })?;
+            let amount = if order.taxes_included {
+                r.amount
+            } else {
+                r.amount + r.tax
+            };
+            lines.push(RefundedLine {
+                line: index,
+                quantity: r.quantity,
+                amount_incl: Some(amount),
+            });
+        }
+        let sale_refund = SaleRefund {
+            receipt_number: format!("{name}-R{}", refund.external_id),
+            issued: self.now(),
+            lines,
+            shipping_incl: refund.shipping,
+        };
+        let receipt = map_refund(
+            &self.config,
+            self.seller.clone(),
+            &sale,
+            &sale_refund,
+            sale_uuid,
+        )
+        .map_err(mapping_error)?;
+        self.finish(receipt, previous_uuid)
+    }
+
+    async fn submit(&self, receipts: &[BuiltReceipt]) -> ConnectorResult<Vec<SubmitOutcome>> {
+        let texts: Vec<&str> = receipts.iter().map(|r| r.body.as_str()).collect();
+        let batch =
+            SubmissionBatch::from_batch_json(&format!("{{\"receipts\":[{}]}}", texts.join(",")))
+                .map_err(ConnectorError::from_client)?;
+        let result = self
+            .client
+            .submit(&batch)
+            .await
+            .map_err(ConnectorError::from_client)?;
+        Ok(outcomes(receipts, &result))
+    }
+
+    async fn lookup(&self, uuid: &str) -> ConnectorResult<Option<SubmitOutcome>> {
+        let raw = self
+            .client
+            .receipt_raw(uuid)
+            .await
+            .map_err(ConnectorError::from_client)?;
+        Ok(raw.map(|raw| outcome_from_raw(uuid, &raw)))
+    }
+}
