@@ -123,8 +123,11 @@ async fn serve_connection(
             response
         }
     });
+    // No header-read timeout: hyper's default (30 s) also closes idle keep-alive connections,
+    // which races with pooled client connections and fires at once under paused tokio time.
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
+        .header_read_timeout(None)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     tokio::select! {
