@@ -8,7 +8,8 @@
 //! - Customers: matched by phone or e-mail (the name only when the customer has neither, and
 //!   only when exactly one ERP customer carries it); an ambiguous match is parked as a
 //!   `customer:<id>` mapping. Saved with `ADDCON`, exactly once.
-//! - Sales documents: the web-order operation, reference = the Shopify order name, saved
+//! - Sales documents: the web-order operation, reference = `adapter.reference_prefix` + the
+//!   Shopify order name, saved
 //!   exactly once (see [`FlowClient::save_document_exactly_once`]); an unknown SKU is parked
 //!   as a `sku:<code>` mapping.
 //! - Cancellations: soft delete (`DELPOS`), or a cancellation document, as configured.
@@ -272,7 +273,18 @@ impl FlowErp {
             })
     }
 
-    fn return_reference(&self, order: &Order, refund: &Refund) -> String {
+    /// The reference of an order's document: `adapter.reference_prefix` + the order name.
+    pub fn order_reference(&self, order: &Order) -> String {
+        format!(
+            "{}{}",
+            self.client.config().adapter.reference_prefix,
+            order.name
+        )
+    }
+
+    /// The reference of a refund's return document: the order's reference, then
+    /// `adapter.return_reference_infix` and the refund's number.
+    pub fn return_reference(&self, order: &Order, refund: &Refund) -> String {
         let tail = refund
             .external_id
             .rsplit('/')
@@ -280,7 +292,7 @@ impl FlowErp {
             .unwrap_or(&refund.external_id);
         format!(
             "{}{}{}",
-            order.name,
+            self.order_reference(order),
             self.client.config().adapter.return_reference_infix,
             tail
         )
@@ -339,7 +351,7 @@ impl FlowErp {
         let config = self.client.config();
         let mut doc = SalesDocument::new(
             config.operations.web_order.clone(),
-            order.name.clone(),
+            self.order_reference(order),
             self.date_of(order.created_at),
             self.party(order, self.customer_number(customer)?),
         );
@@ -689,7 +701,8 @@ impl ErpSales for FlowErp {
 
     async fn find_sales_document(&self, order: &Order) -> ConnectorResult<Option<ErpDocumentRef>> {
         let op = &self.client.config().operations.web_order;
-        self.find_by_reference(op, &order.name).await
+        self.find_by_reference(op, &self.order_reference(order))
+            .await
     }
 
     async fn create_sales_document(

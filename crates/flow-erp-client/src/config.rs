@@ -740,6 +740,10 @@ pub struct AdapterConfig {
     /// 60 s; `0` reads it for every lookup.
     #[serde(default = "default_customer_cache")]
     pub customer_cache_secs: u64,
+    /// Text put before the Shopify order name in a document's reference, for several shops
+    /// writing into one Flow company (e.g. `"EG1-"`). Default empty.
+    #[serde(default)]
+    pub reference_prefix: String,
 }
 
 fn default_customer_cache() -> u64 {
@@ -766,6 +770,7 @@ impl Default for AdapterConfig {
             cancel_reference_suffix: default_cancel_suffix(),
             return_reference_infix: default_return_infix(),
             customer_cache_secs: default_customer_cache(),
+            reference_prefix: String::new(),
         }
     }
 }

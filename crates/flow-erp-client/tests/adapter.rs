@@ -338,3 +338,23 @@ async fn customers_are_found_by_phone_and_an_ambiguous_match_is_parked() {
     let err = erp.find_customer(&customer).await.unwrap_err();
     assert_eq!(err.mapping(), Some("customer:gid://shopify/Customer/9"));
 }
+
+#[tokio::test]
+async fn references_carry_the_configured_prefix() {
+    let server = MockServer::start().await;
+    let mut config = FlowConfig::new("1001", "WEB", "pw".into());
+    config.hosts = Hosts::all(server.uri());
+    config.adapter.reference_prefix = "EG1-".into();
+    let erp = FlowErp::new(FlowClient::builder(config).build().unwrap());
+    let o = order("CAP-1");
+    assert_eq!(erp.order_reference(&o), "EG1-#1001");
+    let refund = Refund {
+        external_id: "gid://shopify/Refund/55".into(),
+        created_at: o.created_at,
+        lines: vec![],
+        shipping: dec!(0),
+        total: dec!(0),
+        payments: vec![],
+    };
+    assert_eq!(erp.return_reference(&o, &refund), "EG1-#1001/R55");
+}
