@@ -665,3 +665,49 @@ async fn an_expired_token_is_refused_until_a_new_one_is_taken() {
     assert_eq!(answer["acceptedDocuments"].as_array().unwrap().len(), 1);
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn faults_drop_the_answer_or_expire_the_token() {
+    let faulty = |rates: sandbox::FaultRates| {
+        Sandbox::start(SandboxConfig {
+            orders: 0,
+            catalog_groups: 1,
+            faults: rates,
+            ..SandboxConfig::default()
+        })
+    };
+    let http = reqwest::Client::new();
+
+    // Dropped after processing: no answer, but the receipt is accepted.
+    let sb = faulty(sandbox::FaultRates {
+        drop_after: 1.0,
+        ..sandbox::FaultRates::none()
+    })
+    .await
+    .unwrap();
+    let tok = sb.eta().issue_token("POS-0001").unwrap();
+    let (r1, uuid1) = sale("R-1", "", "POS-0001").seal();
+    let sent = http
+        .post(format!("{}/api/v1/receiptsubmissions", sb.eta_url()))
+        .bearer_auth(&tok)
+        .body(body(&[r1]))
+        .send()
+        .await;
+    assert!(sent.is_err(), "the connection is closed without an answer");
+    assert_eq!(sb.eta().last_uuid("POS-0001"), Some(uuid1));
+    sb.shutdown().await;
+
+    // Expired session: a token taken normally is refused on its next use.
+    let sb = faulty(sandbox::FaultRates {
+        expire_session: 1.0,
+        ..sandbox::FaultRates::none()
+    })
+    .await
+    .unwrap();
+    let tok = token(&http, &sb, 0).await;
+    let (r1, _) = sale("R-1", "", "POS-0001").seal();
+    let (status, _) = submit(&http, &sb, &tok, body(&[r1])).await;
+    assert_eq!(status, 401);
+    assert!(sb.dump()["eta"]["receipts"].as_array().unwrap().is_empty());
+    sb.shutdown().await;
+}

@@ -439,6 +439,33 @@ async fn duplicates_are_stored_and_returns_need_their_source() {
     let dump = sb.dump();
     assert_eq!(dump["flow"]["returns"].as_array().unwrap().len(), 2);
     assert_eq!(dump["flow"]["returns"][0]["external_ref"], "refund-1");
+
+    // An invoice that feeds returns cannot be deleted until they are.
+    let del = |op: &str, n: u32| {
+        format!("DELPOS,OPCODE={op}\u{c}CONO=1\u{c}STRNO=1\u{c}DOCNO={n}\u{c}\u{b}")
+    };
+    let refused = legacy(&http, &sb, &key, "EXECMD", &del("SALINV", 1)).await;
+    assert!(refused.starts_with("CMDERR,"), "{refused}");
+    for n in [1, 2] {
+        assert_eq!(
+            legacy(&http, &sb, &key, "EXECMD", &del("SALRTN", n)).await,
+            format!("CMDDNE,{n}")
+        );
+    }
+    assert_eq!(
+        legacy(&http, &sb, &key, "EXECMD", &del("SALINV", 1)).await,
+        "CMDDNE,1"
+    );
+    // A deleted invoice no longer feeds returns.
+    let rows: Value =
+        serde_json::from_str(&legacy(&http, &sb, &key, "LDSRCHDRNO", par).await).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+    assert!(
+        rows[0]["DOCNO"]
+            .as_str()
+            .unwrap()
+            .contains("SRCDOCNO=2\u{b}")
+    );
     sb.shutdown().await;
 }
 
