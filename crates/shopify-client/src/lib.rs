@@ -1,5 +1,6 @@
 //! shopify-client (work in progress).
 #![deny(missing_docs)]
+pub mod adapter;
 pub mod auth;
 pub mod client;
 pub mod cost;

@@ -187,6 +187,48 @@ impl ShopifyClient {
         }
     }
 
+    /// Downloads a pre-signed URL (a bulk result, an image) through the transport, with
+    /// the retry policy and without the Shopify token.
+    pub(crate) async fn download(&self, url: &str) -> Result<Bytes, Error> {
+        const OP: &str = "download";
+        let url = crate::ops::check_url("url", url)?;
+        let inner = &self.inner;
+        sync_core::retry::run(
+            &sync_core::retry::RetryPolicy::default(),
+            &*inner.clock,
+            |_| {
+                let url = url.clone();
+                async move {
+                    let request = http::Request::get(url.as_str())
+                        .body(Bytes::new())
+                        .map_err(|e| Error::invalid("url", e.to_string()))?;
+                    let response =
+                        inner
+                            .transport
+                            .send(request)
+                            .await
+                            .map_err(|source| Error::Transport {
+                                operation: OP.into(),
+                                retry_safe: true,
+                                source,
+                            })?;
+                    if response.status().is_success() {
+                        Ok(response.into_body())
+                    } else {
+                        Err(Error::Http {
+                            operation: OP.into(),
+                            status: response.status().as_u16(),
+                            message: crate::client::snippet(response.body()),
+                            request_id: None,
+                            retry_safe: true,
+                        })
+                    }
+                }
+            },
+        )
+        .await
+    }
+
     /// Downloads a bulk result (`url` of a completed operation; pre-signed, so no token is
     /// sent) and streams its JSONL lines as JSON values. The file is held in memory while
     /// its lines are handed out. Each line of a nested query carries `__parentId`.
@@ -200,40 +242,7 @@ impl ShopifyClient {
         url: &str,
     ) -> Result<impl Stream<Item = Result<serde_json::Value, Error>> + use<>, Error> {
         const OP: &str = "bulk result download";
-        let url = crate::ops::check_url("url", url)?;
-        let inner = &self.inner;
-        let body: Bytes =
-            sync_core::retry::run(
-                &sync_core::retry::RetryPolicy::default(),
-                &*inner.clock,
-                |_| {
-                    let url = url.clone();
-                    async move {
-                        let request = http::Request::get(url.as_str())
-                            .body(Bytes::new())
-                            .map_err(|e| Error::invalid("url", e.to_string()))?;
-                        let response = inner.transport.send(request).await.map_err(|source| {
-                            Error::Transport {
-                                operation: OP.into(),
-                                retry_safe: true,
-                                source,
-                            }
-                        })?;
-                        if response.status().is_success() {
-                            Ok(response.into_body())
-                        } else {
-                            Err(Error::Http {
-                                operation: OP.into(),
-                                status: response.status().as_u16(),
-                                message: crate::client::snippet(response.body()),
-                                request_id: None,
-                                retry_safe: true,
-                            })
-                        }
-                    }
-                },
-            )
-            .await?;
+        let body = self.download(url).await?;
         let lines: Vec<Bytes> = body
             .split(|b| *b == b'\n')
             .filter(|l| !l.iter().all(u8::is_ascii_whitespace))

@@ -1,0 +1,888 @@
+//! The storefront side of the sync engine: [`ShopifyStorefront`] implements
+//! `sync_core::connector::{StorefrontCatalog, StorefrontOrders}` on top of
+//! [`ShopifyClient`], mapping Shopify's shapes to and from the neutral model.
+//!
+//! The mapping rules (written down in the workspace's `docs/shopify.md`):
+//!
+//! - **Item group → product, item → variant.** The product is upserted with `productSet`,
+//!   found by its id when known, otherwise by a unique metafield (`erp.item_group` by default)
+//!   holding the group code; the metafield is written on every upsert. ERP attributes become
+//!   product options in order, and each variant's option values follow that order. A group
+//!   without options becomes Shopify's single `Title` / `Default Title` option.
+//! - **Amounts** are the shop-currency (`shopMoney`) amounts, exact decimals. Prices are sent
+//!   as the ERP gives them; whether they include VAT is the shop's `taxesIncluded` setting,
+//!   and each order carries its own `taxes_included` flag.
+//! - **Order lines**: `unit_price` is the original unit price; `discount` is the sum of the
+//!   line's discount allocations, which already spread order-level discounts over the lines
+//!   (Shopify allocates them). A 100 %-discounted line stays, with a discount equal to its
+//!   gross amount (net 0) and its tax lines.
+//! - **Shipping**: one shipping line per Shopify shipping line; `discount` = original −
+//!   discounted price; its tax lines are its own.
+//! - **Refunds** are their own records, read by id with their lines (`subtotalSet` after
+//!   discounts, `totalTaxSet`), refunded shipping and refund transactions.
+//! - **Payments** are successful `SALE` and `CAPTURE` transactions, by gateway.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use sha2::{Digest, Sha256};
+use sync_core::connector::{
+    ConnectorError, ConnectorResult, RemoteProduct, RemoteStock, RemoteVariant, StockWrite,
+    StorefrontCatalog, StorefrontOrders,
+};
+use sync_core::model;
+use sync_core::paging::Page;
+
+use crate::client::ShopifyClient;
+use crate::error::Error;
+use crate::ops::customers::Customer as ShopifyCustomer;
+use crate::ops::enum_text;
+use crate::ops::fulfillment::{FulfillmentRequest, Tracking};
+use crate::ops::inventory::{QuantityChange, QuantityName, SetQuantities};
+use crate::ops::media::ImageUpload;
+use crate::ops::orders::{
+    Order as ShopifyOrder, OrderPull, Refund as ShopifyRefund, updated_since_filter,
+};
+use crate::ops::pricing::{AutomaticDiscount, CompareAtPrice, DiscountValue, VariantPrice};
+use crate::ops::products::{ProductIdentifier, ProductSetMode, ProductStatus};
+use crate::queries::{customers, orders, product_set};
+
+/// Settings of the storefront adapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorefrontConfig {
+    /// Namespace of the unique product metafield holding the ERP item-group code.
+    /// Default `erp`.
+    pub group_metafield_namespace: String,
+    /// Key of that metafield. Default `item_group`. Its definition must exist in the shop
+    /// and be marked unique for `productSet(identifier: {customId})` to find products.
+    pub group_metafield_key: String,
+    /// The order pull's page size, line count and overlap window.
+    pub order_pull: OrderPull,
+    /// Customers per page. Default 100.
+    pub customer_page_size: u32,
+    /// The reason recorded with stock writes. Default `correction`.
+    pub stock_reason: String,
+    /// Whether Shopify e-mails the customer about fulfilments. Default `true`.
+    pub notify_customer_on_fulfillment: bool,
+}
+
+impl Default for StorefrontConfig {
+    fn default() -> Self {
+        StorefrontConfig {
+            group_metafield_namespace: "erp".into(),
+            group_metafield_key: "item_group".into(),
+            order_pull: OrderPull::default(),
+            customer_page_size: 100,
+            stock_reason: "correction".into(),
+            notify_customer_on_fulfillment: true,
+        }
+    }
+}
+
+/// Shopify as the sync engine's storefront.
+#[derive(Debug, Clone)]
+pub struct ShopifyStorefront {
+    client: ShopifyClient,
+    config: Arc<StorefrontConfig>,
+}
+
+impl ShopifyStorefront {
+    /// Wraps a client.
+    pub fn new(client: ShopifyClient, config: StorefrontConfig) -> Self {
+        ShopifyStorefront {
+            client,
+            config: Arc::new(config),
+        }
+    }
+
+    /// The client underneath.
+    pub fn client(&self) -> &ShopifyClient {
+        &self.client
+    }
+}
+
+fn err(e: Error) -> ConnectorError {
+    ConnectorError::from_client(e)
+}
+
+fn status_to_shopify(status: model::ProductStatus) -> ProductStatus {
+    match status {
+        model::ProductStatus::Active => ProductStatus::ACTIVE,
+        model::ProductStatus::Held => ProductStatus::DRAFT,
+        model::ProductStatus::Archived => ProductStatus::ARCHIVED,
+    }
+}
+
+/// Builds the `productSet` input for an item group (options ↔ attributes, variants).
+///
+/// # Errors
+///
+/// A permanent error when a variant does not have one value per option, or when two
+/// variants share a SKU or a combination of option values.
+pub fn product_input(
+    group: &model::ProductGroup,
+    config: &StorefrontConfig,
+) -> ConnectorResult<product_set::ProductSetInput> {
+    if group.variants.is_empty() {
+        return Err(ConnectorError::permanent(format!(
+            "item group {}: a product needs at least one variant",
+            group.code
+        )));
+    }
+    let default_option = group.options.is_empty();
+    let option_names: Vec<String> = if default_option {
+        vec!["Title".into()]
+    } else {
+        group.options.clone()
+    };
+    let mut values: Vec<Vec<String>> = vec![Vec::new(); option_names.len()];
+    let mut seen_skus = std::collections::HashSet::new();
+    let mut seen_combos = std::collections::HashSet::new();
+    let mut variants = Vec::with_capacity(group.variants.len());
+    for v in &group.variants {
+        let option_values: Vec<String> = if default_option {
+            vec!["Default Title".into()]
+        } else {
+            v.option_values.clone()
+        };
+        if option_values.len() != option_names.len() {
+            return Err(ConnectorError::permanent(format!(
+                "item group {}: variant {} has {} option values for {} options ({})",
+                group.code,
+                v.sku,
+                option_values.len(),
+                option_names.len(),
+                option_names.join(", ")
+            )));
+        }
+        if !seen_skus.insert(v.sku.as_str()) {
+            return Err(ConnectorError::permanent(format!(
+                "item group {}: SKU {} appears twice",
+                group.code, v.sku
+            )));
+        }
+        if !seen_combos.insert(option_values.clone()) {
+            return Err(ConnectorError::permanent(format!(
+                "item group {}: two variants have the options {}",
+                group.code,
+                option_values.join(" / ")
+            )));
+        }
+        for (i, value) in option_values.iter().enumerate() {
+            if !values[i].contains(value) {
+                values[i].push(value.clone());
+            }
+        }
+        variants.push(product_set::ProductVariantSetInput {
+            sku: Some(v.sku.to_string()),
+            barcode: v.barcode.clone(),
+            price: Some(v.price),
+            compare_at_price: v.compare_at_price,
+            taxable: Some(v.taxable),
+            option_values: option_names
+                .iter()
+                .zip(&option_values)
+                .map(|(option, value)| product_set::VariantOptionValueInput {
+                    option_name: Some(option.clone()),
+                    name: Some(value.clone()),
+                    ..Default::default()
+                })
+                .collect(),
+            inventory_item: Some(product_set::InventoryItemInput {
+                tracked: Some(true),
+                measurement: v.weight_kg.and_then(|w| w.to_f64()).map(|value| {
+                    product_set::InventoryItemMeasurementInput {
+                        weight: Some(product_set::WeightInput {
+                            value,
+                            unit: crate::queries::WeightUnit::KILOGRAMS,
+                        }),
+                        ..Default::default()
+                    }
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    }
+    Ok(product_set::ProductSetInput {
+        title: Some(group.title.clone()),
+        description_html: Some(group.description.clone()),
+        vendor: group.vendor.clone(),
+        product_type: group.product_type.clone(),
+        status: Some(status_to_shopify(group.status)),
+        metafields: Some(vec![product_set::MetafieldInput {
+            namespace: Some(config.group_metafield_namespace.clone()),
+            key: Some(config.group_metafield_key.clone()),
+            value: Some(group.code.clone()),
+            type_: Some("single_line_text_field".into()),
+            ..Default::default()
+        }]),
+        product_options: Some(
+            option_names
+                .iter()
+                .zip(values)
+                .enumerate()
+                .map(|(i, (name, values))| product_set::OptionSetInput {
+                    name: Some(name.clone()),
+                    position: Some(i as i64 + 1),
+                    values: Some(
+                        values
+                            .into_iter()
+                            .map(|v| product_set::OptionValueSetInput {
+                                name: Some(v),
+                                ..Default::default()
+                            })
+                            .collect(),
+                    ),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
+        variants: Some(variants),
+        ..Default::default()
+    })
+}
+
+fn rate(rate: Option<f64>) -> Decimal {
+    rate.and_then(Decimal::from_f64)
+        .map(|d| d.round_dp(6).normalize())
+        .unwrap_or_default()
+}
+
+fn tax_lines(lines: &[orders::TaxLineFields]) -> Vec<model::TaxLine> {
+    lines
+        .iter()
+        .map(|t| model::TaxLine {
+            title: t.title.clone(),
+            rate: rate(t.rate),
+            amount: t.price_set.shop_money.amount,
+        })
+        .collect()
+}
+
+fn address(a: &orders::AddressFields) -> model::Address {
+    let name = [a.first_name.as_deref(), a.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    model::Address {
+        name: (!name.is_empty()).then_some(name),
+        company: a.company.clone(),
+        line1: a.address1.clone(),
+        line2: a.address2.clone(),
+        city: a.city.clone(),
+        province: a.province.clone(),
+        country_code: a.country_code_v2.as_ref().map(enum_text),
+        zip: a.zip.clone(),
+        phone: a.phone.clone(),
+    }
+}
+
+fn financial_status(
+    status: Option<&orders::OrderDisplayFinancialStatus>,
+) -> model::FinancialStatus {
+    use model::FinancialStatus as F;
+    match status.map(enum_text).as_deref() {
+        Some("PENDING") => F::Pending,
+        Some("AUTHORIZED") => F::Authorized,
+        Some("PARTIALLY_PAID") => F::PartiallyPaid,
+        Some("PAID") => F::Paid,
+        Some("PARTIALLY_REFUNDED") => F::PartiallyRefunded,
+        Some("REFUNDED") => F::Refunded,
+        Some("VOIDED") => F::Voided,
+        _ => F::Other,
+    }
+}
+
+/// Maps a refund read by id to the neutral model.
+pub fn map_refund(refund: &ShopifyRefund, taxes_included: bool) -> model::Refund {
+    let shipping = refund
+        .refund_shipping_lines
+        .nodes
+        .iter()
+        .map(|s| {
+            let sub = s.subtotal_amount_set.shop_money.amount;
+            if taxes_included {
+                sub + s.tax_amount_set.shop_money.amount
+            } else {
+                sub
+            }
+        })
+        .sum();
+    model::Refund {
+        external_id: refund.id.clone(),
+        created_at: refund.created_at.unwrap_or(refund.processed_at),
+        lines: refund
+            .refund_line_items
+            .nodes
+            .iter()
+            .map(|l| model::RefundLine {
+                line_id: l.line_item.id.clone(),
+                sku: l.line_item.sku.clone().map(model::Sku::from),
+                quantity: Decimal::from(l.quantity),
+                amount: l.subtotal_set.shop_money.amount,
+                tax: l.total_tax_set.shop_money.amount,
+            })
+            .collect(),
+        shipping,
+        total: refund.total_refunded_set.shop_money.amount,
+        payments: refund
+            .transactions
+            .nodes
+            .iter()
+            .filter(|t| enum_text(&t.kind) == "REFUND" && enum_text(&t.status) == "SUCCESS")
+            .map(|t| model::Payment {
+                gateway: t.gateway.clone().unwrap_or_default(),
+                amount: t.amount_set.shop_money.amount,
+            })
+            .collect(),
+    }
+}
+
+/// Maps an order (and its refunds, read separately) to the neutral model.
+///
+/// # Errors
+///
+/// A permanent error when the order lists more lines than were read, or its currency is
+/// not an ISO code.
+pub fn map_order(
+    order: &ShopifyOrder,
+    refunds: Vec<model::Refund>,
+) -> ConnectorResult<model::Order> {
+    if order.line_items.page_info.has_next_page {
+        return Err(ConnectorError::permanent(format!(
+            "order {}: more than the {} lines read; raise OrderPull::lines (at most 250)",
+            order.name,
+            order.line_items.nodes.len()
+        )));
+    }
+    let currency_text = enum_text(&order.currency_code);
+    let currency = currency_text.parse().map_err(|_| {
+        ConnectorError::needs_mapping(
+            format!("currency:{currency_text}"),
+            format!(
+                "order {}: currency {currency_text:?} is not an ISO 4217 code",
+                order.name
+            ),
+        )
+    })?;
+    let lines = order
+        .line_items
+        .nodes
+        .iter()
+        .map(|l| model::OrderLine {
+            line_id: l.id.clone(),
+            sku: l
+                .sku
+                .clone()
+                .filter(|s| !s.is_empty())
+                .map(model::Sku::from),
+            title: l.name.clone(),
+            quantity: Decimal::from(l.quantity),
+            unit_price: l.original_unit_price_set.shop_money.amount,
+            discount: l
+                .discount_allocations
+                .iter()
+                .map(|a| a.allocated_amount_set.shop_money.amount)
+                .sum(),
+            tax_lines: tax_lines(&l.tax_lines),
+        })
+        .collect();
+    let shipping_lines = order
+        .shipping_lines
+        .nodes
+        .iter()
+        .map(|s| model::ShippingLine {
+            title: s.title.clone(),
+            price: s.original_price_set.shop_money.amount,
+            discount: s.original_price_set.shop_money.amount
+                - s.discounted_price_set.shop_money.amount,
+            tax_lines: tax_lines(&s.tax_lines),
+        })
+        .collect();
+    let customer = order.customer.as_ref().map(|c| model::Customer {
+        external_id: c.id.clone(),
+        email: c
+            .default_email_address
+            .as_ref()
+            .map(|e| e.email_address.clone()),
+        phone: c
+            .default_phone_number
+            .as_ref()
+            .map(|p| p.phone_number.clone()),
+        first_name: c.first_name.clone(),
+        last_name: c.last_name.clone(),
+        addresses: order.billing_address.iter().map(address).collect(),
+        updated_at: order.updated_at,
+    });
+    Ok(model::Order {
+        external_id: order.id.clone(),
+        name: order.name.clone(),
+        created_at: order.created_at,
+        updated_at: order.updated_at,
+        currency,
+        taxes_included: order.taxes_included,
+        customer,
+        email: order.email.clone(),
+        phone: order.phone.clone(),
+        billing_address: order.billing_address.as_ref().map(address),
+        shipping_address: order.shipping_address.as_ref().map(address),
+        lines,
+        shipping_lines,
+        total: order.total_price_set.shop_money.amount,
+        total_tax: order
+            .total_tax_set
+            .as_ref()
+            .map(|t| t.shop_money.amount)
+            .unwrap_or_default(),
+        financial_status: financial_status(order.display_financial_status.as_ref()),
+        fulfilled: enum_text(&order.display_fulfillment_status) == "FULFILLED",
+        cancelled_at: order.cancelled_at,
+        payments: order
+            .transactions
+            .iter()
+            .filter(|t| {
+                matches!(enum_text(&t.kind).as_str(), "SALE" | "CAPTURE")
+                    && enum_text(&t.status) == "SUCCESS"
+            })
+            .map(|t| model::Payment {
+                gateway: t.gateway.clone().unwrap_or_default(),
+                amount: t.amount_set.shop_money.amount,
+            })
+            .collect(),
+        refunds,
+    })
+}
+
+/// Maps a customer to the neutral model.
+pub fn map_customer(c: &ShopifyCustomer) -> model::Customer {
+    let address = c
+        .default_address
+        .as_ref()
+        .map(|a: &customers::CustomerFieldsDefaultAddress| {
+            let name = [a.first_name.as_deref(), a.last_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            model::Address {
+                name: (!name.is_empty()).then_some(name),
+                company: a.company.clone(),
+                line1: a.address1.clone(),
+                line2: a.address2.clone(),
+                city: a.city.clone(),
+                province: a.province.clone(),
+                country_code: a.country_code_v2.as_ref().map(enum_text),
+                zip: a.zip.clone(),
+                phone: a.phone.clone(),
+            }
+        });
+    model::Customer {
+        external_id: c.id.clone(),
+        email: c
+            .default_email_address
+            .as_ref()
+            .map(|e| e.email_address.clone()),
+        phone: c
+            .default_phone_number
+            .as_ref()
+            .map(|p| p.phone_number.clone()),
+        first_name: c.first_name.clone(),
+        last_name: c.last_name.clone(),
+        addresses: address.into_iter().collect(),
+        updated_at: c.updated_at,
+    }
+}
+
+fn mime_for(name: &str) -> Option<&'static str> {
+    let ext = name.rsplit('.').next()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        _ => return None,
+    })
+}
+
+impl ShopifyStorefront {
+    async fn image_bytes(&self, source: &str) -> ConnectorResult<Bytes> {
+        if source.starts_with("http://") || source.starts_with("https://") {
+            self.client.download(source).await.map_err(err)
+        } else {
+            tokio::fs::read(source).await.map(Bytes::from).map_err(|e| {
+                ConnectorError::permanent(format!("image {source}: cannot read the file ({e})"))
+            })
+        }
+    }
+
+    async fn upload_images(
+        &self,
+        group: &model::ProductGroup,
+        product_id: &str,
+        variants: &HashMap<model::Sku, RemoteVariant>,
+    ) -> ConnectorResult<()> {
+        let mut uploads = Vec::new();
+        for image in &group.images {
+            let filename = image
+                .source
+                .rsplit(['/', '\\'])
+                .next()
+                .unwrap_or(&image.source)
+                .split('?')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            let mime = mime_for(&filename).ok_or_else(|| {
+                ConnectorError::permanent(format!(
+                    "item group {}: image {} is not a .jpg, .png, .webp or .gif file",
+                    group.code, image.source
+                ))
+            })?;
+            let digest = Sha256::digest(image.source.as_bytes());
+            let alt = format!(
+                "{} [erp:{}:{}]",
+                image.alt.as_deref().unwrap_or(&group.title),
+                group.code,
+                &hex::encode(digest)[..10]
+            );
+            let variant_ids = match &image.option_value {
+                None => Vec::new(),
+                Some(value) => group
+                    .variants
+                    .iter()
+                    .filter(|v| v.option_values.contains(value))
+                    .filter_map(|v| variants.get(&v.sku).map(|r| r.variant_id.clone()))
+                    .collect(),
+            };
+            uploads.push(ImageUpload {
+                filename,
+                mime_type: mime.to_owned(),
+                content: self.image_bytes(&image.source).await?,
+                alt,
+                variant_ids,
+            });
+        }
+        if !uploads.is_empty() {
+            self.client
+                .upload_product_images(product_id, uploads)
+                .await
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+
+    async fn full_order(&self, order: &ShopifyOrder) -> ConnectorResult<model::Order> {
+        let reread;
+        let order = if order.line_items.page_info.has_next_page {
+            reread = self
+                .client
+                .order(&order.id, 250)
+                .await
+                .map_err(err)?
+                .ok_or_else(|| ConnectorError::transient(format!("order {} vanished", order.id)))?;
+            &reread
+        } else {
+            order
+        };
+        let mut refunds = Vec::with_capacity(order.refunds.len());
+        for summary in &order.refunds {
+            let refund = self
+                .client
+                .refund(&summary.id)
+                .await
+                .map_err(err)?
+                .ok_or_else(|| {
+                    ConnectorError::transient(format!("refund {} not readable yet", summary.id))
+                })?;
+            refunds.push(map_refund(&refund, order.taxes_included));
+        }
+        map_order(order, refunds)
+    }
+}
+
+#[async_trait]
+impl StorefrontCatalog for ShopifyStorefront {
+    async fn locations(&self) -> ConnectorResult<Vec<model::Location>> {
+        Ok(self
+            .client
+            .all_locations()
+            .await
+            .map_err(err)?
+            .into_iter()
+            .map(|l| model::Location {
+                id: l.id,
+                name: l.name,
+            })
+            .collect())
+    }
+
+    async fn find_variants(
+        &self,
+        skus: &[model::Sku],
+    ) -> ConnectorResult<HashMap<model::Sku, RemoteVariant>> {
+        let texts: Vec<&str> = skus.iter().map(model::Sku::as_str).collect();
+        let found = self.client.variants_by_sku(&texts).await.map_err(err)?;
+        let mut out = HashMap::new();
+        for v in found {
+            let Some(sku) = v.sku.clone() else { continue };
+            let sku = model::Sku::from(sku);
+            let remote = RemoteVariant {
+                product_id: v.product.id.clone(),
+                variant_id: v.id.clone(),
+                inventory_item_id: v.inventory_item.id.clone(),
+            };
+            if let Some(previous) = out.insert(sku.clone(), remote) {
+                return Err(ConnectorError::needs_mapping(
+                    format!("sku:{sku}"),
+                    format!(
+                        "SKU {sku} is on several Shopify variants ({} and {}): make SKUs unique",
+                        previous.variant_id, v.id
+                    ),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn upsert_product(
+        &self,
+        group: &model::ProductGroup,
+        existing: Option<&str>,
+    ) -> ConnectorResult<RemoteProduct> {
+        let input = product_input(group, &self.config)?;
+        let identifier = match existing {
+            Some(id) => ProductIdentifier::Id(id.to_owned()),
+            None => ProductIdentifier::CustomId {
+                namespace: Some(self.config.group_metafield_namespace.clone()),
+                key: self.config.group_metafield_key.clone(),
+                value: group.code.clone(),
+            },
+        };
+        let mode = if group.variants.len() > 100 {
+            ProductSetMode::Asynchronous
+        } else {
+            ProductSetMode::Synchronous
+        };
+        let outcome = self
+            .client
+            .product_set(input, identifier, mode)
+            .await
+            .map_err(err)?;
+        let variants: HashMap<model::Sku, RemoteVariant> = outcome
+            .variants
+            .iter()
+            .filter_map(|v| {
+                v.sku.as_ref().map(|sku| {
+                    (
+                        model::Sku::from(sku.as_str()),
+                        RemoteVariant {
+                            product_id: outcome.product_id.clone(),
+                            variant_id: v.id.clone(),
+                            inventory_item_id: v.inventory_item_id.clone(),
+                        },
+                    )
+                })
+            })
+            .collect();
+        self.upload_images(group, &outcome.product_id, &variants)
+            .await?;
+        Ok(RemoteProduct {
+            product_id: outcome.product_id,
+            variants,
+        })
+    }
+
+    async fn set_status(
+        &self,
+        product_id: &str,
+        status: model::ProductStatus,
+    ) -> ConnectorResult<()> {
+        self.client
+            .set_product_status(product_id, status_to_shopify(status))
+            .await
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    async fn set_prices(
+        &self,
+        changes: &[(RemoteVariant, model::PriceChange)],
+    ) -> ConnectorResult<()> {
+        let mut by_product: BTreeMap<&str, Vec<VariantPrice>> = BTreeMap::new();
+        for (remote, change) in changes {
+            by_product
+                .entry(remote.product_id.as_str())
+                .or_default()
+                .push(VariantPrice {
+                    variant_id: remote.variant_id.clone(),
+                    price: change.price,
+                    compare_at_price: change
+                        .compare_at_price
+                        .map_or(CompareAtPrice::Clear, CompareAtPrice::Set),
+                });
+        }
+        for (product, prices) in by_product {
+            self.client
+                .update_variant_prices(product, &prices)
+                .await
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+
+    async fn set_stock(&self, writes: &[StockWrite], idempotency_key: &str) -> ConnectorResult<()> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let batch = SetQuantities {
+            name: QuantityName::Available,
+            reason: self.config.stock_reason.clone(),
+            reference_document_uri: Some(format!("gid://flow-erp/StockSync/{idempotency_key}")),
+            changes: writes
+                .iter()
+                .map(|w| QuantityChange {
+                    inventory_item_id: w.inventory_item_id.clone(),
+                    location_id: w.location_id.clone(),
+                    quantity: w.quantity,
+                    change_from: w.expected,
+                })
+                .collect(),
+            idempotency_key: idempotency_key.to_owned(),
+        };
+        self.client
+            .set_inventory_quantities(&batch)
+            .await
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    async fn read_stock(
+        &self,
+        variants: &[(model::Sku, RemoteVariant)],
+    ) -> ConnectorResult<Vec<RemoteStock>> {
+        let sku_of: HashMap<&str, &model::Sku> = variants
+            .iter()
+            .map(|(sku, v)| (v.inventory_item_id.as_str(), sku))
+            .collect();
+        let ids: Vec<String> = sku_of.keys().map(|s| (*s).to_owned()).collect();
+        let levels = self
+            .client
+            .inventory_levels(&ids, &[QuantityName::Available])
+            .await
+            .map_err(err)?;
+        Ok(levels
+            .into_iter()
+            .filter_map(|l| {
+                let sku = (*sku_of.get(l.inventory_item_id.as_str())?).clone();
+                Some(RemoteStock {
+                    sku,
+                    available: l.quantities.get("available").copied().unwrap_or(0),
+                    inventory_item_id: l.inventory_item_id,
+                    location_id: l.location_id,
+                })
+            })
+            .collect())
+    }
+
+    async fn upsert_promotion(
+        &self,
+        promotion: &model::Promotion,
+        variants: &[RemoteVariant],
+        existing: Option<&str>,
+    ) -> ConnectorResult<String> {
+        let fraction = (promotion.percent_off / Decimal::from(100))
+            .to_f64()
+            .unwrap_or_default();
+        let discount = AutomaticDiscount {
+            title: promotion.title.clone(),
+            starts_at: promotion.starts_at,
+            ends_at: promotion.ends_at,
+            value: DiscountValue::Percentage(fraction),
+            variant_ids: variants.iter().map(|v| v.variant_id.clone()).collect(),
+        };
+        match existing {
+            Some(id) => self.client.update_automatic_discount(id, &discount).await,
+            None => self.client.create_automatic_discount(&discount).await,
+        }
+        .map_err(err)
+    }
+
+    async fn create_fulfillment(&self, shipment: &model::Shipment) -> ConnectorResult<()> {
+        let request = FulfillmentRequest {
+            order_id: shipment.order_external_id.clone(),
+            lines: Vec::new(),
+            tracking: (shipment.carrier.is_some() || shipment.tracking_number.is_some()).then(
+                || Tracking {
+                    company: shipment.carrier.clone(),
+                    number: shipment.tracking_number.clone(),
+                    url: None,
+                },
+            ),
+            notify_customer: self.config.notify_customer_on_fulfillment,
+        };
+        self.client.fulfill(&request).await.map(|_| ()).map_err(err)
+    }
+}
+
+#[async_trait]
+impl StorefrontOrders for ShopifyStorefront {
+    async fn orders_page(
+        &self,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> ConnectorResult<Page<model::Order, String>> {
+        let pull = self.config.order_pull;
+        let query = since.map(|s| {
+            updated_since_filter(s - chrono::Duration::from_std(pull.overlap).unwrap_or_default())
+        });
+        let page = self
+            .client
+            .orders_page(query, cursor, pull)
+            .await
+            .map_err(err)?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for o in &page.items {
+            items.push(self.full_order(o).await?);
+        }
+        Ok(Page {
+            items,
+            next: page.end_cursor,
+            has_more: page.has_next_page,
+        })
+    }
+
+    async fn order(&self, id: &str) -> ConnectorResult<Option<model::Order>> {
+        match self.client.order(id, 250).await.map_err(err)? {
+            None => Ok(None),
+            Some(o) => self.full_order(&o).await.map(Some),
+        }
+    }
+
+    async fn customers_page(
+        &self,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> ConnectorResult<Page<model::Customer, String>> {
+        let overlap =
+            chrono::Duration::from_std(self.config.order_pull.overlap).unwrap_or_default();
+        let query = since.map(|s| updated_since_filter(s - overlap));
+        let page = self
+            .client
+            .customers_page(query, cursor, self.config.customer_page_size)
+            .await
+            .map_err(err)?;
+        Ok(Page {
+            items: page.items.iter().map(map_customer).collect(),
+            next: page.end_cursor,
+            has_more: page.has_next_page,
+        })
+    }
+}
