@@ -1124,3 +1124,123 @@ async fn idempotent_key_on_any_mutation_and_node_lookup() {
     assert_eq!(n["nodes"][1]["name"], "Cairo Store");
     assert_eq!(n["nodes"][2], Value::Null);
 }
+
+#[tokio::test]
+async fn variants_bulk_create_and_delete_and_adjust_quantities() {
+    let shop = start(ShopifyConfig::default()).await;
+    let loc = shop.state.location_ids()[0].clone();
+    let p = shop
+        .gql("mutation { productSet(input: {title: \"Plain Cap\"}) { product { id variants(first: 5) { nodes { title } } } userErrors { message } } }", json!({}))
+        .await;
+    let pid = p["productSet"]["product"]["id"].clone();
+    assert_eq!(
+        p["productSet"]["product"]["variants"]["nodes"],
+        json!([{"title": "Default Title"}])
+    );
+    let created = shop
+        .gql(
+            "mutation($p: ID!, $v: [ProductVariantsBulkInput!]!) { productVariantsBulkCreate(productId: $p, variants: $v, strategy: REMOVE_STANDALONE_VARIANT) { product { options { name values } } productVariants { id title sku inventoryItem { id } } userErrors { code field message } } }",
+            json!({"p": pid, "v": [
+                {"optionValues": [{"optionName": "Size", "name": "S"}], "price": "50.00", "inventoryItem": {"sku": "CAP-S"}, "inventoryQuantities": [{"locationId": loc, "availableQuantity": 4}]},
+                {"optionValues": [{"optionName": "Size", "name": "M"}], "price": "55.00", "inventoryItem": {"sku": "CAP-M"}},
+            ]}),
+        )
+        .await;
+    let r = &created["productVariantsBulkCreate"];
+    assert_eq!(r["userErrors"], json!([]));
+    assert_eq!(
+        r["product"]["options"],
+        json!([{"name": "Size", "values": ["S", "M"]}])
+    );
+    let vars = r["productVariants"].as_array().unwrap();
+    assert_eq!(
+        vars.iter()
+            .map(|v| v["sku"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        vec!["CAP-S", "CAP-M"]
+    );
+    let dup = shop
+        .gql("mutation($p: ID!, $v: [ProductVariantsBulkInput!]!) { productVariantsBulkCreate(productId: $p, variants: $v) { userErrors { code } } }", json!({"p": pid, "v": [{"optionValues": [{"optionName": "Size", "name": "S"}]}]}))
+        .await;
+    assert_eq!(
+        dup["productVariantsBulkCreate"]["userErrors"][0]["code"],
+        "VARIANT_ALREADY_EXISTS"
+    );
+
+    // Adjust by a delta, with and without a stale expectation.
+    let adjust = "mutation($i: InventoryAdjustQuantitiesInput!) { inventoryAdjustQuantities(input: $i) { inventoryAdjustmentGroup { changes { name delta quantityAfterChange } } userErrors { code field } } }";
+    let change = |delta: i64, from: i64| json!({"name": "available", "reason": "received", "changes": [{"inventoryItemId": vars[0]["inventoryItem"]["id"], "locationId": loc, "delta": delta, "changeFromQuantity": from}]});
+    let ok = shop.gql(adjust, json!({"i": change(3, 4)})).await;
+    assert_eq!(
+        ok["inventoryAdjustQuantities"]["inventoryAdjustmentGroup"]["changes"][0],
+        json!({"name": "available", "delta": 3, "quantityAfterChange": 7})
+    );
+    let stale = shop.gql(adjust, json!({"i": change(3, 4)})).await;
+    assert_eq!(
+        stale["inventoryAdjustQuantities"]["userErrors"][0]["code"],
+        "CHANGE_FROM_QUANTITY_STALE"
+    );
+
+    let del = "mutation($p: ID!, $v: [ID!]!) { productVariantsBulkDelete(productId: $p, variantsIds: $v) { product { variantsCount { count } } userErrors { code } } }";
+    let one = shop.gql(del, json!({"p": pid, "v": [vars[1]["id"]]})).await;
+    assert_eq!(
+        one["productVariantsBulkDelete"]["product"]["variantsCount"]["count"],
+        1
+    );
+    let last = shop.gql(del, json!({"p": pid, "v": [vars[0]["id"]]})).await;
+    assert_eq!(
+        last["productVariantsBulkDelete"]["userErrors"][0]["code"],
+        "CANNOT_DELETE_LAST_VARIANT"
+    );
+}
+
+#[tokio::test]
+async fn webhooks_are_retried_until_accepted_and_can_be_delayed() {
+    let config = ShopifyConfig {
+        webhooks: sandbox::shopify::WebhookOptions {
+            max_delay_ms: 30,
+            reorder: true,
+            ..Default::default()
+        },
+        ..ShopifyConfig::default()
+    };
+    let shop = start(config).await;
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let app = axum::Router::new()
+        .route(
+            "/flaky",
+            post(
+                |State((tx, calls)): State<(
+                    mpsc::UnboundedSender<String>,
+                    Arc<std::sync::atomic::AtomicUsize>,
+                )>,
+                 headers: HeaderMap| async move {
+                    // The first attempt fails: the stand-in must retry.
+                    if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                        return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+                    }
+                    let _ = tx.send(header(&headers, "x-shopify-topic").to_string());
+                    axum::http::StatusCode::OK
+                },
+            ),
+        )
+        .with_state((tx, calls.clone()));
+    let uri = format!("{}/flaky", serve(app).await);
+    for topic in ["CUSTOMERS_CREATE", "REFUNDS_CREATE", "ORDERS_CANCELLED"] {
+        subscribe(&shop, topic, &uri).await;
+    }
+    shop.state.generate_orders(6, &catalog(), 1.0, 0.5, 11);
+    let mut topics = Vec::new();
+    while let Ok(Some(t)) = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await {
+        topics.push(t);
+    }
+    assert!(topics.iter().any(|t| t == "customers/create"));
+    assert!(topics.iter().any(|t| t == "refunds/create"));
+    assert!(topics.iter().any(|t| t == "orders/cancelled"));
+    assert_eq!(
+        calls.load(std::sync::atomic::Ordering::SeqCst),
+        topics.len() + 1
+    );
+    assert_eq!(shop.state.stats()["webhooks_sent"], topics.len() as u64);
+}

@@ -277,6 +277,25 @@ pub(crate) struct InventorySetQuantitiesInput {
     pub(crate) ignore_compare_quantity: Option<bool>,
 }
 
+/// `InventoryChangeInput`.
+#[derive(InputObject, Debug, Clone)]
+pub(crate) struct InventoryChangeInput {
+    pub(crate) delta: i32,
+    pub(crate) change_from_quantity: Option<i32>,
+    pub(crate) inventory_item_id: ID,
+    pub(crate) location_id: ID,
+    pub(crate) ledger_document_uri: Option<String>,
+}
+
+/// `InventoryAdjustQuantitiesInput`.
+#[derive(InputObject, Debug, Clone)]
+pub(crate) struct InventoryAdjustQuantitiesInput {
+    pub(crate) reason: String,
+    pub(crate) name: String,
+    pub(crate) reference_document_uri: Option<String>,
+    pub(crate) changes: Vec<InventoryChangeInput>,
+}
+
 /// `MoneyInput`.
 #[derive(InputObject, Debug, Clone)]
 pub(crate) struct MoneyInput {
@@ -496,6 +515,25 @@ pub(crate) struct PriceListFixedPricesAddPayload {
 pub(crate) struct InventorySetQuantitiesPayload {
     inventory_adjustment_group: Option<InventoryAdjustmentGroup>,
     user_errors: Vec<InventorySetQuantitiesUserError>,
+}
+
+#[derive(SimpleObject)]
+pub(crate) struct InventoryAdjustQuantitiesPayload {
+    inventory_adjustment_group: Option<InventoryAdjustmentGroup>,
+    user_errors: Vec<InventoryAdjustQuantitiesUserError>,
+}
+
+#[derive(SimpleObject)]
+pub(crate) struct ProductVariantsBulkCreatePayload {
+    product: Option<Product>,
+    product_variants: Option<Vec<ProductVariant>>,
+    user_errors: Vec<ProductVariantsBulkCreateUserError>,
+}
+
+#[derive(SimpleObject)]
+pub(crate) struct ProductVariantsBulkDeletePayload {
+    product: Option<Product>,
+    user_errors: Vec<ProductVariantsBulkDeleteUserError>,
 }
 
 #[derive(SimpleObject)]
@@ -2576,6 +2614,419 @@ impl Mutation {
         result.map(Some)
     }
 
+    async fn inventory_adjust_quantities(
+        &self,
+        ctx: &Context<'_>,
+        input: InventoryAdjustQuantitiesInput,
+    ) -> Result<Option<InventoryAdjustQuantitiesPayload>> {
+        let result: Result<InventoryAdjustQuantitiesPayload> = async move {
+        use InventoryAdjustQuantitiesUserErrorCode as C;
+        check_input_size("input.changes", input.changes.len())?;
+        let c = cx(ctx)?;
+        let e = |code, f: &[&str], m: &str| InventoryAdjustQuantitiesUserError::new(code, path(f), m);
+        let (payload, events) = {
+            let mut st = lock(&c.state.store);
+            let mut errors = Vec::new();
+            if input.name != "available" && input.name != "on_hand" {
+                errors.push(e(C::INVALID_QUANTITY_NAME, &["input", "name"], "The quantity name must be 'available' or 'on_hand' (the sandbox tracks no other state)."));
+            }
+            if !REASONS.contains(&input.reason.as_str()) {
+                errors.push(e(C::INVALID_REASON, &["input", "reason"], &format!("The specified reason `{}` is invalid.", input.reason)));
+            }
+            if let Some(uri) = &input.reference_document_uri
+                && !uri.contains(':')
+            {
+                errors.push(e(C::INVALID_REFERENCE_DOCUMENT, &["input", "referenceDocumentUri"], "The reference document URI must be a valid URI."));
+            }
+            let mut plan = Vec::new();
+            for (i, ch) in input.changes.iter().enumerate() {
+                let idx = i.to_string();
+                let Some(item) = parse_gid("InventoryItem", ch.inventory_item_id.as_str()).filter(|n| st.items.contains_key(n)) else {
+                    errors.push(e(C::INVALID_INVENTORY_ITEM, &["input", "changes", &idx, "inventoryItemId"], "The specified inventory item could not be found."));
+                    continue;
+                };
+                let Some(loc) = parse_gid("Location", ch.location_id.as_str()).filter(|n| st.locations.contains_key(n)) else {
+                    errors.push(e(C::INVALID_LOCATION, &["input", "changes", &idx, "locationId"], "The specified location could not be found."));
+                    continue;
+                };
+                match (&ch.ledger_document_uri, input.name.as_str()) {
+                    (Some(_), "available") => errors.push(e(C::INVALID_AVAILABLE_DOCUMENT, &["input", "changes", &idx, "ledgerDocumentUri"], "The available quantity can't have a ledger document.")),
+                    (None, name) if name != "available" => errors.push(e(C::INVALID_QUANTITY_DOCUMENT, &["input", "changes", &idx, "ledgerDocumentUri"], "A ledger document URI is required for quantity names other than available.")),
+                    _ => {}
+                }
+                let Some(level) = st.levels.get(&(item, loc)) else {
+                    errors.push(e(C::ITEM_NOT_STOCKED_AT_LOCATION, &["input", "changes", &idx, "locationId"], "The specified inventory item is not stocked at the location."));
+                    continue;
+                };
+                let current = if input.name == "on_hand" { level.on_hand } else { level.available };
+                if let Some(expected) = ch.change_from_quantity
+                    && i64::from(expected) != current
+                {
+                    errors.push(e(C::CHANGE_FROM_QUANTITY_STALE, &["input", "changes", &idx, "changeFromQuantity"], &format!("The specified changeFromQuantity ({expected}) does not match the current quantity ({current}).")));
+                }
+                let after = current + i64::from(ch.delta);
+                if after > 1_000_000_000 {
+                    errors.push(e(C::INVALID_QUANTITY_TOO_HIGH, &["input", "changes", &idx, "delta"], "The quantity can't be higher than 1,000,000,000."));
+                } else if after < -1_000_000_000 {
+                    errors.push(e(C::INVALID_QUANTITY_TOO_LOW, &["input", "changes", &idx, "delta"], "The quantity can't be lower than -1,000,000,000."));
+                }
+                plan.push((item, loc, after, ch.ledger_document_uri.clone()));
+            }
+            if !errors.is_empty() {
+                return Ok(InventoryAdjustQuantitiesPayload { inventory_adjustment_group: None, user_errors: errors });
+            }
+            let mut changes = Vec::new();
+            for (item, loc, after, ledger) in plan {
+                changes.extend(set_quantity(&mut st, item, loc, &input.name, after, ledger));
+            }
+            let id = st.next_id();
+            let group = AdjustmentGroupRec { id, reason: input.reason.clone(), reference_document_uri: input.reference_document_uri.clone(), changes, created_at: Utc::now() };
+            st.adjustment_groups.insert(id, group.clone());
+            let events = level_events(&st, id);
+            (InventoryAdjustQuantitiesPayload { inventory_adjustment_group: Some(InventoryAdjustmentGroup(group)), user_errors: Vec::new() }, events)
+        };
+        emit_all(&c.state, events);
+        Ok(payload)
+            }
+        .await;
+        result.map(Some)
+    }
+
+    async fn product_variants_bulk_create(
+        &self,
+        ctx: &Context<'_>,
+        variants: Vec<ProductVariantsBulkInput>,
+        product_id: ID,
+        media: Option<Vec<CreateMediaInput>>,
+        #[graphql(default_with = "Some(ProductVariantsBulkCreateStrategy::DEFAULT)")]
+        strategy: Option<ProductVariantsBulkCreateStrategy>,
+    ) -> Result<Option<ProductVariantsBulkCreatePayload>> {
+        let result: Result<ProductVariantsBulkCreatePayload> = async move {
+            use ProductVariantsBulkCreateUserErrorCode as C;
+            check_input_size("variants", variants.len())?;
+            let c = cx(ctx)?;
+            let e = |code, f: &[&str], m: &str| {
+                ProductVariantsBulkCreateUserError::new(code, path(f), m)
+            };
+            let (payload, events) = {
+                let mut st = lock(&c.state.store);
+                let Some(pid) = parse_gid("Product", product_id.as_str())
+                    .filter(|p| st.products.contains_key(p))
+                else {
+                    return Ok(ProductVariantsBulkCreatePayload {
+                        product: None,
+                        product_variants: None,
+                        user_errors: vec![e(
+                            C::PRODUCT_DOES_NOT_EXIST,
+                            &["productId"],
+                            "Product does not exist",
+                        )],
+                    });
+                };
+                let mut p = st
+                    .products
+                    .get(&pid)
+                    .cloned()
+                    .ok_or_else(|| Error::new("product vanished"))?;
+                let standalone = p.variant_ids.len() == 1
+                    && st.variants.get(&p.variant_ids[0]).is_some_and(|v| {
+                        v.selected == vec![("Title".to_string(), "Default Title".to_string())]
+                    });
+                let replace_standalone = standalone
+                    && strategy
+                        != Some(ProductVariantsBulkCreateStrategy::PRESERVE_STANDALONE_VARIANT);
+                // The option names in play: the product's, or (replacing the standalone variant)
+                // those the new variants use, in order of appearance.
+                let option_names: Vec<String> = if replace_standalone {
+                    let mut names = Vec::new();
+                    for v in &variants {
+                        for ov in v.option_values.iter().flatten() {
+                            if let Some(n) = &ov.option_name
+                                && !names.contains(n)
+                            {
+                                names.push(n.clone());
+                            }
+                        }
+                    }
+                    names
+                } else {
+                    p.options.iter().map(|o| o.name.clone()).collect()
+                };
+                let mut errors = Vec::new();
+                let mut selections = Vec::new();
+                let existing: Vec<Vec<(String, String)>> = if replace_standalone {
+                    Vec::new()
+                } else {
+                    p.variant_ids
+                        .iter()
+                        .filter_map(|v| st.variants.get(v))
+                        .map(|v| v.selected.clone())
+                        .collect()
+                };
+                for (i, v) in variants.iter().enumerate() {
+                    let idx = i.to_string();
+                    if v.id.is_some() {
+                        errors.push(e(
+                            C::INVALID_INPUT,
+                            &["variants", &idx, "id"],
+                            "id can't be given when creating a variant",
+                        ));
+                    }
+                    if v.price.is_some_and(|p| p.0.is_sign_negative()) {
+                        errors.push(e(
+                            C::NEGATIVE_PRICE_VALUE,
+                            &["variants", &idx, "price"],
+                            "Price must be greater than or equal to 0",
+                        ));
+                    }
+                    let mut sel = Vec::new();
+                    for ov in v.option_values.iter().flatten() {
+                        match (&ov.option_name, &ov.name) {
+                            (Some(o), Some(n)) if option_names.contains(o) => {
+                                sel.push((o.clone(), n.clone()))
+                            }
+                            (Some(o), _) if !option_names.contains(o) => {
+                                errors.push(e(
+                                    C::OPTION_VALUES_FOR_NUMBER_OF_UNKNOWN_OPTIONS,
+                                    &["variants", &idx, "optionValues"],
+                                    &format!("Option `{o}` does not exist on the product"),
+                                ));
+                            }
+                            _ => errors.push(e(
+                                C::INVALID_INPUT,
+                                &["variants", &idx, "optionValues"],
+                                "each option value needs `optionName` and `name`",
+                            )),
+                        }
+                    }
+                    sel.sort_by_key(|(n, _)| option_names.iter().position(|o| o == n));
+                    if sel.len() != option_names.len() {
+                        errors.push(e(
+                            C::NEED_TO_ADD_OPTION_VALUES,
+                            &["variants", &idx, "optionValues"],
+                            "a variant needs exactly one value for every product option",
+                        ));
+                    } else if existing.contains(&sel) || selections.contains(&sel) {
+                        errors.push(e(
+                            C::VARIANT_ALREADY_EXISTS,
+                            &["variants", &idx, "optionValues"],
+                            "a variant with these option values already exists",
+                        ));
+                    }
+                    for (j, q) in v.inventory_quantities.iter().flatten().enumerate() {
+                        if !parse_gid("Location", q.location_id.as_str())
+                            .is_some_and(|l| st.locations.contains_key(&l))
+                        {
+                            errors.push(e(
+                                C::TRACKED_VARIANT_LOCATION_NOT_FOUND,
+                                &[
+                                    "variants",
+                                    &idx,
+                                    "inventoryQuantities",
+                                    &j.to_string(),
+                                    "locationId",
+                                ],
+                                "Location does not exist",
+                            ));
+                        }
+                    }
+                    selections.push(sel);
+                }
+                if option_names.len() > 3 {
+                    errors.push(e(
+                        C::INVALID_INPUT,
+                        &["variants"],
+                        "a product has at most 3 options",
+                    ));
+                }
+                if !errors.is_empty() {
+                    return Ok(ProductVariantsBulkCreatePayload {
+                        product: Some(Product(p)),
+                        product_variants: None,
+                        user_errors: errors,
+                    });
+                }
+                if replace_standalone {
+                    for old in std::mem::take(&mut p.variant_ids) {
+                        st.remove_variant(old);
+                    }
+                    p.options = option_names
+                        .iter()
+                        .enumerate()
+                        .map(|(i, n)| OptionRec {
+                            id: 0,
+                            name: n.clone(),
+                            position: i as i32 + 1,
+                            values: Vec::new(),
+                        })
+                        .collect();
+                    for o in &mut p.options {
+                        o.id = st.next_id();
+                    }
+                }
+                // New option values join their options.
+                for sel in &selections {
+                    for (o, v) in sel {
+                        let fresh = st.next_id();
+                        if let Some(opt) = p.options.iter_mut().find(|x| &x.name == o)
+                            && !opt.values.iter().any(|(_, n)| n == v)
+                        {
+                            opt.values.push((fresh, v.clone()));
+                        }
+                    }
+                }
+                let mut created = Vec::new();
+                for (v, sel) in variants.iter().zip(selections) {
+                    let position = p.variant_ids.len() as i32 + 1;
+                    let vid = new_variant(&mut st, pid, sel, position);
+                    p.variant_ids.push(vid);
+                    let item_id = {
+                        let Some(r) = st.variants.get_mut(&vid) else {
+                            continue;
+                        };
+                        if let Some(pr) = v.price {
+                            r.price = pr.0;
+                        }
+                        if let MaybeUndefined::Value(cp) = &v.compare_at_price {
+                            r.compare_at_price = Some(cp.0);
+                        }
+                        r.barcode = v.barcode.clone();
+                        r.sku = v.inventory_item.as_ref().and_then(|i| i.sku.clone());
+                        if let Some(t) = v.taxable {
+                            r.taxable = t;
+                        }
+                        if let Some(pol) = v.inventory_policy {
+                            r.inventory_policy_continue =
+                                pol == ProductVariantInventoryPolicy::CONTINUE;
+                        }
+                        r.inventory_item_id
+                    };
+                    if let (Some(ii), Some(item)) = (&v.inventory_item, st.items.get_mut(&item_id))
+                    {
+                        item.cost = ii.cost.map(|c| c.0);
+                        if let Some(t) = ii.tracked {
+                            item.tracked = t;
+                        }
+                    }
+                    for q in v.inventory_quantities.iter().flatten() {
+                        if let Some(loc) = parse_gid("Location", q.location_id.as_str()) {
+                            set_quantity(
+                                &mut st,
+                                item_id,
+                                loc,
+                                "available",
+                                i64::from(q.available_quantity),
+                                None,
+                            );
+                        }
+                    }
+                    if let Some(r) = st.variants.get(&vid) {
+                        created.push(r.clone());
+                    }
+                }
+                for m in media.iter().flatten() {
+                    let id = new_media(&mut st, Some(pid), &m.original_source, m.alt.clone(), None);
+                    p.media_ids.push(id);
+                }
+                p.updated_at = Utc::now();
+                st.products.insert(pid, p.clone());
+                let events = vec![("PRODUCTS_UPDATE", webhooks::product_payload(&st, &p))];
+                (
+                    ProductVariantsBulkCreatePayload {
+                        product: Some(Product(p)),
+                        product_variants: Some(created.into_iter().map(ProductVariant).collect()),
+                        user_errors: Vec::new(),
+                    },
+                    events,
+                )
+            };
+            emit_all(&c.state, events);
+            Ok(payload)
+        }
+        .await;
+        result.map(Some)
+    }
+
+    async fn product_variants_bulk_delete(
+        &self,
+        ctx: &Context<'_>,
+        variants_ids: Vec<ID>,
+        product_id: ID,
+    ) -> Result<Option<ProductVariantsBulkDeletePayload>> {
+        let result: Result<ProductVariantsBulkDeletePayload> = async move {
+            use ProductVariantsBulkDeleteUserErrorCode as C;
+            check_input_size("variantsIds", variants_ids.len())?;
+            let c = cx(ctx)?;
+            let e = |code, f: &[&str], m: &str| {
+                ProductVariantsBulkDeleteUserError::new(code, path(f), m)
+            };
+            let (payload, events) = {
+                let mut st = lock(&c.state.store);
+                let Some(pid) = parse_gid("Product", product_id.as_str())
+                    .filter(|p| st.products.contains_key(p))
+                else {
+                    return Ok(ProductVariantsBulkDeletePayload {
+                        product: None,
+                        user_errors: vec![e(
+                            C::PRODUCT_DOES_NOT_EXIST,
+                            &["productId"],
+                            "Product does not exist",
+                        )],
+                    });
+                };
+                let mut p = st
+                    .products
+                    .get(&pid)
+                    .cloned()
+                    .ok_or_else(|| Error::new("product vanished"))?;
+                let mut ids = Vec::new();
+                for v in &variants_ids {
+                    match parse_gid("ProductVariant", v.as_str()) {
+                        Some(n) if p.variant_ids.contains(&n) => ids.push(n),
+                        _ => {
+                            return Ok(ProductVariantsBulkDeletePayload {
+                                product: Some(Product(p)),
+                                user_errors: vec![e(
+                                    C::AT_LEAST_ONE_VARIANT_DOES_NOT_BELONG_TO_THE_PRODUCT,
+                                    &["variantsIds"],
+                                    "At least one variant does not belong to the product",
+                                )],
+                            });
+                        }
+                    }
+                }
+                if p.variant_ids.iter().all(|v| ids.contains(v)) {
+                    return Ok(ProductVariantsBulkDeletePayload {
+                        product: Some(Product(p)),
+                        user_errors: vec![e(
+                            C::CANNOT_DELETE_LAST_VARIANT,
+                            &["variantsIds"],
+                            "Cannot delete the last variant of a product",
+                        )],
+                    });
+                }
+                for id in &ids {
+                    st.remove_variant(*id);
+                }
+                p.variant_ids.retain(|v| !ids.contains(v));
+                p.updated_at = Utc::now();
+                st.products.insert(pid, p.clone());
+                let events = vec![("PRODUCTS_UPDATE", webhooks::product_payload(&st, &p))];
+                (
+                    ProductVariantsBulkDeletePayload {
+                        product: Some(Product(p)),
+                        user_errors: Vec::new(),
+                    },
+                    events,
+                )
+            };
+            emit_all(&c.state, events);
+            Ok(payload)
+        }
+        .await;
+        result.map(Some)
+    }
+
     async fn inventory_activate(
         &self,
         ctx: &Context<'_>,
@@ -2749,6 +3200,12 @@ impl Mutation {
                 return err(
                     &["webhookSubscription", "uri"],
                     "Address is invalid: the sandbox delivers to http(s) URIs only",
+                );
+            }
+            if w.filter.as_deref().is_some_and(|f| !f.trim().is_empty()) {
+                return err(
+                    &["webhookSubscription", "filter"],
+                    "webhook filters are not supported by the sandbox",
                 );
             }
             if w.format == Some(WebhookSubscriptionFormat::XML) {

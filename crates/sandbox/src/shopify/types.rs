@@ -364,6 +364,58 @@ gql_enum!(ProductVariantsBulkUpdateUserErrorCode {
     UNSUPPORTED_COMBINED_LISTING_PARENT_OPERATION,
     INVENTORY_QUANTITIES_LIMIT_EXCEEDED
 });
+gql_enum!(InventoryAdjustQuantitiesUserErrorCode {
+    INTERNAL_LEDGER_DOCUMENT,
+    INVALID_AVAILABLE_DOCUMENT,
+    INVALID_INVENTORY_ITEM,
+    INVALID_LEDGER_DOCUMENT,
+    INVALID_LOCATION,
+    INVALID_QUANTITY_DOCUMENT,
+    INVALID_QUANTITY_NAME,
+    INVALID_QUANTITY_TOO_LOW,
+    INVALID_QUANTITY_TOO_HIGH,
+    INVALID_REASON,
+    INVALID_REFERENCE_DOCUMENT,
+    SERVICE_UNAVAILABLE,
+    CHANGE_FROM_QUANTITY_STALE,
+    ADJUST_QUANTITIES_FAILED,
+    MAX_ONE_LEDGER_DOCUMENT,
+    ITEM_NOT_STOCKED_AT_LOCATION,
+    NON_MUTABLE_INVENTORY_ITEM,
+    IDEMPOTENCY_CONCURRENT_REQUEST,
+    IDEMPOTENCY_KEY_PARAMETER_MISMATCH,
+    IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED
+});
+gql_enum!(ProductVariantsBulkCreateUserErrorCode {
+    INVALID_INPUT,
+    PRODUCT_DOES_NOT_EXIST,
+    NO_KEY_ON_CREATE,
+    VARIANT_ALREADY_EXISTS,
+    PRODUCT_SUSPENDED,
+    GREATER_THAN_OR_EQUAL_TO,
+    NEED_TO_ADD_OPTION_VALUES,
+    OPTION_VALUES_FOR_NUMBER_OF_UNKNOWN_OPTIONS,
+    TOO_MANY_INVENTORY_LOCATIONS,
+    SUBSCRIPTION_VIOLATION,
+    VARIANT_ALREADY_EXISTS_CHANGE_OPTION_VALUE,
+    TRACKED_VARIANT_LOCATION_NOT_FOUND,
+    MUST_BE_FOR_THIS_PRODUCT,
+    NOT_DEFINED_FOR_SHOP,
+    INVALID,
+    NEGATIVE_PRICE_VALUE,
+    INVENTORY_QUANTITIES_LIMIT_EXCEEDED
+});
+gql_enum!(ProductVariantsBulkDeleteUserErrorCode {
+    PRODUCT_DOES_NOT_EXIST,
+    PRODUCT_SUSPENDED,
+    CANNOT_DELETE_LAST_VARIANT,
+    AT_LEAST_ONE_VARIANT_DOES_NOT_BELONG_TO_THE_PRODUCT
+});
+gql_enum!(ProductVariantsBulkCreateStrategy {
+    DEFAULT,
+    REMOVE_STANDALONE_VARIANT,
+    PRESERVE_STANDALONE_VARIANT
+});
 gql_enum!(InventorySetQuantitiesUserErrorCode {
     INVALID_INVENTORY_ITEM,
     INVALID_LOCATION,
@@ -768,6 +820,18 @@ coded_error!(
     InventorySetQuantitiesUserErrorCode
 );
 coded_error!(MediaUserError, MediaUserErrorCode);
+coded_error!(
+    InventoryAdjustQuantitiesUserError,
+    InventoryAdjustQuantitiesUserErrorCode
+);
+coded_error!(
+    ProductVariantsBulkCreateUserError,
+    ProductVariantsBulkCreateUserErrorCode
+);
+coded_error!(
+    ProductVariantsBulkDeleteUserError,
+    ProductVariantsBulkDeleteUserErrorCode
+);
 coded_error!(FilesUserError, FilesErrorCode);
 coded_error!(BulkOperationUserError, BulkOperationUserErrorCode);
 coded_error!(BulkMutationUserError, BulkMutationErrorCode);
