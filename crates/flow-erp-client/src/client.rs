@@ -268,7 +268,7 @@ impl FlowClient {
     }
 
     /// Drops the cached session; the next call logs in again.
-    pub async fn logout_locally(&self) {
+    pub async fn forget_session(&self) {
         *self.inner.session.lock().await = None;
     }
 
