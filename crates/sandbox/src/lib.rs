@@ -65,6 +65,11 @@
 //! [`Error::Bind`]. The stand-ins themselves never panic on bad input: they answer the way the
 //! real service would (an HTTP error, `CMDERR,<why>`, an OAuth error, a rejected receipt).
 //!
+//! # Feature flags
+//!
+//! None: the sandbox is plain HTTP on loopback (reqwest with rustls is only used by the
+//! Shopify stand-in to deliver webhooks).
+//!
 //! # Testing
 //!
 //! Start one sandbox per test (ports are ephemeral), talk to it over HTTP, and assert on

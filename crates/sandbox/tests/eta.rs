@@ -452,6 +452,7 @@ async fn a_uuid_already_held_is_a_duplicate() {
     let resp = http
         .post(format!("{}/api/v1/receiptsubmissions", sb.eta_url()))
         .bearer_auth(&tok)
+        .header("content-type", "application/json")
         .body(first)
         .send()
         .await
@@ -563,6 +564,15 @@ async fn submission_limits_and_signatures_are_enforced() {
     let (status, v) = submit(&http, &sb, &tok, unsigned).await;
     assert_eq!(status, 400);
     assert_eq!(v["error"]["code"], "BadStructure");
+    let resp = http
+        .post(format!("{}/api/v1/receiptsubmissions", sb.eta_url()))
+        .bearer_auth(&tok)
+        .header("content-type", "text/plain")
+        .body(body(std::slice::from_ref(&r)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 415);
     let (status, v) = submit(&http, &sb, &tok, "{\"receipts\": [".into()).await;
     assert_eq!(status, 400);
     assert_eq!(v["error"]["code"], "BadStructure");
@@ -623,6 +633,7 @@ async fn a_lost_answer_leaves_the_receipt_accepted_and_a_resend_is_a_duplicate()
     let resp = http
         .post(format!("{}/api/v1/receiptsubmissions", sb.eta_url()))
         .bearer_auth(&tok)
+        .header("content-type", "application/json")
         .body(sent.clone())
         .send()
         .await
@@ -632,6 +643,7 @@ async fn a_lost_answer_leaves_the_receipt_accepted_and_a_resend_is_a_duplicate()
     // Resending the same body is a duplicate submission; nothing new is stored.
     http.post(format!("{}/api/v1/receiptsubmissions", sb.eta_url()))
         .bearer_auth(&tok)
+        .header("content-type", "application/json")
         .body(sent)
         .send()
         .await
@@ -653,6 +665,7 @@ async fn an_expired_token_is_refused_until_a_new_one_is_taken() {
     let resp = http
         .post(format!("{}/api/v1/receiptsubmissions", sb.eta_url()))
         .bearer_auth(&tok)
+        .header("content-type", "application/json")
         .body(body(std::slice::from_ref(&r1)))
         .send()
         .await
@@ -690,6 +703,7 @@ async fn faults_drop_the_answer_or_expire_the_token() {
     let sent = http
         .post(format!("{}/api/v1/receiptsubmissions", sb.eta_url()))
         .bearer_auth(&tok)
+        .header("content-type", "application/json")
         .body(body(&[r1]))
         .send()
         .await;

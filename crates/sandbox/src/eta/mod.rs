@@ -556,6 +556,18 @@ async fn submit(State(st): State<Arc<EtaState>>, headers: HeaderMap, body: Bytes
         Ok(s) => s,
         Err(r) => return *r,
     };
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/json"));
+    if !is_json {
+        st.lock().counters.submissions_refused += 1;
+        return eta_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BadStructure",
+            "Content-Type must be application/json",
+        );
+    }
     match st.process_submission(&serial, &body) {
         Ok(v) => json_response(StatusCode::ACCEPTED, &v),
         Err(r) => {
