@@ -17,6 +17,46 @@
 //! - the access token check and the client-credentials token endpoint;
 //! - seeded faults (see [`crate::faults`]) per request.
 //!
+//! # Choices where the spec is silent (the stand-in is strict)
+//!
+//! - Cost: scalar/enum 0, object 1 (a list of objects counts once), connection
+//!   `2 + first × (1 + node selection)`, `pageInfo` free, each mutation root field 10; the
+//!   actual cost counts the nodes returned and the difference is given back. One query may
+//!   request at most [`ShopifyConfig::max_query_cost`] (1000): above, `MAX_COST_EXCEEDED`.
+//! - Bucket defaults: `maximumAvailable` 2000, `restoreRate` 100/s (Standard plan restore
+//!   rate; the bucket size is not in the spec). Throttled answers are HTTP 200 with
+//!   `errors[0].extensions.code = "THROTTLED"`, no `data`, and `actualQueryCost: null`.
+//! - A connection without `first`/`last` is an error; `first`/`last` above 250 is an error.
+//! - A `query:` filter on a field the connection does not support is an error naming the
+//!   supported fields (Shopify ignores it silently).
+//! - `productSet`: creating needs a `title`; a taken handle without an identifier is
+//!   `HANDLE_NOT_UNIQUE`; `variants` need `productOptions` and the reverse; a variant input
+//!   without `id` is matched to an existing variant by its option values (keeping its id,
+//!   inventory item and stock), otherwise created; variants, options, metafields and files
+//!   missing from a given list are deleted; `inventoryQuantities` apply to created variants
+//!   only; option values are named with `optionName` + `name` (option ids are refused).
+//! - `inventorySetQuantities`: `name` is `available` or `on_hand` (setting one moves the
+//!   other by the same delta); `reason` must be one of Shopify's documented reasons;
+//!   `referenceDocumentUri` must be a URI; the item must be stocked at the location
+//!   (`inventoryActivate` first); all quantities apply or none. In 2026-01 leaving out
+//!   `changeFromQuantity` (with no `compareQuantity` and no `ignoreCompareQuantity: true`) is
+//!   `COMPARE_QUANTITY_REQUIRED`; `null` skips the check. From 2026-04 the deprecated fields
+//!   are refused and `@idempotent` is required.
+//! - `@idempotent(key:)`: on `inventorySetQuantities` a reused key with the same arguments
+//!   answers the first payload again; with other arguments `IDEMPOTENCY_KEY_PARAMETER_MISMATCH`
+//!   (a user error). On any other root mutation field the same holds, with the mismatch as a
+//!   GraphQL error; a retry must send the same selection set.
+//! - Only `IMAGE` media/files; a media source is either a staged upload of this shop (it must
+//!   have been uploaded, else the media is `FAILED`) or any http(s) URL (`READY`, not fetched).
+//!   Staged POST uploads must send back every parameter they were given; PUT uploads the
+//!   signature query parameter.
+//! - Webhooks: http(s) URIs only, JSON only, no `filter`; payloads are REST-shaped; a failed
+//!   delivery is retried `max_attempts` times with 50 ms doubling backoff.
+//! - Faults: `ExpireSession` answers 401 and revokes an issued (client-credentials) token; the
+//!   static token is refused for that request only. `DropAfter` closes the connection after
+//!   the work is done. `ErrorBefore` is 503, `ErrorAfter` 500.
+//! - Money amounts are answered with at least two decimals (`"10.00"`).
+//!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
 //! use std::sync::Arc;
