@@ -1,0 +1,405 @@
+//! The storefront adapter: item groups → productSet, orders and refunds → the neutral model,
+//! stock, prices, promotions, fulfilments, duplicate SKUs.
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use common::*;
+use rust_decimal_macros::dec;
+use serde_json::json;
+use shopify_client::adapter::{
+    ShopifyStorefront, StorefrontConfig, map_order, map_refund, product_input,
+};
+use sync_core::connector::{RemoteVariant, StockWrite, StorefrontCatalog, StorefrontOrders};
+use sync_core::model::{self, FinancialStatus, ProductGroup, ProductStatus, Sku, Variant};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+fn group() -> ProductGroup {
+    let variant = |sku: &str, color: &str, size: &str| Variant {
+        sku: Sku::from(sku),
+        item_code: sku.to_owned(),
+        option_values: vec![color.into(), size.into()],
+        barcode: None,
+        weight_kg: Some(dec!(0.25)),
+        price: dec!(450.00),
+        compare_at_price: None,
+        taxable: true,
+    };
+    ProductGroup {
+        code: "G-100".into(),
+        title: "Linen shirt".into(),
+        description: "<p>Linen</p>".into(),
+        vendor: Some("Nile Linen".into()),
+        product_type: Some("Shirts".into()),
+        status: ProductStatus::Held,
+        options: vec!["Color".into(), "Size".into()],
+        variants: vec![
+            variant("SHIRT-M", "Red", "M"),
+            variant("SHIRT-L", "Red", "L"),
+        ],
+        images: vec![],
+    }
+}
+
+#[test]
+fn attributes_become_options_in_order_with_their_values() {
+    let input = product_input(&group(), &StorefrontConfig::default()).unwrap();
+    let v = serde_json::to_value(&input).unwrap();
+    assert_eq!(
+        v["productOptions"],
+        json!([{"name": "Color", "position": 1, "values": [{"name": "Red"}]},
+               {"name": "Size", "position": 2, "values": [{"name": "M"}, {"name": "L"}]}])
+    );
+    assert_eq!(
+        v["variants"][1]["optionValues"],
+        json!([{"optionName": "Color", "name": "Red"}, {"optionName": "Size", "name": "L"}])
+    );
+    assert_eq!(v["variants"][0]["price"], "450.00");
+    assert_eq!(
+        v["variants"][0]["inventoryItem"],
+        json!({"tracked": true, "measurement": {"weight": {"value": 0.25, "unit": "KILOGRAMS"}}})
+    );
+    assert_eq!(v["status"], "DRAFT");
+    assert_eq!(
+        v["metafields"],
+        json!([{"namespace": "erp", "key": "item_group", "value": "G-100", "type": "single_line_text_field"}])
+    );
+    // No attributes: Shopify's default option.
+    let mut single = group();
+    single.options.clear();
+    single.variants.truncate(1);
+    let v = serde_json::to_value(product_input(&single, &StorefrontConfig::default()).unwrap())
+        .unwrap();
+    assert_eq!(
+        v["productOptions"][0]["values"],
+        json!([{"name": "Default Title"}])
+    );
+    // A variant missing an attribute value is refused with the reason.
+    let mut bad = group();
+    bad.variants[0].option_values.pop();
+    let err = product_input(&bad, &StorefrontConfig::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("has 1 option values for 2 options (Color, Size)"),
+        "{err}"
+    );
+}
+
+fn order_from(fixture_name: &str, index: usize) -> shopify_client::ops::orders::Order {
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{fixture_name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    serde_json::from_value(v["data"]["orders"]["nodes"][index].clone()).unwrap()
+}
+
+#[test]
+fn orders_map_lines_discounts_taxes_shipping_and_payments() {
+    let o = map_order(&order_from("orders__page1.json", 0), vec![]).unwrap();
+    assert_eq!(o.external_id, "gid://shopify/Order/5001");
+    assert_eq!(o.currency.as_str(), "EGP");
+    assert!(o.taxes_included);
+    assert_eq!(o.financial_status, FinancialStatus::Paid);
+    let line = &o.lines[0];
+    assert_eq!(line.sku.as_ref().unwrap().as_str(), "SHIRT-M");
+    assert_eq!(line.quantity, dec!(2));
+    assert_eq!(line.unit_price, dec!(450.00));
+    // The order-level code discount, allocated by Shopify to this line.
+    assert_eq!(line.discount, dec!(90.00));
+    assert_eq!(line.net_total(), dec!(810.00));
+    assert_eq!(line.tax_lines[0].rate, dec!(0.14));
+    assert_eq!(o.shipping_lines[0].price, dec!(50.00));
+    assert_eq!(o.shipping_lines[0].discount, dec!(0));
+    assert_eq!(o.shipping_lines[0].tax_lines[0].amount, dec!(6.14));
+    assert_eq!(o.total, dec!(860.00));
+    assert_eq!(o.main_gateway(), Some("cash_on_delivery"));
+    assert_eq!(
+        o.shipping_address.as_ref().unwrap().country_code.as_deref(),
+        Some("EG")
+    );
+    assert_eq!(
+        o.customer.as_ref().unwrap().email.as_deref(),
+        Some("customer@example.com")
+    );
+}
+
+#[test]
+fn a_fully_discounted_line_stays_with_net_zero() {
+    let mut order = order_from("orders__page1.json", 0);
+    let mut free = order.line_items.nodes[0].clone();
+    free.id = "gid://shopify/LineItem/11002".into();
+    free.quantity = 1;
+    free.discount_allocations.truncate(1);
+    free.discount_allocations[0]
+        .allocated_amount_set
+        .shop_money
+        .amount = dec!(450.00);
+    order.line_items.nodes.push(free);
+    let o = map_order(&order, vec![]).unwrap();
+    assert_eq!(o.lines.len(), 2);
+    assert_eq!(o.lines[1].net_total(), dec!(0));
+    assert_eq!(o.lines[1].tax_lines.len(), 1);
+}
+
+#[test]
+fn truncated_line_lists_are_refused() {
+    let mut order = order_from("orders__page1.json", 0);
+    order.line_items.page_info.has_next_page = true;
+    let err = map_order(&order, vec![]).unwrap_err();
+    assert!(
+        err.to_string().contains("more than the 1 lines read"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn the_orders_page_reads_refunds_as_their_own_records() {
+    let server = server().await;
+    op("Orders")
+        .respond_with(json_fixture(&server, "orders__page2.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    op("Refund")
+        .respond_with(json_fixture(&server, "refund__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let store = ShopifyStorefront::new(client(&server), StorefrontConfig::default());
+    let since = Utc.with_ymd_and_hms(2026, 1, 10, 9, 0, 0).unwrap();
+    let page = store.orders_page(Some(since), None).await.unwrap();
+    assert!(!page.has_more);
+    let refund = &page.items[0].refunds[0];
+    assert_eq!(refund.external_id, "gid://shopify/Refund/14001");
+    assert_eq!(refund.lines[0].line_id, "gid://shopify/LineItem/11001");
+    assert_eq!(refund.lines[0].amount, dec!(405.00));
+    assert_eq!(refund.lines[0].tax, dec!(49.74));
+    assert_eq!(refund.total, dec!(450.00));
+    assert_eq!(refund.payments[0].gateway, "cash_on_delivery");
+    assert_eq!(
+        variables_sent(&server, "Orders").await[0]["query"],
+        "updated_at:>='2026-01-10T08:55:00Z'"
+    );
+}
+
+#[tokio::test]
+async fn an_item_group_is_upserted_by_its_code_with_its_variant_image() {
+    use sha2::Digest;
+    let server = server().await;
+    let source = format!("{}/images/red.jpg", server.uri());
+    // The adapter's alt key: the image's alt, then the group code and a hash of the source.
+    let alt = format!(
+        "Red linen shirt [erp:G-100:{}]",
+        &hex::encode(sha2::Sha256::digest(source.as_bytes()))[..10]
+    );
+    let with_alt = |name: &str| {
+        ResponseTemplate::new(200)
+            .set_body_string(fixture(&server, name).replace("erp:G-100:color=red", &alt))
+    };
+    op("ProductSet")
+        .respond_with(json_fixture(&server, "product_set__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/images/red.jpg"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(b"JFIF-red".to_vec()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    op("ProductMedia")
+        .respond_with(json_fixture(&server, "product_media__empty.json"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    op("ProductMedia")
+        .respond_with(with_alt("product_media__ready.json"))
+        .mount(&server)
+        .await;
+    op("StagedUploadsCreate")
+        .respond_with(json_fixture(&server, "staged_uploads_create__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/upload"))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(1)
+        .mount(&server)
+        .await;
+    op("ProductAttachMedia")
+        .respond_with(with_alt("product_attach_media__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    op("VariantAppendMedia")
+        .respond_with(json_fixture(&server, "variant_append_media__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut g = group();
+    g.images.push(model::Image {
+        source: source.clone(),
+        alt: Some("Red linen shirt".into()),
+        option_value: Some("Red".into()),
+    });
+    let store = ShopifyStorefront::new(client(&server), StorefrontConfig::default());
+    let product = store.upsert_product(&g, None).await.unwrap();
+    assert_eq!(product.product_id, "gid://shopify/Product/1001");
+    assert_eq!(
+        product.variants[&Sku::from("SHIRT-L")].inventory_item_id,
+        "gid://shopify/InventoryItem/3002"
+    );
+    let sent = &variables_sent(&server, "ProductSet").await[0];
+    assert_eq!(sent["identifier"]["customId"]["value"], "G-100");
+    let attach = &variables_sent(&server, "ProductAttachMedia").await[0];
+    assert_eq!(attach["media"][0]["alt"], alt.as_str());
+    // Both variants show red.
+    let append = &variables_sent(&server, "VariantAppendMedia").await[0];
+    assert_eq!(append["variantMedia"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn duplicate_skus_in_shopify_need_an_operator() {
+    let server = server().await;
+    let mut body: serde_json::Value =
+        serde_json::from_str(&fixture(&server, "variants_by_sku__ok.json")).unwrap();
+    body["data"]["productVariants"]["nodes"][1]["sku"] = json!("SHIRT-M");
+    op("VariantsBySku")
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    let store = ShopifyStorefront::new(client(&server), StorefrontConfig::default());
+    let err = store
+        .find_variants(&[Sku::from("SHIRT-M")])
+        .await
+        .unwrap_err();
+    assert_eq!(err.mapping(), Some("sku:SHIRT-M"));
+}
+
+#[tokio::test]
+async fn stock_prices_promotions_and_shipments_go_through_the_client() {
+    let server = server().await;
+    op("InventorySetQuantities")
+        .respond_with(json_fixture(&server, "inventory_set_quantities__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    op("VariantsBulkUpdate")
+        .respond_with(json_fixture(&server, "variants_bulk_update__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    op("DiscountAutomaticBasicCreate")
+        .respond_with(json_fixture(
+            &server,
+            "discount_automatic_basic_create__ok.json",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    op("OrderFulfillmentOrders")
+        .respond_with(json_fixture(&server, "order_fulfillment_orders__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    op("FulfillmentCreate")
+        .respond_with(json_fixture(&server, "fulfillment_create__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let store = ShopifyStorefront::new(client(&server), StorefrontConfig::default());
+    let remote = RemoteVariant {
+        product_id: "gid://shopify/Product/1001".into(),
+        variant_id: "gid://shopify/ProductVariant/2001".into(),
+        inventory_item_id: "gid://shopify/InventoryItem/3001".into(),
+    };
+    store
+        .set_stock(
+            &[StockWrite {
+                sku: Sku::from("SHIRT-M"),
+                inventory_item_id: remote.inventory_item_id.clone(),
+                location_id: "gid://shopify/Location/101".into(),
+                quantity: 9,
+                expected: Some(7),
+            }],
+            "job-42",
+        )
+        .await
+        .unwrap();
+    let stock = &variables_sent(&server, "InventorySetQuantities").await[0];
+    assert_eq!(stock["key"], "job-42-0");
+    assert_eq!(
+        stock["input"]["referenceDocumentUri"],
+        "gid://flow-erp/StockSync/job-42"
+    );
+    store
+        .set_prices(&[(
+            remote.clone(),
+            model::PriceChange {
+                sku: Sku::from("SHIRT-M"),
+                price: dec!(399.99),
+                compare_at_price: None,
+            },
+        )])
+        .await
+        .unwrap();
+    let prices = &variables_sent(&server, "VariantsBulkUpdate").await[0];
+    // The model's "no compare-at price" clears it in Shopify.
+    assert_eq!(
+        prices["variants"][0],
+        json!({"id": "gid://shopify/ProductVariant/2001", "price": "399.99", "compareAtPrice": null})
+    );
+    let promo = model::Promotion {
+        code: "RAMADAN".into(),
+        title: "Ramadan 15%".into(),
+        percent_off: dec!(15),
+        skus: vec![Sku::from("SHIRT-M")],
+        starts_at: Utc.with_ymd_and_hms(2026, 2, 18, 0, 0, 0).unwrap(),
+        ends_at: None,
+    };
+    let id = store
+        .upsert_promotion(&promo, &[remote], None)
+        .await
+        .unwrap();
+    assert_eq!(id, "gid://shopify/DiscountAutomaticNode/8001");
+    let sent = &variables_sent(&server, "DiscountAutomaticBasicCreate").await[0];
+    assert_eq!(
+        sent["discount"]["customerGets"]["value"]["percentage"],
+        0.15
+    );
+    store
+        .create_fulfillment(&model::Shipment {
+            order_external_id: "gid://shopify/Order/5001".into(),
+            document: model::ErpDocumentRef {
+                operation: "SALINV".into(),
+                number: "42".into(),
+            },
+            carrier: Some("Aramex".into()),
+            tracking_number: Some("AX123456789EG".into()),
+        })
+        .await
+        .unwrap();
+}
+
+#[test]
+fn refunds_add_shipping_tax_when_prices_include_it() {
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/refund__ok.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["data"]["refund"]["refundShippingLines"]["nodes"] = json!([{
+        "subtotalAmountSet": {"shopMoney": {"amount": "43.86", "currencyCode": "EGP"}},
+        "taxAmountSet": {"shopMoney": {"amount": "6.14", "currencyCode": "EGP"}}
+    }]);
+    let refund: shopify_client::ops::orders::Refund =
+        serde_json::from_value(v["data"]["refund"].clone()).unwrap();
+    assert_eq!(map_refund(&refund, true).shipping, dec!(50.00));
+    assert_eq!(map_refund(&refund, false).shipping, dec!(43.86));
+}
