@@ -51,6 +51,24 @@ pub const MAX_LINES: usize = 300;
 /// The most decimals ETA accepts.
 pub const MAX_DECIMALS: u32 = 5;
 
+/// The largest magnitude accepted for any amount, quantity or rate (10^13): far above any
+/// retail receipt, and low enough that no product or sum of a receipt's figures can overflow
+/// a [`Decimal`].
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(1_316_134_912, 2_328, 0, false, 0);
+
+/// `Err` naming `path` when `value` is at or beyond [`MAX_AMOUNT`].
+///
+/// # Errors
+///
+/// When the magnitude is too large.
+pub fn check_magnitude(path: &str, value: Decimal) -> Result<(), BuildError> {
+    if value.abs() >= MAX_AMOUNT {
+        Err(build_err(path, "must be below 10^13 in magnitude"))
+    } else {
+        Ok(())
+    }
+}
+
 /// Rounds to 5 decimals, half away from zero.
 pub fn round5(value: Decimal) -> Decimal {
     value.round_dp_with_strategy(MAX_DECIMALS, RoundingStrategy::MidpointAwayFromZero)
@@ -259,6 +277,26 @@ fn discounts(
 /// a rate outside 0..=100, a tax type twice on the line.
 pub fn compute_line(line: &LineInput, index: usize) -> Result<Item, BuildError> {
     let p = format!("itemData[{index}]");
+    check_magnitude(&format!("{p}.quantity"), line.quantity)?;
+    check_magnitude(&format!("{p}.unitPrice"), line.unit_price)?;
+    if let Some(v) = line.value_difference {
+        check_magnitude(&format!("{p}.valueDifference"), v)?;
+    }
+    for (field, list) in [
+        ("commercialDiscountData", &line.commercial_discounts),
+        ("itemDiscountData", &line.item_discounts),
+    ] {
+        for (i, d) in list.iter().enumerate() {
+            for v in d.amount.iter().chain(d.rate.iter()) {
+                check_magnitude(&format!("{p}.{field}[{i}]"), *v)?;
+            }
+        }
+    }
+    for (i, t) in line.taxes.iter().enumerate() {
+        for v in t.fixed_amount.iter() {
+            check_magnitude(&format!("{p}.taxableItems[{i}].amount"), *v)?;
+        }
+    }
     if line.quantity <= Decimal::ZERO {
         return Err(build_err(format!("{p}.quantity"), "must be greater than 0"));
     }
@@ -785,6 +823,24 @@ mod tests {
             b = b.line(base());
         }
         assert!(b.build().unwrap_err().rule.contains("300"));
+    }
+
+    #[test]
+    fn max_amount_is_ten_to_the_thirteen_and_huge_inputs_are_errors() {
+        assert_eq!(MAX_AMOUNT, dec!(10_000_000_000_000));
+        let huge = LineInput::new(
+            "A",
+            "A",
+            ItemType::Gs1,
+            "1",
+            UnitType::Each,
+            dec!(1),
+            dec!(79228162514264337593543950335),
+        );
+        assert_eq!(
+            compute_line(&huge, 0).unwrap_err().path,
+            "itemData[0].unitPrice"
+        );
     }
 
     #[test]

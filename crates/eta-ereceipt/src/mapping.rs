@@ -45,7 +45,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::builder::{MAX_LINES, fill_totals, format_issued};
+use crate::builder::{MAX_LINES, check_magnitude, fill_totals, format_issued};
 use crate::codes::{ItemType, PaymentMethod, ReceiptType, TaxType, UnitType};
 use crate::model::{Buyer, Discount, DocumentType, Header, Item, Receipt, Seller, TaxableItem};
 
@@ -316,8 +316,18 @@ pub fn line_item(
     vat_rate: Decimal,
     vat_subtype: &str,
 ) -> Result<Item, MappingError> {
+    for (name, v) in [
+        ("quantity", quantity),
+        ("unit_price_incl", unit_price_incl),
+        ("paid", paid),
+    ] {
+        check_magnitude(&format!("{field}.{name}"), v).map_err(|e| err(e.path, e.rule))?;
+    }
     if quantity <= Decimal::ZERO {
         return Err(err(format!("{field}.quantity"), "must be greater than 0"));
+    }
+    if quantity.normalize().scale() > 5 {
+        return Err(err(format!("{field}.quantity"), "at most 5 decimals"));
     }
     if unit_price_incl < Decimal::ZERO {
         return Err(err(
@@ -348,11 +358,14 @@ pub fn line_item(
     }
     let overshoot = net + vat(net) - paid;
     // 1. unit price rounded up so that totalSale >= netSale
-    let mut unit_price = (unit_price_incl / (Decimal::ONE + rate))
-        .round_dp_with_strategy(5, RoundingStrategy::AwayFromZero);
+    let up5 = |v: Decimal| v.round_dp_with_strategy(5, RoundingStrategy::AwayFromZero);
+    let mut unit_price = up5(unit_price_incl / (Decimal::ONE + rate));
     let mut total_sale = round5(quantity * unit_price);
-    while total_sale < net {
-        unit_price += STEP;
+    if total_sale < net {
+        // paid more than quantity × price (a refund amount given directly): the smallest unit
+        // price whose totalSale reaches netSale; rounding a value >= netSale (a 5-decimal grid
+        // point) to 5 decimals cannot fall below it
+        unit_price = up5(net / quantity).max(unit_price);
         total_sale = round5(quantity * unit_price);
     }
     let commercial = total_sale - net;
@@ -502,6 +515,19 @@ fn shipping_item(
 ///
 /// When the order discount exceeds the lines or an amount is negative.
 pub fn paid_per_line(sale: &Sale) -> Result<Vec<Decimal>, MappingError> {
+    let bound =
+        |field: String, v: Decimal| check_magnitude(&field, v).map_err(|e| err(e.path, e.rule));
+    for (i, l) in sale.lines.iter().enumerate() {
+        bound(format!("lines[{i}].quantity"), l.quantity)?;
+        bound(format!("lines[{i}].unit_price_incl"), l.unit_price_incl)?;
+        bound(format!("lines[{i}].discount_incl"), l.discount_incl)?;
+        bound(format!("lines[{i}].vat_rate"), l.vat_rate)?;
+    }
+    bound("order_discount".into(), sale.order_discount)?;
+    if let Some(x) = &sale.shipping {
+        bound("shipping.price_incl".into(), x.price_incl)?;
+        bound("shipping.vat_rate".into(), x.vat_rate)?;
+    }
     let amounts: Vec<Decimal> = sale
         .lines
         .iter()
@@ -871,6 +897,78 @@ mod tests {
             ..refund
         };
         assert!(map_refund(&config(), example_seller(), &s, &nothing, &sale_uuid).is_err());
+    }
+
+    #[test]
+    fn paid_above_quantity_times_price_raises_the_unit_price() {
+        let item = line_item(
+            "x",
+            "A",
+            "A",
+            ItemType::Gs1,
+            "12345678".into(),
+            UnitType::Each,
+            dec!(0.00001),
+            dec!(1),
+            dec!(500),
+            dec!(14),
+            "V009",
+        )
+        .unwrap();
+        assert_eq!(item.total, dec!(500));
+        assert!(item.total_sale >= item.net_sale);
+        let item = line_item(
+            "x",
+            "A",
+            "A",
+            ItemType::Gs1,
+            "12345678".into(),
+            UnitType::Each,
+            dec!(3),
+            dec!(10),
+            dec!(40),
+            dec!(14),
+            "V009",
+        )
+        .unwrap();
+        assert_eq!(item.total, dec!(40));
+        assert!(
+            item.commercial_discount_data
+                .iter()
+                .all(|d| d.amount >= Decimal::ZERO)
+        );
+        assert!(
+            line_item(
+                "x",
+                "A",
+                "A",
+                ItemType::Gs1,
+                "1".into(),
+                UnitType::Each,
+                dec!(0.000001),
+                dec!(1),
+                dec!(1),
+                dec!(14),
+                "V009"
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn huge_amounts_are_errors_not_panics() {
+        let line = SaleLine::new(
+            "A",
+            "A",
+            dec!(79228162514264337593543950335),
+            dec!(2),
+            dec!(14),
+        );
+        let e = map_sale(&config(), example_seller(), &sale(vec![line])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "lines[0].quantity: must be below 10^13 in magnitude"
+        );
     }
 
     #[test]

@@ -29,7 +29,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
 
-use crate::builder::{MAX_DECIMALS, MAX_LINES};
+use crate::builder::{MAX_AMOUNT, MAX_DECIMALS, MAX_LINES};
 use crate::canonical;
 use crate::codes::{BuyerType, ItemType, TaxType};
 use crate::model::{Item, Receipt};
@@ -326,6 +326,21 @@ fn validate_inner(r: &Receipt, o: &ValidationOptions, check_uuid: bool) -> Vec<P
         }
     }
 
+    // magnitudes: beyond them the calculation checks could overflow, so they are skipped
+    let huge: Vec<String> = amounts(r)
+        .into_iter()
+        .filter(|(_, v)| v.abs() >= MAX_AMOUNT)
+        .map(|(p, _)| p)
+        .collect();
+    if !huge.is_empty() {
+        for p in huge {
+            s.add(p, "must be below 10^13 in magnitude");
+        }
+        let value = serde_json::to_value(r).unwrap_or_default();
+        check_strings(&mut s, "", &value);
+        return s.0;
+    }
+
     // lines
     if r.item_data.is_empty() {
         s.add("itemData", "at least one line is mandatory");
@@ -449,6 +464,71 @@ fn validate_inner(r: &Receipt, o: &ValidationOptions, check_uuid: bool) -> Vec<P
     let value = serde_json::to_value(r).unwrap_or_default();
     check_strings(&mut s, "", &value);
     s.0
+}
+
+/// Every amount, quantity and rate of the receipt with its JSON path.
+fn amounts(r: &Receipt) -> Vec<(String, Decimal)> {
+    let mut out: Vec<(String, Decimal)> = Vec::new();
+    let mut opt = |p: &str, v: Option<Decimal>| {
+        if let Some(v) = v {
+            out.push((p.to_owned(), v));
+        }
+    };
+    opt("header.exchangeRate", r.header.exchange_rate);
+    opt("header.grossWeight", r.header.gross_weight);
+    opt("header.netWeight", r.header.net_weight);
+    opt("totalSales", Some(r.total_sales));
+    opt("totalCommercialDiscount", r.total_commercial_discount);
+    opt("totalItemsDiscount", r.total_items_discount);
+    opt("netAmount", Some(r.net_amount));
+    opt("feesAmount", r.fees_amount);
+    opt("totalAmount", Some(r.total_amount));
+    opt("adjustment", r.adjustment);
+    if let Some(c) = &r.contractor {
+        opt("contractor.amount", Some(c.amount));
+        opt("contractor.rate", Some(c.rate));
+    }
+    if let Some(b) = &r.beneficiary {
+        opt("beneficiary.amount", Some(b.amount));
+        opt("beneficiary.rate", Some(b.rate));
+    }
+    for (i, d) in r.extra_receipt_discount_data.iter().enumerate() {
+        opt(
+            &format!("extraReceiptDiscountData[{i}].amount"),
+            Some(d.amount),
+        );
+        opt(&format!("extraReceiptDiscountData[{i}].rate"), d.rate);
+    }
+    for (i, t) in r.tax_totals.iter().enumerate() {
+        opt(&format!("taxTotals[{i}].amount"), Some(t.amount));
+    }
+    for (i, it) in r.item_data.iter().enumerate() {
+        let p = format!("itemData[{i}]");
+        for (f, v) in [
+            ("quantity", it.quantity),
+            ("unitPrice", it.unit_price),
+            ("netSale", it.net_sale),
+            ("totalSale", it.total_sale),
+            ("total", it.total),
+        ] {
+            opt(&format!("{p}.{f}"), Some(v));
+        }
+        opt(&format!("{p}.valueDifference"), it.value_difference);
+        for (field, list) in [
+            ("commercialDiscountData", &it.commercial_discount_data),
+            ("itemDiscountData", &it.item_discount_data),
+        ] {
+            for (k, d) in list.iter().enumerate() {
+                opt(&format!("{p}.{field}[{k}].amount"), Some(d.amount));
+                opt(&format!("{p}.{field}[{k}].rate"), d.rate);
+            }
+        }
+        for (k, t) in it.taxable_items.iter().enumerate() {
+            opt(&format!("{p}.taxableItems[{k}].amount"), Some(t.amount));
+            opt(&format!("{p}.taxableItems[{k}].rate"), Some(t.rate));
+        }
+    }
+    out
 }
 
 fn scale(s: &mut Sink, path: &str, v: Decimal) {
@@ -770,6 +850,13 @@ mod tests {
         let mut r = good();
         r.header.uuid = "ab".repeat(32);
         assert!(rules(&r)[0].starts_with("header.uuid: does not match the receipt's content"));
+
+        let mut r = good();
+        r.item_data[0].unit_price = Decimal::MAX;
+        assert_eq!(
+            rules(&r),
+            ["itemData[0].unitPrice: must be below 10^13 in magnitude"]
+        );
 
         let mut r = good();
         let line = r.item_data[0].clone();

@@ -101,3 +101,35 @@ fn the_seed_itself_is_valid() {
     assert!(canonicalize(&deep).is_err());
     all_entry_points(&deep);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Huge, tiny and negative amounts in every numeric field: no arithmetic overflow panics.
+    #[test]
+    fn extreme_amounts_never_panic(picks in proptest::collection::vec(0usize..6, 20)) {
+        let extremes = [
+            "79228162514264337593543950335",
+            "-79228162514264337593543950335",
+            "0.0000000000000000000000000001",
+            "7922816251426433759354395033.5",
+            "99999999999999",
+            "-1",
+        ];
+        let mut text = String::new();
+        let mut k = 0;
+        let mut chars = SEED.char_indices().peekable();
+        // replace every number literal after a ':' with an extreme value
+        while let Some((_, c)) = chars.next() {
+            text.push(c);
+            if c == ':' && chars.peek().is_some_and(|(_, n)| n.is_ascii_digit()) {
+                while chars.peek().is_some_and(|(_, n)| n.is_ascii_digit() || *n == '.') {
+                    chars.next();
+                }
+                text.push_str(extremes[picks[k % picks.len()]]);
+                k += 1;
+            }
+        }
+        all_entry_points(&text);
+    }
+}
