@@ -796,9 +796,13 @@ impl EtaClient {
             }
         }
         let fetched = self.fetch_token().await?;
-        let lifetime = Duration::from_secs(fetched.expires_in.unwrap_or(3600));
+        // an absent lifetime counts as ETA's usual hour; an absurd one is capped at a day
+        let lifetime = Duration::from_secs(fetched.expires_in.unwrap_or(3600).min(86_400));
         let margin = inner.refresh_margin.min(lifetime / 2);
-        let refresh_at = now + chrono::Duration::from_std(lifetime - margin).unwrap_or_default();
+        let refresh_at = chrono::Duration::from_std(lifetime - margin)
+            .ok()
+            .and_then(|d| now.checked_add_signed(d))
+            .unwrap_or(now);
         let token = SecretString::from(fetched.access_token);
         cache.insert(
             inner.key.clone(),

@@ -745,3 +745,46 @@ async fn batch_from_text_stamps_uuids_and_keeps_bytes() {
     let result = client(&server, &clock()).submit(&batch).await.unwrap();
     assert_eq!(result.accepted.len(), 2);
 }
+
+#[tokio::test]
+async fn error_bodies_of_get_endpoints_are_kept() {
+    let server = server().await;
+    mount_token(&server, "tok-1", 1).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/receiptsubmissions/NOPE/details"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(serde_json::json!({
+            "error": {"code": "NotFound", "message": "submission not found", "target": "NOPE"}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/receipts/search"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+            "error": {"code": "BadArgument", "message": "FreeText must have at least 5 characters",
+                      "details": [{"code": "MinLength", "target": "FreeText"}]}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server, &clock());
+    let err = c.submission_details("NOPE", 1, 10).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "submission_details: HTTP 404: NotFound: submission not found (NOPE)"
+    );
+    let q = SearchQuery {
+        free_text: Some("abc".into()),
+        ..SearchQuery::default()
+    };
+    match c.search(&q).await.unwrap_err() {
+        Error::Api {
+            status: 400,
+            error: Some(e),
+            ..
+        } => {
+            assert_eq!(e.details[0].target.as_deref(), Some("FreeText"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
