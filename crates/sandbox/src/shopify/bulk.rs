@@ -8,9 +8,9 @@
 
 use std::sync::Arc;
 
+use super::store::now;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Request, Variables};
-use chrono::Utc;
 use serde_json::{Map, Value, json};
 
 use super::mutations::{BulkOperationRunMutationPayload, BulkOperationRunQueryPayload};
@@ -51,7 +51,7 @@ fn start(state: &Arc<ShopifyState>, mutation: bool, query: &str) -> Result<BulkR
         object_count: 0,
         root_object_count: 0,
         result: None,
-        created_at: Utc::now(),
+        created_at: now(),
         completed_at: None,
     };
     st.bulk_ops.insert(id, rec.clone());
@@ -76,7 +76,7 @@ fn finish(state: &Arc<ShopifyState>, id: u64, result: Result<(String, u64, u64),
                 b.error_code = Some("INTERNAL_SERVER_ERROR");
             }
         }
-        b.completed_at = Some(Utc::now());
+        b.completed_at = Some(now());
         webhooks::bulk_payload(b)
     };
     webhooks::emit(state, "BULK_OPERATIONS_FINISH", payload);

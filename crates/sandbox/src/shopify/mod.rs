@@ -281,7 +281,7 @@ impl ShopifyState {
         let schema = objects::build_schema();
         let type_info = TypeInfo::from_sdl(&schema.sdl());
         let mut store = Store::default();
-        let now = Utc::now();
+        let now = store::now();
         let cities = ["Cairo", "Alexandria", "Giza", "Mansoura", "Tanta"];
         for (i, name) in config.locations.iter().enumerate() {
             let id = store.next_id();

@@ -637,7 +637,7 @@ fn new_media(
         .and_then(|(_, k)| st.staged.get(k.split('?').next().unwrap_or(k)))
         .map(|s| s.mime_type.clone());
     let id = st.next_id();
-    let now = Utc::now();
+    let now = now();
     st.media.insert(
         id,
         MediaRec {
@@ -662,7 +662,7 @@ fn apply_metafields(
     input: &[MetafieldInput],
     replace: bool,
 ) -> Vec<MetafieldRec> {
-    let now = Utc::now();
+    let now = now();
     let mut out: Vec<MetafieldRec> = if replace {
         Vec::new()
     } else {
@@ -721,7 +721,7 @@ pub(crate) fn set_quantity(
     qty: i64,
     uri: Option<String>,
 ) -> Vec<ChangeRec> {
-    let now = Utc::now();
+    let now = now();
     let level = st.level_mut(item, loc, now);
     let (current, other_name) = if name == "on_hand" {
         (level.on_hand, "available")
@@ -1170,7 +1170,7 @@ pub(crate) fn product_set(
     }
 
     // ---- apply
-    let now = Utc::now();
+    let now = now();
     let pid = match target {
         Some(id) => id,
         None => {
@@ -1433,7 +1433,7 @@ fn new_variant(
     selected: Vec<(String, String)>,
     position: i32,
 ) -> u64 {
-    let now = Utc::now();
+    let now = now();
     let vid = st.next_id();
     let iid = st.next_id();
     st.items.insert(
@@ -1660,7 +1660,7 @@ fn inventory_set(
             reason: input.reason.clone(),
             reference_document_uri: input.reference_document_uri.clone(),
             changes,
-            created_at: Utc::now(),
+            created_at: now(),
         },
     );
     Ok(id)
@@ -1881,7 +1881,7 @@ impl Mutation {
                 let id = new_media(&mut st, Some(pid), &m.original_source, m.alt.clone(), None);
                 p.media_ids.push(id);
             }
-            p.updated_at = Utc::now();
+            p.updated_at = now();
             st.products.insert(pid, p.clone());
             let events = vec![("PRODUCTS_UPDATE", webhooks::product_payload(&st, &p))];
             (ProductUpdatePayload { product: Some(Product(p)), user_errors: Vec::new() }, events)
@@ -1959,7 +1959,7 @@ impl Mutation {
             if !errors.is_empty() && !allow_partial_updates.unwrap_or(false) {
                 return Ok(ProductVariantsBulkUpdatePayload { product: st.products.get(&pid).cloned().map(Product), product_variants: None, user_errors: errors });
             }
-            let now = Utc::now();
+            let now = now();
             let mut updated = Vec::new();
             for (vid, v) in ok {
                 let mf = v.metafields.as_ref().map(|m| {
@@ -2076,7 +2076,7 @@ impl Mutation {
                     ("success_action_status", "201".to_string()),
                     ("acl", "private".to_string()),
                     ("key", key.clone()),
-                    ("x-goog-date", Utc::now().format("%Y%m%dT%H%M%SZ").to_string()),
+                    ("x-goog-date", now().format("%Y%m%dT%H%M%SZ").to_string()),
                     ("x-goog-credential", "sandbox-uploader/auto/storage/goog4_request".to_string()),
                     ("x-goog-algorithm", "GOOG4-RSA-SHA256".to_string()),
                     ("x-goog-signature", signature.clone()),
@@ -2164,7 +2164,7 @@ impl Mutation {
                 let id = new_media(&mut st, Some(pid), &m.original_source, m.alt.clone(), None);
                 if let Some(p) = st.products.get_mut(&pid) {
                     p.media_ids.push(id);
-                    p.updated_at = Utc::now();
+                    p.updated_at = now();
                 }
                 if let Some(r) = st.media.get(&id) {
                     out.push(Media::MediaImage(MediaImage(r.clone())));
@@ -2244,7 +2244,7 @@ impl Mutation {
             }
             if let Some(p) = st.products.get_mut(&pid) {
                 p.media_ids.retain(|m| !ids.contains(m));
-                p.updated_at = Utc::now();
+                p.updated_at = now();
             }
             Ok(ProductDeleteMediaPayload {
                 deleted_media_ids: Some(ids.iter().map(|i| ID(gid("MediaImage", *i))).collect()),
@@ -2487,7 +2487,7 @@ impl Mutation {
                 all_items: all,
                 starts_at: starts,
                 ends_at: d.ends_at.map(|t| t.0),
-                created_at: Utc::now(),
+                created_at: now(),
             };
             st.discounts.insert(id, rec.clone());
             Ok(DiscountAutomaticBasicCreatePayload {
@@ -2680,7 +2680,7 @@ impl Mutation {
                 changes.extend(set_quantity(&mut st, item, loc, &input.name, after, ledger));
             }
             let id = st.next_id();
-            let group = AdjustmentGroupRec { id, reason: input.reason.clone(), reference_document_uri: input.reference_document_uri.clone(), changes, created_at: Utc::now() };
+            let group = AdjustmentGroupRec { id, reason: input.reason.clone(), reference_document_uri: input.reference_document_uri.clone(), changes, created_at: now() };
             st.adjustment_groups.insert(id, group.clone());
             let events = level_events(&st, id);
             (InventoryAdjustQuantitiesPayload { inventory_adjustment_group: Some(InventoryAdjustmentGroup(group)), user_errors: Vec::new() }, events)
@@ -2928,7 +2928,7 @@ impl Mutation {
                     let id = new_media(&mut st, Some(pid), &m.original_source, m.alt.clone(), None);
                     p.media_ids.push(id);
                 }
-                p.updated_at = Utc::now();
+                p.updated_at = now();
                 st.products.insert(pid, p.clone());
                 let events = vec![("PRODUCTS_UPDATE", webhooks::product_payload(&st, &p))];
                 (
@@ -3009,7 +3009,7 @@ impl Mutation {
                     st.remove_variant(*id);
                 }
                 p.variant_ids.retain(|v| !ids.contains(v));
-                p.updated_at = Utc::now();
+                p.updated_at = now();
                 st.products.insert(pid, p.clone());
                 let events = vec![("PRODUCTS_UPDATE", webhooks::product_payload(&st, &p))];
                 (
@@ -3057,7 +3057,7 @@ impl Mutation {
         if existed && (available.is_some() || on_hand.is_some()) {
             return err("available", "Not allowed to set available quantity when the item is already active at the location.");
         }
-        st.level_mut(item, loc, Utc::now());
+        st.level_mut(item, loc, now());
         if let Some(a) = available {
             set_quantity(&mut st, item, loc, "available", i64::from(a), None);
         } else if let Some(o) = on_hand {
@@ -3124,7 +3124,7 @@ impl Mutation {
                 return err(&["fulfillment", "lineItemsByFulfillmentOrder"], "The fulfillment order has nothing left to fulfill.");
             }
             let fid = st.next_id();
-            let now = Utc::now();
+            let now = now();
             let t = fulfillment.tracking_info.clone();
             let mut numbers: Vec<String> = t.as_ref().and_then(|t| t.number.clone()).into_iter().collect();
             numbers.extend(t.as_ref().and_then(|t| t.numbers.clone()).unwrap_or_default());
@@ -3234,7 +3234,7 @@ impl Mutation {
                 include_fields: w.include_fields.unwrap_or_default(),
                 filter: w.filter,
                 api_version: c.version.clone(),
-                created_at: Utc::now(),
+                created_at: now(),
             };
             st.webhooks.insert(id, rec.clone());
             Ok(WebhookSubscriptionCreatePayload {

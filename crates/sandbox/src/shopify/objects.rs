@@ -2950,7 +2950,7 @@ impl DiscountAutomaticBasic {
         &self.0.title
     }
     async fn status(&self) -> DiscountStatus {
-        let now = chrono::Utc::now();
+        let now = super::store::now();
         if self.0.starts_at > now {
             DiscountStatus::SCHEDULED
         } else if self.0.ends_at.is_some_and(|e| e <= now) {

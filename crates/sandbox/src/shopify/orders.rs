@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -127,7 +127,7 @@ pub(crate) fn generate(
     let mut ids = Vec::new();
     {
         let mut st = lock(&state.store);
-        let now = Utc::now();
+        let now = now();
         let start = now - Duration::minutes(7 * n as i64 + 60);
         let location = st.locations.keys().next().copied();
         // Customers: a pool a third the size of the orders, so that some come back.

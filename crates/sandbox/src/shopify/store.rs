@@ -9,6 +9,13 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+/// The current time, to the second (Shopify's timestamps have one-second resolution, and a
+/// client filtering on `updated_at:>` the value it read must not miss sub-second updates).
+pub(crate) fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
 /// Formats a Shopify global id.
 pub(crate) fn gid(kind: &str, id: u64) -> String {
     format!("gid://shopify/{kind}/{id}")

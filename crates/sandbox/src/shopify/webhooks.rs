@@ -76,7 +76,7 @@ pub(crate) fn emit(state: &Arc<ShopifyState>, topic: &str, payload: Value) {
         return;
     };
     let opts = state.config.webhooks.clone();
-    let triggered_at = time_str(chrono::Utc::now());
+    let triggered_at = time_str(super::store::now());
     let mut rng = lock(&state.webhook_rng);
     let event_id = random_id(&mut *rng);
     for sub in subs {
