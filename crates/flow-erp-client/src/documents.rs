@@ -737,13 +737,25 @@ impl FlowClient {
         reference: &str,
     ) -> Result<Vec<DocumentHeader>> {
         let tenant = &self.inner.config.tenant;
+        self.find_by_reference_in(op, reference, tenant.company, tenant.store)
+            .await
+    }
+
+    /// As [`FlowClient::find_documents_by_reference`], in a given company and store.
+    async fn find_by_reference_in(
+        &self,
+        op: &str,
+        reference: &str,
+        company: u32,
+        store: u32,
+    ) -> Result<Vec<DocumentHeader>> {
         let sql = fill_template(
             &self.inner.config.documents.reference_lookup_sql,
             &[
                 ("op", SqlValue::from(op)),
                 ("reference", SqlValue::from(reference)),
-                ("company", SqlValue::from(tenant.company)),
-                ("store", SqlValue::from(tenant.store)),
+                ("company", SqlValue::from(company)),
+                ("store", SqlValue::from(store)),
             ],
         )?;
         let rows = self.query(&sql).await?;
@@ -759,8 +771,9 @@ impl FlowClient {
 
     /// Looks `doc` up by its reference; `Some` when Flow holds it (read back and compared).
     async fn lookup_saved(&self, doc: &SalesDocument) -> Result<Option<SavedDocument>> {
+        let (company, store) = self.place(doc);
         let headers = self
-            .find_documents_by_reference(&doc.op, &doc.reference)
+            .find_by_reference_in(&doc.op, &doc.reference, company, store)
             .await?;
         let Some(found) = headers
             .iter()
