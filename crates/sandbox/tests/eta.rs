@@ -725,3 +725,27 @@ async fn faults_drop_the_answer_or_expire_the_token() {
     assert!(sb.dump()["eta"]["receipts"].as_array().unwrap().is_empty());
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn absurd_amounts_are_rejected_not_a_crash() {
+    let sb = start().await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &sb, 0).await;
+    let (r, _) = sale("R-1", "", "POS-0001").seal();
+    let huge = body(&[r]).replace(
+        "\"quantity\": 2",
+        "\"quantity\": 99999999999999999999999999",
+    );
+    let (status, answer) = submit(&http, &sb, &tok, huge).await;
+    assert_eq!(status, 202);
+    let details = &answer["rejectedDocuments"][0]["error"]["details"];
+    assert!(
+        details
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["target"] == "quantity" && d["code"] == "BadStructure"),
+        "{answer}"
+    );
+    sb.shutdown().await;
+}

@@ -640,3 +640,22 @@ async fn throttling_answers_429_with_retry_after() {
     assert_eq!(sb.stats()["throttled"]["flow"], 1);
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn absurd_numbers_are_refused_not_a_crash() {
+    let sb = start(FaultRates::none()).await;
+    let http = reqwest::Client::new();
+    let key = login(&http, &sb).await;
+    let itno = sb.flow().catalog_items()[0].sku.clone();
+    let mut doc = invoice(&itno, 1, "#big");
+    doc["DTL"][0]["QTY"] = json!("99999999999999999999999999");
+    doc["DTL"][0]["ITPRICE"] = json!("99999999999999999999999999");
+    let answer = addpos(&http, &sb, &key, &doc).await;
+    assert!(answer.starts_with("CMDERR,DTL line 1: QTY"), "{answer}");
+    // The server is still up.
+    assert_eq!(
+        addpos(&http, &sb, &key, &invoice(&itno, 1, "#ok")).await,
+        "CMDDNE,1"
+    );
+    sb.shutdown().await;
+}

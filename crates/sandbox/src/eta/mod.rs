@@ -148,8 +148,8 @@ impl EtaConfig {
         if self.tolerance < Decimal::ZERO {
             return bad("eta.tolerance", "must not be negative");
         }
-        if self.token_ttl.is_zero() {
-            return bad("eta.token_ttl", "must be greater than 0");
+        if self.token_ttl.is_zero() || self.token_ttl > Duration::from_secs(10 * 365 * 24 * 3600) {
+            return bad("eta.token_ttl", "must be between 1 second and 10 years");
         }
         Ok(())
     }

@@ -71,6 +71,9 @@ pub(crate) struct Rules<'a> {
 }
 
 const PAYMENT_METHODS: &[&str] = &["C", "V", "CC", "VC", "VO", "PR", "GC", "P", "O"];
+/// Largest absolute value accepted for any number (keeps every calculation far from
+/// `Decimal`'s limits).
+const MAX_MAGNITUDE: i64 = 1_000_000_000_000;
 /// Most decimal places accepted in an amount.
 const MAX_DECIMALS: u32 = 5;
 /// Buyer type `P` needs id and name from this total amount (receipt v1.2).
@@ -167,6 +170,14 @@ impl Ctx<'_> {
                     "BadStructure",
                     path,
                     format!("{name} = {lit} is not a usable decimal"),
+                );
+                None
+            }
+            Some(v) if v.abs() > Decimal::from(MAX_MAGNITUDE) => {
+                self.err(
+                    "BadStructure",
+                    path,
+                    format!("{name} = {lit} is larger than {MAX_MAGNITUDE}"),
                 );
                 None
             }

@@ -31,6 +31,10 @@ fn int_field(m: &Map<String, Value>, key: &str) -> Result<Option<i64>, String> {
     }
 }
 
+/// Largest absolute value accepted for an amount or quantity (keeps the totals far from
+/// `Decimal`'s limits).
+const MAX_MAGNITUDE: i64 = 1_000_000_000_000;
+
 fn dec_field(m: &Map<String, Value>, key: &str) -> Result<Option<Decimal>, String> {
     let text = match m.get(key) {
         None | Some(Value::Null) => return Ok(None),
@@ -39,10 +43,14 @@ fn dec_field(m: &Map<String, Value>, key: &str) -> Result<Option<Decimal>, Strin
         Some(Value::String(s)) => s.trim().to_string(),
         Some(_) => return Err(format!("{key} must be a number")),
     };
-    text.parse::<Decimal>()
+    let value = text
+        .parse::<Decimal>()
         .or_else(|_| Decimal::from_scientific(&text))
-        .map(Some)
-        .map_err(|_| format!("{key} must be a number, not {text:?}"))
+        .map_err(|_| format!("{key} must be a number, not {text:?}"))?;
+    if value.abs() > Decimal::from(MAX_MAGNITUDE) {
+        return Err(format!("{key} = {text} is larger than {MAX_MAGNITUDE}"));
+    }
+    Ok(Some(value))
 }
 
 fn str_field(m: &Map<String, Value>, key: &str) -> Option<String> {
