@@ -100,7 +100,7 @@ const REASONS: &[&str] = &[
 ];
 
 /// How many times a chunk is re-read and re-sent after stale compares.
-const STALE_RETRIES: u32 = 3;
+pub const STALE_RETRIES: u32 = 3;
 
 impl ShopifyClient {
     /// Sets absolute quantities (see the [module docs](self)); returns the ids of the
