@@ -122,6 +122,10 @@ enum Command {
         /// Use the platform TLS library (needs the native-tls feature).
         #[arg(long)]
         native_tls: bool,
+        /// Send even when local validation finds problems (by default they are printed, one
+        /// line each, and nothing is sent: exit 1).
+        #[arg(long)]
+        skip_validation: bool,
     },
 }
 
@@ -287,6 +291,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             preshared_key_file,
             timeout_secs,
             native_tls,
+            skip_validation,
         } => {
             let text = read_input(file.as_deref())?;
             let client_secret = secret(
@@ -334,6 +339,20 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 format!("{{\"receipts\":[{text}]}}")
             };
             let batch = SubmissionBatch::from_batch_json(&batch_text)?;
+            if !skip_validation {
+                let options = ValidationOptions::at(chrono::Utc::now());
+                let mut invalid = false;
+                for (i, receipt) in batch.receipts().iter().enumerate() {
+                    for p in validate_json(&receipt.json, &options) {
+                        invalid = true;
+                        writeln!(out, "receipts[{i}].{p}")?;
+                    }
+                }
+                if invalid {
+                    out.flush()?;
+                    return Ok(ExitCode::from(1));
+                }
+            }
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;

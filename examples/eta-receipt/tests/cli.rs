@@ -61,7 +61,11 @@ fn issued() -> chrono::DateTime<Utc> {
 }
 
 fn receipt_json() -> String {
-    ReceiptBuilder::sale(example_seller(), "R-1", issued())
+    receipt_issued_at(issued())
+}
+
+fn receipt_issued_at(at: chrono::DateTime<Utc>) -> String {
+    ReceiptBuilder::sale(example_seller(), "R-1", at)
         .line(
             LineInput::new(
                 "SKU1",
@@ -212,7 +216,10 @@ async fn submit_against_a_configured_endpoint() {
         .expect(1)
         .mount(&server)
         .await;
-    let good = receipt_json();
+    let recent = Utc::now() - chrono::Duration::minutes(1);
+    let good = receipt_issued_at(
+        recent - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&recent))),
+    );
     let uuid = stdout(&run(&["uuid"], Some(&good))).trim().to_owned();
     Mock::given(method("POST"))
         .and(path("/api/v1/receiptsubmissions"))
@@ -272,5 +279,41 @@ async fn submit_against_a_configured_endpoint() {
         stderr(&o).contains("set ETA_CLIENT_SECRET or pass --client-secret-file"),
         "{}",
         stderr(&o)
+    );
+}
+
+#[test]
+fn submit_refuses_an_invalid_receipt_before_sending() {
+    // an old receipt (outside the 24-hour window) with a wrong total: nothing is sent (the
+    // endpoint is a closed port, so sending would fail with exit 2 instead of 1)
+    let old = Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap();
+    let bad = receipt_issued_at(old).replace("\"totalAmount\":23.94", "\"totalAmount\":24.94");
+    let o = run_env(
+        &[
+            "submit",
+            "--api-url",
+            "http://127.0.0.1:9",
+            "--identity-url",
+            "http://127.0.0.1:9",
+        ],
+        Some(&bad),
+        &[
+            ("ETA_CLIENT_ID", "cid"),
+            ("ETA_CLIENT_SECRET", "s"),
+            ("ETA_POS_SERIAL", "POS-1"),
+            ("ETA_PRESHARED_KEY", "k"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("receipts[0].header.dateTimeIssued: ")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("receipts[0].totalAmount: must equal")),
+        "{out}"
     );
 }
