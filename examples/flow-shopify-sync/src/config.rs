@@ -105,13 +105,18 @@ fn default_listen() -> String {
 
 impl Default for DaemonSection {
     fn default() -> Self {
-        DaemonSection { listen: default_listen() }
+        DaemonSection {
+            listen: default_listen(),
+        }
     }
 }
 
 /// The secret keys of each section.
 const SECRETS: &[(&str, &[&str])] = &[
-    ("shopify", &["access_token", "client_secret", "webhook_secret"]),
+    (
+        "shopify",
+        &["access_token", "client_secret", "webhook_secret"],
+    ),
     ("flow", &["password"]),
     ("eta", &["client_secret", "preshared_key"]),
 ];
@@ -135,11 +140,20 @@ impl Config {
     /// # Errors
     ///
     /// As [`Config::load`].
-    pub fn parse(text: &str, base_dir: PathBuf, env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
-        let mut root: toml::Table = text.parse().map_err(|e: toml::de::Error| anyhow!("config is not valid TOML: {}", e.message()))?;
+    pub fn parse(
+        text: &str,
+        base_dir: PathBuf,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config> {
+        let mut root: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| anyhow!("config is not valid TOML: {}", e.message()))?;
         let known = ["store", "engine", "daemon", "shopify", "flow", "eta"];
         if let Some(unknown) = root.keys().find(|k| !known.contains(&k.as_str())) {
-            bail!("{unknown}: unknown section (expected one of {})", known.join(", "));
+            bail!(
+                "{unknown}: unknown section (expected one of {})",
+                known.join(", ")
+            );
         }
         let store = section::<StoreSection>(&mut root, "store")?;
         let engine = section::<EngineSection>(&mut root, "engine")?;
@@ -193,12 +207,18 @@ impl Config {
 }
 
 fn section<T: serde::de::DeserializeOwned>(root: &mut toml::Table, name: &str) -> Result<T> {
-    let value = root.remove(name).unwrap_or_else(|| toml::Value::Table(toml::Table::new()));
+    let value = root
+        .remove(name)
+        .unwrap_or_else(|| toml::Value::Table(toml::Table::new()));
     let text = toml::to_string(&value).map_err(|e| anyhow!("{name}: {e}"))?;
     let de = toml::Deserializer::parse(&text).map_err(|e| anyhow!("{name}: {}", e.message()))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let key = if path == "." { name.to_owned() } else { format!("{name}.{path}") };
+        let key = if path == "." {
+            name.to_owned()
+        } else {
+            format!("{name}.{path}")
+        };
         anyhow!("{key}: {}", e.inner().message())
     })
 }
@@ -211,19 +231,24 @@ fn resolve_secret(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<()> {
     if table.contains_key(key) {
-        bail!("{section}.{key}: secrets are not accepted in the config file; set {section}.{key}_env (an environment variable name) or {section}.{key}_file (a file path) instead");
+        bail!(
+            "{section}.{key}: secrets are not accepted in the config file; set {section}.{key}_env (an environment variable name) or {section}.{key}_file (a file path) instead"
+        );
     }
     let from_env = table.remove(&format!("{key}_env"));
     let from_file = table.remove(&format!("{key}_file"));
     let value = match (from_env, from_file) {
-        (Some(_), Some(_)) => bail!("{section}.{key}_env and {section}.{key}_file: give one of them, not both"),
+        (Some(_), Some(_)) => {
+            bail!("{section}.{key}_env and {section}.{key}_file: give one of them, not both")
+        }
         (Some(toml::Value::String(var)), None) => Some(env(&var).ok_or_else(|| {
             anyhow!("{section}.{key}_env: environment variable {var} is not set")
         })?),
         (None, Some(toml::Value::String(file))) => {
             let path = base_dir.join(&file);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| anyhow!("{section}.{key}_file: cannot read {}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                anyhow!("{section}.{key}_file: cannot read {}: {e}", path.display())
+            })?;
             Some(text.trim_end_matches(['\n', '\r']).to_owned())
         }
         (Some(_), None) => bail!("{section}.{key}_env: expected a string (a variable name)"),
@@ -265,28 +290,50 @@ client_id = "abc"
         assert_eq!(config.flow["password"].as_str(), Some("s3cret"));
         assert!(!config.flow.contains_key("password_env"));
         assert_eq!(config.store_url(), "sqlite:///cfg/state.db");
-        assert_eq!(config.engine_config().locations["1"], "gid://shopify/Location/1");
+        assert_eq!(
+            config.engine_config().locations["1"],
+            "gid://shopify/Location/1"
+        );
 
         let clear = GOOD.replace("password_env = \"FLOW_PASS\"", "password = \"oops\"");
-        let err = Config::parse(&clear, PathBuf::new(), &env).unwrap_err().to_string();
-        assert!(err.starts_with("flow.password: secrets are not accepted"), "{err}");
+        let err = Config::parse(&clear, PathBuf::new(), &env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("flow.password: secrets are not accepted"),
+            "{err}"
+        );
         assert!(!err.contains("oops"));
 
         let missing = GOOD.replace("FLOW_PASS", "NOPE");
-        let err = Config::parse(&missing, PathBuf::new(), &env).unwrap_err().to_string();
-        assert_eq!(err, "flow.password_env: environment variable NOPE is not set");
+        let err = Config::parse(&missing, PathBuf::new(), &env)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "flow.password_env: environment variable NOPE is not set"
+        );
     }
 
     #[test]
     fn a_bad_key_is_named_with_what_is_expected() {
-        let bad = GOOD.replace("scope = \"shop-1\"", "scope = \"shop-1\"\ninterval_secs = \"soon\"");
-        let err = Config::parse(&bad, PathBuf::new(), &env).unwrap_err().to_string();
+        let bad = GOOD.replace(
+            "scope = \"shop-1\"",
+            "scope = \"shop-1\"\ninterval_secs = \"soon\"",
+        );
+        let err = Config::parse(&bad, PathBuf::new(), &env)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("engine.interval_secs:"), "{err}");
         let unknown = GOOD.replace("[store]", "[stroe]");
-        let err = Config::parse(&unknown, PathBuf::new(), &env).unwrap_err().to_string();
+        let err = Config::parse(&unknown, PathBuf::new(), &env)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("stroe: unknown section"), "{err}");
         let trigger = GOOD.replace("scope = \"shop-1\"", "receipt_trigger = \"whenever\"");
-        let err = Config::parse(&trigger, PathBuf::new(), &env).unwrap_err().to_string();
+        let err = Config::parse(&trigger, PathBuf::new(), &env)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("engine.receipt_trigger:"), "{err}");
     }
 }

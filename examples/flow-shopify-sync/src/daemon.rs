@@ -24,7 +24,10 @@ struct AppState {
 }
 
 /// The router of the daemon's listener.
-fn router(engine: Arc<Engine>, metrics: Option<metrics_exporter_prometheus::PrometheusHandle>) -> Router {
+fn router(
+    engine: Arc<Engine>,
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+) -> Router {
     Router::new()
         .route("/webhooks/shopify", post(webhook))
         .route("/healthz", get(health))
@@ -32,10 +35,16 @@ fn router(engine: Arc<Engine>, metrics: Option<metrics_exporter_prometheus::Prom
         .with_state(AppState { engine, metrics })
 }
 
-async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> (StatusCode, String) {
+async fn webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
     match state.engine.handle_webhook(&headers, &body).await {
         Ok(outcome) => (StatusCode::OK, format!("{outcome:?}")),
-        Err(WebhookError::Unauthorized) => (StatusCode::UNAUTHORIZED, "invalid signature".to_owned()),
+        Err(WebhookError::Unauthorized) => {
+            (StatusCode::UNAUTHORIZED, "invalid signature".to_owned())
+        }
         Err(WebhookError::Malformed(why)) => (StatusCode::BAD_REQUEST, why),
         Err(error) => {
             tracing::error!(%error, "webhook could not be stored");
@@ -47,32 +56,51 @@ async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
 async fn health(State(state): State<AppState>) -> (StatusCode, String) {
     match state.engine.queue_depth().await {
         Ok(depth) => {
-            let depth: std::collections::BTreeMap<&str, u64> = depth.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-            (StatusCode::OK, serde_json::json!({"status": "ok", "jobs": depth}).to_string())
+            let depth: std::collections::BTreeMap<&str, u64> =
+                depth.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+            (
+                StatusCode::OK,
+                serde_json::json!({"status": "ok", "jobs": depth}).to_string(),
+            )
         }
-        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, format!("state store unavailable: {error}")),
+        Err(error) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("state store unavailable: {error}"),
+        ),
     }
 }
 
 async fn render_metrics(State(state): State<AppState>) -> String {
-    state.metrics.as_ref().map(|h| h.render()).unwrap_or_default()
+    state
+        .metrics
+        .as_ref()
+        .map(|h| h.render())
+        .unwrap_or_default()
 }
 
 /// Runs the daemon (or, with `once`, one complete pass).
-pub async fn run(config: &Config, engine: Arc<Engine>, _wired: &Wired, once: bool) -> Result<ExitCode> {
+pub async fn run(
+    config: &Config,
+    engine: Arc<Engine>,
+    _wired: &Wired,
+    once: bool,
+) -> Result<ExitCode> {
     let out = Output::new();
     if once {
         let summary = out.spin("running every flow", engine.run_once()).await?;
         out.summary(&summary);
         let depth = engine.queue_depth().await?;
-        let open = depth.get(&JobState::Pending).copied().unwrap_or(0) + depth.get(&JobState::Running).copied().unwrap_or(0);
+        let open = depth.get(&JobState::Pending).copied().unwrap_or(0)
+            + depth.get(&JobState::Running).copied().unwrap_or(0);
         if open > 0 {
             out.line(&format!("{open} job(s) still waiting for a retry"));
             return Ok(ExitCode::from(1));
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .ok();
     let listener = tokio::net::TcpListener::bind(&config.daemon.listen)
         .await
         .with_context(|| format!("daemon.listen: cannot listen on {}", config.daemon.listen))?;

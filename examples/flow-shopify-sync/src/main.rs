@@ -3,6 +3,8 @@
 //! `demo` runs everything embedded (the sandbox's stand-ins on loopback, SQLite in a temporary
 //! folder); `run` is the daemon; the other subcommands are the operator's screens.
 
+#![allow(unreachable_pub)]
+
 mod config;
 mod daemon;
 mod demo;
@@ -12,7 +14,7 @@ mod wiring;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use sync_core::engine::{Engine, Flow};
 use sync_core::model::ProductStatus;
@@ -176,22 +178,28 @@ async fn engine_from(path: Option<&PathBuf>) -> Result<(Config, Arc<Engine>, wir
     let Some(path) = path else {
         bail!("--config FILE is required for this command (or set FLOW_SHOPIFY_SYNC_CONFIG)");
     };
-    let config = Config::load(path)?;
-    let wired = wiring::connect(&config).await?;
-    let store = wiring::open_store(&config.store_url()).await?;
-    let mut engine = Engine::new(wired.connectors.clone(), store, config.engine_config());
-    if let Some(verifier) = wired.verifier.clone() {
-        engine = engine.with_webhook_verifier(verifier);
-    }
-    engine.migrate().await.context("preparing the state store")?;
-    Ok((config, Arc::new(engine), wired))
+    demo::engine_for(path).await
 }
 
 async fn dispatch(cli: Cli) -> Result<std::process::ExitCode> {
     let out = Output::new();
     let ok = std::process::ExitCode::SUCCESS;
-    if let Command::Demo { json, catalog, orders, faults, seed } = &cli.command {
-        demo::run(demo::DemoOptions { json: *json, catalog: *catalog, orders: *orders, faults: faults.clone(), seed: *seed }).await?;
+    if let Command::Demo {
+        json,
+        catalog,
+        orders,
+        faults,
+        seed,
+    } = &cli.command
+    {
+        demo::run(demo::DemoOptions {
+            json: *json,
+            catalog: *catalog,
+            orders: *orders,
+            faults: faults.clone(),
+            seed: *seed,
+        })
+        .await?;
         return Ok(ok);
     }
     let (config, engine, wired) = engine_from(cli.config.as_ref()).await?;
@@ -202,75 +210,145 @@ async fn dispatch(cli: Cli) -> Result<std::process::ExitCode> {
             let info = wired.store_info().await?;
             out.line(&info);
         }
-        Command::Items { action: ItemsAction::Push, codes } => {
+        Command::Items {
+            action: ItemsAction::Push,
+            codes,
+        } => {
             let codes = (!codes.is_empty()).then_some(codes);
-            let summary = out.spin("pushing items", engine.push_items(codes.as_deref(), false)).await?;
+            let summary = out
+                .spin("pushing items", engine.push_items(codes.as_deref(), false))
+                .await?;
             out.summary(&summary);
         }
         Command::Items { action, codes } => {
             if codes.is_empty() {
                 bail!("items hold|activate: name at least one item group code");
             }
-            let status = if matches!(action, ItemsAction::Hold) { ProductStatus::Held } else { ProductStatus::Active };
+            let status = if matches!(action, ItemsAction::Hold) {
+                ProductStatus::Held
+            } else {
+                ProductStatus::Active
+            };
             let missing = engine.set_items_status(&codes, status).await?;
             for code in &missing {
-                out.line(&format!("{code}: not on the storefront yet (push it first)"));
+                out.line(&format!(
+                    "{code}: not on the storefront yet (push it first)"
+                ));
             }
-            out.line(&format!("{} item(s) set to {status:?}", codes.len() - missing.len()));
+            out.line(&format!(
+                "{} item(s) set to {status:?}",
+                codes.len() - missing.len()
+            ));
         }
         Command::Images { action, codes } => {
             let codes = (!codes.is_empty()).then_some(codes);
             let without = matches!(action, ImagesAction::Delete);
-            let summary = out.spin("syncing images", engine.push_items(codes.as_deref(), without)).await?;
+            let summary = out
+                .spin(
+                    "syncing images",
+                    engine.push_items(codes.as_deref(), without),
+                )
+                .await?;
             out.summary(&summary);
         }
-        Command::Stock { action: StockAction::Set } => {
-            out.summary(&out.spin("pushing stock changes", engine.run_flows(&[Flow::Stock])).await?);
+        Command::Stock {
+            action: StockAction::Set,
+        } => {
+            out.summary(
+                &out.spin("pushing stock changes", engine.run_flows(&[Flow::Stock]))
+                    .await?,
+            );
         }
-        Command::Stock { action: StockAction::Reupload } => {
-            out.summary(&out.spin("re-uploading every stock level", engine.reupload_stock()).await?);
+        Command::Stock {
+            action: StockAction::Reupload,
+        } => {
+            out.summary(
+                &out.spin("re-uploading every stock level", engine.reupload_stock())
+                    .await?,
+            );
         }
         Command::Orders { .. } => {
-            out.summary(&out.spin("pulling orders", engine.run_flows(&[Flow::Orders])).await?);
+            out.summary(
+                &out.spin("pulling orders", engine.run_flows(&[Flow::Orders]))
+                    .await?,
+            );
         }
         Command::Customers { .. } => {
-            out.summary(&out.spin("pulling customers", engine.run_flows(&[Flow::Customers])).await?);
+            out.summary(
+                &out.spin("pulling customers", engine.run_flows(&[Flow::Customers]))
+                    .await?,
+            );
         }
-        Command::Receipts { action: ReceiptsAction::Submit } => {
-            out.summary(&out.spin("submitting receipts", engine.run_flows(&[Flow::Receipts])).await?);
+        Command::Receipts {
+            action: ReceiptsAction::Submit,
+        } => {
+            out.summary(
+                &out.spin("submitting receipts", engine.run_flows(&[Flow::Receipts]))
+                    .await?,
+            );
         }
-        Command::Receipts { action: ReceiptsAction::Status } => {
+        Command::Receipts {
+            action: ReceiptsAction::Status,
+        } => {
             for (state, count) in engine.receipt_states().await? {
                 out.line(&format!("{state:>10}  {count}"));
             }
         }
         Command::Reconcile { day, dry_run } => {
-            let stock = out.spin("comparing stock", engine.reconcile_stock(dry_run)).await?;
-            out.line(&format!("stock: {} levels compared, {} differed{}", stock.compared, stock.drift.len(), if dry_run { " (dry run)" } else { ", corrected" }));
+            let stock = out
+                .spin("comparing stock", engine.reconcile_stock(dry_run))
+                .await?;
+            out.line(&format!(
+                "stock: {} levels compared, {} differed{}",
+                stock.compared,
+                stock.drift.len(),
+                if dry_run { " (dry run)" } else { ", corrected" }
+            ));
             for d in &stock.drift {
-                out.line(&format!("  {} @ {}: Flow {} / Shopify {}", d.sku, d.location_id, d.erp, d.storefront));
+                out.line(&format!(
+                    "  {} @ {}: Flow {} / Shopify {}",
+                    d.sku, d.location_id, d.erp, d.storefront
+                ));
             }
             let day = day.unwrap_or_else(|| chrono::Utc::now().date_naive());
-            let sales = out.spin("comparing sales", engine.reconcile_sales(day)).await?;
+            let sales = out
+                .spin("comparing sales", engine.reconcile_sales(day))
+                .await?;
             out.line(&format!("sales of {day}:"));
             for (gateway, s) in &sales.by_gateway {
-                out.line(&format!("  {gateway:<12} orders {:>4}  Shopify {:>12}  Flow {:>12}  ETA {:>12}", s.orders, s.storefront, s.erp, s.receipts));
+                out.line(&format!(
+                    "  {gateway:<12} orders {:>4}  Shopify {:>12}  Flow {:>12}  ETA {:>12}",
+                    s.orders, s.storefront, s.erp, s.receipts
+                ));
             }
             for m in &sales.mismatches {
                 out.line(&format!("  mismatch {}: {}", m.name, m.problem));
             }
         }
-        Command::Dlq { action: DlqAction::List, .. } => {
+        Command::Dlq {
+            action: DlqAction::List,
+            ..
+        } => {
             let dead = engine.dead_letters().await?;
             if dead.is_empty() {
                 out.line("no dead letters");
             }
             for job in dead {
-                let why = job.parked_on.as_deref().map_or_else(|| job.last_error.clone().unwrap_or_default(), |m| format!("waiting for mapping {m}"));
-                out.line(&format!("{:>6}  {:<16} {:<40} {}", job.id, job.kind, job.key, why));
+                let why = job.parked_on.as_deref().map_or_else(
+                    || job.last_error.clone().unwrap_or_default(),
+                    |m| format!("waiting for mapping {m}"),
+                );
+                out.line(&format!(
+                    "{:>6}  {:<16} {:<40} {}",
+                    job.id, job.kind, job.key, why
+                ));
             }
         }
-        Command::Dlq { action: DlqAction::Replay, id, all } => {
+        Command::Dlq {
+            action: DlqAction::Replay,
+            id,
+            all,
+        } => {
             let target = match (id, all) {
                 (Some(id), false) => Some(id),
                 (None, true) => None,
@@ -286,7 +364,10 @@ async fn dispatch(cli: Cli) -> Result<std::process::ExitCode> {
                 out.line("nothing to do");
             }
             for w in &plan {
-                out.line(&format!("{:<10} {:<7} {:<10} {}", w.flow, w.action, w.target, w.key));
+                out.line(&format!(
+                    "{:<10} {:<7} {:<10} {}",
+                    w.flow, w.action, w.target, w.key
+                ));
             }
         }
     }

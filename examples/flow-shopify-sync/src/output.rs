@@ -15,7 +15,9 @@ pub struct Output {
 impl Output {
     /// Detects whether stderr is a terminal.
     pub fn new() -> Self {
-        Output { terminal: std::io::stderr().is_terminal() }
+        Output {
+            terminal: std::io::stderr().is_terminal(),
+        }
     }
 
     /// Prints one line on stdout.

@@ -261,7 +261,7 @@ impl Engine {
                     JobFailure::Dead { .. } => summary.dead_letters += 1,
                     JobFailure::Park { .. } => summary.parked += 1,
                 }
-                tracing::info!(job = job.id, kind = %job.kind, error = %error, ?failure, "job failed");
+                tracing::info!(job = job.id, kind = %job.kind, ?failure, "job failed");
                 metrics::counter!("sync_job_failures_total", "kind" => job.kind.clone())
                     .increment(1);
                 self.store
@@ -795,7 +795,22 @@ pub(crate) fn document_of(binding: &Binding) -> Result<crate::model::ErpDocument
     }
 }
 
+/// The error and its causes in one line, cut to a readable length (a batch refusal can name
+/// hundreds of items).
 fn error_chain(error: &dyn std::error::Error) -> String {
+    const MAX: usize = 1_000;
+    let text = full_chain(error);
+    if text.len() <= MAX {
+        return text;
+    }
+    let mut cut = MAX;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}… ({} more bytes)", &text[..cut], text.len() - cut)
+}
+
+fn full_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(s) = source {

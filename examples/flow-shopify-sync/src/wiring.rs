@@ -1,0 +1,313 @@
+//! Builds the three clients and their adapters from the configuration, and opens the store.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde::Deserialize;
+use sync_core::connector::StorefrontCatalog;
+use sync_core::engine::{Connectors, WebhookError, WebhookEvent, WebhookVerifier};
+use sync_core::secret::{ExposeSecret, SecretString};
+use sync_core::store::StateStore;
+
+use crate::config::Config;
+
+/// `[shopify]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShopifySection {
+    /// `name.myshopify.com`.
+    shop: String,
+    /// Base URL override (tests, the sandbox).
+    base_url: Option<String>,
+    /// API version. Default: the client's pinned version.
+    api_version: Option<String>,
+    /// Static Admin API token (from `access_token_env` / `access_token_file`).
+    access_token: Option<SecretString>,
+    /// Client id of a Dev Dashboard app (client-credentials grant).
+    client_id: Option<String>,
+    /// Its client secret (from `client_secret_env` / `client_secret_file`).
+    client_secret: Option<SecretString>,
+    /// Webhook HMAC key (default: the client secret).
+    webhook_secret: Option<SecretString>,
+}
+
+/// `[eta]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EtaSection {
+    /// `preprod` (default) or `prod`.
+    #[serde(default = "preprod")]
+    environment: String,
+    /// Identity host override.
+    identity_url: Option<String>,
+    /// API host override.
+    api_url: Option<String>,
+    client_id: String,
+    client_secret: SecretString,
+    pos_serial: String,
+    #[serde(default = "os")]
+    pos_os_version: String,
+    #[serde(default = "one")]
+    pos_model_framework: String,
+    preshared_key: SecretString,
+    /// Shop payment gateway → ETA payment method code (C, V, CC, VC, VO, PR, GC, P, O).
+    #[serde(default)]
+    payment_methods: BTreeMap<String, String>,
+    /// The method of gateways not listed; without it they park until mapped.
+    default_payment_method: Option<String>,
+    /// The issuer, with ETA's field names (`rin`, `companyTradeName`, `branchCode`,
+    /// `branchAddress`, `deviceSerialNumber`, `activityCode`).
+    seller: eta_ereceipt::model::Seller,
+}
+
+fn preprod() -> String {
+    "preprod".to_owned()
+}
+fn os() -> String {
+    "os".to_owned()
+}
+fn one() -> String {
+    "1".to_owned()
+}
+
+/// The connectors and what else the binary needs of the clients.
+pub struct Wired {
+    /// The engine's connectors.
+    pub connectors: Connectors,
+    /// Shopify's webhook check, when a secret is configured.
+    pub verifier: Option<Arc<dyn WebhookVerifier>>,
+    shopify: shopify_client::ShopifyClient,
+}
+
+impl Wired {
+    /// "id name (domain), currency" of the Shopify store.
+    pub async fn store_info(&self) -> Result<String> {
+        let shop = self
+            .shopify
+            .shop_info()
+            .await
+            .context("reading the Shopify shop")?;
+        Ok(format!(
+            "{}  {}  ({})  currency {:?}",
+            shop.id, shop.name, shop.myshopify_domain, shop.currency_code
+        ))
+    }
+}
+
+/// Shopify's webhook HMAC check behind the engine's verifier trait.
+struct ShopifyWebhooks {
+    secret: SecretString,
+}
+
+impl WebhookVerifier for ShopifyWebhooks {
+    fn verify(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<WebhookEvent, WebhookError> {
+        use shopify_client::webhook::{WebhookDelivery, WebhookPayload};
+        let delivery =
+            WebhookDelivery::verify(headers, body, self.secret.expose_secret().as_bytes())
+                .map_err(|e| match e {
+                    shopify_client::webhook::WebhookError::BadSignature
+                    | shopify_client::webhook::WebhookError::MissingHeader(
+                        "X-Shopify-Hmac-Sha256",
+                    ) => WebhookError::Unauthorized,
+                    other => WebhookError::Malformed(other.to_string()),
+                })?;
+        let order_id = match delivery
+            .payload(body)
+            .map_err(|e| WebhookError::Malformed(e.to_string()))?
+        {
+            WebhookPayload::Order(order) => Some(order.admin_graphql_api_id),
+            WebhookPayload::Refund(refund) => {
+                Some(format!("gid://shopify/Order/{}", refund.order_id))
+            }
+            _ => None,
+        };
+        let event_id = delivery.event_id.or(delivery.webhook_id).ok_or_else(|| {
+            WebhookError::Malformed("no X-Shopify-Event-Id or X-Shopify-Webhook-Id".to_owned())
+        })?;
+        Ok(WebhookEvent {
+            event_id,
+            topic: delivery.topic,
+            order_id,
+        })
+    }
+}
+
+fn section<T: serde::de::DeserializeOwned>(name: &str, table: &toml::Table) -> Result<T> {
+    let text = toml::to_string(table).map_err(|e| anyhow!("{name}: {e}"))?;
+    let de = toml::Deserializer::parse(&text).map_err(|e| anyhow!("{name}: {}", e.message()))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let key = if path == "." {
+            name.to_owned()
+        } else {
+            format!("{name}.{path}")
+        };
+        anyhow!("{key}: {}", e.inner().message())
+    })
+}
+
+/// Builds every connector from the configuration; resolves location names.
+pub async fn connect(config: &Config) -> Result<Wired> {
+    // Shopify.
+    let s: ShopifySection = section("shopify", &config.shopify)?;
+    let auth = match (&s.access_token, &s.client_id, &s.client_secret) {
+        (Some(token), _, _) => shopify_client::Auth::AccessToken(token.clone()),
+        (None, Some(id), Some(secret)) => shopify_client::Auth::ClientCredentials {
+            client_id: id.clone(),
+            client_secret: secret.clone(),
+        },
+        _ => bail!(
+            "shopify: give access_token_env/access_token_file, or client_id with client_secret_env/client_secret_file"
+        ),
+    };
+    let mut builder = shopify_client::ShopifyClient::builder(s.shop.clone(), auth);
+    if let Some(url) = &s.base_url {
+        builder = builder.base_url(url.clone());
+    }
+    if let Some(version) = &s.api_version {
+        builder = builder.api_version(version.clone());
+    }
+    let shopify = builder.build().map_err(|e| anyhow!("shopify: {e}"))?;
+    // Shopify refuses a query above 1,000 cost points: orders of up to `lines` lines, a few a
+    // page, stay well below it.
+    let storefront_config = shopify_client::adapter::StorefrontConfig {
+        order_pull: shopify_client::ops::orders::OrderPull {
+            page_size: 3,
+            lines: 8,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let storefront = Arc::new(shopify_client::adapter::ShopifyStorefront::new(
+        shopify.clone(),
+        storefront_config,
+    ));
+    let verifier = s
+        .webhook_secret
+        .clone()
+        .or_else(|| s.client_secret.clone())
+        .map(|secret| Arc::new(ShopifyWebhooks { secret }) as Arc<dyn WebhookVerifier>);
+
+    // Flow ERP.
+    let text = toml::to_string(&config.flow).map_err(|e| anyhow!("flow: {e}"))?;
+    let mut flow_config =
+        flow_erp_client::FlowConfig::from_toml_str(&text).map_err(|e| anyhow!("flow: {e}"))?;
+    flow_config.base_dir = Some(config.base_dir.clone());
+    let flow = flow_erp_client::FlowClient::builder(flow_config)
+        .build()
+        .map_err(|e| anyhow!("flow: {e}"))?;
+    let erp = Arc::new(flow_erp_client::adapter::FlowErp::new(flow));
+
+    // ETA.
+    let e: EtaSection = section("eta", &config.eta)?;
+    let env = match e.environment.as_str() {
+        "preprod" => eta_ereceipt::client::Environment::Preproduction,
+        "prod" => eta_ereceipt::client::Environment::Production,
+        other => bail!("eta.environment: expected \"preprod\" or \"prod\", got {other:?}"),
+    };
+    if e.seller.device_serial_number != e.pos_serial {
+        bail!(
+            "eta.seller.deviceSerialNumber: must equal eta.pos_serial ({}), the device the token is for",
+            e.pos_serial
+        );
+    }
+    let credentials = eta_ereceipt::client::PosCredentials::new(
+        e.client_id.clone(),
+        e.client_secret.expose_secret(),
+        e.pos_serial.clone(),
+        e.pos_os_version.clone(),
+        e.pos_model_framework.clone(),
+        e.preshared_key.expose_secret(),
+    );
+    let mut eta_builder = eta_ereceipt::client::EtaClient::builder(env, credentials);
+    if let Some(url) = &e.identity_url {
+        eta_builder = eta_builder.identity_url(url.clone());
+    }
+    if let Some(url) = &e.api_url {
+        eta_builder = eta_builder.api_url(url.clone());
+    }
+    let eta = eta_builder.build().map_err(|err| anyhow!("eta: {err}"))?;
+    let mut mapping = eta_ereceipt::mapping::MappingConfig::new(e.seller.rin.clone());
+    for (gateway, code) in &e.payment_methods {
+        let method: eta_ereceipt::codes::PaymentMethod = code
+            .parse()
+            .map_err(|err| anyhow!("eta.payment_methods.{gateway}: {err}"))?;
+        mapping = mapping.gateway(gateway, method);
+    }
+    if let Some(code) = &e.default_payment_method {
+        let method: eta_ereceipt::codes::PaymentMethod = code
+            .parse()
+            .map_err(|err| anyhow!("eta.default_payment_method: {err}"))?;
+        mapping = mapping.default_method(method);
+    }
+    let tax = Arc::new(eta_ereceipt::adapter::EtaTaxAuthority::new(
+        eta, e.seller, mapping,
+    ));
+
+    let connectors = Connectors {
+        erp_catalog: erp.clone(),
+        erp_sales: erp,
+        storefront_catalog: storefront.clone(),
+        storefront_orders: storefront,
+        tax,
+    };
+    Ok(Wired {
+        connectors,
+        verifier,
+        shopify,
+    })
+}
+
+/// Replaces location names in the engine's map by the storefront's ids.
+pub async fn resolve_locations(
+    storefront: &dyn StorefrontCatalog,
+    map: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>> {
+    if map.values().all(|v| v.starts_with("gid://")) {
+        return Ok(map.clone());
+    }
+    let locations = storefront
+        .locations()
+        .await
+        .map_err(|e| anyhow!("reading Shopify locations: {e}"))?;
+    let mut out = BTreeMap::new();
+    for (store, target) in map {
+        let id = if target.starts_with("gid://") {
+            target.clone()
+        } else {
+            locations
+                .iter()
+                .find(|l| &l.name == target)
+                .map(|l| l.id.clone())
+                .ok_or_else(|| anyhow!("engine.locations.{store}: no Shopify location named {target:?} (known: {})", locations.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")))?
+        };
+        out.insert(store.clone(), id);
+    }
+    Ok(out)
+}
+
+/// Opens the state store named by `url` and prepares its schema.
+pub async fn open_store(url: &str) -> Result<Arc<dyn StateStore>> {
+    let store: Arc<dyn StateStore> =
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Arc::new(
+                sync_core::store::PostgresStore::connect(url)
+                    .await
+                    .context("store.url: cannot connect to PostgreSQL")?,
+            )
+        } else if url.starts_with("sqlite:") {
+            Arc::new(
+                sync_core::store::SqliteStore::open(url)
+                    .await
+                    .with_context(|| format!("store.url: cannot open {url}"))?,
+            )
+        } else {
+            bail!("store.url: expected sqlite://PATH or postgres://…, got {url:?}");
+        };
+    store
+        .migrate()
+        .await
+        .context("store: migrating the schema")?;
+    Ok(store)
+}
