@@ -1244,3 +1244,66 @@ async fn webhooks_are_retried_until_accepted_and_can_be_delayed() {
     );
     assert_eq!(shop.state.stats()["webhooks_sent"], topics.len() as u64);
 }
+
+#[tokio::test]
+async fn refunds_and_cancellations_after_the_fact_fire_webhooks() {
+    let shop = start(ShopifyConfig::default()).await;
+    let (uri, mut rx) = receiver().await;
+    for topic in ["REFUNDS_CREATE", "ORDERS_CANCELLED"] {
+        subscribe(&shop, topic, &uri).await;
+    }
+    let ids = shop.state.generate_orders(4, &catalog(), 0.0, 0.0, 21);
+    let o = shop
+        .gql("query($id: ID!) { order(id: $id) { lineItems(first: 5) { nodes { id quantity } } totalPriceSet { shopMoney { amount } } } }", json!({"id": ids[0]}))
+        .await;
+    let line = &o["order"]["lineItems"]["nodes"][0];
+    let qty = line["quantity"].as_i64().unwrap();
+    let line_id = line["id"].as_str().unwrap().to_string();
+    let refund = shop
+        .state
+        .refund_order(&ids[0], &[(line_id.clone(), qty)], false)
+        .unwrap();
+    assert!(refund.starts_with("gid://shopify/Refund/"));
+    // Nothing of that line is left to refund.
+    let err = shop
+        .state
+        .refund_order(&ids[0], &[(line_id, 1)], false)
+        .unwrap_err();
+    assert!(err.contains("refundable"), "{err}");
+    let after = shop
+        .gql("query($id: ID!) { order(id: $id) { displayFinancialStatus refunds { id } lineItems(first: 5) { nodes { currentQuantity } } } }", json!({"id": ids[0]}))
+        .await;
+    assert_eq!(after["order"]["refunds"][0]["id"], refund);
+    assert_eq!(
+        after["order"]["lineItems"]["nodes"][0]["currentQuantity"],
+        0
+    );
+
+    let unfulfilled = ids
+        .iter()
+        .skip(1)
+        .find(|id| shop.state.cancel_order(id).is_ok())
+        .expect("an order that can be cancelled");
+    let c = shop.gql("query($id: ID!) { order(id: $id) { cancelledAt cancelReason displayFinancialStatus } }", json!({"id": unfulfilled})).await;
+    assert!(c["order"]["cancelledAt"].is_string());
+    assert_eq!(c["order"]["displayFinancialStatus"], "REFUNDED");
+    assert!(
+        shop.state.cancel_order(unfulfilled).is_err(),
+        "cancelled twice"
+    );
+
+    let mut topics = Vec::new();
+    while let Ok(Some((h, _))) = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await {
+        topics.push(header(&h, "x-shopify-topic").to_string());
+    }
+    assert_eq!(
+        topics.iter().filter(|t| *t == "refunds/create").count(),
+        2,
+        "{topics:?}"
+    );
+    assert_eq!(
+        topics.iter().filter(|t| *t == "orders/cancelled").count(),
+        1,
+        "{topics:?}"
+    );
+}

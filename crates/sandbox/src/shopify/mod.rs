@@ -374,6 +374,31 @@ impl ShopifyState {
         orders::generate(self, n, catalog, refund_rate, cancel_rate, seed)
     }
 
+    /// Refunds `lines` (`(LineItem GID, quantity)`) of an order, and its shipping when
+    /// `with_shipping`, to the payment methods it was paid with; fires `refunds/create` and
+    /// `orders/updated`. Returns the Refund GID.
+    ///
+    /// # Errors
+    /// An unknown or cancelled order, a line not of the order, a quantity above what is left
+    /// to refund, shipping already refunded, or nothing to refund.
+    pub fn refund_order(
+        self: &Arc<Self>,
+        order_id: &str,
+        lines: &[(String, i64)],
+        with_shipping: bool,
+    ) -> Result<String, String> {
+        orders::refund_order(self, order_id, lines, with_shipping)
+    }
+
+    /// Cancels an unfulfilled order, refunding what is left of it (restock `CANCEL`); fires
+    /// `refunds/create`, `orders/cancelled` and `orders/updated`.
+    ///
+    /// # Errors
+    /// An unknown, already cancelled or (partly) fulfilled order.
+    pub fn cancel_order(self: &Arc<Self>, order_id: &str) -> Result<(), String> {
+        orders::cancel_order(self, order_id)
+    }
+
     /// Everything the stand-in holds, as JSON (see the crate docs for the fields).
     pub fn dump(&self) -> Value {
         objects::dump(self)

@@ -1634,6 +1634,10 @@ impl Order {
     async fn updated_at(&self) -> DateTime {
         DateTime(self.0.updated_at)
     }
+    /// Whether edits were applied (`Order.edited`); the stand-in does not simulate order edits.
+    async fn edited(&self) -> bool {
+        false
+    }
     async fn cancelled_at(&self) -> Option<DateTime> {
         self.0.cancelled_at.map(DateTime)
     }
@@ -3561,6 +3565,13 @@ impl QueryRoot {
         let id = gid_arg("Order", "id", &id)?;
         let st = lock(&cx(ctx)?.state.store);
         Ok(st.orders.get(&id).cloned().map(Order))
+    }
+
+    /// `refund(id:)`: one refund by its GID.
+    async fn refund(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Refund>> {
+        let id = gid_arg("Refund", "id", &id)?;
+        let st = lock(&cx(ctx)?.state.store);
+        Ok(st.refunds.get(&id).cloned().map(Refund))
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -109,6 +109,248 @@ fn allocate(total: Decimal, weights: &[Decimal]) -> Vec<Decimal> {
     out
 }
 
+/// Refunds `lines` ((line id, quantity)) of `order`, and its shipping when asked, to the
+/// payment methods it was paid with (last first); records the refund and its transactions.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn refund(
+    st: &mut Store,
+    order: &mut OrderRec,
+    lines: &[(u64, i64)],
+    with_shipping: bool,
+    cancel: bool,
+    location: Option<u64>,
+    rate: Decimal,
+    at: chrono::DateTime<chrono::Utc>,
+    note: &str,
+) -> Result<RefundRec, String> {
+    let done = crate::shopify::objects::refunded_quantities(st, order);
+    let mut rlines = Vec::new();
+    for (id, qty) in lines {
+        let Some(l) = order.lines.iter().find(|l| l.id == *id) else {
+            return Err(format!(
+                "line item {} is not a line of order {}",
+                gid("LineItem", *id),
+                order.name
+            ));
+        };
+        let already = done.iter().find(|(l, _)| *l == *id).map_or(0, |(_, q)| *q);
+        if *qty < 1 || qty + already > l.quantity {
+            return Err(format!(
+                "line item {}: quantity {qty} is not between 1 and the refundable {}",
+                gid("LineItem", *id),
+                l.quantity - already
+            ));
+        }
+        let net_line = l.unit_price * Decimal::from(l.quantity) - l.discount_total();
+        let subtotal = if *qty == l.quantity {
+            net_line
+        } else {
+            round2(net_line * Decimal::from(*qty) / Decimal::from(l.quantity))
+        };
+        rlines.push(RefundLineRec {
+            id: st.next_id(),
+            line_item_id: l.id,
+            quantity: *qty,
+            restock_type: if cancel { "CANCEL" } else { "RETURN" },
+            location_id: location,
+            unit_price: l.unit_price,
+            subtotal,
+            total_tax: vat_of(subtotal, rate),
+        });
+    }
+    let shipping_done = order
+        .refund_ids
+        .iter()
+        .filter_map(|r| st.refunds.get(r))
+        .any(|r| r.shipping.is_some());
+    let refund_shipping = match order.shipping.first() {
+        Some(s) if with_shipping && !shipping_done => Some((s.id, s.price, vat_of(s.price, rate))),
+        _ if with_shipping && !cancel => {
+            return Err(format!(
+                "order {} has no shipping left to refund",
+                order.name
+            ));
+        }
+        _ => None,
+    };
+    if rlines.is_empty() && refund_shipping.is_none() {
+        return Err("nothing to refund".to_string());
+    }
+    let amount: Decimal = rlines.iter().map(|l| l.subtotal).sum::<Decimal>()
+        + refund_shipping.map_or(Decimal::ZERO, |s| s.1);
+    // Refund to the payment methods, last one first, never more than each one took.
+    let mut left = amount;
+    let mut txs = Vec::new();
+    let sales: Vec<(String, Decimal)> = order
+        .transactions
+        .iter()
+        .filter(|t| t.kind == "SALE" && t.status == "SUCCESS")
+        .map(|t| {
+            let back: Decimal = order
+                .transactions
+                .iter()
+                .filter(|r| r.kind == "REFUND" && r.gateway == t.gateway)
+                .map(|r| r.amount)
+                .sum();
+            (t.gateway.clone(), (t.amount - back).max(Decimal::ZERO))
+        })
+        .collect();
+    for (gateway, room) in sales.iter().rev() {
+        if left <= Decimal::ZERO {
+            break;
+        }
+        let part = left.min(*room);
+        if part > Decimal::ZERO {
+            txs.push(TransactionRec {
+                id: st.next_id(),
+                kind: "REFUND",
+                status: "SUCCESS",
+                gateway: gateway.clone(),
+                amount: part,
+                created_at: at,
+            });
+            left -= part;
+        }
+    }
+    let rid = st.next_id();
+    let rec = RefundRec {
+        id: rid,
+        order_id: order.id,
+        note: Some(note.to_string()),
+        lines: rlines,
+        shipping: refund_shipping,
+        transactions: txs.clone(),
+        created_at: at,
+    };
+    order.transactions.extend(txs);
+    order.refund_ids.push(rid);
+    order.updated_at = at;
+    st.refunds.insert(rid, rec.clone());
+    Ok(rec)
+}
+
+/// See [`ShopifyState::refund_order`].
+pub(crate) fn refund_order(
+    state: &Arc<ShopifyState>,
+    order_id: &str,
+    lines: &[(String, i64)],
+    with_shipping: bool,
+) -> Result<String, String> {
+    let oid =
+        parse_gid("Order", order_id).ok_or_else(|| format!("`{order_id}` is not an Order GID"))?;
+    let mut parsed = Vec::new();
+    for (l, q) in lines {
+        parsed.push((
+            parse_gid("LineItem", l).ok_or_else(|| format!("`{l}` is not a LineItem GID"))?,
+            *q,
+        ));
+    }
+    let events = {
+        let mut st = lock(&state.store);
+        let mut order = st
+            .orders
+            .get(&oid)
+            .cloned()
+            .ok_or_else(|| format!("order {order_id} does not exist"))?;
+        if order.cancelled_at.is_some() {
+            return Err(format!("order {} is cancelled", order.name));
+        }
+        let location = st.locations.keys().next().copied();
+        let rec = refund(
+            &mut st,
+            &mut order,
+            &parsed,
+            with_shipping,
+            false,
+            location,
+            state.config.vat_rate,
+            super::store::now(),
+            "Refund",
+        )?;
+        st.orders.insert(oid, order.clone());
+        let payload = webhooks::order_payload(&st, &order);
+        (
+            gid("Refund", rec.id),
+            vec![
+                ("REFUNDS_CREATE", webhooks::refund_payload(&rec)),
+                ("ORDERS_UPDATED", payload),
+            ],
+        )
+    };
+    let (id, events) = events;
+    for (topic, payload) in events {
+        webhooks::emit(state, topic, payload);
+    }
+    Ok(id)
+}
+
+/// See [`ShopifyState::cancel_order`].
+pub(crate) fn cancel_order(state: &Arc<ShopifyState>, order_id: &str) -> Result<(), String> {
+    let oid =
+        parse_gid("Order", order_id).ok_or_else(|| format!("`{order_id}` is not an Order GID"))?;
+    let events = {
+        let mut st = lock(&state.store);
+        let mut order = st
+            .orders
+            .get(&oid)
+            .cloned()
+            .ok_or_else(|| format!("order {order_id} does not exist"))?;
+        if order.cancelled_at.is_some() {
+            return Err(format!("order {} is already cancelled", order.name));
+        }
+        if order.lines.iter().any(|l| l.fulfilled_quantity > 0) {
+            return Err(format!(
+                "order {} has fulfilled items and can't be cancelled",
+                order.name
+            ));
+        }
+        let done = crate::shopify::objects::refunded_quantities(&st, &order);
+        let rest: Vec<(u64, i64)> = order
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    l.id,
+                    l.quantity
+                        - done
+                            .iter()
+                            .find(|(id, _)| *id == l.id)
+                            .map_or(0, |(_, q)| *q),
+                )
+            })
+            .filter(|(_, q)| *q > 0)
+            .collect();
+        let location = st.locations.keys().next().copied();
+        let now = super::store::now();
+        let mut events = Vec::new();
+        if let Ok(rec) = refund(
+            &mut st,
+            &mut order,
+            &rest,
+            true,
+            true,
+            location,
+            state.config.vat_rate,
+            now,
+            "Order cancelled",
+        ) {
+            events.push(("REFUNDS_CREATE", webhooks::refund_payload(&rec)));
+        }
+        order.cancelled_at = Some(now);
+        order.cancel_reason = Some("CUSTOMER");
+        order.updated_at = now;
+        st.orders.insert(oid, order.clone());
+        let payload = webhooks::order_payload(&st, &order);
+        events.push(("ORDERS_CANCELLED", payload.clone()));
+        events.push(("ORDERS_UPDATED", payload));
+        events
+    };
+    for (topic, payload) in events {
+        webhooks::emit(state, topic, payload);
+    }
+    Ok(())
+}
+
 /// See [`ShopifyState::generate_orders`].
 pub(crate) fn generate(
     state: &Arc<ShopifyState>,
@@ -348,7 +590,7 @@ pub(crate) fn generate(
                 updated_at: created,
             };
             let cancel = rng.random_bool(cancel_rate.clamp(0.0, 1.0));
-            let refund = !cancel && rng.random_bool(refund_rate.clamp(0.0, 1.0));
+            let do_refund = !cancel && rng.random_bool(refund_rate.clamp(0.0, 1.0));
             if !cancel && rng.random_bool(0.4) {
                 let fid = st.next_id();
                 let at = (created + Duration::minutes(rng.random_range(5..60))).min(now);
@@ -372,83 +614,34 @@ pub(crate) fn generate(
                 order.updated_at = at;
             }
             let mut after: Vec<Event> = Vec::new();
-            if cancel || refund {
+            if cancel || do_refund {
                 let at = (created + Duration::minutes(rng.random_range(30..600))).min(now);
-                let rid = st.next_id();
-                let mut rlines = Vec::new();
-                let mut refund_shipping = None;
-                let chosen: Vec<usize> = if cancel {
-                    (0..order.lines.len()).collect()
+                let chosen: Vec<(u64, i64)> = if cancel {
+                    order.lines.iter().map(|l| (l.id, l.quantity)).collect()
                 } else {
-                    vec![rng.random_range(0..order.lines.len())]
+                    let l = &order.lines[rng.random_range(0..order.lines.len())];
+                    vec![(l.id, rng.random_range(1..=l.quantity))]
                 };
-                for idx in chosen {
-                    let l = &order.lines[idx];
-                    let qty = if cancel {
-                        l.quantity
-                    } else {
-                        rng.random_range(1..=l.quantity)
-                    };
-                    let net_line = l.unit_price * Decimal::from(l.quantity) - l.discount_total();
-                    let subtotal = if qty == l.quantity {
-                        net_line
-                    } else {
-                        round2(net_line * Decimal::from(qty) / Decimal::from(l.quantity))
-                    };
-                    rlines.push(RefundLineRec {
-                        id: st.next_id(),
-                        line_item_id: l.id,
-                        quantity: qty,
-                        restock_type: if cancel { "CANCEL" } else { "RETURN" },
-                        location_id: location,
-                        unit_price: l.unit_price,
-                        subtotal,
-                        total_tax: vat_of(subtotal, rate),
-                    });
-                }
-                if let Some(s) = order.shipping.first()
-                    && (cancel || rng.random_bool(0.3))
-                {
-                    refund_shipping = Some((s.id, s.price, vat_of(s.price, rate)));
-                }
-                let amount: Decimal = rlines.iter().map(|l| l.subtotal).sum::<Decimal>()
-                    + refund_shipping.map_or(Decimal::ZERO, |s| s.1);
-                // Refund to the payment methods, last one first.
-                let mut left = amount;
-                let mut txs = Vec::new();
-                for sale in order.transactions.iter().rev() {
-                    if left <= Decimal::ZERO {
-                        break;
-                    }
-                    let part = left.min(sale.amount);
-                    txs.push(TransactionRec {
-                        id: st.next_id(),
-                        kind: "REFUND",
-                        status: "SUCCESS",
-                        gateway: sale.gateway.clone(),
-                        amount: part,
-                        created_at: at,
-                    });
-                    left -= part;
-                }
-                let rec = RefundRec {
-                    id: rid,
-                    order_id: oid,
-                    note: Some(if cancel {
-                        "Order cancelled".into()
-                    } else {
-                        "Customer return".into()
-                    }),
-                    lines: rlines,
-                    shipping: refund_shipping,
-                    transactions: txs.clone(),
-                    created_at: at,
+                let with_shipping = !order.shipping.is_empty() && (cancel || rng.random_bool(0.3));
+                let note = if cancel {
+                    "Order cancelled"
+                } else {
+                    "Customer return"
                 };
-                order.transactions.extend(txs);
-                order.refund_ids.push(rid);
-                order.updated_at = at;
-                after.push(("REFUNDS_CREATE", webhooks::refund_payload(&rec)));
-                st.refunds.insert(rid, rec);
+                // The generator's own choices are always refundable.
+                if let Ok(rec) = refund(
+                    &mut st,
+                    &mut order,
+                    &chosen,
+                    with_shipping,
+                    cancel,
+                    location,
+                    rate,
+                    at,
+                    note,
+                ) {
+                    after.push(("REFUNDS_CREATE", webhooks::refund_payload(&rec)));
+                }
                 if cancel {
                     order.cancelled_at = Some(at);
                     order.cancel_reason = Some(
