@@ -118,7 +118,7 @@ pub fn canonicalize_receipt(json: &str) -> Result<String, UuidError> {
     let mut out = Vec::with_capacity(json.len());
     let mut p = Parser::new(json.as_bytes(), &mut out);
     p.skip_bom();
-    p.receipt_root("")?;
+    p.receipt_root(None)?;
     p.end()?;
     String::from_utf8(out).map_err(|_| {
         UuidError::Json(CanonicalError {
@@ -177,7 +177,7 @@ fn stamp_span(json: &str) -> Result<(ReceiptUuid, (usize, usize)), UuidError> {
     let mut out = Vec::with_capacity(json.len());
     let mut p = Parser::new(json.as_bytes(), &mut out);
     p.skip_bom();
-    let span = p.receipt_root("")?;
+    let span = p.receipt_root(None)?;
     p.end()?;
     Ok((ReceiptUuid::new(sha256_hex(&out)), span))
 }
@@ -415,7 +415,8 @@ impl<'a, 'o> Parser<'a, 'o> {
     }
 
     /// Parses one receipt object, blanking `header.uuid`; returns the span of the uuid value.
-    fn receipt_root(&mut self, prefix: &str) -> Result<(usize, usize), UuidError> {
+    fn receipt_root(&mut self, index: Option<usize>) -> Result<(usize, usize), UuidError> {
+        let prefix = Prefix(index);
         self.ws();
         if self.peek() != Some(b'{') {
             if self.peek().is_none() {
@@ -522,7 +523,7 @@ impl<'a, 'o> Parser<'a, 'o> {
         self.ws();
         if self.peek() != Some(b'{') {
             return Err(shape(
-                "",
+                Prefix(None),
                 "",
                 "a batch must be an object {\"receipts\":[...]}",
             ));
@@ -533,7 +534,7 @@ impl<'a, 'o> Parser<'a, 'o> {
             self.ws();
             if self.peek() == Some(b'}') && entries.is_none() {
                 self.pos += 1;
-                return Err(shape("", "receipts", "is missing"));
+                return Err(shape(Prefix(None), "receipts", "is missing"));
             }
             if self.peek() != Some(b'"') {
                 return Err(self
@@ -556,7 +557,7 @@ impl<'a, 'o> Parser<'a, 'o> {
             self.ws();
             if self.out.as_slice() == b"\"RECEIPTS\"" && entries.is_none() {
                 if self.peek() != Some(b'[') {
-                    return Err(shape("", "receipts", "must be an array"));
+                    return Err(shape(Prefix(None), "receipts", "must be an array"));
                 }
                 self.pos += 1;
                 let mut list = Vec::new();
@@ -566,8 +567,7 @@ impl<'a, 'o> Parser<'a, 'o> {
                 } else {
                     loop {
                         self.out.clear();
-                        let prefix = format!("receipts[{}]", list.len());
-                        let span = self.receipt_root(&prefix)?;
+                        let span = self.receipt_root(Some(list.len()))?;
                         list.push(BatchEntry {
                             uuid: ReceiptUuid::new(sha256_hex(self.out)),
                             uuid_span: span,
@@ -615,7 +615,7 @@ impl<'a, 'o> Parser<'a, 'o> {
                 _ => return Err(self.err::<()>("expected ',' or '}'").unwrap_err().into()),
             }
         }
-        entries.ok_or_else(|| shape("", "receipts", "is missing"))
+        entries.ok_or_else(|| shape(Prefix(None), "receipts", "is missing"))
     }
 
     /// Parses a string at `pos` (an opening quote) and writes its unescaped content.
@@ -781,12 +781,17 @@ impl<'a, 'o> Parser<'a, 'o> {
     }
 }
 
-fn shape(prefix: &str, rest: &str, rule: &'static str) -> UuidError {
-    let path = match (prefix.is_empty(), rest.is_empty()) {
-        (true, true) => "$".to_owned(),
-        (true, false) => rest.to_owned(),
-        (false, true) => prefix.to_owned(),
-        (false, false) => format!("{prefix}.{rest}"),
+/// The path prefix of a receipt: none for a lone receipt, `receipts[i]` in a batch (built
+/// only when an error needs it).
+#[derive(Clone, Copy)]
+struct Prefix(Option<usize>);
+
+fn shape(prefix: Prefix, rest: &str, rule: &'static str) -> UuidError {
+    let path = match (prefix.0, rest.is_empty()) {
+        (None, true) => "$".to_owned(),
+        (None, false) => rest.to_owned(),
+        (Some(i), true) => format!("receipts[{i}]"),
+        (Some(i), false) => format!("receipts[{i}].{rest}"),
     };
     UuidError::Shape { path, rule }
 }
