@@ -123,7 +123,7 @@ impl Planned<'_> {
     /// The requested cost.
     pub(crate) fn requested(&self, info: &TypeInfo, vars: &Value) -> u64 {
         if self.mutation {
-            return MUTATION_COST * self.root_fields().len() as u64;
+            return MUTATION_COST.saturating_mul(self.root_fields().len() as u64);
         }
         let walk = Walk {
             info,
@@ -136,7 +136,7 @@ impl Planned<'_> {
     /// The actual cost, given the `data` answered.
     pub(crate) fn actual(&self, info: &TypeInfo, vars: &Value, data: &Value) -> u64 {
         if self.mutation {
-            return MUTATION_COST * self.root_fields().len() as u64;
+            return MUTATION_COST.saturating_mul(self.root_fields().len() as u64);
         }
         let walk = Walk {
             info,
@@ -160,18 +160,32 @@ fn collect<'a>(
     out: &mut Vec<&'a Field>,
     depth: u32,
 ) {
-    if depth > 32 {
+    // A budget of visits keeps hostile fragment spreads (cycles, exponential fan-out) cheap;
+    // such documents fail validation afterwards anyway.
+    let mut budget = 10_000u32;
+    collect_in(doc, set, out, depth, &mut budget);
+}
+
+fn collect_in<'a>(
+    doc: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    out: &mut Vec<&'a Field>,
+    depth: u32,
+    budget: &mut u32,
+) {
+    if depth > 32 || *budget == 0 {
         return;
     }
+    *budget -= 1;
     for item in &set.items {
         match &item.node {
             Selection::Field(f) => out.push(&f.node),
             Selection::InlineFragment(frag) => {
-                collect(doc, &frag.node.selection_set.node, out, depth + 1)
+                collect_in(doc, &frag.node.selection_set.node, out, depth + 1, budget)
             }
             Selection::FragmentSpread(spread) => {
                 if let Some(def) = doc.fragments.get(&spread.node.fragment_name.node) {
-                    collect(doc, &def.node.selection_set.node, out, depth + 1);
+                    collect_in(doc, &def.node.selection_set.node, out, depth + 1, budget);
                 }
             }
         }
@@ -196,7 +210,7 @@ impl Walk<'_> {
                 let value = data.map(|d| d.get(key.as_str()).unwrap_or(&Value::Null));
                 self.field(ty, f, value)
             })
-            .sum()
+            .fold(0u64, u64::saturating_add)
     }
 
     fn int_arg(&self, f: &Field, name: &str) -> Option<u64> {
@@ -229,16 +243,17 @@ impl Walk<'_> {
             return self.connection(ty, f, data);
         }
         match data {
-            None => 1 + self.set(ty, &f.selection_set.node, None),
+            None => self.set(ty, &f.selection_set.node, None).saturating_add(1),
             Some(Value::Null) => 0,
-            Some(Value::Array(items)) => {
-                1 + items
-                    .iter()
-                    .map(|i| self.set(ty, &f.selection_set.node, Some(i)))
-                    .max()
-                    .unwrap_or(0)
-            }
-            Some(obj) => 1 + self.set(ty, &f.selection_set.node, Some(obj)),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|i| self.set(ty, &f.selection_set.node, Some(i)))
+                .max()
+                .unwrap_or(0)
+                .saturating_add(1),
+            Some(obj) => self
+                .set(ty, &f.selection_set.node, Some(obj))
+                .saturating_add(1),
         }
     }
 
@@ -256,13 +271,15 @@ impl Walk<'_> {
                 let mut per_item = 0;
                 for c in &inner {
                     let cost = match c.name.node.as_str() {
-                        "nodes" => 1 + self.set(&node_ty, &c.selection_set.node, None),
+                        "nodes" => self
+                            .set(&node_ty, &c.selection_set.node, None)
+                            .saturating_add(1),
                         "edges" => self.set(&edge_ty, &c.selection_set.node, None),
                         _ => 0,
                     };
                     per_item = per_item.max(cost);
                 }
-                2 + n * per_item
+                n.saturating_mul(per_item).saturating_add(2)
             }
             Some(Value::Null) => 0,
             Some(conn) => {
@@ -273,17 +290,20 @@ impl Walk<'_> {
                     let cost: u64 = match (c.name.node.as_str(), items) {
                         ("nodes", Some(items)) => items
                             .iter()
-                            .map(|i| 1 + self.set(&node_ty, &c.selection_set.node, Some(i)))
-                            .sum(),
+                            .map(|i| {
+                                self.set(&node_ty, &c.selection_set.node, Some(i))
+                                    .saturating_add(1)
+                            })
+                            .fold(0u64, u64::saturating_add),
                         ("edges", Some(items)) => items
                             .iter()
                             .map(|i| self.set(&edge_ty, &c.selection_set.node, Some(i)))
-                            .sum(),
+                            .fold(0u64, u64::saturating_add),
                         _ => 0,
                     };
                     best = best.max(cost);
                 }
-                2 + best
+                best.saturating_add(2)
             }
         }
     }
@@ -408,6 +428,30 @@ mod tests {
         )
         .unwrap();
         assert_eq!(plan(&m, None).unwrap().requested(&info, &vars), 20);
+    }
+
+    #[test]
+    fn hostile_fragments_and_huge_pages_neither_hang_nor_overflow() {
+        let info = TypeInfo::from_sdl(SDL);
+        let mut q = String::from("{ shop { ...F0 } }");
+        for i in 0..40 {
+            q.push_str(&format!(
+                " fragment F{i} on Shop {{ ...F{n} ...F{n} }}",
+                n = i + 1
+            ));
+        }
+        q.push_str(" fragment F40 on Shop { name }");
+        let doc = async_graphql::parser::parse_query(&q).unwrap();
+        let cost = plan(&doc, None).unwrap().requested(&info, &Value::Null);
+        assert!(cost >= 1);
+        let doc = async_graphql::parser::parse_query(
+            "{ products(first: 2147483647) { nodes { variants(first: 2147483647) { nodes { variants(first: 2147483647) { nodes { id } } } } } } }",
+        )
+        .unwrap();
+        assert_eq!(
+            plan(&doc, None).unwrap().requested(&info, &Value::Null),
+            u64::MAX
+        );
     }
 
     #[tokio::test(start_paused = true)]
