@@ -210,3 +210,21 @@ fn the_comparison_catches_a_drifted_field() {
     let problems = check(&drifted, &full);
     assert_eq!(problems.len(), 3, "{problems:?}");
 }
+
+#[test]
+fn the_committed_subset_is_what_the_extractor_writes() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let full = root.join(FULL_SCHEMA);
+    assert!(full.exists(), "full schema missing at {}", full.display());
+    let output = std::process::Command::new("python3")
+        .arg(root.join("scripts/extract_schema.py"))
+        .arg(&full)
+        .arg("--check")
+        .output()
+        .expect("python3 runs scripts/extract_schema.py (install Python 3 to run this check)");
+    assert!(
+        output.status.success(),
+        "graphql/schema.graphql is stale or an operation selects an unknown field:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
