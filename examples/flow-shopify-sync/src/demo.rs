@@ -75,7 +75,11 @@ account = "{acc}"
 user = "{usr}"
 password_file = "flow-password"
 hosts = {{ login = "{flow_url}", api = "{flow_url}", erp = "{flow_url}" }}
-adapter = {{ stock_stores = [1, 2] }}
+# The sandbox's choices where Flow's API is not public (see docs/sandbox.md and docs/flow-erp.md).
+adapter = {{ stock_stores = [1, 2], walk_in_customer = "1" }}
+operations = {{ refund = "SALRTN" }}
+documents = {{ source_field = "SRCDOCNO", line_discount_is_percent = true, templates = {{ SALRTN = {{ builtin = "SALRET" }} }} }}
+stock = {{ quantity_field = "QTY" }}
 
 [eta]
 environment = "preprod"
