@@ -627,6 +627,8 @@ impl ReceiptBuilder {
                 order_delivery_mode: self.delivery_mode,
                 gross_weight: None,
                 net_weight: None,
+                document_use_reason: None,
+                sales_issued_date_time: None,
             },
             document_type: DocumentType {
                 receipt_type: self.receipt_type,

@@ -570,6 +570,8 @@ fn receipt_shell(
             order_delivery_mode: None,
             gross_weight: None,
             net_weight: None,
+            document_use_reason: None,
+            sales_issued_date_time: None,
         },
         document_type: DocumentType {
             receipt_type,

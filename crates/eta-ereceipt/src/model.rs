@@ -224,6 +224,12 @@ pub struct Header {
     /// Net weight (kg).
     #[serde(with = "amount::opt", skip_serializing_if = "Option::is_none", default)]
     pub net_weight: Option<Decimal>,
+    /// Why a return without reference (`RWR`) is issued.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub document_use_reason: Option<String>,
+    /// For a return without reference: when the original sale was issued.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sales_issued_date_time: Option<String>,
 }
 
 /// Receipt type and version.
@@ -552,6 +558,8 @@ pub(crate) mod tests {
                 order_delivery_mode: None,
                 gross_weight: None,
                 net_weight: None,
+                document_use_reason: None,
+                sales_issued_date_time: None,
             },
             document_type: DocumentType {
                 receipt_type: ReceiptType::Sale,

@@ -218,6 +218,27 @@ fn validate_inner(r: &Receipt, o: &ValidationOptions, check_uuid: bool) -> Vec<P
         }
         _ => {}
     }
+    if r.document_type.receipt_type == crate::codes::ReceiptType::ReturnWithoutReference {
+        if h.document_use_reason
+            .as_deref()
+            .is_none_or(|x| x.trim().is_empty())
+        {
+            s.add(
+                "header.documentUseReason",
+                "is mandatory on a return without reference (RWR)",
+            );
+        }
+        if h.sales_issued_date_time
+            .as_deref()
+            .and_then(parse_issued)
+            .is_none()
+        {
+            s.add(
+                "header.salesIssuedDateTime",
+                "is mandatory on a return without reference (RWR): UTC date-time of the sale",
+            );
+        }
+    }
     if let Some(u) = &h.reference_old_uuid
         && !u.is_empty()
         && !is_hex64(u)
@@ -787,6 +808,19 @@ mod tests {
             rules(&r),
             ["header.referenceUUID: is mandatory on a return receipt (the sale receipt's uuid)"]
         );
+
+        let mut r = good();
+        r.document_type.receipt_type = ReceiptType::ReturnWithoutReference;
+        assert_eq!(
+            rules(&r),
+            [
+                "header.documentUseReason: is mandatory on a return without reference (RWR)",
+                "header.salesIssuedDateTime: is mandatory on a return without reference (RWR): UTC date-time of the sale"
+            ]
+        );
+        r.header.document_use_reason = Some("damaged".into());
+        r.header.sales_issued_date_time = Some("2026-11-01T10:00:00Z".into());
+        assert_eq!(rules(&r), Vec::<String>::new());
 
         let mut r = good();
         r.buyer.buyer_type = BuyerType::Business;

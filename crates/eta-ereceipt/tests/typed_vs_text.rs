@@ -413,10 +413,12 @@ fn receipt() -> impl Strategy<Value = Receipt> {
         (
             proptest::option::of(amount()),
             proptest::option::of(amount()),
+            proptest::option::of(text()),
+            proptest::option::of(text()),
         ),
     )
         .prop_map(
-            |((dt, num, uuid, prev), (rf, old), (xr, so, odm), (gw, nw))| Header {
+            |((dt, num, uuid, prev), (rf, old), (xr, so, odm), (gw, nw, reason, sales))| Header {
                 date_time_issued: dt,
                 receipt_number: num,
                 uuid,
@@ -429,6 +431,8 @@ fn receipt() -> impl Strategy<Value = Receipt> {
                 order_delivery_mode: odm,
                 gross_weight: gw,
                 net_weight: nw,
+                document_use_reason: reason,
+                sales_issued_date_time: sales,
             },
         );
     let seller = (
