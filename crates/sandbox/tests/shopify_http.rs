@@ -1307,3 +1307,68 @@ async fn refunds_and_cancellations_after_the_fact_fire_webhooks() {
         "{topics:?}"
     );
 }
+
+#[tokio::test]
+async fn files_attach_and_detach_with_file_update() {
+    let shop = start(ShopifyConfig::default()).await;
+    let loc = shop.state.location_ids()[0].clone();
+    let p = shop
+        .gql(
+            PRODUCT_SET,
+            json!({"input": tee_input("File Tee", &loc, &[("Red", "F-1", "10.00")])}),
+        )
+        .await;
+    let pid = p["productSet"]["product"]["id"].clone();
+    let f = shop
+        .gql(
+            "mutation { fileCreate(files: [{originalSource: \"https://cdn.example/tee.jpg\", contentType: IMAGE, alt: \"Tee\"}]) { files { id fileStatus alt } userErrors { message } } }",
+            json!({}),
+        )
+        .await;
+    let fid = f["fileCreate"]["files"][0]["id"].clone();
+    assert_eq!(f["fileCreate"]["files"][0]["fileStatus"], "READY");
+    let update = "mutation($f: [FileUpdateInput!]!) { fileUpdate(files: $f) { files { id alt } userErrors { code field message } } }";
+    let add = shop
+        .gql(
+            update,
+            json!({"f": [{"id": fid, "referencesToAdd": [pid], "alt": "Front"}]}),
+        )
+        .await;
+    assert_eq!(add["fileUpdate"]["files"][0]["alt"], "Front");
+    let media = shop
+        .gql(
+            "query($p: ID!) { product(id: $p) { media(first: 5) { nodes { id alt status } } } }",
+            json!({"p": pid}),
+        )
+        .await;
+    assert_eq!(
+        media["product"]["media"]["nodes"],
+        json!([{"id": fid, "alt": "Front", "status": "READY"}])
+    );
+    let remove = shop
+        .gql(
+            update,
+            json!({"f": [{"id": fid, "referencesToRemove": [pid]}]}),
+        )
+        .await;
+    assert_eq!(remove["fileUpdate"]["userErrors"], json!([]));
+    let count = shop
+        .gql(
+            "query($p: ID!) { product(id: $p) { mediaCount { count } } }",
+            json!({"p": pid}),
+        )
+        .await;
+    assert_eq!(count["product"]["mediaCount"]["count"], 0);
+    let again = shop
+        .gql(
+            update,
+            json!({"f": [{"id": fid, "referencesToRemove": [pid]}]}),
+        )
+        .await;
+    assert_eq!(
+        again["fileUpdate"]["userErrors"][0]["field"],
+        json!(["files", "0", "referencesToRemove", "0"])
+    );
+    let gone = shop.gql("mutation($ids: [ID!]!) { fileDelete(fileIds: $ids) { deletedFileIds userErrors { code } } }", json!({"ids": [fid]})).await;
+    assert_eq!(gone["fileDelete"]["deletedFileIds"], json!([fid]));
+}

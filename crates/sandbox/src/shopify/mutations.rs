@@ -253,6 +253,18 @@ pub(crate) struct FileCreateInput {
     pub(crate) original_source: String,
 }
 
+/// `FileUpdateInput`.
+#[derive(InputObject, Debug, Clone)]
+pub(crate) struct FileUpdateInput {
+    pub(crate) id: ID,
+    pub(crate) alt: Option<String>,
+    pub(crate) original_source: Option<String>,
+    pub(crate) preview_image_source: Option<String>,
+    pub(crate) filename: Option<String>,
+    pub(crate) references_to_add: Option<Vec<ID>>,
+    pub(crate) references_to_remove: Option<Vec<ID>>,
+}
+
 /// `InventoryQuantityInput`.
 #[derive(InputObject, Debug, Clone)]
 pub(crate) struct InventoryQuantityInput {
@@ -489,6 +501,12 @@ pub(crate) struct ProductDeleteMediaPayload {
 
 #[derive(SimpleObject)]
 pub(crate) struct FileCreatePayload {
+    files: Option<Vec<File>>,
+    user_errors: Vec<FilesUserError>,
+}
+
+#[derive(SimpleObject)]
+pub(crate) struct FileUpdatePayload {
     files: Option<Vec<File>>,
     user_errors: Vec<FilesUserError>,
 }
@@ -2312,6 +2330,139 @@ impl Mutation {
         }
         .await;
         result.map(Some)
+    }
+
+    async fn file_update(
+        &self,
+        ctx: &Context<'_>,
+        files: Vec<FileUpdateInput>,
+    ) -> Result<Option<FileUpdatePayload>> {
+        check_input_size("files", files.len())?;
+        let c = cx(ctx)?;
+        let mut st = lock(&c.state.store);
+        let e = |code, f: &[&str], m: &str| FilesUserError::new(code, path(f), m);
+        let mut errors = Vec::new();
+        let mut plan = Vec::new();
+        for (i, f) in files.iter().enumerate() {
+            let idx = i.to_string();
+            let Some(mid) =
+                parse_gid("MediaImage", f.id.as_str()).filter(|n| st.media.contains_key(n))
+            else {
+                errors.push(e(
+                    FilesErrorCode::FILE_DOES_NOT_EXIST,
+                    &["files", &idx, "id"],
+                    &format!("File id {} does not exist.", f.id.as_str()),
+                ));
+                continue;
+            };
+            if f.preview_image_source.is_some() {
+                errors.push(e(
+                    FilesErrorCode::INVALID,
+                    &["files", &idx, "previewImageSource"],
+                    "previewImageSource is for non-image files, which the sandbox does not support",
+                ));
+            }
+            let mut add = Vec::new();
+            for (j, r) in f.references_to_add.iter().flatten().enumerate() {
+                match parse_gid("Product", r.as_str()).filter(|n| st.products.contains_key(n)) {
+                    Some(p) => add.push(p),
+                    None => errors.push(e(
+                        FilesErrorCode::INVALID,
+                        &["files", &idx, "referencesToAdd", &j.to_string()],
+                        "only existing products can be referenced by the sandbox's files",
+                    )),
+                }
+            }
+            let mut remove = Vec::new();
+            for (j, r) in f.references_to_remove.iter().flatten().enumerate() {
+                match parse_gid("Product", r.as_str()).filter(|n| {
+                    st.products
+                        .get(n)
+                        .is_some_and(|p| p.media_ids.contains(&mid))
+                }) {
+                    Some(p) => remove.push(p),
+                    None => errors.push(e(
+                        FilesErrorCode::INVALID,
+                        &["files", &idx, "referencesToRemove", &j.to_string()],
+                        "the file is not referenced by that product",
+                    )),
+                }
+            }
+            if add.len() > 1
+                || (add.len() == 1
+                    && st
+                        .media
+                        .get(&mid)
+                        .and_then(|m| m.product_id)
+                        .is_some_and(|p| p != add[0]))
+            {
+                errors.push(e(
+                    FilesErrorCode::INVALID,
+                    &["files", &idx, "referencesToAdd"],
+                    "the sandbox attaches a file to one product at most",
+                ));
+            }
+            plan.push((mid, f.clone(), add, remove));
+        }
+        if !errors.is_empty() {
+            return Ok(Some(FileUpdatePayload {
+                files: None,
+                user_errors: errors,
+            }));
+        }
+        let now = now();
+        let mut out = Vec::new();
+        for (mid, f, add, remove) in plan {
+            if let Some(src) = &f.original_source {
+                let (ready, error) = media_source_state(&st, src);
+                if let Some(m) = st.media.get_mut(&mid) {
+                    m.original_source = src.clone();
+                    m.ready = ready;
+                    m.error = error;
+                }
+            }
+            for p in &remove {
+                if let Some(prod) = st.products.get_mut(p) {
+                    prod.media_ids.retain(|m| *m != mid);
+                    prod.updated_at = now;
+                }
+                for v in st
+                    .variants
+                    .values_mut()
+                    .filter(|v| v.product_id == *p && v.media_id == Some(mid))
+                {
+                    v.media_id = None;
+                }
+            }
+            for p in &add {
+                if let Some(prod) = st.products.get_mut(p)
+                    && !prod.media_ids.contains(&mid)
+                {
+                    prod.media_ids.push(mid);
+                    prod.updated_at = now;
+                }
+            }
+            if let Some(m) = st.media.get_mut(&mid) {
+                if f.alt.is_some() {
+                    m.alt = f.alt.clone();
+                }
+                if f.filename.is_some() {
+                    m.filename = f.filename.clone();
+                }
+                if !remove.is_empty() {
+                    m.product_id = None;
+                }
+                if let Some(p) = add.first() {
+                    m.product_id = Some(*p);
+                }
+                m.updated_at = now;
+                out.push(File::MediaImage(MediaImage(m.clone())));
+            }
+        }
+        Ok(Some(FileUpdatePayload {
+            files: Some(out),
+            user_errors: Vec::new(),
+        }))
     }
 
     async fn file_delete(
