@@ -60,14 +60,19 @@ impl QueryCost {
 }
 
 fn wait(cost: f64, available: f64, rate: f64) -> Duration {
-    if available >= cost {
+    if available + EPSILON >= cost {
         return Duration::ZERO;
     }
     if rate <= 0.0 {
         return Duration::from_secs(1);
     }
-    Duration::from_secs_f64(((cost - available) / rate).min(3600.0))
+    // Rounded up to the millisecond: after the wait the bucket can afford the cost.
+    let ms = ((cost - available) / rate * 1000.0).min(3_600_000.0).ceil();
+    Duration::from_millis(ms as u64)
 }
+
+/// Float slack when comparing points (refill arithmetic is not exact).
+const EPSILON: f64 = 1e-6;
 
 #[derive(Debug)]
 struct State {
@@ -149,8 +154,8 @@ impl CostBucket {
         let mut s = self.lock();
         s.refill(now);
         let cost = cost.clamp(0.0, s.maximum);
-        if s.available >= cost {
-            s.available -= cost;
+        if s.available + EPSILON >= cost {
+            s.available = (s.available - cost).max(0.0);
             s.in_flight += cost;
             Ok(Reservation { points: cost })
         } else {
@@ -246,5 +251,42 @@ mod tests {
         assert_eq!(c.wait_for(250.0), Duration::from_secs(2));
         assert_eq!(c.wait_for(10.0), Duration::ZERO);
         assert_eq!(status(10.0, 0.0, 0.0).wait_for(5.0), Duration::from_secs(1));
+    }
+
+    proptest::proptest! {
+        /// Whatever the costs, refunds and pauses, a query the model lets through is
+        /// affordable on the server (which refills the same way), and a refused query is
+        /// affordable after the wait the model names.
+        #[test]
+        fn the_model_never_lets_through_what_the_server_cannot_afford(
+            steps in proptest::collection::vec((1u32..400, 0u64..3000, 20u32..=100), 1..60),
+            max in 400u32..3000,
+            rate in 10u32..500,
+        ) {
+            let (max, rate) = (f64::from(max), f64::from(rate));
+            let start = Instant::now();
+            let model = CostBucket::new(max, rate);
+            model.settle(Reservation { points: 0.0 }, Some(&status(max, max, rate)), start);
+            let mut server = max;
+            let mut server_at = start;
+            let mut now = start;
+            for (cost, gap_ms, actual_pct) in steps {
+                let cost = f64::from(cost).min(max);
+                now += Duration::from_millis(gap_ms);
+                let reservation = match model.try_reserve(cost, now) {
+                    Ok(r) => r,
+                    Err(wait) => {
+                        now += wait;
+                        model.try_reserve(cost, now).expect("affordable after the named wait")
+                    }
+                };
+                server = (server + now.duration_since(server_at).as_secs_f64() * rate).min(max);
+                server_at = now;
+                proptest::prop_assert!(server + 1e-6 >= cost, "sent {cost} with {server} available");
+                // Shopify charges the actual cost, often below the requested one.
+                server -= cost * f64::from(actual_pct) / 100.0;
+                model.settle(reservation, Some(&status(max, server, rate)), now);
+            }
+        }
     }
 }
