@@ -186,6 +186,7 @@ pub struct EtaClientBuilder {
     cache: TokenCache,
     refresh_margin: Duration,
     signatures: bool,
+    resend_wait_limit: Duration,
 }
 
 impl fmt::Debug for EtaClientBuilder {
@@ -260,6 +261,14 @@ impl EtaClientBuilder {
         self
     }
 
+    /// The longest `Retry-After` that [`EtaClient::submit`] waits out before resending the
+    /// receipts ETA does not have after an uncertain send; beyond it they are returned in
+    /// [`SubmissionResult::unresolved`]. Default 30 s.
+    pub fn resend_wait_limit(mut self, limit: Duration) -> Self {
+        self.resend_wait_limit = limit;
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -321,6 +330,7 @@ impl EtaClientBuilder {
                 key,
                 refresh_margin: self.refresh_margin,
                 signatures: self.signatures,
+                resend_wait_limit: self.resend_wait_limit,
             }),
         })
     }
@@ -338,6 +348,7 @@ struct Inner {
     key: TokenKey,
     refresh_margin: Duration,
     signatures: bool,
+    resend_wait_limit: Duration,
 }
 
 /// The ETA e-receipt API client. Cheap to clone.
@@ -613,6 +624,9 @@ pub struct SubmissionResult {
     pub rejected: Vec<RejectedReceipt>,
     /// Receipts that ETA already had when a response was lost (found by uuid, not resent).
     pub already_known: Vec<KnownReceipt>,
+    /// Receipts ETA did not have after an uncertain send, not resent because ETA asked to wait
+    /// longer than [`EtaClientBuilder::resend_wait_limit`]: submit them again later.
+    pub unresolved: Vec<ReceiptUuid>,
 }
 
 #[derive(Deserialize)]
@@ -761,6 +775,7 @@ impl EtaClient {
             cache: TokenCache::default(),
             refresh_margin: Duration::from_secs(120),
             signatures: true,
+            resend_wait_limit: Duration::from_secs(30),
         }
     }
 
@@ -1009,10 +1024,14 @@ impl EtaClient {
                     if still.is_empty() {
                         return Ok(result);
                     }
-                    pending = still;
                     if let Some(wait) = wait {
+                        if wait > self.inner.resend_wait_limit {
+                            result.unresolved = still;
+                            return Ok(result);
+                        }
                         self.inner.clock.sleep(wait).await;
                     }
+                    pending = still;
                 }
                 Err(error) => return Err(error),
             }

@@ -788,3 +788,38 @@ async fn error_bodies_of_get_endpoints_are_kept() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn duplicate_with_a_long_retry_after_leaves_missing_receipts_unresolved() {
+    let server = server().await;
+    mount_token(&server, "tok-1", 1).await;
+    let receipts = sealed(2);
+    Mock::given(method("POST"))
+        .and(path("/api/v1/receiptsubmissions"))
+        .respond_with(ResponseTemplate::new(422).insert_header("retry-after", "600"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/receipts/{}/raw", receipts[0].uuid)))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"status": "Valid"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/receipts/{}/raw", receipts[1].uuid)))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let clock = clock();
+    let result = client(&server, &clock)
+        .submit(&SubmissionBatch::from_sealed(&receipts).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(result.already_known[0].uuid, receipts[0].uuid);
+    assert_eq!(result.unresolved, vec![receipts[1].uuid.clone()]);
+    assert!(clock.sleeps().is_empty(), "did not wait 10 minutes");
+}

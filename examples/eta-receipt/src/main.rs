@@ -362,6 +362,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 "accepted": result.accepted,
                 "rejected": result.rejected,
                 "alreadyKnown": result.already_known.iter().map(|k| k.uuid.as_str()).collect::<Vec<_>>(),
+                "unresolved": result.unresolved.iter().map(|u| u.as_str()).collect::<Vec<_>>(),
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
             out.flush()?;
