@@ -21,6 +21,9 @@
 //! - **Refunds** are their own records, read by id with their lines (`subtotalSet` after
 //!   discounts, `totalTaxSet`), refunded shipping and refund transactions.
 //! - **Payments** are successful `SALE` and `CAPTURE` transactions, by gateway.
+//! - **Images** carry the key `[erp:<group>:<hash of source>]` in their alt text: a re-run
+//!   uploads nothing new, and images with the group's key that the ERP no longer lists are
+//!   deleted. Images added by hand (without the key) are left alone.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -530,6 +533,7 @@ impl ShopifyStorefront {
         variants: &HashMap<model::Sku, RemoteVariant>,
     ) -> ConnectorResult<()> {
         let mut uploads = Vec::new();
+        let marker = format!("[erp:{}:", group.code);
         for image in &group.images {
             let filename = image
                 .source
@@ -570,11 +574,28 @@ impl ShopifyStorefront {
                 variant_ids,
             });
         }
+        let wanted: Vec<String> = uploads.iter().map(|u| u.alt.clone()).collect();
         if !uploads.is_empty() {
             self.client
                 .upload_product_images(product_id, uploads)
                 .await
                 .map_err(err)?;
+        }
+        // Images this sync put on the product that the ERP no longer lists.
+        let stale: Vec<String> = self
+            .client
+            .product_images(product_id)
+            .await
+            .map_err(err)?
+            .into_iter()
+            .filter(|(_, alt)| {
+                alt.as_deref()
+                    .is_some_and(|a| a.contains(&marker) && !wanted.iter().any(|w| w == a))
+            })
+            .map(|(id, _)| id)
+            .collect();
+        if !stale.is_empty() {
+            self.client.delete_media(&stale).await.map_err(err)?;
         }
         Ok(())
     }

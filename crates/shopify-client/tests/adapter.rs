@@ -403,3 +403,36 @@ fn refunds_add_shipping_tax_when_prices_include_it() {
     assert_eq!(map_refund(&refund, true).shipping, dec!(50.00));
     assert_eq!(map_refund(&refund, false).shipping, dec!(43.86));
 }
+
+#[tokio::test]
+async fn images_the_erp_dropped_are_deleted_and_hand_made_ones_kept() {
+    let server = server().await;
+    op("ProductSet")
+        .respond_with(json_fixture(&server, "product_set__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut media: serde_json::Value =
+        serde_json::from_str(&fixture(&server, "product_media__ready.json")).unwrap();
+    media["data"]["product"]["media"]["nodes"] = json!([
+        {"__typename": "MediaImage", "id": "gid://shopify/MediaImage/7001", "alt": "Old [erp:G-100:0123456789]", "mediaContentType": "IMAGE", "status": "READY"},
+        {"__typename": "MediaImage", "id": "gid://shopify/MediaImage/7002", "alt": "Lifestyle photo", "mediaContentType": "IMAGE", "status": "READY"},
+        {"__typename": "MediaImage", "id": "gid://shopify/MediaImage/7003", "alt": "Other [erp:G-200:0123456789]", "mediaContentType": "IMAGE", "status": "READY"}
+    ]);
+    op("ProductMedia")
+        .respond_with(ResponseTemplate::new(200).set_body_json(media))
+        .expect(1)
+        .mount(&server)
+        .await;
+    op("FileDelete")
+        .respond_with(json_fixture(&server, "file_delete__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let store = ShopifyStorefront::new(client(&server), StorefrontConfig::default());
+    store.upsert_product(&group(), None).await.unwrap();
+    assert_eq!(
+        variables_sent(&server, "FileDelete").await[0]["fileIds"],
+        json!(["gid://shopify/MediaImage/7001"])
+    );
+}

@@ -426,6 +426,26 @@ impl ShopifyClient {
         }
     }
 
+    /// The product's media as `(media id, alt)` pairs (the first 250).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for a malformed id or a product that does not exist.
+    pub async fn product_images(
+        &self,
+        product_id: &str,
+    ) -> Result<Vec<(String, Option<String>)>, Error> {
+        require_gid("product_id", product_id, "Product")?;
+        Ok(self
+            .product_media(product_id)
+            .await?
+            .media
+            .nodes
+            .into_iter()
+            .map(|m| (m.id, m.alt))
+            .collect())
+    }
+
     /// Deletes product images (media ids are file ids) with `fileDelete`. Deleting an id
     /// that is already gone is reported by Shopify as a user error.
     ///
