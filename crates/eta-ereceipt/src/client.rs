@@ -1216,7 +1216,12 @@ mod tests {
             }))
             .build()
             .unwrap();
-        for text in [format!("{creds:?}"), format!("{client:?}")] {
+        let builder = EtaClient::builder(Environment::Production, creds.clone());
+        for text in [
+            format!("{creds:?}"),
+            format!("{client:?}"),
+            format!("{builder:?}"),
+        ] {
             assert!(
                 !text.contains("s3cret-value") && !text.contains("psk-value"),
                 "{text}"
