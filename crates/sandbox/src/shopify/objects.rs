@@ -10,7 +10,7 @@ use async_graphql::{
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::search::{FieldVal, Filter, PageArgs, SortVal, page};
+use super::search::{FieldVal, Filter, PageArgs, SortVal, page, page_by_id};
 use super::store::*;
 use super::types::*;
 use super::{ShopSchema, ShopifyState, lock, mutations::Mutation};
@@ -3253,10 +3253,15 @@ impl QueryRoot {
                     ProductSortKeys::PRODUCT_TYPE => SortVal::Str(p.product_type.clone()),
                     _ => id_key(p.id),
                 };
-                items.push((key, p.id, Product(p.clone())));
+                items.push((key, p.id));
             }
         }
-        page(items, &pargs(first, after, last, before, reverse), c.bulk)
+        page_by_id(
+            items,
+            &pargs(first, after, last, before, reverse),
+            c.bulk,
+            |id| st.products.get(&id).cloned().map(Product),
+        )
     }
 
     async fn products_count(
@@ -3356,11 +3361,15 @@ impl QueryRoot {
                 items.push((
                     variant_sort(v, sort_key.unwrap_or(ProductVariantSortKeys::ID)),
                     v.id,
-                    ProductVariant(v.clone()),
                 ));
             }
         }
-        page(items, &pargs(first, after, last, before, reverse), c.bulk)
+        page_by_id(
+            items,
+            &pargs(first, after, last, before, reverse),
+            c.bulk,
+            |id| st.variants.get(&id).cloned().map(ProductVariant),
+        )
     }
 
     async fn product_variant(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ProductVariant>> {
@@ -3535,10 +3544,15 @@ impl QueryRoot {
                     ),
                     _ => id_key(o.id),
                 };
-                items.push((key, o.id, Order(o.clone())));
+                items.push((key, o.id));
             }
         }
-        page(items, &pargs(first, after, last, before, reverse), c.bulk)
+        page_by_id(
+            items,
+            &pargs(first, after, last, before, reverse),
+            c.bulk,
+            |id| st.orders.get(&id).cloned().map(Order),
+        )
     }
 
     async fn orders_count(
@@ -3631,10 +3645,15 @@ impl QueryRoot {
                     }
                     _ => id_key(cu.id),
                 };
-                items.push((key, cu.id, Customer(cu.clone())));
+                items.push((key, cu.id));
             }
         }
-        page(items, &pargs(first, after, last, before, reverse), c.bulk)
+        page_by_id(
+            items,
+            &pargs(first, after, last, before, reverse),
+            c.bulk,
+            |id| st.customers.get(&id).cloned().map(Customer),
+        )
     }
 
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {

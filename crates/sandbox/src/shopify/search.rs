@@ -346,6 +346,31 @@ pub(crate) fn page<T: OutputType>(
     Ok(conn)
 }
 
+/// Like [`page`] over ids only, building the nodes of the page alone with `node` (for big
+/// lists, so that only one page of records is cloned).
+///
+/// # Errors
+/// As [`page`].
+pub(crate) fn page_by_id<T: OutputType>(
+    keys: Vec<(SortVal, u64)>,
+    args: &PageArgs,
+    unlimited: bool,
+    mut node: impl FnMut(u64) -> Option<T>,
+) -> Result<Connection<String, T>, Error> {
+    let ids = page(
+        keys.into_iter().map(|(k, id)| (k, id, id)).collect(),
+        args,
+        unlimited,
+    )?;
+    let mut conn = Connection::new(ids.has_previous_page, ids.has_next_page);
+    for e in ids.edges {
+        if let Some(n) = node(e.node) {
+            conn.edges.push(Edge::new(e.cursor, n));
+        }
+    }
+    Ok(conn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
