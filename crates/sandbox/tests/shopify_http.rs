@@ -674,12 +674,21 @@ async fn tokens_are_checked_and_issued_by_client_credentials() {
     let (status, body) = shop
         .raw(
             token,
-            "{ shop { name myshopifyDomain currencyCode plan { publicDisplayName } } }",
+            "{ shop { id name myshopifyDomain currencyCode ianaTimezone primaryDomain { host url } plan { publicDisplayName shopifyPlus } } }",
             json!({}),
         )
         .await;
     assert_eq!(status, 200);
     assert_eq!(body["data"]["shop"]["currencyCode"], "EGP");
+    assert_eq!(
+        body["data"]["shop"]["myshopifyDomain"],
+        "sandbox-shop.myshopify.com"
+    );
+    assert_eq!(
+        body["data"]["shop"]["primaryDomain"]["host"],
+        "sandbox-shop.myshopify.com"
+    );
+    assert_eq!(body["data"]["shop"]["plan"]["shopifyPlus"], false);
     // An unknown API version is a 404.
     let r = shop
         .http

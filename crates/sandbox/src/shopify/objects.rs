@@ -244,6 +244,24 @@ impl Shop {
             cx(ctx)?.state.config.shop_domain
         )))
     }
+    async fn primary_domain(&self, ctx: &Context<'_>) -> Result<Domain> {
+        let host = cx(ctx)?.state.config.shop_domain.clone();
+        Ok(Domain {
+            url: Url(format!("https://{host}")),
+            host,
+            id: ID("gid://shopify/Domain/1".to_string()),
+            ssl_enabled: true,
+        })
+    }
+    async fn timezone_abbreviation(&self) -> &str {
+        "EET"
+    }
+    async fn timezone_offset(&self) -> &str {
+        "+0200"
+    }
+    async fn timezone_offset_minutes(&self) -> i32 {
+        120
+    }
     async fn plan(&self) -> ShopPlan {
         ShopPlan {
             display_name: "Basic".to_string(),

@@ -855,6 +855,15 @@ pub(crate) struct ShopPlan {
     pub(crate) shopify_plus: bool,
 }
 
+/// `Domain`.
+#[derive(SimpleObject, Debug, Clone)]
+pub(crate) struct Domain {
+    pub(crate) host: String,
+    pub(crate) id: async_graphql::ID,
+    pub(crate) ssl_enabled: bool,
+    pub(crate) url: Url,
+}
+
 /// `LocationAddress`.
 #[derive(SimpleObject, Debug, Clone)]
 pub(crate) struct LocationAddress {
