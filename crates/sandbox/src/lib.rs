@@ -82,6 +82,7 @@ pub mod faults;
 pub mod flow;
 mod glue;
 pub mod server;
+pub mod sync_config;
 pub mod shopify;
 
 use std::fmt;

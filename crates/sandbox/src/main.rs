@@ -35,6 +35,10 @@ enum Preset {
 
 #[derive(Debug, Args)]
 struct ServeArgs {
+    /// Write a `flow-shopify-sync` configuration pointing at the stand-ins to this file (its
+    /// credential files and SQLite state file go beside it) before the ready line.
+    #[arg(long, value_name = "FILE")]
+    write_config: Option<std::path::PathBuf>,
     /// Seed of every generator (catalog, orders, keys, faults).
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -151,10 +155,25 @@ fn ready_line(running: &RunningSandbox, seed: u64) -> String {
 
 /// Work done once the servers are up, before the ready line is printed.
 ///
-/// Extension point: `--write-config FILE` (a `flow-shopify-sync` config pointing at the
-/// stand-ins, with its credential files and a SQLite state file) belongs here, so that the
-/// ready line is printed only once the files exist.
-fn after_start(_running: &RunningSandbox, _args: &ServeArgs) -> Result<(), String> {
+/// Runs after the servers are up and before the ready line: writes the `--write-config` file
+/// (a `flow-shopify-sync` configuration pointing at the stand-ins, with its credential files
+/// and a SQLite state file beside it), so the ready line means the files exist.
+fn after_start(running: &RunningSandbox, args: &ServeArgs) -> Result<(), String> {
+    let Some(file) = &args.write_config else {
+        return Ok(());
+    };
+    let dir = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("--write-config: cannot create {}: {e}", dir.display()))?;
+    let written =
+        sandbox::sync_config::write(running, &dir).map_err(|e| format!("--write-config: {e}"))?;
+    if written != *file {
+        std::fs::rename(&written, file)
+            .map_err(|e| format!("--write-config: cannot write {}: {e}", file.display()))?;
+    }
     Ok(())
 }
 

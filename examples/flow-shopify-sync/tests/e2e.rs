@@ -1,0 +1,401 @@
+//! End-to-end runs of the `flow-shopify-sync` binary against the sandbox's stand-ins, over real
+//! HTTP on loopback: full cycle, harsh faults, SIGKILL at random points, webhooks, and two
+//! workers on one PostgreSQL store. Each run checks what the stand-ins hold afterwards.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use sandbox::{FaultRates, RunningSandbox, Sandbox, SandboxConfig};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_flow-shopify-sync");
+
+async fn start(seed: u64, orders: usize, faults: FaultRates) -> RunningSandbox {
+    let mut config = SandboxConfig {
+        seed,
+        orders,
+        catalog_groups: 6,
+        faults,
+        ..SandboxConfig::default()
+    };
+    // Generated orders are spread over the past hours; the test issues receipts now.
+    config.eta.max_receipt_age = None;
+    Sandbox::start(config).await.expect("sandbox starts")
+}
+
+fn config_for(sandbox: &RunningSandbox, dir: &Path) -> PathBuf {
+    sandbox::sync_config::write(sandbox, dir).expect("config written")
+}
+
+fn run_once(config: &Path) -> Output {
+    Command::new(BIN)
+        .args(["run", "--once", "--config"])
+        .arg(config)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Runs `run --once` until it exits 0 (only dead letters left), at most `tries` times.
+fn run_until_done(config: &Path, tries: usize) {
+    for attempt in 1..=tries {
+        let out = run_once(config);
+        if out.status.success() {
+            return;
+        }
+        eprintln!(
+            "attempt {attempt}: exit {:?}\n{}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    panic!("the run did not finish in {tries} tries");
+}
+
+/// What the stand-ins hold must show: every live order once in Flow, no duplicate document,
+/// no receipt accepted twice, and each device's chain without a gap. Returns
+/// (orders imported, receipts accepted).
+fn check_invariants(dump: &Value) -> (usize, usize) {
+    let orders = dump["shopify"]["orders"].as_array().expect("orders");
+    let docs = dump["flow"]["sales_documents"]
+        .as_array()
+        .expect("sales documents");
+    let mut by_ref: HashMap<String, usize> = HashMap::new();
+    for doc in docs {
+        *by_ref
+            .entry(doc["external_ref"].as_str().unwrap_or_default().to_owned())
+            .or_default() += 1;
+    }
+    let mut imported = 0;
+    for order in orders {
+        let name = order["name"].as_str().unwrap_or_default();
+        let count: usize = by_ref
+            .iter()
+            .filter(|(r, _)| r.ends_with(name))
+            .map(|(_, n)| *n)
+            .sum();
+        assert!(count <= 1, "order {name} is in Flow {count} times");
+        if order["cancelled"].as_bool() == Some(false) || count == 1 {
+            imported += count;
+        }
+    }
+    assert_eq!(
+        docs.len(),
+        by_ref.len(),
+        "a Flow document reference appears twice"
+    );
+    let live = orders
+        .iter()
+        .filter(|o| o["cancelled"].as_bool() != Some(true))
+        .count();
+    assert!(
+        imported >= live,
+        "{imported} of {live} live orders reached Flow"
+    );
+    let returns = dump["flow"]["returns"].as_array().expect("returns");
+    let return_refs: HashSet<&str> = returns
+        .iter()
+        .filter_map(|r| r["external_ref"].as_str())
+        .collect();
+    assert_eq!(return_refs.len(), returns.len(), "a return was saved twice");
+
+    let receipts = dump["eta"]["receipts"].as_array().expect("receipts");
+    let mut last: HashMap<&str, &str> = HashMap::new();
+    let mut seen = HashSet::new();
+    let mut accepted = 0;
+    for r in receipts.iter().filter(|r| r["status"] == "Valid") {
+        let uuid = r["uuid"].as_str().unwrap_or_default();
+        assert!(seen.insert(uuid), "receipt {uuid} accepted twice");
+        let device = r["device"].as_str().unwrap_or_default();
+        let previous = r["previous_uuid"].as_str().unwrap_or_default();
+        assert_eq!(
+            previous,
+            *last.get(device).unwrap_or(&""),
+            "chain gap before {uuid}"
+        );
+        last.insert(device, uuid);
+        accepted += 1;
+    }
+    (imported, accepted)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_cycle_lands_every_order_once_with_one_receipt_each_and_no_chain_gap() {
+    let sandbox = start(11, 25, FaultRates::none()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(&sandbox, dir.path());
+    let out = tokio::task::spawn_blocking({
+        let config = config.clone();
+        move || run_once(&config)
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump = sandbox.dump();
+    let (imported, accepted) = check_invariants(&dump);
+    let live = dump["shopify"]["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["cancelled"] == false)
+        .count();
+    assert_eq!(imported, live);
+    assert!(
+        accepted >= live / 2,
+        "only {accepted} receipts for {live} orders"
+    );
+    // Every product and every stock level arrived.
+    let products = dump["shopify"]["products"].as_array().unwrap();
+    assert_eq!(products.len(), 6);
+    // A second run writes nothing new.
+    let again = tokio::task::spawn_blocking(move || run_once(&config))
+        .await
+        .unwrap();
+    assert!(again.status.success());
+    let dump = sandbox.dump();
+    assert_eq!(check_invariants(&dump), (imported, accepted));
+    // The first pass pushed stock before its orders moved Flow's balances; the second pass
+    // brought Shopify to Flow's current levels.
+    let products = dump["shopify"]["products"].as_array().unwrap();
+    // Stock: per SKU, what Shopify has available equals what Flow's two stores hold.
+    let mut flow_stock: HashMap<String, i64> = HashMap::new();
+    for row in dump["flow"]["stock"].as_array().unwrap() {
+        let qty = row["qty"].as_str().map_or_else(
+            || row["qty"].as_f64().unwrap_or(0.0),
+            |q| q.parse().unwrap_or(0.0),
+        );
+        *flow_stock
+            .entry(row["sku"].as_str().unwrap().to_owned())
+            .or_default() += (qty.max(0.0)) as i64;
+    }
+    let mut compared = 0;
+    for variant in products
+        .iter()
+        .flat_map(|p| p["variants"].as_array().unwrap())
+    {
+        let sku = variant["sku"].as_str().unwrap();
+        let shopify: i64 = variant["inventory"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["available"].as_i64().unwrap_or(0))
+            .sum();
+        assert_eq!(
+            shopify,
+            flow_stock.get(sku).copied().unwrap_or(0),
+            "stock of {sku}: {variant}"
+        );
+        compared += 1;
+    }
+    assert!(compared > 6);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn harsh_faults_converge_without_loss_or_duplicates() {
+    let sandbox = start(12, 20, FaultRates::harsh()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(&sandbox, dir.path());
+    tokio::task::spawn_blocking(move || run_until_done(&config, 12))
+        .await
+        .unwrap();
+    let dump = sandbox.dump();
+    let (imported, _) = check_invariants(&dump);
+    let live = dump["shopify"]["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["cancelled"] == false)
+        .count();
+    assert_eq!(imported, live);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_at_random_points_then_restart_loses_and_duplicates_nothing() {
+    let sandbox = start(13, 25, FaultRates::mild()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(&sandbox, dir.path());
+    let cfg = config.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut rng_state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..6 {
+            rng_state ^= rng_state << 13;
+            rng_state ^= rng_state >> 7;
+            rng_state ^= rng_state << 17;
+            let after = Duration::from_millis(100 + rng_state % 900);
+            let mut child = Command::new(BIN)
+                .args(["run", "--once", "--config"])
+                .arg(&cfg)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(after);
+            let _ = child.kill(); // SIGKILL
+            let _ = child.wait();
+        }
+        run_until_done(&cfg, 8);
+    })
+    .await
+    .unwrap();
+    let dump = sandbox.dump();
+    let (imported, _) = check_invariants(&dump);
+    let live = dump["shopify"]["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["cancelled"] == false)
+        .count();
+    assert_eq!(imported, live);
+    sandbox.shutdown().await;
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_with_a_wrong_hmac_are_refused_and_store_nothing() {
+    use base64::Engine as _;
+    use hmac::Mac;
+    let sandbox = start(14, 3, FaultRates::none()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(&sandbox, dir.path());
+    let port = free_port();
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
+    std::fs::write(&config, text).unwrap();
+    let mut daemon = Command::new(BIN)
+        .args(["run", "--config"])
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..200 {
+        if http
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "the daemon did not come up");
+    let jobs = |v: Value| v["jobs"].clone();
+    let before = jobs(
+        http.get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+    let body = br##"{"id":999,"admin_graphql_api_id":"gid://shopify/Order/999","name":"#9999"}"##;
+    let post = |signature: String, event: &'static str| {
+        http.post(format!("{base}/webhooks/shopify"))
+            .header("X-Shopify-Hmac-Sha256", signature)
+            .header("X-Shopify-Topic", "orders/updated")
+            .header("X-Shopify-Shop-Domain", "sandbox-shop.myshopify.com")
+            .header("X-Shopify-Event-Id", event)
+            .body(body.to_vec())
+            .send()
+    };
+    let refused = post("bm90IHRoZSByaWdodCBzaWduYXR1cmU=".to_owned(), "ev-1")
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let after = jobs(
+        http.get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(before, after, "a refused webhook changed the job queue");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(
+        sandbox.config().shopify.client_secret.as_bytes(),
+    )
+    .unwrap();
+    mac.update(body);
+    let good = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    assert_eq!(post(good.clone(), "ev-2").await.unwrap().status(), 200);
+    assert_eq!(
+        post(good, "ev-2").await.unwrap().text().await.unwrap(),
+        "Duplicate"
+    );
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(daemon.id().to_string())
+        .status();
+    let status = daemon.wait().unwrap();
+    assert!(
+        status.success(),
+        "the daemon did not stop cleanly on SIGTERM: {status:?}"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_on_one_postgres_store_share_the_work_without_duplicates() {
+    let pg = sync_core::testing::TempPostgres::start()
+        .expect("PostgreSQL binaries are needed: apt-get install postgresql");
+    let sandbox = start(15, 30, FaultRates::none()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(&sandbox, dir.path());
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("sqlite://state.db", &pg.url());
+    std::fs::write(&config, text).unwrap();
+    let cfg = config.clone();
+    tokio::task::spawn_blocking(move || {
+        // Two processes: their worker names (from their process ids) differ.
+        let spawn = |_worker: &str| {
+            Command::new(BIN)
+                .args(["run", "--once", "--config"])
+                .arg(&cfg)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let mut a = spawn("a");
+        let mut b = spawn("b");
+        let _ = a.wait();
+        let _ = b.wait();
+        run_until_done(&cfg, 4);
+    })
+    .await
+    .unwrap();
+    let dump = sandbox.dump();
+    let (imported, _) = check_invariants(&dump);
+    let live = dump["shopify"]["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["cancelled"] == false)
+        .count();
+    assert_eq!(imported, live);
+    sandbox.shutdown().await;
+}
