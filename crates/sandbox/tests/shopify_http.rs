@@ -1381,3 +1381,69 @@ async fn files_attach_and_detach_with_file_update() {
     let gone = shop.gql("mutation($ids: [ID!]!) { fileDelete(fileIds: $ids) { deletedFileIds userErrors { code } } }", json!({"ids": [fid]})).await;
     assert_eq!(gone["fileDelete"]["deletedFileIds"], json!([fid]));
 }
+
+#[tokio::test]
+async fn variant_media_and_discount_updates() {
+    let shop = start(ShopifyConfig::default()).await;
+    let loc = shop.state.location_ids()[0].clone();
+    let p = shop.gql(PRODUCT_SET, json!({"input": tee_input("Media Tee", &loc, &[("Red", "M-1", "10.00"), ("Blue", "M-2", "10.00")])})).await;
+    let pid = p["productSet"]["product"]["id"].clone();
+    let red = p["productSet"]["product"]["variants"]["nodes"][0]["id"].clone();
+    let media = shop
+        .gql(
+            "mutation($p: ID!, $m: [CreateMediaInput!]!) { productCreateMedia(productId: $p, media: $m) { media { id } } }",
+            json!({"p": pid, "m": [{"originalSource": "https://cdn.example/red.jpg", "mediaContentType": "IMAGE"}]}),
+        )
+        .await;
+    let mid = media["productCreateMedia"]["media"][0]["id"].clone();
+    let append = "mutation($p: ID!, $v: [ProductVariantAppendMediaInput!]!) { productVariantAppendMedia(productId: $p, variantMedia: $v) { productVariants { id media(first: 1) { nodes { id } } } userErrors { code field } } }";
+    let a = shop
+        .gql(
+            append,
+            json!({"p": pid, "v": [{"variantId": red, "mediaIds": [mid]}]}),
+        )
+        .await;
+    assert_eq!(
+        a["productVariantAppendMedia"]["productVariants"][0]["media"]["nodes"][0]["id"],
+        mid
+    );
+    let detach = "mutation($p: ID!, $v: [ProductVariantDetachMediaInput!]!) { productVariantDetachMedia(productId: $p, variantMedia: $v) { productVariants { id } userErrors { code } } }";
+    let d = shop
+        .gql(
+            detach,
+            json!({"p": pid, "v": [{"variantId": red, "mediaIds": [mid]}]}),
+        )
+        .await;
+    assert_eq!(d["productVariantDetachMedia"]["userErrors"], json!([]));
+    let d = shop
+        .gql(
+            detach,
+            json!({"p": pid, "v": [{"variantId": red, "mediaIds": [mid]}]}),
+        )
+        .await;
+    assert_eq!(
+        d["productVariantDetachMedia"]["userErrors"][0]["code"],
+        "MEDIA_IS_NOT_ATTACHED_TO_VARIANT"
+    );
+
+    let create = shop
+        .gql(
+            "mutation($d: DiscountAutomaticBasicInput!) { discountAutomaticBasicCreate(automaticBasicDiscount: $d) { automaticDiscountNode { id } } }",
+            json!({"d": {"title": "Sale", "customerGets": {"value": {"percentage": 0.1}, "items": {"products": {"productsToAdd": [pid]}}}}}),
+        )
+        .await;
+    let did = create["discountAutomaticBasicCreate"]["automaticDiscountNode"]["id"].clone();
+    let update = shop
+        .gql(
+            "mutation($id: ID!, $d: DiscountAutomaticBasicInput!) { discountAutomaticBasicUpdate(id: $id, automaticBasicDiscount: $d) { automaticDiscountNode { id automaticDiscount { ... on DiscountAutomaticBasic { title summary } } } userErrors { code } } }",
+            json!({"id": did, "d": {"title": "Bigger sale", "customerGets": {"value": {"percentage": 0.25}}}}),
+        )
+        .await;
+    let node = &update["discountAutomaticBasicUpdate"]["automaticDiscountNode"];
+    assert_eq!(node["id"], did);
+    assert_eq!(node["automaticDiscount"]["title"], "Bigger sale");
+    assert_eq!(node["automaticDiscount"]["summary"], "25% off");
+    let dump = shop.state.dump();
+    assert_eq!(dump["discounts"].as_array().unwrap().len(), 1);
+    assert_eq!(dump["discounts"][0]["product_ids"], json!([pid]));
+}

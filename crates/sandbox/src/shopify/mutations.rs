@@ -9,7 +9,6 @@ use std::sync::Arc;
 use async_graphql::{
     Context, Error, ErrorExtensions, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
 };
-use chrono::Utc;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -251,6 +250,20 @@ pub(crate) struct FileCreateInput {
     pub(crate) alt: Option<String>,
     pub(crate) duplicate_resolution_mode: Option<FileCreateInputDuplicateResolutionMode>,
     pub(crate) original_source: String,
+}
+
+/// `ProductVariantAppendMediaInput` (and `ProductVariantDetachMediaInput`, same fields).
+#[derive(InputObject, Debug, Clone)]
+pub(crate) struct ProductVariantAppendMediaInput {
+    pub(crate) variant_id: ID,
+    pub(crate) media_ids: Vec<ID>,
+}
+
+/// `ProductVariantDetachMediaInput`.
+#[derive(InputObject, Debug, Clone)]
+pub(crate) struct ProductVariantDetachMediaInput {
+    pub(crate) variant_id: ID,
+    pub(crate) media_ids: Vec<ID>,
 }
 
 /// `FileUpdateInput`.
@@ -521,6 +534,26 @@ pub(crate) struct FileDeletePayload {
 pub(crate) struct DiscountAutomaticBasicCreatePayload {
     automatic_discount_node: Option<DiscountAutomaticNode>,
     user_errors: Vec<DiscountUserError>,
+}
+
+#[derive(SimpleObject)]
+pub(crate) struct DiscountAutomaticBasicUpdatePayload {
+    automatic_discount_node: Option<DiscountAutomaticNode>,
+    user_errors: Vec<DiscountUserError>,
+}
+
+#[derive(SimpleObject)]
+pub(crate) struct ProductVariantAppendMediaPayload {
+    product: Option<Product>,
+    product_variants: Option<Vec<ProductVariant>>,
+    user_errors: Vec<MediaUserError>,
+}
+
+#[derive(SimpleObject)]
+pub(crate) struct ProductVariantDetachMediaPayload {
+    product: Option<Product>,
+    product_variants: Option<Vec<ProductVariant>>,
+    user_errors: Vec<MediaUserError>,
 }
 
 #[derive(SimpleObject)]
@@ -1697,6 +1730,279 @@ fn level_events(st: &Store, group: u64) -> Vec<Event> {
         .collect()
 }
 
+/// Validates a `DiscountAutomaticBasicInput` into a record: a new one, or `existing` with the
+/// given fields changed.
+fn discount_build(
+    st: &mut Store,
+    d: &DiscountAutomaticBasicInput,
+    existing: Option<&DiscountRec>,
+) -> std::result::Result<DiscountRec, Vec<DiscountUserError>> {
+    use DiscountErrorCode as C;
+    let mut errors = Vec::new();
+    let e = |code, f: &[&str], m: &str| DiscountUserError {
+        code: Some(code),
+        extra_info: None,
+        field: path(f),
+        message: m.to_string(),
+    };
+    let base = "automaticBasicDiscount";
+    let title = match (&d.title, existing) {
+        (Some(t), _) if !t.trim().is_empty() => t.clone(),
+        (None, Some(x)) => x.title.clone(),
+        _ => {
+            errors.push(e(C::BLANK, &[base, "title"], "Title can't be blank"));
+            String::new()
+        }
+    };
+    let starts = d
+        .starts_at
+        .map(|t| t.0)
+        .or(existing.map(|x| x.starts_at))
+        .unwrap_or_else(now);
+    let ends = d.ends_at.map(|t| t.0).or(existing.and_then(|x| x.ends_at));
+    if ends.is_some_and(|end| end <= starts) {
+        errors.push(e(
+            C::END_DATE_BEFORE_START_DATE,
+            &[base, "endsAt"],
+            "Ends at needs to be after starts_at",
+        ));
+    }
+    let gets = d.customer_gets.clone();
+    let (mut percentage, mut amount) = (
+        existing.and_then(|x| x.percentage),
+        existing.and_then(|x| x.amount),
+    );
+    match gets.as_ref().and_then(|g| g.value.clone()) {
+        None if existing.is_none() => errors.push(e(
+            C::BLANK,
+            &[base, "customerGets", "value"],
+            "Value can't be blank",
+        )),
+        None => {}
+        Some(v) => match (v.percentage, v.discount_amount) {
+            (Some(p), None) if (0.0..=1.0).contains(&p) && p > 0.0 => {
+                percentage = Some(p);
+                amount = None;
+            }
+            (Some(_), None) => errors.push(e(
+                C::VALUE_OUTSIDE_RANGE,
+                &[base, "customerGets", "value", "percentage"],
+                "Percentage must be between 0 and 1",
+            )),
+            (None, Some(a)) => match a.amount {
+                Some(x) if x.0 > Decimal::ZERO => {
+                    amount = Some(x.0);
+                    percentage = None;
+                }
+                _ => errors.push(e(
+                    C::GREATER_THAN,
+                    &[base, "customerGets", "value", "discountAmount", "amount"],
+                    "Amount must be greater than 0",
+                )),
+            },
+            _ => errors.push(e(
+                C::INVALID,
+                &[base, "customerGets", "value"],
+                "give exactly one of percentage or discountAmount",
+            )),
+        },
+    }
+    let items = gets.as_ref().and_then(|g| g.items.clone());
+    let mut all = existing.is_some_and(|x| x.all_items);
+    let mut product_ids = existing.map(|x| x.product_ids.clone()).unwrap_or_default();
+    let mut variant_ids = existing.map(|x| x.variant_ids.clone()).unwrap_or_default();
+    if let Some(items) = &items {
+        all = items.all.unwrap_or(false);
+        if let Some(p) = &items.products {
+            for (i, id) in p.products_to_add.iter().flatten().enumerate() {
+                match parse_gid("Product", id.as_str()).filter(|n| st.products.contains_key(n)) {
+                    Some(n) if !product_ids.contains(&n) => product_ids.push(n),
+                    Some(_) => {}
+                    None => errors.push(e(
+                        C::INVALID,
+                        &[
+                            base,
+                            "customerGets",
+                            "items",
+                            "products",
+                            "productsToAdd",
+                            &i.to_string(),
+                        ],
+                        "Product does not exist",
+                    )),
+                }
+            }
+            for id in p.products_to_remove.iter().flatten() {
+                product_ids.retain(|n| Some(*n) != parse_gid("Product", id.as_str()));
+            }
+            for (i, id) in p.product_variants_to_add.iter().flatten().enumerate() {
+                match parse_gid("ProductVariant", id.as_str())
+                    .filter(|n| st.variants.contains_key(n))
+                {
+                    Some(n) if !variant_ids.contains(&n) => variant_ids.push(n),
+                    Some(_) => {}
+                    None => errors.push(e(
+                        C::INVALID,
+                        &[
+                            base,
+                            "customerGets",
+                            "items",
+                            "products",
+                            "productVariantsToAdd",
+                            &i.to_string(),
+                        ],
+                        "Product variant does not exist",
+                    )),
+                }
+            }
+            for id in p.product_variants_to_remove.iter().flatten() {
+                variant_ids.retain(|n| Some(*n) != parse_gid("ProductVariant", id.as_str()));
+            }
+        }
+    }
+    if !all && product_ids.is_empty() && variant_ids.is_empty() {
+        errors.push(e(
+            C::APPLIES_ON_NOTHING,
+            &[base, "customerGets", "items"],
+            "Items must be specified",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(DiscountRec {
+        id: existing.map_or_else(|| st.next_id(), |x| x.id),
+        title,
+        percentage,
+        amount,
+        product_ids,
+        variant_ids,
+        all_items: all,
+        starts_at: starts,
+        ends_at: ends,
+        created_at: existing.map_or_else(now, |x| x.created_at),
+    })
+}
+
+type VariantMediaResult = (
+    Option<Product>,
+    Option<Vec<ProductVariant>>,
+    Vec<MediaUserError>,
+);
+
+/// Attaches (`append`) or detaches media to/from variants of a product; all or nothing.
+fn variant_media_change(
+    c: &Ctx,
+    product_id: &ID,
+    pairs: &[(ID, Vec<ID>)],
+    append: bool,
+) -> Result<VariantMediaResult> {
+    use MediaUserErrorCode as C;
+    check_input_size("variantMedia", pairs.len())?;
+    let mut st = lock(&c.state.store);
+    let e = |code, f: &[&str], m: &str| MediaUserError::new(code, path(f), m);
+    let Some(pid) =
+        parse_gid("Product", product_id.as_str()).filter(|p| st.products.contains_key(p))
+    else {
+        return Ok((
+            None,
+            None,
+            vec![e(
+                C::PRODUCT_DOES_NOT_EXIST,
+                &["productId"],
+                "Product does not exist",
+            )],
+        ));
+    };
+    let mut errors = Vec::new();
+    let mut plan = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, (vid, media)) in pairs.iter().enumerate() {
+        let idx = i.to_string();
+        let Some(v) = parse_gid("ProductVariant", vid.as_str())
+            .and_then(|n| st.variants.get(&n))
+            .filter(|v| v.product_id == pid)
+        else {
+            errors.push(e(
+                C::PRODUCT_VARIANT_DOES_NOT_EXIST_ON_PRODUCT,
+                &["variantMedia", &idx, "variantId"],
+                "Variant does not exist on the given product",
+            ));
+            continue;
+        };
+        if !seen.insert(v.id) {
+            errors.push(e(
+                C::PRODUCT_VARIANT_SPECIFIED_MULTIPLE_TIMES,
+                &["variantMedia", &idx, "variantId"],
+                "Variant is specified more than once",
+            ));
+            continue;
+        }
+        if media.len() != 1 {
+            errors.push(e(
+                C::TOO_MANY_MEDIA_PER_INPUT_PAIR,
+                &["variantMedia", &idx, "mediaIds"],
+                "Exactly one media per variant",
+            ));
+            continue;
+        }
+        let Some(m) = parse_gid("MediaImage", media[0].as_str())
+            .and_then(|n| st.media.get(&n))
+            .filter(|m| m.product_id == Some(pid))
+        else {
+            errors.push(e(
+                C::MEDIA_DOES_NOT_EXIST_ON_PRODUCT,
+                &["variantMedia", &idx, "mediaIds", "0"],
+                "Media does not exist on the given product",
+            ));
+            continue;
+        };
+        if append {
+            if !m.ready {
+                errors.push(e(
+                    C::NON_READY_MEDIA,
+                    &["variantMedia", &idx, "mediaIds", "0"],
+                    "Media is not ready",
+                ));
+                continue;
+            }
+            if v.media_id.is_some_and(|x| x != m.id) {
+                errors.push(e(
+                    C::PRODUCT_VARIANT_ALREADY_HAS_MEDIA,
+                    &["variantMedia", &idx, "variantId"],
+                    "The variant already has media; detach it first",
+                ));
+                continue;
+            }
+        } else if v.media_id != Some(m.id) {
+            errors.push(e(
+                C::MEDIA_IS_NOT_ATTACHED_TO_VARIANT,
+                &["variantMedia", &idx, "mediaIds", "0"],
+                "The media is not attached to the variant",
+            ));
+            continue;
+        }
+        plan.push((v.id, m.id));
+    }
+    if !errors.is_empty() {
+        return Ok((st.products.get(&pid).cloned().map(Product), None, errors));
+    }
+    let now = now();
+    let mut out = Vec::new();
+    for (vid, mid) in plan {
+        if let Some(v) = st.variants.get_mut(&vid) {
+            v.media_id = if append { Some(mid) } else { None };
+            v.updated_at = now;
+            out.push(ProductVariant(v.clone()));
+        }
+    }
+    Ok((
+        st.products.get(&pid).cloned().map(Product),
+        Some(out),
+        Vec::new(),
+    ))
+}
+
 // ===================================================================== Mutation
 
 pub(crate) struct Mutation;
@@ -2332,6 +2638,44 @@ impl Mutation {
         result.map(Some)
     }
 
+    async fn product_variant_append_media(
+        &self,
+        ctx: &Context<'_>,
+        product_id: ID,
+        variant_media: Vec<ProductVariantAppendMediaInput>,
+    ) -> Result<Option<ProductVariantAppendMediaPayload>> {
+        let pairs: Vec<(ID, Vec<ID>)> = variant_media
+            .into_iter()
+            .map(|v| (v.variant_id, v.media_ids))
+            .collect();
+        let (product, variants, errors) =
+            variant_media_change(cx(ctx)?, &product_id, &pairs, true)?;
+        Ok(Some(ProductVariantAppendMediaPayload {
+            product,
+            product_variants: variants,
+            user_errors: errors,
+        }))
+    }
+
+    async fn product_variant_detach_media(
+        &self,
+        ctx: &Context<'_>,
+        product_id: ID,
+        variant_media: Vec<ProductVariantDetachMediaInput>,
+    ) -> Result<Option<ProductVariantDetachMediaPayload>> {
+        let pairs: Vec<(ID, Vec<ID>)> = variant_media
+            .into_iter()
+            .map(|v| (v.variant_id, v.media_ids))
+            .collect();
+        let (product, variants, errors) =
+            variant_media_change(cx(ctx)?, &product_id, &pairs, false)?;
+        Ok(Some(ProductVariantDetachMediaPayload {
+            product,
+            product_variants: variants,
+            user_errors: errors,
+        }))
+    }
+
     async fn file_update(
         &self,
         ctx: &Context<'_>,
@@ -2515,139 +2859,63 @@ impl Mutation {
         ctx: &Context<'_>,
         automatic_basic_discount: DiscountAutomaticBasicInput,
     ) -> Result<Option<DiscountAutomaticBasicCreatePayload>> {
-        let result: Result<DiscountAutomaticBasicCreatePayload> = async move {
-            use DiscountErrorCode as C;
-            let c = cx(ctx)?;
-            let d = automatic_basic_discount;
-            let mut st = lock(&c.state.store);
-            let mut errors = Vec::new();
-            let e = |code, f: &[&str], m: &str| DiscountUserError {
-                code: Some(code),
-                extra_info: None,
-                field: path(f),
-                message: m.to_string(),
-            };
-            let base = "automaticBasicDiscount";
-            if d.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
-                errors.push(e(C::BLANK, &[base, "title"], "Title can't be blank"));
-            }
-            let starts = d.starts_at.map_or_else(Utc::now, |t| t.0);
-            if let Some(end) = d.ends_at
-                && end.0 <= starts
-            {
-                errors.push(e(
-                    C::END_DATE_BEFORE_START_DATE,
-                    &[base, "endsAt"],
-                    "Ends at needs to be after starts_at",
-                ));
-            }
-            let gets = d.customer_gets.clone();
-            let (mut percentage, mut amount) = (None, None);
-            match gets.as_ref().and_then(|g| g.value.clone()) {
-                None => errors.push(e(
-                    C::BLANK,
-                    &[base, "customerGets", "value"],
-                    "Value can't be blank",
-                )),
-                Some(v) => match (v.percentage, v.discount_amount) {
-                    (Some(p), None) if (0.0..=1.0).contains(&p) && p > 0.0 => percentage = Some(p),
-                    (Some(_), None) => errors.push(e(
-                        C::VALUE_OUTSIDE_RANGE,
-                        &[base, "customerGets", "value", "percentage"],
-                        "Percentage must be between 0 and 1",
-                    )),
-                    (None, Some(a)) => match a.amount {
-                        Some(x) if x.0 > Decimal::ZERO => amount = Some(x.0),
-                        _ => errors.push(e(
-                            C::GREATER_THAN,
-                            &[base, "customerGets", "value", "discountAmount", "amount"],
-                            "Amount must be greater than 0",
-                        )),
-                    },
-                    _ => errors.push(e(
-                        C::INVALID,
-                        &[base, "customerGets", "value"],
-                        "give exactly one of percentage or discountAmount",
-                    )),
-                },
-            }
-            let items = gets.as_ref().and_then(|g| g.items.clone());
-            let all = items.as_ref().and_then(|i| i.all).unwrap_or(false);
-            let mut product_ids = Vec::new();
-            let mut variant_ids = Vec::new();
-            if let Some(p) = items.as_ref().and_then(|i| i.products.clone()) {
-                for (i, id) in p.products_to_add.iter().flatten().enumerate() {
-                    match parse_gid("Product", id.as_str()).filter(|n| st.products.contains_key(n))
-                    {
-                        Some(n) => product_ids.push(n),
-                        None => errors.push(e(
-                            C::INVALID,
-                            &[
-                                base,
-                                "customerGets",
-                                "items",
-                                "products",
-                                "productsToAdd",
-                                &i.to_string(),
-                            ],
-                            "Product does not exist",
-                        )),
+        let c = cx(ctx)?;
+        let mut st = lock(&c.state.store);
+        Ok(Some(
+            match discount_build(&mut st, &automatic_basic_discount, None) {
+                Ok(rec) => {
+                    st.discounts.insert(rec.id, rec.clone());
+                    DiscountAutomaticBasicCreatePayload {
+                        automatic_discount_node: Some(DiscountAutomaticNode(rec)),
+                        user_errors: Vec::new(),
                     }
                 }
-                for (i, id) in p.product_variants_to_add.iter().flatten().enumerate() {
-                    match parse_gid("ProductVariant", id.as_str())
-                        .filter(|n| st.variants.contains_key(n))
-                    {
-                        Some(n) => variant_ids.push(n),
-                        None => errors.push(e(
-                            C::INVALID,
-                            &[
-                                base,
-                                "customerGets",
-                                "items",
-                                "products",
-                                "productVariantsToAdd",
-                                &i.to_string(),
-                            ],
-                            "Product variant does not exist",
-                        )),
-                    }
-                }
-            }
-            if !all && product_ids.is_empty() && variant_ids.is_empty() {
-                errors.push(e(
-                    C::APPLIES_ON_NOTHING,
-                    &[base, "customerGets", "items"],
-                    "Items must be specified",
-                ));
-            }
-            if !errors.is_empty() {
-                return Ok(DiscountAutomaticBasicCreatePayload {
+                Err(errors) => DiscountAutomaticBasicCreatePayload {
                     automatic_discount_node: None,
                     user_errors: errors,
-                });
-            }
-            let id = st.next_id();
-            let rec = DiscountRec {
-                id,
-                title: d.title.unwrap_or_default(),
-                percentage,
-                amount,
-                product_ids,
-                variant_ids,
-                all_items: all,
-                starts_at: starts,
-                ends_at: d.ends_at.map(|t| t.0),
-                created_at: now(),
+                },
+            },
+        ))
+    }
+
+    async fn discount_automatic_basic_update(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        automatic_basic_discount: DiscountAutomaticBasicInput,
+    ) -> Result<Option<DiscountAutomaticBasicUpdatePayload>> {
+        let c = cx(ctx)?;
+        let mut st = lock(&c.state.store);
+        let Some(existing) = parse_gid("DiscountAutomaticNode", id.as_str())
+            .and_then(|n| st.discounts.get(&n))
+            .cloned()
+        else {
+            let e = DiscountUserError {
+                code: Some(DiscountErrorCode::INVALID),
+                extra_info: None,
+                field: path(&["id"]),
+                message: "Discount does not exist".into(),
             };
-            st.discounts.insert(id, rec.clone());
-            Ok(DiscountAutomaticBasicCreatePayload {
-                automatic_discount_node: Some(DiscountAutomaticNode(rec)),
-                user_errors: Vec::new(),
-            })
-        }
-        .await;
-        result.map(Some)
+            return Ok(Some(DiscountAutomaticBasicUpdatePayload {
+                automatic_discount_node: None,
+                user_errors: vec![e],
+            }));
+        };
+        Ok(Some(
+            match discount_build(&mut st, &automatic_basic_discount, Some(&existing)) {
+                Ok(rec) => {
+                    st.discounts.insert(rec.id, rec.clone());
+                    DiscountAutomaticBasicUpdatePayload {
+                        automatic_discount_node: Some(DiscountAutomaticNode(rec)),
+                        user_errors: Vec::new(),
+                    }
+                }
+                Err(errors) => DiscountAutomaticBasicUpdatePayload {
+                    automatic_discount_node: None,
+                    user_errors: errors,
+                },
+            },
+        ))
     }
 
     async fn price_list_fixed_prices_add(
