@@ -361,7 +361,7 @@ pub fn map_order(
 ) -> ConnectorResult<model::Order> {
     if order.line_items.page_info.has_next_page {
         return Err(ConnectorError::permanent(format!(
-            "order {}: more than the {} lines read; raise OrderPull::lines (at most 250)",
+            "order {}: more than the {} lines read; read the rest with ShopifyClient::complete_order_lines",
             order.name,
             order.line_items.nodes.len()
         )));
@@ -601,18 +601,12 @@ impl ShopifyStorefront {
     }
 
     async fn full_order(&self, order: &ShopifyOrder) -> ConnectorResult<model::Order> {
-        let reread;
-        let order = if order.line_items.page_info.has_next_page {
-            reread = self
-                .client
-                .order(&order.id, 250)
-                .await
-                .map_err(err)?
-                .ok_or_else(|| ConnectorError::transient(format!("order {} vanished", order.id)))?;
-            &reread
-        } else {
-            order
-        };
+        let mut order = order.clone();
+        self.client
+            .complete_order_lines(&mut order)
+            .await
+            .map_err(err)?;
+        let order = &order;
         let mut refunds = Vec::with_capacity(order.refunds.len());
         for summary in &order.refunds {
             let refund = self
@@ -903,7 +897,12 @@ impl StorefrontOrders for ShopifyStorefront {
     }
 
     async fn order(&self, id: &str) -> ConnectorResult<Option<model::Order>> {
-        match self.client.order(id, 250).await.map_err(err)? {
+        match self
+            .client
+            .order(id, crate::ops::orders::LINES_PER_REQUEST)
+            .await
+            .map_err(err)?
+        {
             None => Ok(None),
             Some(o) => self.full_order(&o).await.map(Some),
         }

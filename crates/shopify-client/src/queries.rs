@@ -178,18 +178,6 @@ pub struct StagedUploadsCreate;
 )]
 pub struct ProductAttachMedia;
 
-/// `productVariantAppendMedia`.
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "graphql/schema.graphql",
-    query_path = "graphql/variant_append_media.graphql",
-    response_derives = "Debug, Clone, PartialEq, Serialize",
-    variables_derives = "Debug, Clone, PartialEq",
-    skip_serializing_none,
-    deprecated = "warn"
-)]
-pub struct VariantAppendMedia;
-
 /// `fileDelete`.
 #[derive(GraphQLQuery)]
 #[graphql(
@@ -285,6 +273,18 @@ pub struct Orders;
     deprecated = "warn"
 )]
 pub struct Order;
+
+/// More line items of one order.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/order_lines.graphql",
+    response_derives = "Debug, Clone, PartialEq, Serialize",
+    variables_derives = "Debug, Clone, PartialEq",
+    skip_serializing_none,
+    deprecated = "warn"
+)]
+pub struct OrderLines;
 
 /// One refund with its lines.
 #[derive(GraphQLQuery)]

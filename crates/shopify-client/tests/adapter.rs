@@ -236,8 +236,8 @@ async fn an_item_group_is_upserted_by_its_code_with_its_variant_image() {
         .expect(1)
         .mount(&server)
         .await;
-    op("VariantAppendMedia")
-        .respond_with(json_fixture(&server, "variant_append_media__ok.json"))
+    op("VariantsBulkUpdate")
+        .respond_with(json_fixture(&server, "variants_bulk_update__ok.json"))
         .expect(1)
         .mount(&server)
         .await;
@@ -259,8 +259,8 @@ async fn an_item_group_is_upserted_by_its_code_with_its_variant_image() {
     let attach = &variables_sent(&server, "ProductAttachMedia").await[0];
     assert_eq!(attach["media"][0]["alt"], alt.as_str());
     // Both variants show red.
-    let append = &variables_sent(&server, "VariantAppendMedia").await[0];
-    assert_eq!(append["variantMedia"].as_array().unwrap().len(), 2);
+    let link = &variables_sent(&server, "VariantsBulkUpdate").await[0];
+    assert_eq!(link["variants"].as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]

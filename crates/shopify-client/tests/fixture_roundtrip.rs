@@ -62,7 +62,6 @@ fn every_fixture_round_trips_through_its_generated_type() {
     roundtrip::<ProductMedia>("product_media__linked.json");
     roundtrip::<StagedUploadsCreate>("staged_uploads_create__ok.json");
     roundtrip::<ProductAttachMedia>("product_attach_media__ok.json");
-    roundtrip::<VariantAppendMedia>("variant_append_media__ok.json");
     roundtrip::<FileDelete>("file_delete__ok.json");
     roundtrip::<FileDelete>("file_delete__user_errors.json");
     roundtrip::<VariantsBulkUpdate>("variants_bulk_update__ok.json");
@@ -80,6 +79,7 @@ fn every_fixture_round_trips_through_its_generated_type() {
     roundtrip::<Orders>("orders__page2.json");
     roundtrip::<Order>("order__ok.json");
     roundtrip::<Order>("order__missing.json");
+    roundtrip::<OrderLines>("order_lines__ok.json");
     roundtrip::<Refund>("refund__ok.json");
     roundtrip::<Customers>("customers__ok.json");
     roundtrip::<Customer>("customer__ok.json");

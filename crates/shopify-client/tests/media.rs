@@ -64,8 +64,8 @@ async fn a_new_image_is_staged_uploaded_attached_and_linked() {
         .expect(1)
         .mount(&server)
         .await;
-    op("VariantAppendMedia")
-        .respond_with(json_fixture(&server, "variant_append_media__ok.json"))
+    op("VariantsBulkUpdate")
+        .respond_with(json_fixture(&server, "variants_bulk_update__ok.json"))
         .expect(1)
         .mount(&server)
         .await;
@@ -85,6 +85,10 @@ async fn a_new_image_is_staged_uploaded_attached_and_linked() {
         attach["media"][0],
         json!({"originalSource": "https://shopify-staged-uploads.storage.googleapis.com/tmp/1000000001/products/abc/red.jpg",
                "alt": "erp:G-100:color=red", "mediaContentType": "IMAGE"})
+    );
+    assert_eq!(
+        variables_sent(&server, "VariantsBulkUpdate").await[0]["variants"],
+        json!([{"id": "gid://shopify/ProductVariant/2001", "mediaId": "gid://shopify/MediaImage/7001"}])
     );
     let staged = &variables_sent(&server, "StagedUploadsCreate").await[0];
     assert_eq!(staged["input"][0]["resource"], "IMAGE");
@@ -109,7 +113,7 @@ async fn a_re_run_uploads_nothing_and_links_nothing_twice() {
         .expect(0)
         .mount(&server)
         .await;
-    op("VariantAppendMedia")
+    op("VariantsBulkUpdate")
         .respond_with(ResponseTemplate::new(500))
         .expect(0)
         .mount(&server)

@@ -36,8 +36,8 @@ async fn orders_are_pulled_incrementally_with_overlap_and_updated_at_sort() {
     assert_eq!(orders.len(), 2);
     let sent = variables_sent(&server, "Orders").await;
     assert_eq!(sent[0]["query"], "updated_at:>='2026-01-10T08:55:00Z'");
-    assert_eq!(sent[0]["first"], 25);
-    assert_eq!(sent[0]["lines"], 100);
+    assert_eq!(sent[0]["first"], 4);
+    assert_eq!(sent[0]["lines"], 10);
     let doc: serde_json::Value =
         serde_json::from_slice(&server.received_requests().await.unwrap()[0].body).unwrap();
     assert!(
@@ -203,4 +203,35 @@ async fn a_failing_page_ends_the_stream_with_the_error() {
     assert_eq!(results.len(), 2);
     assert!(results[0].is_ok());
     assert_eq!(results[1].as_ref().unwrap_err().status(), Some(500));
+}
+
+#[tokio::test]
+async fn the_rest_of_a_long_order_is_read_by_line_cursor() {
+    let server = server().await;
+    op("OrderLines")
+        .and(wiremock::matchers::body_partial_json(
+            serde_json::json!({"variables": {"id": "gid://shopify/Order/5001", "after": "bGluZS0x", "first": 80}}),
+        ))
+        .respond_with(json_fixture(&server, "order_lines__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let text = fixture(&server, "orders__page1.json");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut order: shopify_client::ops::orders::Order =
+        serde_json::from_value(v["data"]["orders"]["nodes"][0].clone()).unwrap();
+    order.line_items.page_info.has_next_page = true;
+    order.line_items.page_info.end_cursor = Some("bGluZS0x".into());
+    client(&server)
+        .complete_order_lines(&mut order)
+        .await
+        .unwrap();
+    let skus: Vec<_> = order
+        .line_items
+        .nodes
+        .iter()
+        .map(|l| l.sku.clone().unwrap())
+        .collect();
+    assert_eq!(skus, ["SHIRT-M", "SHIRT-L"]);
+    assert!(!order.line_items.page_info.has_next_page);
 }

@@ -4,7 +4,8 @@
 //! Flow (<https://shopify.dev/docs/apps/build/online-store/product-media>):
 //! `stagedUploadsCreate` → multipart `POST` of the file to the returned target →
 //! `productUpdate(product: {id}, media: [{originalSource: resourceUrl}])` → wait until the
-//! media is `READY` → `productVariantAppendMedia` for the variants the image shows.
+//! media is `READY` → `productVariantsBulkUpdate(variants: [{id, mediaId}])` for the variants
+//! the image shows (a variant shows one image).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -17,7 +18,7 @@ use crate::error::Error;
 use crate::ops::{missing, require, require_gid, user_errors};
 use crate::queries::{
     self, file_delete, product_attach_media, product_media, staged_uploads_create,
-    variant_append_media,
+    variants_bulk_update,
 };
 
 /// One image to put on a product.
@@ -352,10 +353,7 @@ impl ShopifyClient {
                     .get(variant)
                     .is_some_and(|ids| ids.contains(&media_id));
                 if !has {
-                    appends.push(variant_append_media::ProductVariantAppendMediaInput {
-                        variant_id: variant.clone(),
-                        media_ids: vec![media_id.clone()],
-                    });
+                    appends.push((variant.clone(), media_id.clone()));
                     newly.push(variant.clone());
                 }
             }
@@ -366,21 +364,31 @@ impl ShopifyClient {
                 linked_variants: newly,
             });
         }
+        // A variant shows one image: link it with productVariantsBulkUpdate's `mediaId`.
         for chunk in appends.chunks(crate::client::MAX_INPUT_ARRAY) {
-            const APPEND: &str = "VariantAppendMedia";
-            let data: variant_append_media::ResponseData = self
-                .run::<queries::VariantAppendMedia, _>(
-                    variant_append_media::Variables {
+            const LINK: &str = "VariantsBulkUpdate";
+            let data: variants_bulk_update::ResponseData = self
+                .run::<queries::VariantsBulkUpdate, _>(
+                    variants_bulk_update::Variables {
                         product_id: product_id.to_owned(),
-                        variant_media: chunk.to_vec(),
+                        variants: chunk
+                            .iter()
+                            .map(|(variant, media)| {
+                                variants_bulk_update::ProductVariantsBulkInput {
+                                    id: Some(variant.clone()),
+                                    media_id: Some(media.clone()),
+                                    ..Default::default()
+                                }
+                            })
+                            .collect(),
                     },
                     Safety::Repeatable,
                 )
                 .await?;
             let payload = data
-                .product_variant_append_media
-                .ok_or_else(|| missing(APPEND, "productVariantAppendMedia"))?;
-            user_errors!(APPEND, payload.user_errors, code)?;
+                .product_variants_bulk_update
+                .ok_or_else(|| missing(LINK, "productVariantsBulkUpdate"))?;
+            user_errors!(LINK, payload.user_errors, code)?;
         }
         Ok(out)
     }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::client::{Safety, ShopifyClient};
 use crate::error::Error;
 use crate::ops::require_gid;
-use crate::queries::{self, order, orders, refund};
+use crate::queries::{self, order, order_lines, orders, refund};
 
 /// An order with everything the ERP needs: lines (SKU, quantities, prices, discount
 /// allocations, tax lines), shipping lines with their tax, addresses, customer,
@@ -29,11 +29,12 @@ pub type Refund = refund::RefundRefund;
 /// Options of the incremental order pull.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderPull {
-    /// Orders per request (1..=250). Default 25: each order carries up to `lines` lines,
-    /// and the query cost grows with both.
+    /// Orders per request (1..=250). Default 4. The query cost grows with both numbers
+    /// (about `page_size × (115 + 11 × lines)` points) and one query may cost at most 1,000.
     pub page_size: u32,
-    /// Line items read per order (1..=250). Default 100; an order with more has
-    /// `line_items.page_info.has_next_page` set.
+    /// Line items read per order (1..=250). Default 10; an order with more has
+    /// `line_items.page_info.has_next_page` set; [`ShopifyClient::complete_order_lines`]
+    /// reads the rest.
     pub lines: u32,
     /// How far before the checkpoint to start. Default 5 minutes.
     pub overlap: Duration,
@@ -42,8 +43,8 @@ pub struct OrderPull {
 impl Default for OrderPull {
     fn default() -> Self {
         OrderPull {
-            page_size: 25,
-            lines: 100,
+            page_size: 4,
+            lines: 10,
             overlap: Duration::from_secs(300),
         }
     }
@@ -67,6 +68,20 @@ pub struct Paged<T> {
     /// The cursor to pass for the next page.
     pub end_cursor: Option<String>,
 }
+
+#[derive(Deserialize)]
+struct OrderLinesData {
+    order: Option<OrderLinesOrder>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderLinesOrder {
+    line_items: orders::OrderFieldsLineItems,
+}
+
+/// Line items read per request when completing an order (about 11 cost points each).
+pub const LINES_PER_REQUEST: u32 = 80;
 
 #[derive(Deserialize)]
 struct OrderData {
@@ -161,6 +176,44 @@ impl ShopifyClient {
             )
             .await?;
         Ok(data.order)
+    }
+
+    /// Reads the rest of an order's line items when the pull stopped at its `lines` limit
+    /// (`line_items.page_info.has_next_page`), [`LINES_PER_REQUEST`] per request, and
+    /// appends them to `order`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::JobFailed`] when the order disappeared meanwhile; paging errors otherwise.
+    pub async fn complete_order_lines(&self, order: &mut Order) -> Result<(), Error> {
+        while order.line_items.page_info.has_next_page {
+            let Some(cursor) = order.line_items.page_info.end_cursor.clone() else {
+                return Err(sync_core::paging::PageError::MissingCursor.into());
+            };
+            // Same line selection as `Orders`, so the lines read as the same type.
+            let data: OrderLinesData = self
+                .run::<queries::OrderLines, _>(
+                    order_lines::Variables {
+                        id: order.id.clone(),
+                        first: i64::from(LINES_PER_REQUEST),
+                        after: Some(cursor),
+                    },
+                    Safety::Repeatable,
+                )
+                .await?;
+            let more = data
+                .order
+                .ok_or_else(|| Error::JobFailed {
+                    what: "order",
+                    id: order.id.clone(),
+                    status: "not found".into(),
+                    detail: Some("it disappeared while its lines were read".into()),
+                })?
+                .line_items;
+            order.line_items.nodes.extend(more.nodes);
+            order.line_items.page_info = more.page_info;
+        }
+        Ok(())
     }
 
     /// Reads one refund by id (`gid://shopify/Refund/…`) with its lines; `None` when absent.
