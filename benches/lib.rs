@@ -36,7 +36,9 @@ pub fn typical_receipt(seed: u64, lines: usize) -> String {
 
 /// `{"receipts":[…]}` with `count` typical receipts.
 pub fn batch(count: usize, lines: usize) -> String {
-    let receipts: Vec<String> = (0..count as u64).map(|i| typical_receipt(i, lines)).collect();
+    let receipts: Vec<String> = (0..count as u64)
+        .map(|i| typical_receipt(i, lines))
+        .collect();
     format!(r#"{{"receipts":[{}]}}"#, receipts.join(","))
 }
 

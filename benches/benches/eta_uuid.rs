@@ -7,8 +7,12 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn vector() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../crates/eta-ereceipt/tests/vectors/invoice-one-doc.json");
-    std::fs::read_to_string(path).expect("the official vector is committed in crates/eta-ereceipt/tests/vectors")
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../crates/eta-ereceipt/tests/vectors/invoice-one-doc.json"
+    );
+    std::fs::read_to_string(path)
+        .expect("the official vector is committed in crates/eta-ereceipt/tests/vectors")
 }
 
 fn bench(c: &mut Criterion) {

@@ -24,11 +24,21 @@ fn main() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/eta_uuid.py");
     let mut python_best = f64::MAX;
     for _ in 0..3 {
-        let Ok(mut child) = Command::new("python3").arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn() else {
+        let Ok(mut child) = Command::new("python3")
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+        else {
             println!("python3 not found: baseline skipped");
             return;
         };
-        child.stdin.take().expect("stdin").write_all(batch.as_bytes()).expect("write batch");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(batch.as_bytes())
+            .expect("write batch");
         let output = child.wait_with_output().expect("python ran");
         let text = String::from_utf8_lossy(&output.stdout);
         let mut parts = text.split_whitespace();
@@ -39,5 +49,8 @@ fn main() {
     }
     let python_rate = count as f64 / python_best;
     println!("python: {count} receipts in {python_best:.4} s = {python_rate:.0} receipts/s");
-    println!("ratio:  {:.1}x (target >= 30x; Rust target >= 100,000 receipts/s on one core)", rust_rate / python_rate);
+    println!(
+        "ratio:  {:.1}x (target >= 30x; Rust target >= 100,000 receipts/s on one core)",
+        rust_rate / python_rate
+    );
 }

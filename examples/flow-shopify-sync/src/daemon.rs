@@ -79,6 +79,10 @@ async fn render_metrics(State(state): State<AppState>) -> String {
 }
 
 /// Runs the daemon (or, with `once`, one complete pass).
+///
+/// # Errors
+///
+/// When the listener cannot bind, or the store fails.
 pub async fn run(
     config: &Config,
     engine: Arc<Engine>,

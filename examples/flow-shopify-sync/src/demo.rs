@@ -28,6 +28,10 @@ pub struct DemoOptions {
 }
 
 /// Builds the engine for a configuration file (the same path `run` takes).
+///
+/// # Errors
+///
+/// When the configuration is invalid (the message names the key), a client cannot be built, or the store cannot be opened.
 pub async fn engine_for(path: &Path) -> Result<(Config, Arc<Engine>, wiring::Wired)> {
     let config = Config::load(path)?;
     let wired = wiring::connect(&config).await?;
@@ -50,6 +54,10 @@ pub async fn engine_for(path: &Path) -> Result<(Config, Arc<Engine>, wiring::Wir
 }
 
 /// Runs the demo.
+///
+/// # Errors
+///
+/// When the sandbox cannot start or the pass fails.
 pub async fn run(options: DemoOptions) -> Result<()> {
     let out = Output::new();
     let mut sandbox_config = sandbox::SandboxConfig {

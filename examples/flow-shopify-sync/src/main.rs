@@ -3,13 +3,7 @@
 //! `demo` runs everything embedded (the sandbox's stand-ins on loopback, SQLite in a temporary
 //! folder); `run` is the daemon; the other subcommands are the operator's screens.
 
-#![allow(unreachable_pub)]
-
-mod config;
-mod daemon;
-mod demo;
-mod output;
-mod wiring;
+use flow_shopify_sync::{config, daemon, demo, output, wiring};
 
 use std::path::PathBuf;
 use std::sync::Arc;

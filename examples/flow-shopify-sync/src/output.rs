@@ -12,6 +12,12 @@ pub struct Output {
     terminal: bool,
 }
 
+impl Default for Output {
+    fn default() -> Self {
+        Output::new()
+    }
+}
+
 impl Output {
     /// Detects whether stderr is a terminal.
     pub fn new() -> Self {

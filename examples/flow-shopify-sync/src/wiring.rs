@@ -80,8 +80,21 @@ pub struct Wired {
     shopify: shopify_client::ShopifyClient,
 }
 
+impl std::fmt::Debug for Wired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wired")
+            .field("connectors", &self.connectors)
+            .field("webhooks", &self.verifier.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Wired {
     /// "id name (domain), currency" of the Shopify store.
+    ///
+    /// # Errors
+    ///
+    /// When Shopify cannot be read.
     pub async fn store_info(&self) -> Result<String> {
         let shop = self
             .shopify
@@ -148,6 +161,10 @@ fn section<T: serde::de::DeserializeOwned>(name: &str, table: &toml::Table) -> R
 }
 
 /// Builds every connector from the configuration; resolves location names.
+///
+/// # Errors
+///
+/// When a section is invalid; the message names the key and what is expected.
 pub async fn connect(config: &Config) -> Result<Wired> {
     // Shopify.
     let s: ShopifySection = section("shopify", &config.shopify)?;
@@ -260,6 +277,10 @@ pub async fn connect(config: &Config) -> Result<Wired> {
 }
 
 /// Replaces location names in the engine's map by the storefront's ids.
+///
+/// # Errors
+///
+/// When the locations cannot be read or a name matches none of them.
 pub async fn resolve_locations(
     storefront: &dyn StorefrontCatalog,
     map: &BTreeMap<String, String>,
@@ -288,6 +309,10 @@ pub async fn resolve_locations(
 }
 
 /// Opens the state store named by `url` and prepares its schema.
+///
+/// # Errors
+///
+/// When the URL is neither SQLite nor PostgreSQL, or the store cannot be opened or migrated.
 pub async fn open_store(url: &str) -> Result<Arc<dyn StateStore>> {
     let store: Arc<dyn StateStore> =
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {

@@ -1,0 +1,9 @@
+//! The library half of `flow-shopify-sync`: configuration, wiring of the three clients into the
+//! engine, the daemon, the demo and terminal output. The binary (`src/main.rs`) is a thin CLI
+//! over it; benchmarks and tests build engines through it too.
+
+pub mod config;
+pub mod daemon;
+pub mod demo;
+pub mod output;
+pub mod wiring;
