@@ -50,6 +50,11 @@
 //!   have been uploaded, else the media is `FAILED`) or any http(s) URL (`READY`, not fetched).
 //!   Staged POST uploads must send back every parameter they were given; PUT uploads the
 //!   signature query parameter.
+//! - `fileUpdate` references products only, one product per file; a variant has at most one
+//!   media (`productVariantAppendMedia` onto a variant with other media is
+//!   `PRODUCT_VARIANT_ALREADY_HAS_MEDIA`); `productVariantsBulkUpdate` refuses
+//!   `inventoryQuantities` and `optionValues` (use `inventorySetQuantities` / `productSet`).
+//! - Orders do not move stock (the generator and refunds leave inventory alone).
 //! - Webhooks: http(s) URIs only, JSON only, no `filter`; payloads are REST-shaped; a failed
 //!   delivery is retried `max_attempts` times with 50 ms doubling backoff.
 //! - Faults: `ExpireSession` answers 401 and revokes an issued (client-credentials) token; the
