@@ -82,8 +82,8 @@ pub mod faults;
 pub mod flow;
 mod glue;
 pub mod server;
-pub mod sync_config;
 pub mod shopify;
+pub mod sync_config;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

@@ -559,7 +559,11 @@ async fn submit(State(st): State<Arc<EtaState>>, headers: HeaderMap, body: Bytes
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/json"));
+        .is_some_and(|v| {
+            v.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
     if !is_json {
         st.lock().counters.submissions_refused += 1;
         return eta_error(
