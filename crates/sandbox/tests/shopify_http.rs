@@ -190,7 +190,7 @@ async fn product_set_async_mode_reports_through_product_operation() {
         "CREATED"
     );
     let mut status = String::new();
-    for _ in 0..50 {
+    for _ in 0..250 {
         let d = shop
             .gql("query($id: ID!) { productOperation(id: $id) { status product { title } ... on ProductSetOperation { userErrors { message } } } }", json!({"id": op}))
             .await;
@@ -761,7 +761,7 @@ async fn staged_image_upload_media_attach_and_delete() {
 }
 
 async fn wait_bulk(shop: &Shop, id: &Value) -> Value {
-    for _ in 0..100 {
+    for _ in 0..500 {
         let d = shop.gql("query($id: ID!) { bulkOperation(id: $id) { status objectCount rootObjectCount url errorCode } }", json!({"id": id})).await;
         if d["bulkOperation"]["status"] == "COMPLETED" || d["bulkOperation"]["status"] == "FAILED" {
             return d["bulkOperation"].clone();
