@@ -1,6 +1,6 @@
 //! A ready-made `flow-shopify-sync` configuration for a running sandbox.
 //!
-//! [`write`] puts `flow-shopify-sync.toml` in a folder, with the credential files it names
+//! [`write()`] puts `flow-shopify-sync.toml` in a folder, with the credential files it names
 //! (the binary takes secrets only from files or environment variables) and a SQLite state file
 //! beside it, so that `flow-shopify-sync run --config FILE` works with nothing else set. The
 //! `demo` command and `sandbox serve --write-config FILE` both use it.
