@@ -97,6 +97,10 @@ pub struct DaemonSection {
     /// Address of the webhook, health and metrics listener. Default `127.0.0.1:8088`.
     #[serde(default = "default_listen")]
     pub listen: String,
+    /// The public URL of `/webhooks/shopify` (behind your TLS proxy). When set, `run`
+    /// subscribes it to the order and refund topics at start. Default: not set (subscribe by
+    /// other means, or rely on polling alone).
+    pub public_url: Option<String>,
 }
 
 fn default_listen() -> String {
@@ -107,6 +111,7 @@ impl Default for DaemonSection {
     fn default() -> Self {
         DaemonSection {
             listen: default_listen(),
+            public_url: None,
         }
     }
 }

@@ -86,7 +86,7 @@ async fn render_metrics(State(state): State<AppState>) -> String {
 pub async fn run(
     config: &Config,
     engine: Arc<Engine>,
-    _wired: &Wired,
+    wired: &Wired,
     once: bool,
 ) -> Result<ExitCode> {
     let out = Output::new();
@@ -109,6 +109,10 @@ pub async fn run(
         .await
         .with_context(|| format!("daemon.listen: cannot listen on {}", config.daemon.listen))?;
     tracing::info!(address = %config.daemon.listen, "listening for webhooks, /healthz and /metrics");
+    if let Some(url) = &config.daemon.public_url {
+        let created = wired.register_webhooks(url).await?;
+        tracing::info!(url = %url, created, "webhook subscriptions in place");
+    }
     let shutdown = Shutdown::new();
     let server_stop = shutdown.clone();
     let app = router(engine.clone(), metrics);

@@ -90,6 +90,42 @@ impl std::fmt::Debug for Wired {
 }
 
 impl Wired {
+    /// Subscribes `uri` to the order and refund topics the engine acts on, skipping topics
+    /// already subscribed to it; returns how many subscriptions were created.
+    ///
+    /// # Errors
+    ///
+    /// When Shopify refuses or cannot be reached.
+    pub async fn register_webhooks(&self, uri: &str) -> Result<usize> {
+        use shopify_client::ops::webhooks::WebhookSubscriptionTopic as T;
+        let existing = self
+            .shopify
+            .all_webhook_subscriptions()
+            .await
+            .context("listing Shopify webhook subscriptions")?;
+        let mut created = 0;
+        for topic in [
+            T::ORDERS_CREATE,
+            T::ORDERS_UPDATED,
+            T::ORDERS_CANCELLED,
+            T::REFUNDS_CREATE,
+        ] {
+            let name = format!("{topic:?}");
+            if existing
+                .iter()
+                .any(|s| s.uri == uri && format!("{:?}", s.topic) == name)
+            {
+                continue;
+            }
+            self.shopify
+                .create_webhook_subscription(topic, uri)
+                .await
+                .with_context(|| format!("subscribing {uri} to {name}"))?;
+            created += 1;
+        }
+        Ok(created)
+    }
+
     /// "id name (domain), currency" of the Shopify store.
     ///
     /// # Errors

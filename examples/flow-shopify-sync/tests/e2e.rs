@@ -399,3 +399,99 @@ async fn two_workers_on_one_postgres_store_share_the_work_without_duplicates() {
     assert_eq!(imported, live);
     sandbox.shutdown().await;
 }
+
+/// New orders arrive only through webhooks (the next pass is an hour away), delivered with
+/// duplicates, random delays and out of order: each lands in Flow once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicated_delayed_and_reordered_webhooks_import_each_new_order_once() {
+    let mut config = SandboxConfig {
+        seed: 16,
+        orders: 3,
+        catalog_groups: 4,
+        ..SandboxConfig::default()
+    };
+    config.eta.max_receipt_age = None;
+    config.shopify.webhooks.duplicate_rate = 0.5;
+    config.shopify.webhooks.max_delay_ms = 300;
+    config.shopify.webhooks.reorder = true;
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = config_for(&sandbox, dir.path());
+    let port = free_port();
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("listen = \"127.0.0.1:0\"", &format!("listen = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}/webhooks/shopify\""))
+        .replace("interval_secs = 30", "interval_secs = 3600");
+    std::fs::write(&path, text).unwrap();
+    let mut daemon = Command::new(BIN)
+        .args(["run", "--config"])
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let live = |dump: &Value| {
+        dump["shopify"]["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["cancelled"] == false)
+            .count()
+    };
+    let landed = |dump: &Value| dump["flow"]["sales_documents"].as_array().unwrap().len();
+    // The first pass imports the three seeded orders.
+    let mut ready = false;
+    for _ in 0..600 {
+        let dump = sandbox.dump();
+        if landed(&dump) >= live(&dump)
+            && live(&dump) > 0
+            && !dump["shopify"]["webhook_subscriptions"]
+                .as_array()
+                .is_none_or(Vec::is_empty)
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        ready,
+        "the first pass did not finish: {}",
+        sandbox.dump()["flow"]
+    );
+    sandbox.generate_orders(8).unwrap();
+    let mut done = false;
+    for _ in 0..600 {
+        let dump = sandbox.dump();
+        if landed(&dump) >= live(&dump) {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let dump = sandbox.dump();
+    assert!(
+        done,
+        "webhook-driven imports did not finish: {} of {} orders",
+        landed(&dump),
+        live(&dump)
+    );
+    // Let late duplicates arrive, then check nothing landed twice.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let dump = sandbox.dump();
+    let (imported, _) = check_invariants(&dump);
+    assert_eq!(imported, live(&dump));
+    let webhooks_sent = sandbox.stats()["shopify"]["webhooks_sent"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(
+        webhooks_sent >= 8,
+        "only {webhooks_sent} webhooks were sent"
+    );
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(daemon.id().to_string())
+        .status();
+    assert!(daemon.wait().unwrap().success());
+    sandbox.shutdown().await;
+}
