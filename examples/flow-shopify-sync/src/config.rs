@@ -212,10 +212,22 @@ impl Config {
 }
 
 fn section<T: serde::de::DeserializeOwned>(root: &mut toml::Table, name: &str) -> Result<T> {
-    let value = root
-        .remove(name)
-        .unwrap_or_else(|| toml::Value::Table(toml::Table::new()));
-    let text = toml::to_string(&value).map_err(|e| anyhow!("{name}: {e}"))?;
+    let table = match root.remove(name) {
+        Some(toml::Value::Table(table)) => table,
+        Some(_) => bail!("{name}: expected a table"),
+        None => toml::Table::new(),
+    };
+    parse_section(name, &table)
+}
+
+/// Deserializes the table of section `name`; an error names the key (`name.key`) and what was
+/// expected.
+///
+/// # Errors
+///
+/// When a key is unknown or does not have the expected type.
+pub fn parse_section<T: serde::de::DeserializeOwned>(name: &str, table: &toml::Table) -> Result<T> {
+    let text = toml::to_string(table).map_err(|e| anyhow!("{name}: {e}"))?;
     let de = toml::Deserializer::parse(&text).map_err(|e| anyhow!("{name}: {}", e.message()))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

@@ -10,7 +10,7 @@ use sync_core::engine::{Connectors, WebhookError, WebhookEvent, WebhookVerifier}
 use sync_core::secret::{ExposeSecret, SecretString};
 use sync_core::store::StateStore;
 
-use crate::config::Config;
+use crate::config::{Config, parse_section};
 
 /// `[shopify]`.
 #[derive(Debug, Deserialize)]
@@ -182,20 +182,6 @@ impl WebhookVerifier for ShopifyWebhooks {
     }
 }
 
-fn section<T: serde::de::DeserializeOwned>(name: &str, table: &toml::Table) -> Result<T> {
-    let text = toml::to_string(table).map_err(|e| anyhow!("{name}: {e}"))?;
-    let de = toml::Deserializer::parse(&text).map_err(|e| anyhow!("{name}: {}", e.message()))?;
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let key = if path == "." {
-            name.to_owned()
-        } else {
-            format!("{name}.{path}")
-        };
-        anyhow!("{key}: {}", e.inner().message())
-    })
-}
-
 /// Builds every connector from the configuration; resolves location names.
 ///
 /// # Errors
@@ -203,7 +189,7 @@ fn section<T: serde::de::DeserializeOwned>(name: &str, table: &toml::Table) -> R
 /// When a section is invalid; the message names the key and what is expected.
 pub async fn connect(config: &Config) -> Result<Wired> {
     // Shopify.
-    let s: ShopifySection = section("shopify", &config.shopify)?;
+    let s: ShopifySection = parse_section("shopify", &config.shopify)?;
     let auth = match (&s.access_token, &s.client_id, &s.client_secret) {
         (Some(token), _, _) => shopify_client::Auth::AccessToken(token.clone()),
         (None, Some(id), Some(secret)) => shopify_client::Auth::ClientCredentials {
@@ -253,7 +239,7 @@ pub async fn connect(config: &Config) -> Result<Wired> {
     let erp = Arc::new(flow_erp_client::adapter::FlowErp::new(flow));
 
     // ETA.
-    let e: EtaSection = section("eta", &config.eta)?;
+    let e: EtaSection = parse_section("eta", &config.eta)?;
     let env = match e.environment.as_str() {
         "preprod" => eta_ereceipt::client::Environment::Preproduction,
         "prod" => eta_ereceipt::client::Environment::Production,
