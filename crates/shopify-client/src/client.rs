@@ -537,8 +537,17 @@ impl ShopifyClient {
                 retry_after: retry_after_header(response.headers()).unwrap_or(fallback),
             });
         }
-        if status == http::StatusCode::UNAUTHORIZED && inner.tokens.refreshes() {
-            inner.tokens.invalidate().await;
+        if status == http::StatusCode::UNAUTHORIZED {
+            inner.bucket.settle(reservation, None, now);
+            let renewable = inner.tokens.refreshes();
+            if renewable {
+                inner.tokens.invalidate().await;
+            }
+            return Err(Error::Unauthorized {
+                operation: operation.to_owned(),
+                renewable,
+                request_id: request_id(response.headers()),
+            });
         }
         if !status.is_success() {
             inner.bucket.settle(reservation, None, now);

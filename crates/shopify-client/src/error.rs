@@ -67,6 +67,20 @@ pub enum Error {
         /// Whether repeating the request is harmless.
         retry_safe: bool,
     },
+    /// HTTP 401: Shopify refused the access token, so the request did not run.
+    ///
+    /// With client credentials the cached token has already been dropped and a retry fetches
+    /// a new one, so this is transient (`renewable`). A static token that is refused stays
+    /// refused (revoked, or the app was uninstalled): a client error until it is replaced.
+    #[error("{operation}: HTTP 401, the access token was refused{}{}", if *renewable { "; a new token will be fetched" } else { "; replace the static token" }, request_id.as_deref().map(|r| format!(" (request id {r})")).unwrap_or_default())]
+    Unauthorized {
+        /// The GraphQL operation.
+        operation: String,
+        /// Whether the client can fetch a new token (client credentials).
+        renewable: bool,
+        /// Shopify's `X-Request-Id`, for support tickets.
+        request_id: Option<String>,
+    },
     /// HTTP 200 with a top-level `errors` list (other than throttling).
     #[error("{operation}: GraphQL errors: {}", join_messages(errors))]
     GraphQl {
@@ -185,6 +199,7 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Http { status, .. } => Some(*status),
+            Error::Unauthorized { .. } => Some(401),
             _ => None,
         }
     }
@@ -218,6 +233,10 @@ impl Classify for Error {
             Error::Throttled { .. } => ErrorKind::Throttling,
             Error::Http { status, .. } if *status >= 500 => ErrorKind::Server,
             Error::Http { .. } => ErrorKind::Client,
+            Error::Unauthorized {
+                renewable: true, ..
+            } => ErrorKind::Transient,
+            Error::Unauthorized { .. } => ErrorKind::Client,
             Error::GraphQl { errors, .. } => {
                 if errors.iter().any(|e| {
                     matches!(
@@ -305,5 +324,23 @@ mod tests {
         };
         assert_eq!(throttled.kind(), ErrorKind::Throttling);
         assert_eq!(throttled.retry_after(), Some(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn a_refused_token_is_retried_only_when_a_new_one_can_be_fetched() {
+        let unauthorized = |renewable| Error::Unauthorized {
+            operation: "ProductAttachMedia".into(),
+            renewable,
+            request_id: Some("r-1".into()),
+        };
+        // The request did not run: never uncertain, even for a mutation that is not idempotent.
+        assert!(!unauthorized(true).is_uncertain());
+        assert!(unauthorized(true).is_retryable());
+        assert_eq!(unauthorized(false).kind(), ErrorKind::Client);
+        assert_eq!(unauthorized(true).status(), Some(401));
+        assert_eq!(
+            unauthorized(false).to_string(),
+            "ProductAttachMedia: HTTP 401, the access token was refused; replace the static token (request id r-1)"
+        );
     }
 }

@@ -50,6 +50,49 @@ async fn client_credentials_tokens_are_cached_and_refreshed_before_expiry() {
 }
 
 #[tokio::test]
+async fn a_refused_token_is_replaced_and_the_mutation_retried_once_it_did_not_run() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .and(path("/admin/oauth/access_token"))
+        .respond_with(json_fixture(
+            &server,
+            "oauth_access_token__client_credentials.json",
+        ))
+        .expect(2)
+        .mount(&server)
+        .await;
+    // The first attempt is refused (the token expired early): nothing ran, so even a
+    // mutation that is not idempotent is sent again, with a new token.
+    op("InventoryActivate")
+        .respond_with(ResponseTemplate::new(401).set_body_string(
+            r#"{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}"#,
+        ))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    op("InventoryActivate")
+        .respond_with(json_fixture(&server, "inventory_activate__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = ShopifyClient::builder("demo", Auth::client_credentials("app-123", "cs_hush"))
+        .base_url(server.uri())
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    let level = client
+        .activate_inventory(
+            "gid://shopify/InventoryItem/3001",
+            "gid://shopify/Location/101",
+            Some(4),
+        )
+        .await
+        .unwrap();
+    assert!(level.starts_with("gid://shopify/InventoryLevel/"));
+}
+
+#[tokio::test]
 async fn a_refused_client_credentials_grant_is_a_client_error() {
     let server = server().await;
     Mock::given(method("POST"))

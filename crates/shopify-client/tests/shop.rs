@@ -192,7 +192,10 @@ async fn unauthorized_is_a_client_error_with_the_request_id() {
     let err = client(&server).shop_info().await.unwrap_err();
     assert_eq!(err.status(), Some(401));
     assert_eq!(err.kind(), ErrorKind::Client);
-    assert_eq!(err.to_string(), "ShopInfo: HTTP 401 (request id a1b2c3)");
+    assert_eq!(
+        err.to_string(),
+        "ShopInfo: HTTP 401, the access token was refused; replace the static token (request id a1b2c3)"
+    );
     assert!(!err.to_string().contains(TOKEN));
 }
 
