@@ -722,7 +722,7 @@ async fn staged_image_upload_media_attach_and_delete() {
     let put = shop
         .http
         .put(target["url"].as_str().unwrap())
-        .body(vec![0x89u8, b'P', b'N', b'G'])
+        .body(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec())
         .send()
         .await
         .unwrap();
@@ -736,6 +736,44 @@ async fn staged_image_upload_media_attach_and_delete() {
     let m = &media["productCreateMedia"]["media"][0];
     assert_eq!(m["status"], "READY");
     assert_eq!(m["alt"], "Front");
+    // A file that is no image is taken by the upload but fails as media, with the reason.
+    let staged = shop
+        .gql(
+            "mutation($i: [StagedUploadInput!]!) { stagedUploadsCreate(input: $i) { stagedTargets { url resourceUrl } userErrors { field message } } }",
+            json!({"i": [{"resource": "IMAGE", "filename": "notes.png", "mimeType": "image/png", "httpMethod": "PUT"}]}),
+        )
+        .await;
+    let text_target = &staged["stagedUploadsCreate"]["stagedTargets"][0];
+    let put = shop
+        .http
+        .put(text_target["url"].as_str().unwrap())
+        .body("just some text, not a picture")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let bad = shop
+        .gql(
+            "mutation($p: ID!, $m: [CreateMediaInput!]!) { productCreateMedia(productId: $p, media: $m) { media { id status mediaErrors { code details } } mediaUserErrors { code message } } }",
+            json!({"p": pid, "m": [{"originalSource": text_target["resourceUrl"], "mediaContentType": "IMAGE"}]}),
+        )
+        .await;
+    let bad = &bad["productCreateMedia"]["media"][0];
+    assert_eq!(bad["status"], "FAILED", "{bad}");
+    assert_eq!(bad["mediaErrors"][0]["code"], "IMAGE_PROCESSING_FAILURE");
+    assert!(
+        bad["mediaErrors"][0]["details"]
+            .as_str()
+            .is_some_and(|d| d.contains("not a PNG, JPEG, GIF or WebP")),
+        "{bad}"
+    );
+    let del = shop
+        .gql("mutation($p: ID!, $m: [ID!]!) { productDeleteMedia(productId: $p, mediaIds: $m) { deletedMediaIds } }", json!({"p": pid, "m": [bad["id"]]}))
+        .await;
+    assert_eq!(
+        del["productDeleteMedia"]["deletedMediaIds"],
+        json!([bad["id"]])
+    );
     // A source that was never uploaded fails.
     let failed = shop
         .gql(
@@ -1020,8 +1058,29 @@ async fn faults_drop_the_answer_after_the_effect_and_expire_tokens() {
         ..FaultRates::none()
     };
     let shop = start_with(ShopifyConfig::default(), Faults::new(rates, 1)).await;
+    // A static token does not expire: the fault leaves it alone.
     let (status, _) = shop.raw(&token, "{ shop { name } }", json!({})).await;
+    assert_eq!(status, 200);
+    // An issued token is revoked: 401 now, and 401 again (it is gone) until a new one.
+    let issued: Value = shop
+        .http
+        .post(format!("{}/admin/oauth/access_token", shop.base))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "sandbox-client-id"),
+            ("client_secret", "sandbox-client-secret"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let issued = issued["access_token"].as_str().unwrap();
+    let (status, _) = shop.raw(issued, "{ shop { name } }", json!({})).await;
     assert_eq!(status, 401);
+    let (status, _) = shop.raw(issued, "{ shop { name } }", json!({})).await;
+    assert_eq!(status, 401, "a revoked token stays revoked");
 
     let rates = FaultRates {
         error_after: 1.0,

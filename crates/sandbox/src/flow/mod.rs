@@ -83,6 +83,14 @@ pub struct FlowCatalogItem {
     pub title: String,
     /// Retail price (price list 1), tax included.
     pub price: Decimal,
+    /// The item group (`GRPNO`) the item belongs to.
+    pub group: u32,
+    /// The colour code (`CLRNO`) of the item.
+    pub colour: String,
+    /// The Latin name of the colour (`CLRDES`).
+    pub colour_name: String,
+    /// Whether the item is on hold (`STS` other than `A`).
+    pub held: bool,
 }
 
 #[derive(Debug)]
@@ -210,14 +218,24 @@ impl FlowState {
 
     /// The active items of the catalog (those a shop sells).
     pub fn catalog_items(&self) -> Vec<FlowCatalogItem> {
+        let mut items = self.all_catalog_items();
+        items.retain(|i| !i.held);
+        items
+    }
+
+    /// Every item of the catalog, held ones included.
+    pub fn all_catalog_items(&self) -> Vec<FlowCatalogItem> {
         self.lock()
             .items
             .iter()
-            .filter(|i| i.sts == "A")
             .map(|i| FlowCatalogItem {
                 sku: i.itno.clone(),
                 title: i.name_en.clone(),
                 price: i.price,
+                group: i.grpno,
+                colour: i.colour.0.to_owned(),
+                colour_name: i.colour.1.to_owned(),
+                held: i.sts != "A",
             })
             .collect()
     }

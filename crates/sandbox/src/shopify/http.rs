@@ -167,10 +167,9 @@ async fn graphql(
     match fault {
         Fault::Latency(d) => tokio::time::sleep(d).await,
         Fault::ErrorBefore => return server_error(StatusCode::SERVICE_UNAVAILABLE),
-        Fault::ExpireSession => {
-            // An issued token is revoked (the client must fetch a new one); the static token
-            // is refused for this request only.
-            lock(&state.tokens).remove(&token);
+        // An issued (client-credentials) token expires early: it is revoked and the client
+        // must fetch a new one. A static token does not expire, so the fault passes it by.
+        Fault::ExpireSession if lock(&state.tokens).remove(&token).is_some() => {
             return unauthorized(&state);
         }
         _ => {}

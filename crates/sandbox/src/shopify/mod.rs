@@ -57,9 +57,9 @@
 //! - Orders do not move stock (the generator and refunds leave inventory alone).
 //! - Webhooks: http(s) URIs only, JSON only, no `filter`; payloads are REST-shaped; a failed
 //!   delivery is retried `max_attempts` times with 50 ms doubling backoff.
-//! - Faults: `ExpireSession` answers 401 and revokes an issued (client-credentials) token; the
-//!   static token is refused for that request only. `DropAfter` closes the connection after
-//!   the work is done. `ErrorBefore` is 503, `ErrorAfter` 500.
+//! - Faults: `ExpireSession` answers 401 and revokes an issued (client-credentials) token; a
+//!   static token does not expire, so the fault leaves its requests alone. `DropAfter` closes
+//!   the connection after the work is done. `ErrorBefore` is 503, `ErrorAfter` 500.
 //! - Money amounts are answered with at least two decimals (`"10.00"`).
 //!
 //! ```no_run

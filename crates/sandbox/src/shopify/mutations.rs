@@ -652,12 +652,38 @@ fn valid_handle(h: &str) -> bool {
             .all(|c| (c.is_alphanumeric() && !c.is_uppercase()) || c == '-' || c == '_')
 }
 
+/// The image format of an uploaded file, from its signature: Shopify processes an image
+/// upload into media, and a file that is no image ends `FAILED`.
+pub(crate) fn image_kind(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
 /// Whether a media source can be used, and why not.
 fn media_source_state(st: &Store, source: &str) -> (bool, Option<String>) {
     if let Some((_, key)) = source.split_once("/__shopify/staged-uploads/") {
         let key = key.split('?').next().unwrap_or(key);
         return match st.staged.get(key) {
-            Some(s) if s.bytes.is_some() => (true, None),
+            Some(StagedRec {
+                bytes: Some(bytes), ..
+            }) => match image_kind(bytes) {
+                Some(_) => (true, None),
+                None => (
+                    false,
+                    Some(format!(
+                        "Image could not be processed: the file uploaded to `{key}` is not a PNG, JPEG, GIF or WebP image"
+                    )),
+                ),
+            },
             Some(_) => (
                 false,
                 Some(format!("nothing was uploaded to the staged target `{key}`")),

@@ -1205,7 +1205,11 @@ impl MediaImage {
             .error
             .iter()
             .map(|e| MediaError {
-                code: MediaErrorCode::IMAGE_DOWNLOAD_FAILURE,
+                code: if e.starts_with("Image could not be processed") {
+                    MediaErrorCode::IMAGE_PROCESSING_FAILURE
+                } else {
+                    MediaErrorCode::IMAGE_DOWNLOAD_FAILURE
+                },
                 details: Some(e.clone()),
                 message: e.clone(),
             })
@@ -3807,6 +3811,7 @@ pub(crate) fn dump(state: &ShopifyState) -> Value {
                         "options": v.selected.iter().map(|(n, val)| json!({"name": n, "value": val})).collect::<Vec<_>>(),
                         "inventory_item_id": gid("InventoryItem", v.inventory_item_id),
                         "inventory": inventory,
+                        "media_id": v.media_id.map(|m| gid("MediaImage", m)),
                     })
                 })
                 .collect();

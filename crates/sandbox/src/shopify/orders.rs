@@ -17,7 +17,8 @@ use super::{ShopifyState, lock, webhooks};
 /// One thing the generator may sell: a SKU, its title and its tax-inclusive unit price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogEntry {
-    /// The SKU; lines refer to the stand-in's variant with this SKU when there is one.
+    /// The SKU; lines refer to the stand-in's variant with this SKU when there is one. Empty
+    /// makes a custom line without SKU (`sku: null`), as a merchant's hand-made line item.
     pub sku: String,
     /// The line title used when no variant has the SKU.
     pub title: String,
@@ -429,7 +430,7 @@ pub(crate) fn generate(
                     id: st.next_id(),
                     title,
                     variant_title,
-                    sku: Some(entry.sku.clone()),
+                    sku: (!entry.sku.is_empty()).then(|| entry.sku.clone()),
                     variant_id,
                     product_id,
                     quantity: rng.random_range(1..=3),
