@@ -58,6 +58,12 @@ fn run_until_done(config: &Path, tries: usize) {
 /// no receipt accepted twice, and each device's chain without a gap. Returns
 /// (orders imported, receipts accepted).
 fn check_invariants(dump: &Value) -> (usize, usize) {
+    check_invariants_except(dump, &[])
+}
+
+/// [`check_invariants`], where the orders named in `not_imported` are expected to stay out of
+/// Flow (bad input).
+fn check_invariants_except(dump: &Value, not_imported: &[&str]) -> (usize, usize) {
     let orders = dump["shopify"]["orders"].as_array().expect("orders");
     let docs = dump["flow"]["sales_documents"]
         .as_array()
@@ -77,6 +83,10 @@ fn check_invariants(dump: &Value) -> (usize, usize) {
             .map(|(_, n)| *n)
             .sum();
         assert!(count <= 1, "order {name} is in Flow {count} times");
+        if not_imported.contains(&name) {
+            assert_eq!(count, 0, "order {name} should not have reached Flow");
+            continue;
+        }
         if order["cancelled"].as_bool() == Some(false) || count == 1 {
             imported += count;
         }
@@ -89,6 +99,7 @@ fn check_invariants(dump: &Value) -> (usize, usize) {
     let live = orders
         .iter()
         .filter(|o| o["cancelled"].as_bool() != Some(true))
+        .filter(|o| !not_imported.contains(&o["name"].as_str().unwrap_or_default()))
         .count();
     assert!(
         imported >= live,
@@ -119,6 +130,71 @@ fn check_invariants(dump: &Value) -> (usize, usize) {
         accepted += 1;
     }
     (imported, accepted)
+}
+
+/// Faults are no reason for a dead letter: with good data, every job must end done.
+fn assert_no_dead_letters(config: &Path) {
+    let out = Command::new(BIN)
+        .args(["dlq", "list", "--config"])
+        .arg(config)
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.trim(), "no dead letters", "{text}");
+}
+
+/// Every picture in the configuration's image folder is on its product in Shopify, `READY`,
+/// once, and linked to the variants of its colour. Returns the media ids, sorted.
+fn check_images(dump: &Value, config: &Path) -> Vec<String> {
+    let folder = config
+        .parent()
+        .unwrap()
+        .join(sandbox::sync_config::IMAGE_FOLDER);
+    let files = std::fs::read_dir(&folder).unwrap().count();
+    assert!(files > 0, "no image was written");
+    let products = dump["shopify"]["products"].as_array().unwrap();
+    let mut ids = Vec::new();
+    for product in products {
+        let media = product["media"].as_array().unwrap();
+        assert!(
+            !media.is_empty(),
+            "product {} has no image",
+            product["handle"]
+        );
+        let mut colours = HashSet::new();
+        for variant in product["variants"].as_array().unwrap() {
+            let colour = variant["options"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|o| o["name"] == "Color")
+                .map(|o| o["value"].as_str().unwrap().to_owned());
+            let media_id = variant["media_id"].as_str();
+            let Some(media_id) = media_id else {
+                panic!("variant {} has no image: {variant}", variant["sku"]);
+            };
+            assert!(
+                media.iter().any(|m| m["id"] == media_id),
+                "variant {} shows media of another product",
+                variant["sku"]
+            );
+            colours.insert(colour);
+        }
+        assert_eq!(
+            media.len(),
+            colours.len(),
+            "product {}: one image per colour expected, got {media:?}",
+            product["handle"]
+        );
+        for m in media {
+            assert_eq!(m["status"], "READY", "{m}");
+            ids.push(m["id"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(ids.len(), files, "images in the folder vs media in Shopify");
+    ids.sort();
+    ids
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,13 +229,22 @@ async fn full_cycle_lands_every_order_once_with_one_receipt_each_and_no_chain_ga
     // Every product and every stock level arrived.
     let products = dump["shopify"]["products"].as_array().unwrap();
     assert_eq!(products.len(), 6);
+    let images = check_images(&dump, &config);
     // A second run writes nothing new.
-    let again = tokio::task::spawn_blocking(move || run_once(&config))
-        .await
-        .unwrap();
+    let again = tokio::task::spawn_blocking({
+        let config = config.clone();
+        move || run_once(&config)
+    })
+    .await
+    .unwrap();
     assert!(again.status.success());
     let dump = sandbox.dump();
     assert_eq!(check_invariants(&dump), (imported, accepted));
+    assert_eq!(
+        check_images(&dump, &config),
+        images,
+        "images were uploaded again"
+    );
     // The first pass pushed stock before its orders moved Flow's balances; the second pass
     // brought Shopify to Flow's current levels.
     let products = dump["shopify"]["products"].as_array().unwrap();
@@ -202,11 +287,16 @@ async fn harsh_faults_converge_without_loss_or_duplicates() {
     let sandbox = start(12, 20, FaultRates::harsh()).await;
     let dir = tempfile::tempdir().unwrap();
     let config = config_for(&sandbox, dir.path());
-    tokio::task::spawn_blocking(move || run_until_done(&config, 12))
-        .await
-        .unwrap();
+    tokio::task::spawn_blocking({
+        let config = config.clone();
+        move || run_until_done(&config, 12)
+    })
+    .await
+    .unwrap();
     let dump = sandbox.dump();
     let (imported, _) = check_invariants(&dump);
+    check_images(&dump, &config);
+    assert_no_dead_letters(&config);
     let live = dump["shopify"]["orders"]
         .as_array()
         .unwrap()
@@ -247,6 +337,8 @@ async fn sigkill_at_random_points_then_restart_loses_and_duplicates_nothing() {
     .unwrap();
     let dump = sandbox.dump();
     let (imported, _) = check_invariants(&dump);
+    check_images(&dump, &config);
+    assert_no_dead_letters(&config);
     let live = dump["shopify"]["orders"]
         .as_array()
         .unwrap()
@@ -263,6 +355,106 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_orders_are_dead_letters_with_their_reason_and_the_rest_of_the_run_lands() {
+    use sandbox::shopify::CatalogEntry;
+    let sandbox = start(14, 8, FaultRates::none()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(&sandbox, dir.path());
+    let known = sandbox.flow().catalog_items()[0].clone();
+    let shop = sandbox.shopify();
+    // A hand-made line without SKU: Flow cannot take it.
+    let no_sku = shop.generate_orders(
+        1,
+        &[CatalogEntry {
+            sku: String::new(),
+            title: "Gift wrapping".into(),
+            price: "75.00".parse().unwrap(),
+        }],
+        0.0,
+        0.0,
+        901,
+    );
+    // A sale of 200,000 EGP or more to a person without national id: Flow takes it, ETA's rule
+    // refuses the receipt, so it must be stopped before submission with the rule named.
+    let too_big = shop.generate_orders(
+        1,
+        &[CatalogEntry {
+            sku: known.sku.clone(),
+            title: known.title.clone(),
+            price: "200000.00".parse().unwrap(),
+        }],
+        0.0,
+        0.0,
+        902,
+    );
+    let dump = sandbox.dump();
+    let name_of = |id: &str| {
+        dump["shopify"]["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == id)
+            .and_then(|o| o["name"].as_str())
+            .unwrap()
+            .to_owned()
+    };
+    let (no_sku, too_big) = (name_of(&no_sku[0]), name_of(&too_big[0]));
+
+    let out = tokio::task::spawn_blocking({
+        let config = config.clone();
+        move || run_once(&config)
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "only dead letters are left, so the run ends 0: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump = sandbox.dump();
+    let (imported, accepted) = check_invariants_except(&dump, &[no_sku.as_str()]);
+    assert!(imported >= 8, "the other orders landed: {imported}");
+    assert!(accepted > 0);
+    // Nothing invalid reached ETA: every receipt it holds was accepted, none is the big sale.
+    for r in dump["eta"]["receipts"].as_array().unwrap() {
+        assert_eq!(r["status"], "Valid", "{r}");
+        assert!(
+            !r["raw"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("\"{too_big}\"")),
+            "the invalid receipt was submitted"
+        );
+    }
+    // The operator sees both, each with its reason.
+    let list = Command::new(BIN)
+        .args(["dlq", "list", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(list.status.success());
+    let list = String::from_utf8_lossy(&list.stdout);
+    let line_of = |needle: &str| {
+        list.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no dead letter mentions {needle}:\n{list}"))
+            .to_owned()
+    };
+    assert!(line_of("has no SKU").contains(&no_sku), "{list}");
+    let receipt = line_of("buyer");
+    assert!(
+        receipt.contains("150000") && receipt.contains("id and name"),
+        "the rule is named: {receipt}"
+    );
+    assert_eq!(
+        list.lines().filter(|l| !l.trim().is_empty()).count(),
+        2,
+        "exactly the two bad orders are dead letters:\n{list}"
+    );
+    sandbox.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
