@@ -102,8 +102,11 @@ pub async fn run(options: DemoOptions) -> Result<()> {
     }
     let dump = sandbox.dump();
     let count = |v: &Value| v.as_array().map_or(0, Vec::len);
+    let images: usize = dump["shopify"]["products"]
+        .as_array()
+        .map_or(0, |ps| ps.iter().map(|p| count(&p["media"])).sum());
     out.line(&format!(
-        "sandbox now holds: {} Shopify products, {} Flow sales documents, {} Flow returns, {} ETA receipts",
+        "sandbox now holds: {} Shopify products with {images} images, {} Flow sales documents, {} Flow returns, {} ETA receipts",
         count(&dump["shopify"]["products"]),
         count(&dump["flow"]["sales_documents"]),
         count(&dump["flow"]["returns"]),
