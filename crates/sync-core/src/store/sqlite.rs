@@ -332,18 +332,20 @@ impl StateStore for SqliteStore {
         // lease (or complete) between our choice of jobs and our update.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         // Runnable jobs whose resource no live lease holds, the oldest runnable job of each
-        // resource only.
+        // resource only. The heads are found in one grouped pass over the runnable jobs (the
+        // `(state, run_after)` index), not by a look-up per candidate, which made a lease cost
+        // grow with the square of the queue when many jobs waited.
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT j.id FROM sync_jobs j \
              WHERE ((j.state = 'pending' AND j.run_after <= $1) \
                  OR (j.state = 'running' AND j.leased_until <= $1)) \
+               AND j.id IN (SELECT MIN(c.id) FROM sync_jobs c \
+                   WHERE (c.state = 'pending' AND c.run_after <= $1) \
+                      OR (c.state = 'running' AND c.leased_until <= $1) \
+                   GROUP BY c.resource) \
                AND NOT EXISTS (SELECT 1 FROM sync_jobs r \
                    WHERE r.resource = j.resource AND r.state = 'running' \
                      AND r.leased_until > $1) \
-               AND j.id = (SELECT MIN(c.id) FROM sync_jobs c \
-                   WHERE c.resource = j.resource \
-                     AND ((c.state = 'pending' AND c.run_after <= $1) \
-                       OR (c.state = 'running' AND c.leased_until <= $1))) \
              ORDER BY j.id \
              LIMIT $2",
         )
