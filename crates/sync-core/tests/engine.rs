@@ -462,6 +462,17 @@ impl StateStore for CrashingStore {
         self.write()?;
         self.inner.lease(w, l, d, now).await
     }
+    async fn lease_next(
+        &self,
+        w: &str,
+        resource: &str,
+        after: i64,
+        d: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Job>> {
+        self.write()?;
+        self.inner.lease_next(w, resource, after, d, now).await
+    }
     async fn mark_started(&self, id: i64, w: &str) -> StoreResult<()> {
         self.write()?;
         self.inner.mark_started(id, w).await

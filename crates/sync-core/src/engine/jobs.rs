@@ -177,13 +177,38 @@ impl Engine {
                 continue;
             }
             let results: Vec<Result<Summary, EngineError>> = futures::stream::iter(jobs)
-                .map(|job| self.run_job(job))
+                .map(|job| self.run_resource(job))
                 .buffer_unordered(8)
                 .collect()
                 .await;
             for result in results {
                 summary.add(&result?);
             }
+        }
+        Ok(summary)
+    }
+
+    /// Runs `job`, then goes on with the next runnable jobs of its resource (up to a budget,
+    /// so other resources get their turn at the next lease).
+    async fn run_resource(&self, job: Job) -> Result<Summary, EngineError> {
+        const BUDGET: usize = 256;
+        let resource = job.resource.clone();
+        let mut last = job.id;
+        let mut summary = self.run_job(job).await?;
+        for _ in 0..BUDGET {
+            let next = self
+                .store
+                .lease_next(
+                    &self.config.worker,
+                    &resource,
+                    last,
+                    self.config.lease,
+                    self.now(),
+                )
+                .await?;
+            let Some(next) = next else { break };
+            last = next.id;
+            summary.add(&self.run_job(next).await?);
         }
         Ok(summary)
     }

@@ -281,6 +281,24 @@ pub trait StateStore: Send + Sync {
         lease: Duration,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<Job>>;
+    /// Leases the oldest runnable job of one `resource` newer than job `after`, for `worker`,
+    /// if no live lease holds the resource: how a worker that has just finished job `after`
+    /// goes on with the next one of its resource without a full
+    /// [`lease`](StateStore::lease) pass (a job it has just rescheduled is not picked again). Serialised work (a device's
+    /// receipt chain) then costs one index look-up per job instead of a pass over the queue.
+    ///
+    /// The default finds nothing, which only means the worker goes back to `lease`.
+    async fn lease_next(
+        &self,
+        worker: &str,
+        resource: &str,
+        after: i64,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Job>> {
+        let _ = (worker, resource, after, lease, now);
+        Ok(None)
+    }
     /// Records that a remote call is about to start (sets `started`, counts an attempt).
     async fn mark_started(&self, id: i64, worker: &str) -> StoreResult<()>;
     /// Marks a job done with its result.

@@ -374,6 +374,64 @@ impl StateStore for PostgresStore {
         Ok(jobs)
     }
 
+    async fn lease_next(
+        &self,
+        worker: &str,
+        resource: &str,
+        after: i64,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Job>> {
+        let until = sql::lease_end(now, lease);
+        let mut tx = self.pool.begin().await?;
+        // As in `lease`: the resource's advisory lock first, then the live-lease check on a
+        // snapshot taken after any other leaser of this resource has committed.
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1, hashtext($2))")
+            .bind(RESOURCE_LOCK_SPACE)
+            .bind(resource)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !locked {
+            tx.commit().await?;
+            return Ok(None);
+        }
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT j.id FROM sync_jobs j \
+             WHERE j.resource = $1 AND j.id > $3 \
+               AND ((j.state = 'pending' AND j.run_after <= $2) \
+                 OR (j.state = 'running' AND j.leased_until <= $2)) \
+               AND NOT EXISTS (SELECT 1 FROM sync_jobs r \
+                   WHERE r.resource = $1 AND r.state = 'running' AND r.leased_until > $2) \
+             ORDER BY j.id \
+             LIMIT 1 \
+             FOR UPDATE OF j SKIP LOCKED",
+        )
+        .bind(resource)
+        .bind(now)
+        .bind(after)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let row = sqlx::query(concat!(
+            "UPDATE sync_jobs SET state = 'running', leased_by = $1, leased_until = $2, \
+               updated_at = $3 \
+             WHERE id = $4 RETURNING ",
+            job_columns!()
+        ))
+        .bind(worker)
+        .bind(until)
+        .bind(Utc::now())
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let job = job_from_row(&row)?;
+        tx.commit().await?;
+        Ok(Some(job))
+    }
+
     async fn mark_started(&self, id: i64, worker: &str) -> StoreResult<()> {
         let done = sqlx::query(
             "UPDATE sync_jobs SET started = TRUE, attempts = attempts + 1, updated_at = $1 \

@@ -373,6 +373,71 @@ impl StateStore for SqliteStore {
         Ok(jobs)
     }
 
+    async fn lease_next(
+        &self,
+        worker: &str,
+        resource: &str,
+        after: i64,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Job>> {
+        let now_us = micros(now);
+        let until = micros(sql::lease_end(now, lease));
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let held: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM sync_jobs \
+               WHERE resource = $1 AND state = 'running' AND leased_until > $2)",
+        )
+        .bind(resource)
+        .bind(now_us)
+        .fetch_one(&mut *tx)
+        .await?;
+        // Each state on its own, so that the `(resource, state)` index yields ids in order.
+        let pending: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM sync_jobs \
+             WHERE resource = $1 AND state = 'pending' AND run_after <= $2 AND id > $3 \
+             ORDER BY id LIMIT 1",
+        )
+        .bind(resource)
+        .bind(now_us)
+        .bind(after)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let expired: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM sync_jobs \
+             WHERE resource = $1 AND state = 'running' AND leased_until <= $2 AND id > $3 \
+             ORDER BY id LIMIT 1",
+        )
+        .bind(resource)
+        .bind(now_us)
+        .bind(after)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let next = match (pending, expired) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let (false, Some(id)) = (held, next) else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let row = sqlx::query(concat!(
+            "UPDATE sync_jobs SET state = 'running', leased_by = ?, leased_until = ?, \
+               updated_at = ? \
+             WHERE id = ? RETURNING ",
+            job_columns!()
+        ))
+        .bind(worker)
+        .bind(until)
+        .bind(micros(Utc::now()))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let job = job_from_row(&row)?;
+        tx.commit().await?;
+        Ok(Some(job))
+    }
+
     async fn mark_started(&self, id: i64, worker: &str) -> StoreResult<()> {
         let done = sqlx::query(
             "UPDATE sync_jobs SET started = 1, attempts = attempts + 1, updated_at = ? \

@@ -59,6 +59,8 @@ pub async fn run_all(store: &dyn StateStore) {
     assert_idle(store, "enqueue_is_idempotent").await;
     lease_is_exclusive_by_resource(store).await;
     assert_idle(store, "lease_is_exclusive_by_resource").await;
+    lease_next_goes_on_with_the_same_resource(store).await;
+    assert_idle(store, "lease_next_goes_on_with_the_same_resource").await;
     expired_lease_is_taken_over(store).await;
     assert_idle(store, "expired_lease_is_taken_over").await;
     failures_retry_dead_and_park(store).await;
@@ -465,6 +467,77 @@ pub async fn lease_is_exclusive_by_resource(store: &dyn StateStore) {
         .complete(e1, "w3", json!({}))
         .await
         .expect("complete e1");
+}
+
+/// Continuation: after a job, the next runnable job of the same resource newer than it, and
+/// only while no live lease holds the resource; never a job just rescheduled, never a job of
+/// another resource.
+///
+/// # Panics
+///
+/// When a rule is broken or the store returns an error.
+pub async fn lease_next_goes_on_with_the_same_resource(store: &dyn StateStore) {
+    let scope = StoreScope::new("suite-next");
+    let now = whole_seconds(Utc::now());
+    let a1 = enqueue(store, &scope, "a1", "suite-next:R1").await;
+    let a2 = enqueue(store, &scope, "a2", "suite-next:R1").await;
+    let a3 = enqueue(store, &scope, "a3", "suite-next:R1").await;
+    let b1 = enqueue(store, &scope, "b1", "suite-next:R2").await;
+    let first = store.lease("w1", 10, LEASE, now).await.expect("lease");
+    assert_eq!(sorted_ids(&first), [a1, b1]);
+    let next = |after| store.lease_next("w1", "suite-next:R1", after, LEASE, now);
+    assert!(
+        next(a1).await.expect("lease_next").is_none(),
+        "a1 still holds the resource"
+    );
+    store.complete(a1, "w1", json!({})).await.expect("complete");
+    let got = next(a1).await.expect("lease_next").expect("a2 is next");
+    assert_eq!(got.id, a2);
+    assert_eq!(got.state, JobState::Running);
+    assert_eq!(got.leased_by.as_deref(), Some("w1"));
+    assert_eq!(got.leased_until, Some(now + TimeDelta::seconds(60)));
+    assert!(
+        store
+            .lease("w2", 10, LEASE, now)
+            .await
+            .expect("lease")
+            .is_empty(),
+        "a2 is leased: the whole resource is held (and b1 still runs)"
+    );
+    // a2 fails and is due again at once: the continuation does not take it again.
+    store.mark_started(a2, "w1").await.expect("mark_started");
+    store
+        .fail(
+            a2,
+            "w1",
+            JobFailure::Retry {
+                at: now,
+                error: "flaky".into(),
+            },
+        )
+        .await
+        .expect("fail");
+    let got = next(a2).await.expect("lease_next").expect("a3 is next");
+    assert_eq!(
+        got.id, a3,
+        "the continuation moves past the job it just ran"
+    );
+    store.complete(a3, "w1", json!({})).await.expect("complete");
+    assert!(
+        next(a3).await.expect("lease_next").is_none(),
+        "nothing newer than a3 on R1"
+    );
+    assert!(
+        store
+            .lease_next("w1", "suite-next:R9", 0, LEASE, now)
+            .await
+            .expect("lease_next")
+            .is_none(),
+        "an unknown resource has nothing"
+    );
+    store.complete(b1, "w1", json!({})).await.expect("complete");
+    // The rescheduled a2 is left to the ordinary lease.
+    finish_all(store, "w3", [a2]).await;
 }
 
 /// Lease expiry: a running job whose lease expired is leased again by another worker; the
@@ -1291,19 +1364,7 @@ async fn lease_worker(store: &dyn StateStore, name: &str, race: &Race, total: us
             continue;
         }
         for job in &jobs {
-            let mut held = race.held.lock().expect("lock");
-            if let Some((other, other_id)) =
-                held.insert(job.resource.clone(), (name.to_owned(), job.id))
-            {
-                panic!(
-                    "resource {} leased to {name} (job {}) while {other} holds it (job {other_id})",
-                    job.resource, job.id
-                );
-            }
-            let mut seen = race.seen.lock().expect("lock");
-            if let Some(other) = seen.insert(job.id, name.to_owned()) {
-                panic!("job {} leased to {name} after {other} had it", job.id);
-            }
+            claim(race, name, job);
         }
         tokio::time::sleep(Duration::from_millis(3)).await;
         for job in &jobs {
@@ -1319,7 +1380,44 @@ async fn lease_worker(store: &dyn StateStore, name: &str, race: &Race, total: us
                 .await
                 .expect("complete: the lease must still be ours");
             finished += 1;
+            // Go on down the same resource, as the engine's runner does.
+            let mut last = job.id;
+            while let Some(next) = store
+                .lease_next(name, &job.resource, last, LEASE, Utc::now())
+                .await
+                .expect("lease_next")
+            {
+                claim(race, name, &next);
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                race.held.lock().expect("lock").remove(&next.resource);
+                store
+                    .mark_started(next.id, name)
+                    .await
+                    .expect("mark_started");
+                store
+                    .complete(next.id, name, json!({"by": name}))
+                    .await
+                    .expect("complete: the lease must still be ours");
+                finished += 1;
+                last = next.id;
+            }
         }
+    }
+}
+
+/// Records that `name` holds `job`; panics when another worker holds its resource or had
+/// the job before.
+fn claim(race: &Race, name: &str, job: &Job) {
+    let mut held = race.held.lock().expect("lock");
+    if let Some((other, other_id)) = held.insert(job.resource.clone(), (name.to_owned(), job.id)) {
+        panic!(
+            "resource {} leased to {name} (job {}) while {other} holds it (job {other_id})",
+            job.resource, job.id
+        );
+    }
+    let mut seen = race.seen.lock().expect("lock");
+    if let Some(other) = seen.insert(job.id, name.to_owned()) {
+        panic!("job {} leased to {name} after {other} had it", job.id);
     }
 }
 
