@@ -331,6 +331,8 @@ pub struct Engine {
     wake: Arc<Notify>,
     verifier: Option<Arc<dyn WebhookVerifier>>,
     migrated: tokio::sync::OnceCell<()>,
+    /// Receipts issued since a submission was last enqueued (a hint, lost on restart).
+    issued_unsubmitted: std::sync::atomic::AtomicUsize,
 }
 
 impl fmt::Debug for Engine {
@@ -358,6 +360,7 @@ impl Engine {
             wake: Arc::new(Notify::new()),
             verifier: None,
             migrated: tokio::sync::OnceCell::new(),
+            issued_unsubmitted: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 

@@ -7,6 +7,7 @@
 //! batches; a batch whose answer was lost is resolved by looking each uuid up first.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 
 use serde_json::{Value, json};
 
@@ -21,6 +22,8 @@ const SUBMITTING: &str = "submitting";
 const PENDING: &str = "pending";
 const ACCEPTED: &str = "accepted";
 const REJECTED: &str = "rejected";
+/// The states of a receipt not yet settled with the tax authority.
+const OPEN: &[&str] = &[ISSUED, SUBMITTING, PENDING];
 
 /// Enqueues one submission job per pass for the device.
 pub(crate) async fn enqueue_submission(engine: &Engine) -> Result<(), EngineError> {
@@ -28,12 +31,11 @@ pub(crate) async fn enqueue_submission(engine: &Engine) -> Result<(), EngineErro
         return Ok(());
     }
     let device = engine.connectors.tax.device().to_owned();
-    let open = engine
+    let open = !engine
         .store
-        .bindings(&engine.config.scope, "receipt")
+        .bindings_where(&engine.config.scope, "receipt", "state", OPEN)
         .await?
-        .into_iter()
-        .any(|b| matches!(state_of(&b), ISSUED | SUBMITTING | PENDING));
+        .is_empty();
     if open {
         let key = format!("submit:{device}:{}", engine.now().timestamp_millis());
         engine
@@ -142,6 +144,15 @@ pub(crate) async fn issue(
                     json!({"uuid": built.uuid, "previous": built.previous_uuid}),
                 )
                 .await;
+            // A full batch waiting: submit it now rather than at the end of the pass, so that
+            // a backfill never holds more than about one batch of open receipts.
+            let issued = engine.issued_unsubmitted.fetch_add(1, Ordering::Relaxed) + 1;
+            if issued >= tax.max_batch().max(1) {
+                engine.issued_unsubmitted.store(0, Ordering::Relaxed);
+                enqueue_submission(engine)
+                    .await
+                    .map_err(super::jobs::engine_to_job)?;
+            }
             return Ok((
                 json!({"uuid": built.uuid}),
                 Summary {
@@ -201,11 +212,10 @@ pub(crate) async fn submit(engine: &Engine, job: &Job, device: &str) -> JobResul
     let mut summary = Summary::default();
     let all: Vec<Binding> = engine
         .store
-        .bindings(scope, "receipt")
+        .bindings_where(scope, "receipt", "state", OPEN)
         .await?
         .into_iter()
         .filter(|b| b.data.get("device").and_then(Value::as_str) == Some(device))
-        .filter(|b| matches!(state_of(b), ISSUED | SUBMITTING | PENDING))
         .collect();
     let mut to_send = Vec::new();
     for binding in chain_order(all) {

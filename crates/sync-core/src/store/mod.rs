@@ -262,6 +262,27 @@ pub trait StateStore: Send + Sync {
     async fn put_binding(&self, binding: &Binding) -> StoreResult<()>;
     /// Every binding of `kind` in `scope`.
     async fn bindings(&self, scope: &StoreScope, kind: &str) -> StoreResult<Vec<Binding>>;
+    /// The bindings of `kind` in `scope` whose `data` member `field` (a plain member name of
+    /// the top-level object) is one of `values` as text, by key: the few open ones among a
+    /// long history, without loading the history.
+    ///
+    /// The default filters [`bindings`](StateStore::bindings); the SQL stores filter in SQL.
+    async fn bindings_where(
+        &self,
+        scope: &StoreScope,
+        kind: &str,
+        field: &str,
+        values: &[&str],
+    ) -> StoreResult<Vec<Binding>> {
+        let mut all = self.bindings(scope, kind).await?;
+        all.retain(|b| {
+            b.data
+                .get(field)
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|v| values.contains(&v))
+        });
+        Ok(all)
+    }
 
     /// A flow's checkpoint.
     async fn checkpoint(&self, scope: &StoreScope, flow: &str) -> StoreResult<Option<String>>;

@@ -229,6 +229,29 @@ impl StateStore for PostgresStore {
         .collect()
     }
 
+    async fn bindings_where(
+        &self,
+        scope: &StoreScope,
+        kind: &str,
+        field: &str,
+        values: &[&str],
+    ) -> StoreResult<Vec<Binding>> {
+        sqlx::query(
+            "SELECT scope, kind, key, remote_id, content_hash, data::text AS data, updated_at \
+             FROM sync_bindings WHERE scope = $1 AND kind = $2 AND data->>$3 = ANY($4) \
+             ORDER BY key",
+        )
+        .bind(scope.as_str())
+        .bind(kind)
+        .bind(field)
+        .bind(values)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(binding_from_row)
+        .collect()
+    }
+
     async fn checkpoint(&self, scope: &StoreScope, flow: &str) -> StoreResult<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT value FROM sync_checkpoints WHERE scope = $1 AND flow = $2")

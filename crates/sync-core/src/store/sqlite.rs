@@ -259,6 +259,30 @@ impl StateStore for SqliteStore {
             .collect()
     }
 
+    async fn bindings_where(
+        &self,
+        scope: &StoreScope,
+        kind: &str,
+        field: &str,
+        values: &[&str],
+    ) -> StoreResult<Vec<Binding>> {
+        let values = serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned());
+        sqlx::query(
+            "SELECT * FROM sync_bindings WHERE scope = ? AND kind = ? \
+               AND json_extract(data, '$.\"' || ? || '\"') IN (SELECT value FROM json_each(?)) \
+             ORDER BY key",
+        )
+        .bind(scope.as_str())
+        .bind(kind)
+        .bind(field)
+        .bind(values)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(binding_from_row)
+        .collect()
+    }
+
     async fn checkpoint(&self, scope: &StoreScope, flow: &str) -> StoreResult<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT value FROM sync_checkpoints WHERE scope = ? AND flow = ?")

@@ -55,6 +55,7 @@ pub async fn run_all(store: &dyn StateStore) {
     assert_idle(store, "bindings_upsert_and_unique").await;
     checkpoints_by_scope_and_flow(store).await;
     assert_idle(store, "checkpoints_by_scope_and_flow").await;
+    bindings_where_filters_on_a_data_member(store).await;
     enqueue_is_idempotent(store).await;
     assert_idle(store, "enqueue_is_idempotent").await;
     lease_is_exclusive_by_resource(store).await;
@@ -467,6 +468,52 @@ pub async fn lease_is_exclusive_by_resource(store: &dyn StateStore) {
         .complete(e1, "w3", json!({}))
         .await
         .expect("complete e1");
+}
+
+/// Filtered bindings: only those of the kind and scope whose data member has one of the
+/// values, by key; a member that is missing, not text, or nested does not match.
+///
+/// # Panics
+///
+/// When a rule is broken or the store returns an error.
+pub async fn bindings_where_filters_on_a_data_member(store: &dyn StateStore) {
+    let scope = StoreScope::new("suite-where");
+    let other = StoreScope::new("suite-where-other");
+    let cases = [
+        ("k3", json!({"state": "issued", "body": "x"})),
+        ("k1", json!({"state": "pending"})),
+        ("k2", json!({"state": "accepted"})),
+        ("k4", json!({"state": 1})),
+        ("k5", json!({"nested": {"state": "issued"}})),
+        ("k6", json!({"state": "issued' OR 1=1 --"})),
+    ];
+    for (key, data) in cases {
+        let mut b = binding(&scope, "receipt", key, key);
+        b.data = data;
+        store.put_binding(&b).await.expect("put_binding");
+    }
+    let mut elsewhere = binding(&other, "receipt", "k9", "k9");
+    elsewhere.data = json!({"state": "issued"});
+    store.put_binding(&elsewhere).await.expect("put_binding");
+    let mut other_kind = binding(&scope, "order", "k8", "k8");
+    other_kind.data = json!({"state": "issued"});
+    store.put_binding(&other_kind).await.expect("put_binding");
+
+    let open = store
+        .bindings_where(&scope, "receipt", "state", &["issued", "pending"])
+        .await
+        .expect("bindings_where");
+    let keys: Vec<&str> = open.iter().map(|b| b.key.as_str()).collect();
+    assert_eq!(keys, ["k1", "k3"], "by key, only matching values");
+    assert_eq!(open[1].data["body"], "x", "the whole binding is returned");
+    assert!(
+        store
+            .bindings_where(&scope, "receipt", "state", &[])
+            .await
+            .expect("bindings_where")
+            .is_empty(),
+        "no value matches nothing"
+    );
 }
 
 /// Continuation: after a job, the next runnable job of the same resource newer than it, and
