@@ -1,66 +1,26 @@
-//! Scenario benchmarks: the whole integration against the sandbox on loopback, at the Shopify
-//! Standard plan's limits (bucket 2,000 points, restore 100 points/s).
+//! Scenario benchmarks: the whole integration against the sandbox on loopback.
 //!
-//! Run: `cargo bench -p benches --bench scenarios` (sizes through `SCENARIO_GROUPS`,
-//! `SCENARIO_ORDERS`, `SCENARIO_BASELINE_LEVELS`). Prints one table; `docs/performance.md`
-//! records the results.
+//! Run: `cargo bench -p benches --bench scenarios`. Which scenarios: `SCENARIOS`
+//! (`catalog,orders` by default; `catalog` includes the stock re-upload, which needs the pushed
+//! catalog). Sizes: `SCENARIO_GROUPS` (item groups, default 200), `SCENARIO_BASELINE_LEVELS`
+//! (levels written one call each for the per-item baseline, default 150), `SCENARIO_ORDERS`
+//! (order counts, default `2000,20000`), `SCENARIO_ORDERS_PLAN` (`unthrottled`, the default, to
+//! measure the engine itself, or `standard`). Catalog and stock run at the Shopify Standard
+//! plan's limits (bucket 2,000 points, restore 100 points/s). The orders scenario runs the
+//! engine in a child process, so that its peak memory is measured without the stand-ins'.
+//! Progress goes to stderr as it happens; the table is printed on stdout at the end;
+//! `docs/performance.md` records the results.
 #![allow(missing_docs)]
 
+mod common;
+
+use std::path::Path;
 use std::time::Instant;
 
+use common::*;
 use rust_decimal::Decimal;
-use sandbox::{FaultRates, RunningSandbox, Sandbox, SandboxConfig};
-use serde_json::Value;
+use serde_json::json;
 use sync_core::engine::Flow;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(str::to_owned)
-        })
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        .unwrap_or(0)
-}
-
-fn shopify(stats: &Value) -> (u64, u64, u64) {
-    let s = &stats["shopify"];
-    (
-        s["requests"].as_u64().unwrap_or(0),
-        s["cost_spent"]
-            .as_u64()
-            .or_else(|| stats["cost_spent"].as_u64())
-            .unwrap_or(0),
-        stats["throttled"]["shopify"].as_u64().unwrap_or(0),
-    )
-}
-
-async fn sandbox(groups: usize, orders: usize) -> RunningSandbox {
-    let mut config = SandboxConfig {
-        seed: 3,
-        catalog_groups: groups,
-        orders,
-        faults: FaultRates::none(),
-        ..SandboxConfig::default()
-    };
-    config.eta.max_receipt_age = None;
-    Sandbox::start(config).await.expect("sandbox")
-}
-
-/// Prints a line on stderr at once, with the time since the bench started, so a long scenario
-/// shows where it is.
-fn progress(started: Instant, what: &str) {
-    eprintln!("[{:>7.1}s] {what}", started.elapsed().as_secs_f64());
-}
 
 struct Row {
     scenario: String,
@@ -71,26 +31,51 @@ struct Row {
     note: String,
 }
 
-/// The scenarios measure catalog, stock and order traffic; images are left out (their cost is
-/// one staged upload and one media call per new picture, not what these targets are about).
-const NO_IMAGES: sandbox::sync_config::Options = sandbox::sync_config::Options { images: false };
-
-async fn engine_for(
-    sb: &RunningSandbox,
-    dir: &std::path::Path,
-) -> std::sync::Arc<sync_core::engine::Engine> {
-    let path = sandbox::sync_config::write_with(sb, dir, NO_IMAGES).expect("config");
-    flow_shopify_sync::demo::engine_for(&path)
+/// The orders scenario's child: the engine alone, on the configuration the parent wrote.
+async fn orders_child(config: &Path) {
+    let engine = engine_for(config).await;
+    let rss_start = peak_rss_kib();
+    let start = Instant::now();
+    let imported = engine
+        .run_flows(&[Flow::Customers, Flow::Orders])
         .await
-        .expect("engine")
-        .1
+        .expect("orders");
+    let import_s = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let receipts = engine.run_flows(&[Flow::Receipts]).await.expect("receipts");
+    let receipts_s = start.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        json!({
+            "orders_imported": imported.orders_imported,
+            "customers_imported": imported.customers_imported,
+            "returns_imported": imported.returns_imported,
+            "import_s": import_s,
+            "receipts_accepted": imported.receipts_accepted + receipts.receipts_accepted,
+            "receipts_rejected": imported.receipts_rejected + receipts.receipts_rejected,
+            "receipts_in_import": imported.receipts_accepted,
+            "receipts_s": receipts_s,
+            "dead_letters": imported.dead_letters + receipts.dead_letters,
+            "peak_rss_kib": peak_rss_kib(),
+            "rss_at_start_kib": rss_start,
+        })
+    );
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    if let Some((role, config)) = child_role() {
+        match role.as_str() {
+            "orders" => orders_child(&config).await,
+            other => panic!("unknown SCENARIO_ROLE {other}"),
+        }
+        return;
+    }
+    let which = std::env::var("SCENARIOS").unwrap_or_else(|_| "catalog,orders".into());
     let groups = env("SCENARIO_GROUPS", 200);
-    let orders = env("SCENARIO_ORDERS", 300);
     let baseline_levels = env("SCENARIO_BASELINE_LEVELS", 150);
+    let order_counts = env_list("SCENARIO_ORDERS", &[2_000, 20_000]);
+    let unthrottled = std::env::var("SCENARIO_ORDERS_PLAN").as_deref() != Ok("standard");
     let mut rows: Vec<Row> = Vec::new();
     let started = Instant::now();
     let report = |rows: &mut Vec<Row>, row: Row| {
@@ -103,29 +88,54 @@ async fn main() {
         );
         rows.push(row);
     };
-    progress(started, &format!("catalog: seeding {groups} item groups"));
+    if which.contains("catalog") {
+        catalog_and_stock(groups, baseline_levels, started, &mut |row| {
+            report(&mut rows, row);
+        })
+        .await;
+    }
+    if which.contains("orders") {
+        for n in order_counts {
+            orders(n, unthrottled, started, &mut |row| report(&mut rows, row)).await;
+        }
+    }
+    println!("| scenario | wall (s) | Shopify requests | cost points | THROTTLED | notes |");
+    println!("|---|---|---|---|---|---|");
+    for r in rows {
+        println!(
+            "| {} | {:.1} | {} | {} | {} | {} |",
+            r.scenario, r.wall_s, r.requests, r.cost, r.throttled, r.note
+        );
+    }
+}
 
-    // 1. Catalog delta: push everything, change 1 % of the items, push again.
-    let sb = sandbox(groups, 0).await;
+/// Scenarios 2 and 3: catalog delta, then the stock re-upload and the per-item baseline.
+async fn catalog_and_stock(
+    groups: usize,
+    baseline_levels: usize,
+    started: Instant,
+    report: &mut impl FnMut(Row),
+) {
+    progress(started, &format!("catalog: seeding {groups} item groups"));
+    let sb = sandbox(groups, 0, STANDARD).await;
     let dir = tempfile::tempdir().unwrap();
-    let engine = engine_for(&sb, dir.path()).await;
+    let config = write_config(&sb, dir.path());
+    let engine = engine_for(&config).await;
+    // Catalog delta: push everything, change 1 % of the items, push again.
     let flows = [Flow::Catalog, Flow::Prices];
-    let (r0, c0, t0) = shopify(&sb.stats());
+    let (r0, c0, t0) = shopify_counters(&sb.stats());
     progress(started, "catalog: first push");
     let start = Instant::now();
     let first = engine.run_flows(&flows).await.expect("first push");
-    let (r1, c1, t1) = shopify(&sb.stats());
-    report(
-        &mut rows,
-        Row {
-            scenario: format!("catalog: first push of {groups} groups"),
-            wall_s: start.elapsed().as_secs_f64(),
-            requests: r1 - r0,
-            cost: c1 - c0,
-            throttled: t1 - t0,
-            note: format!("{} products written", first.products_pushed),
-        },
-    );
+    let (r1, c1, t1) = shopify_counters(&sb.stats());
+    report(Row {
+        scenario: format!("catalog: first push of {groups} groups"),
+        wall_s: start.elapsed().as_secs_f64(),
+        requests: r1 - r0,
+        cost: c1 - c0,
+        throttled: t1 - t0,
+        note: format!("{} products written", first.products_pushed),
+    });
     let items = sb.flow().catalog_items();
     let changed = (items.len() / 100).max(1);
     for item in items.iter().take(changed) {
@@ -139,50 +149,43 @@ async fn main() {
     );
     let start = Instant::now();
     let second = engine.run_flows(&flows).await.expect("second push");
-    let (r2, c2, t2) = shopify(&sb.stats());
-    report(
-        &mut rows,
-        Row {
-            scenario: format!(
-                "catalog: re-run with {changed} of {} items repriced",
-                items.len()
-            ),
-            wall_s: start.elapsed().as_secs_f64(),
-            requests: r2 - r1,
-            cost: c2 - c1,
-            throttled: t2 - t1,
-            note: format!(
-                "{} products written, {} prices set, {} unchanged",
-                second.products_pushed, second.prices_set, second.products_unchanged
-            ),
-        },
-    );
+    let (r2, c2, t2) = shopify_counters(&sb.stats());
+    report(Row {
+        scenario: format!(
+            "catalog: re-run with {changed} of {} items repriced",
+            items.len()
+        ),
+        wall_s: start.elapsed().as_secs_f64(),
+        requests: r2 - r1,
+        cost: c2 - c1,
+        throttled: t2 - t1,
+        note: format!(
+            "{} products written, {} prices set, {} unchanged",
+            second.products_pushed, second.prices_set, second.products_unchanged
+        ),
+    });
 
-    // 2. Stock re-upload of every level, then the per-item baseline on a sample.
+    // Stock re-upload of every level, then the per-item baseline on a sample.
     progress(started, "stock: re-upload of every level");
     let start = Instant::now();
     let reupload = engine.reupload_stock().await.expect("reupload");
     let wall = start.elapsed().as_secs_f64();
-    let (r3, c3, t3) = shopify(&sb.stats());
+    let (r3, c3, t3) = shopify_counters(&sb.stats());
     let efficiency = (c3 - c2) as f64 / wall / 100.0;
-    report(
-        &mut rows,
-        Row {
-            scenario: format!(
-                "stock: re-upload {} levels in chunks of 250",
-                reupload.inventory_levels_set
-            ),
-            wall_s: wall,
-            requests: r3 - r2,
-            cost: c3 - c2,
-            throttled: t3 - t2,
-            note: format!(
-                "efficiency {efficiency:.2} (cost/s ÷ restore rate); {:.0} levels/s",
-                reupload.inventory_levels_set as f64 / wall
-            ),
-        },
-    );
-    let config = sandbox::sync_config::write_with(&sb, dir.path(), NO_IMAGES).unwrap();
+    report(Row {
+        scenario: format!(
+            "stock: re-upload {} levels in chunks of 250",
+            reupload.inventory_levels_set
+        ),
+        wall_s: wall,
+        requests: r3 - r2,
+        cost: c3 - c2,
+        throttled: t3 - t2,
+        note: format!(
+            "efficiency {efficiency:.2} (cost/s ÷ restore rate); {:.0} levels/s",
+            reupload.inventory_levels_set as f64 / wall
+        ),
+    });
     let text = std::fs::read_to_string(&config).unwrap();
     let base_url = text
         .lines()
@@ -234,61 +237,85 @@ async fn main() {
         }
     }
     let wall = start.elapsed().as_secs_f64();
-    let (r4, c4, t4) = shopify(&sb.stats());
-    report(
-        &mut rows,
-        Row {
-            scenario: format!("stock baseline: one call per level, {done} levels"),
-            wall_s: wall,
-            requests: r4 - r3,
-            cost: c4 - c3,
-            throttled: t4 - t3,
-            note: format!("{:.1} levels/s", done as f64 / wall),
-        },
-    );
+    let (r4, c4, t4) = shopify_counters(&sb.stats());
+    report(Row {
+        scenario: format!("stock baseline: one call per level, {done} levels"),
+        wall_s: wall,
+        requests: r4 - r3,
+        cost: c4 - c3,
+        throttled: t4 - t3,
+        note: format!("{:.1} levels/s", done as f64 / wall),
+    });
     sb.shutdown().await;
+}
 
-    // 3. Orders end to end (Shopify → Flow → ETA), receipts in 500-receipt batches.
-    progress(started, &format!("orders: seeding {orders} orders"));
-    let sb = sandbox(20, orders).await;
+/// Scenarios 4 and 5: `n` orders end to end (Shopify → Flow → ETA, receipts in 500-receipt
+/// batches), the engine in a child process.
+async fn orders(n: usize, unthrottled: bool, started: Instant, report: &mut impl FnMut(Row)) {
+    progress(started, &format!("orders: seeding {n} orders"));
+    let limits = if unthrottled {
+        (1.0e12, 1.0e12)
+    } else {
+        STANDARD
+    };
+    let sb = sandbox(20, n, limits).await;
     let dir = tempfile::tempdir().unwrap();
-    let engine = engine_for(&sb, dir.path()).await;
+    let config = write_config(&sb, dir.path());
     progress(started, "orders: pushing the 20-group catalog they sell");
-    engine.run_flows(&[Flow::Catalog]).await.unwrap();
-    progress(started, "orders: customers, orders and receipts");
-    let (r5, c5, t5) = shopify(&sb.stats());
-    let start = Instant::now();
-    let summary = engine
-        .run_flows(&[Flow::Customers, Flow::Orders, Flow::Receipts])
+    engine_for(&config)
+        .await
+        .run_flows(&[Flow::Catalog])
+        .await
+        .expect("catalog push");
+    progress(
+        started,
+        &format!("orders: the engine in a child process imports {n} orders, then receipts"),
+    );
+    let (r0, c0, t0) = shopify_counters(&sb.stats());
+    let out = tokio::task::spawn_blocking(move || run_child("orders", &config, &[]))
         .await
         .unwrap();
-    let wall = start.elapsed().as_secs_f64();
-    let (r6, c6, t6) = shopify(&sb.stats());
-    report(
-        &mut rows,
-        Row {
-            scenario: format!("orders end to end: {orders} orders"),
-            wall_s: wall,
-            requests: r6 - r5,
-            cost: c6 - c5,
-            throttled: t6 - t5,
-            note: format!(
-                "{:.1} orders/s; {} imported, {} receipts accepted; peak RSS {} MiB",
-                summary.orders_imported as f64 / wall,
-                summary.orders_imported,
-                summary.receipts_accepted,
-                peak_rss_kib() / 1024
-            ),
-        },
-    );
+    let (r1, c1, t1) = shopify_counters(&sb.stats());
+    let num = |k: &str| out[k].as_f64().unwrap_or(0.0);
+    let imported = num("orders_imported");
+    let plan = if unthrottled {
+        "no Shopify limit"
+    } else {
+        "Standard plan"
+    };
+    report(Row {
+        scenario: format!("orders: import {n} orders to Flow ({plan})"),
+        wall_s: num("import_s"),
+        requests: r1 - r0,
+        cost: c1 - c0,
+        throttled: t1 - t0,
+        note: format!(
+            "{:.1} orders/s; {imported} orders, {} customers, {} returns imported; {:.0} points per order; engine peak RSS {:.1} MiB (at start {:.1} MiB)",
+            imported / num("import_s").max(1e-9),
+            num("customers_imported"),
+            num("returns_imported"),
+            (c1 - c0) as f64 / imported.max(1.0),
+            num("peak_rss_kib") / 1024.0,
+            num("rss_at_start_kib") / 1024.0,
+        ),
+    });
+    let wall = num("import_s") + num("receipts_s");
+    report(Row {
+        scenario: format!(
+            "receipts: issue and submit the receipts of {n} orders in batches of up to 500"
+        ),
+        wall_s: wall,
+        requests: 0,
+        cost: 0,
+        throttled: 0,
+        note: format!(
+            "{:.0} receipts/s end to end; {} accepted ({} while importing, the rest in the final pass), {} rejected; {} dead letters in all",
+            num("receipts_accepted") / wall.max(1e-9),
+            num("receipts_accepted"),
+            num("receipts_in_import"),
+            num("receipts_rejected"),
+            num("dead_letters"),
+        ),
+    });
     sb.shutdown().await;
-
-    println!("| scenario | wall (s) | Shopify requests | cost points | THROTTLED | notes |");
-    println!("|---|---|---|---|---|---|");
-    for r in rows {
-        println!(
-            "| {} | {:.1} | {} | {} | {} | {} |",
-            r.scenario, r.wall_s, r.requests, r.cost, r.throttled, r.note
-        );
-    }
 }

@@ -336,6 +336,19 @@ pub trait StateStore: Send + Sync {
     async fn unpark(&self, mapping: &str) -> StoreResult<u64>;
     /// How many jobs are in each state.
     async fn queue_depth(&self) -> StoreResult<HashMap<JobState, u64>>;
+    /// When the next job of `scope` becomes runnable: the earliest `run_after` of a pending
+    /// job or `leased_until` of a running one; `None` when there is neither.
+    ///
+    /// The default reads the jobs; the SQL stores ask for the minimum alone.
+    async fn next_due(&self, scope: &StoreScope) -> StoreResult<Option<DateTime<Utc>>> {
+        let pending = self.jobs(scope, Some(JobState::Pending)).await?;
+        let running = self.jobs(scope, Some(JobState::Running)).await?;
+        Ok(pending
+            .iter()
+            .map(|j| j.run_after)
+            .chain(running.iter().filter_map(|j| j.leased_until))
+            .min())
+    }
 
     /// Records a webhook event id; `true` when it was not seen before.
     async fn record_event(&self, scope: &StoreScope, event_id: &str) -> StoreResult<bool>;

@@ -397,6 +397,18 @@ impl StateStore for PostgresStore {
         Ok(jobs)
     }
 
+    async fn next_due(&self, scope: &StoreScope) -> StoreResult<Option<DateTime<Utc>>> {
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(t) FROM ( \
+               SELECT MIN(run_after) AS t FROM sync_jobs WHERE scope = $1 AND state = 'pending' \
+               UNION ALL \
+               SELECT MIN(leased_until) FROM sync_jobs WHERE scope = $1 AND state = 'running') d",
+        )
+        .bind(scope.as_str())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     async fn lease_next(
         &self,
         worker: &str,

@@ -397,6 +397,20 @@ impl StateStore for SqliteStore {
         Ok(jobs)
     }
 
+    async fn next_due(&self, scope: &StoreScope) -> StoreResult<Option<DateTime<Utc>>> {
+        let due: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(t) FROM ( \
+               SELECT MIN(run_after) AS t FROM sync_jobs WHERE scope = ? AND state = 'pending' \
+               UNION ALL \
+               SELECT MIN(leased_until) FROM sync_jobs WHERE scope = ? AND state = 'running')",
+        )
+        .bind(scope.as_str())
+        .bind(scope.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        due.map(|t| from_micros("run_after", t)).transpose()
+    }
+
     async fn lease_next(
         &self,
         worker: &str,

@@ -70,6 +70,8 @@ pub async fn run_all(store: &dyn StateStore) {
     assert_idle(store, "replay_all_requeues_dead_and_parked").await;
     queue_depth_counts_states(store).await;
     assert_idle(store, "queue_depth_counts_states").await;
+    next_due_is_the_earliest_wait(store).await;
+    assert_idle(store, "next_due_is_the_earliest_wait").await;
     events_are_deduplicated(store).await;
     chain_advances_by_compare_and_set(store).await;
     audit_is_kept_and_pruned(store).await;
@@ -514,6 +516,54 @@ pub async fn bindings_where_filters_on_a_data_member(store: &dyn StateStore) {
             .is_empty(),
         "no value matches nothing"
     );
+}
+
+/// The next due time: none without waiting jobs; else the earliest retry time of a pending
+/// job or lease end of a running one, in the scope asked about only.
+///
+/// # Panics
+///
+/// When a rule is broken or the store returns an error.
+pub async fn next_due_is_the_earliest_wait(store: &dyn StateStore) {
+    let scope = StoreScope::new("suite-due");
+    assert_eq!(store.next_due(&scope).await.expect("next_due"), None);
+    let now = whole_seconds(Utc::now());
+    let a = enqueue(store, &scope, "a", "suite-due:A").await;
+    let b = enqueue(store, &scope, "b", "suite-due:B").await;
+    let leased = store.lease("w1", 10, LEASE, now).await.expect("lease");
+    assert_eq!(sorted_ids(&leased), [a, b]);
+    let later = now + TimeDelta::seconds(300);
+    store.mark_started(a, "w1").await.expect("mark_started");
+    store
+        .fail(
+            a,
+            "w1",
+            JobFailure::Retry {
+                at: later,
+                error: "later".into(),
+            },
+        )
+        .await
+        .expect("fail");
+    assert_eq!(
+        store.next_due(&scope).await.expect("next_due"),
+        Some(now + TimeDelta::seconds(60)),
+        "b's lease ends before a's retry"
+    );
+    assert_eq!(
+        store
+            .next_due(&StoreScope::new("suite-due-other"))
+            .await
+            .expect("next_due"),
+        None,
+        "another scope waits for nothing"
+    );
+    store.complete(b, "w1", json!({})).await.expect("complete");
+    assert_eq!(store.next_due(&scope).await.expect("next_due"), Some(later));
+    let again = store.lease("w1", 10, LEASE, later).await.expect("lease");
+    assert_eq!(sorted_ids(&again), [a]);
+    store.complete(a, "w1", json!({})).await.expect("complete");
+    assert_eq!(store.next_due(&scope).await.expect("next_due"), None);
 }
 
 /// Continuation: after a job, the next runnable job of the same resource newer than it, and
