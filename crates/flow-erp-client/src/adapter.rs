@@ -154,7 +154,8 @@ impl FlowErp {
     }
 
     /// Every Flow customer, read at most once per `adapter.customer_cache_secs` (`GETCON`
-    /// returns the whole list); a save empties the cache.
+    /// returns the whole list); a save adds or updates the saved customer in the cached list,
+    /// and a failed save empties it.
     async fn all_customers(&self) -> ConnectorResult<Arc<Vec<crate::reads::Customer>>> {
         let ttl = Duration::from_secs(self.client.config().adapter.customer_cache_secs);
         let now = self.client.inner.clock.instant();
@@ -695,7 +696,34 @@ impl ErpSales for FlowErp {
         } else {
             self.client.save_customer_exactly_once(&record).await
         };
-        *self.customers.write().await = None;
+        let mut cache = self.customers.write().await;
+        match (&result, cache.as_mut()) {
+            // Saved: the cached list learns the customer, instead of being read again whole
+            // (GETCON returns every customer, so re-reading after each save made a backfill
+            // of new customers quadratic in their number).
+            (Ok(number), Some(cached)) => {
+                let saved = crate::reads::Customer {
+                    number: number.clone(),
+                    name: Some(record.name.clone()),
+                    foreign_name: record.foreign_name.clone(),
+                    phone: record.phone.clone(),
+                    email: record.email.clone(),
+                    address: record.address.clone(),
+                    group: None,
+                    price_code: None,
+                    raw: crate::reads::Record::default(),
+                };
+                let list = Arc::make_mut(&mut cached.customers);
+                match list.iter_mut().find(|c| c.number == *number) {
+                    Some(known) => *known = saved,
+                    None => list.push(saved),
+                }
+            }
+            // Not known to be saved (it may have been): read the list again next time.
+            (Err(_), _) => *cache = None,
+            (Ok(_), None) => {}
+        }
+        drop(cache);
         result.map_err(connector)
     }
 

@@ -153,9 +153,16 @@ async fn the_adapter_runs_catalogue_customer_order_return_and_cancel() {
     };
     assert_eq!(erp.find_customer(&customer).await.unwrap(), None);
     let cno = erp.upsert_customer(&customer, None).await.unwrap();
+    let requests = || sb.stats()["requests"]["flow"].as_u64().unwrap();
+    let before = requests();
     assert_eq!(
         erp.find_customer(&customer).await.unwrap(),
         Some(cno.clone())
+    );
+    assert_eq!(
+        requests(),
+        before,
+        "the saved customer is found in the cached list, without reading every customer again"
     );
 
     let item = sb.flow().catalog_items().remove(0);
