@@ -102,7 +102,17 @@ pub(crate) async fn engine_for(path: &Path) -> std::sync::Arc<sync_core::engine:
 /// the configuration at `config`, and returns the JSON object it prints last.
 pub(crate) fn run_child(role: &str, config: &Path, extra: &[(&str, String)]) -> Value {
     let exe = std::env::current_exe().expect("the bench binary");
-    let mut command = std::process::Command::new(exe);
+    // `SCENARIO_CHILD_WRAP=heaptrack` (or `perf record -g --`, ...) runs the child under a
+    // profiler.
+    let mut command = match std::env::var("SCENARIO_CHILD_WRAP") {
+        Ok(wrap) if !wrap.trim().is_empty() => {
+            let mut words = wrap.split_whitespace();
+            let mut c = std::process::Command::new(words.next().unwrap_or_default());
+            c.args(words).arg(exe);
+            c
+        }
+        _ => std::process::Command::new(exe),
+    };
     command
         .env("SCENARIO_ROLE", role)
         .env("SCENARIO_CONFIG", config)
@@ -113,7 +123,11 @@ pub(crate) fn run_child(role: &str, config: &Path, extra: &[(&str, String)]) -> 
     let out = command.output().expect("the child runs");
     assert!(out.status.success(), "the {role} child failed");
     let text = String::from_utf8_lossy(&out.stdout);
-    let last = text.lines().last().unwrap_or_default();
+    let last = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_default();
     serde_json::from_str(last).unwrap_or_else(|e| panic!("child output {last:?}: {e}"))
 }
 
