@@ -10,7 +10,7 @@ use super::{Engine, EngineError, Summary, content_hash, receipts};
 use crate::connector::{ConnectorError, RemoteVariant, StockWrite};
 use crate::error::{Classify, ErrorKind};
 use crate::model::{Customer, Order, PriceChange, ProductGroup, Promotion, Shipment, Sku};
-use crate::store::{AuditEntry, Binding, Direction, Job, JobFailure, JobState, NewJob};
+use crate::store::{AuditEntry, Binding, Direction, Job, JobFailure, NewJob};
 
 /// What a job does, with what it needs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
