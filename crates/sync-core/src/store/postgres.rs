@@ -379,19 +379,7 @@ impl StateStore for PostgresStore {
             if held {
                 continue;
             }
-            let row = sqlx::query(concat!(
-                "UPDATE sync_jobs SET state = 'running', leased_by = $1, leased_until = $2, \
-                   updated_at = $3 \
-                 WHERE id = $4 RETURNING ",
-                job_columns!()
-            ))
-            .bind(worker)
-            .bind(until)
-            .bind(Utc::now())
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-            jobs.push(job_from_row(&row)?);
+            jobs.push(take_lease(&mut tx, id, worker, until).await?);
         }
         tx.commit().await?;
         Ok(jobs)
@@ -450,19 +438,7 @@ impl StateStore for PostgresStore {
             tx.commit().await?;
             return Ok(None);
         };
-        let row = sqlx::query(concat!(
-            "UPDATE sync_jobs SET state = 'running', leased_by = $1, leased_until = $2, \
-               updated_at = $3 \
-             WHERE id = $4 RETURNING ",
-            job_columns!()
-        ))
-        .bind(worker)
-        .bind(until)
-        .bind(Utc::now())
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let job = job_from_row(&row)?;
+        let job = take_lease(&mut tx, id, worker, until).await?;
         tx.commit().await?;
         Ok(Some(job))
     }
@@ -684,4 +660,26 @@ impl StateStore for PostgresStore {
             .await?;
         Ok(done.rows_affected())
     }
+}
+
+/// Marks job `id` running under `worker`'s lease until `until` and returns it.
+async fn take_lease(
+    conn: &mut sqlx::PgConnection,
+    id: i64,
+    worker: &str,
+    until: DateTime<Utc>,
+) -> StoreResult<Job> {
+    let row = sqlx::query(concat!(
+        "UPDATE sync_jobs SET state = 'running', leased_by = $1, leased_until = $2, \
+           updated_at = $3 \
+         WHERE id = $4 RETURNING ",
+        job_columns!()
+    ))
+    .bind(worker)
+    .bind(until)
+    .bind(Utc::now())
+    .bind(id)
+    .fetch_one(conn)
+    .await?;
+    job_from_row(&row)
 }

@@ -145,6 +145,28 @@ impl SqliteStore {
     }
 }
 
+/// Marks job `id` running under `worker`'s lease until `until` (µs) and returns it.
+async fn take_lease(
+    conn: &mut sqlx::SqliteConnection,
+    id: i64,
+    worker: &str,
+    until: i64,
+) -> StoreResult<Job> {
+    let row = sqlx::query(concat!(
+        "UPDATE sync_jobs SET state = 'running', leased_by = ?, leased_until = ?, \
+           updated_at = ? \
+         WHERE id = ? RETURNING ",
+        job_columns!()
+    ))
+    .bind(worker)
+    .bind(until)
+    .bind(micros(Utc::now()))
+    .bind(id)
+    .fetch_one(conn)
+    .await?;
+    job_from_row(&row)
+}
+
 fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
 }
@@ -379,19 +401,7 @@ impl StateStore for SqliteStore {
         .await?;
         let mut jobs = Vec::with_capacity(ids.len());
         for id in ids {
-            let row = sqlx::query(concat!(
-                "UPDATE sync_jobs SET state = 'running', leased_by = ?, leased_until = ?, \
-                   updated_at = ? \
-                 WHERE id = ? RETURNING ",
-                job_columns!()
-            ))
-            .bind(worker)
-            .bind(until)
-            .bind(micros(Utc::now()))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-            jobs.push(job_from_row(&row)?);
+            jobs.push(take_lease(&mut tx, id, worker, until).await?);
         }
         tx.commit().await?;
         Ok(jobs)
@@ -431,47 +441,26 @@ impl StateStore for SqliteStore {
         .fetch_one(&mut *tx)
         .await?;
         // Each state on its own, so that the `(resource, state)` index yields ids in order.
-        let pending: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM sync_jobs \
-             WHERE resource = $1 AND state = 'pending' AND run_after <= $2 AND id > $3 \
-             ORDER BY id LIMIT 1",
+        let next: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(id) FROM ( \
+               SELECT * FROM (SELECT id FROM sync_jobs \
+                 WHERE resource = $1 AND state = 'pending' AND run_after <= $2 AND id > $3 \
+                 ORDER BY id LIMIT 1) \
+               UNION ALL \
+               SELECT * FROM (SELECT id FROM sync_jobs \
+                 WHERE resource = $1 AND state = 'running' AND leased_until <= $2 AND id > $3 \
+                 ORDER BY id LIMIT 1))",
         )
         .bind(resource)
         .bind(now_us)
         .bind(after)
-        .fetch_optional(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
-        let expired: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM sync_jobs \
-             WHERE resource = $1 AND state = 'running' AND leased_until <= $2 AND id > $3 \
-             ORDER BY id LIMIT 1",
-        )
-        .bind(resource)
-        .bind(now_us)
-        .bind(after)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let next = match (pending, expired) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
         let (false, Some(id)) = (held, next) else {
             tx.commit().await?;
             return Ok(None);
         };
-        let row = sqlx::query(concat!(
-            "UPDATE sync_jobs SET state = 'running', leased_by = ?, leased_until = ?, \
-               updated_at = ? \
-             WHERE id = ? RETURNING ",
-            job_columns!()
-        ))
-        .bind(worker)
-        .bind(until)
-        .bind(micros(Utc::now()))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let job = job_from_row(&row)?;
+        let job = take_lease(&mut tx, id, worker, until).await?;
         tx.commit().await?;
         Ok(Some(job))
     }
