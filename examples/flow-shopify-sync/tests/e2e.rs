@@ -132,6 +132,33 @@ fn check_invariants_except(dump: &Value, not_imported: &[&str]) -> (usize, usize
     (imported, accepted)
 }
 
+/// Runs `run --once` off the async runtime.
+async fn run_once_blocking(config: &Path) -> Output {
+    let config = config.to_path_buf();
+    tokio::task::spawn_blocking(move || run_once(&config))
+        .await
+        .expect("the run task")
+}
+
+/// The orders Shopify holds that are not cancelled.
+fn live_orders(dump: &Value) -> usize {
+    dump["shopify"]["orders"]
+        .as_array()
+        .expect("orders")
+        .iter()
+        .filter(|o| o["cancelled"] == false)
+        .count()
+}
+
+/// After a run under faults or crashes: the invariants, every image once, no dead letter, and
+/// every live order imported.
+fn check_converged(dump: &Value, config: &Path) {
+    let (imported, _) = check_invariants(dump);
+    check_images(dump, config);
+    assert_no_dead_letters(config);
+    assert_eq!(imported, live_orders(dump));
+}
+
 /// Faults are no reason for a dead letter: with good data, every job must end done.
 fn assert_no_dead_letters(config: &Path) {
     let out = Command::new(BIN)
@@ -202,12 +229,7 @@ async fn full_cycle_lands_every_order_once_with_one_receipt_each_and_no_chain_ga
     let sandbox = start(11, 25, FaultRates::none()).await;
     let dir = tempfile::tempdir().unwrap();
     let config = config_for(&sandbox, dir.path());
-    let out = tokio::task::spawn_blocking({
-        let config = config.clone();
-        move || run_once(&config)
-    })
-    .await
-    .unwrap();
+    let out = run_once_blocking(&config).await;
     assert!(
         out.status.success(),
         "{}",
@@ -215,12 +237,7 @@ async fn full_cycle_lands_every_order_once_with_one_receipt_each_and_no_chain_ga
     );
     let dump = sandbox.dump();
     let (imported, accepted) = check_invariants(&dump);
-    let live = dump["shopify"]["orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|o| o["cancelled"] == false)
-        .count();
+    let live = live_orders(&dump);
     assert_eq!(imported, live);
     assert!(
         accepted >= live / 2,
@@ -231,12 +248,7 @@ async fn full_cycle_lands_every_order_once_with_one_receipt_each_and_no_chain_ga
     assert_eq!(products.len(), 6);
     let images = check_images(&dump, &config);
     // A second run writes nothing new.
-    let again = tokio::task::spawn_blocking({
-        let config = config.clone();
-        move || run_once(&config)
-    })
-    .await
-    .unwrap();
+    let again = run_once_blocking(&config).await;
     assert!(again.status.success());
     let dump = sandbox.dump();
     assert_eq!(check_invariants(&dump), (imported, accepted));
@@ -293,17 +305,7 @@ async fn harsh_faults_converge_without_loss_or_duplicates() {
     })
     .await
     .unwrap();
-    let dump = sandbox.dump();
-    let (imported, _) = check_invariants(&dump);
-    check_images(&dump, &config);
-    assert_no_dead_letters(&config);
-    let live = dump["shopify"]["orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|o| o["cancelled"] == false)
-        .count();
-    assert_eq!(imported, live);
+    check_converged(&sandbox.dump(), &config);
     sandbox.shutdown().await;
 }
 
@@ -335,17 +337,7 @@ async fn sigkill_at_random_points_then_restart_loses_and_duplicates_nothing() {
     })
     .await
     .unwrap();
-    let dump = sandbox.dump();
-    let (imported, _) = check_invariants(&dump);
-    check_images(&dump, &config);
-    assert_no_dead_letters(&config);
-    let live = dump["shopify"]["orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|o| o["cancelled"] == false)
-        .count();
-    assert_eq!(imported, live);
+    check_converged(&sandbox.dump(), &config);
     sandbox.shutdown().await;
 }
 
@@ -403,12 +395,7 @@ async fn bad_orders_are_dead_letters_with_their_reason_and_the_rest_of_the_run_l
     };
     let (no_sku, too_big) = (name_of(&no_sku[0]), name_of(&too_big[0]));
 
-    let out = tokio::task::spawn_blocking({
-        let config = config.clone();
-        move || run_once(&config)
-    })
-    .await
-    .unwrap();
+    let out = run_once_blocking(&config).await;
     assert!(
         out.status.success(),
         "only dead letters are left, so the run ends 0: {}",
@@ -582,12 +569,7 @@ async fn two_workers_on_one_postgres_store_share_the_work_without_duplicates() {
     .unwrap();
     let dump = sandbox.dump();
     let (imported, _) = check_invariants(&dump);
-    let live = dump["shopify"]["orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|o| o["cancelled"] == false)
-        .count();
+    let live = live_orders(&dump);
     assert_eq!(imported, live);
     sandbox.shutdown().await;
 }
@@ -622,21 +604,13 @@ async fn duplicated_delayed_and_reordered_webhooks_import_each_new_order_once() 
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let live = |dump: &Value| {
-        dump["shopify"]["orders"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|o| o["cancelled"] == false)
-            .count()
-    };
     let landed = |dump: &Value| dump["flow"]["sales_documents"].as_array().unwrap().len();
     // The first pass imports the three seeded orders.
     let mut ready = false;
     for _ in 0..600 {
         let dump = sandbox.dump();
-        if landed(&dump) >= live(&dump)
-            && live(&dump) > 0
+        if landed(&dump) >= live_orders(&dump)
+            && live_orders(&dump) > 0
             && !dump["shopify"]["webhook_subscriptions"]
                 .as_array()
                 .is_none_or(Vec::is_empty)
@@ -655,7 +629,7 @@ async fn duplicated_delayed_and_reordered_webhooks_import_each_new_order_once() 
     let mut done = false;
     for _ in 0..600 {
         let dump = sandbox.dump();
-        if landed(&dump) >= live(&dump) {
+        if landed(&dump) >= live_orders(&dump) {
             done = true;
             break;
         }
@@ -666,13 +640,13 @@ async fn duplicated_delayed_and_reordered_webhooks_import_each_new_order_once() 
         done,
         "webhook-driven imports did not finish: {} of {} orders",
         landed(&dump),
-        live(&dump)
+        live_orders(&dump)
     );
     // Let late duplicates arrive, then check nothing landed twice.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let dump = sandbox.dump();
     let (imported, _) = check_invariants(&dump);
-    assert_eq!(imported, live(&dump));
+    assert_eq!(imported, live_orders(&dump));
     let webhooks_sent = sandbox.stats()["shopify"]["webhooks_sent"]
         .as_u64()
         .unwrap_or(0);

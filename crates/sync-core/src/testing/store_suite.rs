@@ -1465,17 +1465,7 @@ async fn lease_worker(store: &dyn StateStore, name: &str, race: &Race, total: us
         }
         tokio::time::sleep(Duration::from_millis(3)).await;
         for job in &jobs {
-            // Released in our book before the store frees it, so the other worker can only
-            // lease it after this.
-            race.held.lock().expect("lock").remove(&job.resource);
-            store
-                .mark_started(job.id, name)
-                .await
-                .expect("mark_started");
-            store
-                .complete(job.id, name, json!({"by": name}))
-                .await
-                .expect("complete: the lease must still be ours");
+            release(store, race, name, job).await;
             finished += 1;
             // Go on down the same resource, as the engine's runner does.
             let mut last = job.id;
@@ -1486,20 +1476,26 @@ async fn lease_worker(store: &dyn StateStore, name: &str, race: &Race, total: us
             {
                 claim(race, name, &next);
                 tokio::time::sleep(Duration::from_millis(1)).await;
-                race.held.lock().expect("lock").remove(&next.resource);
-                store
-                    .mark_started(next.id, name)
-                    .await
-                    .expect("mark_started");
-                store
-                    .complete(next.id, name, json!({"by": name}))
-                    .await
-                    .expect("complete: the lease must still be ours");
+                release(store, race, name, &next).await;
                 finished += 1;
                 last = next.id;
             }
         }
     }
+}
+
+/// Finishes `job`: released in our book before the store frees it (so the other worker can
+/// only lease it after this), then started and completed in the store.
+async fn release(store: &dyn StateStore, race: &Race, name: &str, job: &Job) {
+    race.held.lock().expect("lock").remove(&job.resource);
+    store
+        .mark_started(job.id, name)
+        .await
+        .expect("mark_started");
+    store
+        .complete(job.id, name, json!({"by": name}))
+        .await
+        .expect("complete: the lease must still be ours");
 }
 
 /// Records that `name` holds `job`; panics when another worker holds its resource or had
