@@ -196,6 +196,34 @@ async fn dispatch(cli: Cli) -> Result<std::process::ExitCode> {
         .await?;
         return Ok(ok);
     }
+    if let Command::Dlq {
+        action: DlqAction::List,
+        ..
+    } = &cli.command
+    {
+        // Only the state store: dead letters can be listed while a service is down.
+        let Some(path) = cli.config.as_ref() else {
+            bail!("--config FILE is required for this command (or set FLOW_SHOPIFY_SYNC_CONFIG)");
+        };
+        let config = Config::load(path)?;
+        let store = wiring::open_store(&config.store_url()).await?;
+        let scope = sync_core::model::StoreScope::new(config.engine.scope.clone());
+        let dead = sync_core::store::dead_letters(&*store, &scope).await?;
+        if dead.is_empty() {
+            out.line("no dead letters");
+        }
+        for job in dead {
+            let why = job.parked_on.as_deref().map_or_else(
+                || job.last_error.clone().unwrap_or_default(),
+                |m| format!("waiting for mapping {m}"),
+            );
+            out.line(&format!(
+                "{:>6}  {:<16} {:<40} {}",
+                job.id, job.kind, job.key, why
+            ));
+        }
+        return Ok(ok);
+    }
     let (config, engine, wired) = engine_from(cli.config.as_ref()).await?;
     match cli.command {
         Command::Demo { .. } => unreachable!("handled above"),
@@ -322,22 +350,7 @@ async fn dispatch(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Dlq {
             action: DlqAction::List,
             ..
-        } => {
-            let dead = engine.dead_letters().await?;
-            if dead.is_empty() {
-                out.line("no dead letters");
-            }
-            for job in dead {
-                let why = job.parked_on.as_deref().map_or_else(
-                    || job.last_error.clone().unwrap_or_default(),
-                    |m| format!("waiting for mapping {m}"),
-                );
-                out.line(&format!(
-                    "{:>6}  {:<16} {:<40} {}",
-                    job.id, job.kind, job.key, why
-                ));
-            }
-        }
+        } => unreachable!("handled above"),
         Command::Dlq {
             action: DlqAction::Replay,
             id,

@@ -416,7 +416,8 @@ async fn bad_orders_are_dead_letters_with_their_reason_and_the_rest_of_the_run_l
             "the invalid receipt was submitted"
         );
     }
-    // The operator sees both, each with its reason.
+    // The operator sees both, each with its reason, even with every service down.
+    sandbox.shutdown().await;
     let list = Command::new(BIN)
         .args(["dlq", "list", "--config"])
         .arg(&config)
@@ -441,7 +442,6 @@ async fn bad_orders_are_dead_letters_with_their_reason_and_the_rest_of_the_run_l
         2,
         "exactly the two bad orders are dead letters:\n{list}"
     );
-    sandbox.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -487,17 +487,7 @@ impl Engine {
     ///
     /// When the store fails.
     pub async fn dead_letters(&self) -> Result<Vec<crate::store::Job>, EngineError> {
-        let mut jobs = self
-            .store
-            .jobs(&self.config.scope, Some(JobState::Dead))
-            .await?;
-        jobs.extend(
-            self.store
-                .jobs(&self.config.scope, Some(JobState::Parked))
-                .await?,
-        );
-        jobs.sort_by_key(|j| j.id);
-        Ok(jobs)
+        Ok(crate::store::dead_letters(&*self.store, &self.config.scope).await?)
     }
 
     /// Puts one dead letter (or all, with `None`) back in the queue.

@@ -383,3 +383,16 @@ mod sqlite;
 pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+
+/// The dead and parked jobs of `scope`, oldest first: what an operator has to look at. Needs
+/// only the store, so it works while a remote service is down.
+///
+/// # Errors
+///
+/// When the store fails.
+pub async fn dead_letters(store: &dyn StateStore, scope: &StoreScope) -> StoreResult<Vec<Job>> {
+    let mut jobs = store.jobs(scope, Some(JobState::Dead)).await?;
+    jobs.extend(store.jobs(scope, Some(JobState::Parked)).await?);
+    jobs.sort_by_key(|j| j.id);
+    Ok(jobs)
+}
