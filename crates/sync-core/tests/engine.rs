@@ -3,7 +3,7 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -402,10 +402,47 @@ async fn fulfilments_reported_once() {
     assert_eq!(world.shop.calls().fulfillments, 1);
 }
 
-/// A store that "crashes" (every call fails) after a given number of writes.
+#[tokio::test]
+async fn receipts_are_read_and_sent_a_batch_at_a_time_in_chain_order() {
+    let mut world = world();
+    world.tax = Arc::new(
+        sync_core::engine::memory::MemoryTax::new("POS-1", &["cash", "paymob"]).with_max_batch(4),
+    );
+    let orders: Vec<Order> = (1..=19).map(|n| order(n, "A-RED", 1, 100)).collect();
+    for o in &orders {
+        world.shop.put_order(o.clone());
+    }
+    let store = Arc::new(CrashingStore {
+        inner: sqlite().await,
+        writes_left: AtomicI64::new(i64::MAX),
+        largest_page: AtomicUsize::new(0),
+    });
+    let summary = engine(&world, store.clone(), "w1")
+        .run_once()
+        .await
+        .unwrap();
+    assert_eq!(summary.receipts_accepted, 19);
+    assert_eq!(summary.dead_letters, 0);
+    assert_chain_without_gap(&world);
+    let sizes = world.tax.batch_sizes();
+    assert_eq!(
+        sizes.iter().sum::<usize>(),
+        19,
+        "each receipt sent once: {sizes:?}"
+    );
+    assert!(sizes.iter().all(|n| (1..=4).contains(n)), "{sizes:?}");
+    assert!(
+        store.largest_page.load(Ordering::SeqCst) <= 4,
+        "open receipts are read a page of one batch at a time, not all at once"
+    );
+}
+
+/// A store that "crashes" (every call fails) after a given number of writes, and records the
+/// largest answer of `bindings_where`.
 struct CrashingStore {
     inner: Arc<dyn StateStore>,
     writes_left: AtomicI64,
+    largest_page: AtomicUsize,
 }
 
 impl CrashingStore {
@@ -439,6 +476,18 @@ impl StateStore for CrashingStore {
     async fn bindings(&self, s: &StoreScope, k: &str) -> StoreResult<Vec<Binding>> {
         self.alive()?;
         self.inner.bindings(s, k).await
+    }
+    async fn bindings_where(
+        &self,
+        s: &StoreScope,
+        k: &str,
+        conditions: &[(&str, &[&str])],
+        limit: usize,
+    ) -> StoreResult<Vec<Binding>> {
+        self.alive()?;
+        let page = self.inner.bindings_where(s, k, conditions, limit).await?;
+        self.largest_page.fetch_max(page.len(), Ordering::SeqCst);
+        Ok(page)
     }
     async fn checkpoint(&self, s: &StoreScope, f: &str) -> StoreResult<Option<String>> {
         self.alive()?;
@@ -548,6 +597,7 @@ async fn a_crash_at_any_step_loses_and_duplicates_nothing() {
         let crashing = Arc::new(CrashingStore {
             inner: durable.clone(),
             writes_left: AtomicI64::new(step),
+            largest_page: AtomicUsize::new(0),
         });
         let first = engine(&world, crashing, "before-crash");
         let crashed = first.run_once().await.is_err();

@@ -552,6 +552,7 @@ impl StorefrontOrders for MemoryStorefront {
 pub struct MemoryTax {
     device: String,
     gateways: Vec<String>,
+    max_batch: usize,
     state: Mutex<TaxState>,
     faults: Mutex<VecDeque<Injected>>,
 }
@@ -561,6 +562,7 @@ struct TaxState {
     received: Vec<(String, String, SubmitOutcome)>,
     last: String,
     submissions: u64,
+    batch_sizes: Vec<usize>,
 }
 
 impl MemoryTax {
@@ -569,6 +571,7 @@ impl MemoryTax {
         MemoryTax {
             device: device.into(),
             gateways: gateways.iter().map(|g| (*g).to_owned()).collect(),
+            max_batch: 500,
             state: Mutex::new(TaxState::default()),
             faults: Mutex::new(VecDeque::new()),
         }
@@ -581,9 +584,19 @@ impl MemoryTax {
     pub fn received(&self) -> Vec<(String, String, SubmitOutcome)> {
         lock(&self.state).received.clone()
     }
+    /// Takes at most `max` receipts per submission (500 by default, as ETA does).
+    #[must_use]
+    pub fn with_max_batch(mut self, max: usize) -> Self {
+        self.max_batch = max;
+        self
+    }
     /// How many submissions were made.
     pub fn submissions(&self) -> u64 {
         lock(&self.state).submissions
+    }
+    /// How many receipts each submission carried, in order.
+    pub fn batch_sizes(&self) -> Vec<usize> {
+        lock(&self.state).batch_sizes.clone()
     }
     fn build(
         &self,
@@ -617,6 +630,9 @@ impl TaxAuthority for MemoryTax {
     fn device(&self) -> &str {
         &self.device
     }
+    fn max_batch(&self) -> usize {
+        self.max_batch
+    }
     fn build_sale(&self, order: &Order, previous_uuid: &str) -> ConnectorResult<BuiltReceipt> {
         self.build(
             "s",
@@ -649,7 +665,15 @@ impl TaxAuthority for MemoryTax {
             return Err(ConnectorError::transient("connection refused"));
         }
         let mut state = lock(&self.state);
+        if receipts.len() > self.max_batch {
+            return Err(ConnectorError::permanent(format!(
+                "{} receipts in one submission; at most {}",
+                receipts.len(),
+                self.max_batch
+            )));
+        }
         state.submissions += 1;
+        state.batch_sizes.push(receipts.len());
         let mut outcomes = Vec::new();
         for r in receipts {
             let outcome = if state.received.iter().any(|(u, _, _)| u == &r.uuid) {

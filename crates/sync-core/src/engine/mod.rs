@@ -331,8 +331,10 @@ pub struct Engine {
     wake: Arc<Notify>,
     verifier: Option<Arc<dyn WebhookVerifier>>,
     migrated: tokio::sync::OnceCell<()>,
-    /// Receipts issued since a submission was last enqueued (a hint, lost on restart).
-    issued_unsubmitted: std::sync::atomic::AtomicUsize,
+    /// A submission job is queued and has not started yet (a hint, lost on restart).
+    submission_queued: std::sync::atomic::AtomicBool,
+    /// Makes the keys of submission jobs enqueued in the same millisecond distinct.
+    submission_seq: std::sync::atomic::AtomicU64,
 }
 
 impl fmt::Debug for Engine {
@@ -360,7 +362,8 @@ impl Engine {
             wake: Arc::new(Notify::new()),
             verifier: None,
             migrated: tokio::sync::OnceCell::new(),
-            issued_unsubmitted: std::sync::atomic::AtomicUsize::new(0),
+            submission_queued: std::sync::atomic::AtomicBool::new(false),
+            submission_seq: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

@@ -5,8 +5,15 @@
 //! receipt body. A receipt is therefore built once; every later submission sends the same
 //! bytes with the same uuid. Submission sends the device's issued receipts in chain order, in
 //! batches; a batch whose answer was lost is resolved by looking each uuid up first.
+//!
+//! Issue jobs queue on the resource `chain:{device}`, submissions on `submit:{device}`, so a
+//! submission never waits behind a backlog of issues: each issue asks for a submission unless
+//! one is already queued, and a submission takes every receipt issued so far, a page at a
+//! time. Receipts therefore leave as soon as they are issued, in batches as large as what was
+//! issued while the previous batch was on its way, and memory holds one page of receipt
+//! bodies however long the backlog.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 
 use serde_json::{Value, json};
@@ -25,30 +32,53 @@ const REJECTED: &str = "rejected";
 /// The states of a receipt not yet settled with the tax authority.
 const OPEN: &[&str] = &[ISSUED, SUBMITTING, PENDING];
 
-/// Enqueues one submission job per pass for the device.
+/// The oldest open receipts of `device`, at most `limit`, in the order they were issued.
+async fn open_receipts(
+    engine: &Engine,
+    device: &str,
+    limit: usize,
+) -> Result<Vec<Binding>, crate::store::StoreError> {
+    engine
+        .store
+        .bindings_where(
+            &engine.config.scope,
+            "receipt",
+            &[("state", OPEN), ("device", &[device])],
+            limit,
+        )
+        .await
+}
+
+/// Enqueues a submission job for the device when it has open receipts.
 pub(crate) async fn enqueue_submission(engine: &Engine) -> Result<(), EngineError> {
     if !engine.config.receipts_enabled {
         return Ok(());
     }
     let device = engine.connectors.tax.device().to_owned();
-    let open = !engine
-        .store
-        .bindings_where(&engine.config.scope, "receipt", "state", OPEN)
-        .await?
-        .is_empty();
-    if open {
-        let key = format!("submit:{device}:{}", engine.now().timestamp_millis());
-        engine
-            .enqueue(
-                &Work::SubmitReceipts {
-                    device: device.clone(),
-                },
-                key,
-                format!("chain:{device}"),
-            )
-            .await?;
+    if open_receipts(engine, &device, 1).await?.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    queue_submission(engine, &device).await
+}
+
+/// Enqueues a submission job for the device (on its own resource, `submit:{device}`).
+async fn queue_submission(engine: &Engine, device: &str) -> Result<(), EngineError> {
+    let seq = engine.submission_seq.fetch_add(1, Ordering::Relaxed);
+    let key = format!("submit:{device}:{}:{seq}", engine.now().timestamp_millis());
+    engine.submission_queued.store(true, Ordering::Release);
+    let queued = engine
+        .enqueue(
+            &Work::SubmitReceipts {
+                device: device.to_owned(),
+            },
+            key,
+            format!("submit:{device}"),
+        )
+        .await;
+    if queued.is_err() {
+        engine.submission_queued.store(false, Ordering::Release);
+    }
+    queued.map(|_| ())
 }
 
 fn state_of(binding: &Binding) -> &str {
@@ -144,12 +174,10 @@ pub(crate) async fn issue(
                     json!({"uuid": built.uuid, "previous": built.previous_uuid}),
                 )
                 .await;
-            // A full batch waiting: submit it now rather than at the end of the pass, so that
-            // a backfill never holds more than about one batch of open receipts.
-            let issued = engine.issued_unsubmitted.fetch_add(1, Ordering::Relaxed) + 1;
-            if issued >= tax.max_batch().max(1) {
-                engine.issued_unsubmitted.store(0, Ordering::Relaxed);
-                enqueue_submission(engine)
+            // Submit it soon rather than at the next pass: unless a submission is queued
+            // already (it will take this receipt too), queue one.
+            if !engine.submission_queued.load(Ordering::Acquire) {
+                queue_submission(engine, &device)
                     .await
                     .map_err(super::jobs::engine_to_job)?;
             }
@@ -205,20 +233,56 @@ fn chain_order(mut open: Vec<Binding>) -> Vec<Binding> {
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
-/// Submits a device's issued receipts; resolves earlier uncertain submissions first.
+/// How many pages (of up to one batch each) one submission job sends before it hands the rest
+/// to a new job, so that no job outlives its lease.
+const PAGES_PER_JOB: usize = 4;
+
+/// Submits a device's open receipts, the oldest first, a page of up to one batch at a time;
+/// resolves earlier uncertain submissions first.
 pub(crate) async fn submit(engine: &Engine, job: &Job, device: &str) -> JobResult {
-    let scope = &engine.config.scope;
-    let tax = &engine.connectors.tax;
+    // From here on, a newly issued receipt asks for a submission of its own.
+    engine.submission_queued.store(false, Ordering::Release);
+    let max = engine.connectors.tax.max_batch().max(1);
     let mut summary = Summary::default();
-    let all: Vec<Binding> = engine
-        .store
-        .bindings_where(scope, "receipt", "state", OPEN)
-        .await?
-        .into_iter()
-        .filter(|b| b.data.get("device").and_then(Value::as_str) == Some(device))
-        .collect();
+    let mut sent = 0usize;
+    // Receipts this job dealt with that stayed open (the tax authority has no final answer
+    // yet): skipped by the later pages, left for the next submission.
+    let mut left_open: HashSet<String> = HashSet::new();
+    for _ in 0..PAGES_PER_JOB {
+        let page: Vec<Binding> = open_receipts(engine, device, max + left_open.len())
+            .await?
+            .into_iter()
+            .filter(|b| !left_open.contains(&b.remote_id))
+            .collect();
+        if page.is_empty() {
+            return Ok((json!({"submitted": sent}), summary));
+        }
+        let full = page.len() >= max;
+        submit_page(engine, job, page, &mut summary, &mut sent, &mut left_open).await?;
+        if !full {
+            return Ok((json!({"submitted": sent}), summary));
+        }
+    }
+    // More than this job's share is open: a new job goes on with it.
+    queue_submission(engine, device)
+        .await
+        .map_err(super::jobs::engine_to_job)?;
+    Ok((json!({"submitted": sent, "more": true}), summary))
+}
+
+/// Sends one page of open receipts in chain order, asking first about those submitted before
+/// whose outcome is unknown.
+async fn submit_page(
+    engine: &Engine,
+    job: &Job,
+    page: Vec<Binding>,
+    summary: &mut Summary,
+    sent: &mut usize,
+    left_open: &mut HashSet<String>,
+) -> Result<(), JobError> {
+    let tax = &engine.connectors.tax;
     let mut to_send = Vec::new();
-    for binding in chain_order(all) {
+    for binding in chain_order(page) {
         if state_of(&binding) == ISSUED {
             to_send.push(binding);
             continue;
@@ -227,24 +291,60 @@ pub(crate) async fn submit(engine: &Engine, job: &Job, device: &str) -> JobResul
         match tax.lookup(&binding.remote_id).await? {
             Some(outcome) => {
                 summary.recovered_by_lookup += 1;
-                apply_outcome(engine, binding, &outcome, &mut summary).await?;
+                if outcome.state == ReceiptState::Pending {
+                    left_open.insert(binding.remote_id.clone());
+                }
+                apply_outcome(engine, binding, &outcome, summary).await?;
             }
             None => to_send.push(binding),
         }
     }
-    let max = tax.max_batch().max(1);
-    let mut sent = 0usize;
-    let mut batch_bytes = 0usize;
-    let mut batch: Vec<Binding> = Vec::new();
-    let limit_bytes = 1_400_000usize;
+    for batch in batches(to_send, tax.max_batch().max(1)) {
+        for binding in &batch {
+            set_state(engine, binding, SUBMITTING, None).await?;
+        }
+        let receipts: Vec<BuiltReceipt> = batch.iter().map(built_receipt).collect();
+        engine
+            .store
+            .mark_started(job.id, &engine.config.worker)
+            .await?;
+        let outcomes = tax.submit(&receipts).await?;
+        let by_uuid: HashMap<&str, &SubmitOutcome> =
+            outcomes.iter().map(|o| (o.uuid.as_str(), o)).collect();
+        for binding in batch {
+            let outcome = by_uuid.get(binding.remote_id.as_str()).map_or_else(
+                || SubmitOutcome {
+                    uuid: binding.remote_id.clone(),
+                    state: ReceiptState::Pending,
+                    long_id: None,
+                    reason: None,
+                },
+                |o| (*o).clone(),
+            );
+            if outcome.state == ReceiptState::Pending {
+                left_open.insert(binding.remote_id.clone());
+            }
+            apply_outcome(engine, binding, &outcome, summary).await?;
+            *sent += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Splits receipts into submissions of at most `max` receipts and about 1.4 MB of bodies (the
+/// tax authority takes up to 1.5 MB).
+fn batches(receipts: Vec<Binding>, max: usize) -> Vec<Vec<Binding>> {
+    const LIMIT_BYTES: usize = 1_400_000;
     let mut batches: Vec<Vec<Binding>> = Vec::new();
-    for binding in to_send {
+    let mut batch: Vec<Binding> = Vec::new();
+    let mut batch_bytes = 0usize;
+    for binding in receipts {
         let size = binding
             .data
             .get("body")
             .and_then(Value::as_str)
             .map_or(0, str::len);
-        if !batch.is_empty() && (batch.len() >= max || batch_bytes + size > limit_bytes) {
+        if !batch.is_empty() && (batch.len() >= max || batch_bytes + size > LIMIT_BYTES) {
             batches.push(std::mem::take(&mut batch));
             batch_bytes = 0;
         }
@@ -254,58 +354,25 @@ pub(crate) async fn submit(engine: &Engine, job: &Job, device: &str) -> JobResul
     if !batch.is_empty() {
         batches.push(batch);
     }
-    for batch in batches {
-        for binding in &batch {
-            set_state(engine, binding, SUBMITTING, None).await?;
-        }
-        let receipts: Vec<BuiltReceipt> = batch
-            .iter()
-            .map(|b| BuiltReceipt {
-                uuid: b.remote_id.clone(),
-                previous_uuid: b
-                    .data
-                    .get("previous")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
-                body: b
-                    .data
-                    .get("body")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
-                total: b
-                    .data
-                    .get("total")
-                    .and_then(Value::as_str)
-                    .and_then(|t| t.parse().ok())
-                    .unwrap_or_default(),
-            })
-            .collect();
-        engine
-            .store
-            .mark_started(job.id, &engine.config.worker)
-            .await?;
-        let outcomes = tax.submit(&receipts).await?;
-        let by_uuid: HashMap<&str, &SubmitOutcome> =
-            outcomes.iter().map(|o| (o.uuid.as_str(), o)).collect();
-        for binding in batch {
-            match by_uuid.get(binding.remote_id.as_str()) {
-                Some(outcome) => apply_outcome(engine, binding, outcome, &mut summary).await?,
-                None => {
-                    let outcome = SubmitOutcome {
-                        uuid: binding.remote_id.clone(),
-                        state: ReceiptState::Pending,
-                        long_id: None,
-                        reason: None,
-                    };
-                    apply_outcome(engine, binding, &outcome, &mut summary).await?;
-                }
-            }
-            sent += 1;
-        }
+    batches
+}
+
+/// The receipt as stored at issue: the same bytes and uuid every time it is sent.
+fn built_receipt(binding: &Binding) -> BuiltReceipt {
+    let text = |member: &str| {
+        binding
+            .data
+            .get(member)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    BuiltReceipt {
+        uuid: binding.remote_id.clone(),
+        previous_uuid: text("previous"),
+        body: text("body"),
+        total: text("total").parse().unwrap_or_default(),
     }
-    Ok((json!({"submitted": sent}), summary))
 }
 
 async fn set_state(

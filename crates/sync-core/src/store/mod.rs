@@ -262,27 +262,20 @@ pub trait StateStore: Send + Sync {
     async fn put_binding(&self, binding: &Binding) -> StoreResult<()>;
     /// Every binding of `kind` in `scope`.
     async fn bindings(&self, scope: &StoreScope, kind: &str) -> StoreResult<Vec<Binding>>;
-    /// The bindings of `kind` in `scope` whose `data` member `field` (a plain member name of
-    /// the top-level object) is one of `values` as text, by key: the few open ones among a
-    /// long history, without loading the history.
+    /// The bindings of `kind` in `scope` whose `data` matches every condition, in the order
+    /// they were first stored, at most `limit` of them: the oldest open receipts of a device
+    /// among a long history, a page at a time, without loading the history.
     ///
-    /// The default filters [`bindings`](StateStore::bindings); the SQL stores filter in SQL.
+    /// A condition `(member, values)` holds when the top-level member `member` of `data` is
+    /// text equal to one of `values`; a member that is missing, nested or not text does not
+    /// match, and no values match nothing. Replacing a binding keeps its place in the order.
     async fn bindings_where(
         &self,
         scope: &StoreScope,
         kind: &str,
-        field: &str,
-        values: &[&str],
-    ) -> StoreResult<Vec<Binding>> {
-        let mut all = self.bindings(scope, kind).await?;
-        all.retain(|b| {
-            b.data
-                .get(field)
-                .and_then(serde_json::Value::as_str)
-                .is_some_and(|v| values.contains(&v))
-        });
-        Ok(all)
-    }
+        conditions: &[(&str, &[&str])],
+        limit: usize,
+    ) -> StoreResult<Vec<Binding>>;
 
     /// A flow's checkpoint.
     async fn checkpoint(&self, scope: &StoreScope, flow: &str) -> StoreResult<Option<String>>;

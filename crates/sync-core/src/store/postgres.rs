@@ -233,23 +233,39 @@ impl StateStore for PostgresStore {
         &self,
         scope: &StoreScope,
         kind: &str,
-        field: &str,
-        values: &[&str],
+        conditions: &[(&str, &[&str])],
+        limit: usize,
     ) -> StoreResult<Vec<Binding>> {
-        sqlx::query(
+        // `seq` is the order of first storing: an upsert does not change it.
+        let mut sql = String::from(
             "SELECT scope, kind, key, remote_id, content_hash, data::text AS data, updated_at \
-             FROM sync_bindings WHERE scope = $1 AND kind = $2 AND data->>$3 = ANY($4) \
-             ORDER BY key",
-        )
-        .bind(scope.as_str())
-        .bind(kind)
-        .bind(field)
-        .bind(values)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(binding_from_row)
-        .collect()
+             FROM sync_bindings WHERE scope = $1 AND kind = $2",
+        );
+        let mut n = 2;
+        for _ in conditions {
+            // `json_typeof` keeps numbers and booleans from matching their text.
+            sql.push_str(&format!(
+                " AND json_typeof(data->${a}) = 'string' AND data->>${a} = ANY(${b})",
+                a = n + 1,
+                b = n + 2
+            ));
+            n += 2;
+        }
+        sql.push_str(&format!(" ORDER BY seq LIMIT ${}", n + 1));
+        // Safe: the text varies only in how many placeholders it has; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(scope.as_str())
+            .bind(kind);
+        for (member, values) in conditions {
+            query = query.bind(*member).bind(*values);
+        }
+        query
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(binding_from_row)
+            .collect()
     }
 
     async fn checkpoint(&self, scope: &StoreScope, flow: &str) -> StoreResult<Option<String>> {

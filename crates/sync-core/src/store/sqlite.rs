@@ -285,24 +285,32 @@ impl StateStore for SqliteStore {
         &self,
         scope: &StoreScope,
         kind: &str,
-        field: &str,
-        values: &[&str],
+        conditions: &[(&str, &[&str])],
+        limit: usize,
     ) -> StoreResult<Vec<Binding>> {
-        let values = serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned());
-        sqlx::query(
-            "SELECT * FROM sync_bindings WHERE scope = ? AND kind = ? \
-               AND json_extract(data, '$.\"' || ? || '\"') IN (SELECT value FROM json_each(?)) \
-             ORDER BY key",
-        )
-        .bind(scope.as_str())
-        .bind(kind)
-        .bind(field)
-        .bind(values)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(binding_from_row)
-        .collect()
+        // The rowid is the order of first storing: an upsert updates the row in place.
+        let mut sql = String::from("SELECT * FROM sync_bindings WHERE scope = ? AND kind = ?");
+        for _ in conditions {
+            sql.push_str(
+                " AND json_extract(data, '$.\"' || ? || '\"') IN (SELECT value FROM json_each(?))",
+            );
+        }
+        sql.push_str(" ORDER BY rowid LIMIT ?");
+        // Safe: the text varies only in how many placeholders it has; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(scope.as_str())
+            .bind(kind);
+        for (member, values) in conditions {
+            let values = serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned());
+            query = query.bind(*member).bind(values);
+        }
+        query
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(binding_from_row)
+            .collect()
     }
 
     async fn checkpoint(&self, scope: &StoreScope, flow: &str) -> StoreResult<Option<String>> {

@@ -472,8 +472,9 @@ pub async fn lease_is_exclusive_by_resource(store: &dyn StateStore) {
         .expect("complete e1");
 }
 
-/// Filtered bindings: only those of the kind and scope whose data member has one of the
-/// values, by key; a member that is missing, not text, or nested does not match.
+/// Filtered bindings: only those of the kind and scope whose data members match every
+/// condition, in the order first stored (a replaced binding keeps its place), at most `limit`;
+/// a member that is missing, not text, or nested does not match.
 ///
 /// # Panics
 ///
@@ -482,39 +483,82 @@ pub async fn bindings_where_filters_on_a_data_member(store: &dyn StateStore) {
     let scope = StoreScope::new("suite-where");
     let other = StoreScope::new("suite-where-other");
     let cases = [
-        ("k3", json!({"state": "issued", "body": "x"})),
-        ("k1", json!({"state": "pending"})),
-        ("k2", json!({"state": "accepted"})),
-        ("k4", json!({"state": 1})),
-        ("k5", json!({"nested": {"state": "issued"}})),
-        ("k6", json!({"state": "issued' OR 1=1 --"})),
+        (
+            "k3",
+            json!({"state": "issued", "device": "d1", "body": "x"}),
+        ),
+        ("k1", json!({"state": "pending", "device": "d1"})),
+        ("k2", json!({"state": "accepted", "device": "d1"})),
+        ("k4", json!({"state": 1, "device": "d1"})),
+        ("k5", json!({"nested": {"state": "issued"}, "device": "d1"})),
+        ("k6", json!({"state": "issued' OR 1=1 --", "device": "d1"})),
+        ("k0", json!({"state": "issued", "device": "d2"})),
+        ("k7", json!({"state": "issued", "device": "d1"})),
     ];
     for (key, data) in cases {
         let mut b = binding(&scope, "receipt", key, key);
         b.data = data;
         store.put_binding(&b).await.expect("put_binding");
     }
+    // Replacing k3 keeps its place.
+    let mut again = binding(&scope, "receipt", "k3", "k3");
+    again.data = json!({"state": "issued", "device": "d1", "body": "y"});
+    store.put_binding(&again).await.expect("put_binding");
     let mut elsewhere = binding(&other, "receipt", "k9", "k9");
-    elsewhere.data = json!({"state": "issued"});
+    elsewhere.data = json!({"state": "issued", "device": "d1"});
     store.put_binding(&elsewhere).await.expect("put_binding");
     let mut other_kind = binding(&scope, "order", "k8", "k8");
-    other_kind.data = json!({"state": "issued"});
+    other_kind.data = json!({"state": "issued", "device": "d1"});
     store.put_binding(&other_kind).await.expect("put_binding");
 
+    let keys = |found: &[Binding]| found.iter().map(|b| b.key.clone()).collect::<Vec<_>>();
+    let open_states: &[&str] = &["issued", "pending"];
     let open = store
-        .bindings_where(&scope, "receipt", "state", &["issued", "pending"])
+        .bindings_where(&scope, "receipt", &[("state", open_states)], 100)
         .await
         .expect("bindings_where");
-    let keys: Vec<&str> = open.iter().map(|b| b.key.as_str()).collect();
-    assert_eq!(keys, ["k1", "k3"], "by key, only matching values");
-    assert_eq!(open[1].data["body"], "x", "the whole binding is returned");
+    assert_eq!(
+        keys(&open),
+        ["k3", "k1", "k0", "k7"],
+        "in the order first stored, only matching values"
+    );
+    assert_eq!(open[0].data["body"], "y", "the whole, latest binding");
+    let d1 = store
+        .bindings_where(
+            &scope,
+            "receipt",
+            &[("state", open_states), ("device", &["d1"])],
+            100,
+        )
+        .await
+        .expect("bindings_where");
+    assert_eq!(keys(&d1), ["k3", "k1", "k7"], "every condition holds");
+    let first = store
+        .bindings_where(
+            &scope,
+            "receipt",
+            &[("state", open_states), ("device", &["d1"])],
+            2,
+        )
+        .await
+        .expect("bindings_where");
+    assert_eq!(keys(&first), ["k3", "k1"], "the oldest `limit` of them");
     assert!(
         store
-            .bindings_where(&scope, "receipt", "state", &[])
+            .bindings_where(&scope, "receipt", &[("state", &[])], 100)
             .await
             .expect("bindings_where")
             .is_empty(),
         "no value matches nothing"
+    );
+    assert_eq!(
+        store
+            .bindings_where(&scope, "receipt", &[], 100)
+            .await
+            .expect("bindings_where")
+            .len(),
+        8,
+        "no condition: every binding of the kind and scope"
     );
 }
 
