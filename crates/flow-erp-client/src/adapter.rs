@@ -35,7 +35,7 @@ use tokio::sync::RwLock;
 use crate::catalog::{ImageRef, ItemStatus, item_sku, map_catalog, stock_by_sku};
 use crate::client::FlowClient;
 use crate::config::Cancellation;
-use crate::customers::{CustomerQuery, CustomerRecord, match_customers};
+use crate::customers::{CustomerIndex, CustomerQuery, CustomerRecord, MatchedBy};
 use crate::documents::{DocumentLine, Party, PaymentKind, SalesDocument};
 use crate::error::Error;
 use crate::reads::Item;
@@ -136,11 +136,11 @@ pub struct FlowErp {
     customers: Arc<RwLock<Option<CustomerCache>>>,
 }
 
-/// The customer list and when it was read.
+/// The matching keys of the customer list, and when it was read.
 #[derive(Debug)]
 struct CustomerCache {
     read_at: tokio::time::Instant,
-    customers: Arc<Vec<crate::reads::Customer>>,
+    index: CustomerIndex,
 }
 
 impl FlowErp {
@@ -153,23 +153,38 @@ impl FlowErp {
         }
     }
 
-    /// Every Flow customer, read at most once per `adapter.customer_cache_secs` (`GETCON`
-    /// returns the whole list); a save adds or updates the saved customer in the cached list,
-    /// and a failed save empties it.
-    async fn all_customers(&self) -> ConnectorResult<Arc<Vec<crate::reads::Customer>>> {
+    /// Finds the customers matching `query` in the index of Flow's customers, read at most
+    /// once per `adapter.customer_cache_secs` (`GETCON` returns the whole list, of which only
+    /// the matching keys are kept); a save adds or updates the saved customer in the index,
+    /// and a failed save drops it.
+    async fn match_customer(
+        &self,
+        query: &CustomerQuery,
+    ) -> ConnectorResult<Option<(MatchedBy, Vec<String>)>> {
         let ttl = Duration::from_secs(self.client.config().adapter.customer_cache_secs);
         let now = self.client.inner.clock.instant();
-        if let Some(cache) = self.customers.read().await.as_ref()
-            && now.saturating_duration_since(cache.read_at) < ttl
         {
-            return Ok(cache.customers.clone());
+            let cache = self.customers.read().await;
+            if let Some(cache) = cache.as_ref()
+                && now.saturating_duration_since(cache.read_at) < ttl
+            {
+                return Ok(cache
+                    .index
+                    .find(query)
+                    .map(|(by, numbers)| (by, numbers.to_vec())));
+            }
         }
-        let customers = Arc::new(self.client.customers().await.map_err(connector)?);
+        let customers = self.client.customers().await.map_err(connector)?;
+        let index = CustomerIndex::new(customers.iter());
+        drop(customers);
+        let found = index
+            .find(query)
+            .map(|(by, numbers)| (by, numbers.to_vec()));
         *self.customers.write().await = Some(CustomerCache {
             read_at: now,
-            customers: customers.clone(),
+            index,
         });
-        Ok(customers)
+        Ok(found)
     }
 
     /// The client underneath.
@@ -636,7 +651,6 @@ impl ErpCatalog for FlowErp {
 #[async_trait]
 impl ErpSales for FlowErp {
     async fn find_customer(&self, customer: &model::Customer) -> ConnectorResult<Option<String>> {
-        let customers = self.all_customers().await?;
         let phone = customer
             .phone
             .clone()
@@ -647,23 +661,16 @@ impl ErpSales for FlowErp {
             phone,
             email: customer.email.clone(),
         };
-        match match_customers(&customers, &query) {
+        match self.match_customer(&query).await? {
             None => Ok(None),
-            Some(found) if found.customers.len() == 1 => {
-                Ok(Some(found.customers[0].number.clone()))
-            }
-            Some(found) => Err(ConnectorError::needs_mapping(
+            Some((_, numbers)) if numbers.len() == 1 => Ok(numbers.into_iter().next()),
+            Some((by, numbers)) => Err(ConnectorError::needs_mapping(
                 format!("customer:{}", customer.external_id),
                 format!(
                     "{} Flow customers match by {:?}: {}",
-                    found.customers.len(),
-                    found.by,
-                    found
-                        .customers
-                        .iter()
-                        .map(|c| c.number.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    numbers.len(),
+                    by,
+                    numbers.join(", ")
                 ),
             )),
         }
@@ -701,24 +708,12 @@ impl ErpSales for FlowErp {
             // Saved: the cached list learns the customer, instead of being read again whole
             // (GETCON returns every customer, so re-reading after each save made a backfill
             // of new customers quadratic in their number).
-            (Ok(number), Some(cached)) => {
-                let saved = crate::reads::Customer {
-                    number: number.clone(),
-                    name: Some(record.name.clone()),
-                    foreign_name: record.foreign_name.clone(),
-                    phone: record.phone.clone(),
-                    email: record.email.clone(),
-                    address: record.address.clone(),
-                    group: None,
-                    price_code: None,
-                    raw: crate::reads::Record::default(),
-                };
-                let list = Arc::make_mut(&mut cached.customers);
-                match list.iter_mut().find(|c| c.number == *number) {
-                    Some(known) => *known = saved,
-                    None => list.push(saved),
-                }
-            }
+            (Ok(number), Some(cached)) => cached.index.insert(
+                number,
+                [Some(record.name.as_str()), record.foreign_name.as_deref()],
+                record.phone.as_deref(),
+                record.email.as_deref(),
+            ),
             // Not known to be saved (it may have been): read the list again next time.
             (Err(_), _) => *cache = None,
             (Ok(_), None) => {}

@@ -5,6 +5,8 @@
 //! on the **whole** normalised value, never a substring. Several customers may match one key;
 //! the caller decides (the engine parks an ambiguous match for an operator).
 
+use std::collections::HashMap;
+
 use bytes::Bytes;
 use serde_json::Value;
 use sync_core::error::Classify;
@@ -46,64 +48,156 @@ pub struct CustomerMatch {
 }
 
 /// Finds customers matching `query` among `customers` (phone, then e-mail, then name).
+///
+/// For many look-ups in one list, build a [`CustomerIndex`] once instead.
 pub fn match_customers(customers: &[Customer], query: &CustomerQuery) -> Option<CustomerMatch> {
-    let by_key = |by: MatchedBy, wanted: &str, key: &dyn Fn(&Customer) -> Vec<String>| {
-        let found: Vec<Customer> = customers
+    let index = CustomerIndex::new(customers.iter());
+    let (by, numbers) = index.find(query)?;
+    Some(CustomerMatch {
+        by,
+        customers: numbers
             .iter()
-            .filter(|c| key(c).iter().any(|k| !k.is_empty() && k == wanted))
+            .filter_map(|n| customers.iter().find(|c| &c.number == n))
             .cloned()
-            .collect();
-        (!found.is_empty()).then_some(CustomerMatch {
-            by,
-            customers: found,
-        })
-    };
-    if let Some(phone) = query
-        .phone
-        .as_deref()
-        .map(normalize_phone)
-        .filter(|p| p.len() >= 6)
-        && let Some(m) = by_key(MatchedBy::Phone, &phone, &|c| {
-            c.phone
-                .as_deref()
-                .map(normalize_phone)
-                .into_iter()
-                .collect()
-        })
-    {
-        return Some(m);
+            .collect(),
+    })
+}
+
+/// The matching keys of Flow's customers, without the rest of their records.
+///
+/// `GETCON` has no search, so matching needs the whole customer list; this keeps of it only
+/// each customer's normalised phone, e-mail and names, each key leading straight to the
+/// customer numbers that carry it. A look-up costs the same however many customers there are,
+/// and the memory is a fraction of the records'. The rules are those of [`match_customers`].
+#[derive(Debug, Clone, Default)]
+pub struct CustomerIndex {
+    by_phone: HashMap<String, Vec<String>>,
+    by_email: HashMap<String, Vec<String>>,
+    by_name: HashMap<String, Vec<String>>,
+    /// Each customer's keys, to take them out when the customer changes.
+    keys: HashMap<String, CustomerKeys>,
+}
+
+/// One customer's normalised keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct CustomerKeys {
+    phone: Option<String>,
+    email: Option<String>,
+    names: Vec<String>,
+}
+
+impl CustomerIndex {
+    /// Indexes `customers`.
+    pub fn new<'a>(customers: impl IntoIterator<Item = &'a Customer>) -> Self {
+        let mut index = CustomerIndex::default();
+        for customer in customers {
+            index.insert(
+                &customer.number,
+                [customer.name.as_deref(), customer.foreign_name.as_deref()],
+                customer.phone.as_deref(),
+                customer.email.as_deref(),
+            );
+        }
+        index
     }
-    if let Some(email) = query
-        .email
-        .as_deref()
-        .map(normalize_email)
-        .filter(|e| e.contains('@'))
-        && let Some(m) = by_key(MatchedBy::Email, &email, &|c| {
-            c.email
-                .as_deref()
-                .map(normalize_email)
-                .into_iter()
-                .collect()
-        })
-    {
-        return Some(m);
+
+    /// How many customers are indexed.
+    pub fn len(&self) -> usize {
+        self.keys.len()
     }
-    if let Some(name) = query
-        .name
-        .as_deref()
-        .map(normalize_name)
-        .filter(|n| !n.is_empty())
-        && let Some(m) = by_key(MatchedBy::Name, &name, &|c| {
-            [&c.name, &c.foreign_name]
-                .into_iter()
-                .flatten()
-                .map(|n| normalize_name(n))
-                .collect()
-        })
-    {
-        return Some(m);
+
+    /// Whether no customer is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
     }
-    None
+
+    /// Adds customer `number` with its names (`CNAME`, `FORDES`), phone and e-mail, or replaces
+    /// what was known of it.
+    pub fn insert(
+        &mut self,
+        number: &str,
+        names: [Option<&str>; 2],
+        phone: Option<&str>,
+        email: Option<&str>,
+    ) {
+        self.remove(number);
+        let non_empty = |k: String| (!k.is_empty()).then_some(k);
+        let mut keys = CustomerKeys {
+            phone: phone.map(normalize_phone).and_then(non_empty),
+            email: email.map(normalize_email).and_then(non_empty),
+            names: Vec::new(),
+        };
+        for name in names.into_iter().flatten().map(normalize_name) {
+            if !name.is_empty() && !keys.names.contains(&name) {
+                keys.names.push(name);
+            }
+        }
+        let add = |map: &mut HashMap<String, Vec<String>>, key: &String| {
+            map.entry(key.clone()).or_default().push(number.to_owned());
+        };
+        if let Some(phone) = &keys.phone {
+            add(&mut self.by_phone, phone);
+        }
+        if let Some(email) = &keys.email {
+            add(&mut self.by_email, email);
+        }
+        for name in &keys.names {
+            add(&mut self.by_name, name);
+        }
+        self.keys.insert(number.to_owned(), keys);
+    }
+
+    fn remove(&mut self, number: &str) {
+        let Some(keys) = self.keys.remove(number) else {
+            return;
+        };
+        let take = |map: &mut HashMap<String, Vec<String>>, key: &String| {
+            if let Some(numbers) = map.get_mut(key) {
+                numbers.retain(|n| n != number);
+                if numbers.is_empty() {
+                    map.remove(key);
+                }
+            }
+        };
+        if let Some(phone) = &keys.phone {
+            take(&mut self.by_phone, phone);
+        }
+        if let Some(email) = &keys.email {
+            take(&mut self.by_email, email);
+        }
+        for name in &keys.names {
+            take(&mut self.by_name, name);
+        }
+    }
+
+    /// The numbers of the customers matching `query` and the key that matched: the phone
+    /// (at least 6 digits once normalised), else the e-mail (with an `@`), else the name;
+    /// each on its whole normalised value.
+    pub fn find(&self, query: &CustomerQuery) -> Option<(MatchedBy, &[String])> {
+        let phone = query
+            .phone
+            .as_deref()
+            .map(normalize_phone)
+            .filter(|p| p.len() >= 6);
+        if let Some(found) = phone.and_then(|p| self.by_phone.get(&p)) {
+            return Some((MatchedBy::Phone, found));
+        }
+        let email = query
+            .email
+            .as_deref()
+            .map(normalize_email)
+            .filter(|e| e.contains('@'));
+        if let Some(found) = email.and_then(|e| self.by_email.get(&e)) {
+            return Some((MatchedBy::Email, found));
+        }
+        let name = query
+            .name
+            .as_deref()
+            .map(normalize_name)
+            .filter(|n| !n.is_empty());
+        name.and_then(|n| self.by_name.get(&n))
+            .map(|found| (MatchedBy::Name, found.as_slice()))
+    }
 }
 
 /// A customer to add (no `number`) or update (with `number`) through `ADDCON`.
@@ -350,5 +444,38 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    #[test]
+    fn the_index_follows_a_customer_that_changes() {
+        let mut index = CustomerIndex::new(book().iter());
+        assert_eq!(index.len(), 4);
+        let by_phone = |index: &CustomerIndex, phone: &str| {
+            index
+                .find(&CustomerQuery {
+                    phone: Some(phone.into()),
+                    ..Default::default()
+                })
+                .map(|(by, numbers)| (by, numbers.to_vec()))
+        };
+        assert_eq!(
+            by_phone(&index, "+201001234567"),
+            Some((MatchedBy::Phone, vec!["1".to_owned()]))
+        );
+        // Customer 1 changes phone: the old one no longer leads to it.
+        index.insert("1", [Some("Ahmed"), None], Some("01229998877"), None);
+        assert_eq!(index.len(), 4);
+        assert_eq!(by_phone(&index, "01001234567"), None);
+        assert_eq!(
+            by_phone(&index, "0122 999 8877"),
+            Some((MatchedBy::Phone, vec!["1".to_owned()]))
+        );
+        // A new customer with the same phone makes the match ambiguous.
+        index.insert("9", [Some("Other"), None], Some("01229998877"), None);
+        assert_eq!(
+            by_phone(&index, "01229998877").map(|(_, n)| n),
+            Some(vec!["1".to_owned(), "9".to_owned()])
+        );
+        assert_eq!(index.len(), 5);
     }
 }

@@ -107,7 +107,7 @@ pub mod wire;
 
 pub use client::{FlowClient, FlowClientBuilder, LoginMethod, Session};
 pub use config::FlowConfig;
-pub use customers::{CustomerMatch, CustomerQuery, CustomerRecord, MatchedBy};
+pub use customers::{CustomerIndex, CustomerMatch, CustomerQuery, CustomerRecord, MatchedBy};
 pub use documents::{
     DocumentLine, DocumentTemplate, Party, PaymentKind, SalesDocument, SaveOutcome, SavedDocument,
     SoftDeleted,
