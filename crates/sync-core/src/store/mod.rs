@@ -240,6 +240,9 @@ pub enum StoreError {
     /// A stored value could not be read back.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A query the store refuses to run; says which argument breaks which rule.
+    #[error("invalid store query: {0}")]
+    InvalidQuery(String),
 }
 
 /// Shorthand for store results.
@@ -269,6 +272,8 @@ pub trait StateStore: Send + Sync {
     /// A condition `(member, values)` holds when the top-level member `member` of `data` is
     /// text equal to one of `values`; a member that is missing, nested or not text does not
     /// match, and no values match nothing. Replacing a binding keeps its place in the order.
+    /// Member names are plain (ASCII letters, digits, `_`); any other is
+    /// [`StoreError::InvalidQuery`]. The SQL stores index the member `state`.
     async fn bindings_where(
         &self,
         scope: &StoreScope,

@@ -236,28 +236,29 @@ impl StateStore for PostgresStore {
         conditions: &[(&str, &[&str])],
         limit: usize,
     ) -> StoreResult<Vec<Binding>> {
-        // `seq` is the order of first storing: an upsert does not change it.
+        // `seq` is the order of first storing: an upsert does not change it. The member name
+        // is written into the text (checked plain) so that the expression matches the index
+        // on `data->>'state'`.
         let mut sql = String::from(
             "SELECT scope, kind, key, remote_id, content_hash, data::text AS data, updated_at \
              FROM sync_bindings WHERE scope = $1 AND kind = $2",
         );
         let mut n = 2;
-        for _ in conditions {
+        for (member, _) in conditions {
+            let member = sql::plain_member(member)?;
+            n += 1;
             // `json_typeof` keeps numbers and booleans from matching their text.
             sql.push_str(&format!(
-                " AND json_typeof(data->${a}) = 'string' AND data->>${a} = ANY(${b})",
-                a = n + 1,
-                b = n + 2
+                " AND data->>'{member}' = ANY(${n}) AND json_typeof(data->'{member}') = 'string'"
             ));
-            n += 2;
         }
         sql.push_str(&format!(" ORDER BY seq LIMIT ${}", n + 1));
-        // Safe: the text varies only in how many placeholders it has; every value is bound.
+        // Safe: member names are checked plain above; every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(scope.as_str())
             .bind(kind);
-        for (member, values) in conditions {
-            query = query.bind(*member).bind(*values);
+        for (_, values) in conditions {
+            query = query.bind(*values);
         }
         query
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))

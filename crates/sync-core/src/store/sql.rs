@@ -26,6 +26,23 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
     }
 }
 
+/// Checks that `member` is a plain JSON member name (ASCII letters, digits and `_`), which the
+/// stores write into their SQL text so that it matches their expression indexes.
+pub(crate) fn plain_member(member: &str) -> StoreResult<&str> {
+    if !member.is_empty()
+        && member.len() <= 64
+        && member
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        Ok(member)
+    } else {
+        Err(StoreError::InvalidQuery(format!(
+            "data member name {member:?} must be 1 to 64 ASCII letters, digits or underscores"
+        )))
+    }
+}
+
 /// `run_after` of a job that may run at once (new, replayed or unparked).
 ///
 /// The Unix epoch rather than the wall clock: leases compare against the caller's `now`,

@@ -288,21 +288,24 @@ impl StateStore for SqliteStore {
         conditions: &[(&str, &[&str])],
         limit: usize,
     ) -> StoreResult<Vec<Binding>> {
-        // The rowid is the order of first storing: an upsert updates the row in place.
+        // The rowid is the order of first storing: an upsert updates the row in place. The
+        // member name is written into the text (checked plain) so that the expression matches
+        // the index on `json_extract(data, '$.state')`.
         let mut sql = String::from("SELECT * FROM sync_bindings WHERE scope = ? AND kind = ?");
-        for _ in conditions {
-            sql.push_str(
-                " AND json_extract(data, '$.\"' || ? || '\"') IN (SELECT value FROM json_each(?))",
-            );
+        for (member, _) in conditions {
+            let member = sql::plain_member(member)?;
+            sql.push_str(&format!(
+                " AND json_extract(data, '$.{member}') IN (SELECT value FROM json_each(?))"
+            ));
         }
         sql.push_str(" ORDER BY rowid LIMIT ?");
-        // Safe: the text varies only in how many placeholders it has; every value is bound.
+        // Safe: member names are checked plain above; every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(scope.as_str())
             .bind(kind);
-        for (member, values) in conditions {
+        for (_, values) in conditions {
             let values = serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned());
-            query = query.bind(*member).bind(values);
+            query = query.bind(values);
         }
         query
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))

@@ -560,6 +560,18 @@ pub async fn bindings_where_filters_on_a_data_member(store: &dyn StateStore) {
         8,
         "no condition: every binding of the kind and scope"
     );
+    let refused = store
+        .bindings_where(
+            &scope,
+            "receipt",
+            &[("state') OR 1=1 --", open_states)],
+            100,
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(StoreError::InvalidQuery(why)) if why.contains("member name")),
+        "a member name that is not plain is refused, naming the rule: {refused:?}"
+    );
 }
 
 /// The next due time: none without waiting jobs; else the earliest retry time of a pending
