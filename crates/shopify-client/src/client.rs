@@ -63,7 +63,7 @@ pub(crate) struct Inner {
     retry: RetryPolicy,
     tokens: TokenSource,
     bucket: Arc<CostBucket>,
-    estimates: Mutex<HashMap<String, f64>>,
+    estimates: Mutex<Estimates>,
     pub(crate) poll_interval: Duration,
     pub(crate) poll_timeout: Duration,
 }
@@ -326,7 +326,7 @@ impl ShopifyClientBuilder {
                 retry: self.retry,
                 tokens: TokenSource::new(self.auth, self.refresh_margin),
                 bucket: self.bucket.unwrap_or_default(),
-                estimates: Mutex::new(HashMap::new()),
+                estimates: Mutex::new(Estimates::default()),
                 poll_interval: self.poll_interval,
                 poll_timeout: self.poll_timeout,
             }),
@@ -376,6 +376,84 @@ pub(crate) fn request_id(headers: &http::HeaderMap) -> Option<String> {
 pub(crate) fn snippet(body: &[u8]) -> String {
     let end = body.len().min(512);
     String::from_utf8_lossy(&body[..end]).into_owned()
+}
+
+/// What an operation's cost is remembered under: its name and the shape of its variables.
+///
+/// Shopify costs a query before running it from its selection and its variables (a
+/// connection's `first`, the number of `ids`), so one operation costs differently with other
+/// sizes. The shape keeps every number and every list's length (and the shape of its first
+/// element), and nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct CostKey {
+    operation: String,
+    shape: u64,
+}
+
+impl CostKey {
+    pub(crate) fn new(operation: &str, variables: &serde_json::Value) -> Self {
+        use std::hash::{Hash, Hasher};
+        fn walk(value: &serde_json::Value, hasher: &mut impl Hasher) {
+            match value {
+                serde_json::Value::Number(n) => {
+                    0u8.hash(hasher);
+                    n.to_string().hash(hasher);
+                }
+                serde_json::Value::Array(items) => {
+                    1u8.hash(hasher);
+                    items.len().hash(hasher);
+                    if let Some(first) = items.first() {
+                        walk(first, hasher);
+                    }
+                }
+                serde_json::Value::Object(members) => {
+                    2u8.hash(hasher);
+                    for (name, member) in members {
+                        name.hash(hasher);
+                        walk(member, hasher);
+                    }
+                }
+                _ => 3u8.hash(hasher),
+            }
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        walk(variables, &mut hasher);
+        CostKey {
+            operation: operation.to_owned(),
+            shape: hasher.finish(),
+        }
+    }
+}
+
+/// The requested costs seen, by operation and shape, and the largest per operation.
+#[derive(Debug, Default)]
+pub(crate) struct Estimates {
+    exact: HashMap<CostKey, f64>,
+    largest: HashMap<String, f64>,
+}
+
+impl Estimates {
+    /// The cost of this operation with these variables the last time; for a shape not seen
+    /// yet, the largest cost the operation was seen to request (never less than it may cost,
+    /// so a new size cannot be let through a bucket that cannot afford it).
+    pub(crate) fn get(&self, key: &CostKey) -> Option<f64> {
+        self.exact
+            .get(key)
+            .or_else(|| self.largest.get(&key.operation))
+            .copied()
+    }
+
+    /// Records the cost Shopify requested for `key`.
+    pub(crate) fn learn(&mut self, key: &CostKey, requested: f64) {
+        let largest = self.largest.entry(key.operation.clone()).or_insert(0.0);
+        *largest = largest.max(requested);
+        // Bounded: an operation called with ever new shapes (paging cursors are not part of
+        // the shape) forgets the exact ones and keeps its largest.
+        if self.exact.len() >= 4096 {
+            self.exact.clear();
+        }
+        self.exact.insert(key.clone(), requested);
+    }
 }
 
 fn is_mutation(query: &str) -> bool {
@@ -455,6 +533,10 @@ impl ShopifyClient {
     ) -> Result<D, Error> {
         let body = Q::build_query(variables);
         let operation = body.operation_name.to_owned();
+        let cost_key = CostKey::new(
+            &operation,
+            &serde_json::to_value(&body.variables).unwrap_or_default(),
+        );
         let mutation = is_mutation(body.query);
         let retry_safe = !mutation || safety == Safety::Repeatable;
         let bytes = Bytes::from(serde_json::to_vec(&body).map_err(|e| Error::Invalid {
@@ -465,7 +547,7 @@ impl ShopifyClient {
         let inner = &self.inner;
         async {
             retry::run(&inner.retry, &*inner.clock, |_attempt| {
-                self.attempt::<D>(&operation, bytes.clone(), mutation, retry_safe)
+                self.attempt::<D>(&cost_key, bytes.clone(), mutation, retry_safe)
             })
             .await
         }
@@ -473,25 +555,24 @@ impl ShopifyClient {
         .await
     }
 
-    fn estimate(&self, operation: &str, mutation: bool) -> f64 {
-        let known = self
-            .inner
+    fn estimate(&self, cost_key: &CostKey, mutation: bool) -> f64 {
+        self.inner
             .estimates
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(operation)
-            .copied();
-        known.unwrap_or(if mutation { 10.0 } else { 50.0 })
+            .get(cost_key)
+            .unwrap_or(if mutation { 10.0 } else { 50.0 })
     }
 
     async fn attempt<D: DeserializeOwned>(
         &self,
-        operation: &str,
+        cost_key: &CostKey,
         body: Bytes,
         mutation: bool,
         retry_safe: bool,
     ) -> Result<D, Error> {
         let inner = &self.inner;
+        let operation = cost_key.operation.as_str();
         let token = inner
             .tokens
             .token(&*inner.transport, &inner.base, &*inner.clock)
@@ -502,7 +583,7 @@ impl ShopifyClient {
         })?;
         let reservation = inner
             .bucket
-            .reserve(self.estimate(operation, mutation), &*inner.clock)
+            .reserve(self.estimate(cost_key, mutation), &*inner.clock)
             .await;
         let request = http::Request::post(inner.endpoint.as_str())
             .header(http::header::CONTENT_TYPE, "application/json")
@@ -582,7 +663,7 @@ impl ShopifyClient {
                 .estimates
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .insert(operation.to_owned(), cost.requested_query_cost);
+                .learn(cost_key, cost.requested_query_cost);
             tracing::debug!(
                 requested = cost.requested_query_cost,
                 actual = cost.actual_query_cost,
@@ -672,5 +753,43 @@ impl ShopifyClient {
                 })
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_cost_is_remembered_per_size_and_a_new_size_assumes_the_largest() {
+        let small = CostKey::new("Levels", &json!({"ids": vec!["a"; 10], "first": 5}));
+        let large = CostKey::new("Levels", &json!({"ids": vec!["b"; 250], "first": 5}));
+        let same_size = CostKey::new("Levels", &json!({"ids": vec!["c"; 10], "first": 5}));
+        let other_first = CostKey::new("Levels", &json!({"ids": vec!["a"; 10], "first": 50}));
+        assert_eq!(small, same_size, "only sizes and numbers make the shape");
+        assert_ne!(small, large);
+        assert_ne!(small, other_first);
+
+        let mut estimates = Estimates::default();
+        assert_eq!(
+            estimates.get(&small),
+            None,
+            "nothing seen: the caller's default"
+        );
+        estimates.learn(&large, 252.0);
+        estimates.learn(&small, 12.0);
+        assert_eq!(estimates.get(&small), Some(12.0));
+        assert_eq!(estimates.get(&large), Some(252.0));
+        assert_eq!(
+            estimates.get(&other_first),
+            Some(252.0),
+            "a size not seen yet assumes the largest cost seen, not the last"
+        );
+        assert_eq!(
+            estimates.get(&CostKey::new("Other", &json!({}))),
+            None,
+            "per operation"
+        );
     }
 }
