@@ -132,42 +132,41 @@ impl CustomerIndex {
                 keys.names.push(name);
             }
         }
-        let add = |map: &mut HashMap<String, Vec<String>>, key: &String| {
+        self.for_each_key(&keys, |map, key| {
             map.entry(key.clone()).or_default().push(number.to_owned());
-        };
+        });
+        self.keys.insert(number.to_owned(), keys);
+    }
+
+    /// Calls `f` with each of a customer's keys and the map that key belongs in.
+    fn for_each_key(
+        &mut self,
+        keys: &CustomerKeys,
+        mut f: impl FnMut(&mut HashMap<String, Vec<String>>, &String),
+    ) {
         if let Some(phone) = &keys.phone {
-            add(&mut self.by_phone, phone);
+            f(&mut self.by_phone, phone);
         }
         if let Some(email) = &keys.email {
-            add(&mut self.by_email, email);
+            f(&mut self.by_email, email);
         }
         for name in &keys.names {
-            add(&mut self.by_name, name);
+            f(&mut self.by_name, name);
         }
-        self.keys.insert(number.to_owned(), keys);
     }
 
     fn remove(&mut self, number: &str) {
         let Some(keys) = self.keys.remove(number) else {
             return;
         };
-        let take = |map: &mut HashMap<String, Vec<String>>, key: &String| {
+        self.for_each_key(&keys, |map, key| {
             if let Some(numbers) = map.get_mut(key) {
                 numbers.retain(|n| n != number);
                 if numbers.is_empty() {
                     map.remove(key);
                 }
             }
-        };
-        if let Some(phone) = &keys.phone {
-            take(&mut self.by_phone, phone);
-        }
-        if let Some(email) = &keys.email {
-            take(&mut self.by_email, email);
-        }
-        for name in &keys.names {
-            take(&mut self.by_name, name);
-        }
+        });
     }
 
     /// The numbers of the customers matching `query` and the key that matched: the phone
