@@ -248,8 +248,19 @@ async fn reupload_row(
     let start = Instant::now();
     let reupload = engine.reupload_stock().await.expect("reupload");
     let wall = start.elapsed().as_secs_f64();
-    let (r1, c1, t1) = shopify_counters(&sb.stats());
+    let stats = sb.stats();
+    let (r1, c1, t1) = shopify_counters(&stats);
     let efficiency = (c1 - c0) as f64 / wall / STANDARD.1;
+    let mut note = format!(
+        "efficiency {efficiency:.2} (cost/s ÷ restore rate); {:.0} levels/s",
+        reupload.inventory_levels_set as f64 / wall
+    );
+    if t1 > t0 {
+        note.push_str(&format!(
+            "; THROTTLED so far, by operation: {}",
+            stats["shopify"]["throttled_by_operation"]
+        ));
+    }
     Row {
         scenario: format!(
             "stock: {which} re-upload of {} levels in chunks of 250",
@@ -259,10 +270,7 @@ async fn reupload_row(
         requests: r1 - r0,
         cost: c1 - c0,
         throttled: t1 - t0,
-        note: format!(
-            "efficiency {efficiency:.2} (cost/s ÷ restore rate); {:.0} levels/s",
-            reupload.inventory_levels_set as f64 / wall
-        ),
+        note,
     }
 }
 

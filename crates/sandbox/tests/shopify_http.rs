@@ -367,6 +367,11 @@ async fn throttled_when_the_bucket_is_empty_and_cost_in_extensions() {
     let (_, body) = shop.raw(&token, "{ shop { name } }", json!({})).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "THROTTLED");
     assert_eq!(shop.state.stats()["throttled"], 2);
+    assert_eq!(
+        shop.state.stats()["throttled_by_operation"],
+        json!({"(anonymous)": 2}),
+        "by operation name"
+    );
 
     // A single query over the max cost is refused whatever the bucket holds.
     let shop = start(ShopifyConfig::default()).await;

@@ -105,6 +105,16 @@ fn base_url(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
+/// Counts a `THROTTLED` answer, in all and for its operation.
+fn count_throttled(state: &ShopifyState, operation: Option<&str>) {
+    let mut stats = lock(&state.stats);
+    stats.throttled += 1;
+    *stats
+        .throttled_by_operation
+        .entry(operation.unwrap_or("(anonymous)").to_owned())
+        .or_default() += 1;
+}
+
 fn throttled_body(state: &ShopifyState, requested: u64) -> Value {
     let status = lock(&state.bucket).status();
     json!({
@@ -232,7 +242,7 @@ async fn graphql(
         .as_ref()
         .map_or(0, |p| p.requested(&state.type_info, &variables));
     if fault == Fault::Throttle {
-        lock(&state.stats).throttled += 1;
+        count_throttled(&state, op_name.as_deref());
         return json_response(
             StatusCode::OK,
             &throttled_body(&state, requested),
@@ -252,7 +262,7 @@ async fn graphql(
         return json_response(StatusCode::OK, &body, Some(&version));
     }
     if !lock(&state.bucket).try_take(requested) {
-        lock(&state.stats).throttled += 1;
+        count_throttled(&state, op_name.as_deref());
         return json_response(
             StatusCode::OK,
             &throttled_body(&state, requested),

@@ -235,6 +235,8 @@ pub(crate) struct Stats {
     pub(crate) cost_requested: u64,
     pub(crate) cost_spent: u64,
     pub(crate) throttled: u64,
+    /// Throttled answers by operation name (`(anonymous)` without one).
+    pub(crate) throttled_by_operation: std::collections::BTreeMap<String, u64>,
     pub(crate) unauthorized: u64,
     pub(crate) faults_injected: u64,
     pub(crate) webhooks_sent: u64,
@@ -419,6 +421,7 @@ impl ShopifyState {
             "cost_requested": s.cost_requested,
             "cost_spent": s.cost_spent,
             "throttled": s.throttled,
+            "throttled_by_operation": s.throttled_by_operation,
             "unauthorized": s.unauthorized,
             "faults_injected": s.faults_injected,
             "webhooks_sent": s.webhooks_sent,
