@@ -81,6 +81,10 @@ struct State {
     rate: f64,
     at: Instant,
     in_flight: f64,
+    /// The sequence number the next reservation gets.
+    next_seq: u64,
+    /// The newest reservation whose answer set the model from the server's view.
+    applied_seq: Option<u64>,
 }
 
 impl State {
@@ -102,6 +106,9 @@ pub struct CostBucket {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Reservation {
     points: f64,
+    /// Reservations are numbered in the order they are made, which is the order the
+    /// requests are sent.
+    seq: u64,
 }
 
 impl Default for CostBucket {
@@ -122,6 +129,8 @@ impl CostBucket {
                 rate: restore_rate.max(0.0),
                 at: Instant::now(),
                 in_flight: 0.0,
+                next_seq: 0,
+                applied_seq: None,
             }),
         }
     }
@@ -157,7 +166,9 @@ impl CostBucket {
         if s.available + EPSILON >= cost {
             s.available = (s.available - cost).max(0.0);
             s.in_flight += cost;
-            Ok(Reservation { points: cost })
+            let seq = s.next_seq;
+            s.next_seq += 1;
+            Ok(Reservation { points: cost, seq })
         } else {
             Err(wait(cost, s.available, s.rate))
         }
@@ -179,6 +190,11 @@ impl CostBucket {
     /// Ends a reservation. With the response's `cost`, the model takes the server's view
     /// (minus the points of other requests still in flight); without it (the request failed
     /// before Shopify costed it), the reserved points stay spent.
+    ///
+    /// Answers can arrive out of order: the answer to a request sent before one whose answer
+    /// was already taken may describe the bucket before that later request was charged. Such
+    /// an answer can only lower the model, never raise it, so a stale view never lets through
+    /// a request the server cannot afford.
     pub fn settle(&self, reservation: Reservation, cost: Option<&QueryCost>, now: Instant) {
         let mut s = self.lock();
         s.refill(now);
@@ -187,7 +203,16 @@ impl CostBucket {
             let t = cost.throttle_status;
             s.maximum = t.maximum_available.max(1.0);
             s.rate = t.restore_rate.max(0.0);
-            s.available = (t.currently_available - s.in_flight).clamp(0.0, s.maximum);
+            let view = (t.currently_available - s.in_flight).clamp(0.0, s.maximum);
+            let in_order = s
+                .applied_seq
+                .is_none_or(|applied| reservation.seq > applied);
+            if in_order {
+                s.available = view;
+                s.applied_seq = Some(reservation.seq);
+            } else {
+                s.available = s.available.min(view);
+            }
             s.at = now;
         }
     }
@@ -238,6 +263,28 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_stale_answer_arriving_late_does_not_raise_the_model() {
+        let bucket = CostBucket::new(100.0, 0.0);
+        let now = Instant::now();
+        let first = bucket.try_reserve(10.0, now).unwrap();
+        let second = bucket.try_reserve(10.0, now).unwrap();
+        // The server charged both; the second's answer (80 left) comes back first.
+        bucket.settle(second, Some(&status(100.0, 80.0, 0.0)), now);
+        assert_eq!(bucket.available(now), 70.0, "the first is still in flight");
+        // The first's answer was written before the second was charged: 90 left, stale.
+        bucket.settle(first, Some(&status(100.0, 90.0, 0.0)), now);
+        assert_eq!(
+            bucket.available(now),
+            70.0,
+            "a stale view does not raise the model (the server holds 80)"
+        );
+        // In order again, the server's view is taken, also upwards (a refund).
+        let third = bucket.try_reserve(10.0, now).unwrap();
+        bucket.settle(third, Some(&status(100.0, 75.0, 0.0)), now);
+        assert_eq!(bucket.available(now), 75.0);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_cost_above_the_bucket_is_clamped_and_refill_is_capped() {
         let bucket = CostBucket::new(50.0, 5.0);
         let now = Instant::now();
@@ -266,7 +313,8 @@ mod tests {
             let (max, rate) = (f64::from(max), f64::from(rate));
             let start = Instant::now();
             let model = CostBucket::new(max, rate);
-            model.settle(Reservation { points: 0.0 }, Some(&status(max, max, rate)), start);
+            let first = model.try_reserve(0.0, start).expect("nothing costs nothing");
+            model.settle(first, Some(&status(max, max, rate)), start);
             let mut server = max;
             let mut server_at = start;
             let mut now = start;
