@@ -336,5 +336,40 @@ mod tests {
                 model.settle(reservation, Some(&status(max, server, rate)), now);
             }
         }
+
+        /// With many requests in flight and their answers coming back in any order (each
+        /// telling the bucket as it was right after that request was charged), a request the
+        /// model lets through is still affordable on the server.
+        #[test]
+        fn answers_in_any_order_never_let_through_what_the_server_cannot_afford(
+            steps in proptest::collection::vec((1u32..200, 0u64..400, 0u8..=255), 1..80),
+            max in 400u32..3000,
+            rate in 10u32..500,
+        ) {
+            let (max, rate) = (f64::from(max), f64::from(rate));
+            let start = Instant::now();
+            let model = CostBucket::new(max, rate);
+            let first = model.try_reserve(0.0, start).expect("nothing costs nothing");
+            model.settle(first, Some(&status(max, max, rate)), start);
+            let mut server = max;
+            let mut server_at = start;
+            let mut now = start;
+            let mut in_flight: Vec<(Reservation, f64)> = Vec::new();
+            for (cost, gap_ms, pick) in steps {
+                now += Duration::from_millis(gap_ms);
+                if !in_flight.is_empty() && pick % 3 != 0 {
+                    let (reservation, view) = in_flight.remove(usize::from(pick) % in_flight.len());
+                    model.settle(reservation, Some(&status(max, view, rate)), now);
+                }
+                let cost = f64::from(cost).min(max);
+                if let Ok(reservation) = model.try_reserve(cost, now) {
+                    server = (server + now.duration_since(server_at).as_secs_f64() * rate).min(max);
+                    server_at = now;
+                    proptest::prop_assert!(server + 1e-6 >= cost, "sent {cost} with {server} available");
+                    server -= cost;
+                    in_flight.push((reservation, server.floor()));
+                }
+            }
+        }
     }
 }
