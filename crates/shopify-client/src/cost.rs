@@ -81,10 +81,8 @@ struct State {
     rate: f64,
     at: Instant,
     in_flight: f64,
-    /// The sequence number the next reservation gets.
-    next_seq: u64,
-    /// The newest reservation whose answer set the model from the server's view.
-    applied_seq: Option<u64>,
+    /// Points of every request answered so far (a running total).
+    answered: f64,
 }
 
 impl State {
@@ -106,9 +104,8 @@ pub struct CostBucket {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Reservation {
     points: f64,
-    /// Reservations are numbered in the order they are made, which is the order the
-    /// requests are sent.
-    seq: u64,
+    /// The bucket's running total of answered points when this reservation was made.
+    answered_before: f64,
 }
 
 impl Default for CostBucket {
@@ -129,8 +126,7 @@ impl CostBucket {
                 rate: restore_rate.max(0.0),
                 at: Instant::now(),
                 in_flight: 0.0,
-                next_seq: 0,
-                applied_seq: None,
+                answered: 0.0,
             }),
         }
     }
@@ -166,9 +162,10 @@ impl CostBucket {
         if s.available + EPSILON >= cost {
             s.available = (s.available - cost).max(0.0);
             s.in_flight += cost;
-            let seq = s.next_seq;
-            s.next_seq += 1;
-            Ok(Reservation { points: cost, seq })
+            Ok(Reservation {
+                points: cost,
+                answered_before: s.answered,
+            })
         } else {
             Err(wait(cost, s.available, s.rate))
         }
@@ -188,31 +185,26 @@ impl CostBucket {
     }
 
     /// Ends a reservation. With the response's `cost`, the model takes the server's view
-    /// (minus the points of other requests still in flight); without it (the request failed
-    /// before Shopify costed it), the reserved points stay spent.
+    /// minus the points that view may not include yet; without it (the request failed before
+    /// Shopify costed it), the reserved points stay spent.
     ///
-    /// Answers can arrive out of order: the answer to a request sent before one whose answer
-    /// was already taken may describe the bucket before that later request was charged. Such
-    /// an answer can only lower the model, never raise it, so a stale view never lets through
-    /// a request the server cannot afford.
+    /// The view describes the bucket when Shopify answered this request. Requests still in
+    /// flight may not be charged in it, and neither may the requests answered while this one
+    /// was in flight: answers come back in any order, so one of those may have been charged
+    /// after this view was taken. Both are taken off (a request counted twice only makes the
+    /// model cautious), so a stale view never lets through a request the server cannot afford.
     pub fn settle(&self, reservation: Reservation, cost: Option<&QueryCost>, now: Instant) {
         let mut s = self.lock();
         s.refill(now);
         s.in_flight = (s.in_flight - reservation.points).max(0.0);
+        let answered_meanwhile = (s.answered - reservation.answered_before).max(0.0);
+        s.answered += reservation.points;
         if let Some(cost) = cost {
             let t = cost.throttle_status;
             s.maximum = t.maximum_available.max(1.0);
             s.rate = t.restore_rate.max(0.0);
-            let view = (t.currently_available - s.in_flight).clamp(0.0, s.maximum);
-            let in_order = s
-                .applied_seq
-                .is_none_or(|applied| reservation.seq > applied);
-            if in_order {
-                s.available = view;
-                s.applied_seq = Some(reservation.seq);
-            } else {
-                s.available = s.available.min(view);
-            }
+            s.available =
+                (t.currently_available - s.in_flight - answered_meanwhile).clamp(0.0, s.maximum);
             s.at = now;
         }
     }
@@ -271,17 +263,17 @@ mod tests {
         // The server charged both; the second's answer (80 left) comes back first.
         bucket.settle(second, Some(&status(100.0, 80.0, 0.0)), now);
         assert_eq!(bucket.available(now), 70.0, "the first is still in flight");
-        // The first's answer was written before the second was charged: 90 left, stale.
+        // The first's answer may have been written before the second was charged: 90 left.
         bucket.settle(first, Some(&status(100.0, 90.0, 0.0)), now);
         assert_eq!(
             bucket.available(now),
-            70.0,
-            "a stale view does not raise the model (the server holds 80)"
+            80.0,
+            "the second, answered meanwhile, is taken off the stale view"
         );
-        // In order again, the server's view is taken, also upwards (a refund).
+        // Alone in flight, the server's view is taken as it is, also upwards (a refund).
         let third = bucket.try_reserve(10.0, now).unwrap();
-        bucket.settle(third, Some(&status(100.0, 75.0, 0.0)), now);
-        assert_eq!(bucket.available(now), 75.0);
+        bucket.settle(third, Some(&status(100.0, 85.0, 0.0)), now);
+        assert_eq!(bucket.available(now), 85.0);
     }
 
     #[tokio::test(start_paused = true)]
@@ -337,12 +329,12 @@ mod tests {
             }
         }
 
-        /// With many requests in flight and their answers coming back in any order (each
-        /// telling the bucket as it was right after that request was charged), a request the
-        /// model lets through is still affordable on the server.
+        /// With many requests in flight, reaching Shopify in any order and answered in any
+        /// order (each answer telling the bucket as it was right after that request was
+        /// charged), a request the model lets through is still affordable when Shopify runs it.
         #[test]
         fn answers_in_any_order_never_let_through_what_the_server_cannot_afford(
-            steps in proptest::collection::vec((1u32..200, 0u64..400, 0u8..=255), 1..80),
+            steps in proptest::collection::vec((1u32..200, 0u64..400, 0u8..=255, 0u8..=255), 1..80),
             max in 400u32..3000,
             rate in 10u32..500,
         ) {
@@ -354,20 +346,26 @@ mod tests {
             let mut server = max;
             let mut server_at = start;
             let mut now = start;
-            let mut in_flight: Vec<(Reservation, f64)> = Vec::new();
-            for (cost, gap_ms, pick) in steps {
+            // Sent, not yet run by Shopify; run, not yet answered (with the view it answers).
+            let mut sent: Vec<(Reservation, f64)> = Vec::new();
+            let mut run: Vec<(Reservation, f64)> = Vec::new();
+            for (cost, gap_ms, run_pick, answer_pick) in steps {
                 now += Duration::from_millis(gap_ms);
-                if !in_flight.is_empty() && pick % 3 != 0 {
-                    let (reservation, view) = in_flight.remove(usize::from(pick) % in_flight.len());
+                if !sent.is_empty() && run_pick % 3 != 0 {
+                    let (reservation, cost) = sent.remove(usize::from(run_pick) % sent.len());
+                    server = (server + now.duration_since(server_at).as_secs_f64() * rate).min(max);
+                    server_at = now;
+                    proptest::prop_assert!(server + 1e-6 >= cost, "ran {cost} with {server} available");
+                    server -= cost;
+                    run.push((reservation, server.floor()));
+                }
+                if !run.is_empty() && answer_pick % 3 != 0 {
+                    let (reservation, view) = run.remove(usize::from(answer_pick) % run.len());
                     model.settle(reservation, Some(&status(max, view, rate)), now);
                 }
                 let cost = f64::from(cost).min(max);
                 if let Ok(reservation) = model.try_reserve(cost, now) {
-                    server = (server + now.duration_since(server_at).as_secs_f64() * rate).min(max);
-                    server_at = now;
-                    proptest::prop_assert!(server + 1e-6 >= cost, "sent {cost} with {server} available");
-                    server -= cost;
-                    in_flight.push((reservation, server.floor()));
+                    sent.push((reservation, cost));
                 }
             }
         }
