@@ -146,6 +146,11 @@ impl Classify for Error {
             Error::RateLimited { .. } | Error::DuplicateSubmission { .. } => ErrorKind::Throttling,
             Error::Api { status, .. } if *status >= 500 => ErrorKind::Server,
             Error::Api { status: 408, .. } => ErrorKind::Transient,
+            // A 401 even with a token fetched for the retry: the API refused a token the
+            // identity service just issued (a session revoked meanwhile, the two services out
+            // of step). The request did not run; try again, each time with a new token.
+            // Refused credentials fail at the token endpoint instead (`Auth`, a client error).
+            Error::Api { status: 401, .. } => ErrorKind::Transient,
             Error::Auth { status, .. } if *status >= 500 => ErrorKind::Server,
             _ => ErrorKind::Client,
         }

@@ -61,7 +61,8 @@
 //! host, sending the four POS headers (`posserial`, `pososversion`, `posmodelframework`,
 //! `presharedkey`). Tokens are cached per environment + client id + POS serial until shortly
 //! before `expires_in` (a [`client::TokenCache`] can be shared between clients), and refreshed
-//! once when a call answers 401. Secrets are [`secrecy::SecretString`]s, header values are
+//! when a call answers 401 (the call is sent again at once; a 401 that outlasts the new token is
+//! a transient error, retried with the retry policy). Secrets are [`secrecy::SecretString`]s, header values are
 //! marked sensitive, and `Debug` output shows `[REDACTED]`.
 //!
 //! # Errors and retries

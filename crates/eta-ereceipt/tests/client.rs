@@ -264,18 +264,19 @@ async fn a_401_refreshes_the_token_once() {
 }
 
 #[tokio::test]
-async fn a_second_401_is_an_error_not_a_loop() {
+async fn a_401_that_outlasts_fresh_tokens_is_retried_within_the_policy_not_a_loop() {
     let server = server().await;
+    // 4 attempts of the policy, each: the request, a 401, a new token, the request again.
     Mock::given(method("POST"))
         .and(path("/connect/token"))
         .respond_with(token_response("tok", 3600))
-        .expect(2)
+        .expect(5)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/api/v1/receipts/abc/details"))
         .respond_with(ResponseTemplate::new(401))
-        .expect(2)
+        .expect(8)
         .mount(&server)
         .await;
     let err = client(&server, &clock())
@@ -283,7 +284,41 @@ async fn a_second_401_is_an_error_not_a_loop() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(401));
-    assert!(!err.is_retryable());
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Transient,
+        "the request never ran: a later try may pass"
+    );
+}
+
+#[tokio::test]
+async fn a_401_twice_in_a_row_then_success_submits_once() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .and(path("/connect/token"))
+        .respond_with(token_response("tok", 3600))
+        .mount(&server)
+        .await;
+    let receipts = sealed(1);
+    Mock::given(method("POST"))
+        .and(path("/api/v1/receiptsubmissions"))
+        .respond_with(ResponseTemplate::new(401))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/receiptsubmissions"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(accepted(&receipts, "submissionId")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let result = client(&server, &clock())
+        .submit(&SubmissionBatch::from_sealed(&receipts).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(result.accepted.len(), 1);
 }
 
 #[tokio::test]
