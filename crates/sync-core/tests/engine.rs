@@ -660,6 +660,101 @@ async fn bindings_and_jobs_of_two_stores_do_not_mix() {
     assert_eq!(shop_b.erp.documents()[0].total, Decimal::new(200, 0));
 }
 
+/// An ERP catalogue whose reads wait at a gate once it is closed (a pass that takes long).
+struct GatedCatalog {
+    inner: Arc<sync_core::engine::memory::MemoryErp>,
+    closed: std::sync::atomic::AtomicBool,
+    reading: tokio::sync::Notify,
+    open: tokio::sync::Notify,
+}
+
+#[async_trait]
+impl sync_core::connector::ErpCatalog for GatedCatalog {
+    async fn product_groups(
+        &self,
+    ) -> sync_core::connector::ConnectorResult<Vec<sync_core::model::ProductGroup>> {
+        if self.closed.load(Ordering::SeqCst) {
+            self.reading.notify_one();
+            self.open.notified().await;
+        }
+        self.inner.product_groups().await
+    }
+    async fn stock_levels(
+        &self,
+    ) -> sync_core::connector::ConnectorResult<Vec<sync_core::model::StockLevel>> {
+        self.inner.stock_levels().await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_work_runs_while_a_pass_is_still_reading_its_sources() {
+    let world = world();
+    let gated = Arc::new(GatedCatalog {
+        inner: world.erp.clone(),
+        closed: std::sync::atomic::AtomicBool::new(false),
+        reading: tokio::sync::Notify::new(),
+        open: tokio::sync::Notify::new(),
+    });
+    let connectors = sync_core::engine::Connectors {
+        erp_catalog: gated.clone(),
+        erp_sales: world.erp.clone(),
+        storefront_catalog: world.shop.clone(),
+        storefront_orders: world.shop.clone(),
+        tax: world.tax.clone(),
+    };
+    let engine = Arc::new(
+        sync_core::engine::Engine::new(connectors, sqlite().await, config("w1"))
+            .with_webhook_verifier(Arc::new(TestVerifier)),
+    );
+    let shutdown = sync_core::engine::Shutdown::new();
+    let runner = {
+        let engine = engine.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move { engine.run(Duration::from_millis(50), shutdown).await })
+    };
+    for _ in 0..200 {
+        if world.shop.products().len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(world.shop.products().len(), 3, "the first pass ran");
+    // The next pass stops in its first source read, and stays there.
+    gated.closed.store(true, Ordering::SeqCst);
+    tokio::time::timeout(Duration::from_secs(10), gated.reading.notified())
+        .await
+        .expect("a pass is reading the catalogue");
+    let fresh = order(7, "A-RED", 1, 100);
+    world.shop.put_order(fresh);
+    let body = br#"{"admin_graphql_api_id":"gid://shop/Order/7"}"#;
+    assert_eq!(
+        engine
+            .handle_webhook(&delivery("e7", "good"), body)
+            .await
+            .unwrap(),
+        WebhookOutcome::Scheduled
+    );
+    for _ in 0..250 {
+        if !world.erp.documents().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        world.erp.documents().len(),
+        1,
+        "the webhook's order waited for the pass that is still reading"
+    );
+    gated.closed.store(false, Ordering::SeqCst);
+    gated.open.notify_one();
+    shutdown.trigger();
+    tokio::time::timeout(Duration::from_secs(10), runner)
+        .await
+        .expect("the loop stopped")
+        .unwrap()
+        .unwrap();
+}
+
 #[tokio::test]
 async fn the_daemon_loop_runs_webhook_work_between_passes_and_stops_on_request() {
     let world = world();

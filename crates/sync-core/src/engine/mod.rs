@@ -443,7 +443,29 @@ impl Engine {
     ) -> Result<Summary, EngineError> {
         let mut total = Summary::default();
         while !shutdown.is_triggered() {
-            match self.run_once().await {
+            // Webhook work runs during the pass too: a pass reads every source before it
+            // drains, and a delivery that came in meanwhile used to wait for that drain.
+            // Concurrent drains are safe (a resource is never leased twice at once).
+            let pass_done = Notify::new();
+            let pass = async {
+                let result = self.run_once().await;
+                pass_done.notify_one();
+                result
+            };
+            let webhooks = async {
+                let mut drained = Summary::default();
+                loop {
+                    tokio::select! {
+                        biased;
+                        _ = pass_done.notified() => break,
+                        _ = self.wake.notified() => drained.add(&self.drain().await?),
+                    }
+                }
+                Ok::<Summary, EngineError>(drained)
+            };
+            let (pass, webhooks) = tokio::join!(pass, webhooks);
+            total.add(&webhooks?);
+            match pass {
                 Ok(summary) => total.add(&summary),
                 Err(EngineError::Source { flow, source }) => {
                     tracing::warn!(flow, error = %source, "pass failed; retrying next pass");
