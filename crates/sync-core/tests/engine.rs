@@ -660,6 +660,30 @@ async fn bindings_and_jobs_of_two_stores_do_not_mix() {
     assert_eq!(shop_b.erp.documents()[0].total, Decimal::new(200, 0));
 }
 
+/// Waits (up to about 5 s) until `done` holds.
+async fn wait_until(mut done: impl FnMut() -> bool) {
+    for _ in 0..250 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Puts order 7 in the shop, delivers its webhook, and waits (a while) for its ERP document.
+async fn webhook_for_order_7(engine: &sync_core::engine::Engine, world: &World) {
+    world.shop.put_order(order(7, "A-RED", 1, 100));
+    let body = br#"{"admin_graphql_api_id":"gid://shop/Order/7"}"#;
+    assert_eq!(
+        engine
+            .handle_webhook(&delivery("e7", "good"), body)
+            .await
+            .unwrap(),
+        WebhookOutcome::Scheduled
+    );
+    wait_until(|| !world.erp.documents().is_empty()).await;
+}
+
 /// An ERP catalogue whose reads wait at a gate once it is closed (a pass that takes long).
 struct GatedCatalog {
     inner: Arc<sync_core::engine::memory::MemoryErp>,
@@ -712,34 +736,14 @@ async fn webhook_work_runs_while_a_pass_is_still_reading_its_sources() {
         let shutdown = shutdown.clone();
         tokio::spawn(async move { engine.run(Duration::from_millis(50), shutdown).await })
     };
-    for _ in 0..200 {
-        if world.shop.products().len() == 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until(|| world.shop.products().len() == 3).await;
     assert_eq!(world.shop.products().len(), 3, "the first pass ran");
     // The next pass stops in its first source read, and stays there.
     gated.closed.store(true, Ordering::SeqCst);
     tokio::time::timeout(Duration::from_secs(10), gated.reading.notified())
         .await
         .expect("a pass is reading the catalogue");
-    let fresh = order(7, "A-RED", 1, 100);
-    world.shop.put_order(fresh);
-    let body = br#"{"admin_graphql_api_id":"gid://shop/Order/7"}"#;
-    assert_eq!(
-        engine
-            .handle_webhook(&delivery("e7", "good"), body)
-            .await
-            .unwrap(),
-        WebhookOutcome::Scheduled
-    );
-    for _ in 0..250 {
-        if !world.erp.documents().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    webhook_for_order_7(&engine, &world).await;
     assert_eq!(
         world.erp.documents().len(),
         1,
@@ -768,28 +772,8 @@ async fn the_daemon_loop_runs_webhook_work_between_passes_and_stops_on_request()
         tokio::spawn(async move { engine.run(Duration::from_secs(3600), shutdown).await })
     };
     // Let the first pass finish (products pushed), then deliver a webhook.
-    for _ in 0..200 {
-        if world.shop.products().len() == 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let fresh = order(7, "A-RED", 1, 100);
-    world.shop.put_order(fresh.clone());
-    let body = br#"{"admin_graphql_api_id":"gid://shop/Order/7"}"#;
-    assert_eq!(
-        engine
-            .handle_webhook(&delivery("e7", "good"), body)
-            .await
-            .unwrap(),
-        WebhookOutcome::Scheduled
-    );
-    for _ in 0..200 {
-        if !world.erp.documents().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until(|| world.shop.products().len() == 3).await;
+    webhook_for_order_7(&engine, &world).await;
     assert_eq!(
         world.erp.documents().len(),
         1,
