@@ -71,6 +71,29 @@ fn token_response(token: &str, expires_in: u64) -> ResponseTemplate {
 }
 
 /// The token endpoint, checking the grant, the form body and the four POS headers.
+/// Answers the first `times` submissions with `refusal`, then accepts `receipts` once.
+async fn refuse_then_accept(
+    server: &MockServer,
+    refusal: ResponseTemplate,
+    times: u64,
+    receipts: &[SealedReceipt],
+) {
+    Mock::given(method("POST"))
+        .and(path("/api/v1/receiptsubmissions"))
+        .respond_with(refusal)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .expect(times)
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/receiptsubmissions"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(accepted(receipts, "submissionId")))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
 async fn mount_token(server: &MockServer, token: &str, times: u64) {
     Mock::given(method("POST"))
         .and(path("/connect/token"))
@@ -300,20 +323,7 @@ async fn a_401_twice_in_a_row_then_success_submits_once() {
         .mount(&server)
         .await;
     let receipts = sealed(1);
-    Mock::given(method("POST"))
-        .and(path("/api/v1/receiptsubmissions"))
-        .respond_with(ResponseTemplate::new(401))
-        .up_to_n_times(2)
-        .with_priority(1)
-        .expect(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/v1/receiptsubmissions"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(accepted(&receipts, "submissionId")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    refuse_then_accept(&server, ResponseTemplate::new(401), 2, &receipts).await;
     let result = client(&server, &clock())
         .submit(&SubmissionBatch::from_sealed(&receipts).unwrap())
         .await
@@ -410,20 +420,13 @@ async fn a_429_is_retried_after_its_retry_after_then_200() {
     let server = server().await;
     mount_token(&server, "tok-1", 1).await;
     let receipts = sealed(1);
-    Mock::given(method("POST"))
-        .and(path("/api/v1/receiptsubmissions"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "7"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/v1/receiptsubmissions"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(accepted(&receipts, "submissionId")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    refuse_then_accept(
+        &server,
+        ResponseTemplate::new(429).insert_header("retry-after", "7"),
+        1,
+        &receipts,
+    )
+    .await;
     let clock = clock();
     let result = client(&server, &clock)
         .submit(&SubmissionBatch::from_sealed(&receipts).unwrap())
