@@ -292,6 +292,14 @@ mod tests {
         assert_eq!(status(10.0, 0.0, 0.0).wait_for(5.0), Duration::from_secs(1));
     }
 
+    /// A model that has seen one answer: a full bucket of `max` restored at `rate`.
+    fn synced(max: f64, rate: f64, at: Instant) -> CostBucket {
+        let model = CostBucket::new(max, rate);
+        let first = model.try_reserve(0.0, at).expect("nothing costs nothing");
+        model.settle(first, Some(&status(max, max, rate)), at);
+        model
+    }
+
     proptest::proptest! {
         /// Whatever the costs, refunds and pauses, a query the model lets through is
         /// affordable on the server (which refills the same way), and a refused query is
@@ -304,9 +312,7 @@ mod tests {
         ) {
             let (max, rate) = (f64::from(max), f64::from(rate));
             let start = Instant::now();
-            let model = CostBucket::new(max, rate);
-            let first = model.try_reserve(0.0, start).expect("nothing costs nothing");
-            model.settle(first, Some(&status(max, max, rate)), start);
+            let model = synced(max, rate, start);
             let mut server = max;
             let mut server_at = start;
             let mut now = start;
@@ -340,9 +346,7 @@ mod tests {
         ) {
             let (max, rate) = (f64::from(max), f64::from(rate));
             let start = Instant::now();
-            let model = CostBucket::new(max, rate);
-            let first = model.try_reserve(0.0, start).expect("nothing costs nothing");
-            model.settle(first, Some(&status(max, max, rate)), start);
+            let model = synced(max, rate, start);
             let mut server = max;
             let mut server_at = start;
             let mut now = start;
