@@ -533,16 +533,22 @@ impl ShopifyClient {
     ) -> Result<D, Error> {
         let body = Q::build_query(variables);
         let operation = body.operation_name.to_owned();
-        let cost_key = CostKey::new(
-            &operation,
-            &serde_json::to_value(&body.variables).unwrap_or_default(),
-        );
-        let mutation = is_mutation(body.query);
-        let retry_safe = !mutation || safety == Safety::Repeatable;
-        let bytes = Bytes::from(serde_json::to_vec(&body).map_err(|e| Error::Invalid {
+        let invalid = |e: serde_json::Error| Error::Invalid {
             field: "variables".into(),
             rule: format!("cannot be serialized: {e}"),
-        })?);
+        };
+        // The variables are turned into JSON once: the cost key reads their shape, and the
+        // request body carries them.
+        let variables = serde_json::to_value(&body.variables).map_err(invalid)?;
+        let cost_key = CostKey::new(&operation, &variables);
+        let mutation = is_mutation(body.query);
+        let retry_safe = !mutation || safety == Safety::Repeatable;
+        let body = graphql_client::QueryBody {
+            variables,
+            query: body.query,
+            operation_name: body.operation_name,
+        };
+        let bytes = Bytes::from(serde_json::to_vec(&body).map_err(invalid)?);
         let span = sync_core::trace::request_span("shopify", &operation);
         let inner = &self.inner;
         async {

@@ -292,6 +292,33 @@ mod tests {
         assert_eq!(status(10.0, 0.0, 0.0).wait_for(5.0), Duration::from_secs(1));
     }
 
+    /// Shopify's side of the bucket in the property tests: refills at `rate`, charges costs.
+    struct Server {
+        points: f64,
+        at: Instant,
+        max: f64,
+        rate: f64,
+    }
+
+    impl Server {
+        fn full(max: f64, rate: f64, at: Instant) -> Self {
+            Server {
+                points: max,
+                at,
+                max,
+                rate,
+            }
+        }
+
+        /// Refills up to `now` and says whether `cost` is affordable then.
+        fn can_afford(&mut self, cost: f64, now: Instant) -> bool {
+            self.points =
+                (self.points + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.max);
+            self.at = now;
+            self.points + 1e-6 >= cost
+        }
+    }
+
     /// A model that has seen one answer: a full bucket of `max` restored at `rate`.
     fn synced(max: f64, rate: f64, at: Instant) -> CostBucket {
         let model = CostBucket::new(max, rate);
@@ -313,8 +340,7 @@ mod tests {
             let (max, rate) = (f64::from(max), f64::from(rate));
             let start = Instant::now();
             let model = synced(max, rate, start);
-            let mut server = max;
-            let mut server_at = start;
+            let mut server = Server::full(max, rate, start);
             let mut now = start;
             for (cost, gap_ms, actual_pct) in steps {
                 let cost = f64::from(cost).min(max);
@@ -326,12 +352,10 @@ mod tests {
                         model.try_reserve(cost, now).expect("affordable after the named wait")
                     }
                 };
-                server = (server + now.duration_since(server_at).as_secs_f64() * rate).min(max);
-                server_at = now;
-                proptest::prop_assert!(server + 1e-6 >= cost, "sent {cost} with {server} available");
+                proptest::prop_assert!(server.can_afford(cost, now), "sent {cost} with {} available", server.points);
                 // Shopify charges the actual cost, often below the requested one.
-                server -= cost * f64::from(actual_pct) / 100.0;
-                model.settle(reservation, Some(&status(max, server, rate)), now);
+                server.points -= cost * f64::from(actual_pct) / 100.0;
+                model.settle(reservation, Some(&status(max, server.points, rate)), now);
             }
         }
 
@@ -347,8 +371,7 @@ mod tests {
             let (max, rate) = (f64::from(max), f64::from(rate));
             let start = Instant::now();
             let model = synced(max, rate, start);
-            let mut server = max;
-            let mut server_at = start;
+            let mut server = Server::full(max, rate, start);
             let mut now = start;
             // Sent, not yet run by Shopify; run, not yet answered (with the view it answers).
             let mut sent: Vec<(Reservation, f64)> = Vec::new();
@@ -357,11 +380,9 @@ mod tests {
                 now += Duration::from_millis(gap_ms);
                 if !sent.is_empty() && run_pick % 3 != 0 {
                     let (reservation, cost) = sent.remove(usize::from(run_pick) % sent.len());
-                    server = (server + now.duration_since(server_at).as_secs_f64() * rate).min(max);
-                    server_at = now;
-                    proptest::prop_assert!(server + 1e-6 >= cost, "ran {cost} with {server} available");
-                    server -= cost;
-                    run.push((reservation, server.floor()));
+                    proptest::prop_assert!(server.can_afford(cost, now), "ran {cost} with {} available", server.points);
+                    server.points -= cost;
+                    run.push((reservation, server.points.floor()));
                 }
                 if !run.is_empty() && answer_pick % 3 != 0 {
                     let (reservation, view) = run.remove(usize::from(answer_pick) % run.len());
