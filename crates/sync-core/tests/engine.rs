@@ -660,6 +660,23 @@ async fn bindings_and_jobs_of_two_stores_do_not_mix() {
     assert_eq!(shop_b.erp.documents()[0].total, Decimal::new(200, 0));
 }
 
+/// Starts `engine.run` with passes every `interval`; stop it with the returned shutdown.
+fn start_daemon(
+    engine: &Arc<sync_core::engine::Engine>,
+    interval: Duration,
+) -> (
+    sync_core::engine::Shutdown,
+    tokio::task::JoinHandle<Result<sync_core::engine::Summary, sync_core::engine::EngineError>>,
+) {
+    let shutdown = sync_core::engine::Shutdown::new();
+    let runner = {
+        let engine = engine.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move { engine.run(interval, shutdown).await })
+    };
+    (shutdown, runner)
+}
+
 /// Waits (up to about 5 s) until `done` holds.
 async fn wait_until(mut done: impl FnMut() -> bool) {
     for _ in 0..250 {
@@ -719,23 +736,11 @@ async fn webhook_work_runs_while_a_pass_is_still_reading_its_sources() {
         reading: tokio::sync::Notify::new(),
         open: tokio::sync::Notify::new(),
     });
-    let connectors = sync_core::engine::Connectors {
-        erp_catalog: gated.clone(),
-        erp_sales: world.erp.clone(),
-        storefront_catalog: world.shop.clone(),
-        storefront_orders: world.shop.clone(),
-        tax: world.tax.clone(),
-    };
     let engine = Arc::new(
-        sync_core::engine::Engine::new(connectors, sqlite().await, config("w1"))
+        engine_with_catalog(&world, gated.clone(), sqlite().await, "w1")
             .with_webhook_verifier(Arc::new(TestVerifier)),
     );
-    let shutdown = sync_core::engine::Shutdown::new();
-    let runner = {
-        let engine = engine.clone();
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move { engine.run(Duration::from_millis(50), shutdown).await })
-    };
+    let (shutdown, runner) = start_daemon(&engine, Duration::from_millis(50));
     wait_until(|| world.shop.products().len() == 3).await;
     assert_eq!(world.shop.products().len(), 3, "the first pass ran");
     // The next pass stops in its first source read, and stays there.
@@ -765,12 +770,7 @@ async fn the_daemon_loop_runs_webhook_work_between_passes_and_stops_on_request()
     let engine = Arc::new(
         engine(&world, sqlite().await, "w1").with_webhook_verifier(Arc::new(TestVerifier)),
     );
-    let shutdown = sync_core::engine::Shutdown::new();
-    let runner = {
-        let engine = engine.clone();
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move { engine.run(Duration::from_secs(3600), shutdown).await })
-    };
+    let (shutdown, runner) = start_daemon(&engine, Duration::from_secs(3600));
     // Let the first pass finish (products pushed), then deliver a webhook.
     wait_until(|| world.shop.products().len() == 3).await;
     webhook_for_order_7(&engine, &world).await;

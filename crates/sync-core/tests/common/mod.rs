@@ -157,8 +157,18 @@ pub fn config(worker: &str) -> EngineConfig {
 }
 
 pub fn engine(world: &World, store: Arc<dyn StateStore>, worker: &str) -> Engine {
+    engine_with_catalog(world, world.erp.clone(), store, worker)
+}
+
+/// The world's engine with another ERP catalogue source (for example one that is slow).
+pub fn engine_with_catalog(
+    world: &World,
+    catalog: Arc<dyn sync_core::connector::ErpCatalog>,
+    store: Arc<dyn StateStore>,
+    worker: &str,
+) -> Engine {
     let connectors = Connectors {
-        erp_catalog: world.erp.clone(),
+        erp_catalog: catalog,
         erp_sales: world.erp.clone(),
         storefront_catalog: world.shop.clone(),
         storefront_orders: world.shop.clone(),
