@@ -65,6 +65,14 @@ async fn sqlite_url_form_opens_and_keeps_data_across_reopen() {
         .await
         .expect("foreign_keys");
     assert_eq!(fk, 1, "foreign keys are on");
+    let cache: i64 = sqlx::query_scalar("PRAGMA cache_size")
+        .fetch_one(store.pool())
+        .await
+        .expect("cache_size");
+    assert_eq!(
+        cache, -512,
+        "each connection's page cache is capped at 512 KiB, not SQLite's 2,000"
+    );
 }
 
 #[tokio::test]
