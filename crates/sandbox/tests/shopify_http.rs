@@ -351,6 +351,11 @@ async fn throttled_when_the_bucket_is_empty_and_cost_in_extensions() {
     assert_eq!(cost["throttleStatus"]["maximumAvailable"], 50.0);
     assert_eq!(cost["throttleStatus"]["restoreRate"], 1.0);
     assert_eq!(cost["throttleStatus"]["currentlyAvailable"], 43);
+    assert_eq!(
+        shop.state.stats()["cost_by_operation"],
+        json!({"(anonymous)": 7}),
+        "the actual cost, by operation name"
+    );
 
     // 43 points left: the bucket cannot afford 47 more: THROTTLED on HTTP 200, no data.
     let big = "{ locations(first: 45) { nodes { id } } }";

@@ -297,6 +297,9 @@ async fn graphql(
         let mut s = lock(&state.stats);
         s.cost_requested += requested;
         s.cost_spent += actual;
+        *s.cost_by_operation
+            .entry(op_name.as_deref().unwrap_or("(anonymous)").to_owned())
+            .or_default() += actual;
     }
     let mut out = serde_json::Map::new();
     if !resp.errors.is_empty() {

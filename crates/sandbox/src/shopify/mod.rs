@@ -237,6 +237,8 @@ pub(crate) struct Stats {
     pub(crate) throttled: u64,
     /// Throttled answers by operation name (`(anonymous)` without one).
     pub(crate) throttled_by_operation: std::collections::BTreeMap<String, u64>,
+    /// Cost points spent (actual cost) by operation name (`(anonymous)` without one).
+    pub(crate) cost_by_operation: std::collections::BTreeMap<String, u64>,
     pub(crate) unauthorized: u64,
     pub(crate) faults_injected: u64,
     pub(crate) webhooks_sent: u64,
@@ -422,6 +424,7 @@ impl ShopifyState {
             "cost_spent": s.cost_spent,
             "throttled": s.throttled,
             "throttled_by_operation": s.throttled_by_operation,
+            "cost_by_operation": s.cost_by_operation,
             "unauthorized": s.unauthorized,
             "faults_injected": s.faults_injected,
             "webhooks_sent": s.webhooks_sent,
