@@ -64,8 +64,12 @@ pub struct StorefrontConfig {
     /// Key of that metafield. Default `item_group`. Its definition must exist in the shop
     /// and be marked unique for `productSet(identifier: {customId})` to find products.
     pub group_metafield_key: String,
-    /// The order pull's page size, line count and overlap window.
+    /// The page size and line count of whole orders read by page (the overlap window is the
+    /// engine's: [`StorefrontOrders`] methods take `since` as given).
     pub order_pull: OrderPull,
+    /// Order changes (id and change time) per page. Default 250, Shopify's maximum: about
+    /// one cost point per order.
+    pub order_changes_page_size: u32,
     /// Customers per page. Default 100.
     pub customer_page_size: u32,
     /// The reason recorded with stock writes. Default `correction`.
@@ -80,6 +84,7 @@ impl Default for StorefrontConfig {
             group_metafield_namespace: "erp".into(),
             group_metafield_key: "item_group".into(),
             order_pull: OrderPull::default(),
+            order_changes_page_size: 250,
             customer_page_size: 100,
             stock_reason: "correction".into(),
             notify_customer_on_fulfillment: true,
@@ -877,9 +882,7 @@ impl StorefrontOrders for ShopifyStorefront {
         cursor: Option<String>,
     ) -> ConnectorResult<Page<model::Order, String>> {
         let pull = self.config.order_pull;
-        let query = since.map(|s| {
-            updated_since_filter(s - chrono::Duration::from_std(pull.overlap).unwrap_or_default())
-        });
+        let query = since.map(updated_since_filter);
         let page = self
             .client
             .orders_page(query, cursor, pull)
@@ -891,6 +894,34 @@ impl StorefrontOrders for ShopifyStorefront {
         }
         Ok(Page {
             items,
+            next: page.end_cursor,
+            has_more: page.has_next_page,
+        })
+    }
+
+    async fn order_changes_page(
+        &self,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> ConnectorResult<Page<model::Change, String>> {
+        let page = self
+            .client
+            .order_changes_page(
+                since.map(updated_since_filter),
+                cursor,
+                self.config.order_changes_page_size,
+            )
+            .await
+            .map_err(err)?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|o| model::Change {
+                    external_id: o.id,
+                    updated_at: o.updated_at,
+                })
+                .collect(),
             next: page.end_cursor,
             has_more: page.has_next_page,
         })
@@ -913,9 +944,7 @@ impl StorefrontOrders for ShopifyStorefront {
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
     ) -> ConnectorResult<Page<model::Customer, String>> {
-        let overlap =
-            chrono::Duration::from_std(self.config.order_pull.overlap).unwrap_or_default();
-        let query = since.map(|s| updated_since_filter(s - overlap));
+        let query = since.map(updated_since_filter);
         let page = self
             .client
             .customers_page(query, cursor, self.config.customer_page_size)

@@ -179,10 +179,35 @@ async fn the_orders_page_reads_refunds_as_their_own_records() {
     assert_eq!(refund.lines[0].tax, dec!(49.74));
     assert_eq!(refund.total, dec!(450.00));
     assert_eq!(refund.payments[0].gateway, "cash_on_delivery");
+    // `since` as given: the overlap window is the engine's.
     assert_eq!(
         variables_sent(&server, "Orders").await[0]["query"],
-        "updated_at:>='2026-01-10T08:55:00Z'"
+        "updated_at:>='2026-01-10T09:00:00Z'"
     );
+}
+
+#[tokio::test]
+async fn the_order_changes_page_maps_ids_and_change_times_from_since_as_given() {
+    let server = server().await;
+    op("OrderChanges")
+        .respond_with(json_fixture(&server, "order_changes__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let store = ShopifyStorefront::new(client(&server), StorefrontConfig::default());
+    let since = Utc.with_ymd_and_hms(2026, 1, 10, 9, 0, 0).unwrap();
+    let page = store.order_changes_page(Some(since), None).await.unwrap();
+    assert_eq!(page.items.len(), 2);
+    assert_eq!(page.items[0].external_id, "gid://shopify/Order/5001");
+    assert_eq!(
+        page.items[0].updated_at,
+        Utc.with_ymd_and_hms(2026, 1, 10, 10, 0, 0).unwrap()
+    );
+    assert!(page.has_more);
+    assert_eq!(page.next.as_deref(), Some("eyJsYXN0X2lkIjo1MDAyfQ=="));
+    let sent = variables_sent(&server, "OrderChanges").await;
+    assert_eq!(sent[0]["query"], "updated_at:>='2026-01-10T09:00:00Z'");
+    assert_eq!(sent[0]["first"], 250);
 }
 
 #[tokio::test]

@@ -77,6 +77,7 @@ fn every_fixture_round_trips_through_its_generated_type() {
     roundtrip::<InventoryActivate>("inventory_activate__user_errors.json");
     roundtrip::<Orders>("orders__page1.json");
     roundtrip::<Orders>("orders__page2.json");
+    roundtrip::<OrderChanges>("order_changes__ok.json");
     roundtrip::<Order>("order__ok.json");
     roundtrip::<Order>("order__missing.json");
     roundtrip::<OrderLines>("order_lines__ok.json");

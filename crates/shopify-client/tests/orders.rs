@@ -11,6 +11,59 @@ use shopify_client::ops::orders::OrderPull;
 use wiremock::ResponseTemplate;
 
 #[tokio::test]
+async fn order_changes_are_read_as_ids_and_change_times_by_update_order() {
+    let server = server().await;
+    op("OrderChanges")
+        .respond_with(json_fixture(&server, "order_changes__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client(&server)
+        .order_changes_page(
+            Some("updated_at:>='2026-01-10T09:00:00Z'".into()),
+            None,
+            250,
+        )
+        .await
+        .unwrap();
+    let ids: Vec<_> = page.items.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["gid://shopify/Order/5001", "gid://shopify/Order/5002"]
+    );
+    assert_eq!(
+        page.items[1].updated_at,
+        Utc.with_ymd_and_hms(2026, 1, 10, 11, 0, 0).unwrap()
+    );
+    assert!(page.has_next_page);
+    assert_eq!(page.end_cursor.as_deref(), Some("eyJsYXN0X2lkIjo1MDAyfQ=="));
+    let sent = variables_sent(&server, "OrderChanges").await;
+    assert_eq!(sent[0]["query"], "updated_at:>='2026-01-10T09:00:00Z'");
+    assert_eq!(sent[0]["first"], 250);
+    let doc: serde_json::Value =
+        serde_json::from_slice(&server.received_requests().await.unwrap()[0].body).unwrap();
+    assert!(
+        doc["query"]
+            .as_str()
+            .unwrap()
+            .contains("sortKey: UPDATED_AT")
+    );
+}
+
+#[tokio::test]
+async fn an_order_changes_page_size_outside_1_to_250_is_refused_before_sending() {
+    let server = server().await;
+    for size in [0, 251] {
+        let err = client(&server)
+            .order_changes_page(None, None, size)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("page_size"), "{err}");
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn orders_are_pulled_incrementally_with_overlap_and_updated_at_sort() {
     let server = server().await;
     op("Orders")

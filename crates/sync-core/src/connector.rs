@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Classify, ErrorKind};
 use crate::model::{
-    Customer, ErpDocumentRef, Location, Order, PriceChange, ProductGroup, ProductStatus, Promotion,
-    ReceiptRef, Refund, Shipment, Sku, StockLevel,
+    Change, Customer, ErpDocumentRef, Location, Order, PriceChange, ProductGroup, ProductStatus,
+    Promotion, ReceiptRef, Refund, Shipment, Sku, StockLevel,
 };
 use crate::paging::{Page, PageError};
 
@@ -288,6 +288,17 @@ pub trait StorefrontOrders: Send + Sync {
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
     ) -> ConnectorResult<Page<Order, String>>;
+    /// One page of the orders updated at or after `since`, each as its id and the time of its
+    /// last change only, oldest change first.
+    ///
+    /// The orders flow reads these and fetches ([`order`](Self::order)) only the orders
+    /// whose change it has not read yet, so re-reading the overlap window before the
+    /// checkpoint, and orders a webhook already brought, costs next to nothing.
+    async fn order_changes_page(
+        &self,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> ConnectorResult<Page<Change, String>>;
     /// One order by id (`None` when it does not exist).
     async fn order(&self, id: &str) -> ConnectorResult<Option<Order>>;
     /// One page of customers updated at or after `since`.

@@ -350,6 +350,18 @@ impl Order {
     }
 }
 
+/// That a storefront record changed, and when: its id and the time of its last change only.
+///
+/// What an incremental pull reads first, to fetch whole only the records whose change it has
+/// not seen yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// The storefront's id for the record.
+    pub external_id: String,
+    /// Its last change.
+    pub updated_at: DateTime<Utc>,
+}
+
 /// Where an order (or refund) landed in the ERP.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ErpDocumentRef {

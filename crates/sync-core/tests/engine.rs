@@ -437,6 +437,60 @@ async fn receipts_are_read_and_sent_a_batch_at_a_time_in_chain_order() {
     );
 }
 
+#[tokio::test]
+async fn the_order_pull_fetches_only_the_orders_whose_change_it_has_not_read() {
+    let world = world();
+    let clock = Arc::new(sync_core::clock::FixedClock::new(t(40)));
+    let mut orders: Vec<Order> = (1..=3).map(|n| order(n, "A-RED", 1, 100)).collect();
+    for o in &orders {
+        world.shop.put_order(o.clone());
+    }
+    let engine = engine(&world, sqlite().await, "w1").with_clock(clock.clone());
+    let reads = || world.shop.calls().order_reads;
+
+    let first = engine.run_once().await.unwrap();
+    assert_eq!(first.orders_imported, 3);
+    assert_eq!(reads(), 3, "each new order read whole once");
+
+    // The next pass lists the same orders again (they are inside its overlap window), and
+    // reads none of them again.
+    clock.advance(Duration::from_secs(30));
+    engine.run_once().await.unwrap();
+    assert_eq!(reads(), 3, "an unchanged order is not read again");
+
+    // A change is read, and acted on.
+    orders[1].cancelled_at = Some(t(41));
+    orders[1].updated_at = t(41);
+    world.shop.put_order(orders[1].clone());
+    clock.set(t(42));
+    let changed = engine.run_once().await.unwrap();
+    assert_eq!(reads(), 4, "only the changed order is read");
+    assert_eq!(changed.orders_cancelled, 1);
+
+    // A read in the same seconds as the change may have missed another change stamped alike:
+    // the next pass reads it once more, then trusts that later read.
+    let mut fresh = order(4, "A-RED", 1, 100);
+    fresh.updated_at = t(42);
+    world.shop.put_order(fresh);
+    engine.run_once().await.unwrap();
+    assert_eq!(reads(), 5);
+    clock.advance(Duration::from_secs(10));
+    engine.run_once().await.unwrap();
+    assert_eq!(
+        reads(),
+        6,
+        "read again: the first read was in its change's second"
+    );
+    clock.advance(Duration::from_secs(10));
+    engine.run_once().await.unwrap();
+    assert_eq!(
+        reads(),
+        6,
+        "the second read was long enough after the change"
+    );
+    assert_each_order_once(&world, &orders);
+}
+
 /// A store that "crashes" (every call fails) after a given number of writes, and records the
 /// largest answer of `bindings_where`.
 struct CrashingStore {

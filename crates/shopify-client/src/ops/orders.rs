@@ -15,12 +15,14 @@ use serde::Deserialize;
 use crate::client::{Safety, ShopifyClient};
 use crate::error::Error;
 use crate::ops::require_gid;
-use crate::queries::{self, order, order_lines, orders, refund};
+use crate::queries::{self, order, order_changes, order_lines, orders, refund};
 
 /// An order with everything the ERP needs: lines (SKU, quantities, prices, discount
 /// allocations, tax lines), shipping lines with their tax, addresses, customer,
 /// transactions with gateways, statuses, cancellation, and refund summaries.
 pub type Order = orders::OrderFields;
+/// An order's id and the time of its last change.
+pub type OrderChange = order_changes::OrderChangesOrdersNodes;
 /// A money amount in shop and presentment currencies.
 pub type MoneyBag = orders::MoneyFields;
 /// A refund with its lines, shipping refunds and transactions.
@@ -120,6 +122,46 @@ impl ShopifyClient {
                     after: cursor,
                     query,
                     lines: i64::from(options.lines),
+                },
+                Safety::Repeatable,
+            )
+            .await?;
+        let page = data.orders;
+        Ok(Paged {
+            items: page.nodes,
+            has_next_page: page.page_info.has_next_page,
+            end_cursor: page.page_info.end_cursor,
+        })
+    }
+
+    /// Reads one page of the ids and change times of the orders matching `query` (as for
+    /// [`orders_page`](Self::orders_page)), sorted by `UPDATED_AT`, after `cursor`,
+    /// `page_size` per page (1..=250).
+    ///
+    /// At about one cost point per order, this is how to find out which orders changed before
+    /// reading them whole (some 70 points each with their lines, taxes and transactions).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for a page size outside 1..=250.
+    pub async fn order_changes_page(
+        &self,
+        query: Option<String>,
+        cursor: Option<String>,
+        page_size: u32,
+    ) -> Result<Paged<OrderChange>, Error> {
+        if !(1..=250).contains(&page_size) {
+            return Err(Error::invalid(
+                "page_size",
+                format!("must be between 1 and 250, got {page_size}"),
+            ));
+        }
+        let data: order_changes::ResponseData = self
+            .run::<queries::OrderChanges, _>(
+                order_changes::Variables {
+                    first: i64::from(page_size),
+                    after: cursor,
+                    query,
                 },
                 Safety::Repeatable,
             )

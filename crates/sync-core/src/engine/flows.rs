@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::jobs::Work;
 use super::{Engine, EngineError, PlannedWrite, ReceiptTrigger, Summary, content_hash};
 use crate::connector::{RemoteVariant, StockWrite};
-use crate::model::{FinancialStatus, Order, PriceChange, ProductGroup, Sku, Variant};
+use crate::model::{Change, FinancialStatus, Order, PriceChange, ProductGroup, Sku, Variant};
 use crate::store::{Binding, JobState};
 
 /// The hash of a group's content without its prices (prices have their own flow).
@@ -303,22 +303,47 @@ pub(crate) async fn customers(engine: &Engine) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// Orders read whole at once by the pull (the storefront client paces them to its budget).
+const ORDER_FETCHES_IN_FLIGHT: usize = 4;
+
+/// The binding kind recording, per order, the last change the engine read and when it read it.
+pub(crate) const ORDER_READ: &str = "order_read";
+
+/// How long after an order's last change a read of it must have happened for the pull to
+/// trust that read. The storefront stamps changes to the second, so a read in the same second
+/// as a change may have missed a second change stamped alike; the margin also absorbs a clock
+/// skew between this machine and the storefront.
+const READ_SETTLED_AFTER: chrono::Duration = chrono::Duration::seconds(5);
+
 /// Orders: storefront changes since the checkpoint → import, cancel, refunds, receipts.
+///
+/// The pull reads the changes (ids and change times) first, and fetches whole only the orders
+/// whose change it has not read yet: the overlap window before the checkpoint, and the orders
+/// webhooks already brought, cost a change list, not the orders again.
 pub(crate) async fn orders(engine: &Engine) -> Result<(), EngineError> {
     let scope = &engine.config.scope;
+    let storefront = &engine.connectors.storefront_orders;
     let from = since(engine, engine.store.checkpoint(scope, "orders").await?);
     let mut cursor = None;
     let mut newest: Option<DateTime<Utc>> = None;
     loop {
-        let page = engine
-            .connectors
-            .storefront_orders
-            .orders_page(from, cursor.take())
+        let page = storefront
+            .order_changes_page(from, cursor.take())
             .await
             .map_err(source("orders"))?;
-        for order in page.items {
-            newest = newest.max(Some(order.updated_at));
-            enqueue_order(engine, &order).await?;
+        let mut unread = Vec::new();
+        for change in &page.items {
+            newest = newest.max(Some(change.updated_at));
+            if !already_read(engine, change).await? {
+                unread.push(change.external_id.as_str());
+            }
+        }
+        let read_at = engine.now();
+        let orders = fetch_orders(storefront.as_ref(), &unread)
+            .await
+            .map_err(source("orders"))?;
+        for order in orders.into_iter().flatten() {
+            enqueue_order(engine, &order, read_at).await?;
         }
         if let Some(newest) = newest {
             let lag = (engine.now() - newest).num_milliseconds().max(0) as f64 / 1000.0;
@@ -339,8 +364,76 @@ pub(crate) async fn orders(engine: &Engine) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// Enqueues what one order (as read now) needs.
-pub(crate) async fn enqueue_order(engine: &Engine, order: &Order) -> Result<(), EngineError> {
+/// Reads the orders `ids` whole, a few at a time, in the order given (`None` for one that
+/// no longer exists).
+async fn fetch_orders(
+    storefront: &dyn crate::connector::StorefrontOrders,
+    ids: &[&str],
+) -> crate::connector::ConnectorResult<Vec<Option<Order>>> {
+    use futures::StreamExt;
+    let mut ids = ids.iter();
+    let mut in_flight = futures::stream::FuturesOrdered::new();
+    let mut orders = Vec::with_capacity(ids.len());
+    loop {
+        while in_flight.len() < ORDER_FETCHES_IN_FLIGHT {
+            let Some(id) = ids.next() else { break };
+            in_flight.push_back(storefront.order(id));
+        }
+        match in_flight.next().await {
+            Some(order) => orders.push(order?),
+            None => return Ok(orders),
+        }
+    }
+}
+
+/// Whether the engine already read `change` of its order (or a later one), long enough after
+/// it for no other change to hide under the same time stamp.
+async fn already_read(engine: &Engine, change: &Change) -> Result<bool, EngineError> {
+    let Some(read) = engine
+        .store
+        .binding(&engine.config.scope, ORDER_READ, &change.external_id)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let time = |member: &str| {
+        read.data
+            .get(member)
+            .and_then(Value::as_str)
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let (Some(updated_at), Some(read_at)) = (time("updated_at"), time("read_at")) else {
+        return Ok(false);
+    };
+    Ok(change.updated_at < updated_at
+        || (change.updated_at == updated_at && read_at >= updated_at + READ_SETTLED_AFTER))
+}
+
+/// Enqueues what one order, read at `read_at`, needs, and records that this change of it has
+/// been read.
+pub(crate) async fn enqueue_order(
+    engine: &Engine,
+    order: &Order,
+    read_at: DateTime<Utc>,
+) -> Result<(), EngineError> {
+    enqueue_order_work(engine, order).await?;
+    engine
+        .bind(
+            ORDER_READ,
+            &order.external_id,
+            &order.external_id,
+            None,
+            serde_json::json!({
+                "updated_at": order.updated_at.to_rfc3339(),
+                "read_at": read_at.to_rfc3339(),
+            }),
+        )
+        .await?;
+    Ok(())
+}
+
+async fn enqueue_order_work(engine: &Engine, order: &Order) -> Result<(), EngineError> {
     let bound = engine
         .store
         .binding(&engine.config.scope, "order", &order.external_id)

@@ -586,9 +586,10 @@ impl Engine {
             }
             Work::RefetchOrder { order_id } => {
                 // Webhooks are hints: read the order as it is now.
+                let read_at = self.now();
                 match c.storefront_orders.order(&order_id).await? {
                     Some(order) => {
-                        super::flows::enqueue_order(self, &order)
+                        super::flows::enqueue_order(self, &order, read_at)
                             .await
                             .map_err(engine_to_job)?;
                         Ok((json!({"refetched": order_id}), Summary::default()))
@@ -659,6 +660,11 @@ impl Engine {
             .await?
             .is_some()
         {
+            // A run that stopped between recording the document and queueing what follows
+            // it: queue it now (each follow-up is queued once by its key).
+            super::flows::enqueue_followups(self, &order)
+                .await
+                .map_err(engine_to_job)?;
             return Ok((json!({"already": true}), Summary::default()));
         }
         let mut summary = Summary::default();
@@ -726,6 +732,10 @@ impl Engine {
             .await?
             .is_some()
         {
+            // As for orders: queue what follows the return if a stopped run did not.
+            super::flows::enqueue_followups(self, &order)
+                .await
+                .map_err(engine_to_job)?;
             return Ok((json!({"already": true}), Summary::default()));
         }
         let Some(sale) = self

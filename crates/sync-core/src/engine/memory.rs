@@ -21,8 +21,8 @@ use crate::connector::{
     TaxAuthority,
 };
 use crate::model::{
-    Customer, ErpDocumentRef, Location, Order, PriceChange, ProductGroup, ProductStatus, Promotion,
-    ReceiptRef, ReceiptState, Refund, Shipment, Sku, StockLevel,
+    Change, Customer, ErpDocumentRef, Location, Order, PriceChange, ProductGroup, ProductStatus,
+    Promotion, ReceiptRef, ReceiptState, Refund, Shipment, Sku, StockLevel,
 };
 use crate::paging::Page;
 
@@ -300,6 +300,8 @@ pub struct StorefrontCalls {
     pub promotion_calls: u64,
     /// Fulfilments.
     pub fulfillments: u64,
+    /// Orders read whole, by id ([`StorefrontOrders::order`]).
+    pub order_reads: u64,
 }
 
 /// An in-memory storefront.
@@ -527,7 +529,23 @@ impl StorefrontOrders for MemoryStorefront {
             .collect();
         Ok(Self::page(items, cursor))
     }
+    async fn order_changes_page(
+        &self,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> ConnectorResult<Page<Change, String>> {
+        let items: Vec<Change> = lock(&self.orders)
+            .iter()
+            .filter(|o| since.is_none_or(|s| o.updated_at >= s))
+            .map(|o| Change {
+                external_id: o.external_id.clone(),
+                updated_at: o.updated_at,
+            })
+            .collect();
+        Ok(Self::page(items, cursor))
+    }
     async fn order(&self, id: &str) -> ConnectorResult<Option<Order>> {
+        lock(&self.calls).order_reads += 1;
         Ok(lock(&self.orders)
             .iter()
             .find(|o| o.external_id == id)
