@@ -35,8 +35,8 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use sha2::{Digest, Sha256};
 use sync_core::connector::{
-    ConnectorError, ConnectorResult, RemoteProduct, RemoteStock, RemoteVariant, StockWrite,
-    StorefrontCatalog, StorefrontOrders,
+    ConnectorError, ConnectorResult, NewVariants, RemoteProduct, RemoteStock, RemoteVariant,
+    StockWrite, StorefrontCatalog, StorefrontOrders,
 };
 use sync_core::model;
 use sync_core::paging::Page;
@@ -676,8 +676,10 @@ impl StorefrontCatalog for ShopifyStorefront {
         &self,
         group: &model::ProductGroup,
         existing: Option<&str>,
+        new: &NewVariants,
     ) -> ConnectorResult<RemoteProduct> {
-        let input = product_input(group, &self.config)?;
+        let mut input = product_input(group, &self.config)?;
+        stock_new_variants(&mut input, new);
         let identifier = match existing {
             Some(id) => ProductIdentifier::Id(id.to_owned()),
             None => ProductIdentifier::CustomId {
@@ -955,6 +957,34 @@ impl StorefrontOrders for ShopifyStorefront {
             next: page.end_cursor,
             has_more: page.has_next_page,
         })
+    }
+}
+
+/// Stocks the variants of `input` that `new` names at its locations with nothing available
+/// (`inventoryQuantities`, which Shopify applies when it creates a variant), so that their
+/// first stock write needs no `inventoryActivate` per location. Other variants are left
+/// without quantities: on an existing variant they would overwrite its stock.
+fn stock_new_variants(input: &mut product_set::ProductSetInput, new: &NewVariants) {
+    if new.locations.is_empty() {
+        return;
+    }
+    for variant in input.variants.iter_mut().flatten() {
+        let is_new = variant
+            .sku
+            .as_deref()
+            .is_some_and(|sku| new.skus.contains(&model::Sku::from(sku)));
+        if is_new {
+            variant.inventory_quantities = Some(
+                new.locations
+                    .iter()
+                    .map(|location| product_set::ProductSetInventoryInput {
+                        location_id: location.clone(),
+                        name: "available".to_owned(),
+                        quantity: 0,
+                    })
+                    .collect(),
+            );
+        }
     }
 }
 

@@ -10,7 +10,9 @@ use serde_json::json;
 use shopify_client::adapter::{
     ShopifyStorefront, StorefrontConfig, map_order, map_refund, product_input,
 };
-use sync_core::connector::{RemoteVariant, StockWrite, StorefrontCatalog, StorefrontOrders};
+use sync_core::connector::{
+    NewVariants, RemoteVariant, StockWrite, StorefrontCatalog, StorefrontOrders,
+};
 use sync_core::model::{self, FinancialStatus, ProductGroup, ProductStatus, Sku, Variant};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -273,7 +275,15 @@ async fn an_item_group_is_upserted_by_its_code_with_its_variant_image() {
         option_value: Some("Red".into()),
     });
     let store = ShopifyStorefront::new(client(&server), StorefrontConfig::default());
-    let product = store.upsert_product(&g, None).await.unwrap();
+    // SHIRT-L is new: it is created stocked at both locations; SHIRT-M exists and keeps its stock.
+    let new = NewVariants {
+        skus: [Sku::from("SHIRT-L")].into(),
+        locations: vec![
+            "gid://shopify/Location/1".into(),
+            "gid://shopify/Location/2".into(),
+        ],
+    };
+    let product = store.upsert_product(&g, None, &new).await.unwrap();
     assert_eq!(product.product_id, "gid://shopify/Product/1001");
     assert_eq!(
         product.variants[&Sku::from("SHIRT-L")].inventory_item_id,
@@ -281,6 +291,27 @@ async fn an_item_group_is_upserted_by_its_code_with_its_variant_image() {
     );
     let sent = &variables_sent(&server, "ProductSet").await[0];
     assert_eq!(sent["identifier"]["customId"]["value"], "G-100");
+    let quantities = |sku: &str| {
+        sent["input"]["variants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["sku"] == sku)
+            .map(|v| v["inventoryQuantities"].clone())
+            .unwrap()
+    };
+    assert_eq!(
+        quantities("SHIRT-L"),
+        json!([
+            {"locationId": "gid://shopify/Location/1", "name": "available", "quantity": 0},
+            {"locationId": "gid://shopify/Location/2", "name": "available", "quantity": 0}
+        ])
+    );
+    assert_eq!(
+        quantities("SHIRT-M"),
+        serde_json::Value::Null,
+        "no quantities for a variant that exists"
+    );
     let attach = &variables_sent(&server, "ProductAttachMedia").await[0];
     assert_eq!(attach["media"][0]["alt"], alt.as_str());
     // Both variants show red.
@@ -455,7 +486,10 @@ async fn images_the_erp_dropped_are_deleted_and_hand_made_ones_kept() {
         .mount(&server)
         .await;
     let store = ShopifyStorefront::new(client(&server), StorefrontConfig::default());
-    store.upsert_product(&group(), None).await.unwrap();
+    store
+        .upsert_product(&group(), None, &NewVariants::default())
+        .await
+        .unwrap();
     assert_eq!(
         variables_sent(&server, "FileDelete").await[0]["fileIds"],
         json!(["gid://shopify/MediaImage/7001"])

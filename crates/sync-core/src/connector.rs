@@ -242,6 +242,20 @@ pub struct RemoteStock {
     pub available: i64,
 }
 
+/// The variants a product upsert creates, and where to stock them.
+///
+/// A variant the storefront creates is stocked at `locations` with nothing available, in the
+/// same call, so that its first stock write needs no separate activation per location (on
+/// Shopify, one `inventoryActivate` of 10 cost points per variant and location). Variants that
+/// exist already are left as they are: their stock is the stock flow's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewVariants {
+    /// The SKUs of the group that do not exist on the storefront yet.
+    pub skus: std::collections::BTreeSet<Sku>,
+    /// The storefront locations to stock them at (empty: the storefront's default).
+    pub locations: Vec<String>,
+}
+
 /// The storefront as the sink of the catalogue, prices, promotions, stock and shipments.
 #[async_trait]
 pub trait StorefrontCatalog: Send + Sync {
@@ -251,11 +265,13 @@ pub trait StorefrontCatalog: Send + Sync {
     /// duplicating it).
     async fn find_variants(&self, skus: &[Sku]) -> ConnectorResult<HashMap<Sku, RemoteVariant>>;
     /// Creates or updates the product for `group` (an upsert keyed by the group code, so a
-    /// retried call does not duplicate it). `existing` is the product id when known.
+    /// retried call does not duplicate it). `existing` is the product id when known; the
+    /// variants in `new` are created stocked at its locations with nothing available.
     async fn upsert_product(
         &self,
         group: &ProductGroup,
         existing: Option<&str>,
+        new: &NewVariants,
     ) -> ConnectorResult<RemoteProduct>;
     /// Holds, activates or archives a product.
     async fn set_status(&self, product_id: &str, status: ProductStatus) -> ConnectorResult<()>;

@@ -100,6 +100,56 @@ async fn existing_storefront_products_are_linked_by_sku_not_duplicated() {
 }
 
 #[tokio::test]
+async fn new_variants_are_stocked_at_the_mapped_locations_by_the_upsert_that_creates_them() {
+    let world = world();
+    let pre = world.shop.preexisting(group("B", &["BLACK"], 250));
+    let black = pre.variants[&Sku::from("B-BLACK")]
+        .inventory_item_id
+        .clone();
+    let (giza, cairo) = ("gid://shop/Location/1", "gid://shop/Location/2");
+    world.shop.force_stock(&black, giza, 7);
+    let engine = engine(&world, sqlite().await, "w1");
+    engine
+        .run_flows(&[sync_core::engine::Flow::Catalog])
+        .await
+        .unwrap();
+    let item = |code: &str, sku: &str| {
+        world.shop.products()[code].1.variants[&Sku::from(sku)]
+            .inventory_item_id
+            .clone()
+    };
+    let red = item("A", "A-RED");
+    assert_eq!(world.shop.stock_of(&red, giza), Some(0));
+    assert_eq!(world.shop.stock_of(&red, cairo), Some(0));
+    assert_eq!(
+        world.shop.stock_of(&black, giza),
+        Some(7),
+        "a variant that existed keeps its stock"
+    );
+    assert_eq!(
+        world.shop.stock_of(&black, cairo),
+        None,
+        "and is stocked nowhere new"
+    );
+
+    // A colour added later in the ERP: only the new variant is stocked by the upsert.
+    world.shop.force_stock(&red, giza, 5);
+    let mut groups = catalog();
+    groups[0] = group("A", &["RED", "BLUE", "PINK"], 100);
+    world.erp.set_groups(groups);
+    engine
+        .run_flows(&[sync_core::engine::Flow::Catalog])
+        .await
+        .unwrap();
+    assert_eq!(world.shop.stock_of(&item("A", "A-PINK"), cairo), Some(0));
+    assert_eq!(
+        world.shop.stock_of(&red, giza),
+        Some(5),
+        "red keeps its stock"
+    );
+}
+
+#[tokio::test]
 async fn a_lost_answer_on_document_save_is_looked_up_not_duplicated() {
     let world = world();
     let orders = vec![order(1, "A-RED", 1, 100), order(2, "B-BLACK", 1, 250)];

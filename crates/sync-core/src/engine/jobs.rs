@@ -1,5 +1,6 @@
 //! Running jobs: lease, dispatch by kind, record the outcome.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -7,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{Engine, EngineError, Summary, content_hash, receipts};
-use crate::connector::{ConnectorError, RemoteVariant, StockWrite};
+use crate::connector::{ConnectorError, NewVariants, RemoteVariant, StockWrite};
 use crate::error::{Classify, ErrorKind};
 use crate::model::{Customer, Order, PriceChange, ProductGroup, Promotion, Shipment, Sku};
 use crate::store::{AuditEntry, Binding, Direction, Job, JobFailure, NewJob};
@@ -359,18 +360,46 @@ impl Engine {
                     .await?;
                 let mut summary = Summary::default();
                 let mut existing = binding.map(|b| b.remote_id);
-                if existing.is_none() {
-                    let skus: Vec<Sku> = group.variants.iter().map(|v| v.sku.clone()).collect();
+                // The variants the engine has not bound may exist on the storefront anyway
+                // (a catalogue made before the engine, or an upsert whose answer was lost):
+                // look them up, to link rather than duplicate, and to stock only the new ones.
+                let mut unbound = BTreeSet::new();
+                for variant in &group.variants {
+                    if self
+                        .store
+                        .binding(&self.config.scope, "variant", variant.sku.as_str())
+                        .await?
+                        .is_none()
+                    {
+                        unbound.insert(variant.sku.clone());
+                    }
+                }
+                if !unbound.is_empty() {
+                    let skus: Vec<Sku> = unbound.iter().cloned().collect();
                     let found = c.storefront_catalog.find_variants(&skus).await?;
-                    if let Some(variant) = found.values().next() {
+                    if existing.is_none()
+                        && let Some(variant) = found.values().next()
+                    {
                         existing = Some(variant.product_id.clone());
                         summary.products_linked += 1;
                     }
+                    unbound.retain(|sku| !found.contains_key(sku));
                 }
+                let new = NewVariants {
+                    skus: unbound,
+                    locations: self
+                        .config
+                        .locations
+                        .values()
+                        .cloned()
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect(),
+                };
                 self.mark_started(job).await?;
                 let remote = c
                     .storefront_catalog
-                    .upsert_product(&group, existing.as_deref())
+                    .upsert_product(&group, existing.as_deref(), &new)
                     .await?;
                 self.audit(
                     Direction::Outbound,

@@ -16,9 +16,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::connector::{
-    BuiltReceipt, ConnectorError, ConnectorResult, ErpCatalog, ErpSales, RemoteProduct,
-    RemoteStock, RemoteVariant, StockWrite, StorefrontCatalog, StorefrontOrders, SubmitOutcome,
-    TaxAuthority,
+    BuiltReceipt, ConnectorError, ConnectorResult, ErpCatalog, ErpSales, NewVariants,
+    RemoteProduct, RemoteStock, RemoteVariant, StockWrite, StorefrontCatalog, StorefrontOrders,
+    SubmitOutcome, TaxAuthority,
 };
 use crate::model::{
     Change, Customer, ErpDocumentRef, Location, Order, PriceChange, ProductGroup, ProductStatus,
@@ -413,6 +413,7 @@ impl StorefrontCatalog for MemoryStorefront {
         &self,
         group: &ProductGroup,
         existing: Option<&str>,
+        new: &NewVariants,
     ) -> ConnectorResult<RemoteProduct> {
         lock(&self.calls).upserts += 1;
         let mut products = lock(&self.products);
@@ -435,6 +436,17 @@ impl StorefrontCatalog for MemoryStorefront {
         };
         let remote = Self::remote_for(group, &product_id);
         products.insert(group.code.clone(), (group.clone(), remote.clone()));
+        drop(products);
+        let mut stock = lock(&self.stock);
+        for sku in &new.skus {
+            if let Some(variant) = remote.variants.get(sku) {
+                // As on Shopify, quantities given for a variant that exists overwrite its
+                // stock: the engine must name only new variants.
+                for location in &new.locations {
+                    stock.insert((variant.inventory_item_id.clone(), location.clone()), 0);
+                }
+            }
+        }
         Ok(remote)
     }
     async fn set_status(&self, product_id: &str, status: ProductStatus) -> ConnectorResult<()> {
