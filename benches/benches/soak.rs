@@ -232,5 +232,13 @@ async fn main() {
         percentile(&all, 99.0),
         stopped.map(|s| s.to_string())
     );
+    let stats = sb.stats();
+    let (_, cost, throttled) = shopify_counters(&stats);
+    println!(
+        "Shopify: {cost} cost points spent over the run ({:.1} points/s against the restore rate of {}), {throttled} THROTTLED; by operation: {}",
+        cost as f64 / soak_start.elapsed().as_secs_f64(),
+        STANDARD.1,
+        stats["shopify"]["cost_by_operation"]
+    );
     sb.shutdown().await;
 }
