@@ -157,33 +157,45 @@ impl FlowErp {
     /// once per `adapter.customer_cache_secs` (`GETCON` returns the whole list, of which only
     /// the matching keys are kept); a save adds or updates the saved customer in the index,
     /// and a failed save drops it.
+    ///
+    /// One look-up reads the list when the index is stale; the others wait for it instead of
+    /// each reading the whole list too, and the stale index is dropped before the new one is
+    /// built, so two never live at once.
     async fn match_customer(
         &self,
         query: &CustomerQuery,
     ) -> ConnectorResult<Option<(MatchedBy, Vec<String>)>> {
         let ttl = Duration::from_secs(self.client.config().adapter.customer_cache_secs);
-        let now = self.client.inner.clock.instant();
+        let fresh = |cache: &CustomerCache| {
+            let now = self.client.inner.clock.instant();
+            now.saturating_duration_since(cache.read_at) < ttl
+        };
+        let find = |cache: &CustomerCache| {
+            cache
+                .index
+                .find(query)
+                .map(|(by, numbers)| (by, numbers.to_vec()))
+        };
+        if let Some(cache) = self.customers.read().await.as_ref()
+            && fresh(cache)
         {
-            let cache = self.customers.read().await;
-            if let Some(cache) = cache.as_ref()
-                && now.saturating_duration_since(cache.read_at) < ttl
-            {
-                return Ok(cache
-                    .index
-                    .find(query)
-                    .map(|(by, numbers)| (by, numbers.to_vec())));
-            }
+            return Ok(find(cache));
         }
-        let customers = self.client.customers().await.map_err(connector)?;
-        let index = CustomerIndex::new(customers.iter());
-        drop(customers);
-        let found = index
-            .find(query)
-            .map(|(by, numbers)| (by, numbers.to_vec()));
-        *self.customers.write().await = Some(CustomerCache {
-            read_at: now,
-            index,
-        });
+        let mut cache = self.customers.write().await;
+        if let Some(current) = cache.as_ref()
+            && fresh(current)
+        {
+            // Another look-up read the list while this one waited.
+            return Ok(find(current));
+        }
+        *cache = None;
+        let read_at = self.client.inner.clock.instant();
+        let refreshed = CustomerCache {
+            read_at,
+            index: self.client.customer_index().await.map_err(connector)?,
+        };
+        let found = find(&refreshed);
+        *cache = Some(refreshed);
         Ok(found)
     }
 

@@ -728,11 +728,16 @@ impl FlowClient {
 
     /// A REST `GET` on the API surface, parsed as JSON.
     pub(crate) async fn get_json(&self, endpoint: &str, segments: &[&str]) -> Result<Value> {
-        let url = self.url(Surface::Api, segments)?;
-        let text = self
-            .idempotent_call(endpoint, Surface::Api, Method::GET, url, None, Bytes::new())
-            .await?;
+        let text = self.get_text(endpoint, segments).await?;
         parse_json(endpoint, &text)
+    }
+
+    /// A REST `GET` on the API surface, as the decoded answer text (for readers that parse it
+    /// their own way).
+    pub(crate) async fn get_text(&self, endpoint: &str, segments: &[&str]) -> Result<String> {
+        let url = self.url(Surface::Api, segments)?;
+        self.idempotent_call(endpoint, Surface::Api, Method::GET, url, None, Bytes::new())
+            .await
     }
 }
 

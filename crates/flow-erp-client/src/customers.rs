@@ -217,6 +217,24 @@ pub struct CustomerRecord {
 }
 
 impl FlowClient {
+    /// Reads every customer (`GETCON/C`) straight into a [`CustomerIndex`].
+    ///
+    /// Only each row's number, names, phone and e-mail are read out of the answer; the rows
+    /// are never built whole (as [`customers`](FlowClient::customers) builds them), so the
+    /// memory this takes is the answer's text and the index, however many fields Flow sends.
+    /// Field names match in any case, as elsewhere.
+    ///
+    /// # Errors
+    ///
+    /// As every call; [`Error::Decode`] for an answer that is not a list of rows, or a row
+    /// without `CNO`.
+    pub async fn customer_index(&self) -> Result<CustomerIndex> {
+        let text = self
+            .get_text("GETCON", &["api", "CONCMD", "GETCON", "C"])
+            .await?;
+        index_customer_rows(&text)
+    }
+
     /// Reads every customer (`GETCON/C`) and matches `query` exactly.
     ///
     /// # Errors
@@ -333,6 +351,102 @@ impl FlowClient {
     }
 }
 
+/// Builds the index from a `GETCON` answer: a list of rows is read row by row, keeping only
+/// the matching keys; any other shape (a wrapped list, a single row) goes through the general
+/// row reader.
+fn index_customer_rows(text: &str) -> Result<CustomerIndex> {
+    let trimmed = text.trim();
+    if !trimmed.starts_with('[') {
+        let rows = crate::reads::records("GETCON", crate::client::parse_json("GETCON", trimmed)?)?;
+        let customers = rows
+            .into_iter()
+            .map(Customer::from_record)
+            .collect::<Result<Vec<_>>>()?;
+        return Ok(CustomerIndex::new(customers.iter()));
+    }
+    let rows: Vec<KeyRow> =
+        serde_json::from_str(trimmed).map_err(|e| Error::decode("GETCON", format!("rows: {e}")))?;
+    let mut index = CustomerIndex::default();
+    for (i, row) in rows.into_iter().enumerate() {
+        let number = row
+            .number
+            .ok_or_else(|| Error::decode("GETCON", format!("[{i}]: row without CNO")))?;
+        index.insert(
+            &number,
+            [row.name.as_deref(), row.foreign_name.as_deref()],
+            row.phone.as_deref(),
+            row.email.as_deref(),
+        );
+    }
+    Ok(index)
+}
+
+/// A customer row reduced to its matching keys while it is parsed.
+#[derive(Default)]
+struct KeyRow {
+    number: Option<String>,
+    name: Option<String>,
+    foreign_name: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for KeyRow {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        struct Rows;
+        impl<'de> serde::de::Visitor<'de> for Rows {
+            type Value = KeyRow;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a customer row (an object)")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<KeyRow, A::Error> {
+                let mut row = KeyRow::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let slot = match key.to_ascii_uppercase().as_str() {
+                        "CNO" => &mut row.number,
+                        "CNAME" => &mut row.name,
+                        "FORDES" => &mut row.foreign_name,
+                        "TEL1" => &mut row.phone,
+                        "EMAIL" => &mut row.email,
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *slot = map.next_value::<FieldText>()?.0;
+                }
+                Ok(row)
+            }
+        }
+        deserializer.deserialize_map(Rows)
+    }
+}
+
+/// A field's value as trimmed text, as [`crate::reads::Record::text`] reads it: numbers and
+/// booleans as written, `None` for null, blank text, lists and objects.
+struct FieldText(Option<String>);
+
+impl<'de> serde::Deserialize<'de> for FieldText {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        // Through `serde_json::Value` for scalars only: a number keeps the form
+        // `serde_json::Number` writes, exactly as the row reader does.
+        let value = serde_json::Value::deserialize(deserializer)?;
+        Ok(FieldText(match value {
+            Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,6 +455,96 @@ mod tests {
 
     fn customer(v: Value) -> Customer {
         Customer::from_record(Record(v.as_object().unwrap().clone())).unwrap()
+    }
+
+    #[test]
+    fn the_customer_list_is_indexed_row_by_row_with_fields_in_any_case() {
+        let text = r#"[
+            {"CNO": 7, "cname": " Sara Mostafa ", "Tel1": "+20 100 123 4567", "EMAIL": null,
+             "CADD": {"nested": [1, 2]}, "TOTDISC": 0.5},
+            {"CNO": "8", "CNAME": "", "FORDES": "عمر", "TEL1": 1111111111, "email": "O@Example.com"}
+        ]"#;
+        let index = index_customer_rows(text).unwrap();
+        assert_eq!(index.len(), 2);
+        let by_phone = CustomerQuery {
+            phone: Some("01001234567".into()),
+            ..CustomerQuery::default()
+        };
+        assert_eq!(
+            index.find(&by_phone),
+            Some((MatchedBy::Phone, &["7".to_owned()][..]))
+        );
+        let by_email = CustomerQuery {
+            email: Some("o@example.com".into()),
+            ..CustomerQuery::default()
+        };
+        assert_eq!(
+            index.find(&by_email),
+            Some((MatchedBy::Email, &["8".to_owned()][..]))
+        );
+        let by_name = CustomerQuery {
+            name: Some("sara  mostafa".into()),
+            ..CustomerQuery::default()
+        };
+        assert_eq!(
+            index.find(&by_name).map(|(by, _)| by),
+            Some(MatchedBy::Name)
+        );
+    }
+
+    #[test]
+    fn the_streamed_index_matches_as_the_index_of_whole_rows() {
+        let rows = json!([
+            {"CNO": 1, "CNAME": "د. أحمد عبد الله", "TEL1": "+20 100 123 4567", "EMAIL": "Ahmed@Example.com"},
+            {"CNO": 2, "CNAME": "Ahmed Abdalla", "FORDES": "أحمد عبدالله", "TEL1": "0100 123 4567"},
+            {"CNO": 3, "CNAME": "Mona", "EMAIL": "mona@example.com", "TEL1": ""}
+        ]);
+        let streamed = index_customer_rows(&rows.to_string()).unwrap();
+        let whole: Vec<Customer> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .cloned()
+            .map(customer)
+            .collect();
+        let built = CustomerIndex::new(whole.iter());
+        for query in [
+            CustomerQuery {
+                phone: Some("01001234567".into()),
+                ..CustomerQuery::default()
+            },
+            CustomerQuery {
+                email: Some("ahmed@example.com".into()),
+                ..CustomerQuery::default()
+            },
+            CustomerQuery {
+                name: Some("أحمد عبدالله".into()),
+                ..CustomerQuery::default()
+            },
+            CustomerQuery {
+                email: Some("MONA@example.com".into()),
+                ..CustomerQuery::default()
+            },
+            CustomerQuery {
+                name: Some("nobody".into()),
+                ..CustomerQuery::default()
+            },
+        ] {
+            assert_eq!(streamed.find(&query), built.find(&query), "{query:?}");
+        }
+        // Other shapes of the answer go through the row reader.
+        let wrapped = json!({"data": rows}).to_string();
+        assert_eq!(index_customer_rows(&wrapped).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_customer_row_without_a_number_or_a_broken_list_is_a_decode_error() {
+        let err = index_customer_rows(r#"[{"CNO": 1}, {"CNAME": "x"}]"#).unwrap_err();
+        assert!(err.to_string().contains("[1]: row without CNO"), "{err}");
+        let err = index_customer_rows(r#"[{"CNO": 1}, 5]"#).unwrap_err();
+        assert!(err.to_string().contains("GETCON"), "{err}");
+        let err = index_customer_rows("[{\"CNO\": 1").unwrap_err();
+        assert!(err.to_string().contains("GETCON"), "{err}");
     }
 
     fn book() -> Vec<Customer> {

@@ -96,12 +96,15 @@ pub fn records(endpoint: &str, value: Value) -> Result<Vec<Record>> {
         Value::Null => return Ok(Vec::new()),
         Value::Array(items) => items,
         Value::Object(map) => {
-            let arrays: Vec<&Value> = map.values().filter(|v| v.is_array()).collect();
-            if arrays.len() == 1 && map.len() <= 3 {
-                match arrays[0] {
-                    Value::Array(items) => items.clone(),
-                    _ => Vec::new(),
-                }
+            let arrays = map.values().filter(|v| v.is_array()).count();
+            if arrays == 1 && map.len() <= 3 {
+                // The list wrapped in an object: taken out, not copied.
+                map.into_iter()
+                    .find_map(|(_, v)| match v {
+                        Value::Array(items) => Some(items),
+                        _ => None,
+                    })
+                    .unwrap_or_default()
             } else {
                 return Ok(vec![Record(map)]);
             }

@@ -340,6 +340,49 @@ async fn customers_are_found_by_phone_and_an_ambiguous_match_is_parked() {
 }
 
 #[tokio::test]
+async fn look_ups_that_find_the_customer_list_stale_together_read_it_once() {
+    let (server, erp) = flow_server().await;
+    Mock::given(method("GET"))
+        .and(path("/api/CONCMD/GETCON/C"))
+        .respond_with(
+            bom_json(json!([
+                {"CNO": 500, "CNAME": "Sara", "TEL1": "01001234567"},
+                {"CNO": 501, "CNAME": "Omar", "TEL1": "01111111111"}
+            ]))
+            .set_delay(std::time::Duration::from_millis(200)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let at = Utc.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).unwrap();
+    let customer = |phone: &str| Customer {
+        external_id: format!("gid://shopify/Customer/{phone}"),
+        email: None,
+        phone: Some(phone.into()),
+        first_name: None,
+        last_name: None,
+        addresses: vec![],
+        updated_at: at,
+    };
+    let wanted = ["01001234567", "01111111111"].repeat(4);
+    let found = futures::future::join_all(
+        wanted
+            .iter()
+            .map(|phone| async { erp.find_customer(&customer(phone)).await.unwrap() }),
+    )
+    .await;
+    assert_eq!(
+        found,
+        ["500", "501"]
+            .repeat(4)
+            .into_iter()
+            .map(|n| Some(n.to_owned()))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
 async fn references_carry_the_configured_prefix() {
     let server = MockServer::start().await;
     let mut config = FlowConfig::new("1001", "WEB", "pw".into());
