@@ -67,9 +67,9 @@ pub struct StorefrontConfig {
     /// The page size and line count of whole orders read by page (the overlap window is the
     /// engine's: [`StorefrontOrders`] methods take `since` as given).
     pub order_pull: OrderPull,
-    /// Order changes (id and change time) per page. Default 250, Shopify's maximum: about
-    /// one cost point per order.
-    pub order_changes_page_size: u32,
+    /// Order and customer changes (id and change time) per page. Default 250, Shopify's
+    /// maximum: about one cost point per record.
+    pub changes_page_size: u32,
     /// Customers per page. Default 100.
     pub customer_page_size: u32,
     /// The reason recorded with stock writes. Default `correction`.
@@ -84,7 +84,7 @@ impl Default for StorefrontConfig {
             group_metafield_namespace: "erp".into(),
             group_metafield_key: "item_group".into(),
             order_pull: OrderPull::default(),
-            order_changes_page_size: 250,
+            changes_page_size: 250,
             customer_page_size: 100,
             stock_reason: "correction".into(),
             notify_customer_on_fulfillment: true,
@@ -911,22 +911,11 @@ impl StorefrontOrders for ShopifyStorefront {
             .order_changes_page(
                 since.map(updated_since_filter),
                 cursor,
-                self.config.order_changes_page_size,
+                self.config.changes_page_size,
             )
             .await
             .map_err(err)?;
-        Ok(Page {
-            items: page
-                .items
-                .into_iter()
-                .map(|o| model::Change {
-                    external_id: o.id,
-                    updated_at: o.updated_at,
-                })
-                .collect(),
-            next: page.end_cursor,
-            has_more: page.has_next_page,
-        })
+        Ok(changes(page, |o| (o.id, o.updated_at)))
     }
 
     async fn order(&self, id: &str) -> ConnectorResult<Option<model::Order>> {
@@ -939,6 +928,33 @@ impl StorefrontOrders for ShopifyStorefront {
             None => Ok(None),
             Some(o) => self.full_order(&o).await.map(Some),
         }
+    }
+
+    async fn customer_changes_page(
+        &self,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> ConnectorResult<Page<model::Change, String>> {
+        let page = self
+            .client
+            .customer_changes_page(
+                since.map(updated_since_filter),
+                cursor,
+                self.config.changes_page_size,
+            )
+            .await
+            .map_err(err)?;
+        Ok(changes(page, |c| (c.id, c.updated_at)))
+    }
+
+    async fn customer(&self, id: &str) -> ConnectorResult<Option<model::Customer>> {
+        Ok(self
+            .client
+            .customer(id)
+            .await
+            .map_err(err)?
+            .as_ref()
+            .map(map_customer))
     }
 
     async fn customers_page(
@@ -957,6 +973,28 @@ impl StorefrontOrders for ShopifyStorefront {
             next: page.end_cursor,
             has_more: page.has_next_page,
         })
+    }
+}
+
+/// A page of change stamps as the engine reads them.
+fn changes<T>(
+    page: crate::ops::orders::Paged<T>,
+    stamp: impl Fn(T) -> (String, DateTime<Utc>),
+) -> Page<model::Change, String> {
+    Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|item| {
+                let (external_id, updated_at) = stamp(item);
+                model::Change {
+                    external_id,
+                    updated_at,
+                }
+            })
+            .collect(),
+        next: page.end_cursor,
+        has_more: page.has_next_page,
     }
 }
 

@@ -262,6 +262,18 @@ pub struct InventoryActivate;
 )]
 pub struct Orders;
 
+/// One page of customer ids and change times.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/customer_changes.graphql",
+    response_derives = "Debug, Clone, PartialEq, Serialize",
+    variables_derives = "Debug, Clone, PartialEq",
+    skip_serializing_none,
+    deprecated = "warn"
+)]
+pub struct CustomerChanges;
+
 /// One page of order ids and change times.
 #[derive(GraphQLQuery)]
 #[graphql(

@@ -213,6 +213,43 @@ async fn the_order_changes_page_maps_ids_and_change_times_from_since_as_given() 
 }
 
 #[tokio::test]
+async fn customer_changes_and_one_customer_are_read_for_the_customer_pull() {
+    let server = server().await;
+    op("CustomerChanges")
+        .respond_with(json_fixture(&server, "customer_changes__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    op("Customer")
+        .respond_with(json_fixture(&server, "customer__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let store = ShopifyStorefront::new(client(&server), StorefrontConfig::default());
+    let since = Utc.with_ymd_and_hms(2026, 1, 10, 9, 0, 0).unwrap();
+    let page = store
+        .customer_changes_page(Some(since), None)
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].external_id, "gid://shopify/Customer/7001");
+    assert_eq!(
+        page.items[0].updated_at,
+        Utc.with_ymd_and_hms(2026, 1, 10, 9, 30, 0).unwrap()
+    );
+    assert!(!page.has_more);
+    let sent = variables_sent(&server, "CustomerChanges").await;
+    assert_eq!(sent[0]["query"], "updated_at:>='2026-01-10T09:00:00Z'");
+    assert_eq!(sent[0]["first"], 250);
+    let customer = store
+        .customer("gid://shopify/Customer/6001")
+        .await
+        .unwrap()
+        .expect("the customer");
+    assert_eq!(customer.external_id, "gid://shopify/Customer/6001");
+}
+
+#[tokio::test]
 async fn an_item_group_is_upserted_by_its_code_with_its_variant_image() {
     use sha2::Digest;
     let server = server().await;

@@ -83,6 +83,7 @@ fn every_fixture_round_trips_through_its_generated_type() {
     roundtrip::<OrderLines>("order_lines__ok.json");
     roundtrip::<Refund>("refund__ok.json");
     roundtrip::<Customers>("customers__ok.json");
+    roundtrip::<CustomerChanges>("customer_changes__ok.json");
     roundtrip::<Customer>("customer__ok.json");
     roundtrip::<OrderFulfillmentOrders>("order_fulfillment_orders__ok.json");
     roundtrip::<FulfillmentCreate>("fulfillment_create__ok.json");

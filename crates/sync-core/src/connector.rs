@@ -317,6 +317,16 @@ pub trait StorefrontOrders: Send + Sync {
     ) -> ConnectorResult<Page<Change, String>>;
     /// One order by id (`None` when it does not exist).
     async fn order(&self, id: &str) -> ConnectorResult<Option<Order>>;
+    /// One page of the customers updated at or after `since`, each as its id and the time
+    /// of its last change only, oldest change first (as
+    /// [`order_changes_page`](Self::order_changes_page) for orders).
+    async fn customer_changes_page(
+        &self,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> ConnectorResult<Page<Change, String>>;
+    /// One customer by id (`None` when it does not exist).
+    async fn customer(&self, id: &str) -> ConnectorResult<Option<Customer>>;
     /// One page of customers updated at or after `since`.
     async fn customers_page(
         &self,

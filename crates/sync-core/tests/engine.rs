@@ -541,6 +541,55 @@ async fn the_order_pull_fetches_only_the_orders_whose_change_it_has_not_read() {
     assert_each_order_once(&world, &orders);
 }
 
+#[tokio::test]
+async fn the_customer_pull_reads_each_change_once_and_imports_a_second_change_in_the_same_second() {
+    use sync_core::engine::Flow;
+    let world = world();
+    let clock = Arc::new(sync_core::clock::FixedClock::new(t(40)));
+    let mut mona = customer("77");
+    mona.updated_at = t(10);
+    world.shop.put_customer(mona.clone());
+    let engine = engine(&world, sqlite().await, "w1").with_clock(clock.clone());
+    let reads = || world.shop.calls().customer_reads;
+    let phones = || -> Vec<Option<String>> {
+        world
+            .erp
+            .customers()
+            .into_iter()
+            .map(|(_, c)| c.phone)
+            .collect()
+    };
+
+    engine.run_flows(&[Flow::Customers]).await.unwrap();
+    assert_eq!(reads(), 1);
+    assert_eq!(world.erp.customers().len(), 1);
+    clock.advance(Duration::from_secs(30));
+    engine.run_flows(&[Flow::Customers]).await.unwrap();
+    assert_eq!(reads(), 1, "an unchanged customer is not read again");
+
+    // Changed, and read in the very second of the change...
+    mona.updated_at = sync_core::clock::Clock::now_utc(clock.as_ref());
+    mona.phone = Some("+201000000001".to_owned());
+    world.shop.put_customer(mona.clone());
+    engine.run_flows(&[Flow::Customers]).await.unwrap();
+    assert_eq!(reads(), 2);
+    assert_eq!(phones(), [Some("+201000000001".to_owned())]);
+    // ...then changed again within that second: Shopify's stamp is the same.
+    mona.phone = Some("+201000000002".to_owned());
+    world.shop.put_customer(mona.clone());
+    clock.advance(Duration::from_secs(10));
+    engine.run_flows(&[Flow::Customers]).await.unwrap();
+    assert_eq!(reads(), 3, "the read in the change's second is not trusted");
+    assert_eq!(
+        phones(),
+        [Some("+201000000002".to_owned())],
+        "the second change reaches the ERP"
+    );
+    clock.advance(Duration::from_secs(10));
+    engine.run_flows(&[Flow::Customers]).await.unwrap();
+    assert_eq!(reads(), 3, "the later read is trusted");
+}
+
 /// A store that "crashes" (every call fails) after a given number of writes, and records the
 /// largest answer of `bindings_where`.
 struct CrashingStore {

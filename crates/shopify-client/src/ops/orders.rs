@@ -52,6 +52,18 @@ impl Default for OrderPull {
     }
 }
 
+/// Refuses a count outside Shopify's 1..=250 per connection, naming the setting.
+pub(crate) fn check_first(name: &str, value: u32) -> Result<(), Error> {
+    if (1..=250).contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            name,
+            format!("must be between 1 and 250, got {value}"),
+        ))
+    }
+}
+
 /// The search filter for "updated at or after `since`".
 pub fn updated_since_filter(since: DateTime<Utc>) -> String {
     format!(
@@ -103,18 +115,8 @@ impl ShopifyClient {
         cursor: Option<String>,
         options: OrderPull,
     ) -> Result<Paged<Order>, Error> {
-        if !(1..=250).contains(&options.page_size) {
-            return Err(Error::invalid(
-                "page_size",
-                format!("must be between 1 and 250, got {}", options.page_size),
-            ));
-        }
-        if !(1..=250).contains(&options.lines) {
-            return Err(Error::invalid(
-                "lines",
-                format!("must be between 1 and 250, got {}", options.lines),
-            ));
-        }
+        check_first("page_size", options.page_size)?;
+        check_first("lines", options.lines)?;
         let data: orders::ResponseData = self
             .run::<queries::Orders, _>(
                 orders::Variables {
@@ -150,12 +152,7 @@ impl ShopifyClient {
         cursor: Option<String>,
         page_size: u32,
     ) -> Result<Paged<OrderChange>, Error> {
-        if !(1..=250).contains(&page_size) {
-            return Err(Error::invalid(
-                "page_size",
-                format!("must be between 1 and 250, got {page_size}"),
-            ));
-        }
+        check_first("page_size", page_size)?;
         let data: order_changes::ResponseData = self
             .run::<queries::OrderChanges, _>(
                 order_changes::Variables {
@@ -201,12 +198,7 @@ impl ShopifyClient {
     /// [`Error::Invalid`] for a malformed id or `lines` outside 1..=250.
     pub async fn order(&self, id: &str, lines: u32) -> Result<Option<Order>, Error> {
         require_gid("id", id, "Order")?;
-        if !(1..=250).contains(&lines) {
-            return Err(Error::invalid(
-                "lines",
-                format!("must be between 1 and 250, got {lines}"),
-            ));
-        }
+        check_first("lines", lines)?;
         // `Order` selects the same fragment as `Orders`, so its data reads as the same type.
         let data: OrderData = self
             .run::<queries::Order, _>(

@@ -7,8 +7,11 @@ use serde_json::Value;
 
 use super::jobs::Work;
 use super::{Engine, EngineError, PlannedWrite, ReceiptTrigger, Summary, content_hash};
-use crate::connector::{RemoteVariant, StockWrite};
-use crate::model::{Change, FinancialStatus, Order, PriceChange, ProductGroup, Sku, Variant};
+use crate::connector::{ConnectorResult, RemoteVariant, StockWrite, StorefrontOrders};
+use crate::model::{
+    Change, Customer, FinancialStatus, Order, PriceChange, ProductGroup, Sku, Variant,
+};
+use crate::paging::Page;
 use crate::store::{Binding, JobState};
 
 /// The hash of a group's content without its prices (prices have their own flow).
@@ -264,96 +267,148 @@ fn since(engine: &Engine, checkpoint: Option<String>) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc) - overlap)
 }
 
-/// Customers: storefront changes since the checkpoint → ERP.
-pub(crate) async fn customers(engine: &Engine) -> Result<(), EngineError> {
-    let scope = &engine.config.scope;
-    let from = since(engine, engine.store.checkpoint(scope, "customers").await?);
-    let mut cursor = None;
-    let mut newest: Option<DateTime<Utc>> = None;
-    loop {
-        let page = engine
-            .connectors
-            .storefront_orders
-            .customers_page(from, cursor.take())
-            .await
-            .map_err(source("customers"))?;
-        for customer in page.items {
-            newest = newest.max(Some(customer.updated_at));
-            let key = format!(
-                "{}:{}",
-                customer.external_id,
-                customer.updated_at.to_rfc3339()
-            );
-            let resource = format!("customer:{}", customer.external_id);
-            engine
-                .enqueue(&Work::ImportCustomer { customer }, key, resource)
-                .await?;
-        }
-        match page.next {
-            Some(next) if page.has_more => cursor = Some(next),
-            _ => break,
-        }
-    }
-    if let Some(newest) = newest {
-        engine
-            .store
-            .set_checkpoint(scope, "customers", &newest.to_rfc3339())
-            .await?;
-    }
-    Ok(())
-}
-
-/// Orders read whole at once by the pull (the storefront client paces them to its budget).
-const ORDER_FETCHES_IN_FLIGHT: usize = 4;
+/// Records read whole at once by a pull (the storefront client paces them to its budget).
+const FETCHES_IN_FLIGHT: usize = 4;
 
 /// The binding kind recording, per order, the last change the engine read and when it read it.
 pub(crate) const ORDER_READ: &str = "order_read";
 
-/// How long after an order's last change a read of it must have happened for the pull to
-/// trust that read. The storefront stamps changes to the second, so a read in the same second
-/// as a change may have missed a second change stamped alike; the margin also absorbs a clock
-/// skew between this machine and the storefront.
+/// The binding kind recording, per customer, the last change the engine read and when.
+pub(crate) const CUSTOMER_READ: &str = "customer_read";
+
+/// How long after a record's last change a read of it must have happened for a pull to trust
+/// that read. The storefront stamps changes to the second, so a read in the same second as a
+/// change may have missed a second change stamped alike; the margin also absorbs a clock skew
+/// between this machine and the storefront.
 const READ_SETTLED_AFTER: chrono::Duration = chrono::Duration::seconds(5);
 
+/// A storefront record that a pull reads by its changes: orders and customers.
+#[async_trait::async_trait]
+trait Pulled: Sized + Send + 'static {
+    /// The flow's name: its checkpoint and the source named in its errors.
+    const FLOW: &'static str;
+    /// The binding kind that records the last change read of each record.
+    const READ: &'static str;
+    /// One page of changes.
+    async fn changes(
+        storefront: &dyn StorefrontOrders,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> ConnectorResult<Page<Change, String>>;
+    /// One record, whole.
+    async fn fetch(storefront: &dyn StorefrontOrders, id: &str) -> ConnectorResult<Option<Self>>;
+    /// Its id and last change.
+    fn stamp(&self) -> (&str, DateTime<Utc>);
+    /// Queues what the record, as read now, needs.
+    async fn schedule(self, engine: &Engine) -> Result<(), EngineError>;
+}
+
+#[async_trait::async_trait]
+impl Pulled for Order {
+    const FLOW: &'static str = "orders";
+    const READ: &'static str = ORDER_READ;
+    async fn changes(
+        storefront: &dyn StorefrontOrders,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> ConnectorResult<Page<Change, String>> {
+        storefront.order_changes_page(since, cursor).await
+    }
+    async fn fetch(storefront: &dyn StorefrontOrders, id: &str) -> ConnectorResult<Option<Self>> {
+        storefront.order(id).await
+    }
+    fn stamp(&self) -> (&str, DateTime<Utc>) {
+        (&self.external_id, self.updated_at)
+    }
+    async fn schedule(self, engine: &Engine) -> Result<(), EngineError> {
+        enqueue_order_work(engine, &self).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Pulled for Customer {
+    const FLOW: &'static str = "customers";
+    const READ: &'static str = CUSTOMER_READ;
+    async fn changes(
+        storefront: &dyn StorefrontOrders,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> ConnectorResult<Page<Change, String>> {
+        storefront.customer_changes_page(since, cursor).await
+    }
+    async fn fetch(storefront: &dyn StorefrontOrders, id: &str) -> ConnectorResult<Option<Self>> {
+        storefront.customer(id).await
+    }
+    fn stamp(&self) -> (&str, DateTime<Utc>) {
+        (&self.external_id, self.updated_at)
+    }
+    async fn schedule(self, engine: &Engine) -> Result<(), EngineError> {
+        // The content is part of the key: a second read of one change (see
+        // `READ_SETTLED_AFTER`) that found more is imported; one that found the same is not.
+        let key = format!(
+            "{}:{}:{}",
+            self.external_id,
+            self.updated_at.to_rfc3339(),
+            &content_hash(&self)[..16]
+        );
+        let resource = format!("customer:{}", self.external_id);
+        engine
+            .enqueue(&Work::ImportCustomer { customer: self }, key, resource)
+            .await
+            .map(drop)
+    }
+}
+
+/// Customers: storefront changes since the checkpoint → ERP.
+pub(crate) async fn customers(engine: &Engine) -> Result<(), EngineError> {
+    pull::<Customer>(engine).await
+}
+
 /// Orders: storefront changes since the checkpoint → import, cancel, refunds, receipts.
-///
-/// The pull reads the changes (ids and change times) first, and fetches whole only the orders
-/// whose change it has not read yet: the overlap window before the checkpoint, and the orders
-/// webhooks already brought, cost a change list, not the orders again.
 pub(crate) async fn orders(engine: &Engine) -> Result<(), EngineError> {
+    pull::<Order>(engine).await
+}
+
+/// Reads the changes since the flow's checkpoint (ids and change times first), fetches whole
+/// only the records whose change has not been read yet, and queues their work: the overlap
+/// window before the checkpoint, and the records webhooks already brought, cost a change list,
+/// not the records again.
+async fn pull<T: Pulled>(engine: &Engine) -> Result<(), EngineError> {
     let scope = &engine.config.scope;
-    let storefront = &engine.connectors.storefront_orders;
-    let from = since(engine, engine.store.checkpoint(scope, "orders").await?);
+    let storefront = engine.connectors.storefront_orders.as_ref();
+    let from = since(engine, engine.store.checkpoint(scope, T::FLOW).await?);
     let mut cursor = None;
     let mut newest: Option<DateTime<Utc>> = None;
     loop {
-        let page = storefront
-            .order_changes_page(from, cursor.take())
+        let page = T::changes(storefront, from, cursor.take())
             .await
-            .map_err(source("orders"))?;
+            .map_err(source(T::FLOW))?;
         let mut unread = Vec::new();
         for change in &page.items {
             newest = newest.max(Some(change.updated_at));
-            if !already_read(engine, change).await? {
+            if !already_read(engine, T::READ, change).await? {
                 unread.push(change.external_id.as_str());
             }
         }
         let read_at = engine.now();
-        let orders = fetch_orders(storefront.as_ref(), &unread)
+        let records = fetch_each::<T>(storefront, &unread)
             .await
-            .map_err(source("orders"))?;
-        for order in orders.into_iter().flatten() {
-            enqueue_order(engine, &order, read_at).await?;
+            .map_err(source(T::FLOW))?;
+        for record in records.into_iter().flatten() {
+            let (id, updated_at) = record.stamp();
+            let (id, updated_at) = (id.to_owned(), updated_at);
+            record.schedule(engine).await?;
+            record_read(engine, T::READ, &id, updated_at, read_at).await?;
         }
         if let Some(newest) = newest {
-            let lag = (engine.now() - newest).num_milliseconds().max(0) as f64 / 1000.0;
-            metrics::gauge!("sync_orders_lag_seconds").set(lag);
-        }
-        // The checkpoint moves only after the page's jobs are stored: a crash re-reads it.
-        if let Some(newest) = newest {
+            if T::FLOW == "orders" {
+                let lag = (engine.now() - newest).num_milliseconds().max(0) as f64 / 1000.0;
+                metrics::gauge!("sync_orders_lag_seconds").set(lag);
+            }
+            // The checkpoint moves only after the page's jobs are stored: a crash re-reads it.
             engine
                 .store
-                .set_checkpoint(scope, "orders", &newest.to_rfc3339())
+                .set_checkpoint(scope, T::FLOW, &newest.to_rfc3339())
                 .await?;
         }
         match page.next {
@@ -364,34 +419,34 @@ pub(crate) async fn orders(engine: &Engine) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// Reads the orders `ids` whole, a few at a time, in the order given (`None` for one that
+/// Reads the records `ids` whole, a few at a time, in the order given (`None` for one that
 /// no longer exists).
-async fn fetch_orders(
-    storefront: &dyn crate::connector::StorefrontOrders,
+async fn fetch_each<T: Pulled>(
+    storefront: &dyn StorefrontOrders,
     ids: &[&str],
-) -> crate::connector::ConnectorResult<Vec<Option<Order>>> {
+) -> ConnectorResult<Vec<Option<T>>> {
     use futures::StreamExt;
     let mut ids = ids.iter();
     let mut in_flight = futures::stream::FuturesOrdered::new();
-    let mut orders = Vec::with_capacity(ids.len());
+    let mut records = Vec::with_capacity(ids.len());
     loop {
-        while in_flight.len() < ORDER_FETCHES_IN_FLIGHT {
+        while in_flight.len() < FETCHES_IN_FLIGHT {
             let Some(id) = ids.next() else { break };
-            in_flight.push_back(storefront.order(id));
+            in_flight.push_back(T::fetch(storefront, id));
         }
         match in_flight.next().await {
-            Some(order) => orders.push(order?),
-            None => return Ok(orders),
+            Some(record) => records.push(record?),
+            None => return Ok(records),
         }
     }
 }
 
-/// Whether the engine already read `change` of its order (or a later one), long enough after
+/// Whether the engine already read `change` of its record (or a later one), long enough after
 /// it for no other change to hide under the same time stamp.
-async fn already_read(engine: &Engine, change: &Change) -> Result<bool, EngineError> {
+async fn already_read(engine: &Engine, kind: &str, change: &Change) -> Result<bool, EngineError> {
     let Some(read) = engine
         .store
-        .binding(&engine.config.scope, ORDER_READ, &change.external_id)
+        .binding(&engine.config.scope, kind, &change.external_id)
         .await?
     else {
         return Ok(false);
@@ -410,6 +465,29 @@ async fn already_read(engine: &Engine, change: &Change) -> Result<bool, EngineEr
         || (change.updated_at == updated_at && read_at >= updated_at + READ_SETTLED_AFTER))
 }
 
+/// Records that the change of record `id` made at `updated_at` was read at `read_at`.
+async fn record_read(
+    engine: &Engine,
+    kind: &str,
+    id: &str,
+    updated_at: DateTime<Utc>,
+    read_at: DateTime<Utc>,
+) -> Result<(), EngineError> {
+    engine
+        .bind(
+            kind,
+            id,
+            id,
+            None,
+            serde_json::json!({
+                "updated_at": updated_at.to_rfc3339(),
+                "read_at": read_at.to_rfc3339(),
+            }),
+        )
+        .await?;
+    Ok(())
+}
+
 /// Enqueues what one order, read at `read_at`, needs, and records that this change of it has
 /// been read.
 pub(crate) async fn enqueue_order(
@@ -418,19 +496,14 @@ pub(crate) async fn enqueue_order(
     read_at: DateTime<Utc>,
 ) -> Result<(), EngineError> {
     enqueue_order_work(engine, order).await?;
-    engine
-        .bind(
-            ORDER_READ,
-            &order.external_id,
-            &order.external_id,
-            None,
-            serde_json::json!({
-                "updated_at": order.updated_at.to_rfc3339(),
-                "read_at": read_at.to_rfc3339(),
-            }),
-        )
-        .await?;
-    Ok(())
+    record_read(
+        engine,
+        ORDER_READ,
+        &order.external_id,
+        order.updated_at,
+        read_at,
+    )
+    .await
 }
 
 async fn enqueue_order_work(engine: &Engine, order: &Order) -> Result<(), EngineError> {

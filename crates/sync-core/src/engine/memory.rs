@@ -302,6 +302,8 @@ pub struct StorefrontCalls {
     pub fulfillments: u64,
     /// Orders read whole, by id ([`StorefrontOrders::order`]).
     pub order_reads: u64,
+    /// Customers read whole, by id ([`StorefrontOrders::customer`]).
+    pub customer_reads: u64,
 }
 
 /// An in-memory storefront.
@@ -561,6 +563,28 @@ impl StorefrontOrders for MemoryStorefront {
         Ok(lock(&self.orders)
             .iter()
             .find(|o| o.external_id == id)
+            .cloned())
+    }
+    async fn customer_changes_page(
+        &self,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> ConnectorResult<Page<Change, String>> {
+        let items: Vec<Change> = lock(&self.customers)
+            .iter()
+            .filter(|c| since.is_none_or(|s| c.updated_at >= s))
+            .map(|c| Change {
+                external_id: c.external_id.clone(),
+                updated_at: c.updated_at,
+            })
+            .collect();
+        Ok(Self::page(items, cursor))
+    }
+    async fn customer(&self, id: &str) -> ConnectorResult<Option<Customer>> {
+        lock(&self.calls).customer_reads += 1;
+        Ok(lock(&self.customers)
+            .iter()
+            .find(|c| c.external_id == id)
             .cloned())
     }
     async fn customers_page(
