@@ -170,12 +170,7 @@ impl FlowErp {
             let now = self.client.inner.clock.instant();
             now.saturating_duration_since(cache.read_at) < ttl
         };
-        let find = |cache: &CustomerCache| {
-            cache
-                .index
-                .find(query)
-                .map(|(by, numbers)| (by, numbers.to_vec()))
-        };
+        let find = |cache: &CustomerCache| cache.index.find(query);
         if let Some(cache) = self.customers.read().await.as_ref()
             && fresh(cache)
         {
