@@ -43,12 +43,7 @@ impl ShopifyClient {
                 Safety::Repeatable,
             )
             .await?;
-        let page = data.customers;
-        Ok(Paged {
-            items: page.nodes,
-            has_next_page: page.page_info.has_next_page,
-            end_cursor: page.page_info.end_cursor,
-        })
+        Ok(paged!(data.customers))
     }
 
     /// Reads one page of the ids and change times of the customers matching `query`, sorted
@@ -75,12 +70,7 @@ impl ShopifyClient {
                 Safety::Repeatable,
             )
             .await?;
-        let page = data.customers;
-        Ok(Paged {
-            items: page.nodes,
-            has_next_page: page.page_info.has_next_page,
-            end_cursor: page.page_info.end_cursor,
-        })
+        Ok(paged!(data.customers))
     }
 
     /// Streams the customers updated since `since` (minus `overlap`), `page_size` per

@@ -2,6 +2,19 @@
 //! [`ShopifyClient`](crate::ShopifyClient); the output types are the generated
 //! `graphql_client` structs (re-exported here under short names) or small structs of ours.
 
+/// A generated connection (`nodes` and `pageInfo { hasNextPage endCursor }`) as a
+/// [`Paged`](crate::ops::orders::Paged).
+macro_rules! paged {
+    ($connection:expr) => {{
+        let connection = $connection;
+        $crate::ops::orders::Paged {
+            items: connection.nodes,
+            has_next_page: connection.page_info.has_next_page,
+            end_cursor: connection.page_info.end_cursor,
+        }
+    }};
+}
+
 pub mod bulk;
 pub mod customers;
 pub mod fulfillment;

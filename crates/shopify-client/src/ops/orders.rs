@@ -128,12 +128,7 @@ impl ShopifyClient {
                 Safety::Repeatable,
             )
             .await?;
-        let page = data.orders;
-        Ok(Paged {
-            items: page.nodes,
-            has_next_page: page.page_info.has_next_page,
-            end_cursor: page.page_info.end_cursor,
-        })
+        Ok(paged!(data.orders))
     }
 
     /// Reads one page of the ids and change times of the orders matching `query` (as for
@@ -163,12 +158,7 @@ impl ShopifyClient {
                 Safety::Repeatable,
             )
             .await?;
-        let page = data.orders;
-        Ok(Paged {
-            items: page.nodes,
-            has_next_page: page.page_info.has_next_page,
-            end_cursor: page.page_info.end_cursor,
-        })
+        Ok(paged!(data.orders))
     }
 
     /// Streams the orders updated since `since` (minus the overlap), oldest update first.
