@@ -262,6 +262,18 @@ pub struct InventoryActivate;
 )]
 pub struct Orders;
 
+/// A product's media ids and alt texts.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/product_image_alts.graphql",
+    response_derives = "Debug, Clone, PartialEq, Serialize",
+    variables_derives = "Debug, Clone, PartialEq",
+    skip_serializing_none,
+    deprecated = "warn"
+)]
+pub struct ProductImageAlts;
+
 /// One page of customer ids and change times.
 #[derive(GraphQLQuery)]
 #[graphql(

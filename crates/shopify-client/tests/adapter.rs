@@ -284,6 +284,12 @@ async fn an_item_group_is_upserted_by_its_code_with_its_variant_image() {
         .respond_with(with_alt("product_media__ready.json"))
         .mount(&server)
         .await;
+    // The stale-image check reads only media ids and alts.
+    op("ProductImageAlts")
+        .respond_with(with_alt("product_image_alts__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
     op("StagedUploadsCreate")
         .respond_with(json_fixture(&server, "staged_uploads_create__ok.json"))
         .expect(1)
@@ -506,13 +512,13 @@ async fn images_the_erp_dropped_are_deleted_and_hand_made_ones_kept() {
         .mount(&server)
         .await;
     let mut media: serde_json::Value =
-        serde_json::from_str(&fixture(&server, "product_media__ready.json")).unwrap();
+        serde_json::from_str(&fixture(&server, "product_image_alts__ok.json")).unwrap();
     media["data"]["product"]["media"]["nodes"] = json!([
-        {"__typename": "MediaImage", "id": "gid://shopify/MediaImage/7001", "alt": "Old [erp:G-100:0123456789]", "mediaContentType": "IMAGE", "status": "READY"},
-        {"__typename": "MediaImage", "id": "gid://shopify/MediaImage/7002", "alt": "Lifestyle photo", "mediaContentType": "IMAGE", "status": "READY"},
-        {"__typename": "MediaImage", "id": "gid://shopify/MediaImage/7003", "alt": "Other [erp:G-200:0123456789]", "mediaContentType": "IMAGE", "status": "READY"}
+        {"__typename": "MediaImage", "id": "gid://shopify/MediaImage/7001", "alt": "Old [erp:G-100:0123456789]"},
+        {"__typename": "MediaImage", "id": "gid://shopify/MediaImage/7002", "alt": "Lifestyle photo"},
+        {"__typename": "MediaImage", "id": "gid://shopify/MediaImage/7003", "alt": "Other [erp:G-200:0123456789]"}
     ]);
-    op("ProductMedia")
+    op("ProductImageAlts")
         .respond_with(ResponseTemplate::new(200).set_body_json(media))
         .expect(1)
         .mount(&server)

@@ -60,6 +60,7 @@ fn every_fixture_round_trips_through_its_generated_type() {
     roundtrip::<ProductMedia>("product_media__empty.json");
     roundtrip::<ProductMedia>("product_media__ready.json");
     roundtrip::<ProductMedia>("product_media__linked.json");
+    roundtrip::<ProductImageAlts>("product_image_alts__ok.json");
     roundtrip::<StagedUploadsCreate>("staged_uploads_create__ok.json");
     roundtrip::<ProductAttachMedia>("product_attach_media__ok.json");
     roundtrip::<FileDelete>("file_delete__ok.json");

@@ -17,8 +17,8 @@ use crate::client::{Safety, ShopifyClient};
 use crate::error::Error;
 use crate::ops::{missing, require, require_gid, user_errors};
 use crate::queries::{
-    self, file_delete, product_attach_media, product_media, staged_uploads_create,
-    variants_bulk_update,
+    self, file_delete, product_attach_media, product_image_alts, product_media,
+    staged_uploads_create, variants_bulk_update,
 };
 
 /// One image to put on a product.
@@ -444,9 +444,21 @@ impl ShopifyClient {
         product_id: &str,
     ) -> Result<Vec<(String, Option<String>)>, Error> {
         require_gid("product_id", product_id, "Product")?;
-        Ok(self
-            .product_media(product_id)
-            .await?
+        let data: product_image_alts::ResponseData = self
+            .run::<queries::ProductImageAlts, _>(
+                product_image_alts::Variables {
+                    id: product_id.to_owned(),
+                },
+                Safety::Repeatable,
+            )
+            .await?;
+        let product = data.product.ok_or_else(|| {
+            Error::invalid(
+                "product_id",
+                format!("no product {product_id} in this shop"),
+            )
+        })?;
+        Ok(product
             .media
             .nodes
             .into_iter()
