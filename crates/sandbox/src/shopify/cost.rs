@@ -149,27 +149,32 @@ impl Planned<'_> {
     fn root_fields(&self) -> Vec<&Field> {
         let mut out = Vec::new();
         collect(self.doc, self.op_set, &mut out, 0);
-        out.retain(|f| !f.name.node.starts_with("__"));
-        out
+        out.retain(|(_, f)| !f.name.node.starts_with("__"));
+        out.into_iter().map(|(_, f)| f).collect()
     }
 }
 
+/// The fields a selection set selects, each with the type it is selected on when a fragment
+/// names one (`... on InventoryItem { … }`, or a named fragment's `on` type): a field inside
+/// a fragment on a more specific type is looked up on that type, not on the parent's (an
+/// interface such as `Node` does not have it).
 fn collect<'a>(
     doc: &'a ExecutableDocument,
     set: &'a SelectionSet,
-    out: &mut Vec<&'a Field>,
+    out: &mut Vec<(Option<&'a str>, &'a Field)>,
     depth: u32,
 ) {
     // A budget of visits keeps hostile fragment spreads (cycles, exponential fan-out) cheap;
     // such documents fail validation afterwards anyway.
     let mut budget = 10_000u32;
-    collect_in(doc, set, out, depth, &mut budget);
+    collect_in(doc, set, None, out, depth, &mut budget);
 }
 
 fn collect_in<'a>(
     doc: &'a ExecutableDocument,
     set: &'a SelectionSet,
-    out: &mut Vec<&'a Field>,
+    on: Option<&'a str>,
+    out: &mut Vec<(Option<&'a str>, &'a Field)>,
     depth: u32,
     budget: &mut u32,
 ) {
@@ -179,13 +184,34 @@ fn collect_in<'a>(
     *budget -= 1;
     for item in &set.items {
         match &item.node {
-            Selection::Field(f) => out.push(&f.node),
+            Selection::Field(f) => out.push((on, &f.node)),
             Selection::InlineFragment(frag) => {
-                collect_in(doc, &frag.node.selection_set.node, out, depth + 1, budget)
+                let on = frag
+                    .node
+                    .type_condition
+                    .as_ref()
+                    .map(|c| c.node.on.node.as_str())
+                    .or(on);
+                collect_in(
+                    doc,
+                    &frag.node.selection_set.node,
+                    on,
+                    out,
+                    depth + 1,
+                    budget,
+                )
             }
             Selection::FragmentSpread(spread) => {
                 if let Some(def) = doc.fragments.get(&spread.node.fragment_name.node) {
-                    collect_in(doc, &def.node.selection_set.node, out, depth + 1, budget);
+                    let on = Some(def.node.type_condition.node.on.node.as_str());
+                    collect_in(
+                        doc,
+                        &def.node.selection_set.node,
+                        on,
+                        out,
+                        depth + 1,
+                        budget,
+                    );
                 }
             }
         }
@@ -205,10 +231,10 @@ impl Walk<'_> {
         collect(self.doc, set, &mut fields, 0);
         fields
             .into_iter()
-            .map(|f| {
+            .map(|(on, f)| {
                 let key = f.alias.as_ref().map_or(&f.name.node, |a| &a.node);
                 let value = data.map(|d| d.get(key.as_str()).unwrap_or(&Value::Null));
-                self.field(ty, f, value)
+                self.field(on.unwrap_or(ty), f, value)
             })
             .fold(0u64, u64::saturating_add)
     }
@@ -269,7 +295,7 @@ impl Walk<'_> {
                     .or_else(|| self.int_arg(f, "last"))
                     .unwrap_or(0);
                 let mut per_item = 0;
-                for c in &inner {
+                for (_, c) in &inner {
                     let cost = match c.name.node.as_str() {
                         "nodes" => self
                             .set(&node_ty, &c.selection_set.node, None)
@@ -284,7 +310,7 @@ impl Walk<'_> {
             Some(Value::Null) => 0,
             Some(conn) => {
                 let mut best = 0;
-                for c in &inner {
+                for (_, c) in &inner {
                     let key = c.alias.as_ref().map_or(&c.name.node, |a| &a.node);
                     let items = conn.get(key.as_str()).and_then(Value::as_array);
                     let cost: u64 = match (c.name.node.as_str(), items) {
@@ -395,7 +421,9 @@ mod tests {
 
     const SDL: &str = r#"
         schema { query: QueryRoot mutation: Mutation }
-        type QueryRoot { shop: Shop! products(first: Int, last: Int): ProductConnection! }
+        type QueryRoot { shop: Shop! products(first: Int, last: Int): ProductConnection! nodes(ids: [ID!]!): [Node]! }
+        interface Node { id: ID! }
+        type InventoryItem implements Node { id: ID! levels(first: Int): ProductConnection! }
         type Mutation { productSet(x: Int): Shop }
         type Shop { id: ID! name: String! plan: Plan! }
         type Plan { shopifyPlus: Boolean! }
@@ -428,6 +456,31 @@ mod tests {
         )
         .unwrap();
         assert_eq!(plan(&m, None).unwrap().requested(&info, &vars), 20);
+    }
+
+    #[test]
+    fn fields_in_a_fragment_are_costed_on_the_fragment_type() {
+        let info = TypeInfo::from_sdl(SDL);
+        let doc = async_graphql::parser::parse_query(
+            "{ nodes(ids: [\"a\", \"b\"]) { __typename ... on InventoryItem { id levels(first: 10) { nodes { id } } } } }",
+        )
+        .unwrap();
+        let p = plan(&doc, None).unwrap();
+        // A list of objects counts as one: 1 + levels (2 + 10 × 1), found on InventoryItem,
+        // not on the `Node` interface the list holds.
+        assert_eq!(p.requested(&info, &Value::Null), 13);
+        let data = serde_json::json!({"nodes": [
+            {"__typename": "InventoryItem", "id": "a", "levels": {"nodes": [{"id": "p"}]}},
+            {"__typename": "InventoryItem", "id": "b", "levels": {"nodes": [{"id": "p"}, {"id": "q"}]}}
+        ]});
+        // The costliest item: 1 + (2 + 2 × 1).
+        assert_eq!(p.actual(&info, &Value::Null, &data), 5);
+        // The same through a named fragment.
+        let doc = async_graphql::parser::parse_query(
+            "{ nodes(ids: [\"a\"]) { ...Item } } fragment Item on InventoryItem { levels(first: 4) { nodes { id } } }",
+        )
+        .unwrap();
+        assert_eq!(plan(&doc, None).unwrap().requested(&info, &Value::Null), 7);
     }
 
     #[test]
