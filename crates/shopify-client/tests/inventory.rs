@@ -176,9 +176,63 @@ async fn levels_are_read_for_reconciliation() {
     assert_eq!(levels.len(), 2);
     assert_eq!(levels[0].sku.as_deref(), Some("SHIRT-M"));
     assert_eq!(levels[0].quantities["available"], 7);
+    let sent = variables_sent(&server, "InventoryLevels").await;
+    assert_eq!(sent[0]["names"], json!(["available"]));
     assert_eq!(
-        variables_sent(&server, "InventoryLevels").await[0]["names"],
-        json!(["available"])
+        sent[0]["levels"], LEVELS_PER_ITEM,
+        "sized to a shop's locations"
+    );
+}
+
+#[tokio::test]
+async fn an_item_stocked_at_more_locations_than_asked_for_is_read_again_in_full() {
+    let server = server().await;
+    let mut partial: serde_json::Value =
+        serde_json::from_str(&fixture(&server, "inventory_levels__ok.json")).unwrap();
+    partial["data"]["nodes"][0]["inventoryLevels"]["pageInfo"]["hasNextPage"] = json!(true);
+    op("InventoryLevels")
+        .and(wiremock::matchers::body_partial_json(
+            json!({"variables": {"levels": LEVELS_PER_ITEM}}),
+        ))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(partial))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut full: serde_json::Value =
+        serde_json::from_str(&fixture(&server, "inventory_levels__ok.json")).unwrap();
+    let levels = full["data"]["nodes"][0]["inventoryLevels"]["nodes"]
+        .as_array_mut()
+        .unwrap();
+    let mut third = levels[0].clone();
+    third["location"]["id"] = json!("gid://shopify/Location/103");
+    levels.push(third);
+    op("InventoryLevels")
+        .and(wiremock::matchers::body_partial_json(
+            json!({"variables": {"levels": MAX_LEVELS_PER_ITEM, "ids": ["gid://shopify/InventoryItem/3001"]}}),
+        ))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(full))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let levels = client(&server)
+        .inventory_levels(
+            &[
+                "gid://shopify/InventoryItem/3001".into(),
+                "gid://shopify/InventoryItem/3999".into(),
+            ],
+            &[QuantityName::Available],
+        )
+        .await
+        .unwrap();
+    let locations: Vec<&str> = levels.iter().map(|l| l.location_id.as_str()).collect();
+    assert_eq!(
+        locations,
+        [
+            "gid://shopify/Location/101",
+            "gid://shopify/Location/102",
+            "gid://shopify/Location/103"
+        ],
+        "the partial first answer is not kept; the full one is, once"
     );
 }
 

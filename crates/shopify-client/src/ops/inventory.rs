@@ -102,6 +102,14 @@ const REASONS: &[&str] = &[
 /// How many times a chunk is re-read and re-sent after stale compares.
 pub const STALE_RETRIES: u32 = 3;
 
+/// Locations asked for per item by a stock read. A read's requested cost grows with it (about
+/// three points per location per item list), and most shops stock an item at a handful of
+/// locations; an item stocked at more is read again with [`MAX_LEVELS_PER_ITEM`].
+pub const LEVELS_PER_ITEM: u32 = 10;
+
+/// Shopify's most levels per item in one read (its connection limit).
+pub const MAX_LEVELS_PER_ITEM: u32 = 250;
+
 impl ShopifyClient {
     /// Sets absolute quantities (see the [module docs](self)); returns the ids of the
     /// inventory adjustment groups Shopify recorded (empty for chunks that changed nothing).
@@ -278,35 +286,63 @@ impl ShopifyClient {
         }
         let names: Vec<String> = names.iter().map(|n| n.as_str().to_owned()).collect();
         let mut out = Vec::new();
+        let mut overflowing = Vec::new();
         for chunk in inventory_item_ids.chunks(MAX_INPUT_ARRAY) {
-            let data: inventory_levels::ResponseData = self
-                .run::<queries::InventoryLevels, _>(
-                    inventory_levels::Variables {
-                        ids: chunk.to_vec(),
-                        names: names.clone(),
-                    },
-                    Safety::Repeatable,
-                )
+            self.read_levels(chunk, &names, LEVELS_PER_ITEM, &mut out, &mut overflowing)
                 .await?;
-            for node in data.nodes.into_iter().flatten() {
-                let inventory_levels::InventoryLevelsNodes::InventoryItem(item) = node else {
-                    continue;
-                };
-                for level in item.inventory_levels.nodes {
-                    out.push(InventoryLevel {
-                        inventory_item_id: item.id.clone(),
-                        sku: item.sku.clone(),
-                        location_id: level.location.id,
-                        quantities: level
-                            .quantities
-                            .into_iter()
-                            .map(|q| (q.name, q.quantity))
-                            .collect(),
-                    });
-                }
-            }
+        }
+        // Items stocked at more locations than the first read asked for: read again in full
+        // (their partial levels were not kept).
+        let mut ignored = Vec::new();
+        for chunk in overflowing.chunks(MAX_INPUT_ARRAY) {
+            self.read_levels(chunk, &names, MAX_LEVELS_PER_ITEM, &mut out, &mut ignored)
+                .await?;
         }
         Ok(out)
+    }
+
+    /// One `InventoryLevels` request: the levels of `ids` at up to `levels` locations each,
+    /// appended to `out`; the ids of items with more levels than that go to `overflowing`.
+    async fn read_levels(
+        &self,
+        ids: &[String],
+        names: &[String],
+        levels: u32,
+        out: &mut Vec<InventoryLevel>,
+        overflowing: &mut Vec<String>,
+    ) -> Result<(), Error> {
+        let data: inventory_levels::ResponseData = self
+            .run::<queries::InventoryLevels, _>(
+                inventory_levels::Variables {
+                    ids: ids.to_vec(),
+                    names: names.to_vec(),
+                    levels: i64::from(levels),
+                },
+                Safety::Repeatable,
+            )
+            .await?;
+        for node in data.nodes.into_iter().flatten() {
+            let inventory_levels::InventoryLevelsNodes::InventoryItem(item) = node else {
+                continue;
+            };
+            if item.inventory_levels.page_info.has_next_page && levels < MAX_LEVELS_PER_ITEM {
+                overflowing.push(item.id);
+                continue;
+            }
+            for level in item.inventory_levels.nodes {
+                out.push(InventoryLevel {
+                    inventory_item_id: item.id.clone(),
+                    sku: item.sku.clone(),
+                    location_id: level.location.id,
+                    quantities: level
+                        .quantities
+                        .into_iter()
+                        .map(|q| (q.name, q.quantity))
+                        .collect(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Stocks an inventory item at a location (`inventoryActivate`), optionally with an
