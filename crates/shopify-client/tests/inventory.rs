@@ -155,15 +155,9 @@ async fn bad_batches_are_refused_before_sending() {
     assert!(server.received_requests().await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn levels_are_read_for_reconciliation() {
-    let server = server().await;
-    op("InventoryLevels")
-        .respond_with(json_fixture(&server, "inventory_levels__ok.json"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let levels = client(&server)
+/// The available quantities of items 3001 (in the fixture) and 3999 (unknown to the shop).
+async fn read_two_items(server: &wiremock::MockServer) -> Vec<InventoryLevel> {
+    client(server)
         .inventory_levels(
             &[
                 "gid://shopify/InventoryItem/3001".into(),
@@ -172,7 +166,18 @@ async fn levels_are_read_for_reconciliation() {
             &[QuantityName::Available],
         )
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn levels_are_read_for_reconciliation() {
+    let server = server().await;
+    op("InventoryLevels")
+        .respond_with(json_fixture(&server, "inventory_levels__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let levels = read_two_items(&server).await;
     assert_eq!(levels.len(), 2);
     assert_eq!(levels[0].sku.as_deref(), Some("SHIRT-M"));
     assert_eq!(levels[0].quantities["available"], 7);
@@ -214,16 +219,7 @@ async fn an_item_stocked_at_more_locations_than_asked_for_is_read_again_in_full(
         .expect(1)
         .mount(&server)
         .await;
-    let levels = client(&server)
-        .inventory_levels(
-            &[
-                "gid://shopify/InventoryItem/3001".into(),
-                "gid://shopify/InventoryItem/3999".into(),
-            ],
-            &[QuantityName::Available],
-        )
-        .await
-        .unwrap();
+    let levels = read_two_items(&server).await;
     let locations: Vec<&str> = levels.iter().map(|l| l.location_id.as_str()).collect();
     assert_eq!(
         locations,
