@@ -70,8 +70,6 @@ pub struct StorefrontConfig {
     /// Order and customer changes (id and change time) per page. Default 250, Shopify's
     /// maximum: about one cost point per record.
     pub changes_page_size: u32,
-    /// Customers per page. Default 100.
-    pub customer_page_size: u32,
     /// The reason recorded with stock writes. Default `correction`.
     pub stock_reason: String,
     /// Whether Shopify e-mails the customer about fulfilments. Default `true`.
@@ -85,7 +83,6 @@ impl Default for StorefrontConfig {
             group_metafield_key: "item_group".into(),
             order_pull: OrderPull::default(),
             changes_page_size: 250,
-            customer_page_size: 100,
             stock_reason: "correction".into(),
             notify_customer_on_fulfillment: true,
         }
@@ -955,24 +952,6 @@ impl StorefrontOrders for ShopifyStorefront {
             .map_err(err)?
             .as_ref()
             .map(map_customer))
-    }
-
-    async fn customers_page(
-        &self,
-        since: Option<DateTime<Utc>>,
-        cursor: Option<String>,
-    ) -> ConnectorResult<Page<model::Customer, String>> {
-        let query = since.map(updated_since_filter);
-        let page = self
-            .client
-            .customers_page(query, cursor, self.config.customer_page_size)
-            .await
-            .map_err(err)?;
-        Ok(Page {
-            items: page.items.iter().map(map_customer).collect(),
-            next: page.end_cursor,
-            has_more: page.has_next_page,
-        })
     }
 }
 

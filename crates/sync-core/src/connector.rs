@@ -327,12 +327,6 @@ pub trait StorefrontOrders: Send + Sync {
     ) -> ConnectorResult<Page<Change, String>>;
     /// One customer by id (`None` when it does not exist).
     async fn customer(&self, id: &str) -> ConnectorResult<Option<Customer>>;
-    /// One page of customers updated at or after `since`.
-    async fn customers_page(
-        &self,
-        since: Option<DateTime<Utc>>,
-        cursor: Option<String>,
-    ) -> ConnectorResult<Page<Customer, String>>;
 }
 
 /// A receipt built and hashed, ready to submit.

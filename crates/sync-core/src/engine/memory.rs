@@ -587,18 +587,6 @@ impl StorefrontOrders for MemoryStorefront {
             .find(|c| c.external_id == id)
             .cloned())
     }
-    async fn customers_page(
-        &self,
-        since: Option<DateTime<Utc>>,
-        cursor: Option<String>,
-    ) -> ConnectorResult<Page<Customer, String>> {
-        let items: Vec<Customer> = lock(&self.customers)
-            .iter()
-            .filter(|c| since.is_none_or(|s| c.updated_at >= s))
-            .cloned()
-            .collect();
-        Ok(Self::page(items, cursor))
-    }
 }
 
 /// An in-memory tax authority with one POS device.
