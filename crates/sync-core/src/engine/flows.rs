@@ -289,6 +289,8 @@ trait Pulled: Sized + Send + 'static {
     const FLOW: &'static str;
     /// The binding kind that records the last change read of each record.
     const READ: &'static str;
+    /// The gauge that reports how far behind the newest change read is, if the flow has one.
+    const LAG_GAUGE: Option<&'static str> = None;
     /// One page of changes.
     async fn changes(
         storefront: &dyn StorefrontOrders,
@@ -307,6 +309,7 @@ trait Pulled: Sized + Send + 'static {
 impl Pulled for Order {
     const FLOW: &'static str = "orders";
     const READ: &'static str = ORDER_READ;
+    const LAG_GAUGE: Option<&'static str> = Some("sync_orders_lag_seconds");
     async fn changes(
         storefront: &dyn StorefrontOrders,
         since: Option<DateTime<Utc>>,
@@ -401,9 +404,9 @@ async fn pull<T: Pulled>(engine: &Engine) -> Result<(), EngineError> {
             record_read(engine, T::READ, &id, updated_at, read_at).await?;
         }
         if let Some(newest) = newest {
-            if T::FLOW == "orders" {
+            if let Some(gauge) = T::LAG_GAUGE {
                 let lag = (engine.now() - newest).num_milliseconds().max(0) as f64 / 1000.0;
-                metrics::gauge!("sync_orders_lag_seconds").set(lag);
+                metrics::gauge!(gauge).set(lag);
             }
             // The checkpoint moves only after the page's jobs are stored: a crash re-reads it.
             engine
