@@ -14,8 +14,11 @@
 //! [`CostBucket`] keeps the last `throttleStatus` it saw, refills it locally with the elapsed
 //! time, and makes each caller wait until the bucket can afford the query's estimated cost
 //! before the request is sent. Points of requests still in flight are reserved, so concurrent
-//! callers don't spend the same points twice. Because the model is fed by every answer, it
-//! stays aligned with the server, and a long run sees (almost) no `THROTTLED` answers.
+//! callers don't spend the same points twice, and the refill never fills over them (Shopify
+//! may run a request later than it was sent, and its points must still be there). An answer
+//! showing fewer points than the requests in flight need leaves a debt the refill pays before
+//! anything new is let through. Because the model is fed by every answer, it stays aligned
+//! with the server, and a long run sees (almost) no `THROTTLED` answers.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -86,9 +89,14 @@ struct State {
 }
 
 impl State {
+    /// Refills up to `now`. The server's bucket never holds more than `maximum`, and the
+    /// points of requests in flight are still to be charged from it, so what is free to
+    /// reserve never exceeds `maximum − in_flight`: a request Shopify runs late must still
+    /// find its points there.
     fn refill(&mut self, now: Instant) {
         let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
-        self.available = (self.available + elapsed * self.rate).min(self.maximum);
+        let ceiling = (self.maximum - self.in_flight).max(0.0);
+        self.available = (self.available + elapsed * self.rate).min(ceiling);
         self.at = now;
     }
 }
@@ -135,11 +143,11 @@ impl CostBucket {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Points the model thinks are available at `now`.
+    /// Points the model thinks are free to reserve at `now` (never below zero).
     pub fn available(&self, now: Instant) -> f64 {
         let mut s = self.lock();
         s.refill(now);
-        s.available
+        s.available.max(0.0)
     }
 
     /// The bucket size and restore rate currently assumed.
@@ -203,8 +211,9 @@ impl CostBucket {
             let t = cost.throttle_status;
             s.maximum = t.maximum_available.max(1.0);
             s.rate = t.restore_rate.max(0.0);
-            s.available =
-                (t.currently_available - s.in_flight - answered_meanwhile).clamp(0.0, s.maximum);
+            // Below zero is a debt, kept: requests in flight still need those points.
+            s.available = (t.currently_available - s.in_flight - answered_meanwhile)
+                .min(s.maximum - s.in_flight);
             s.at = now;
         }
     }
@@ -280,8 +289,35 @@ mod tests {
     async fn a_cost_above_the_bucket_is_clamped_and_refill_is_capped() {
         let bucket = CostBucket::new(50.0, 5.0);
         let now = Instant::now();
-        assert!(bucket.try_reserve(500.0, now).is_ok());
-        assert_eq!(bucket.available(now + Duration::from_secs(1000)), 50.0);
+        let all = bucket.try_reserve(500.0, now).unwrap();
+        // Still in flight, its points are still to be charged: nothing refills over them.
+        assert_eq!(bucket.available(now + Duration::from_secs(1000)), 0.0);
+        bucket.settle(all, None, now + Duration::from_secs(1000));
+        assert_eq!(bucket.available(now + Duration::from_secs(2000)), 50.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_below_what_is_in_flight_is_a_debt_the_refill_pays_first() {
+        let bucket = CostBucket::new(100.0, 10.0);
+        let now = Instant::now();
+        let first = bucket.try_reserve(10.0, now).unwrap();
+        let second = bucket.try_reserve(80.0, now).unwrap();
+        // Shopify ran the first when it had only 20 points: 10 left, and the 80 still to run.
+        bucket.settle(first, Some(&status(100.0, 10.0, 10.0)), now);
+        // 7 s later the bucket has 80, all owed to the second: nothing is free yet.
+        assert_eq!(bucket.available(now + Duration::from_secs(7)), 0.0);
+        assert!(
+            bucket
+                .try_reserve(5.0, now + Duration::from_secs(7))
+                .is_err()
+        );
+        // At 8.5 s the debt is paid and 5 points are free.
+        assert!(
+            bucket
+                .try_reserve(5.0, now + Duration::from_millis(8500))
+                .is_ok()
+        );
+        bucket.settle(second, None, now + Duration::from_secs(9));
     }
 
     #[test]
