@@ -5,9 +5,6 @@
 //! on the **whole** normalised value, never a substring. Several customers may match one key;
 //! the caller decides (the engine parks an ambiguous match for an operator).
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use bytes::Bytes;
 use serde_json::Value;
 use sync_core::error::Classify;
@@ -67,75 +64,48 @@ pub fn match_customers(customers: &[Customer], query: &CustomerQuery) -> Option<
 /// The matching keys of Flow's customers, without the rest of their records.
 ///
 /// `GETCON` has no search, so matching needs the whole customer list; this keeps of it only
-/// each customer's normalised phone, e-mail and names, each key leading straight to the
-/// customer numbers that carry it. A look-up costs the same however many customers there are.
-/// The rules are those of [`match_customers`].
+/// each customer's normalised phone, e-mail and names, and finds the customers carrying a key
+/// by binary search. The rules are those of [`match_customers`].
 ///
-/// It is built to stay small, as it holds every customer of the tenant: each key and each
-/// customer number is stored once (shared by the maps that refer to it), and a key leads to
-/// customers by a small index, not by a copy of their numbers: about 300 bytes a customer.
+/// It is built to stay small, as it holds every customer of the tenant: every key and every
+/// customer number lives in one text buffer, and the index itself is two sorted arrays of
+/// small fixed-size entries pointing into it, about 130 bytes a customer in a handful of
+/// allocations, however many customers there are. Building it from a list sorts once;
+/// [`insert`](CustomerIndex::insert) keeps the arrays sorted as it goes (a move of the
+/// entries after the new one, which is cheap next to the `ADDCON` that precedes it).
 #[derive(Debug, Clone, Default)]
 pub struct CustomerIndex {
-    by_phone: HashMap<Arc<str>, Ids>,
-    by_email: HashMap<Arc<str>, Ids>,
-    by_name: HashMap<Arc<str>, Ids>,
-    /// Each customer's number, by its index (a customer keeps its index for the life of the
-    /// index, through updates).
-    numbers: Vec<Arc<str>>,
-    /// The index of each customer number.
-    by_number: HashMap<Arc<str>, u32>,
-    /// Each customer's keys, by its index, to take them out when the customer changes.
-    keys: Vec<CustomerKeys>,
+    /// Every customer number and key, back to back.
+    text: String,
+    /// Each customer's number, by customer id (a customer keeps its id through updates).
+    numbers: Vec<Span>,
+    /// The ids of the indexed customers, sorted by number.
+    by_number: Vec<u32>,
+    /// Every key of every customer, sorted by field, then key text, then customer id.
+    keys: Vec<Key>,
 }
 
-/// One customer's keys, each with the map it is in.
-type CustomerKeys = Box<[(Field, Arc<str>)]>;
-
-/// Which map a key belongs in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which kind of key an entry holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Field {
     Phone,
     Email,
     Name,
 }
 
-/// The customers (by index) that carry one key; nearly always one.
-#[derive(Debug, Clone)]
-enum Ids {
-    One(u32),
-    Many(Vec<u32>),
+/// A stretch of [`CustomerIndex::text`].
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: u32,
+    len: u32,
 }
 
-impl Ids {
-    fn as_slice(&self) -> &[u32] {
-        match self {
-            Ids::One(id) => std::slice::from_ref(id),
-            Ids::Many(ids) => ids,
-        }
-    }
-
-    fn add(&mut self, id: u32) {
-        match self {
-            Ids::One(first) if *first != id => *self = Ids::Many(vec![*first, id]),
-            Ids::Many(ids) if !ids.contains(&id) => ids.push(id),
-            _ => {}
-        }
-    }
-
-    /// Takes `id` out; `false` when none is left.
-    fn remove(&mut self, id: u32) -> bool {
-        match self {
-            Ids::One(only) => *only != id,
-            Ids::Many(ids) => {
-                ids.retain(|i| *i != id);
-                let left = !ids.is_empty();
-                if let [last] = ids[..] {
-                    *self = Ids::One(last);
-                }
-                left
-            }
-        }
-    }
+/// One key of one customer.
+#[derive(Debug, Clone, Copy)]
+struct Key {
+    field: Field,
+    text: Span,
+    id: u32,
 }
 
 impl CustomerIndex {
@@ -143,13 +113,14 @@ impl CustomerIndex {
     pub fn new<'a>(customers: impl IntoIterator<Item = &'a Customer>) -> Self {
         let mut index = CustomerIndex::default();
         for customer in customers {
-            index.insert(
+            index.push(
                 &customer.number,
                 [customer.name.as_deref(), customer.foreign_name.as_deref()],
                 customer.phone.as_deref(),
                 customer.email.as_deref(),
             );
         }
+        index.finish();
         index
     }
 
@@ -163,29 +134,46 @@ impl CustomerIndex {
         self.by_number.is_empty()
     }
 
-    /// Adds customer `number` with its names (`CNAME`, `FORDES`), phone and e-mail, or replaces
-    /// what was known of it.
-    pub fn insert(
-        &mut self,
-        number: &str,
+    /// The bytes the index holds on the heap (its buffers' capacities).
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity()
+            + self.numbers.capacity() * std::mem::size_of::<Span>()
+            + self.by_number.capacity() * std::mem::size_of::<u32>()
+            + self.keys.capacity() * std::mem::size_of::<Key>()
+    }
+
+    fn slice(&self, span: Span) -> &str {
+        let start = span.start as usize;
+        self.text
+            .get(start..start + span.len as usize)
+            .unwrap_or("")
+    }
+
+    fn append(&mut self, text: &str) -> Span {
+        let span = Span {
+            start: u32::try_from(self.text.len()).unwrap_or(u32::MAX),
+            len: u32::try_from(text.len()).unwrap_or(u32::MAX),
+        };
+        self.text.push_str(text);
+        span
+    }
+
+    fn number(&self, id: u32) -> &str {
+        self.numbers
+            .get(id as usize)
+            .map_or("", |span| self.slice(*span))
+    }
+
+    fn order(&self, key: &Key, field: Field, text: &str, id: u32) -> std::cmp::Ordering {
+        (key.field, self.slice(key.text), key.id).cmp(&(field, text, id))
+    }
+
+    /// The normalised keys of one customer, each once.
+    fn keys_of(
         names: [Option<&str>; 2],
         phone: Option<&str>,
         email: Option<&str>,
-    ) {
-        let id = match self.by_number.get(number) {
-            Some(&id) => {
-                self.remove_keys(id);
-                id
-            }
-            None => {
-                let id = u32::try_from(self.numbers.len()).unwrap_or(u32::MAX);
-                let number: Arc<str> = Arc::from(number);
-                self.numbers.push(number.clone());
-                self.keys.push(Box::default());
-                self.by_number.insert(number, id);
-                id
-            }
-        };
+    ) -> Vec<(Field, String)> {
         let mut wanted: Vec<(Field, String)> = Vec::with_capacity(4);
         if let Some(phone) = phone.map(normalize_phone).filter(|k| !k.is_empty()) {
             wanted.push((Field::Phone, phone));
@@ -198,54 +186,101 @@ impl CustomerIndex {
                 wanted.push((Field::Name, name));
             }
         }
-        let mut keys = Vec::with_capacity(wanted.len());
-        for (field, key) in wanted {
-            let map = self.map_mut(field);
-            // The key text is stored once, whoever else carries it.
-            let shared = match map.get_key_value(key.as_str()) {
-                Some((shared, _)) => shared.clone(),
-                None => Arc::from(key),
-            };
-            map.entry(shared.clone())
-                .and_modify(|ids| ids.add(id))
-                .or_insert(Ids::One(id));
-            keys.push((field, shared));
-        }
-        if let Some(slot) = self.keys.get_mut(id as usize) {
-            *slot = keys.into_boxed_slice();
+        wanted
+    }
+
+    /// Adds a customer while building, unsorted; [`finish`](Self::finish) sorts.
+    fn push(
+        &mut self,
+        number: &str,
+        names: [Option<&str>; 2],
+        phone: Option<&str>,
+        email: Option<&str>,
+    ) {
+        let id = u32::try_from(self.numbers.len()).unwrap_or(u32::MAX);
+        let span = self.append(number);
+        self.numbers.push(span);
+        self.by_number.push(id);
+        for (field, key) in Self::keys_of(names, phone, email) {
+            let text = self.append(&key);
+            self.keys.push(Key { field, text, id });
         }
     }
 
-    fn map_mut(&mut self, field: Field) -> &mut HashMap<Arc<str>, Ids> {
-        match field {
-            Field::Phone => &mut self.by_phone,
-            Field::Email => &mut self.by_email,
-            Field::Name => &mut self.by_name,
-        }
-    }
-
-    fn remove_keys(&mut self, id: u32) {
-        let keys = self
-            .keys
-            .get_mut(id as usize)
-            .map(std::mem::take)
-            .unwrap_or_default();
-        for (field, key) in keys.iter() {
-            let map = self.map_mut(*field);
-            if let Some(ids) = map.get_mut(key)
-                && !ids.remove(id)
+    /// Sorts what [`push`](Self::push) added. A number listed twice keeps its last row.
+    fn finish(&mut self) {
+        let mut by_number = std::mem::take(&mut self.by_number);
+        by_number.sort_unstable_by(|a, b| self.number(*a).cmp(self.number(*b)).then(a.cmp(b)));
+        let mut replaced = vec![false; self.numbers.len()];
+        let mut kept: Vec<u32> = Vec::with_capacity(by_number.len());
+        for id in by_number {
+            if let Some(last) = kept.last_mut()
+                && self.number(*last) == self.number(id)
             {
-                map.remove(key);
+                replaced[*last as usize] = true;
+                *last = id;
+                continue;
             }
+            kept.push(id);
+        }
+        kept.shrink_to_fit();
+        self.by_number = kept;
+        let mut keys = std::mem::take(&mut self.keys);
+        keys.retain(|k| !replaced[k.id as usize]);
+        keys.sort_unstable_by(|a, b| self.order(a, b.field, self.slice(b.text), b.id));
+        keys.shrink_to_fit();
+        self.keys = keys;
+        self.text.shrink_to_fit();
+        self.numbers.shrink_to_fit();
+    }
+
+    /// Adds customer `number` with its names (`CNAME`, `FORDES`), phone and e-mail, or replaces
+    /// what was known of it.
+    pub fn insert(
+        &mut self,
+        number: &str,
+        names: [Option<&str>; 2],
+        phone: Option<&str>,
+        email: Option<&str>,
+    ) {
+        let id = match self
+            .by_number
+            .binary_search_by(|id| self.number(*id).cmp(number))
+        {
+            Ok(at) => {
+                let id = self.by_number[at];
+                self.keys.retain(|k| k.id != id);
+                id
+            }
+            Err(at) => {
+                let id = u32::try_from(self.numbers.len()).unwrap_or(u32::MAX);
+                let span = self.append(number);
+                self.numbers.push(span);
+                self.by_number.insert(at, id);
+                id
+            }
+        };
+        for (field, key) in Self::keys_of(names, phone, email) {
+            let at = self
+                .keys
+                .partition_point(|k| self.order(k, field, &key, id).is_lt());
+            let text = self.append(&key);
+            self.keys.insert(at, Key { field, text, id });
         }
     }
 
-    fn numbers_of(&self, ids: &Ids) -> Vec<String> {
-        ids.as_slice()
+    /// The numbers of the customers carrying `key` as their `field`, in the order they were
+    /// first indexed; `None` when none does.
+    fn carrying(&self, field: Field, key: &str) -> Option<Vec<String>> {
+        let from = self
+            .keys
+            .partition_point(|k| (k.field, self.slice(k.text)) < (field, key));
+        let numbers: Vec<String> = self.keys[from..]
             .iter()
-            .filter_map(|id| self.numbers.get(*id as usize))
-            .map(|n| n.to_string())
-            .collect()
+            .take_while(|k| k.field == field && self.slice(k.text) == key)
+            .map(|k| self.number(k.id).to_owned())
+            .collect();
+        (!numbers.is_empty()).then_some(numbers)
     }
 
     /// The numbers of the customers matching `query` and the key that matched: the phone
@@ -257,24 +292,24 @@ impl CustomerIndex {
             .as_deref()
             .map(normalize_phone)
             .filter(|p| p.len() >= 6);
-        if let Some(found) = phone.and_then(|p| self.by_phone.get(p.as_str())) {
-            return Some((MatchedBy::Phone, self.numbers_of(found)));
+        if let Some(found) = phone.and_then(|p| self.carrying(Field::Phone, &p)) {
+            return Some((MatchedBy::Phone, found));
         }
         let email = query
             .email
             .as_deref()
             .map(normalize_email)
             .filter(|e| e.contains('@'));
-        if let Some(found) = email.and_then(|e| self.by_email.get(e.as_str())) {
-            return Some((MatchedBy::Email, self.numbers_of(found)));
+        if let Some(found) = email.and_then(|e| self.carrying(Field::Email, &e)) {
+            return Some((MatchedBy::Email, found));
         }
         let name = query
             .name
             .as_deref()
             .map(normalize_name)
             .filter(|n| !n.is_empty());
-        name.and_then(|n| self.by_name.get(n.as_str()))
-            .map(|found| (MatchedBy::Name, self.numbers_of(found)))
+        name.and_then(|n| self.carrying(Field::Name, &n))
+            .map(|found| (MatchedBy::Name, found))
     }
 }
 
@@ -443,21 +478,53 @@ fn index_customer_rows(text: &str) -> Result<CustomerIndex> {
             .collect::<Result<Vec<_>>>()?;
         return Ok(CustomerIndex::new(customers.iter()));
     }
-    let rows: Vec<KeyRow> =
-        serde_json::from_str(trimmed).map_err(|e| Error::decode("GETCON", format!("rows: {e}")))?;
     let mut index = CustomerIndex::default();
-    for (i, row) in rows.into_iter().enumerate() {
-        let number = row
-            .number
-            .ok_or_else(|| Error::decode("GETCON", format!("[{i}]: row without CNO")))?;
-        index.insert(
-            &number,
-            [row.name.as_deref(), row.foreign_name.as_deref()],
-            row.phone.as_deref(),
-            row.email.as_deref(),
-        );
-    }
+    let mut rows = serde_json::Deserializer::from_str(trimmed);
+    serde::de::DeserializeSeed::deserialize(IndexRows(&mut index), &mut rows)
+        .and_then(|()| rows.end())
+        .map_err(|e| Error::decode("GETCON", format!("rows: {e}")))?;
+    index.finish();
     Ok(index)
+}
+
+/// Reads a list of customer rows into an index one row at a time, so that only one row is
+/// ever held apart from the answer's text.
+struct IndexRows<'a>(&'a mut CustomerIndex);
+
+impl<'de> serde::de::DeserializeSeed<'de> for IndexRows<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> std::result::Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for IndexRows<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of customer rows")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<(), A::Error> {
+        let mut i = 0usize;
+        while let Some(row) = seq.next_element::<KeyRow>()? {
+            let number = row.number.ok_or_else(|| {
+                <A::Error as serde::de::Error>::custom(format!("[{i}]: row without CNO"))
+            })?;
+            self.0.push(
+                &number,
+                [row.name.as_deref(), row.foreign_name.as_deref()],
+                row.phone.as_deref(),
+                row.email.as_deref(),
+            );
+            i += 1;
+        }
+        Ok(())
+    }
 }
 
 /// A customer row reduced to its matching keys while it is parsed.
@@ -775,5 +842,138 @@ mod tests {
             Some((MatchedBy::Name, vec!["9".to_owned()]))
         );
         assert_eq!(index.len(), 5);
+    }
+
+    #[test]
+    fn a_number_listed_twice_keeps_its_last_row() {
+        let text = r#"[
+            {"CNO": 5, "CNAME": "Old Name", "TEL1": "01001112222"},
+            {"CNO": 6, "CNAME": "Other", "TEL1": "01003334444"},
+            {"CNO": 5, "CNAME": "New Name", "TEL1": "01005556666"}
+        ]"#;
+        let index = index_customer_rows(text).unwrap();
+        assert_eq!(index.len(), 2);
+        let find = |phone: Option<&str>, name: Option<&str>| {
+            index.find(&CustomerQuery {
+                phone: phone.map(str::to_owned),
+                name: name.map(str::to_owned),
+                ..Default::default()
+            })
+        };
+        assert_eq!(find(Some("01001112222"), None), None);
+        assert_eq!(find(None, Some("old name")), None);
+        assert_eq!(
+            find(Some("01005556666"), None),
+            Some((MatchedBy::Phone, vec!["5".to_owned()]))
+        );
+        assert_eq!(
+            find(Some("01003334444"), None),
+            Some((MatchedBy::Phone, vec!["6".to_owned()]))
+        );
+    }
+
+    #[test]
+    fn the_index_costs_about_130_bytes_a_customer() {
+        let rows: Vec<Value> = (0..10_000)
+            .map(|i| {
+                json!({"CNO": 100_000 + i, "CNAME": format!("Customer Number {i}"),
+                       "FORDES": format!("عميل رقم {i}"), "TEL1": format!("010{i:08}"),
+                       "EMAIL": format!("customer{i}@example.com"), "CADD": "12 Tahrir St, Cairo"})
+            })
+            .collect();
+        let index = index_customer_rows(&Value::Array(rows).to_string()).unwrap();
+        assert_eq!(index.len(), 10_000);
+        let per_customer = index.heap_bytes() / index.len();
+        // Number 6, phone 11, e-mail 25, names 18 + 12 bytes of text; 4 keys of 16 bytes,
+        // 8 + 4 for the number's entries.
+        assert!(per_customer <= 160, "{per_customer} bytes a customer");
+        let mut grown = index.clone();
+        grown.insert("200000", [Some("New One"), None], Some("01200000000"), None);
+        assert_eq!(grown.len(), 10_001);
+    }
+
+    /// One customer row of the property test: number, then an index into each pool.
+    type Row = (u8, u8, u8, u8);
+
+    const NAMES: [Option<&str>; 4] = [None, Some("Sara Ali"), Some("سارة علي"), Some("Omar")];
+    const PHONES: [Option<&str>; 4] = [
+        None,
+        Some("01001234567"),
+        Some("+20 100 123 4567"),
+        Some("01119876543"),
+    ];
+    const EMAILS: [Option<&str>; 3] = [None, Some("a@example.com"), Some("B@Example.com")];
+
+    fn row_customer(&(number, name, phone, email): &Row) -> Customer {
+        customer(json!({
+            "CNO": number.to_string(),
+            "CNAME": NAMES[usize::from(name) % NAMES.len()],
+            "TEL1": PHONES[usize::from(phone) % PHONES.len()],
+            "EMAIL": EMAILS[usize::from(email) % EMAILS.len()],
+        }))
+    }
+
+    proptest::proptest! {
+        /// Built from a list, then changed customer by customer, the index finds for every
+        /// key exactly the customers whose latest row carries it, as a plain scan of those
+        /// rows does.
+        #[test]
+        fn the_index_finds_what_a_scan_of_the_latest_rows_finds(
+            listed in proptest::collection::vec((0u8..6, 0u8..4, 0u8..4, 0u8..3), 0..12),
+            saved in proptest::collection::vec((0u8..8, 0u8..4, 0u8..4, 0u8..3), 0..12),
+        ) {
+            let listed: Vec<Customer> = listed.iter().map(row_customer).collect();
+            let mut index = CustomerIndex::new(listed.iter());
+            let mut latest: Vec<Customer> = Vec::new();
+            for c in &listed {
+                latest.retain(|l| l.number != c.number);
+                latest.push(c.clone());
+            }
+            for row in &saved {
+                let c = row_customer(row);
+                index.insert(&c.number, [c.name.as_deref(), None], c.phone.as_deref(), c.email.as_deref());
+                latest.retain(|l| l.number != c.number);
+                latest.push(c);
+            }
+            proptest::prop_assert_eq!(index.len(), latest.len());
+            let scan = |key: fn(&Customer) -> Option<String>, wanted: &str| -> Vec<String> {
+                let mut found: Vec<String> = latest
+                    .iter()
+                    .filter(|c| key(c).as_deref() == Some(wanted))
+                    .map(|c| c.number.clone())
+                    .collect();
+                found.sort();
+                found
+            };
+            let sorted = |found: Option<(MatchedBy, Vec<String>)>| {
+                let mut numbers = found.map(|(_, n)| n).unwrap_or_default();
+                numbers.sort();
+                numbers
+            };
+            for phone in PHONES.iter().flatten() {
+                let query = CustomerQuery { phone: Some((*phone).to_owned()), ..Default::default() };
+                let wanted = normalize_phone(phone);
+                proptest::prop_assert_eq!(
+                    sorted(index.find(&query)),
+                    scan(|c| c.phone.as_deref().map(normalize_phone), &wanted)
+                );
+            }
+            for email in EMAILS.iter().flatten() {
+                let query = CustomerQuery { email: Some((*email).to_owned()), ..Default::default() };
+                let wanted = normalize_email(email);
+                proptest::prop_assert_eq!(
+                    sorted(index.find(&query)),
+                    scan(|c| c.email.as_deref().map(normalize_email), &wanted)
+                );
+            }
+            for name in NAMES.iter().flatten() {
+                let query = CustomerQuery { name: Some((*name).to_owned()), ..Default::default() };
+                let wanted = normalize_name(name);
+                proptest::prop_assert_eq!(
+                    sorted(index.find(&query)),
+                    scan(|c| c.name.as_deref().map(normalize_name), &wanted)
+                );
+            }
+        }
     }
 }
