@@ -396,10 +396,14 @@ impl FlowClient {
 
     /// Adds or updates a customer through `ADDCON`; returns its `CNO`.
     ///
+    /// An update (`number` set) sends that `CNO`; the answer must name the same customer.
+    ///
     /// # Errors
     ///
     /// [`Error::Refused`] for `CMDERR`; [`Error::UncertainSave`] when the outcome is unknown
-    /// (see [`FlowClient::save_customer_exactly_once`]).
+    /// (see [`FlowClient::save_customer_exactly_once`]); [`Error::ReadBackMismatch`] when an
+    /// update is answered with another customer number (the tenant's `ADDCON` added a
+    /// customer: a duplicate to merge in Flow, never retried).
     pub async fn save_customer(&self, customer: &CustomerRecord) -> Result<String> {
         let payload = self.build_customer(customer)?;
         let url = self.api_path(&self.inner.config.customers.add_path)?;
@@ -419,6 +423,18 @@ impl FlowClient {
             .await?;
         let number = answer.trim();
         match (number.is_empty() || number == "0", &customer.number) {
+            // An update answered with another number added a customer instead: say so
+            // rather than let the caller take the new number for the old customer.
+            // Permanent: sending it again would add yet another customer.
+            (false, Some(existing)) if number != existing.trim() => Err(Error::ReadBackMismatch {
+                op: "ADDCON".into(),
+                docno: number.to_owned(),
+                differences: vec![format!(
+                    "CNO: the update of customer {existing} was answered with customer \
+                         {number}; this ADDCON added a customer instead of updating, and \
+                         {number} is a duplicate of {existing} to merge in Flow"
+                )],
+            }),
             (false, _) => Ok(number.to_owned()),
             (true, Some(existing)) => Ok(existing.clone()),
             (true, None) => Err(Error::UncertainSave {

@@ -164,6 +164,33 @@ async fn the_adapter_runs_catalogue_customer_order_return_and_cancel() {
         before,
         "the saved customer is found in the cached list, without reading every customer again"
     );
+    // The customer changes phone in Shopify: the update keeps its Flow number, adds no
+    // customer, and the index follows it.
+    let flow_stats = || sb.stats()["flow"].clone();
+    let added_before = flow_stats()["contacts_added"].as_u64().unwrap();
+    let moved = Customer {
+        phone: Some("01009998887".into()),
+        ..customer.clone()
+    };
+    assert_eq!(erp.upsert_customer(&moved, Some(&cno)).await.unwrap(), cno);
+    assert_eq!(
+        flow_stats()["contacts_added"].as_u64().unwrap(),
+        added_before
+    );
+    assert_eq!(flow_stats()["contacts_updated"].as_u64().unwrap(), 1);
+    let by_phone = |phone: &str| Customer {
+        email: None,
+        phone: Some(phone.into()),
+        ..customer.clone()
+    };
+    assert_eq!(
+        erp.find_customer(&by_phone("01009998887")).await.unwrap(),
+        Some(cno.clone())
+    );
+    assert_eq!(
+        erp.find_customer(&by_phone("01001112223")).await.unwrap(),
+        None
+    );
 
     let item = sb.flow().catalog_items().remove(0);
     let order = order(&item.sku, item.price);

@@ -740,6 +740,38 @@ async fn customers_match_normalised_arabic_names_and_addcon_saves() {
 }
 
 #[tokio::test]
+async fn an_update_answered_with_another_customer_number_is_an_error_naming_both() {
+    let server = MockServer::start().await;
+    json_login(&server, "K1").await;
+    Mock::given(method("POST"))
+        .and(path("/api/CONCMD/ADDCON"))
+        .and(body_partial_json(json!({"CNO": 42, "CNAME": "Sara"})))
+        .respond_with(text("CMDDNE,43"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let flow = client_with(config(&server));
+    let err = flow
+        .save_customer(&CustomerRecord {
+            number: Some("42".into()),
+            name: "Sara".into(),
+            ..CustomerRecord::default()
+        })
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("ADDCON") && text.contains("customer 42") && text.contains("customer 43"),
+        "{text}"
+    );
+    assert!(
+        !err.is_retryable(),
+        "resending would add yet another customer"
+    );
+}
+
+#[tokio::test]
 async fn a_template_overridden_from_toml_is_what_gets_sent() {
     let server = MockServer::start().await;
     let dir = tempfile::tempdir().unwrap();

@@ -506,6 +506,45 @@ async fn addcon_stores_a_customer_found_by_email() {
         .await
         .unwrap();
     assert_eq!(text(missing).await, "CMDERR,CNAME is required");
+    // A non-zero CNO updates that customer under its number; an unknown one is refused.
+    let contacts = || sb.stats()["flow"]["contacts"].as_u64().unwrap();
+    let before = contacts();
+    let post = |body: Value| {
+        http.post(format!("{}/api/CONCMD/ADDCON", sb.flow_url()))
+            .header("apikey", &key)
+            .json(&body)
+            .send()
+    };
+    let updated = post(
+        json!({"CNO": cno.parse::<u64>().unwrap(), "CNAME": "Sara Ali",
+                              "EMAIL": "sara.ali@example.com"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(text(updated).await, format!("CMDDNE,{cno}"));
+    assert_eq!(contacts(), before, "an update adds no customer");
+    assert_eq!(sb.stats()["flow"]["contacts_updated"], 1);
+    let moved = json_of(
+        http.get(format!(
+            "{}/api/CONCMD/GETCON/C/sara.ali@example.com",
+            sb.flow_url()
+        ))
+        .header("apikey", &key)
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(moved[0]["CNO"].to_string(), cno);
+    let unknown = post(json!({"CNO": "987654", "CNAME": "Nobody"}))
+        .await
+        .unwrap();
+    assert!(
+        text(unknown)
+            .await
+            .starts_with("CMDERR,CNO 987654 is not a known customer")
+    );
+    assert_eq!(contacts(), before);
     sb.shutdown().await;
 }
 

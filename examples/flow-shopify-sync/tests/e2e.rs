@@ -54,8 +54,8 @@ fn run_until_done(config: &Path, tries: usize) {
     panic!("the run did not finish in {tries} tries");
 }
 
-/// What the stand-ins hold must show: every live order once in Flow, no duplicate document,
-/// no receipt accepted twice, and each device's chain without a gap. Returns
+/// What the stand-ins hold must show: every live order once in Flow, no duplicate document or
+/// customer, no receipt accepted twice, and each device's chain without a gap. Returns
 /// (orders imported, receipts accepted).
 fn check_invariants(dump: &Value) -> (usize, usize) {
     check_invariants_except(dump, &[])
@@ -111,6 +111,15 @@ fn check_invariants_except(dump: &Value, not_imported: &[&str]) -> (usize, usize
         .filter_map(|r| r["external_ref"].as_str())
         .collect();
     assert_eq!(return_refs.len(), returns.len(), "a return was saved twice");
+    // No customer twice in Flow: every buyer has its own e-mail in the seeded shop.
+    let mut emails = HashSet::new();
+    for contact in dump["flow"]["contacts"].as_array().expect("contacts") {
+        if let Some(email) = contact["email"].as_str().filter(|e| !e.is_empty())
+            && contact["contyp"] == "C"
+        {
+            assert!(emails.insert(email), "customer {email} is in Flow twice");
+        }
+    }
 
     let receipts = dump["eta"]["receipts"].as_array().expect("receipts");
     let mut last: HashMap<&str, &str> = HashMap::new();

@@ -130,6 +130,7 @@ struct Counters {
     queries: u64,
     queries_refused: u64,
     contacts_added: u64,
+    contacts_updated: u64,
     rejected_keys: u64,
 }
 
@@ -328,6 +329,7 @@ impl FlowState {
             "queries_refused": c.queries_refused,
             "contacts": d.contacts.len(),
             "contacts_added": c.contacts_added,
+            "contacts_updated": c.contacts_updated,
             "items": d.items.len(),
             "item_groups": d.groups.len(),
         })

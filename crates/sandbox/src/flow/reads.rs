@@ -331,18 +331,55 @@ impl FlowState {
             Some(Value::String(t)) if t == "C" || t == "S" => t.clone(),
             Some(_) => return cmderr("CONTYP must be C or S"),
         };
+        // `CNO` 0 or absent adds a contact; a non-zero `CNO` replaces that contact, keeping
+        // its number (as `ADDPOS` does with `DOCNO`); an unknown one is refused.
+        let given = match fields.get("CNO") {
+            None | Some(Value::Null) => 0,
+            Some(Value::Number(n)) => match n.as_u64() {
+                Some(n) => n,
+                None => return cmderr("CNO must be a whole number (0 to add a contact)"),
+            },
+            Some(Value::String(t)) => match t.trim().parse::<u64>() {
+                Ok(n) => n,
+                Err(_) => return cmderr("CNO must be a whole number (0 to add a contact)"),
+            },
+            Some(_) => return cmderr("CNO must be a whole number (0 to add a contact)"),
+        };
         let mut d = self.lock();
-        let cno = d.contacts.iter().map(|c| c.cno).max().unwrap_or(0).max(99) + 1;
+        let cno = if given == 0 {
+            d.contacts.iter().map(|c| c.cno).max().unwrap_or(0).max(99) + 1
+        } else {
+            given
+        };
         let mut stored: Map<String, Value> = fields;
         stored.insert("CNO".into(), cno.into());
         stored.insert("CONTYP".into(), contyp.clone().into());
         stored.insert("CONO".into(), self.cfg.cono.into());
-        d.contacts.push(catalog::Contact {
-            cno,
-            contyp,
-            fields: stored,
-        });
-        d.counters.contacts_added += 1;
+        if given == 0 {
+            d.contacts.push(catalog::Contact {
+                cno,
+                contyp,
+                fields: stored,
+            });
+            d.counters.contacts_added += 1;
+        } else {
+            let Some(contact) = d
+                .contacts
+                .iter_mut()
+                .find(|c| c.cno == cno && c.contyp == contyp)
+            else {
+                return cmderr(format_args!(
+                    "CNO {cno} is not a known {} contact (0 adds one)",
+                    if contyp == "S" {
+                        "supplier"
+                    } else {
+                        "customer"
+                    }
+                ));
+            };
+            contact.fields = stored;
+            d.counters.contacts_updated += 1;
+        }
         super::bom_text(axum::http::StatusCode::OK, &format!("CMDDNE,{cno}"))
     }
 }
