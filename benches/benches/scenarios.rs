@@ -82,8 +82,18 @@ async fn orders_child(config: &Path) {
     );
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+fn main() {
+    // As `flow-shopify-sync` does before anything else, for the engine measured in the child.
+    flow_shopify_sync::memory::keep_large_blocks_returnable();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("the async runtime")
+        .block_on(bench_main());
+}
+
+async fn bench_main() {
     if let Some((role, config)) = child_role() {
         match role.as_str() {
             "orders" => orders_child(&config).await,

@@ -5,5 +5,6 @@
 pub mod config;
 pub mod daemon;
 pub mod demo;
+pub mod memory;
 pub mod output;
 pub mod wiring;

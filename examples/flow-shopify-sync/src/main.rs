@@ -155,8 +155,23 @@ fn init_tracing(filter: &str) {
         .try_init();
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    // Before any thread starts: see `flow_shopify_sync::memory`.
+    flow_shopify_sync::memory::keep_large_blocks_returnable();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    runtime.block_on(run_cli())
+}
+
+async fn run_cli() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.log);
     match dispatch(cli).await {
