@@ -523,8 +523,8 @@ impl FlowClient {
     }
 
     /// An idempotent call (a read, or a command safe to repeat): retried on transient
-    /// failures; returns the answer text (BOM removed) after turning `CMDERR` into
-    /// [`Error::Refused`] (or [`Error::SessionExpired`]).
+    /// failures; returns the answer's bytes (BOM removed, checked to be UTF-8, not copied)
+    /// after turning `CMDERR` into [`Error::Refused`] (or [`Error::SessionExpired`]).
     pub(crate) async fn idempotent_call(
         &self,
         endpoint: &str,
@@ -533,7 +533,7 @@ impl FlowClient {
         url: Url,
         content_type: Option<&'static str>,
         body: Bytes,
-    ) -> Result<String> {
+    ) -> Result<Bytes> {
         let span = sync_core::trace::request_span("flow", endpoint);
         let (method, url, body) = (&method, &url, &body);
         let run = retry::run(&self.inner.retry, self.inner.clock.as_ref(), |_| {
@@ -552,8 +552,8 @@ impl FlowClient {
         run.instrument(span).await
     }
 
-    /// Maps a response of an idempotent call to its text or an error.
-    fn read_answer(&self, endpoint: &str, response: &HttpResponse) -> Result<String> {
+    /// Maps a response of an idempotent call to its text (as bytes) or an error.
+    fn read_answer(&self, endpoint: &str, response: &HttpResponse) -> Result<Bytes> {
         let status = response.status();
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             return Err(Error::SessionExpired {
@@ -579,7 +579,8 @@ impl FlowClient {
                 reason,
             });
         }
-        Ok(text.to_owned())
+        let body = response.body();
+        Ok(body.slice(body.len() - text.len()..))
     }
 
     /// A save (`ADDPOS`, `ADDCON`): a connection failure before sending is retried; once the
@@ -723,7 +724,8 @@ impl FlowClient {
                 self.read_answer(cmdtxt, &response)
             })
         });
-        run.instrument(span).await
+        let body = run.instrument(span).await?;
+        Ok(wire::decode_text(cmdtxt, &body)?.to_owned())
     }
 
     /// A REST `GET` on the API surface, parsed as JSON.
@@ -735,6 +737,13 @@ impl FlowClient {
     /// A REST `GET` on the API surface, as the decoded answer text (for readers that parse it
     /// their own way).
     pub(crate) async fn get_text(&self, endpoint: &str, segments: &[&str]) -> Result<String> {
+        let body = self.get_body(endpoint, segments).await?;
+        Ok(wire::decode_text(endpoint, &body)?.to_owned())
+    }
+
+    /// A `GET` on the REST surface whose answer is kept as received (BOM removed, checked
+    /// to be UTF-8): for long answers read straight from their bytes, without a copy.
+    pub(crate) async fn get_body(&self, endpoint: &str, segments: &[&str]) -> Result<Bytes> {
         let url = self.url(Surface::Api, segments)?;
         self.idempotent_call(endpoint, Surface::Api, Method::GET, url, None, Bytes::new())
             .await

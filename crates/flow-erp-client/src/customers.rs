@@ -333,9 +333,10 @@ pub struct CustomerRecord {
 impl FlowClient {
     /// Reads every customer (`GETCON/C`) straight into a [`CustomerIndex`].
     ///
-    /// Only each row's number, names, phone and e-mail are read out of the answer; the rows
-    /// are never built whole (as [`customers`](FlowClient::customers) builds them), so the
-    /// memory this takes is the answer's text and the index, however many fields Flow sends.
+    /// Only each row's number, names, phone and e-mail are read out of the answer, straight
+    /// from the bytes received; the rows are never built whole (as
+    /// [`customers`](FlowClient::customers) builds them), so the memory this takes is the
+    /// answer as received and the index, however many fields Flow sends.
     /// Field names match in any case, as elsewhere.
     ///
     /// # Errors
@@ -343,10 +344,10 @@ impl FlowClient {
     /// As every call; [`Error::Decode`] for an answer that is not a list of rows, or a row
     /// without `CNO`.
     pub async fn customer_index(&self) -> Result<CustomerIndex> {
-        let text = self
-            .get_text("GETCON", &["api", "CONCMD", "GETCON", "C"])
+        let body = self
+            .get_body("GETCON", &["api", "CONCMD", "GETCON", "C"])
             .await?;
-        index_customer_rows(&text)
+        index_customer_rows(crate::wire::decode_text("GETCON", &body)?)
     }
 
     /// Reads every customer (`GETCON/C`) and matches `query` exactly.
