@@ -967,29 +967,19 @@ mod tests {
                 numbers.sort();
                 numbers
             };
-            for phone in PHONES.iter().flatten() {
-                let query = CustomerQuery { phone: Some((*phone).to_owned()), ..Default::default() };
-                let wanted = normalize_phone(phone);
-                proptest::prop_assert_eq!(
-                    sorted(index.find(&query)),
-                    scan(|c| c.phone.as_deref().map(normalize_phone), &wanted)
-                );
-            }
-            for email in EMAILS.iter().flatten() {
-                let query = CustomerQuery { email: Some((*email).to_owned()), ..Default::default() };
-                let wanted = normalize_email(email);
-                proptest::prop_assert_eq!(
-                    sorted(index.find(&query)),
-                    scan(|c| c.email.as_deref().map(normalize_email), &wanted)
-                );
-            }
-            for name in NAMES.iter().flatten() {
-                let query = CustomerQuery { name: Some((*name).to_owned()), ..Default::default() };
-                let wanted = normalize_name(name);
-                proptest::prop_assert_eq!(
-                    sorted(index.find(&query)),
-                    scan(|c| c.name.as_deref().map(normalize_name), &wanted)
-                );
+            type KeyOf = fn(&Customer) -> Option<String>;
+            let phone: KeyOf = |c| c.phone.as_deref().map(normalize_phone);
+            let email: KeyOf = |c| c.email.as_deref().map(normalize_email);
+            let name: KeyOf = |c| c.name.as_deref().map(normalize_name);
+            let cases = PHONES.iter().flatten().map(|p| {
+                (CustomerQuery { phone: Some((*p).to_owned()), ..Default::default() }, phone, normalize_phone(p))
+            }).chain(EMAILS.iter().flatten().map(|e| {
+                (CustomerQuery { email: Some((*e).to_owned()), ..Default::default() }, email, normalize_email(e))
+            })).chain(NAMES.iter().flatten().map(|n| {
+                (CustomerQuery { name: Some((*n).to_owned()), ..Default::default() }, name, normalize_name(n))
+            }));
+            for (query, key, wanted) in cases {
+                proptest::prop_assert_eq!(sorted(index.find(&query)), scan(key, &wanted), "{:?}", query);
             }
         }
     }

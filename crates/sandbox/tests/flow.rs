@@ -485,17 +485,13 @@ async fn addcon_stores_a_customer_found_by_email() {
         .unwrap();
     let answer = text(resp).await;
     let cno = answer.strip_prefix("CMDDNE,").expect("saved");
-    let found = json_of(
-        http.get(format!(
-            "{}/api/CONCMD/GETCON/C/sara@example.com",
-            sb.flow_url()
-        ))
-        .header("apikey", &key)
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+    let getcon = |email: &str| {
+        let request = http
+            .get(format!("{}/api/CONCMD/GETCON/C/{email}", sb.flow_url()))
+            .header("apikey", &key);
+        async move { json_of(request.send().await.unwrap()).await }
+    };
+    let found = getcon("sara@example.com").await;
     assert_eq!(found[0]["CNO"].to_string(), cno);
     assert_eq!(found[0]["CNAME"], "أ. سارة علي");
     let missing = http
@@ -524,17 +520,7 @@ async fn addcon_stores_a_customer_found_by_email() {
     assert_eq!(text(updated).await, format!("CMDDNE,{cno}"));
     assert_eq!(contacts(), before, "an update adds no customer");
     assert_eq!(sb.stats()["flow"]["contacts_updated"], 1);
-    let moved = json_of(
-        http.get(format!(
-            "{}/api/CONCMD/GETCON/C/sara.ali@example.com",
-            sb.flow_url()
-        ))
-        .header("apikey", &key)
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+    let moved = getcon("sara.ali@example.com").await;
     assert_eq!(moved[0]["CNO"].to_string(), cno);
     let unknown = post(json!({"CNO": "987654", "CNAME": "Nobody"}))
         .await
