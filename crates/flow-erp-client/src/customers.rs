@@ -158,6 +158,14 @@ impl CustomerIndex {
         span
     }
 
+    /// Stores a new customer's number; returns the customer's id.
+    fn add_number(&mut self, number: &str) -> u32 {
+        let id = u32::try_from(self.numbers.len()).unwrap_or(u32::MAX);
+        let span = self.append(number);
+        self.numbers.push(span);
+        id
+    }
+
     fn number(&self, id: u32) -> &str {
         self.numbers
             .get(id as usize)
@@ -197,9 +205,7 @@ impl CustomerIndex {
         phone: Option<&str>,
         email: Option<&str>,
     ) {
-        let id = u32::try_from(self.numbers.len()).unwrap_or(u32::MAX);
-        let span = self.append(number);
-        self.numbers.push(span);
+        let id = self.add_number(number);
         self.by_number.push(id);
         for (field, key) in Self::keys_of(names, phone, email) {
             let text = self.append(&key);
@@ -253,9 +259,7 @@ impl CustomerIndex {
                 id
             }
             Err(at) => {
-                let id = u32::try_from(self.numbers.len()).unwrap_or(u32::MAX);
-                let span = self.append(number);
-                self.numbers.push(span);
+                let id = self.add_number(number);
                 self.by_number.insert(at, id);
                 id
             }
