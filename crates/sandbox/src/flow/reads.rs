@@ -334,16 +334,13 @@ impl FlowState {
         // `CNO` 0 or absent adds a contact; a non-zero `CNO` replaces that contact, keeping
         // its number (as `ADDPOS` does with `DOCNO`); an unknown one is refused.
         let given = match fields.get("CNO") {
-            None | Some(Value::Null) => 0,
-            Some(Value::Number(n)) => match n.as_u64() {
-                Some(n) => n,
-                None => return cmderr("CNO must be a whole number (0 to add a contact)"),
-            },
-            Some(Value::String(t)) => match t.trim().parse::<u64>() {
-                Ok(n) => n,
-                Err(_) => return cmderr("CNO must be a whole number (0 to add a contact)"),
-            },
-            Some(_) => return cmderr("CNO must be a whole number (0 to add a contact)"),
+            None | Some(Value::Null) => Some(0),
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(t)) => t.trim().parse::<u64>().ok(),
+            Some(_) => None,
+        };
+        let Some(given) = given else {
+            return cmderr("CNO must be a whole number (0 to add a contact)");
         };
         let mut d = self.lock();
         let cno = if given == 0 {
