@@ -288,28 +288,34 @@ impl ShopifyClient {
         let mut out = Vec::new();
         let mut overflowing = Vec::new();
         for chunk in inventory_item_ids.chunks(MAX_INPUT_ARRAY) {
-            self.read_levels(chunk, &names, LEVELS_PER_ITEM, &mut out, &mut overflowing)
-                .await?;
+            self.read_levels(
+                chunk,
+                &names,
+                LEVELS_PER_ITEM,
+                &mut out,
+                Some(&mut overflowing),
+            )
+            .await?;
         }
         // Items stocked at more locations than the first read asked for: read again in full
         // (their partial levels were not kept).
-        let mut ignored = Vec::new();
         for chunk in overflowing.chunks(MAX_INPUT_ARRAY) {
-            self.read_levels(chunk, &names, MAX_LEVELS_PER_ITEM, &mut out, &mut ignored)
+            self.read_levels(chunk, &names, MAX_LEVELS_PER_ITEM, &mut out, None)
                 .await?;
         }
         Ok(out)
     }
 
     /// One `InventoryLevels` request: the levels of `ids` at up to `levels` locations each,
-    /// appended to `out`; the ids of items with more levels than that go to `overflowing`.
+    /// appended to `out`; with `overflowing`, the ids of items with more levels than that go
+    /// there instead (without it, the levels read are kept as they are).
     async fn read_levels(
         &self,
         ids: &[String],
         names: &[String],
         levels: u32,
         out: &mut Vec<InventoryLevel>,
-        overflowing: &mut Vec<String>,
+        mut overflowing: Option<&mut Vec<String>>,
     ) -> Result<(), Error> {
         let data: inventory_levels::ResponseData = self
             .run::<queries::InventoryLevels, _>(
@@ -325,7 +331,9 @@ impl ShopifyClient {
             let inventory_levels::InventoryLevelsNodes::InventoryItem(item) = node else {
                 continue;
             };
-            if item.inventory_levels.page_info.has_next_page && levels < MAX_LEVELS_PER_ITEM {
+            if item.inventory_levels.page_info.has_next_page
+                && let Some(overflowing) = overflowing.as_deref_mut()
+            {
                 overflowing.push(item.id);
                 continue;
             }
