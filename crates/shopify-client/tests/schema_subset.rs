@@ -2,16 +2,17 @@
 //! schema it was extracted from: every type, field, argument, input field, enum value and
 //! union member of the subset exists in the full schema with the same type and default.
 //!
-//! The full schema lives outside the crate (`../../../shared/vendor/shopify-admin-schema/`
-//! relative to the crate). This test FAILS, on purpose, when that file is missing: a CI that
-//! cannot see it must not pass silently.
+//! The full schema is vendored in the crate, gzip-compressed, under `schema/` (its source is
+//! named in `schema/SOURCE.md`).
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::PathBuf;
 
 use graphql_parser::schema::{Definition, Document, TypeDefinition, parse_schema};
 
-const FULL_SCHEMA: &str = "../../../shared/vendor/shopify-admin-schema/admin-2026-01.graphql";
+/// The full Admin schema of the version the crate targets, relative to the crate.
+const FULL_SCHEMA: &str = "schema/admin-2026-01.graphql.gz";
 
 type Doc = Document<'static, String>;
 type Def = TypeDefinition<'static, String>;
@@ -163,15 +164,19 @@ fn check(sub: &Doc, full: &Doc) -> Vec<String> {
     problems
 }
 
+/// Reads a schema file, decompressing it when its name ends in `.gz`.
 fn read(path: &PathBuf, what: &str) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| {
-        panic!(
-            "{what} not readable at {}: {e}. The schema-subset check needs the full Admin schema \
-             (shared/vendor/shopify-admin-schema/admin-2026-01.graphql beside the work tree); \
-             it fails instead of skipping so that a CI without it cannot pass silently.",
-            path.display()
-        )
-    })
+    let read = || -> std::io::Result<String> {
+        let mut text = String::new();
+        let mut file = std::fs::File::open(path)?;
+        if path.extension().is_some_and(|e| e == "gz") {
+            flate2::read::GzDecoder::new(file).read_to_string(&mut text)?;
+        } else {
+            file.read_to_string(&mut text)?;
+        }
+        Ok(text)
+    };
+    read().unwrap_or_else(|e| panic!("{what} not readable at {}: {e}", path.display()))
 }
 
 #[test]
@@ -227,4 +232,34 @@ fn the_committed_subset_is_what_the_extractor_writes() {
         "graphql/schema.graphql is stale or an operation selects an unknown field:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// Every vendored full schema decompresses to the file named in `schema/SOURCE.md`: the
+/// SHA-256 recorded there for it matches, so a schema cannot change without its note.
+#[test]
+fn vendored_schemas_match_the_digests_in_their_source_note() {
+    use sha2::{Digest, Sha256};
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schema");
+    let note = read(&root.join("SOURCE.md"), "schema/SOURCE.md");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&root).expect("schema/ lists") {
+        let path = entry.expect("schema/ entry").path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if !name.ends_with(".graphql.gz") {
+            continue;
+        }
+        let digest = hex::encode(Sha256::digest(read(&path, name).as_bytes()));
+        let row = note
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{name}`")))
+            .unwrap_or_else(|| panic!("schema/SOURCE.md has no row for {name}"));
+        assert!(
+            row.contains(&format!("`{digest}`")),
+            "{name} decompresses to sha256 {digest}, not the digest in schema/SOURCE.md"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 1, "no vendored schema found under schema/");
 }
