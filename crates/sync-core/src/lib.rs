@@ -50,8 +50,78 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(demo());
 //! ```
 //!
-//! **The engine** (neutral model, connector traits, state store, flows) is described in
-//! `docs/architecture.md` and `docs/guarantees.md` of the workspace.
+//! **The engine**, which keeps the three systems in step:
+//!
+//! - [`model`]: the neutral model every system maps to and from: item groups and variants,
+//!   stock levels, promotions, customers, orders with their refunds, shipments, receipts.
+//! - [`connector`]: the traits a system implements to plug in: the ERP as catalogue
+//!   ([`ErpCatalog`](connector::ErpCatalog)) and as sink of sales
+//!   ([`ErpSales`](connector::ErpSales)), the storefront as catalogue sink
+//!   ([`StorefrontCatalog`](connector::StorefrontCatalog)) and as source of orders
+//!   ([`StorefrontOrders`](connector::StorefrontOrders)), and the
+//!   [`TaxAuthority`](connector::TaxAuthority).
+//! - [`store`]: the [`StateStore`](store::StateStore) (SQLite, PostgreSQL) of bindings
+//!   (what was written where), checkpoints, jobs, webhook event ids, receipt chains and audit.
+//! - [`engine`]: the [`Engine`](engine::Engine). Each flow *decides* what it wants written as
+//!   jobs with deterministic keys; the job runtime leases them, marks each started before its
+//!   remote call, and looks the effect up after a crash or a lost answer instead of writing
+//!   twice. [`Engine::run_once`](engine::Engine::run_once) runs every
+//!   [`Flow`](engine::Flow) and drains the queue, [`Engine::run`](engine::Engine::run) repeats
+//!   passes and takes webhooks in between, and [`Engine::plan`](engine::Engine::plan) lists
+//!   what a run would write, through the same decisions.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use sync_core::engine::memory::{MemoryErp, MemoryStorefront, MemoryTax};
+//! use sync_core::engine::{Connectors, Engine, EngineConfig};
+//! use sync_core::model::{ProductGroup, ProductStatus, Variant};
+//! # #[cfg(feature = "sqlite")]
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let erp = Arc::new(MemoryErp::new());
+//! erp.set_groups(vec![ProductGroup {
+//!     code: "TEE".into(),
+//!     title: "Tee".into(),
+//!     description: String::new(),
+//!     vendor: None,
+//!     product_type: None,
+//!     status: ProductStatus::Active,
+//!     options: vec!["Colour".into()],
+//!     variants: vec![Variant {
+//!         sku: "TEE-RED".into(),
+//!         item_code: "TEE".into(),
+//!         option_values: vec!["Red".into()],
+//!         barcode: None,
+//!         weight_kg: None,
+//!         price: "100.00".parse()?,
+//!         compare_at_price: None,
+//!         taxable: true,
+//!     }],
+//!     images: Vec::new(),
+//! }]);
+//! let shop = Arc::new(MemoryStorefront::new(Vec::new()));
+//! let connectors = Connectors {
+//!     erp_catalog: erp.clone(),
+//!     erp_sales: erp,
+//!     storefront_catalog: shop.clone(),
+//!     storefront_orders: shop,
+//!     tax: Arc::new(MemoryTax::new("POS-1", &["cash"])),
+//! };
+//! let store = Arc::new(sync_core::store::SqliteStore::in_memory().await?);
+//! let engine = Engine::new(connectors, store, EngineConfig::new("my-shop"));
+//!
+//! let planned = engine.plan().await?; // what a run would write: one product to create
+//! assert_eq!((planned[0].flow.as_str(), planned[0].action.as_str()), ("catalog", "create"));
+//! let summary = engine.run_once().await?; // write it
+//! assert_eq!(summary.products_pushed, 1);
+//! assert!(engine.plan().await?.is_empty(), "nothing left to write");
+//! # Ok(())
+//! # }
+//! # #[cfg(feature = "sqlite")]
+//! # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+//! ```
+//!
+//! `docs/architecture.md` of the workspace shows the engine's layout and how to add a flow;
+//! `docs/guarantees.md` lists each guarantee with the test that proves it.
 //!
 //! # Feature flags
 //!

@@ -691,6 +691,10 @@ impl StateStore for CrashingStore {
         self.alive()?;
         self.inner.job(id).await
     }
+    async fn job_by_key(&self, s: &StoreScope, k: &str, key: &str) -> StoreResult<Option<Job>> {
+        self.alive()?;
+        self.inner.job_by_key(s, k, key).await
+    }
     async fn jobs(&self, s: &StoreScope, st: Option<JobState>) -> StoreResult<Vec<Job>> {
         self.alive()?;
         self.inner.jobs(s, st).await

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::jobs::Work;
-use super::{Engine, EngineError, Summary, flows};
+use super::base::{Engine, EngineError, Summary};
+use super::flows::{Decisions, catalog};
+use super::kinds::BindingKind;
 use crate::model::ProductStatus;
 
 impl Engine {
@@ -32,6 +33,7 @@ impl Engine {
                 source,
             })?;
         let stamp = self.now().timestamp_millis();
+        let mut decisions = Decisions::run(self);
         for mut group in groups {
             if codes.is_some_and(|c| !c.contains(&group.code)) {
                 continue;
@@ -42,11 +44,9 @@ impl Engine {
             let key = format!(
                 "{}:manual:{stamp}:{}",
                 group.code,
-                flows::catalog_hash(&group)
+                catalog::catalog_hash(&group)
             );
-            let resource = format!("product:{}", group.code);
-            self.enqueue(&Work::PushProduct { group }, key, resource)
-                .await?;
+            decisions.add(catalog::push(group, key, true)).await?;
         }
         self.drain().await
     }
@@ -65,11 +65,7 @@ impl Engine {
         self.migrate().await?;
         let mut missing = Vec::new();
         for code in codes {
-            match self
-                .store
-                .binding(&self.config.scope, "product", code)
-                .await?
-            {
+            match self.binding(BindingKind::Product, code).await? {
                 Some(binding) => {
                     self.connectors
                         .storefront_catalog
@@ -82,7 +78,7 @@ impl Engine {
                     let mut data = binding.data.clone();
                     data["status"] = serde_json::json!(status);
                     self.bind(
-                        "product",
+                        BindingKind::Product,
                         code,
                         &binding.remote_id,
                         binding.content_hash.clone(),
@@ -105,7 +101,7 @@ impl Engine {
     pub async fn receipt_states(&self) -> Result<BTreeMap<String, u64>, EngineError> {
         self.migrate().await?;
         let mut counts = BTreeMap::new();
-        for binding in self.store.bindings(&self.config.scope, "receipt").await? {
+        for binding in self.bindings(BindingKind::Receipt).await? {
             let state = binding
                 .data
                 .get("state")

@@ -1,13 +1,13 @@
+//! Webhook deliveries: the verifier seam and what a delivery can come to.
+//!
 //! Webhooks are hints, the API is the truth: a verified, first-seen event schedules a re-read
-//! of its resource; its body is never taken as the latest state.
+//! of its resource ([`Engine::handle_webhook`](super::Engine::handle_webhook), in the orders
+//! flow); its body is never taken as the latest state.
 
 use std::fmt;
 
 use http::HeaderMap;
 use serde::{Deserialize, Serialize};
-
-use super::Engine;
-use super::jobs::Work;
 
 /// A verified webhook delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,61 +61,5 @@ pub trait WebhookVerifier: Send + Sync {
 impl fmt::Debug for dyn WebhookVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("WebhookVerifier")
-    }
-}
-
-impl Engine {
-    /// Handles one webhook delivery: verify, dedupe by event id, schedule a re-read.
-    ///
-    /// # Errors
-    ///
-    /// See [`WebhookError`]; nothing is stored for a refused delivery.
-    pub async fn handle_webhook(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-    ) -> Result<WebhookOutcome, WebhookError> {
-        let verifier = self.verifier.as_ref().ok_or(WebhookError::Unauthorized)?;
-        let event = verifier.verify(headers, body)?;
-        metrics::counter!("sync_webhooks_total", "topic" => event.topic.clone()).increment(1);
-        let Some(order_id) = event.order_id.clone() else {
-            return Ok(WebhookOutcome::Ignored);
-        };
-        self.migrate().await.map_err(webhook_error)?;
-        if !self
-            .store
-            .record_event(&self.config.scope, &event.event_id)
-            .await?
-        {
-            return Ok(WebhookOutcome::Duplicate);
-        }
-        let work = Work::RefetchOrder {
-            order_id: order_id.clone(),
-        };
-        self.enqueue(
-            &work,
-            format!("refetch:{order_id}:{}", event.event_id),
-            format!("order:{order_id}"),
-        )
-        .await
-        .map_err(webhook_error)?;
-        self.wake.notify_one();
-        Ok(WebhookOutcome::Scheduled)
-    }
-
-    /// Runs the queued jobs now (webhook-triggered work) and returns what they did.
-    ///
-    /// # Errors
-    ///
-    /// When the store fails.
-    pub async fn run_pending(&self) -> Result<super::Summary, super::EngineError> {
-        self.drain().await
-    }
-}
-
-fn webhook_error(error: super::EngineError) -> WebhookError {
-    match error {
-        super::EngineError::Store(s) => WebhookError::Store(s),
-        other => WebhookError::Malformed(other.to_string()),
     }
 }

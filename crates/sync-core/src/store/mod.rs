@@ -326,6 +326,14 @@ pub trait StateStore: Send + Sync {
     async fn fail(&self, id: i64, worker: &str, failure: JobFailure) -> StoreResult<()>;
     /// One job.
     async fn job(&self, id: i64) -> StoreResult<Option<Job>>;
+    /// The job of `kind` stored under idempotency `key` in `scope`, in whatever state (what
+    /// [`StateStore::enqueue`] would find instead of storing a new one).
+    async fn job_by_key(
+        &self,
+        scope: &StoreScope,
+        kind: &str,
+        key: &str,
+    ) -> StoreResult<Option<Job>>;
     /// Jobs of a scope, optionally in one state, oldest first.
     async fn jobs(&self, scope: &StoreScope, state: Option<JobState>) -> StoreResult<Vec<Job>>;
     /// Puts one dead or parked job (or, with `None`, all of them) back to pending.

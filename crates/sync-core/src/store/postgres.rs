@@ -526,6 +526,27 @@ impl StateStore for PostgresStore {
         .transpose()
     }
 
+    async fn job_by_key(
+        &self,
+        scope: &StoreScope,
+        kind: &str,
+        key: &str,
+    ) -> StoreResult<Option<Job>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM sync_jobs WHERE scope = $1 AND kind = $2 AND key = $3"
+        ))
+        .bind(scope.as_str())
+        .bind(kind)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(job_from_row)
+        .transpose()
+    }
+
     async fn jobs(&self, scope: &StoreScope, state: Option<JobState>) -> StoreResult<Vec<Job>> {
         sqlx::query(concat!(
             "SELECT ",

@@ -292,6 +292,27 @@ pub async fn enqueue_is_idempotent(store: &dyn StateStore) {
         "the same key must report that nothing was created"
     );
 
+    let by_key = store
+        .job_by_key(&scope, "push_product", "G1")
+        .await
+        .expect("job by key")
+        .expect("the job is found by its key");
+    assert_eq!(by_key.id, id, "job_by_key finds the job enqueue found");
+    for (scope, kind, key) in [
+        (&scope, "push_product", "G2"),
+        (&scope, "set_prices", "G1"),
+        (&other, "push_product", "G1"),
+    ] {
+        assert!(
+            store
+                .job_by_key(scope, kind, key)
+                .await
+                .expect("job by key")
+                .is_none(),
+            "no job {kind}/{key} in {scope:?}"
+        );
+    }
+
     let job = store.job(id).await.expect("job").expect("the enqueued job");
     assert_eq!(job.id, id);
     assert_eq!(job.scope, scope);

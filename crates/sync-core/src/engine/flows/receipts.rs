@@ -1,5 +1,9 @@
 //! Receipts: issue (build, hash, chain) and submit in batches, then report back to the ERP.
 //!
+//! Decided in two places: a sale's or a return's receipt follows its order once the ERP has
+//! the document ([`decide_for_order`], called by the orders and refunds flows), and each pass
+//! asks for a submission when the device has open receipts ([`decide`]).
+//!
 //! Issuing is local: the receipt is built, its uuid computed, and the device's chain head is
 //! moved from the previous uuid to the new one in the same transaction that stores the
 //! receipt body. A receipt is therefore built once; every later submission sends the same
@@ -18,10 +22,13 @@ use std::sync::atomic::Ordering;
 
 use serde_json::{Value, json};
 
-use super::jobs::{JobError, JobResult, Work, document_of};
-use super::{Engine, EngineError, Summary};
+use super::{Decision, Decisions, Work};
 use crate::connector::{BuiltReceipt, ConnectorError, SubmitOutcome};
-use crate::model::{Order, ReceiptRef, ReceiptState};
+use crate::engine::ReceiptTrigger;
+use crate::engine::base::{Engine, EngineError, Summary};
+use crate::engine::kinds::BindingKind;
+use crate::engine::runtime::{JobError, JobResult, document_of, done};
+use crate::model::{FinancialStatus, Order, ReceiptRef, ReceiptState};
 use crate::store::{Binding, Direction, Job};
 
 const ISSUED: &str = "issued";
@@ -42,15 +49,16 @@ async fn open_receipts(
         .store
         .bindings_where(
             &engine.config.scope,
-            "receipt",
+            BindingKind::Receipt.as_str(),
             &[("state", OPEN), ("device", &[device])],
             limit,
         )
         .await
 }
 
-/// Enqueues a submission job for the device when it has open receipts.
-pub(crate) async fn enqueue_submission(engine: &Engine) -> Result<(), EngineError> {
+/// A submission of the device's open receipts, when it has any.
+pub(crate) async fn decide(d: &mut Decisions<'_>) -> Result<(), EngineError> {
+    let engine = d.engine();
     if !engine.config.receipts_enabled {
         return Ok(());
     }
@@ -58,27 +66,99 @@ pub(crate) async fn enqueue_submission(engine: &Engine) -> Result<(), EngineErro
     if open_receipts(engine, &device, 1).await?.is_empty() {
         return Ok(());
     }
-    queue_submission(engine, &device).await
+    queue_submission(d, &device).await
 }
 
-/// Enqueues a submission job for the device (on its own resource, `submit:{device}`).
-async fn queue_submission(engine: &Engine, device: &str) -> Result<(), EngineError> {
+/// When a sale becomes due for its receipt under `trigger`.
+fn receipt_due(trigger: ReceiptTrigger, order: &Order) -> bool {
+    if order.cancelled_at.is_some() {
+        return false;
+    }
+    let paid = matches!(
+        order.financial_status,
+        FinancialStatus::Paid | FinancialStatus::PartiallyRefunded | FinancialStatus::Refunded
+    );
+    match trigger {
+        ReceiptTrigger::OnPaid => paid,
+        ReceiptTrigger::OnFulfilled => order.fulfilled,
+        ReceiptTrigger::OnImport => true,
+    }
+}
+
+/// The receipts an imported order needs now: its sale's, when due and not issued, and a
+/// return receipt for each refund whose ERP return is recorded.
+pub(crate) async fn decide_for_order(
+    d: &mut Decisions<'_>,
+    order: &Order,
+) -> Result<(), EngineError> {
+    let engine = d.engine();
+    if !engine.config.receipts_enabled {
+        return Ok(());
+    }
+    let device = engine.connectors.tax.device().to_owned();
+    let chain = format!("chain:{device}");
+    let sale_key = format!("sale:{}", order.external_id);
+    let sale_issued = engine
+        .binding(BindingKind::Receipt, &sale_key)
+        .await?
+        .is_some();
+    let sale_due = receipt_due(engine.config.receipt_trigger, order);
+    if !sale_issued && sale_due {
+        let work = Work::IssueReceipt {
+            order: order.clone(),
+            refund_id: None,
+        };
+        let label = format!("sale:{}", order.name);
+        d.add(Decision::new(work, sale_key, chain.clone()).reads("create", "tax", label))
+            .await?;
+    }
+    if sale_issued || sale_due {
+        for refund in &order.refunds {
+            // A return receipt needs the return in the ERP first.
+            if engine
+                .binding(BindingKind::Refund, &refund.external_id)
+                .await?
+                .is_none()
+            {
+                continue;
+            }
+            let work = Work::IssueReceipt {
+                order: order.clone(),
+                refund_id: Some(refund.external_id.clone()),
+            };
+            let key = format!("return:{}", refund.external_id);
+            d.add(Decision::new(work, key.clone(), chain.clone()).reads("create", "tax", key))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Hands `d` a submission job for the device (on its own resource, `submit:{device}`). Its
+/// key carries the time and a sequence number: each submission is a new job.
+async fn queue_submission(d: &mut Decisions<'_>, device: &str) -> Result<(), EngineError> {
+    let engine = d.engine();
     let seq = engine.submission_seq.fetch_add(1, Ordering::Relaxed);
     let key = format!("submit:{device}:{}:{seq}", engine.now().timestamp_millis());
+    let work = Work::SubmitReceipts {
+        device: device.to_owned(),
+    };
+    let decision =
+        Decision::new(work, key, format!("submit:{device}")).reads("submit", "tax", device);
+    if !d.is_run() {
+        return d.add(decision).await;
+    }
     engine.submission_queued.store(true, Ordering::Release);
-    let queued = engine
-        .enqueue(
-            &Work::SubmitReceipts {
-                device: device.to_owned(),
-            },
-            key,
-            format!("submit:{device}"),
-        )
-        .await;
+    let queued = d.add(decision).await;
     if queued.is_err() {
         engine.submission_queued.store(false, Ordering::Release);
     }
-    queued.map(|_| ())
+    queued
+}
+
+/// Queues a submission for the device now (from a running job).
+async fn submit_soon(engine: &Engine, device: &str) -> Result<(), JobError> {
+    Ok(queue_submission(&mut Decisions::run(engine), device).await?)
 }
 
 fn state_of(binding: &Binding) -> &str {
@@ -90,29 +170,18 @@ fn state_of(binding: &Binding) -> &str {
 }
 
 /// Builds and chains one receipt.
-pub(crate) async fn issue(
-    engine: &Engine,
-    _job: &Job,
-    order: Order,
-    refund_id: Option<String>,
-) -> JobResult {
+pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<String>) -> JobResult {
     let scope = &engine.config.scope;
     let tax = &engine.connectors.tax;
     let key = match &refund_id {
         None => format!("sale:{}", order.external_id),
         Some(id) => format!("return:{id}"),
     };
-    if engine
-        .store
-        .binding(scope, "receipt", &key)
-        .await?
-        .is_some()
-    {
-        return Ok((json!({"already": true}), Summary::default()));
+    if engine.binding(BindingKind::Receipt, &key).await?.is_some() {
+        return done(json!({"already": true}), Summary::default());
     }
     if engine
-        .store
-        .binding(scope, "order", &order.external_id)
+        .binding(BindingKind::Order, &order.external_id)
         .await?
         .is_none()
     {
@@ -135,7 +204,7 @@ pub(crate) async fn issue(
                         ))
                     })?;
                 let sale_key = format!("sale:{}", order.external_id);
-                let Some(sale) = engine.store.binding(scope, "receipt", &sale_key).await? else {
+                let Some(sale) = engine.binding(BindingKind::Receipt, &sale_key).await? else {
                     return Err(JobError::NotYet("the sale receipt is not issued yet"));
                 };
                 tax.build_return(&order, refund, &sale.remote_id, &head)?
@@ -143,7 +212,7 @@ pub(crate) async fn issue(
         };
         let binding = Binding {
             scope: scope.clone(),
-            kind: "receipt".to_owned(),
+            kind: BindingKind::Receipt.as_str().to_owned(),
             key: key.clone(),
             remote_id: built.uuid.clone(),
             content_hash: None,
@@ -169,7 +238,7 @@ pub(crate) async fn issue(
                 .audit(
                     Direction::Outbound,
                     "tax",
-                    "receipt",
+                    BindingKind::Receipt,
                     &key,
                     json!({"uuid": built.uuid, "previous": built.previous_uuid}),
                 )
@@ -177,17 +246,15 @@ pub(crate) async fn issue(
             // Submit it soon rather than at the next pass: unless a submission is queued
             // already (it will take this receipt too), queue one.
             if !engine.submission_queued.load(Ordering::Acquire) {
-                queue_submission(engine, &device)
-                    .await
-                    .map_err(super::jobs::engine_to_job)?;
+                submit_soon(engine, &device).await?;
             }
-            return Ok((
+            return done(
                 json!({"uuid": built.uuid}),
                 Summary {
                     receipts_issued: 1,
                     ..Summary::default()
                 },
-            ));
+            );
         }
         // Another worker moved the head: build again on the new head.
     }
@@ -255,19 +322,17 @@ pub(crate) async fn submit(engine: &Engine, job: &Job, device: &str) -> JobResul
             .filter(|b| !left_open.contains(&b.remote_id))
             .collect();
         if page.is_empty() {
-            return Ok((json!({"submitted": sent}), summary));
+            return done(json!({"submitted": sent}), summary);
         }
         let full = page.len() >= max;
         submit_page(engine, job, page, &mut summary, &mut sent, &mut left_open).await?;
         if !full {
-            return Ok((json!({"submitted": sent}), summary));
+            return done(json!({"submitted": sent}), summary);
         }
     }
     // More than this job's share is open: a new job goes on with it.
-    queue_submission(engine, device)
-        .await
-        .map_err(super::jobs::engine_to_job)?;
-    Ok((json!({"submitted": sent, "more": true}), summary))
+    submit_soon(engine, device).await?;
+    done(json!({"submitted": sent, "more": true}), summary)
 }
 
 /// Sends one page of open receipts in chain order, asking first about those submitted before
@@ -304,10 +369,7 @@ async fn submit_page(
             set_state(engine, binding, SUBMITTING, None).await?;
         }
         let receipts: Vec<BuiltReceipt> = batch.iter().map(built_receipt).collect();
-        engine
-            .store
-            .mark_started(job.id, &engine.config.worker)
-            .await?;
+        engine.mark_started(job).await?;
         let outcomes = tax.submit(&receipts).await?;
         let by_uuid: HashMap<&str, &SubmitOutcome> =
             outcomes.iter().map(|o| (o.uuid.as_str(), o)).collect();
@@ -388,7 +450,13 @@ async fn set_state(
         data["reason"] = json!(outcome.reason);
     }
     engine
-        .bind("receipt", &binding.key, &binding.remote_id, None, data)
+        .bind(
+            BindingKind::Receipt,
+            &binding.key,
+            &binding.remote_id,
+            None,
+            data,
+        )
         .await
 }
 
@@ -427,8 +495,7 @@ async fn apply_outcome(
             format!("record:{}:{}", binding.key, state),
             format!("order:{order_id}"),
         )
-        .await
-        .map_err(super::jobs::engine_to_job)?;
+        .await?;
     Ok(())
 }
 
@@ -439,13 +506,12 @@ pub(crate) async fn record(
     order_id: &str,
     receipt_key: &str,
 ) -> JobResult {
-    let scope = &engine.config.scope;
-    let Some(receipt) = engine.store.binding(scope, "receipt", receipt_key).await? else {
+    let Some(receipt) = engine.binding(BindingKind::Receipt, receipt_key).await? else {
         return Err(ConnectorError::permanent(format!("no receipt {receipt_key}")).into());
     };
     let document_binding = match receipt.data.get("refund").and_then(Value::as_str) {
-        Some(refund) => engine.store.binding(scope, "refund", refund).await?,
-        None => engine.store.binding(scope, "order", order_id).await?,
+        Some(refund) => engine.binding(BindingKind::Refund, refund).await?,
+        None => engine.binding(BindingKind::Order, order_id).await?,
     };
     let Some(document_binding) = document_binding else {
         return Err(JobError::NotYet("the ERP document is not recorded yet"));
@@ -476,14 +542,11 @@ pub(crate) async fn record(
             .and_then(Value::as_str)
             .map(str::to_owned),
     };
-    engine
-        .store
-        .mark_started(job.id, &engine.config.worker)
-        .await?;
+    engine.mark_started(job).await?;
     engine
         .connectors
         .erp_sales
         .record_receipt(&document, &reference)
         .await?;
-    Ok((json!({"recorded": reference.uuid}), Summary::default()))
+    done(json!({"recorded": reference.uuid}), Summary::default())
 }

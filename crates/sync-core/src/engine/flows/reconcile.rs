@@ -9,8 +9,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Engine, EngineError, Summary, flows};
+use super::{Decisions, stock};
 use crate::connector::{RemoteVariant, StockWrite};
+use crate::engine::base::{Engine, EngineError, Summary};
+use crate::engine::kinds::BindingKind;
 use crate::model::Sku;
 
 /// One stock level that differs between the ERP and the storefront.
@@ -82,10 +84,9 @@ impl Engine {
     pub async fn reconcile_stock(&self, dry_run: bool) -> Result<StockReconciliation, EngineError> {
         self.migrate().await?;
         let mut summary = Summary::default();
-        let wanted = flows::stock_writes(self, &mut summary, true).await?;
+        let wanted = stock::wanted(self, &mut summary, true).await?;
         let variants: Vec<(Sku, RemoteVariant)> = self
-            .store
-            .bindings(&self.config.scope, "variant")
+            .bindings(BindingKind::Variant)
             .await?
             .into_iter()
             .filter_map(|b| {
@@ -134,7 +135,8 @@ impl Engine {
             summary: Summary::default(),
         };
         if !dry_run && !corrections.is_empty() {
-            flows::enqueue_stock(self, &corrections, "reconcile").await?;
+            let mut decisions = Decisions::run(self);
+            stock::add_writes(&mut decisions, &corrections, stock::Pass::Reconcile).await?;
             result.summary = self.drain().await?;
         }
         Ok(result)
@@ -150,17 +152,14 @@ impl Engine {
         day: NaiveDate,
     ) -> Result<SalesReconciliation, EngineError> {
         self.migrate().await?;
-        let scope = &self.config.scope;
         let orders_bound: HashMap<String, Value> = self
-            .store
-            .bindings(scope, "order")
+            .bindings(BindingKind::Order)
             .await?
             .into_iter()
             .map(|b| (b.key, b.data))
             .collect();
         let receipts: HashMap<String, Value> = self
-            .store
-            .bindings(scope, "receipt")
+            .bindings(BindingKind::Receipt)
             .await?
             .into_iter()
             .filter(|b| b.key.starts_with("sale:"))

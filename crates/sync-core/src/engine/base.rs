@@ -1,0 +1,346 @@
+//! The engine's parts and settings: connectors, configuration, summaries, the engine value.
+//!
+//! Nothing here knows a flow: [`runtime`](super::runtime) runs jobs, the modules under
+//! [`flows`](super::flows) decide and execute them, and [`pass`](super::pass) composes both.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
+
+use super::kinds::JobKind;
+use super::webhook::WebhookVerifier;
+use crate::clock::{Clock, TokioClock};
+use crate::connector::{ErpCatalog, ErpSales, StorefrontCatalog, StorefrontOrders, TaxAuthority};
+use crate::model::StoreScope;
+use crate::store::{StateStore, StoreError};
+
+/// The connectors an engine drives.
+#[derive(Clone)]
+pub struct Connectors {
+    /// The ERP as catalogue and stock source.
+    pub erp_catalog: Arc<dyn ErpCatalog>,
+    /// The ERP as sink of customers, sales documents and returns.
+    pub erp_sales: Arc<dyn ErpSales>,
+    /// The storefront as catalogue, price and stock sink.
+    pub storefront_catalog: Arc<dyn StorefrontCatalog>,
+    /// The storefront as source of orders and customers.
+    pub storefront_orders: Arc<dyn StorefrontOrders>,
+    /// The tax authority.
+    pub tax: Arc<dyn TaxAuthority>,
+}
+
+impl fmt::Debug for Connectors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connectors").finish_non_exhaustive()
+    }
+}
+
+/// When a sale becomes a tax receipt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptTrigger {
+    /// When the order is paid (the default). Cash-on-delivery orders wait until paid.
+    #[default]
+    OnPaid,
+    /// When the order is fulfilled (shipped), paid or not.
+    OnFulfilled,
+    /// As soon as the ERP accepted the sales document.
+    OnImport,
+}
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The scope of every binding, checkpoint and job.
+    pub scope: StoreScope,
+    /// This worker's name (for leases).
+    pub worker: String,
+    /// ERP store code → storefront location id.
+    pub locations: BTreeMap<String, String>,
+    /// How far back an incremental read reaches before its checkpoint. Default 5 minutes.
+    pub overlap: Duration,
+    /// How long a leased job stays leased. Default 2 minutes.
+    pub lease: Duration,
+    /// How many jobs one lease call takes. Default 32.
+    pub batch: usize,
+    /// Attempts before a failing job becomes a dead letter. Default 8.
+    pub max_attempts: u32,
+    /// When a sale becomes a receipt. Default [`ReceiptTrigger::OnPaid`].
+    pub receipt_trigger: ReceiptTrigger,
+    /// Whether the receipt flows run at all. Default `true`.
+    pub receipts_enabled: bool,
+    /// How long audit entries are kept. Default 30 days.
+    pub audit_retention: Duration,
+    /// Stock quantities are written to the storefront in chunks of at most this many.
+    /// Default 250 (Shopify's input array limit).
+    pub stock_chunk: usize,
+    /// The longest one `run_once` waits for retries that are not due yet. Default 2 minutes.
+    pub drain_timeout: Duration,
+}
+
+impl EngineConfig {
+    /// Defaults for `scope`, with worker name `worker-<pid>`.
+    pub fn new(scope: impl Into<StoreScope>) -> Self {
+        EngineConfig {
+            scope: scope.into(),
+            worker: format!("worker-{}", std::process::id()),
+            locations: BTreeMap::new(),
+            overlap: Duration::from_secs(300),
+            lease: Duration::from_secs(120),
+            batch: 32,
+            max_attempts: 8,
+            receipt_trigger: ReceiptTrigger::OnPaid,
+            receipts_enabled: true,
+            audit_retention: Duration::from_secs(30 * 24 * 3600),
+            stock_chunk: 250,
+            drain_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// An engine failure (not a job failure: those are recorded on the job).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The state store failed.
+    #[error("state store failed")]
+    Store(#[from] StoreError),
+    /// A connector read failed.
+    #[error("{flow}: reading the source failed")]
+    Source {
+        /// The flow.
+        flow: &'static str,
+        /// The cause.
+        #[source]
+        source: crate::connector::ConnectorError,
+    },
+}
+
+/// Counts of what a pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Products created or updated on the storefront.
+    pub products_pushed: u64,
+    /// Products whose content had not changed (no remote call).
+    pub products_unchanged: u64,
+    /// Existing storefront products linked by SKU on first contact.
+    pub products_linked: u64,
+    /// Variant prices written.
+    pub prices_set: u64,
+    /// Promotions written.
+    pub promotions_pushed: u64,
+    /// Inventory levels written.
+    pub inventory_levels_set: u64,
+    /// Stock levels skipped because the SKU or location is not mapped.
+    pub stock_unmapped: u64,
+    /// Customers written to the ERP.
+    pub customers_imported: u64,
+    /// Orders written to the ERP as sales documents.
+    pub orders_imported: u64,
+    /// Orders cancelled in the ERP.
+    pub orders_cancelled: u64,
+    /// Refunds written to the ERP as returns.
+    pub returns_imported: u64,
+    /// Fulfilments reported to the storefront.
+    pub fulfillments_created: u64,
+    /// Receipts issued (built and chained).
+    pub receipts_issued: u64,
+    /// Receipts the tax authority accepted.
+    pub receipts_accepted: u64,
+    /// Receipts the tax authority rejected.
+    pub receipts_rejected: u64,
+    /// Jobs that failed and will be retried.
+    pub retries: u64,
+    /// Jobs now in the dead-letter queue (this pass).
+    pub dead_letters: u64,
+    /// Jobs parked for a missing mapping (this pass).
+    pub parked: u64,
+    /// Writes found already done by a remote lookup after an uncertain outcome or a crash.
+    pub recovered_by_lookup: u64,
+}
+
+impl Summary {
+    pub(crate) fn add(&mut self, other: &Summary) {
+        macro_rules! sum {
+            ($($f:ident),*) => { $( self.$f += other.$f; )* };
+        }
+        sum!(
+            products_pushed,
+            products_unchanged,
+            products_linked,
+            prices_set,
+            promotions_pushed,
+            inventory_levels_set,
+            stock_unmapped,
+            customers_imported,
+            orders_imported,
+            orders_cancelled,
+            returns_imported,
+            fulfillments_created,
+            receipts_issued,
+            receipts_accepted,
+            receipts_rejected,
+            retries,
+            dead_letters,
+            parked,
+            recovered_by_lookup
+        );
+    }
+}
+
+/// One write a flow would make, as reported by [`Engine::plan`]: the job a run would queue
+/// for it, described for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedWrite {
+    /// The flow (`catalog`, `prices`, `promotions`, `stock`, `customers`, `orders`,
+    /// `refunds`, `fulfillments`, `receipts`).
+    pub flow: String,
+    /// `create`, `update`, `delete` or `submit`.
+    pub action: String,
+    /// The target system (`storefront`, `erp`, `tax`).
+    pub target: String,
+    /// The entity key (item group code, SKU, order name, refund id…).
+    pub key: String,
+    /// The kind of the job a run would queue.
+    pub job_kind: JobKind,
+    /// That job's idempotency key (a run queues exactly this key; one already queued or done
+    /// under it is not queued again).
+    pub job_key: String,
+}
+
+/// A handle that asks a running [`Engine::run`] loop to stop after the job in hand.
+#[derive(Debug, Clone, Default)]
+pub struct Shutdown {
+    inner: Arc<ShutdownInner>,
+}
+
+#[derive(Debug, Default)]
+struct ShutdownInner {
+    requested: std::sync::atomic::AtomicBool,
+    notify: Notify,
+}
+
+impl Shutdown {
+    /// A new, untriggered handle.
+    pub fn new() -> Self {
+        Shutdown::default()
+    }
+    /// Asks the loop to stop.
+    pub fn trigger(&self) {
+        self.inner
+            .requested
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.inner.notify.notify_waiters();
+    }
+    /// Whether a stop was asked for.
+    pub fn is_triggered(&self) -> bool {
+        self.inner
+            .requested
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+    pub(crate) async fn wait(&self) {
+        let notified = self.inner.notify.notified();
+        tokio::pin!(notified);
+        // Register before checking, so a trigger in between is not missed.
+        notified.as_mut().enable();
+        if self.is_triggered() {
+            return;
+        }
+        notified.await;
+    }
+}
+
+/// The sync engine.
+pub struct Engine {
+    pub(crate) connectors: Connectors,
+    pub(crate) store: Arc<dyn StateStore>,
+    pub(crate) config: EngineConfig,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) wake: Arc<Notify>,
+    pub(crate) verifier: Option<Arc<dyn WebhookVerifier>>,
+    pub(crate) migrated: tokio::sync::OnceCell<()>,
+    /// A submission job is queued and has not started yet (a hint, lost on restart).
+    pub(crate) submission_queued: std::sync::atomic::AtomicBool,
+    /// Makes the keys of submission jobs enqueued in the same millisecond distinct.
+    pub(crate) submission_seq: std::sync::atomic::AtomicU64,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stable hash of any serialisable value (hex SHA-256 of its JSON).
+pub fn content_hash<T: Serialize + ?Sized>(value: &T) -> String {
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl Engine {
+    /// An engine over `connectors` and `store`.
+    pub fn new(connectors: Connectors, store: Arc<dyn StateStore>, config: EngineConfig) -> Self {
+        Engine {
+            connectors,
+            store,
+            config,
+            clock: Arc::new(TokioClock),
+            wake: Arc::new(Notify::new()),
+            verifier: None,
+            migrated: tokio::sync::OnceCell::new(),
+            submission_queued: std::sync::atomic::AtomicBool::new(false),
+            submission_seq: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Uses `clock` for time and waits. Default [`TokioClock`].
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets the webhook verifier (Shopify's HMAC check). Without one, every webhook is refused.
+    pub fn with_webhook_verifier(mut self, verifier: Arc<dyn WebhookVerifier>) -> Self {
+        self.verifier = Some(verifier);
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The state store.
+    pub fn store(&self) -> &Arc<dyn StateStore> {
+        &self.store
+    }
+
+    /// Creates or upgrades the store's schema (once per engine).
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    pub async fn migrate(&self) -> Result<(), EngineError> {
+        self.migrated
+            .get_or_try_init(|| async { self.store.migrate().await })
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now_utc()
+    }
+}
+
+/// A short random id for correlating the spans of one pass.
+pub(crate) fn uuid_like() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}

@@ -1,0 +1,175 @@
+//! Passes: the engine's entry points that compose the flows with the job runtime.
+//!
+//! A pass decides every flow in turn and drains the queue after each (later flows see earlier
+//! results: the receipts flow needs the orders imported). [`Engine::plan`] decides the same
+//! flows into a sink that lists instead of queueing.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::base::{Engine, EngineError, PlannedWrite, Shutdown, Summary, uuid_like};
+use super::flows::{Decisions, Flow, stock};
+use crate::store::JobState;
+
+impl Engine {
+    /// Runs the given flows once (decides and queues), then runs jobs until none is runnable
+    /// (dead letters and parked jobs stay), waiting for retries that fall due within
+    /// `drain_timeout`.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails or a source cannot be read.
+    pub async fn run_flows(&self, flows: &[Flow]) -> Result<Summary, EngineError> {
+        self.migrate().await?;
+        let mut summary = Summary::default();
+        for flow in flows {
+            let span = tracing::info_span!("flow", flow = flow.name(), correlation = %uuid_like());
+            let _enter = span.enter();
+            self.enqueue_flow(*flow, &mut summary).await?;
+            drop(_enter);
+            // Drain after each flow so later flows see earlier results (the receipts flow
+            // needs the orders imported).
+            let drained = self.drain().await?;
+            summary.add(&drained);
+        }
+        self.housekeeping().await?;
+        Ok(summary)
+    }
+
+    /// Runs every flow once and drains the queue. See [`Engine::run_flows`].
+    ///
+    /// # Errors
+    ///
+    /// When the store fails or a source cannot be read.
+    pub async fn run_once(&self) -> Result<Summary, EngineError> {
+        self.run_flows(&Flow::ALL).await
+    }
+
+    /// Repeats passes every `interval` and runs webhook-triggered jobs in between, until
+    /// `shutdown` is triggered. A job in hand is finished first; nothing is lost when the
+    /// loop stops (unfinished jobs stay in the store and resume on the next start).
+    ///
+    /// # Errors
+    ///
+    /// When the store fails. A failing source read is logged and retried on the next pass.
+    pub async fn run(
+        &self,
+        interval: Duration,
+        shutdown: Shutdown,
+    ) -> Result<Summary, EngineError> {
+        let mut total = Summary::default();
+        while !shutdown.is_triggered() {
+            // Webhook work runs during the pass too: a pass reads every source before it
+            // drains, and a delivery that came in meanwhile used to wait for that drain.
+            // Concurrent drains are safe (a resource is never leased twice at once).
+            let pass_done = Notify::new();
+            let pass = async {
+                let result = self.run_once().await;
+                pass_done.notify_one();
+                result
+            };
+            let webhooks = async {
+                let mut drained = Summary::default();
+                loop {
+                    tokio::select! {
+                        biased;
+                        _ = pass_done.notified() => break,
+                        _ = self.wake.notified() => drained.add(&self.drain().await?),
+                    }
+                }
+                Ok::<Summary, EngineError>(drained)
+            };
+            let (pass, webhooks) = tokio::join!(pass, webhooks);
+            total.add(&webhooks?);
+            match pass {
+                Ok(summary) => total.add(&summary),
+                Err(EngineError::Source { flow, source }) => {
+                    tracing::warn!(flow, error = %source, "pass failed; retrying next pass");
+                }
+                Err(other) => return Err(other),
+            }
+            let deadline = tokio::time::Instant::now() + interval;
+            loop {
+                tokio::select! {
+                    _ = shutdown.wait() => break,
+                    _ = tokio::time::sleep_until(deadline) => break,
+                    _ = self.wake.notified() => {
+                        let drained = self.drain().await?;
+                        total.add(&drained);
+                    }
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    /// What every flow would write now, without writing anything (dry run): the jobs a
+    /// [`Engine::run_once`] would queue from what the sources say now, in flow order. Jobs that
+    /// running these would queue in turn (a receipt after an order's import) are not listed.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails or a source cannot be read.
+    pub async fn plan(&self) -> Result<Vec<PlannedWrite>, EngineError> {
+        self.migrate().await?;
+        let mut decisions = Decisions::plan(self);
+        for flow in Flow::ALL {
+            flow.decide(&mut decisions).await?;
+        }
+        Ok(decisions.into_planned())
+    }
+
+    /// Re-uploads every stock level in full (not only the changes), then drains.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails or a source cannot be read.
+    pub async fn reupload_stock(&self) -> Result<Summary, EngineError> {
+        self.migrate().await?;
+        let mut decisions = Decisions::run(self);
+        stock::decide(&mut decisions, stock::Pass::Reupload).await?;
+        let mut summary = decisions.summary;
+        summary.add(&self.drain().await?);
+        Ok(summary)
+    }
+
+    /// Runs the queued jobs now (webhook-triggered work) and returns what they did.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    pub async fn run_pending(&self) -> Result<Summary, EngineError> {
+        self.drain().await
+    }
+
+    /// How many jobs are in each state.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    pub async fn queue_depth(&self) -> Result<HashMap<JobState, u64>, EngineError> {
+        Ok(self.store.queue_depth().await?)
+    }
+
+    /// Dead letters of this scope, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    pub async fn dead_letters(&self) -> Result<Vec<crate::store::Job>, EngineError> {
+        Ok(crate::store::dead_letters(&*self.store, &self.config.scope).await?)
+    }
+
+    /// Puts one dead letter (or all, with `None`) back in the queue.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    pub async fn replay(&self, id: Option<i64>) -> Result<u64, EngineError> {
+        let n = self.store.replay(id).await?;
+        self.wake.notify_one();
+        Ok(n)
+    }
+}

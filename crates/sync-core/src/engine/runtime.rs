@@ -1,0 +1,414 @@
+//! The job runtime: queue, lease, run, classify failures, dead letters, bindings and audit.
+//!
+//! It knows no flow. A job's payload is a [`Task`]: something that names its [`JobKind`] and
+//! runs itself against the engine. The runtime stores tasks under their idempotency key,
+//! leases them (one job per resource at a time), marks them started before their remote
+//! effect, and turns what they return into the job's outcome: completed, retried with
+//! back-off, parked on a missing mapping, or a dead letter with its reason.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::base::{Engine, EngineError, Summary};
+use super::kinds::{BindingKind, JobKind};
+use crate::connector::ConnectorError;
+use crate::error::{Classify, ErrorKind};
+use crate::model::ErpDocumentRef;
+use crate::store::{AuditEntry, Binding, Direction, Job, JobFailure, NewJob, StoreError};
+
+/// A job's work: stored as its payload, run by the runtime.
+#[async_trait::async_trait]
+pub(crate) trait Task: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The job kind (the store keeps its text form).
+    fn kind(&self) -> JobKind;
+    /// Runs the work for `job` (marking it started before any remote effect).
+    async fn execute(self, engine: &Engine, job: &Job) -> JobResult;
+}
+
+/// The error a job ends with, or a request to come back later without counting a failure.
+#[derive(Debug)]
+pub(crate) enum JobError {
+    Connector(ConnectorError),
+    Store(StoreError),
+    /// Not ready yet (a dependency is missing): retry after the wait, no attempt counted as
+    /// failed against the limit.
+    NotYet(&'static str),
+}
+
+impl From<ConnectorError> for JobError {
+    fn from(e: ConnectorError) -> Self {
+        JobError::Connector(e)
+    }
+}
+
+impl From<StoreError> for JobError {
+    fn from(e: StoreError) -> Self {
+        JobError::Store(e)
+    }
+}
+
+impl From<EngineError> for JobError {
+    fn from(error: EngineError) -> Self {
+        match error {
+            EngineError::Store(s) => JobError::Store(s),
+            EngineError::Source { source, .. } => JobError::Connector(source),
+        }
+    }
+}
+
+/// What a job returns: its result (stored on the job) and what it did.
+pub(crate) type JobResult = Result<(Value, Summary), JobError>;
+
+/// A job result that did `summary` and stores `result`.
+pub(crate) fn done(result: Value, summary: Summary) -> JobResult {
+    Ok((result, summary))
+}
+
+impl Engine {
+    /// Enqueues `work` with idempotency key `key` on serialisation key `resource`. Returns
+    /// whether a new job was stored (`false`: one with this key exists already).
+    pub(crate) async fn enqueue<W: Task>(
+        &self,
+        work: &W,
+        key: String,
+        resource: String,
+    ) -> Result<bool, EngineError> {
+        let kind = work.kind();
+        let payload = serde_json::to_value(work).unwrap_or(Value::Null);
+        let (_, created) = self
+            .store
+            .enqueue(NewJob {
+                scope: self.config.scope.clone(),
+                kind: kind.as_str().to_owned(),
+                key,
+                resource,
+                payload,
+            })
+            .await?;
+        if created {
+            metrics::counter!("sync_jobs_enqueued_total", "kind" => kind.as_str()).increment(1);
+        }
+        Ok(created)
+    }
+
+    /// Runs jobs of payload type `W` until none is runnable; waits for retries due within the
+    /// drain timeout.
+    pub(crate) async fn drain_tasks<W: Task>(&self) -> Result<Summary, EngineError> {
+        let mut summary = Summary::default();
+        let started = tokio::time::Instant::now();
+        loop {
+            let jobs = self
+                .store
+                .lease(
+                    &self.config.worker,
+                    self.config.batch,
+                    self.config.lease,
+                    self.now(),
+                )
+                .await?;
+            if jobs.is_empty() {
+                // Only the time of the next due job: loading the waiting jobs themselves made
+                // every wait cost a read of the whole queue.
+                let next_due = self.store.next_due(&self.config.scope).await?;
+                let Some(next_due) = next_due else { break };
+                if started.elapsed() >= self.config.drain_timeout {
+                    tracing::info!("drain timeout: leaving jobs for the next pass");
+                    break;
+                }
+                let wait = (next_due - self.now())
+                    .to_std()
+                    .unwrap_or(Duration::ZERO)
+                    .clamp(Duration::from_millis(5), Duration::from_secs(1));
+                self.clock.sleep(wait).await;
+                continue;
+            }
+            let results: Vec<Result<Summary, EngineError>> = futures::stream::iter(jobs)
+                .map(|job| self.run_resource::<W>(job))
+                .buffer_unordered(8)
+                .collect()
+                .await;
+            for result in results {
+                summary.add(&result?);
+            }
+        }
+        Ok(summary)
+    }
+
+    /// Runs `job`, then goes on with the next runnable jobs of its resource (up to a budget,
+    /// so other resources get their turn at the next lease).
+    async fn run_resource<W: Task>(&self, job: Job) -> Result<Summary, EngineError> {
+        const BUDGET: usize = 256;
+        let resource = job.resource.clone();
+        let mut last = job.id;
+        let mut summary = self.run_job::<W>(job).await?;
+        for _ in 0..BUDGET {
+            let next = self
+                .store
+                .lease_next(
+                    &self.config.worker,
+                    &resource,
+                    last,
+                    self.config.lease,
+                    self.now(),
+                )
+                .await?;
+            let Some(next) = next else { break };
+            last = next.id;
+            summary.add(&self.run_job::<W>(next).await?);
+        }
+        Ok(summary)
+    }
+
+    async fn run_job<W: Task>(&self, job: Job) -> Result<Summary, EngineError> {
+        let span = tracing::info_span!("job", id = job.id, kind = %job.kind, key = %job.key);
+        let _guard = span.enter();
+        let work: W = match serde_json::from_value(job.payload.clone()) {
+            Ok(work) => work,
+            Err(e) => {
+                self.store
+                    .fail(
+                        job.id,
+                        &self.config.worker,
+                        JobFailure::Dead {
+                            reason: format!("unreadable job payload: {e}"),
+                        },
+                    )
+                    .await?;
+                return Ok(Summary {
+                    dead_letters: 1,
+                    ..Summary::default()
+                });
+            }
+        };
+        drop(_guard);
+        let outcome = work.execute(self, &job).await;
+        let mut summary = Summary::default();
+        match outcome {
+            Ok((result, done)) => {
+                summary.add(&done);
+                match self
+                    .store
+                    .complete(job.id, &self.config.worker, result)
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(StoreError::LeaseLost(id)) => {
+                        tracing::warn!(
+                            id,
+                            "lease lost before completion; the other worker will look the effect up"
+                        );
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Err(JobError::NotYet(why)) => {
+                // Count the wait as an attempt, so a dependency that never arrives ends as a
+                // dead letter instead of spinning.
+                self.store.mark_started(job.id, &self.config.worker).await?;
+                let failure = if job.attempts + 1 >= self.config.max_attempts {
+                    summary.dead_letters += 1;
+                    JobFailure::Dead {
+                        reason: format!("{why} (gave up after {} attempts)", job.attempts + 1),
+                    }
+                } else {
+                    let wait =
+                        Duration::from_millis(50) * 2u32.saturating_pow(job.attempts.min(10));
+                    JobFailure::Retry {
+                        at: self.now()
+                            + chrono::Duration::from_std(wait.min(Duration::from_secs(30)))
+                                .unwrap_or_default(),
+                        error: why.to_owned(),
+                    }
+                };
+                self.store
+                    .fail(job.id, &self.config.worker, failure)
+                    .await?;
+            }
+            Err(JobError::Store(e)) => return Err(e.into()),
+            Err(JobError::Connector(error)) => {
+                let failure = self.failure_for(&job, &error);
+                match &failure {
+                    JobFailure::Retry { .. } => summary.retries += 1,
+                    JobFailure::Dead { .. } => summary.dead_letters += 1,
+                    JobFailure::Park { .. } => summary.parked += 1,
+                }
+                tracing::info!(job = job.id, kind = %job.kind, ?failure, "job failed");
+                metrics::counter!("sync_job_failures_total", "kind" => job.kind.clone())
+                    .increment(1);
+                self.store
+                    .fail(job.id, &self.config.worker, failure)
+                    .await?;
+            }
+        }
+        Ok(summary)
+    }
+
+    fn failure_for(&self, job: &Job, error: &ConnectorError) -> JobFailure {
+        if let Some(mapping) = error.mapping() {
+            return JobFailure::Park {
+                mapping: mapping.to_owned(),
+                reason: error.to_string(),
+            };
+        }
+        let reason = error_chain(error);
+        if error.kind() == ErrorKind::Client && !error.is_uncertain() {
+            return JobFailure::Dead { reason };
+        }
+        if job.attempts >= self.config.max_attempts {
+            return JobFailure::Dead {
+                reason: format!("gave up after {} attempts: {reason}", job.attempts),
+            };
+        }
+        let backoff = error.retry_after().unwrap_or_else(|| {
+            let step = Duration::from_millis(100) * 2u32.saturating_pow(job.attempts.min(10));
+            step.min(Duration::from_secs(60))
+        });
+        let at = self.now() + chrono::Duration::from_std(backoff).unwrap_or_default();
+        JobFailure::Retry { at, error: reason }
+    }
+
+    /// Marks `job` started: from here on a retry looks its effect up before writing again.
+    pub(crate) async fn mark_started(&self, job: &Job) -> Result<(), StoreError> {
+        self.store.mark_started(job.id, &self.config.worker).await
+    }
+
+    /// The binding of `kind` under `key` in this engine's scope.
+    pub(crate) async fn binding(
+        &self,
+        kind: BindingKind,
+        key: &str,
+    ) -> Result<Option<Binding>, StoreError> {
+        self.store
+            .binding(&self.config.scope, kind.as_str(), key)
+            .await
+    }
+
+    /// Every binding of `kind` in this engine's scope.
+    pub(crate) async fn bindings(&self, kind: BindingKind) -> Result<Vec<Binding>, StoreError> {
+        self.store.bindings(&self.config.scope, kind.as_str()).await
+    }
+
+    /// Every binding of `kind`, by key.
+    pub(crate) async fn bindings_by_key(
+        &self,
+        kind: BindingKind,
+    ) -> Result<HashMap<String, Binding>, StoreError> {
+        Ok(self
+            .bindings(kind)
+            .await?
+            .into_iter()
+            .map(|b| (b.key.clone(), b))
+            .collect())
+    }
+
+    /// Stores the binding of `kind` under `key`.
+    pub(crate) async fn bind(
+        &self,
+        kind: BindingKind,
+        key: &str,
+        remote_id: &str,
+        hash: Option<String>,
+        data: Value,
+    ) -> Result<(), StoreError> {
+        self.store
+            .put_binding(&Binding {
+                scope: self.config.scope.clone(),
+                kind: kind.as_str().to_owned(),
+                key: key.to_owned(),
+                remote_id: remote_id.to_owned(),
+                content_hash: hash,
+                data,
+                updated_at: self.now(),
+            })
+            .await
+    }
+
+    /// Records an audit entry; a failure to record is logged, never fatal.
+    pub(crate) async fn audit(
+        &self,
+        direction: Direction,
+        system: &str,
+        kind: BindingKind,
+        key: &str,
+        payload: Value,
+    ) {
+        let entry = AuditEntry {
+            scope: self.config.scope.clone(),
+            direction,
+            system: system.to_owned(),
+            kind: kind.as_str().to_owned(),
+            key: key.to_owned(),
+            payload,
+        };
+        if let Err(e) = self.store.audit(&entry).await {
+            tracing::warn!(error = %e, "audit write failed");
+        }
+    }
+
+    /// Drops audit entries older than the retention and reports the queue's gauges.
+    pub(crate) async fn housekeeping(&self) -> Result<(), EngineError> {
+        self.store
+            .prune_audit(
+                self.now()
+                    - chrono::Duration::from_std(self.config.audit_retention)
+                        .unwrap_or(chrono::Duration::days(30)),
+            )
+            .await?;
+        let depth = self.store.queue_depth().await?;
+        for (state, count) in depth {
+            metrics::gauge!("sync_jobs", "state" => state.as_str()).set(count as f64);
+        }
+        Ok(())
+    }
+}
+
+/// The ERP document a binding records (`operation` and `number` in its data).
+pub(crate) fn document_of(binding: &Binding) -> Result<ErpDocumentRef, JobError> {
+    let operation = binding.data.get("operation").and_then(Value::as_str);
+    let number = binding.data.get("number").and_then(Value::as_str);
+    match (operation, number) {
+        (Some(operation), Some(number)) => Ok(ErpDocumentRef {
+            operation: operation.to_owned(),
+            number: number.to_owned(),
+        }),
+        _ => Err(ConnectorError::permanent(format!(
+            "binding {} has no document reference",
+            binding.key
+        ))
+        .into()),
+    }
+}
+
+/// The error and its causes in one line, cut to a readable length (a batch refusal can name
+/// hundreds of items).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    const MAX: usize = 1_000;
+    let text = full_chain(error);
+    if text.len() <= MAX {
+        return text;
+    }
+    let mut cut = MAX;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}… ({} more bytes)", &text[..cut], text.len() - cut)
+}
+
+fn full_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}
