@@ -3,11 +3,11 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+
 use common::*;
 use rust_decimal::Decimal;
 use sync_core::engine::memory::Injected;
@@ -462,11 +462,7 @@ async fn receipts_are_read_and_sent_a_batch_at_a_time_in_chain_order() {
     for o in &orders {
         world.shop.put_order(o.clone());
     }
-    let store = Arc::new(CrashingStore {
-        inner: sqlite().await,
-        writes_left: AtomicI64::new(i64::MAX),
-        largest_page: AtomicUsize::new(0),
-    });
+    let store = Arc::new(CrashingStore::new(sqlite().await, i64::MAX));
     let summary = engine(&world, store.clone(), "w1")
         .run_once()
         .await
@@ -590,149 +586,6 @@ async fn the_customer_pull_reads_each_change_once_and_imports_a_second_change_in
     assert_eq!(reads(), 3, "the later read is trusted");
 }
 
-/// A store that "crashes" (every call fails) after a given number of writes, and records the
-/// largest answer of `bindings_where`.
-struct CrashingStore {
-    inner: Arc<dyn StateStore>,
-    writes_left: AtomicI64,
-    largest_page: AtomicUsize,
-}
-
-impl CrashingStore {
-    fn write(&self) -> StoreResult<()> {
-        if self.writes_left.fetch_sub(1, Ordering::SeqCst) <= 0 {
-            return Err(StoreError::Database("simulated crash".into()));
-        }
-        Ok(())
-    }
-    fn alive(&self) -> StoreResult<()> {
-        if self.writes_left.load(Ordering::SeqCst) <= 0 {
-            return Err(StoreError::Database("simulated crash".into()));
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl StateStore for CrashingStore {
-    async fn migrate(&self) -> StoreResult<()> {
-        self.inner.migrate().await
-    }
-    async fn binding(&self, s: &StoreScope, k: &str, key: &str) -> StoreResult<Option<Binding>> {
-        self.alive()?;
-        self.inner.binding(s, k, key).await
-    }
-    async fn put_binding(&self, b: &Binding) -> StoreResult<()> {
-        self.write()?;
-        self.inner.put_binding(b).await
-    }
-    async fn bindings(&self, s: &StoreScope, k: &str) -> StoreResult<Vec<Binding>> {
-        self.alive()?;
-        self.inner.bindings(s, k).await
-    }
-    async fn bindings_where(
-        &self,
-        s: &StoreScope,
-        k: &str,
-        conditions: &[(&str, &[&str])],
-        limit: usize,
-    ) -> StoreResult<Vec<Binding>> {
-        self.alive()?;
-        let page = self.inner.bindings_where(s, k, conditions, limit).await?;
-        self.largest_page.fetch_max(page.len(), Ordering::SeqCst);
-        Ok(page)
-    }
-    async fn checkpoint(&self, s: &StoreScope, f: &str) -> StoreResult<Option<String>> {
-        self.alive()?;
-        self.inner.checkpoint(s, f).await
-    }
-    async fn set_checkpoint(&self, s: &StoreScope, f: &str, v: &str) -> StoreResult<()> {
-        self.write()?;
-        self.inner.set_checkpoint(s, f, v).await
-    }
-    async fn enqueue(&self, job: NewJob) -> StoreResult<(i64, bool)> {
-        self.write()?;
-        self.inner.enqueue(job).await
-    }
-    async fn lease(
-        &self,
-        w: &str,
-        l: usize,
-        d: Duration,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Vec<Job>> {
-        self.write()?;
-        self.inner.lease(w, l, d, now).await
-    }
-    async fn lease_next(
-        &self,
-        w: &str,
-        resource: &str,
-        after: i64,
-        d: Duration,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<Job>> {
-        self.write()?;
-        self.inner.lease_next(w, resource, after, d, now).await
-    }
-    async fn mark_started(&self, id: i64, w: &str) -> StoreResult<()> {
-        self.write()?;
-        self.inner.mark_started(id, w).await
-    }
-    async fn complete(&self, id: i64, w: &str, r: serde_json::Value) -> StoreResult<()> {
-        self.write()?;
-        self.inner.complete(id, w, r).await
-    }
-    async fn fail(&self, id: i64, w: &str, f: JobFailure) -> StoreResult<()> {
-        self.write()?;
-        self.inner.fail(id, w, f).await
-    }
-    async fn job(&self, id: i64) -> StoreResult<Option<Job>> {
-        self.alive()?;
-        self.inner.job(id).await
-    }
-    async fn job_by_key(&self, s: &StoreScope, k: &str, key: &str) -> StoreResult<Option<Job>> {
-        self.alive()?;
-        self.inner.job_by_key(s, k, key).await
-    }
-    async fn jobs(&self, s: &StoreScope, st: Option<JobState>) -> StoreResult<Vec<Job>> {
-        self.alive()?;
-        self.inner.jobs(s, st).await
-    }
-    async fn replay(&self, id: Option<i64>) -> StoreResult<u64> {
-        self.write()?;
-        self.inner.replay(id).await
-    }
-    async fn unpark(&self, m: &str) -> StoreResult<u64> {
-        self.write()?;
-        self.inner.unpark(m).await
-    }
-    async fn queue_depth(&self) -> StoreResult<std::collections::HashMap<JobState, u64>> {
-        self.alive()?;
-        self.inner.queue_depth().await
-    }
-    async fn record_event(&self, s: &StoreScope, e: &str) -> StoreResult<bool> {
-        self.write()?;
-        self.inner.record_event(s, e).await
-    }
-    async fn chain_head(&self, d: &str) -> StoreResult<Option<String>> {
-        self.alive()?;
-        self.inner.chain_head(d).await
-    }
-    async fn advance_chain(&self, d: &str, e: &str, n: &str, b: &Binding) -> StoreResult<bool> {
-        self.write()?;
-        self.inner.advance_chain(d, e, n, b).await
-    }
-    async fn audit(&self, e: &AuditEntry) -> StoreResult<()> {
-        self.alive()?;
-        self.inner.audit(e).await
-    }
-    async fn prune_audit(&self, b: DateTime<Utc>) -> StoreResult<u64> {
-        self.alive()?;
-        self.inner.prune_audit(b).await
-    }
-}
-
 /// Crash the process (every store call fails from then on) after each possible number of
 /// store writes, then restart on the same store: every order lands once, every receipt once,
 /// and the chain has no gap, wherever the crash fell.
@@ -751,11 +604,7 @@ async fn a_crash_at_any_step_loses_and_duplicates_nothing() {
                 .await
                 .unwrap(),
         );
-        let crashing = Arc::new(CrashingStore {
-            inner: durable.clone(),
-            writes_left: AtomicI64::new(step),
-            largest_page: AtomicUsize::new(0),
-        });
+        let crashing = Arc::new(CrashingStore::new(durable.clone(), step));
         let first = engine(&world, crashing, "before-crash");
         let crashed = first.run_once().await.is_err();
         drop(first);

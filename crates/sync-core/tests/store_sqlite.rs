@@ -100,3 +100,28 @@ async fn sqlite_two_stores_racing_one_chain_leave_no_fork_or_gap() {
     let b = file_store(&dir).await;
     store_suite::concurrent_chain(&a, &b).await;
 }
+
+/// Every commit of a file store is durable when it returns (`synchronous = FULL` in WAL mode,
+/// on every connection of the pool): a power cut cannot roll back a "job started" mark or a
+/// chain head that a remote effect followed.
+#[tokio::test]
+async fn sqlite_file_commits_are_durable_on_every_connection() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = file_store(&dir).await;
+    // Hold several connections at once, so the check covers more than the first one.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut conn = store.pool().acquire().await.expect("a connection");
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("journal_mode");
+        let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("synchronous");
+        assert_eq!(mode, "wal");
+        assert_eq!(sync, 2, "synchronous must be FULL (2), not NORMAL (1)");
+        held.push(conn);
+    }
+}

@@ -60,6 +60,7 @@ impl Engine {
         shutdown: Shutdown,
     ) -> Result<Summary, EngineError> {
         let mut total = Summary::default();
+        let mut pause = Pause::new(interval);
         while !shutdown.is_triggered() {
             // Webhook work runs during the pass too: a pass reads every source before it
             // drains, and a delivery that came in meanwhile used to wait for that drain.
@@ -82,23 +83,14 @@ impl Engine {
                 Ok::<Summary, EngineError>(drained)
             };
             let (pass, webhooks) = tokio::join!(pass, webhooks);
-            total.add(&webhooks?);
-            match pass {
-                Ok(summary) => total.add(&summary),
-                Err(EngineError::Source { flow, source }) => {
-                    tracing::warn!(flow, error = %source, "pass failed; retrying next pass");
-                }
-                Err(other) => return Err(other),
-            }
-            let deadline = tokio::time::Instant::now() + interval;
+            pause.absorb(webhooks, &mut total)?;
+            pause.absorb(pass, &mut total)?;
+            let deadline = tokio::time::Instant::now() + pause.next();
             loop {
                 tokio::select! {
                     _ = shutdown.wait() => break,
                     _ = tokio::time::sleep_until(deadline) => break,
-                    _ = self.wake.notified() => {
-                        let drained = self.drain().await?;
-                        total.add(&drained);
-                    }
+                    _ = self.wake.notified() => pause.absorb(self.drain().await, &mut total)?,
                 }
             }
         }
@@ -171,5 +163,65 @@ impl Engine {
         let n = self.store.replay(id).await?;
         self.wake.notify_one();
         Ok(n)
+    }
+}
+
+/// How long the daemon loop waits before its next pass: the interval, or a growing back-off
+/// while the state store is unavailable.
+#[derive(Debug)]
+struct Pause {
+    interval: Duration,
+    backoff: Option<Duration>,
+}
+
+impl Pause {
+    /// The shortest wait after a store failure.
+    const FIRST: Duration = Duration::from_millis(500);
+
+    fn new(interval: Duration) -> Self {
+        Pause {
+            interval,
+            backoff: None,
+        }
+    }
+
+    /// Takes what a pass or a drain did: its counts, or its failure. A source that cannot be
+    /// read waits for the next pass; a store that is unavailable for now backs off (doubling,
+    /// up to the interval); any other store failure ends the loop.
+    fn absorb(
+        &mut self,
+        result: Result<Summary, EngineError>,
+        total: &mut Summary,
+    ) -> Result<(), EngineError> {
+        match result {
+            Ok(summary) => {
+                total.add(&summary);
+                self.backoff = None;
+                Ok(())
+            }
+            Err(EngineError::Source { flow, source }) => {
+                tracing::warn!(flow, error = %source, "pass failed; retrying next pass");
+                Ok(())
+            }
+            Err(EngineError::Store(error)) if error.is_transient() => {
+                let wait = self
+                    .backoff
+                    .map_or(Self::FIRST, |b| b.saturating_mul(2))
+                    .min(self.interval.max(Self::FIRST));
+                tracing::warn!(
+                    error = %super::runtime::error_chain(&error),
+                    retry_in_ms = wait.as_millis() as u64,
+                    "state store unavailable; backing off"
+                );
+                self.backoff = Some(wait);
+                Ok(())
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The wait before the next pass.
+    fn next(&self) -> Duration {
+        self.backoff.unwrap_or(self.interval)
     }
 }

@@ -386,7 +386,7 @@ pub(crate) fn document_of(binding: &Binding) -> Result<ErpDocumentRef, JobError>
 
 /// The error and its causes in one line, cut to a readable length (a batch refusal can name
 /// hundreds of items).
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     const MAX: usize = 1_000;
     let text = full_chain(error);
     if text.len() <= MAX {

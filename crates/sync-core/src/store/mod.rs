@@ -243,6 +243,19 @@ pub enum StoreError {
     /// A query the store refuses to run; says which argument breaks which rule.
     #[error("invalid store query: {0}")]
     InvalidQuery(String),
+    /// The database is there but could not answer now (SQLite busy past its timeout, a
+    /// PostgreSQL fail-over or restart, a dropped connection): the same call may succeed
+    /// later. See [`StoreError::is_transient`].
+    #[error("state store temporarily unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    /// Whether the same call may succeed if tried again later (the daemon backs off and goes
+    /// on instead of stopping).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
 }
 
 /// Shorthand for store results.

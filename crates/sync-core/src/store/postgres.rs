@@ -84,7 +84,8 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .connect(url)
-            .await?;
+            .await
+            .map_err(sql::open_error)?;
         Ok(Self { pool })
     }
 

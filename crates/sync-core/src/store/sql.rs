@@ -16,8 +16,40 @@ const MAX_LEASE: TimeDelta = TimeDelta::days(3650);
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
-        StoreError::Database(Box::new(error))
+        if is_transient(&error) {
+            StoreError::Unavailable(Box::new(error))
+        } else {
+            StoreError::Database(Box::new(error))
+        }
     }
+}
+
+/// SQLite's busy and locked codes, primary and extended (`SQLITE_BUSY`, `SQLITE_LOCKED`,
+/// `SQLITE_BUSY_RECOVERY`, `SQLITE_BUSY_SNAPSHOT`, `SQLITE_LOCKED_SHAREDCACHE`).
+const SQLITE_TRANSIENT: &[&str] = &["5", "6", "261", "517", "262"];
+
+/// PostgreSQL SQLSTATE classes and codes that a retry can clear: connection exceptions
+/// (`08…`), serialization failure and deadlock (`40001`, `40P01`), and the server shutting
+/// down or starting (`57P01`–`57P03`, a fail-over or restart).
+const POSTGRES_TRANSIENT: &[&str] = &["40001", "40P01", "57P01", "57P02", "57P03"];
+
+/// Whether a database error is one the same call may get past later.
+fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            SQLITE_TRANSIENT.contains(&code.as_ref())
+                || POSTGRES_TRANSIENT.contains(&code.as_ref())
+                || code.starts_with("08")
+        }),
+        _ => false,
+    }
+}
+
+/// A failure to open or connect: never transient (the configuration or the host is wrong,
+/// and the caller is starting up, not running).
+pub(crate) fn open_error(error: sqlx::Error) -> StoreError {
+    StoreError::Database(Box::new(error))
 }
 
 impl From<sqlx::migrate::MigrateError> for StoreError {

@@ -78,20 +78,26 @@ impl SqliteStore {
     pub async fn open(path_or_url: impl AsRef<Path>) -> StoreResult<Self> {
         let path = path_or_url.as_ref();
         let options = match path.to_str() {
-            Some(text) if text.starts_with("sqlite:") => SqliteConnectOptions::from_str(text)?,
+            Some(text) if text.starts_with("sqlite:") => {
+                SqliteConnectOptions::from_str(text).map_err(sql::open_error)?
+            }
             _ => SqliteConnectOptions::new().filename(path),
         };
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL: every commit is on disk before it returns. With NORMAL, a power cut could
+            // roll back a "job started" mark or a chain head written just before a remote
+            // effect, and the job would run again without looking its effect up.
+            .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true)
             .pragma("cache_size", format!("-{CACHE_KIB}"));
         let pool = SqlitePoolOptions::new()
             .max_connections(FILE_POOL_SIZE)
             .connect_with(options)
-            .await?;
+            .await
+            .map_err(sql::open_error)?;
         Ok(Self { pool })
     }
 
@@ -114,7 +120,8 @@ impl SqliteStore {
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_with(options)
-            .await?;
+            .await
+            .map_err(sql::open_error)?;
         Ok(Self { pool })
     }
 

@@ -2,6 +2,8 @@
 //! in-memory connectors.
 #![allow(dead_code, unreachable_pub)]
 
+mod crashing;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +15,9 @@ use sync_core::engine::{Connectors, Engine, EngineConfig};
 use sync_core::model::*;
 use sync_core::money::Currency;
 use sync_core::store::StateStore;
+
+#[allow(unused_imports)] // not every test crate that shares these fixtures uses it
+pub use crashing::CrashingStore;
 
 pub struct World {
     pub erp: Arc<MemoryErp>,

@@ -251,23 +251,27 @@ impl Engine {
             return Ok(WebhookOutcome::Ignored);
         };
         self.migrate().await.map_err(webhook_error)?;
-        if !self
-            .store
-            .record_event(&self.config.scope, &event.event_id)
-            .await?
-        {
-            return Ok(WebhookOutcome::Duplicate);
-        }
+        // Queue first, record the event after: the job's key is the event's, so a delivery
+        // retried after a failure here queues nothing twice, and an event is never recorded
+        // as seen while its re-read is not queued (Shopify's retry would be dropped).
         let work = Work::RefetchOrder {
             order_id: order_id.clone(),
         };
-        self.enqueue(
-            &work,
-            format!("refetch:{order_id}:{}", event.event_id),
-            format!("order:{order_id}"),
-        )
-        .await
-        .map_err(webhook_error)?;
+        let queued = self
+            .enqueue(
+                &work,
+                format!("refetch:{order_id}:{}", event.event_id),
+                format!("order:{order_id}"),
+            )
+            .await
+            .map_err(webhook_error)?;
+        let first_seen = self
+            .store
+            .record_event(&self.config.scope, &event.event_id)
+            .await?;
+        if !first_seen && !queued {
+            return Ok(WebhookOutcome::Duplicate);
+        }
         self.wake.notify_one();
         Ok(WebhookOutcome::Scheduled)
     }
