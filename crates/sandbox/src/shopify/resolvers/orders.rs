@@ -8,10 +8,18 @@ use rust_decimal::Decimal;
 use super::outputs::*;
 use super::*;
 use crate::shopify::lock;
-use crate::shopify::orders::{financial_status, fulfillment_status, refunded_quantities, totals};
+use crate::shopify::orders::{
+    Totals, financial_status, fulfillment_status, refunded_quantities, totals,
+};
 use crate::shopify::search::{FieldVal, Filter, SortVal, page, page_by_id};
 use crate::shopify::store::*;
 use crate::shopify::types::*;
+
+/// Locks the store and computes `order`'s totals (the lock is released on return).
+fn order_totals(ctx: &Context<'_>, order: &OrderRec) -> Result<Totals> {
+    let st = lock(&cx(ctx)?.state.store);
+    Ok(totals(&st, order))
+}
 
 fn tax_line(ctx: &Context<'_>, t: &TaxRec) -> Result<TaxLine> {
     let rate: f64 = t.rate.try_into().unwrap_or(0.0);
@@ -131,13 +139,11 @@ impl Order {
         fulfillment_status(&self.0)
     }
     async fn fully_paid(&self, ctx: &Context<'_>) -> Result<bool> {
-        let st = lock(&cx(ctx)?.state.store);
-        let t = totals(&st, &self.0);
+        let t = order_totals(ctx, &self.0)?;
         Ok(t.received >= t.total)
     }
     async fn unpaid(&self, ctx: &Context<'_>) -> Result<bool> {
-        let st = lock(&cx(ctx)?.state.store);
-        Ok(totals(&st, &self.0).received.is_zero())
+        Ok(order_totals(ctx, &self.0)?.received.is_zero())
     }
     async fn payment_gateway_names(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
@@ -259,10 +265,7 @@ impl Order {
             .flat_map(|l| l.tax_lines.iter())
             .chain(self.0.shipping.iter().flat_map(|s| s.tax_lines.iter()))
             .collect();
-        let refunded_tax = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0).refunded_tax
-        };
+        let refunded_tax = order_totals(ctx, &self.0)?.refunded_tax;
         merge_taxes(&all)
             .iter()
             .map(|t| {
@@ -313,122 +316,71 @@ impl Order {
             .collect()
     }
     async fn subtotal_price_set(&self, ctx: &Context<'_>) -> Result<Option<MoneyBag>> {
-        let t = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0)
-        };
+        let t = order_totals(ctx, &self.0)?;
         Ok(Some(bag(ctx, t.subtotal)?))
     }
     async fn current_subtotal_price_set(&self, ctx: &Context<'_>) -> Result<MoneyBag> {
-        let t = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0)
-        };
+        let t = order_totals(ctx, &self.0)?;
         bag(ctx, t.subtotal - t.refunded_subtotal)
     }
     async fn total_discounts_set(&self, ctx: &Context<'_>) -> Result<Option<MoneyBag>> {
-        let t = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0)
-        };
+        let t = order_totals(ctx, &self.0)?;
         Ok(Some(bag(ctx, t.discounts)?))
     }
     async fn current_total_discounts_set(&self, ctx: &Context<'_>) -> Result<MoneyBag> {
-        let t = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0)
-        };
+        let t = order_totals(ctx, &self.0)?;
         bag(ctx, t.discounts)
     }
     async fn cart_discount_amount_set(&self, ctx: &Context<'_>) -> Result<Option<MoneyBag>> {
-        let t = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0)
-        };
+        let t = order_totals(ctx, &self.0)?;
         Ok(Some(bag(ctx, t.discounts)?))
     }
     async fn total_shipping_price_set(&self, ctx: &Context<'_>) -> Result<MoneyBag> {
-        let t = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0)
-        };
+        let t = order_totals(ctx, &self.0)?;
         bag(ctx, t.shipping)
     }
     async fn current_shipping_price_set(&self, ctx: &Context<'_>) -> Result<MoneyBag> {
-        let t = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0)
-        };
+        let t = order_totals(ctx, &self.0)?;
         bag(ctx, t.shipping - t.refunded_shipping)
     }
     async fn total_tax_set(&self, ctx: &Context<'_>) -> Result<Option<MoneyBag>> {
-        let t = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0)
-        };
+        let t = order_totals(ctx, &self.0)?;
         Ok(Some(bag(ctx, t.tax)?))
     }
     async fn current_total_tax_set(&self, ctx: &Context<'_>) -> Result<MoneyBag> {
-        let t = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0)
-        };
+        let t = order_totals(ctx, &self.0)?;
         bag(ctx, t.tax - t.refunded_tax)
     }
     async fn total_price_set(&self, ctx: &Context<'_>) -> Result<MoneyBag> {
-        let t = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0)
-        };
+        let t = order_totals(ctx, &self.0)?;
         bag(ctx, t.total)
     }
     async fn original_total_price_set(&self, ctx: &Context<'_>) -> Result<MoneyBag> {
-        let t = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0)
-        };
+        let t = order_totals(ctx, &self.0)?;
         bag(ctx, t.total)
     }
     async fn current_total_price_set(&self, ctx: &Context<'_>) -> Result<MoneyBag> {
-        let t = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0)
-        };
+        let t = order_totals(ctx, &self.0)?;
         bag(ctx, t.total - t.refunded)
     }
     async fn total_refunded_set(&self, ctx: &Context<'_>) -> Result<MoneyBag> {
-        let t = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0)
-        };
+        let t = order_totals(ctx, &self.0)?;
         bag(ctx, t.refunded)
     }
     async fn total_refunded_shipping_set(&self, ctx: &Context<'_>) -> Result<MoneyBag> {
-        let t = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0)
-        };
+        let t = order_totals(ctx, &self.0)?;
         bag(ctx, t.refunded_shipping)
     }
     async fn total_received_set(&self, ctx: &Context<'_>) -> Result<MoneyBag> {
-        let t = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0)
-        };
+        let t = order_totals(ctx, &self.0)?;
         bag(ctx, t.received)
     }
     async fn net_payment_set(&self, ctx: &Context<'_>) -> Result<MoneyBag> {
-        let t = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0)
-        };
+        let t = order_totals(ctx, &self.0)?;
         bag(ctx, t.received - t.refunded)
     }
     async fn total_outstanding_set(&self, ctx: &Context<'_>) -> Result<MoneyBag> {
-        let t = {
-            let st = lock(&cx(ctx)?.state.store);
-            totals(&st, &self.0)
-        };
+        let t = order_totals(ctx, &self.0)?;
         let outstanding = if self.0.cancelled_at.is_some() {
             Decimal::ZERO
         } else {
