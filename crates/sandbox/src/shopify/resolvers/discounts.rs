@@ -309,46 +309,55 @@ fn discount_build(
     if let Some(items) = &items {
         all = items.all.unwrap_or(false);
         if let Some(p) = &items.products {
-            for (i, id) in p.products_to_add.iter().flatten().enumerate() {
-                match parse_gid("Product", id.as_str()).filter(|n| st.products.contains_key(n)) {
-                    Some(n) if !product_ids.contains(&n) => product_ids.push(n),
-                    Some(_) => {}
-                    None => errors.push(e(
-                        C::INVALID,
-                        &[
-                            base,
-                            "customerGets",
-                            "items",
-                            "products",
-                            "productsToAdd",
-                            &i.to_string(),
-                        ],
-                        "Product does not exist",
-                    )),
+            let (found, refused) =
+                resolve_ids("Product", p.products_to_add.iter().flatten(), |n| {
+                    st.products.contains_key(&n)
+                });
+            for n in found {
+                if !product_ids.contains(&n) {
+                    product_ids.push(n);
                 }
+            }
+            for (i, _) in refused {
+                errors.push(e(
+                    C::INVALID,
+                    &[
+                        base,
+                        "customerGets",
+                        "items",
+                        "products",
+                        "productsToAdd",
+                        &i.to_string(),
+                    ],
+                    "Product does not exist",
+                ));
             }
             for id in p.products_to_remove.iter().flatten() {
                 product_ids.retain(|n| Some(*n) != parse_gid("Product", id.as_str()));
             }
-            for (i, id) in p.product_variants_to_add.iter().flatten().enumerate() {
-                match parse_gid("ProductVariant", id.as_str())
-                    .filter(|n| st.variants.contains_key(n))
-                {
-                    Some(n) if !variant_ids.contains(&n) => variant_ids.push(n),
-                    Some(_) => {}
-                    None => errors.push(e(
-                        C::INVALID,
-                        &[
-                            base,
-                            "customerGets",
-                            "items",
-                            "products",
-                            "productVariantsToAdd",
-                            &i.to_string(),
-                        ],
-                        "Product variant does not exist",
-                    )),
+            let (found, refused) = resolve_ids(
+                "ProductVariant",
+                p.product_variants_to_add.iter().flatten(),
+                |n| st.variants.contains_key(&n),
+            );
+            for n in found {
+                if !variant_ids.contains(&n) {
+                    variant_ids.push(n);
                 }
+            }
+            for (i, _) in refused {
+                errors.push(e(
+                    C::INVALID,
+                    &[
+                        base,
+                        "customerGets",
+                        "items",
+                        "products",
+                        "productVariantsToAdd",
+                        &i.to_string(),
+                    ],
+                    "Product variant does not exist",
+                ));
             }
             for id in p.product_variants_to_remove.iter().flatten() {
                 variant_ids.retain(|n| Some(*n) != parse_gid("ProductVariant", id.as_str()));

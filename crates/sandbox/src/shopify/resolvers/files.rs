@@ -421,25 +421,23 @@ impl FileMutations {
                     "Product does not exist",
                 );
             };
-            let mut ids = Vec::new();
-            for (i, m) in media_ids.iter().enumerate() {
-                match parse_gid("MediaImage", m.as_str()).and_then(|n| st.media.get(&n)) {
-                    Some(r) if r.product_id == Some(pid) => ids.push(r.id),
-                    Some(_) => {
-                        return err(
-                            C::MEDIA_DOES_NOT_EXIST_ON_PRODUCT,
-                            &["mediaIds", &i.to_string()],
-                            "Media does not exist on the given product",
-                        );
-                    }
-                    None => {
-                        return err(
-                            C::MEDIA_DOES_NOT_EXIST,
-                            &["mediaIds", &i.to_string()],
-                            "Media does not exist",
-                        );
-                    }
-                }
+            let (ids, refused) = resolve_ids("MediaImage", &media_ids, |n| {
+                st.media.get(&n).is_some_and(|r| r.product_id == Some(pid))
+            });
+            if let Some(&(i, m)) = refused.first() {
+                let media = parse_gid("MediaImage", m.as_str()).and_then(|n| st.media.get(&n));
+                return match media {
+                    Some(_) => err(
+                        C::MEDIA_DOES_NOT_EXIST_ON_PRODUCT,
+                        &["mediaIds", &i.to_string()],
+                        "Media does not exist on the given product",
+                    ),
+                    None => err(
+                        C::MEDIA_DOES_NOT_EXIST,
+                        &["mediaIds", &i.to_string()],
+                        "Media does not exist",
+                    ),
+                };
             }
             for id in &ids {
                 st.media.remove(id);
@@ -589,31 +587,29 @@ impl FileMutations {
                     "previewImageSource is for non-image files, which the sandbox does not support",
                 ));
             }
-            let mut add = Vec::new();
-            for (j, r) in f.references_to_add.iter().flatten().enumerate() {
-                match parse_gid("Product", r.as_str()).filter(|n| st.products.contains_key(n)) {
-                    Some(p) => add.push(p),
-                    None => errors.push(e(
-                        FilesErrorCode::INVALID,
-                        &["files", &idx, "referencesToAdd", &j.to_string()],
-                        "only existing products can be referenced by the sandbox's files",
-                    )),
-                }
+            let (add, refused) =
+                resolve_ids("Product", f.references_to_add.iter().flatten(), |n| {
+                    st.products.contains_key(&n)
+                });
+            for (j, _) in refused {
+                errors.push(e(
+                    FilesErrorCode::INVALID,
+                    &["files", &idx, "referencesToAdd", &j.to_string()],
+                    "only existing products can be referenced by the sandbox's files",
+                ));
             }
-            let mut remove = Vec::new();
-            for (j, r) in f.references_to_remove.iter().flatten().enumerate() {
-                match parse_gid("Product", r.as_str()).filter(|n| {
+            let (remove, refused) =
+                resolve_ids("Product", f.references_to_remove.iter().flatten(), |n| {
                     st.products
-                        .get(n)
+                        .get(&n)
                         .is_some_and(|p| p.media_ids.contains(&mid))
-                }) {
-                    Some(p) => remove.push(p),
-                    None => errors.push(e(
-                        FilesErrorCode::INVALID,
-                        &["files", &idx, "referencesToRemove", &j.to_string()],
-                        "the file is not referenced by that product",
-                    )),
-                }
+                });
+            for (j, _) in refused {
+                errors.push(e(
+                    FilesErrorCode::INVALID,
+                    &["files", &idx, "referencesToRemove", &j.to_string()],
+                    "the file is not referenced by that product",
+                ));
             }
             if add.len() > 1
                 || (add.len() == 1
@@ -701,21 +697,17 @@ impl FileMutations {
             check_input_size("fileIds", file_ids.len())?;
             let c = cx(ctx)?;
             let mut st = lock(&c.state.store);
-            let mut ids = Vec::new();
-            for (i, f) in file_ids.iter().enumerate() {
-                match parse_gid("MediaImage", f.as_str()).filter(|n| st.media.contains_key(n)) {
-                    Some(n) => ids.push(n),
-                    None => {
-                        return Ok(FileDeletePayload {
-                            deleted_file_ids: None,
-                            user_errors: vec![FilesUserError::new(
-                                FilesErrorCode::FILE_DOES_NOT_EXIST,
-                                path(&["fileIds", &i.to_string()]),
-                                format!("File id {} does not exist.", f.as_str()),
-                            )],
-                        });
-                    }
-                }
+            let (ids, refused) =
+                resolve_ids("MediaImage", &file_ids, |n| st.media.contains_key(&n));
+            if let Some(&(i, f)) = refused.first() {
+                return Ok(FileDeletePayload {
+                    deleted_file_ids: None,
+                    user_errors: vec![FilesUserError::new(
+                        FilesErrorCode::FILE_DOES_NOT_EXIST,
+                        path(&["fileIds", &i.to_string()]),
+                        format!("File id {} does not exist.", f.as_str()),
+                    )],
+                });
             }
             for id in &ids {
                 st.media.remove(id);

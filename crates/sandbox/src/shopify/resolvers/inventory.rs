@@ -231,16 +231,9 @@ impl InventoryAdjustmentGroup {
         location_ids: Option<Vec<ID>>,
         quantity_names: Option<Vec<String>>,
     ) -> Vec<InventoryChange> {
-        let items: Option<Vec<u64>> = inventory_item_ids.map(|v| {
-            v.iter()
-                .filter_map(|i| parse_gid("InventoryItem", i.as_str()))
-                .collect()
-        });
-        let locs: Option<Vec<u64>> = location_ids.map(|v| {
-            v.iter()
-                .filter_map(|i| parse_gid("Location", i.as_str()))
-                .collect()
-        });
+        let items: Option<Vec<u64>> =
+            inventory_item_ids.map(|v| resolve_ids("InventoryItem", &v, |_| true).0);
+        let locs: Option<Vec<u64>> = location_ids.map(|v| resolve_ids("Location", &v, |_| true).0);
         self.0
             .changes
             .iter()

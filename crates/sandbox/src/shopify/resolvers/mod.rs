@@ -228,3 +228,21 @@ fn check_input_size(arg: &str, n: usize) -> Result<()> {
     }
     Ok(())
 }
+
+/// Resolves a list of GIDs of one `kind`, in order: the numbers of those `known` accepts, and
+/// the position and GID of each one that is not a `kind` GID or that `known` refuses.
+pub(crate) fn resolve_ids<'a>(
+    kind: &str,
+    ids: impl IntoIterator<Item = &'a ID>,
+    mut known: impl FnMut(u64) -> bool,
+) -> (Vec<u64>, Vec<(usize, &'a ID)>) {
+    let mut found = Vec::new();
+    let mut refused = Vec::new();
+    for (i, id) in ids.into_iter().enumerate() {
+        match parse_gid(kind, id.as_str()).filter(|n| known(*n)) {
+            Some(n) => found.push(n),
+            None => refused.push((i, id)),
+        }
+    }
+    (found, refused)
+}

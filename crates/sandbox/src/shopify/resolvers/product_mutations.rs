@@ -733,21 +733,18 @@ impl VariantMutations {
                     .get(&pid)
                     .cloned()
                     .ok_or_else(|| Error::new("product vanished"))?;
-                let mut ids = Vec::new();
-                for v in &variants_ids {
-                    match parse_gid("ProductVariant", v.as_str()) {
-                        Some(n) if p.variant_ids.contains(&n) => ids.push(n),
-                        _ => {
-                            return Ok(ProductVariantsBulkDeletePayload {
-                                product: Some(Product(p)),
-                                user_errors: vec![e(
-                                    C::AT_LEAST_ONE_VARIANT_DOES_NOT_BELONG_TO_THE_PRODUCT,
-                                    &["variantsIds"],
-                                    "At least one variant does not belong to the product",
-                                )],
-                            });
-                        }
-                    }
+                let (ids, refused) = resolve_ids("ProductVariant", &variants_ids, |n| {
+                    p.variant_ids.contains(&n)
+                });
+                if !refused.is_empty() {
+                    return Ok(ProductVariantsBulkDeletePayload {
+                        product: Some(Product(p)),
+                        user_errors: vec![e(
+                            C::AT_LEAST_ONE_VARIANT_DOES_NOT_BELONG_TO_THE_PRODUCT,
+                            &["variantsIds"],
+                            "At least one variant does not belong to the product",
+                        )],
+                    });
                 }
                 if p.variant_ids.iter().all(|v| ids.contains(v)) {
                     return Ok(ProductVariantsBulkDeletePayload {
