@@ -16,7 +16,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::cost::plan;
-use super::objects::Ctx;
+use super::resolvers::Ctx;
 use super::{ShopifyState, lock};
 use crate::faults::{Fault, Faults};
 

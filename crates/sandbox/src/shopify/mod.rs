@@ -17,6 +17,19 @@
 //! - the access token check and the client-credentials token endpoint;
 //! - seeded faults (see [`crate::faults`]) per request.
 //!
+//! # Layout
+//!
+//! Imports point one way, from the top down:
+//! - `store` (the records), `types` (scalars, enums, small value objects), `search` (query
+//!   filters and paging) and `cost` (query cost and the bucket) import none of the others;
+//! - `orders` (order totals and statuses, recording a refund) uses the store and types;
+//!   `webhooks` (payloads and signed deliveries) uses those and `orders`; `generator` (the
+//!   seeded orders, refunds and cancellations after the fact) and `dump` use those below them;
+//! - `resolvers`, one module per resource, use all of the above and never import a module that
+//!   imports them back;
+//! - this module merges each resource's query and mutation fields into the two roots and
+//!   builds the schema; `http` serves it.
+//!
 //! # Choices where the spec is silent (the stand-in is strict)
 //!
 //! - Cost: scalar/enum 0, object 1 (a list of objects counts once), connection
@@ -82,12 +95,12 @@
 //! # }
 //! ```
 
-mod bulk;
 mod cost;
+mod dump;
+mod generator;
 mod http;
-mod mutations;
-mod objects;
 mod orders;
+mod resolvers;
 mod search;
 mod store;
 mod types;
@@ -97,13 +110,13 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
+pub use generator::CatalogEntry;
 pub use http::router;
-pub use orders::CatalogEntry;
 
 use crate::shopify::cost::{Bucket, TypeInfo};
 use crate::shopify::store::{LocationRec, PriceListRec, Store, gid};
@@ -224,7 +237,47 @@ impl Default for ShopifyConfig {
 
 /// The SDL of the served schema (a subset of the Admin API 2026-01 schema).
 pub fn schema_sdl() -> String {
-    objects::build_schema().sdl()
+    build_schema().sdl()
+}
+
+// The query root: each resource's query fields. The order of the parts is the order of the
+// fields in the served schema (keep it). No doc comment: it would become the type's
+// description in the SDL.
+#[derive(MergedObject, Default)]
+#[graphql(name = "QueryRoot")]
+pub(crate) struct QueryRoot(
+    resolvers::shop::ShopQueries,
+    resolvers::products::ProductQueries,
+    resolvers::inventory::InventoryQueries,
+    resolvers::orders::OrderQueries,
+    resolvers::customers::CustomerQueries,
+    resolvers::webhooks::WebhookQueries,
+    resolvers::bulk::BulkQueries,
+    resolvers::discounts::DiscountQueries,
+);
+
+// The mutation root: each resource's mutations, in the served schema's order (which is why
+// the product and inventory mutations come in two parts each).
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub(crate) struct Mutation(
+    resolvers::product_mutations::ProductMutations,
+    resolvers::files::FileMutations,
+    resolvers::discounts::DiscountMutations,
+    resolvers::inventory::InventoryMutations,
+    resolvers::product_mutations::VariantMutations,
+    resolvers::inventory::InventoryActivationMutations,
+    resolvers::fulfillments::FulfillmentMutations,
+    resolvers::webhooks::WebhookMutations,
+    resolvers::bulk::BulkMutations,
+);
+
+/// Builds the schema.
+pub(crate) fn build_schema() -> ShopSchema {
+    Schema::build(QueryRoot::default(), Mutation::default(), EmptySubscription)
+        .directive(resolvers::idempotent)
+        .limit_depth(64)
+        .finish()
 }
 
 /// Request and cost counters.
@@ -247,7 +300,7 @@ pub(crate) struct Stats {
 }
 
 /// The type of the served schema.
-pub(crate) type ShopSchema = Schema<objects::QueryRoot, mutations::Mutation, EmptySubscription>;
+pub(crate) type ShopSchema = Schema<QueryRoot, Mutation, EmptySubscription>;
 
 /// The stand-in's state: the shop's data, the cost bucket, counters and issued tokens.
 pub struct ShopifyState {
@@ -287,7 +340,7 @@ impl ShopifyState {
             tracing::warn!(currency = %config.currency, "unknown shop currency, using EGP");
             CurrencyCode::EGP
         });
-        let schema = objects::build_schema();
+        let schema = build_schema();
         let type_info = TypeInfo::from_sdl(&schema.sdl());
         let mut store = Store::default();
         let now = store::now();
@@ -380,7 +433,7 @@ impl ShopifyState {
         cancel_rate: f64,
         seed: u64,
     ) -> Vec<String> {
-        orders::generate(self, n, catalog, refund_rate, cancel_rate, seed)
+        generator::generate(self, n, catalog, refund_rate, cancel_rate, seed)
     }
 
     /// Refunds `lines` (`(LineItem GID, quantity)`) of an order, and its shipping when
@@ -396,7 +449,7 @@ impl ShopifyState {
         lines: &[(String, i64)],
         with_shipping: bool,
     ) -> Result<String, String> {
-        orders::refund_order(self, order_id, lines, with_shipping)
+        generator::refund_order(self, order_id, lines, with_shipping)
     }
 
     /// Cancels an unfulfilled order, refunding what is left of it (restock `CANCEL`); fires
@@ -405,12 +458,12 @@ impl ShopifyState {
     /// # Errors
     /// An unknown, already cancelled or (partly) fulfilled order.
     pub fn cancel_order(self: &Arc<Self>, order_id: &str) -> Result<(), String> {
-        orders::cancel_order(self, order_id)
+        generator::cancel_order(self, order_id)
     }
 
     /// Everything the stand-in holds, as JSON (see the crate docs for the fields).
     pub fn dump(&self) -> Value {
-        objects::dump(self)
+        dump::dump(self)
     }
 
     /// Counters: requests, cost requested and spent, throttled answers, webhooks.

@@ -19,7 +19,7 @@ use rand::Rng;
 use serde_json::{Map, Value, json};
 use sha2::Sha256;
 
-use super::objects::{financial_status, fulfillment_status, totals};
+use super::orders::{financial_status, fulfillment_status, totals};
 use super::store::*;
 use super::types::{money_str, time_str};
 use super::{ShopifyState, lock};
@@ -58,6 +58,16 @@ fn random_id(rng: &mut impl Rng) -> String {
         (b >> 48) & 0xfff,
         b & 0xffff_ffff_ffff
     )
+}
+
+/// A webhook to send once the store lock is released.
+pub(crate) type Event = (&'static str, Value);
+
+/// Sends `events` in order (see [`emit`]).
+pub(crate) fn emit_all(state: &Arc<ShopifyState>, events: Vec<Event>) {
+    for (topic, payload) in events {
+        emit(state, topic, payload);
+    }
 }
 
 /// Queues deliveries of `payload` to every subscription of `topic`.

@@ -5,22 +5,156 @@
 //! and each node of a nested connection is its own line with `__parentId` set to the id of
 //! the object that holds it. Mutation results are one line per input line:
 //! `{"data": ..., "errors": ..., "__lineNumber": n}`.
+//!
+//! Here too: the `BulkOperation` object, the two mutations that start a run and the two query
+//! fields that read one.
 
 use std::sync::Arc;
 
-use super::store::now;
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Request, Variables};
+use async_graphql::{Context, ID, Object, Request, Result, SimpleObject, Variables};
 use serde_json::{Map, Value, json};
 
-use super::mutations::{BulkOperationRunMutationPayload, BulkOperationRunQueryPayload};
-use super::objects::{BulkOperation, Ctx};
-use super::store::BulkRec;
-use super::types::{
-    BulkMutationErrorCode, BulkMutationUserError, BulkOperationUserError,
-    BulkOperationUserErrorCode, path,
-};
-use super::{ShopifyState, lock, webhooks};
+use super::outputs::*;
+use super::*;
+use crate::shopify::store::*;
+use crate::shopify::types::*;
+use crate::shopify::{ShopifyState, lock, webhooks};
+
+#[Object]
+impl BulkOperation {
+    pub(crate) async fn id(&self) -> Result<ID> {
+        Ok(gql_id("BulkOperation", self.0.id))
+    }
+    async fn status(&self) -> BulkOperationStatus {
+        BulkOperationStatus::parse(self.0.status).unwrap_or(BulkOperationStatus::FAILED)
+    }
+    #[graphql(name = "type")]
+    async fn type_(&self) -> BulkOperationType {
+        if self.0.mutation {
+            BulkOperationType::MUTATION
+        } else {
+            BulkOperationType::QUERY
+        }
+    }
+    async fn error_code(&self) -> Option<BulkOperationErrorCode> {
+        self.0.error_code.and_then(BulkOperationErrorCode::parse)
+    }
+    async fn query(&self) -> &str {
+        &self.0.query
+    }
+    async fn object_count(&self) -> UnsignedInt64 {
+        UnsignedInt64(self.0.object_count)
+    }
+    async fn root_object_count(&self) -> UnsignedInt64 {
+        UnsignedInt64(self.0.root_object_count)
+    }
+    async fn file_size(&self) -> Option<UnsignedInt64> {
+        self.0
+            .result
+            .as_ref()
+            .map(|r| UnsignedInt64(r.len() as u64))
+    }
+    async fn url(&self, ctx: &Context<'_>) -> Result<Option<Url>> {
+        let base = &cx(ctx)?.base_url;
+        Ok(match (&self.0.result, self.0.status) {
+            (Some(r), "COMPLETED") if !r.is_empty() => {
+                Some(Url(format!("{base}/__shopify/bulk/{}.jsonl", self.0.id)))
+            }
+            _ => None,
+        })
+    }
+    async fn partial_data_url(&self) -> Option<Url> {
+        None
+    }
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at)
+    }
+    async fn completed_at(&self) -> Option<DateTime> {
+        self.0.completed_at.map(DateTime)
+    }
+}
+
+#[derive(SimpleObject)]
+pub(crate) struct BulkOperationRunQueryPayload {
+    pub(crate) bulk_operation: Option<BulkOperation>,
+    pub(crate) user_errors: Vec<BulkOperationUserError>,
+}
+
+#[derive(SimpleObject)]
+pub(crate) struct BulkOperationRunMutationPayload {
+    pub(crate) bulk_operation: Option<BulkOperation>,
+    pub(crate) user_errors: Vec<BulkMutationUserError>,
+}
+
+/// `bulkOperationRunQuery` and `bulkOperationRunMutation`.
+#[derive(Default)]
+pub(crate) struct BulkMutations;
+
+#[Object]
+impl BulkMutations {
+    async fn bulk_operation_run_query(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        #[graphql(default = false)] group_objects: bool,
+    ) -> Result<Option<BulkOperationRunQueryPayload>> {
+        let result: Result<BulkOperationRunQueryPayload> = async move {
+            let _ = group_objects;
+            let c = cx(ctx)?;
+            Ok(run_query(c, query))
+        }
+        .await;
+        result.map(Some)
+    }
+
+    async fn bulk_operation_run_mutation(
+        &self,
+        ctx: &Context<'_>,
+        mutation: String,
+        staged_upload_path: String,
+        group_objects: Option<bool>,
+        client_identifier: Option<String>,
+    ) -> Result<Option<BulkOperationRunMutationPayload>> {
+        let result: Result<BulkOperationRunMutationPayload> = async move {
+            let _ = (group_objects, client_identifier);
+            let c = cx(ctx)?;
+            Ok(run_mutation(c, mutation, staged_upload_path))
+        }
+        .await;
+        result.map(Some)
+    }
+}
+
+/// The `bulkOperation` and `currentBulkOperation` query fields.
+#[derive(Default)]
+pub(crate) struct BulkQueries;
+
+#[Object]
+impl BulkQueries {
+    async fn bulk_operation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<BulkOperation>> {
+        let id = gid_arg("BulkOperation", "id", &id)?;
+        let st = lock(&cx(ctx)?.state.store);
+        Ok(st.bulk_ops.get(&id).cloned().map(BulkOperation))
+    }
+
+    #[graphql(deprecation = "Use `bulkOperations` with status filter instead.")]
+    async fn current_bulk_operation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "type")] type_: Option<BulkOperationType>,
+    ) -> Result<Option<BulkOperation>> {
+        let mutation = type_.unwrap_or(BulkOperationType::QUERY) == BulkOperationType::MUTATION;
+        let st = lock(&cx(ctx)?.state.store);
+        Ok(st
+            .bulk_ops
+            .values()
+            .rev()
+            .find(|b| b.mutation == mutation)
+            .cloned()
+            .map(BulkOperation))
+    }
+}
 
 fn operation_kind(text: &str) -> Option<(OperationType, usize)> {
     let doc = async_graphql::parser::parse_query(text).ok()?;
