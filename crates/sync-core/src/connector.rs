@@ -162,6 +162,25 @@ pub trait ErpSales: Send + Sync {
     ) -> ConnectorResult<String>;
     /// Finds the sales document that carries this order's reference, if it exists.
     async fn find_sales_document(&self, order: &Order) -> ConnectorResult<Option<ErpDocumentRef>>;
+    /// Finds the sales documents of several orders at once, by their references: order id →
+    /// document, for the orders that have one.
+    ///
+    /// The engine asks this for every order it is about to import (a page at a time), so that
+    /// a lost or fresh state store never creates a document twice. The default asks
+    /// [`find_sales_document`](Self::find_sales_document) once per order; an ERP that can
+    /// answer for many references in one query should do so.
+    async fn find_sales_documents(
+        &self,
+        orders: &[Order],
+    ) -> ConnectorResult<HashMap<String, ErpDocumentRef>> {
+        let mut found = HashMap::new();
+        for order in orders {
+            if let Some(document) = self.find_sales_document(order).await? {
+                found.insert(order.external_id.clone(), document);
+            }
+        }
+        Ok(found)
+    }
     /// Creates the sales document for `order` (customer number from [`ErpSales::upsert_customer`]).
     async fn create_sales_document(
         &self,
@@ -390,4 +409,26 @@ pub trait TaxAuthority: Send + Sync {
     async fn submit(&self, receipts: &[BuiltReceipt]) -> ConnectorResult<Vec<SubmitOutcome>>;
     /// Looks a receipt up by uuid (`None` when the authority does not have it).
     async fn lookup(&self, uuid: &str) -> ConnectorResult<Option<SubmitOutcome>>;
+    /// Finds the receipt the authority holds for the sale `order` (or, with `refund`, for
+    /// that return), by the reference the receipt carries; `None` when it holds none.
+    ///
+    /// The engine asks this before it issues a receipt it has no record of, so that a lost or
+    /// fresh state store never issues a second receipt for one sale. The default answers
+    /// `None` (an authority that cannot be searched).
+    async fn find_receipt(
+        &self,
+        order: &Order,
+        refund: Option<&Refund>,
+    ) -> ConnectorResult<Option<SubmitOutcome>> {
+        let _ = (order, refund);
+        Ok(None)
+    }
+    /// The uuid of the last receipt the authority holds for this device, which the next
+    /// receipt must name as its previous one; `None` when it holds none.
+    ///
+    /// The engine asks this when its state store has no chain head for the device (a first
+    /// start, or a lost store). The default answers `None`.
+    async fn chain_tail(&self) -> ConnectorResult<Option<String>> {
+        Ok(None)
+    }
 }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use common::*;
+use rust_decimal::Decimal;
 use sync_core::engine::{WebhookError, WebhookEvent, WebhookOutcome, WebhookVerifier};
+use sync_core::model::*;
 
 /// Accepts every delivery; the event id and the order come from the headers.
 struct AnyVerifier;
@@ -120,4 +122,80 @@ async fn the_daemon_loop_backs_off_while_the_store_is_busy_and_goes_on() {
         .unwrap()
         .unwrap();
     assert_eq!(total.orders_imported, 1);
+}
+
+/// A lost state store (a new machine, a restore from an old backup, a move to another
+/// database) costs look-ups, never a second document, return or receipt: orders are looked up
+/// in the ERP by reference (a page at a time) before an import, returns before their creation,
+/// receipts at the tax authority before they are issued, and a device's chain goes on from the
+/// authority's last receipt.
+#[tokio::test]
+async fn a_lost_state_store_duplicates_no_document_and_breaks_no_chain() {
+    let world = world();
+    let mut orders: Vec<Order> = (1..=8).map(|n| order(n, "A-RED", 1, 100)).collect();
+    orders[0].refunds.push(Refund {
+        external_id: "gid://shop/Refund/1".to_owned(),
+        created_at: t(5),
+        lines: vec![RefundLine {
+            line_id: "L1".to_owned(),
+            sku: Some(Sku::from("A-RED")),
+            quantity: Decimal::ONE,
+            amount: Decimal::new(100, 0),
+            tax: Decimal::ZERO,
+        }],
+        shipping: Decimal::ZERO,
+        total: Decimal::new(100, 0),
+        payments: vec![],
+    });
+    orders[0].financial_status = FinancialStatus::Refunded;
+    for o in &orders {
+        world.shop.put_order(o.clone());
+    }
+    let first = engine(&world, sqlite().await, "w1")
+        .run_once()
+        .await
+        .unwrap();
+    assert_eq!(first.orders_imported, 8);
+    assert_eq!(first.returns_imported, 1);
+    let receipts_before = world.tax.received().len();
+    assert_eq!(receipts_before, 9, "8 sales and 1 return");
+
+    // The state file is gone; two more orders came in meanwhile.
+    for n in 9..=10 {
+        let o = order(n, "A-RED", 1, 100);
+        world.shop.put_order(o.clone());
+        orders.push(o);
+    }
+    let second = engine(&world, sqlite().await, "w2")
+        .run_once()
+        .await
+        .unwrap();
+
+    assert_each_order_once(&world, &orders);
+    let returns = world
+        .erp
+        .documents()
+        .iter()
+        .filter(|d| d.operation == "SALRET")
+        .count();
+    assert_eq!(returns, 1, "the return was created again");
+    assert_eq!(
+        second.orders_imported, 2,
+        "only the two new orders are imported"
+    );
+    assert!(second.recovered_by_lookup >= 8, "{second:?}");
+    let received = world.tax.received();
+    assert_eq!(
+        received.len(),
+        receipts_before + 2,
+        "only the new orders' receipts are sent"
+    );
+    assert!(
+        received
+            .iter()
+            .all(|(_, _, outcome)| outcome.state == ReceiptState::Accepted),
+        "a receipt was refused: {received:?}"
+    );
+    assert_eq!(second.receipts_rejected, 0);
+    assert_chain_without_gap(&world);
 }

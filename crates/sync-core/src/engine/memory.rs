@@ -602,6 +602,8 @@ pub struct MemoryTax {
 #[derive(Debug, Default)]
 struct TaxState {
     received: Vec<(String, String, SubmitOutcome)>,
+    /// (receipt type, sale or refund id) → uuid of the accepted receipt.
+    references: HashMap<(String, String), String>,
     last: String,
     submissions: u64,
     batch_sizes: Vec<usize>,
@@ -737,6 +739,14 @@ impl TaxAuthority for MemoryTax {
                 }
             } else {
                 state.last = r.uuid.clone();
+                // The reference the receipt carries (its type and sale or refund id), as the
+                // authority's search would find it.
+                if let Ok(body) = serde_json::from_str::<serde_json::Value>(&r.body) {
+                    let text = |member: &str| body[member].as_str().unwrap_or("").to_owned();
+                    state
+                        .references
+                        .insert((text("type"), text("key")), r.uuid.clone());
+                }
                 SubmitOutcome {
                     uuid: r.uuid.clone(),
                     state: ReceiptState::Accepted,
@@ -762,5 +772,25 @@ impl TaxAuthority for MemoryTax {
             .iter()
             .find(|(u, _, _)| u == uuid)
             .map(|(_, _, o)| o.clone()))
+    }
+    async fn find_receipt(
+        &self,
+        order: &Order,
+        refund: Option<&Refund>,
+    ) -> ConnectorResult<Option<SubmitOutcome>> {
+        let (kind, key) = match refund {
+            None => ("s", order.external_id.as_str()),
+            Some(refund) => ("r", refund.external_id.as_str()),
+        };
+        let state = lock(&self.state);
+        Ok(state
+            .references
+            .get(&(kind.to_owned(), key.to_owned()))
+            .and_then(|uuid| state.received.iter().find(|(u, _, _)| u == uuid))
+            .map(|(_, _, o)| o.clone()))
+    }
+    async fn chain_tail(&self) -> ConnectorResult<Option<String>> {
+        let state = lock(&self.state);
+        Ok(Some(state.last.clone()).filter(|last| !last.is_empty()))
     }
 }

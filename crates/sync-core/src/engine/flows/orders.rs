@@ -8,20 +8,22 @@
 //! [`receipts`](super::receipts)). An import job that was started before (a crash, a lost
 //! answer) looks the document up by the order's reference before writing again.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use http::HeaderMap;
 use serde_json::{Value, json};
 
 use super::pull::{Pulled, pull, record_read};
-use super::{Decision, Decisions, Work, customers, receipts};
+use super::{Decision, Decisions, Work, customers, receipts, source};
 use crate::connector::{ConnectorResult, StorefrontOrders};
 use crate::engine::base::{Engine, EngineError, Summary};
 use crate::engine::kinds::BindingKind;
 use crate::engine::runtime::{JobError, JobResult, document_of, done};
 use crate::engine::webhook::{WebhookError, WebhookOutcome};
-use crate::model::{Change, Order};
+use crate::model::{Change, ErpDocumentRef, Order};
 use crate::paging::Page;
-use crate::store::{Direction, Job};
+use crate::store::{Direction, Job, StoreError};
 
 #[async_trait::async_trait]
 impl Pulled for Order {
@@ -42,13 +44,89 @@ impl Pulled for Order {
         (&self.external_id, self.updated_at)
     }
     async fn decide(self, d: &mut Decisions<'_>) -> Result<(), EngineError> {
-        decide_order(d, &self).await
+        decide_orders(d, vec![self]).await
+    }
+    async fn decide_page(records: Vec<Self>, d: &mut Decisions<'_>) -> Result<(), EngineError> {
+        decide_orders(d, records).await
     }
 }
 
 /// Storefront order changes since the checkpoint → import, cancel, refunds, receipts.
 pub(crate) async fn decide(d: &mut Decisions<'_>) -> Result<(), EngineError> {
     pull::<Order>(d).await
+}
+
+/// What a page of orders, as read now, needs.
+///
+/// The state store is a cache, the ERP is the truth: the orders about to be imported (no
+/// document bound) are first looked up in the ERP by their references, in one query for the
+/// page. One found there is bound to its document (in a run) and goes on to what follows it,
+/// instead of being imported a second time after a lost or fresh state store.
+async fn decide_orders(d: &mut Decisions<'_>, orders: Vec<Order>) -> Result<(), EngineError> {
+    let engine = d.engine();
+    let mut unbound = Vec::new();
+    for order in &orders {
+        if order.cancelled_at.is_none()
+            && engine
+                .binding(BindingKind::Order, &order.external_id)
+                .await?
+                .is_none()
+        {
+            unbound.push(order.clone());
+        }
+    }
+    let found = if unbound.is_empty() {
+        HashMap::new()
+    } else {
+        engine
+            .connectors
+            .erp_sales
+            .find_sales_documents(&unbound)
+            .await
+            .map_err(source("orders"))?
+    };
+    for order in orders {
+        if let Some(document) = found.get(&order.external_id) {
+            if !d.is_run() {
+                // In the ERP already: a run would bind it, not import it.
+                continue;
+            }
+            tracing::info!(
+                order = %order.name,
+                document = %document.number,
+                "order found in the ERP without a local record; bound, not imported again"
+            );
+            d.summary.recovered_by_lookup += 1;
+            bind_sale(engine, &order, document).await?;
+        }
+        decide_order(d, &order).await?;
+    }
+    Ok(())
+}
+
+/// Records that `order` is in the ERP as `document`.
+async fn bind_sale(
+    engine: &Engine,
+    order: &Order,
+    document: &ErpDocumentRef,
+) -> Result<(), StoreError> {
+    engine
+        .bind(
+            BindingKind::Order,
+            &order.external_id,
+            &format!("{}/{}", document.operation, document.number),
+            None,
+            json!({
+                "operation": document.operation,
+                "number": document.number,
+                "name": order.name,
+                "created_at": order.created_at,
+                "total": order.total.to_string(),
+                "gateway": order.main_gateway(),
+                "cancelled": false,
+            }),
+        )
+        .await
 }
 
 /// What one order, as read now, needs: its import, or what follows it once imported.
@@ -153,23 +231,7 @@ pub(crate) async fn import(engine: &Engine, job: &Job, order: Order) -> JobResul
         }
     };
     summary.orders_imported += 1;
-    engine
-        .bind(
-            BindingKind::Order,
-            &order.external_id,
-            &format!("{}/{}", document.operation, document.number),
-            None,
-            json!({
-                "operation": document.operation,
-                "number": document.number,
-                "name": order.name,
-                "created_at": order.created_at,
-                "total": order.total.to_string(),
-                "gateway": order.main_gateway(),
-                "cancelled": false,
-            }),
-        )
-        .await?;
+    bind_sale(engine, &order, &document).await?;
     queue_followups(engine, &order).await?;
     done(json!({"document": document}), summary)
 }
@@ -217,7 +279,7 @@ pub(crate) async fn refetch(engine: &Engine, order_id: &str) -> JobResult {
     let read_at = engine.now();
     match engine.connectors.storefront_orders.order(order_id).await? {
         Some(order) => {
-            decide_order(&mut Decisions::run(engine), &order).await?;
+            decide_orders(&mut Decisions::run(engine), vec![order.clone()]).await?;
             record_read(
                 engine,
                 BindingKind::OrderRead,

@@ -47,6 +47,14 @@ pub(crate) trait Pulled: Sized + Send + 'static {
     fn stamp(&self) -> (&str, DateTime<Utc>);
     /// Decides what the record, as read now, needs.
     async fn decide(self, d: &mut Decisions<'_>) -> Result<(), EngineError>;
+    /// Decides what a page of records needs (one by one, unless the kind does better with
+    /// the whole page, as orders do to look their documents up in one query).
+    async fn decide_page(records: Vec<Self>, d: &mut Decisions<'_>) -> Result<(), EngineError> {
+        for record in records {
+            record.decide(d).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Pulls `T`'s changes since its checkpoint and decides what each unread one needs.
@@ -72,11 +80,17 @@ pub(crate) async fn pull<T: Pulled>(d: &mut Decisions<'_>) -> Result<(), EngineE
         let records = fetch_each::<T>(storefront, &unread)
             .await
             .map_err(source(T::FLOW))?;
-        for record in records.into_iter().flatten() {
-            let (id, updated_at) = record.stamp();
-            let (id, updated_at) = (id.to_owned(), updated_at);
-            record.decide(d).await?;
-            if d.is_run() {
+        let records: Vec<T> = records.into_iter().flatten().collect();
+        let stamps: Vec<(String, DateTime<Utc>)> = records
+            .iter()
+            .map(|r| {
+                let (id, updated_at) = r.stamp();
+                (id.to_owned(), updated_at)
+            })
+            .collect();
+        T::decide_page(records, d).await?;
+        if d.is_run() {
+            for (id, updated_at) in stamps {
                 record_read(engine, T::READ, &id, updated_at, read_at).await?;
             }
         }

@@ -28,7 +28,7 @@ use crate::engine::ReceiptTrigger;
 use crate::engine::base::{Engine, EngineError, Summary};
 use crate::engine::kinds::BindingKind;
 use crate::engine::runtime::{JobError, JobResult, document_of, done};
-use crate::model::{FinancialStatus, Order, ReceiptRef, ReceiptState};
+use crate::model::{FinancialStatus, Order, ReceiptRef, ReceiptState, Refund};
 use crate::store::{Binding, Direction, Job};
 
 const ISSUED: &str = "issued";
@@ -187,22 +187,66 @@ pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<Strin
     {
         return Err(JobError::NotYet("the order is not in the ERP yet"));
     }
+    let refund = match &refund_id {
+        None => None,
+        Some(id) => Some(
+            order
+                .refunds
+                .iter()
+                .find(|r| &r.external_id == id)
+                .ok_or_else(|| {
+                    ConnectorError::permanent(format!(
+                        "refund {id} is not on order {}",
+                        order.external_id
+                    ))
+                })?,
+        ),
+    };
+    // The state store is a cache: before issuing a receipt it has no record of, ask the tax
+    // authority whether it holds one for this sale or return already (a lost or fresh store).
+    if let Some(held) = tax.find_receipt(&order, refund).await? {
+        tracing::info!(%key, uuid = %held.uuid, "receipt found at the tax authority; recorded, not issued again");
+        let binding = Binding {
+            scope: scope.clone(),
+            kind: BindingKind::Receipt.as_str().to_owned(),
+            key: key.clone(),
+            remote_id: held.uuid.clone(),
+            content_hash: None,
+            data: json!({
+                "state": SUBMITTING,
+                "device": tax.device(),
+                "total": order_total(&order, refund).to_string(),
+                "order": order.external_id,
+                "refund": refund_id,
+                "gateway": order.main_gateway(),
+                "day": order.created_at.date_naive().to_string(),
+                "recovered": true,
+            }),
+            updated_at: engine.now(),
+        };
+        engine.store.put_binding(&binding).await?;
+        // The next submission asks the authority for its outcome (a submitted receipt is
+        // looked up, never sent again) and records it.
+        submit_soon(engine, tax.device()).await?;
+        return done(
+            json!({"found": held.uuid}),
+            Summary {
+                recovered_by_lookup: 1,
+                ..Summary::default()
+            },
+        );
+    }
     let device = tax.device().to_owned();
     for _ in 0..8 {
-        let head = engine.store.chain_head(&device).await?.unwrap_or_default();
-        let built: BuiltReceipt = match &refund_id {
+        // A device without a local chain head (a first start, or a lost store) goes on from
+        // the last receipt the authority holds for it.
+        let (expected, head) = match engine.store.chain_head(&device).await? {
+            Some(head) => (head.clone(), head),
+            None => (String::new(), tax.chain_tail().await?.unwrap_or_default()),
+        };
+        let built: BuiltReceipt = match refund {
             None => tax.build_sale(&order, &head)?,
-            Some(id) => {
-                let refund = order
-                    .refunds
-                    .iter()
-                    .find(|r| &r.external_id == id)
-                    .ok_or_else(|| {
-                        ConnectorError::permanent(format!(
-                            "refund {id} is not on order {}",
-                            order.external_id
-                        ))
-                    })?;
+            Some(refund) => {
                 let sale_key = format!("sale:{}", order.external_id);
                 let Some(sale) = engine.binding(BindingKind::Receipt, &sale_key).await? else {
                     return Err(JobError::NotYet("the sale receipt is not issued yet"));
@@ -231,7 +275,7 @@ pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<Strin
         };
         if engine
             .store
-            .advance_chain(&device, &head, &built.uuid, &binding)
+            .advance_chain(&device, &expected, &built.uuid, &binding)
             .await?
         {
             engine
@@ -259,6 +303,11 @@ pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<Strin
         // Another worker moved the head: build again on the new head.
     }
     Err(ConnectorError::transient("the receipt chain kept moving; will retry").into())
+}
+
+/// The total a receipt of the sale (or of `refund`) carries.
+fn order_total(order: &Order, refund: Option<&Refund>) -> rust_decimal::Decimal {
+    refund.map_or(order.total, |r| r.total)
 }
 
 /// Puts a device's open receipts in chain order.

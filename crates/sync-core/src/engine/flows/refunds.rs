@@ -1,8 +1,8 @@
 //! Refunds: a storefront refund of an imported order → an ERP return document.
 //!
 //! Decided as a follow-up of its order (see [`orders`](super::orders)); runs on the order's
-//! resource, after the sale's import. A started attempt looks the return up before writing
-//! again. Once bound, the return's receipt follows (see [`receipts`](super::receipts)).
+//! resource, after the sale's import. Every attempt looks the return up by the refund's
+//! reference before writing, so neither a crash nor a lost state store creates it twice. Once bound, the return's receipt follows (see [`receipts`](super::receipts)).
 
 use serde_json::json;
 
@@ -50,11 +50,9 @@ pub(crate) async fn execute(
             ))
         })?;
     let mut summary = Summary::default();
-    let found = if job.started {
-        erp.find_return(&order, &refund).await?
-    } else {
-        None
-    };
+    // Looked up every time, not only after a started attempt: the state store is a cache, and
+    // a lost one must not create a return twice (refunds are few; one look-up each).
+    let found = erp.find_return(&order, &refund).await?;
     let document = match found {
         Some(document) => {
             summary.recovered_by_lookup += 1;
