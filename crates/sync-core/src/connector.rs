@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Classify, ErrorKind};
+use crate::error::{Classify, ErrorKind, Outage};
 use crate::model::{
     Change, Customer, ErpDocumentRef, Location, Order, PriceChange, ProductGroup, ProductStatus,
     Promotion, ReceiptRef, Refund, Shipment, Sku, StockLevel,
@@ -29,6 +29,7 @@ pub struct ConnectorError {
     uncertain: bool,
     retry_after: Option<Duration>,
     needs_mapping: Option<String>,
+    outage: Option<Outage>,
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -44,6 +45,7 @@ impl ConnectorError {
             uncertain: error.is_uncertain(),
             retry_after: error.retry_after(),
             needs_mapping: None,
+            outage: error.outage(),
             message: error.to_string(),
             source: Some(Box::new(error)),
         }
@@ -75,12 +77,20 @@ impl ConnectorError {
         error
     }
 
+    /// The whole `system` is down (see [`Outage`]): its work waits, nothing is failed.
+    pub fn down(outage: Outage, message: impl Into<String>) -> Self {
+        let mut error = ConnectorError::new(ErrorKind::Transient, message);
+        error.outage = Some(outage);
+        error
+    }
+
     fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         ConnectorError {
             kind,
             uncertain: false,
             retry_after: None,
             needs_mapping: None,
+            outage: None,
             message: message.into(),
             source: None,
         }
@@ -115,6 +125,9 @@ impl Classify for ConnectorError {
     }
     fn is_uncertain(&self) -> bool {
         self.uncertain
+    }
+    fn outage(&self) -> Option<Outage> {
+        self.outage
     }
 }
 

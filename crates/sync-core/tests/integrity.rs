@@ -10,6 +10,7 @@ use common::*;
 use rust_decimal::Decimal;
 use sync_core::engine::{WebhookError, WebhookEvent, WebhookOutcome, WebhookVerifier};
 use sync_core::model::*;
+use sync_core::store::JobState;
 
 /// Accepts every delivery; the event id and the order come from the headers.
 struct AnyVerifier;
@@ -198,4 +199,62 @@ async fn a_lost_state_store_duplicates_no_document_and_breaks_no_chain() {
     );
     assert_eq!(second.receipts_rejected, 0);
     assert_chain_without_gap(&world);
+}
+
+/// A wrong ERP password (or an unreachable ERP) is not a failure of the jobs that meet it:
+/// the ERP's flows and jobs wait, nothing becomes a dead letter, the other systems' work goes
+/// on, the engine reports the outage, and the work lands once the ERP answers again.
+#[tokio::test]
+async fn a_system_that_refuses_its_credentials_stops_only_its_own_work_and_fails_no_job() {
+    use sync_core::error::{OutageCause, System};
+
+    let world = world();
+    let engine = engine(&world, sqlite().await, "w1");
+    engine.run_once().await.unwrap();
+    let orders: Vec<Order> = (1..=6).map(|n| order(n, "A-RED", 1, 100)).collect();
+    for o in &orders {
+        world.shop.put_order(o.clone());
+    }
+    world.erp.set_down(Some(OutageCause::Unauthenticated));
+    let started = std::time::Instant::now();
+    let summary = engine
+        .run_once()
+        .await
+        .expect("a system outage is not an engine error");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "the pass waited for the down system: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(summary.dead_letters, 0, "{summary:?}");
+    assert_eq!(summary.orders_imported, 0);
+    let outages = engine.outages();
+    assert_eq!(outages.len(), 1, "{outages:?}");
+    assert_eq!(outages[0].system, System::Erp);
+    assert_eq!(outages[0].cause, OutageCause::Unauthenticated);
+    assert!(
+        outages[0].detail.contains("erp.invalid"),
+        "{}",
+        outages[0].detail
+    );
+    let scope = engine.config().scope.clone();
+    let dead = engine
+        .store()
+        .jobs(&scope, Some(JobState::Dead))
+        .await
+        .unwrap();
+    assert!(dead.is_empty(), "jobs failed for a system outage: {dead:?}");
+    assert!(world.erp.documents().is_empty());
+
+    // Mended: the next passes (once the breaker's wait is over) land every order once.
+    world.erp.set_down(None);
+    for _ in 0..40 {
+        engine.run_once().await.unwrap();
+        if engine.outages().is_empty() && world.erp.documents().len() >= orders.len() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(engine.outages().is_empty(), "{:?}", engine.outages());
+    assert_each_order_once(&world, &orders);
 }

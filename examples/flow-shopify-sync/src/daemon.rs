@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use sync_core::engine::{Engine, Shutdown, WebhookError};
+use sync_core::error::System;
 use sync_core::store::JobState;
 
 use crate::config::Config;
@@ -53,14 +54,45 @@ async fn webhook(
     }
 }
 
+/// The name an operator knows a system by.
+pub fn system_name(system: System) -> &'static str {
+    match system {
+        System::Erp => "Flow ERP",
+        System::Storefront => "Shopify",
+        System::TaxAuthority => "ETA",
+    }
+}
+
 async fn health(State(state): State<AppState>) -> (StatusCode, String) {
     match state.engine.queue_depth().await {
         Ok(depth) => {
             let depth: std::collections::BTreeMap<&str, u64> =
                 depth.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+            let outages = state.engine.outages();
+            let systems: serde_json::Map<String, serde_json::Value> = System::ALL
+                .iter()
+                .map(|system| {
+                    let report = outages.iter().find(|o| o.system == *system);
+                    let value = match report {
+                        None => serde_json::json!({"status": "ok"}),
+                        Some(o) => serde_json::json!({
+                            "status": "down",
+                            "cause": o.cause,
+                            "detail": o.detail,
+                            "since": o.since,
+                            "retry_at": o.retry_at,
+                        }),
+                    };
+                    (system.as_str().to_owned(), value)
+                })
+                .collect();
+            // 200 either way: the daemon itself is alive (a restart would not mend a refused
+            // password); monitors read `status` and `systems`.
+            let status = if outages.is_empty() { "ok" } else { "degraded" };
             (
                 StatusCode::OK,
-                serde_json::json!({"status": "ok", "jobs": depth}).to_string(),
+                serde_json::json!({"status": status, "jobs": depth, "systems": systems})
+                    .to_string(),
             )
         }
         Err(error) => (
@@ -93,6 +125,20 @@ pub async fn run(
     if once {
         let summary = out.spin("running every flow", engine.run_once()).await?;
         out.summary(&summary);
+        let outages = engine.outages();
+        if !outages.is_empty() {
+            // A whole system is down: its work waits (nothing failed), but the run did not do
+            // what it was asked, and an operator must act.
+            for outage in &outages {
+                eprintln!(
+                    "error: {} is down ({}): {}; its work waits in the queue",
+                    system_name(outage.system),
+                    outage.cause,
+                    outage.detail
+                );
+            }
+            return Ok(ExitCode::from(2));
+        }
         let depth = engine.queue_depth().await?;
         let open = depth.get(&JobState::Pending).copied().unwrap_or(0)
             + depth.get(&JobState::Running).copied().unwrap_or(0);

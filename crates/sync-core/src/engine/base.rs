@@ -17,6 +17,7 @@ use super::kinds::JobKind;
 use super::webhook::WebhookVerifier;
 use crate::clock::{Clock, TokioClock};
 use crate::connector::{ErpCatalog, ErpSales, StorefrontCatalog, StorefrontOrders, TaxAuthority};
+use crate::error::{Outage, OutageCause, System};
 use crate::model::StoreScope;
 use crate::store::{StateStore, StoreError};
 
@@ -269,6 +270,25 @@ pub struct Engine {
     pub(crate) submission_queued: std::sync::atomic::AtomicBool,
     /// Makes the keys of submission jobs enqueued in the same millisecond distinct.
     pub(crate) submission_seq: std::sync::atomic::AtomicU64,
+    /// The systems found down, each until its next try (the circuit breakers).
+    pub(crate) outages: std::sync::Mutex<BTreeMap<System, OutageReport>>,
+}
+
+/// A system found down (credentials refused, unreachable): its work waits until `retry_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutageReport {
+    /// The system.
+    pub system: System,
+    /// Why it is down.
+    pub cause: OutageCause,
+    /// What the last failure said (the error and its causes; it names the host).
+    pub detail: String,
+    /// When it was first found down.
+    pub since: DateTime<Utc>,
+    /// When its work is tried again.
+    pub retry_at: DateTime<Utc>,
+    /// Failures seen in a row.
+    pub failures: u32,
 }
 
 impl fmt::Debug for Engine {
@@ -298,6 +318,7 @@ impl Engine {
             migrated: tokio::sync::OnceCell::new(),
             submission_queued: std::sync::atomic::AtomicBool::new(false),
             submission_seq: std::sync::atomic::AtomicU64::new(0),
+            outages: std::sync::Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -337,6 +358,74 @@ impl Engine {
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now_utc()
+    }
+
+    /// The systems found down and not seen working since, with why and until when their work
+    /// waits. Empty when every system answered.
+    pub fn outages(&self) -> Vec<OutageReport> {
+        self.lock_outages().values().cloned().collect()
+    }
+
+    pub(crate) fn lock_outages(&self) -> std::sync::MutexGuard<'_, BTreeMap<System, OutageReport>> {
+        self.outages
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records that `outage` was met (opens or extends the system's breaker: its work waits
+    /// 5 s, doubling with each failure in a row, up to 5 minutes) and returns when to try again.
+    pub(crate) fn record_outage(&self, outage: Outage, detail: String) -> DateTime<Utc> {
+        const FIRST: Duration = Duration::from_secs(5);
+        const LONGEST: Duration = Duration::from_secs(300);
+        let now = self.now();
+        let mut outages = self.lock_outages();
+        let report = outages
+            .entry(outage.system)
+            .or_insert_with(|| OutageReport {
+                system: outage.system,
+                cause: outage.cause,
+                detail: String::new(),
+                since: now,
+                retry_at: now,
+                failures: 0,
+            });
+        report.cause = outage.cause;
+        report.detail = detail;
+        if report.retry_at > now {
+            // Open already (another flow or job of this pass met it too): one failure.
+            return report.retry_at;
+        }
+        report.failures = report.failures.saturating_add(1);
+        let wait = FIRST
+            .saturating_mul(1u32 << report.failures.saturating_sub(1).min(16))
+            .min(LONGEST);
+        report.retry_at = now + chrono::Duration::from_std(wait).unwrap_or_default();
+        tracing::warn!(
+            system = %outage.system,
+            cause = %outage.cause,
+            detail = %report.detail,
+            retry_in_s = wait.as_secs(),
+            "system down; its work waits"
+        );
+        metrics::gauge!("sync_system_up", "system" => outage.system.as_str()).set(0.0);
+        report.retry_at
+    }
+
+    /// When `system`'s work may run again, while its breaker is open.
+    pub(crate) fn down_until(&self, system: System) -> Option<DateTime<Utc>> {
+        let now = self.now();
+        self.lock_outages()
+            .get(&system)
+            .map(|r| r.retry_at)
+            .filter(|at| *at > now)
+    }
+
+    /// Records that `system` answered: its breaker closes.
+    pub(crate) fn system_up(&self, system: System) {
+        if self.lock_outages().remove(&system).is_some() {
+            tracing::info!(%system, "system answers again");
+        }
+        metrics::gauge!("sync_system_up", "system" => system.as_str()).set(1.0);
     }
 }
 

@@ -8,6 +8,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::System;
+
 /// Defines a fieldless enum whose variants have a fixed text form in the store.
 macro_rules! text_enum {
     (
@@ -119,6 +121,25 @@ text_enum! {
 }
 
 impl JobKind {
+    /// The remote system a job of this kind writes to (its work waits while that system is
+    /// down).
+    pub fn system(self) -> System {
+        match self {
+            JobKind::PushProduct
+            | JobKind::SetPrices
+            | JobKind::PushPromotion
+            | JobKind::SetStock
+            | JobKind::CreateFulfillment
+            | JobKind::RefetchOrder => System::Storefront,
+            JobKind::ImportCustomer
+            | JobKind::ImportOrder
+            | JobKind::CancelOrder
+            | JobKind::ImportRefund
+            | JobKind::RecordReceipt => System::Erp,
+            JobKind::IssueReceipt | JobKind::SubmitReceipts => System::TaxAuthority,
+        }
+    }
+
     /// The flow the kind belongs to, as [`PlannedWrite::flow`](super::PlannedWrite) names it.
     pub fn flow(self) -> &'static str {
         match self {

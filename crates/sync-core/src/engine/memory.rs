@@ -20,6 +20,7 @@ use crate::connector::{
     RemoteProduct, RemoteStock, RemoteVariant, StockWrite, StorefrontCatalog, StorefrontOrders,
     SubmitOutcome, TaxAuthority,
 };
+use crate::error::{Outage, OutageCause, System};
 use crate::model::{
     Change, Customer, ErpDocumentRef, Location, Order, PriceChange, ProductGroup, ProductStatus,
     Promotion, ReceiptRef, ReceiptState, Refund, Shipment, Sku, StockLevel,
@@ -68,12 +69,29 @@ pub struct MemoryErp {
     documents: Mutex<Vec<MemoryDocument>>,
     shipments: Mutex<Vec<(DateTime<Utc>, Shipment)>>,
     faults: Mutex<VecDeque<Injected>>,
+    down: Mutex<Option<OutageCause>>,
 }
 
 impl MemoryErp {
     /// An empty ERP.
     pub fn new() -> Self {
         Self::default()
+    }
+    /// Makes every call fail as a whole-system outage (`None`: answers again).
+    pub fn set_down(&self, cause: Option<OutageCause>) {
+        *lock(&self.down) = cause;
+    }
+    fn up(&self) -> ConnectorResult<()> {
+        match *lock(&self.down) {
+            None => Ok(()),
+            Some(cause) => Err(ConnectorError::down(
+                Outage {
+                    system: System::Erp,
+                    cause,
+                },
+                format!("memory ERP at erp.invalid: {cause}"),
+            )),
+        }
     }
     /// Replaces the catalogue.
     pub fn set_groups(&self, groups: Vec<ProductGroup>) {
@@ -164,18 +182,22 @@ impl MemoryErp {
 #[async_trait]
 impl ErpCatalog for MemoryErp {
     async fn product_groups(&self) -> ConnectorResult<Vec<ProductGroup>> {
+        self.up()?;
         Ok(lock(&self.groups).clone())
     }
     async fn stock_levels(&self) -> ConnectorResult<Vec<StockLevel>> {
+        self.up()?;
         Ok(lock(&self.stock).clone())
     }
     async fn promotions(&self) -> ConnectorResult<Vec<Promotion>> {
+        self.up()?;
         Ok(lock(&self.promotions).clone())
     }
     async fn shipments_since(
         &self,
         since: Option<DateTime<Utc>>,
     ) -> ConnectorResult<Vec<Shipment>> {
+        self.up()?;
         Ok(lock(&self.shipments)
             .iter()
             .filter(|(at, _)| since.is_none_or(|s| *at >= s))
@@ -187,6 +209,7 @@ impl ErpCatalog for MemoryErp {
 #[async_trait]
 impl ErpSales for MemoryErp {
     async fn find_customer(&self, customer: &Customer) -> ConnectorResult<Option<String>> {
+        self.up()?;
         Ok(lock(&self.customers)
             .iter()
             .find(|(_, c)| {
@@ -201,6 +224,7 @@ impl ErpSales for MemoryErp {
         customer: &Customer,
         existing: Option<&str>,
     ) -> ConnectorResult<String> {
+        self.up()?;
         let mut customers = lock(&self.customers);
         if let Some(number) = existing
             && let Some(slot) = customers.iter_mut().find(|(n, _)| n == number)
@@ -213,6 +237,7 @@ impl ErpSales for MemoryErp {
         Ok(number)
     }
     async fn find_sales_document(&self, order: &Order) -> ConnectorResult<Option<ErpDocumentRef>> {
+        self.up()?;
         Ok(self.find("SALINV", &order.external_id))
     }
     async fn create_sales_document(
@@ -220,6 +245,7 @@ impl ErpSales for MemoryErp {
         order: &Order,
         _customer: Option<&str>,
     ) -> ConnectorResult<ErpDocumentRef> {
+        self.up()?;
         if order.lines.is_empty() {
             return Err(ConnectorError::permanent(format!(
                 "order {}: a sales document needs at least one line",
@@ -246,6 +272,7 @@ impl ErpSales for MemoryErp {
         self.save("SALINV", &order.external_id, order.total)
     }
     async fn cancel_sales_document(&self, document: &ErpDocumentRef) -> ConnectorResult<()> {
+        self.up()?;
         let mut documents = lock(&self.documents);
         let doc = documents
             .iter_mut()
@@ -259,6 +286,7 @@ impl ErpSales for MemoryErp {
         _order: &Order,
         refund: &Refund,
     ) -> ConnectorResult<Option<ErpDocumentRef>> {
+        self.up()?;
         Ok(self.find("SALRET", &refund.external_id))
     }
     async fn create_return(
@@ -267,6 +295,7 @@ impl ErpSales for MemoryErp {
         refund: &Refund,
         _sale: &ErpDocumentRef,
     ) -> ConnectorResult<ErpDocumentRef> {
+        self.up()?;
         self.save("SALRET", &refund.external_id, refund.total)
     }
     async fn record_receipt(
@@ -274,6 +303,7 @@ impl ErpSales for MemoryErp {
         document: &ErpDocumentRef,
         receipt: &ReceiptRef,
     ) -> ConnectorResult<()> {
+        self.up()?;
         let mut documents = lock(&self.documents);
         if let Some(doc) = documents
             .iter_mut()

@@ -41,8 +41,8 @@ mod runtime;
 mod webhook;
 
 pub use base::{
-    Connectors, Engine, EngineConfig, EngineError, PlannedWrite, ReceiptTrigger, Shutdown, Summary,
-    content_hash,
+    Connectors, Engine, EngineConfig, EngineError, OutageReport, PlannedWrite, ReceiptTrigger,
+    Shutdown, Summary, content_hash,
 };
 pub use flows::Flow;
 pub use flows::reconcile::{

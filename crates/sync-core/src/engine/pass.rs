@@ -11,12 +11,17 @@ use tokio::sync::Notify;
 
 use super::base::{Engine, EngineError, PlannedWrite, Shutdown, Summary, uuid_like};
 use super::flows::{Decisions, Flow, stock};
+use crate::error::Classify;
 use crate::store::JobState;
 
 impl Engine {
     /// Runs the given flows once (decides and queues), then runs jobs until none is runnable
     /// (dead letters and parked jobs stay), waiting for retries that fall due within
     /// `drain_timeout`.
+    ///
+    /// A system found down (credentials refused, unreachable) stops only its own work for the
+    /// pass: a flow reading it is skipped, its jobs wait pending, and the pass still succeeds;
+    /// [`Engine::outages`] says which systems are down, why and until when.
     ///
     /// # Errors
     ///
@@ -27,7 +32,17 @@ impl Engine {
         for flow in flows {
             let span = tracing::info_span!("flow", flow = flow.name(), correlation = %uuid_like());
             let _enter = span.enter();
-            self.enqueue_flow(*flow, &mut summary).await?;
+            match self.enqueue_flow(*flow, &mut summary).await {
+                Err(EngineError::Source { flow, source }) if source.outage().is_some() => {
+                    // The system the flow reads is down: this flow waits for the next pass,
+                    // the others go on.
+                    if let Some(outage) = source.outage() {
+                        self.record_outage(outage, super::runtime::error_chain(&source));
+                    }
+                    tracing::warn!(flow, "flow skipped: its source system is down");
+                }
+                other => other?,
+            }
             drop(_enter);
             // Drain after each flow so later flows see earlier results (the receipts flow
             // needs the orders imported).

@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::base::{Engine, EngineError, Summary};
 use super::kinds::{BindingKind, JobKind};
 use crate::connector::ConnectorError;
-use crate::error::{Classify, ErrorKind};
+use crate::error::{Classify, ErrorKind, System};
 use crate::model::ErpDocumentRef;
 use crate::store::{AuditEntry, Binding, Direction, Job, JobFailure, NewJob, StoreError};
 
@@ -112,6 +112,10 @@ impl Engine {
                 )
                 .await?;
             if jobs.is_empty() {
+                if !self.lock_outages().is_empty() {
+                    // A system is down: its jobs wait for the next pass, not for this drain.
+                    break;
+                }
                 // Only the time of the next due job: loading the waiting jobs themselves made
                 // every wait cost a read of the whole queue.
                 let next_due = self.store.next_due(&self.config.scope).await?;
@@ -167,6 +171,21 @@ impl Engine {
     async fn run_job<W: Task>(&self, job: Job) -> Result<Summary, EngineError> {
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, key = %job.key);
         let _guard = span.enter();
+        let system = job.kind.parse::<JobKind>().ok().map(JobKind::system);
+        if let Some(until) = system.and_then(|s| self.down_until(s)) {
+            // Its system is down: the job waits for the breaker, no attempt counted.
+            self.store
+                .fail(
+                    job.id,
+                    &self.config.worker,
+                    JobFailure::Retry {
+                        at: until,
+                        error: format!("waiting: {} is down", system.map_or("", System::as_str)),
+                    },
+                )
+                .await?;
+            return Ok(Summary::default());
+        }
         let work: W = match serde_json::from_value(job.payload.clone()) {
             Ok(work) => work,
             Err(e) => {
@@ -191,6 +210,9 @@ impl Engine {
         match outcome {
             Ok((result, done)) => {
                 summary.add(&done);
+                if let Some(system) = system {
+                    self.system_up(system);
+                }
                 match self
                     .store
                     .complete(job.id, &self.config.worker, result)
@@ -249,6 +271,13 @@ impl Engine {
     }
 
     fn failure_for(&self, job: &Job, error: &ConnectorError) -> JobFailure {
+        if let Some(outage) = error.outage() {
+            // Not this job's failure: the whole system is down. The job waits, however many
+            // attempts it has had, and never becomes a dead letter for it.
+            let reason = error_chain(error);
+            let at = self.record_outage(outage, reason.clone());
+            return JobFailure::Retry { at, error: reason };
+        }
         if let Some(mapping) = error.mapping() {
             return JobFailure::Park {
                 mapping: mapping.to_owned(),
