@@ -15,8 +15,8 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::config::{FlowConfig, LoginOrder, ResolvedHosts};
-use crate::documents::Templates;
 use crate::error::{Error, Result};
+use crate::templates::Templates;
 use crate::wire::{self, Answer, Param, Separator};
 
 /// The header carrying the session key on the REST surface.
