@@ -664,7 +664,11 @@ impl FlowClient {
                 Ok(saved) => return Ok(SaveOutcome::Created(saved)),
                 Err(error) if error.is_uncertain() => {
                     let delay = self.inner.config.documents.uncertain_lookup_delay_ms;
-                    self.inner.clock.sleep(Duration::from_millis(delay)).await;
+                    self.inner
+                        .frame
+                        .clock()
+                        .sleep(Duration::from_millis(delay))
+                        .await;
                     match self.lookup_saved(doc).await {
                         Ok(Some(saved)) => return Ok(SaveOutcome::AlreadyPresent(saved)),
                         Ok(None) if resaves < self.inner.config.documents.max_resaves => {
