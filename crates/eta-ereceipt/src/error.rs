@@ -174,6 +174,12 @@ impl Classify for Error {
     }
 }
 
+impl From<sync_core::paging::PageError> for Error {
+    fn from(e: sync_core::paging::PageError) -> Self {
+        Error::Batch(e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
