@@ -8,9 +8,18 @@ use eta_ereceipt::canonical::{
 
 /// SHA-256 of each vector file as published (see `tests/vectors/README.md`).
 const VECTOR_DIGESTS: [(&str, &str); 3] = [
-    ("invoice-one-doc.json", "4dde55129d0da2cf54ccb4d277319e929ea7f94fc2f0ec8cfa25f87897c844e4"),
-    ("invoice-one-doc-serialized.txt", "d43fae25b02b7e466fa5aa39e5fa45c7d92661e5b0a0e7964e04783bff3c2651"),
-    ("receipt-sdk-sample-batch.json", "1e03bb0060c8921b91d86a38492aa4111ec9754d77acb97264246b7c59ed720e"),
+    (
+        "invoice-one-doc.json",
+        "4dde55129d0da2cf54ccb4d277319e929ea7f94fc2f0ec8cfa25f87897c844e4",
+    ),
+    (
+        "invoice-one-doc-serialized.txt",
+        "d43fae25b02b7e466fa5aa39e5fa45c7d92661e5b0a0e7964e04783bff3c2651",
+    ),
+    (
+        "receipt-sdk-sample-batch.json",
+        "1e03bb0060c8921b91d86a38492aa4111ec9754d77acb97264246b7c59ed720e",
+    ),
 ];
 
 const SDK_SAMPLE_UUID: &str = "6b41ed3d90caaf841411bf6e922600f665c05fc066748f61841641ac596614d9";
