@@ -6,8 +6,12 @@ use serde::Deserialize;
 use sync_core::error::{Classify, ErrorKind};
 use sync_core::transport::TransportError;
 
-use crate::canonical::UuidError;
+use crate::builder::BuildError;
+use crate::canonical::{CanonicalError, UuidError};
+use crate::chain::ChainError;
+use crate::mapping::MappingError;
 use crate::model::ModelError;
+use crate::qr::QrError;
 
 /// ETA's standard error body: `{"error":{"code","message","target","details":[...]}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
@@ -44,6 +48,10 @@ impl std::fmt::Display for EtaError {
 
 /// Everything that can go wrong in this crate.
 ///
+/// The error types of the other modules ([`BuildError`], [`ChainError`], [`CanonicalError`],
+/// [`UuidError`], [`ModelError`], [`MappingError`], [`QrError`]) convert into it with `?`, so
+/// a function that builds, chains and submits receipts can return `Result<_, Error>`.
+///
 /// Never contains a secret: credentials and tokens are not copied into errors, and request
 /// URLs carry no secrets.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +74,21 @@ pub enum Error {
     /// A receipt's uuid could not be computed.
     #[error(transparent)]
     Uuid(#[from] UuidError),
+    /// A text is not valid JSON (canonical serialization).
+    #[error(transparent)]
+    Canonical(#[from] CanonicalError),
+    /// A receipt could not be built from its lines.
+    #[error(transparent)]
+    Builder(#[from] BuildError),
+    /// A sale or refund could not be mapped to a receipt.
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+    /// The receipt chain failed (its store, or a receipt of another device).
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// A QR code could not be made.
+    #[error(transparent)]
+    Qr(#[from] QrError),
     /// No usable HTTP response.
     #[error("{endpoint}: transport failure")]
     Transport {
@@ -152,6 +175,10 @@ impl Classify for Error {
             // Refused credentials fail at the token endpoint instead (`Auth`, a client error).
             Error::Api { status: 401, .. } => ErrorKind::Transient,
             Error::Auth { status, .. } if *status >= 500 => ErrorKind::Server,
+            // The chain's store failed or its head kept moving: trying again may pass.
+            Error::Chain(ChainError::Store(_) | ChainError::Contended { .. }) => {
+                ErrorKind::Transient
+            }
             _ => ErrorKind::Client,
         }
     }
@@ -171,6 +198,12 @@ impl Classify for Error {
             Error::DuplicateSubmission { .. } => true,
             _ => false,
         }
+    }
+}
+
+impl From<sync_core::paging::PageError> for Error {
+    fn from(e: sync_core::paging::PageError) -> Self {
+        Error::Batch(e.to_string())
     }
 }
 
@@ -224,5 +257,30 @@ mod tests {
             e.to_string(),
             "submit: HTTP 400: BadStructure: bad; error: x (receipts[0].header)"
         );
+    }
+
+    #[test]
+    fn the_other_error_types_convert_and_classify() {
+        fn build() -> Result<(), Error> {
+            Err(crate::builder::BuildError {
+                path: "itemData[0].quantity".into(),
+                rule: "must be positive".into(),
+            })?
+        }
+        let e = build().unwrap_err();
+        assert!(matches!(e, Error::Builder(_)));
+        assert_eq!(e.to_string(), "itemData[0].quantity: must be positive");
+        assert_eq!(e.kind(), ErrorKind::Client);
+        let store: Error = ChainError::Store("disk full".into()).into();
+        assert_eq!(store.kind(), ErrorKind::Transient);
+        let wrong: Error = ChainError::WrongDevice {
+            device: "POS-1".into(),
+            got: "POS-2".into(),
+        }
+        .into();
+        assert_eq!(wrong.kind(), ErrorKind::Client);
+        let canonical = crate::canonical::canonicalize("{").unwrap_err();
+        assert!(matches!(Error::from(canonical), Error::Canonical(_)));
+        assert!(matches!(Error::from(QrError::NoUuid), Error::Qr(_)));
     }
 }

@@ -35,18 +35,18 @@
 //! use eta_ereceipt::validate::{validate, ValidationOptions};
 //! use rust_decimal_macros::dec;
 //!
-//! # async fn run(seller: eta_ereceipt::model::Seller) -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn run(seller: eta_ereceipt::model::Seller) -> Result<(), eta_ereceipt::Error> {
 //! let receipt = ReceiptBuilder::sale(seller, "1001", Utc::now())
 //!     .line(
 //!         LineInput::new("SKU1", "Tea", ItemType::Egs, "EG-674859545-SKU1", UnitType::Each, dec!(2), dec!(10.50))
 //!             .tax(TaxInput::rate(TaxType::T1, "V009", dec!(14))),
 //!     )
-//!     .build()?;
+//!     .build()?; // a `BuildError` names the line and the rule
 //! let problems = validate(&receipt, &ValidationOptions::at(Utc::now()));
 //! assert!(problems.is_empty(), "{problems:?}");
 //!
 //! let chain = ReceiptChain::new(MemoryChainStore::default(), "POS-1");
-//! let sealed = chain.issue(receipt).await?; // previousUUID set, uuid computed
+//! let sealed = chain.issue(receipt).await?; // previousUUID set, uuid computed; a `ChainError` converts too
 //!
 //! let credentials = PosCredentials::new("client-id", "client-secret", "POS-1", "os", "1", "pre-shared-key");
 //! let client = EtaClient::builder(Environment::Preproduction, credentials).build()?;

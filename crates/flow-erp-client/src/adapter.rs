@@ -167,7 +167,7 @@ impl FlowErp {
     ) -> ConnectorResult<Option<(MatchedBy, Vec<String>)>> {
         let ttl = Duration::from_secs(self.client.config().adapter.customer_cache_secs);
         let fresh = |cache: &CustomerCache| {
-            let now = self.client.inner.clock.instant();
+            let now = self.client.inner.frame.clock().instant();
             now.saturating_duration_since(cache.read_at) < ttl
         };
         let find = |cache: &CustomerCache| cache.index.find(query);
@@ -184,7 +184,7 @@ impl FlowErp {
             return Ok(find(current));
         }
         *cache = None;
-        let read_at = self.client.inner.clock.instant();
+        let read_at = self.client.inner.frame.clock().instant();
         let refreshed = CustomerCache {
             read_at,
             index: self.client.customer_index().await.map_err(connector)?,

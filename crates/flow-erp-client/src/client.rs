@@ -2,21 +2,19 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use serde_json::{Map, Value, json};
-use sync_core::clock::{Clock, TokioClock};
-use sync_core::retry::{self, RetryPolicy};
+use sync_core::frame::{Frame, FrameBuilder};
+use sync_core::retry::retry_after_header;
 use sync_core::secret::{ExposeSecret, REDACTED, SecretString, sensitive_header};
-use sync_core::transport::{HttpRequest, HttpResponse, ReqwestTransport, Transport};
-use tracing::Instrument;
+use sync_core::transport::{HttpRequest, HttpResponse, TransportError};
 use url::Url;
 
 use crate::config::{FlowConfig, LoginOrder, ResolvedHosts};
-use crate::documents::Templates;
 use crate::error::{Error, Result};
+use crate::templates::Templates;
 use crate::wire::{self, Answer, Param, Separator};
 
 /// The header carrying the session key on the REST surface.
@@ -72,9 +70,8 @@ impl std::fmt::Debug for Session {
 pub(crate) struct Inner {
     pub(crate) config: FlowConfig,
     pub(crate) hosts: ResolvedHosts,
-    transport: Arc<dyn Transport>,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) clock: Arc<dyn Clock>,
+    /// Transport, retry policy and clock: the frame every call runs in.
+    pub(crate) frame: Frame,
     session: tokio::sync::Mutex<Option<Session>>,
     pub(crate) templates: Templates,
 }
@@ -101,7 +98,7 @@ impl std::fmt::Debug for FlowClient {
         f.debug_struct("FlowClient")
             .field("config", &self.inner.config)
             .field("hosts", &self.inner.hosts)
-            .field("retry", &self.inner.retry)
+            .field("retry", self.inner.frame.retry_policy())
             .finish_non_exhaustive()
     }
 }
@@ -109,39 +106,24 @@ impl std::fmt::Debug for FlowClient {
 /// Builder for [`FlowClient`].
 pub struct FlowClientBuilder {
     config: FlowConfig,
-    transport: Option<Arc<dyn Transport>>,
-    retry: RetryPolicy,
-    clock: Arc<dyn Clock>,
+    frame: FrameBuilder,
 }
 
 impl std::fmt::Debug for FlowClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FlowClientBuilder")
             .field("config", &self.config)
-            .field("retry", &self.retry)
+            .field("retry", self.frame.retry_policy())
             .finish_non_exhaustive()
     }
 }
 
 impl FlowClientBuilder {
-    /// Uses this transport. Default: a [`ReqwestTransport`] with its default timeouts (10 s
-    /// connect, 60 s per attempt).
-    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
-        self.transport = Some(transport);
-        self
-    }
-
-    /// Uses this retry policy for every logical call. Default [`RetryPolicy::default`]
-    /// (6 attempts, 2 minutes in all). Saves are never retried once they may have been sent.
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// Uses this clock for backoff sleeps and dates. Default [`TokioClock`].
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
+    sync_core::frame_setters! {
+        frame,
+        transport: "Default: a `ReqwestTransport` with its default timeouts (10 s connect, 60 s per attempt).",
+        retry: "Saves are never retried once they may have been sent. Default `RetryPolicy::default()` (6 attempts, 2 minutes in all).",
+        clock: "Also paces the look-ups before an exactly-once resend and ages the adapter's caches. Default `TokioClock`.",
     }
 
     /// Validates the configuration, loads the document templates, and builds the client.
@@ -155,20 +137,15 @@ impl FlowClientBuilder {
         self.config.validate()?;
         let hosts = self.config.resolved_hosts()?;
         let templates = Templates::load(&self.config)?;
-        let transport = match self.transport {
-            Some(t) => t,
-            None => Arc::new(
-                ReqwestTransport::new()
-                    .map_err(|e| Error::config("transport", format!("cannot create: {e}")))?,
-            ),
-        };
+        let frame = self
+            .frame
+            .build()
+            .map_err(|e| Error::config("transport", format!("cannot create: {e}")))?;
         Ok(FlowClient {
             inner: Arc::new(Inner {
                 config: self.config,
                 hosts,
-                transport,
-                retry: self.retry,
-                clock: self.clock,
+                frame,
                 session: tokio::sync::Mutex::new(None),
                 templates,
             }),
@@ -210,18 +187,6 @@ fn header_value(text: &str) -> HeaderValue {
     HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static(""))
 }
 
-fn retry_after(response: &HttpResponse) -> Option<Duration> {
-    response
-        .headers()
-        .get(header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
-}
-
 fn field_ci<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     map.iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -241,9 +206,7 @@ impl FlowClient {
     pub fn builder(config: FlowConfig) -> FlowClientBuilder {
         FlowClientBuilder {
             config,
-            transport: None,
-            retry: RetryPolicy::default(),
-            clock: Arc::new(TokioClock),
+            frame: FrameBuilder::default(),
         }
     }
 
@@ -298,12 +261,11 @@ impl FlowClient {
         };
         let mut failures = Vec::new();
         for method in order {
-            let span = sync_core::trace::request_span("flow", "CHKUSR");
-            let result = retry::run(&self.inner.retry, self.inner.clock.as_ref(), |_| {
-                self.login_once(*method)
-            })
-            .instrument(span)
-            .await;
+            let result = self
+                .inner
+                .frame
+                .execute("flow", "CHKUSR", |_| self.login_once(*method))
+                .await;
             match result {
                 Ok(session) => return Ok(session),
                 Err(failure) => {
@@ -381,10 +343,13 @@ impl FlowClient {
         }
         .map_err(|e| fail(format!("request not built: {e}"), false))?;
 
-        let response = match self.inner.transport.send(request).await {
-            Ok(r) => r,
-            Err(e) => return Err(fail(format!("no answer ({e})"), true)),
-        };
+        let response = self
+            .inner
+            .frame
+            .exchange(request, |sent| {
+                sent.map_err(|e| fail(format!("no answer ({e})"), true))
+            })
+            .await?;
         let status = response.status();
         if !status.is_success() {
             return Err(fail(
@@ -522,6 +487,34 @@ impl FlowClient {
             .map_err(|e| Error::invalid("request", e.to_string()))
     }
 
+    /// One call with the session key, in the request frame: per attempt the request is
+    /// built with the current key (`body` may depend on it), exchanged, and read by
+    /// `classify`; an answer showing the key expired renews it once within the attempt
+    /// ([`with_session`](Self::with_session)).
+    #[allow(clippy::too_many_arguments)]
+    async fn session_call<T>(
+        &self,
+        endpoint: &str,
+        surface: Surface,
+        method: &Method,
+        url: &Url,
+        content_type: Option<&'static str>,
+        body: impl Fn(&SecretString) -> Bytes,
+        classify: impl Fn(std::result::Result<HttpResponse, TransportError>) -> Result<T>,
+    ) -> Result<T> {
+        let (body, classify) = (&body, &classify);
+        self.inner
+            .frame
+            .execute("flow", endpoint, |_| {
+                self.with_session(endpoint, move |key| async move {
+                    let request =
+                        self.build_request(surface, method, url, &key, content_type, &body(&key))?;
+                    self.inner.frame.exchange(request, classify).await
+                })
+            })
+            .await
+    }
+
     /// An idempotent call (a read, or a command safe to repeat): retried on transient
     /// failures; returns the answer's bytes (BOM removed, checked to be UTF-8, not copied)
     /// after turning `CMDERR` into [`Error::Refused`] (or [`Error::SessionExpired`]).
@@ -534,26 +527,28 @@ impl FlowClient {
         content_type: Option<&'static str>,
         body: Bytes,
     ) -> Result<Bytes> {
-        let span = sync_core::trace::request_span("flow", endpoint);
-        let (method, url, body) = (&method, &url, &body);
-        let run = retry::run(&self.inner.retry, self.inner.clock.as_ref(), |_| {
-            self.with_session(endpoint, move |key| async move {
-                let request = self.build_request(surface, method, url, &key, content_type, body)?;
-                let response = self.inner.transport.send(request).await.map_err(|source| {
-                    Error::Transport {
-                        endpoint: endpoint.to_owned(),
-                        source,
-                    }
-                })?;
-                tracing::Span::current().record("status", response.status().as_u16());
-                self.read_answer(endpoint, &response)
-            })
-        });
-        run.instrument(span).await
+        self.session_call(
+            endpoint,
+            surface,
+            &method,
+            &url,
+            content_type,
+            |_| body.clone(),
+            |sent| self.read_answer(endpoint, sent),
+        )
+        .await
     }
 
-    /// Maps a response of an idempotent call to its text (as bytes) or an error.
-    fn read_answer(&self, endpoint: &str, response: &HttpResponse) -> Result<Bytes> {
+    /// Maps the answer of an idempotent call to its text (as bytes) or an error.
+    fn read_answer(
+        &self,
+        endpoint: &str,
+        sent: std::result::Result<HttpResponse, TransportError>,
+    ) -> Result<Bytes> {
+        let response = sent.map_err(|source| Error::Transport {
+            endpoint: endpoint.to_owned(),
+            source,
+        })?;
         let status = response.status();
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             return Err(Error::SessionExpired {
@@ -564,7 +559,7 @@ impl FlowClient {
             return Err(Error::Http {
                 endpoint: endpoint.to_owned(),
                 status: status.as_u16(),
-                retry_after: retry_after(response),
+                retry_after: retry_after_header(response.headers(), &**self.inner.frame.clock()),
             });
         }
         let text = wire::decode_text(endpoint, response.body())?;
@@ -594,71 +589,75 @@ impl FlowClient {
         op: &str,
         reference: &str,
     ) -> Result<String> {
-        let span = sync_core::trace::request_span("flow", endpoint);
+        self.session_call(
+            endpoint,
+            Surface::Api,
+            &Method::POST,
+            &url,
+            Some("application/json"),
+            |_| body.clone(),
+            |sent| self.read_save(endpoint, op, reference, sent),
+        )
+        .await
+    }
+
+    /// Maps the answer of a save to the value after `CMDDNE` or an error.
+    fn read_save(
+        &self,
+        endpoint: &str,
+        op: &str,
+        reference: &str,
+        sent: std::result::Result<HttpResponse, TransportError>,
+    ) -> Result<String> {
         let uncertain = |why: String, source| Error::UncertainSave {
             op: op.to_owned(),
             reference: reference.to_owned(),
             why,
             source,
         };
-        let (url, body) = (&url, &body);
-        let run = retry::run(&self.inner.retry, self.inner.clock.as_ref(), |_| {
-            self.with_session(endpoint, move |key| async move {
-                let request = self.build_request(
-                    Surface::Api,
-                    &Method::POST,
-                    url,
-                    &key,
-                    Some("application/json"),
-                    body,
-                )?;
-                let response = match self.inner.transport.send(request).await {
-                    Ok(r) => r,
-                    Err(source) if source.maybe_sent() => {
-                        return Err(uncertain(
-                            "the connection was lost after sending".into(),
-                            Some(source),
-                        ));
-                    }
-                    Err(source) => {
-                        return Err(Error::Transport {
-                            endpoint: endpoint.to_owned(),
-                            source,
-                        });
-                    }
-                };
-                let status = response.status();
-                tracing::Span::current().record("status", status.as_u16());
-                if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-                    return Err(Error::SessionExpired {
-                        endpoint: endpoint.to_owned(),
-                    });
-                }
-                if !status.is_success() {
-                    return Err(uncertain(format!("HTTP {}", status.as_u16()), None));
-                }
-                let Ok(text) = wire::decode_text(endpoint, response.body()) else {
-                    return Err(uncertain("the answer is not UTF-8".into(), None));
-                };
-                match wire::parse_answer(text) {
-                    Answer::Done(value) => Ok(value),
-                    Answer::Refused(reason) if self.is_expired_reason(&reason) => {
-                        Err(Error::SessionExpired {
-                            endpoint: endpoint.to_owned(),
-                        })
-                    }
-                    Answer::Refused(reason) => Err(Error::Refused {
-                        endpoint: endpoint.to_owned(),
-                        reason,
-                    }),
-                    Answer::Other(other) => {
-                        let excerpt: String = other.chars().take(80).collect();
-                        Err(uncertain(format!("unexpected answer {excerpt:?}"), None))
-                    }
-                }
-            })
-        });
-        run.instrument(span).await
+        let response = match sent {
+            Ok(r) => r,
+            Err(source) if source.maybe_sent() => {
+                return Err(uncertain(
+                    "the connection was lost after sending".into(),
+                    Some(source),
+                ));
+            }
+            Err(source) => {
+                return Err(Error::Transport {
+                    endpoint: endpoint.to_owned(),
+                    source,
+                });
+            }
+        };
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(Error::SessionExpired {
+                endpoint: endpoint.to_owned(),
+            });
+        }
+        if !status.is_success() {
+            return Err(uncertain(format!("HTTP {}", status.as_u16()), None));
+        }
+        let Ok(text) = wire::decode_text(endpoint, response.body()) else {
+            return Err(uncertain("the answer is not UTF-8".into(), None));
+        };
+        match wire::parse_answer(text) {
+            Answer::Done(value) => Ok(value),
+            Answer::Refused(reason) if self.is_expired_reason(&reason) => {
+                Err(Error::SessionExpired {
+                    endpoint: endpoint.to_owned(),
+                })
+            }
+            Answer::Refused(reason) => Err(Error::Refused {
+                endpoint: endpoint.to_owned(),
+                reason,
+            }),
+            Answer::Other(other) => {
+                let excerpt: String = other.chars().take(80).collect();
+                Err(uncertain(format!("unexpected answer {excerpt:?}"), None))
+            }
+        }
     }
 
     /// The JSON wrapper of command calls, with `cmdtxt` and `cmdpar`.
@@ -701,30 +700,17 @@ impl FlowClient {
             ),
             Surface::Erp => (self.url(Surface::Erp, &[])?, "text/json"),
         };
-        let span = sync_core::trace::request_span("flow", cmdtxt);
-        let url = &url;
-        let run = retry::run(&self.inner.retry, self.inner.clock.as_ref(), |_| {
-            self.with_session(cmdtxt, move |key| async move {
-                let body = Bytes::from(self.command_wrapper(&key, cmdtxt, cmdpar).to_string());
-                let request = self.build_request(
-                    surface,
-                    &Method::POST,
-                    url,
-                    &key,
-                    Some(content_type),
-                    &body,
-                )?;
-                let response = self.inner.transport.send(request).await.map_err(|source| {
-                    Error::Transport {
-                        endpoint: cmdtxt.to_owned(),
-                        source,
-                    }
-                })?;
-                tracing::Span::current().record("status", response.status().as_u16());
-                self.read_answer(cmdtxt, &response)
-            })
-        });
-        let body = run.instrument(span).await?;
+        let body = self
+            .session_call(
+                cmdtxt,
+                surface,
+                &Method::POST,
+                &url,
+                Some(content_type),
+                |key| Bytes::from(self.command_wrapper(key, cmdtxt, cmdpar).to_string()),
+                |sent| self.read_answer(cmdtxt, sent),
+            )
+            .await?;
         Ok(wire::decode_text(cmdtxt, &body)?.to_owned())
     }
 

@@ -102,7 +102,9 @@ pub mod documents;
 pub mod error;
 pub mod normalize;
 pub mod reads;
+mod record;
 pub mod sql;
+mod templates;
 pub mod wire;
 
 pub use client::{FlowClient, FlowClientBuilder, LoginMethod, Session};

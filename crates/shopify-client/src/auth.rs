@@ -17,11 +17,14 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use sha2::Sha256;
 use sync_core::clock::Clock;
+use sync_core::frame::{self, Frame};
+use sync_core::retry::{RetryPolicy, retry_after_header};
 use sync_core::secret::{REDACTED, SecretString};
-use sync_core::transport::Transport;
+use sync_core::transport::{HttpResponse, Transport, TransportError};
 use url::Url;
 
 use crate::error::Error;
+use crate::response::{request_id, snippet};
 
 /// How the client authenticates.
 #[derive(Clone)]
@@ -103,14 +106,14 @@ impl fmt::Debug for AccessToken {
 const TOKEN_PATH: &str = "admin/oauth/access_token";
 const TOKEN_OPERATION: &str = "oauth/access_token";
 
-/// Posts to the token endpoint once (no retry: a token request is cheap to repeat by the
-/// caller, and the retry driver wraps it in [`TokenSource`]).
+/// Posts to the token endpoint once: one exchange of the caller's attempt (the GraphQL call
+/// that needs the token runs under the retry driver, and a code exchange is not repeated).
 async fn request_token(
     transport: &dyn Transport,
+    clock: &dyn Clock,
     base: &Url,
     content_type: &'static str,
     body: Vec<u8>,
-    now: DateTime<Utc>,
 ) -> Result<AccessToken, Error> {
     let url = base.join(TOKEN_PATH).map_err(|e| Error::Config {
         field: "base_url",
@@ -124,19 +127,26 @@ async fn request_token(
             field: "base_url",
             reason: format!("cannot build the token request: {e}"),
         })?;
-    let response = transport
-        .send(request)
-        .await
-        .map_err(|source| Error::Transport {
-            operation: TOKEN_OPERATION.into(),
-            retry_safe: true,
-            source,
-        })?;
+    let now = clock.now_utc();
+    frame::exchange(transport, request, |sent| read_token(sent, clock, now)).await
+}
+
+/// Reads the token endpoint's answer.
+fn read_token(
+    sent: Result<HttpResponse, TransportError>,
+    clock: &dyn Clock,
+    now: DateTime<Utc>,
+) -> Result<AccessToken, Error> {
+    let response = sent.map_err(|source| Error::Transport {
+        operation: TOKEN_OPERATION.into(),
+        retry_safe: true,
+        source,
+    })?;
     let status = response.status();
     if status == http::StatusCode::TOO_MANY_REQUESTS {
         return Err(Error::Throttled {
             operation: TOKEN_OPERATION.into(),
-            retry_after: crate::client::retry_after_header(response.headers())
+            retry_after: retry_after_header(response.headers(), clock)
                 .unwrap_or(Duration::from_secs(1)),
         });
     }
@@ -145,8 +155,8 @@ async fn request_token(
         return Err(Error::Http {
             operation: TOKEN_OPERATION.into(),
             status: status.as_u16(),
-            message: crate::client::snippet(response.body()),
-            request_id: crate::client::request_id(response.headers()),
+            message: snippet(response.body()),
+            request_id: request_id(response.headers()),
             retry_safe: true,
         });
     }
@@ -163,9 +173,14 @@ async fn request_token(
     Ok(AccessToken {
         token: SecretString::from(parsed.access_token),
         scope: parsed.scope,
-        expires_at: parsed
-            .expires_in
-            .map(|s| now + chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 2))),
+        // Checked: an absurd `expires_in` ends at the end of time instead of overflowing.
+        expires_at: parsed.expires_in.map(|s| {
+            i64::try_from(s)
+                .ok()
+                .and_then(chrono::Duration::try_seconds)
+                .and_then(|d| now.checked_add_signed(d))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        }),
     })
 }
 
@@ -203,12 +218,8 @@ impl TokenSource {
 
     /// The token to send now; a client-credentials token is requested when none is cached
     /// or the cached one expires within the refresh margin.
-    pub(crate) async fn token(
-        &self,
-        transport: &dyn Transport,
-        base: &Url,
-        clock: &dyn Clock,
-    ) -> Result<SecretString, Error> {
+    pub(crate) async fn token(&self, frame: &Frame, base: &Url) -> Result<SecretString, Error> {
+        let clock = &**frame.clock();
         let (client_id, client_secret) = match &self.auth {
             Auth::AccessToken(token) => return Ok(token.clone()),
             Auth::ClientCredentials {
@@ -232,11 +243,11 @@ impl TokenSource {
             ("client_secret", client_secret.expose_secret()),
         ]);
         let mut token = request_token(
-            transport,
+            &**frame.transport(),
+            clock,
             base,
             "application/x-www-form-urlencoded",
             body,
-            now,
         )
         .await?;
         if token.expires_at.is_none() {
@@ -369,12 +380,21 @@ impl OAuthApp {
             "code": code,
         }))
         .map_err(|e| Error::invalid("code", e.to_string()))?;
-        request_token(
-            transport,
-            shop_base,
-            "application/json",
-            body,
-            clock.now_utc(),
+        // A code is good for one exchange: one attempt, in the request frame.
+        frame::execute(
+            &RetryPolicy::none(),
+            clock,
+            "shopify",
+            TOKEN_OPERATION,
+            |_| {
+                request_token(
+                    transport,
+                    clock,
+                    shop_base,
+                    "application/json",
+                    body.clone(),
+                )
+            },
         )
         .await
     }

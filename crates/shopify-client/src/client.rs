@@ -12,18 +12,18 @@ use futures::Stream;
 use graphql_client::GraphQLQuery;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use sync_core::clock::{Clock, TokioClock};
+use sync_core::frame::{Frame, FrameBuilder};
 use sync_core::paging::{Page, paginate};
-use sync_core::retry::{self, RetryPolicy};
+use sync_core::retry::retry_after_header;
 use sync_core::secret::sensitive_header;
-use sync_core::transport::{ReqwestTransport, Transport};
+use sync_core::transport::{HttpResponse, TransportError};
 use sync_core::url_policy::{InsecureHttp, check_base_url, parse_base_url};
-use tracing::Instrument;
 use url::Url;
 
 use crate::auth::{Auth, TokenSource};
-use crate::cost::{CostBucket, QueryCost};
+use crate::cost::{CostBucket, QueryCost, Reservation};
 use crate::error::{Error, GraphQlError};
+use crate::response::{request_id, snippet};
 
 /// The Admin API version this crate's queries were checked against.
 pub const DEFAULT_API_VERSION: &str = "2026-01";
@@ -58,9 +58,8 @@ pub(crate) struct Inner {
     api_version: String,
     base: Url,
     endpoint: Url,
-    pub(crate) transport: Arc<dyn Transport>,
-    pub(crate) clock: Arc<dyn Clock>,
-    retry: RetryPolicy,
+    /// Transport, retry policy and clock: the frame every call runs in.
+    pub(crate) frame: Frame,
     tokens: TokenSource,
     bucket: Arc<CostBucket>,
     estimates: Mutex<Estimates>,
@@ -85,13 +84,9 @@ pub struct ShopifyClientBuilder {
     auth: Auth,
     api_version: String,
     base_url: Option<String>,
-    transport: Option<Arc<dyn Transport>>,
-    clock: Arc<dyn Clock>,
-    retry: RetryPolicy,
+    frame: FrameBuilder,
     bucket: Option<Arc<CostBucket>>,
     refresh_margin: Duration,
-    timeout: Duration,
-    connect_timeout: Duration,
     poll_interval: Duration,
     poll_timeout: Duration,
 }
@@ -181,36 +176,23 @@ impl ShopifyClientBuilder {
         self
     }
 
-    /// Uses `transport` for every request. Default: a [`ReqwestTransport`] built with
-    /// [`timeout`](Self::timeout) and [`connect_timeout`](Self::connect_timeout).
-    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
-        self.transport = Some(transport);
-        self
+    sync_core::frame_setters! {
+        frame,
+        transport: "Default: a `ReqwestTransport` built with [`timeout`](Self::timeout) and [`connect_timeout`](Self::connect_timeout).",
+        retry: "Used by every call, staged uploads and result downloads included. Default `RetryPolicy::default()` (6 attempts, 2 minutes).",
+        clock: "Also paces cost-bucket waits, job polling and token expiry. Default `TokioClock`.",
     }
 
     /// Time allowed for one attempt (not counting backoff sleeps or cost-bucket waits);
     /// used by the default transport only. Default 60 s.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.frame = self.frame.timeout(timeout);
         self
     }
 
     /// Time allowed to open a connection; used by the default transport only. Default 10 s.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// The retry policy for transient failures, 5xx and throttling. Default
-    /// [`RetryPolicy::default`] (6 attempts, 2 minutes).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// The clock for sleeps, cost-bucket waits and token expiry. Default [`TokioClock`].
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+        self.frame = self.frame.connect_timeout(timeout);
         self
     }
 
@@ -302,28 +284,17 @@ impl ShopifyClientBuilder {
                 field: "base_url",
                 reason: e.to_string(),
             })?;
-        let transport = match self.transport {
-            Some(t) => t,
-            None => Arc::new(
-                ReqwestTransport::builder()
-                    .timeout(self.timeout)
-                    .connect_timeout(self.connect_timeout)
-                    .build()
-                    .map_err(|e| Error::Config {
-                        field: "transport",
-                        reason: format!("cannot start the HTTP client: {e}"),
-                    })?,
-            ),
-        };
+        let frame = self.frame.build().map_err(|e| Error::Config {
+            field: "transport",
+            reason: format!("cannot start the HTTP client: {e}"),
+        })?;
         Ok(ShopifyClient {
             inner: Arc::new(Inner {
                 shop,
                 api_version: self.api_version,
                 base,
                 endpoint,
-                transport,
-                clock: self.clock,
-                retry: self.retry,
+                frame,
                 tokens: TokenSource::new(self.auth, self.refresh_margin),
                 bucket: self.bucket.unwrap_or_default(),
                 estimates: Mutex::new(Estimates::default()),
@@ -358,24 +329,6 @@ struct RawErrorExtensions {
 #[derive(Deserialize)]
 struct RawExtensions {
     cost: Option<QueryCost>,
-}
-
-pub(crate) fn retry_after_header(headers: &http::HeaderMap) -> Option<Duration> {
-    let text = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
-    let secs: f64 = text.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
-}
-
-pub(crate) fn request_id(headers: &http::HeaderMap) -> Option<String> {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
-pub(crate) fn snippet(body: &[u8]) -> String {
-    let end = body.len().min(512);
-    String::from_utf8_lossy(&body[..end]).into_owned()
 }
 
 /// What an operation's cost is remembered under: its name and the shape of its variables.
@@ -472,13 +425,9 @@ impl ShopifyClient {
             auth,
             api_version: DEFAULT_API_VERSION.to_owned(),
             base_url: None,
-            transport: None,
-            clock: Arc::new(TokioClock),
-            retry: RetryPolicy::default(),
+            frame: FrameBuilder::default(),
             bucket: None,
             refresh_margin: Duration::from_secs(300),
-            timeout: Duration::from_secs(60),
-            connect_timeout: Duration::from_secs(10),
             poll_interval: Duration::from_secs(2),
             poll_timeout: Duration::from_secs(3600),
         }
@@ -549,16 +498,12 @@ impl ShopifyClient {
             operation_name: body.operation_name,
         };
         let bytes = Bytes::from(serde_json::to_vec(&body).map_err(invalid)?);
-        let span = sync_core::trace::request_span("shopify", &operation);
-        let inner = &self.inner;
-        async {
-            retry::run(&inner.retry, &*inner.clock, |_attempt| {
+        self.inner
+            .frame
+            .execute("shopify", &operation, |_attempt| {
                 self.attempt::<D>(&cost_key, bytes.clone(), mutation, retry_safe)
             })
             .await
-        }
-        .instrument(span)
-        .await
     }
 
     fn estimate(&self, cost_key: &CostKey, mutation: bool) -> f64 {
@@ -570,6 +515,8 @@ impl ShopifyClient {
             .unwrap_or(if mutation { 10.0 } else { 50.0 })
     }
 
+    /// One attempt of a GraphQL call: the token, a cost-bucket reservation, then one
+    /// exchange through the frame.
     async fn attempt<D: DeserializeOwned>(
         &self,
         cost_key: &CostKey,
@@ -578,18 +525,14 @@ impl ShopifyClient {
         retry_safe: bool,
     ) -> Result<D, Error> {
         let inner = &self.inner;
-        let operation = cost_key.operation.as_str();
-        let token = inner
-            .tokens
-            .token(&*inner.transport, &inner.base, &*inner.clock)
-            .await?;
+        let token = inner.tokens.token(&inner.frame, &inner.base).await?;
         let header = sensitive_header(&token).map_err(|_| Error::Config {
             field: "auth",
             reason: "the access token holds characters a header cannot carry".into(),
         })?;
         let reservation = inner
             .bucket
-            .reserve(self.estimate(cost_key, mutation), &*inner.clock)
+            .reserve(self.estimate(cost_key, mutation), &**inner.frame.clock())
             .await;
         let request = http::Request::post(inner.endpoint.as_str())
             .header(http::header::CONTENT_TYPE, "application/json")
@@ -600,9 +543,30 @@ impl ShopifyClient {
                 field: "base_url",
                 reason: format!("cannot build the request: {e}"),
             })?;
-        let sent = inner.transport.send(request).await;
-        let now = inner.clock.instant();
-        let response = match sent {
+        let answer = inner.frame.exchange(request, |sent| sent).await;
+        // A 401 drops a renewable token before the answer is classified.
+        if let Ok(response) = &answer
+            && response.status() == http::StatusCode::UNAUTHORIZED
+            && inner.tokens.refreshes()
+        {
+            inner.tokens.invalidate().await;
+        }
+        self.classify(cost_key, reservation, answer, retry_safe)
+    }
+
+    /// Settles the cost-bucket reservation and reads one GraphQL answer as `data` or an
+    /// [`Error`].
+    fn classify<D: DeserializeOwned>(
+        &self,
+        cost_key: &CostKey,
+        reservation: Reservation,
+        answer: Result<HttpResponse, TransportError>,
+        retry_safe: bool,
+    ) -> Result<D, Error> {
+        let inner = &self.inner;
+        let operation = cost_key.operation.as_str();
+        let now = inner.frame.clock().instant();
+        let response = match answer {
             Ok(r) => r,
             Err(source) => {
                 inner.bucket.settle(reservation, None, now);
@@ -614,25 +578,21 @@ impl ShopifyClient {
             }
         };
         let status = response.status();
-        tracing::Span::current().record("status", status.as_u16());
         if status == http::StatusCode::TOO_MANY_REQUESTS {
             inner.bucket.settle(reservation, None, now);
             let (max, rate) = inner.bucket.limits();
             let fallback = Duration::from_secs_f64((max / rate.max(1.0)).clamp(0.5, 10.0) / 2.0);
             return Err(Error::Throttled {
                 operation: operation.to_owned(),
-                retry_after: retry_after_header(response.headers()).unwrap_or(fallback),
+                retry_after: retry_after_header(response.headers(), &**inner.frame.clock())
+                    .unwrap_or(fallback),
             });
         }
         if status == http::StatusCode::UNAUTHORIZED {
             inner.bucket.settle(reservation, None, now);
-            let renewable = inner.tokens.refreshes();
-            if renewable {
-                inner.tokens.invalidate().await;
-            }
             return Err(Error::Unauthorized {
                 operation: operation.to_owned(),
-                renewable,
+                renewable: inner.tokens.refreshes(),
                 request_id: request_id(response.headers()),
             });
         }

@@ -147,6 +147,7 @@ pub mod cost;
 pub mod error;
 pub mod ops;
 pub mod queries;
+mod response;
 pub mod scalars;
 pub mod webhook;
 

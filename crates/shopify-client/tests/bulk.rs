@@ -174,3 +174,49 @@ async fn a_broken_result_line_is_a_decode_error_in_the_stream() {
         .unwrap();
     assert!(err.to_string().starts_with("url: must use https"), "{err}");
 }
+
+#[tokio::test]
+async fn a_result_download_follows_the_clients_retry_policy() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/bulk/result.jsonl"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("storage unavailable"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // One attempt allowed: the failing download is not sent again (it used to be retried
+    // under the default policy, whatever the client was built with).
+    let c = client_with_retry(&server, sync_core::retry::RetryPolicy::none());
+    let err = c
+        .bulk_results(&format!("{}/bulk/result.jsonl", server.uri()))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.status(), Some(503), "{err}");
+}
+
+#[tokio::test]
+async fn a_result_download_is_retried_within_the_clients_policy() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/bulk/result.jsonl"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/bulk/result.jsonl"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{\"id\":1}\n"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let lines: Vec<serde_json::Value> = client(&server)
+        .bulk_results(&format!("{}/bulk/result.jsonl", server.uri()))
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(lines, [json!({"id": 1})]);
+}

@@ -182,3 +182,36 @@ async fn bad_image_input_is_refused_before_sending() {
     assert_eq!(err.to_string(), "images[0].content: must not be empty");
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_staged_upload_follows_the_clients_retry_policy() {
+    let server = server().await;
+    op("ProductMedia")
+        .respond_with(json_fixture(&server, "product_media__empty.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    op("StagedUploadsCreate")
+        .respond_with(json_fixture(&server, "staged_uploads_create__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/upload"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("storage unavailable"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    op("ProductAttachMedia")
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    // One attempt allowed: the failing upload is not sent again (it used to be tried four
+    // times, whatever the client was built with).
+    let err = client_with_retry(&server, sync_core::retry::RetryPolicy::none())
+        .upload_product_images("gid://shopify/Product/1001", vec![red()])
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(503), "{err}");
+}

@@ -72,10 +72,14 @@ impl FixedClock {
     pub fn set(&self, now: DateTime<Utc>) {
         self.lock().now = now;
     }
-    /// Moves the wall time forward.
+    /// Moves the wall time forward; a step past the end of chrono's range stops there (no
+    /// overflow, whatever `by` is).
     pub fn advance(&self, by: Duration) {
         let mut inner = self.lock();
-        inner.now += chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX);
+        inner.now = chrono::Duration::from_std(by)
+            .ok()
+            .and_then(|step| inner.now.checked_add_signed(step))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
     }
     /// Every wait requested through [`Clock::sleep`], in order.
     pub fn sleeps(&self) -> Vec<Duration> {
@@ -96,5 +100,23 @@ impl Clock for FixedClock {
     async fn sleep(&self, duration: Duration) {
         self.lock().slept.push(duration);
         self.advance(duration);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_fixed_clock_records_sleeps_and_saturates_instead_of_overflowing() {
+        let clock = FixedClock::default();
+        let start = clock.now_utc();
+        clock.sleep(Duration::from_secs(90)).await;
+        assert_eq!(clock.now_utc() - start, chrono::Duration::seconds(90));
+        assert_eq!(clock.sleeps(), vec![Duration::from_secs(90)]);
+        clock.advance(Duration::MAX);
+        assert_eq!(clock.now_utc(), DateTime::<Utc>::MAX_UTC);
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(clock.now_utc(), DateTime::<Utc>::MAX_UTC);
     }
 }

@@ -11,7 +11,11 @@
 //!   is the real one; any async closure is one too, so unit tests need no server.
 //! - [`retry`]: a pure [`RetryPolicy::decide`](retry::RetryPolicy::decide) (server hint first,
 //!   then the error kind, then capped exponential backoff with jitter, bounded by attempts and
-//!   total time) and the [`retry::run`] driver that every client calls.
+//!   total time), the [`retry::run`] driver, and the one `Retry-After` rule
+//!   ([`retry::parse_retry_after`]: seconds or HTTP-date, on the injected clock, capped).
+//! - [`frame`]: the [`Frame`](frame::Frame) every client call runs in (span → retry driver →
+//!   transport send → classify), and the [`FrameBuilder`](frame::FrameBuilder) behind each
+//!   client builder's `transport`, `retry` and `clock` setters.
 //! - [`error`]: [`ErrorKind`](error::ErrorKind) and the [`Classify`](error::Classify) trait that each
 //!   crate's `Error` implements, so the engine can tell "retry" from "dead-letter" from
 //!   "look it up before doing anything" (an uncertain outcome).
@@ -143,6 +147,7 @@ pub mod clock;
 pub mod connector;
 pub mod engine;
 pub mod error;
+pub mod frame;
 pub mod id;
 pub mod model;
 pub mod money;

@@ -13,9 +13,16 @@
 //! Randomness is passed in (`jitter` in `[0, 1)`), so the function is deterministic and tested
 //! without a clock. [`run`] is the async loop that every client uses; its sleeps go through a
 //! [`Clock`], so `tokio::time::pause()` makes tests instant.
+//!
+//! The server's hint is read by one rule for every client: [`parse_retry_after`] (and
+//! [`retry_after_header`] on a header map) takes `Retry-After` as delta-seconds or as an
+//! HTTP-date, measures a date from the injected [`Clock`]'s now, and caps the wait at
+//! [`MAX_RETRY_AFTER`].
 
 use std::future::Future;
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use crate::clock::Clock;
 use crate::error::{Classify, ErrorKind};
@@ -131,6 +138,89 @@ impl RetryPolicy {
             Outcome::RetryAfter(wait)
         }
     }
+}
+
+/// The longest wait a `Retry-After` header can ask for: one hour. Longer values are capped to
+/// it.
+///
+/// The cap sits far above any sensible time budget of a [`RetryPolicy`] (the default is two
+/// minutes), so a capped hint still ends the retries as the full one would; but a number of
+/// seconds with twenty digits, or a date in the year 9999, can never overflow the date
+/// arithmetic of a clock or put a task to sleep for years.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// Reads a `Retry-After` value: the wait it asks for, measured from `now`, at most
+/// [`MAX_RETRY_AFTER`].
+///
+/// - **delta-seconds** (`"120"`): that many seconds. A fraction (`"0.5"`, sent by some
+///   services although RFC 9110 allows whole seconds only) is read exactly, down to the
+///   nanosecond. A number too large for any integer type is capped like any other.
+/// - **HTTP-date** (`"Wed, 21 Oct 2026 07:28:00 GMT"`, and the two obsolete forms
+///   RFC 9110 requires a reader to accept): the time from `now` until then. Pass the injected
+///   [`Clock::now_utc`] as `now`, so tests that fix the clock fix this too. A date that has
+///   already passed gives `None`: the server's wait is over, and the caller's own backoff
+///   applies, so a server clock behind ours cannot make a client retry in a tight loop.
+///
+/// Anything else (empty, negative, `"soon"`, a malformed date) is `None`.
+///
+/// ```
+/// use std::time::Duration;
+/// use chrono::{TimeZone, Utc};
+/// use sync_core::retry::{parse_retry_after, MAX_RETRY_AFTER};
+///
+/// let now = Utc.with_ymd_and_hms(2026, 10, 21, 7, 27, 0).unwrap();
+/// assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+/// assert_eq!(parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT", now), Some(Duration::from_secs(60)));
+/// assert_eq!(parse_retry_after("99999999999999999999999", now), Some(MAX_RETRY_AFTER));
+/// assert_eq!(parse_retry_after("later", now), None);
+/// ```
+pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+    let text = value.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return delta_seconds(text);
+    }
+    let at: DateTime<Utc> = httpdate::parse_http_date(text).ok()?.into();
+    // Both ends lie within chrono's range, so the difference is exact; a date already past
+    // is negative and `to_std` refuses it.
+    let wait = at.signed_duration_since(now).to_std().ok()?;
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// `digits` or `digits.digits`, exactly, capped at [`MAX_RETRY_AFTER`].
+fn delta_seconds(text: &str) -> Option<Duration> {
+    let (whole, fraction) = match text.split_once('.') {
+        Some((whole, fraction)) if !fraction.is_empty() && !fraction.contains('.') => {
+            (whole, fraction)
+        }
+        Some(_) => return None,
+        None => (text, ""),
+    };
+    if whole.is_empty() {
+        return None;
+    }
+    // Only digits are left, so a failed parse means the number is too large for a u64.
+    let Ok(seconds) = whole.parse::<u64>() else {
+        return Some(MAX_RETRY_AFTER);
+    };
+    if seconds >= MAX_RETRY_AFTER.as_secs() {
+        return Some(MAX_RETRY_AFTER);
+    }
+    let nanos = fraction
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(9)
+        .fold(0u32, |n, digit| n * 10 + u32::from(digit - b'0'));
+    Some(Duration::new(seconds, nanos).min(MAX_RETRY_AFTER))
+}
+
+/// The `Retry-After` header of `headers` read by [`parse_retry_after`], with the date form
+/// measured from `clock`'s now. `None` when the header is absent, not ASCII, or unreadable.
+pub fn retry_after_header(headers: &http::HeaderMap, clock: &dyn Clock) -> Option<Duration> {
+    let text = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
+    parse_retry_after(text, clock.now_utc())
 }
 
 /// Runs `op` until it succeeds or the policy says stop; returns the last error then.
@@ -333,5 +423,147 @@ mod tests {
         .await;
         assert_eq!(result.unwrap_err().kind, ErrorKind::Server);
         assert_eq!(clock.sleeps().len(), 4, "5 attempts means 4 waits");
+    }
+
+    mod retry_after {
+        use super::super::*;
+        use crate::clock::FixedClock;
+        use chrono::TimeZone;
+
+        fn now() -> DateTime<Utc> {
+            Utc.with_ymd_and_hms(2026, 10, 21, 7, 28, 0).unwrap()
+        }
+
+        #[test]
+        fn delta_seconds_whole_and_fractional() {
+            assert_eq!(parse_retry_after("0", now()), Some(Duration::ZERO));
+            assert_eq!(
+                parse_retry_after(" 120 ", now()),
+                Some(Duration::from_secs(120))
+            );
+            assert_eq!(
+                parse_retry_after("0.05", now()),
+                Some(Duration::from_millis(50))
+            );
+            assert_eq!(
+                parse_retry_after("1.000000001999", now()),
+                Some(Duration::new(1, 1)),
+                "nanoseconds at most, the rest dropped"
+            );
+        }
+
+        #[test]
+        fn http_date_in_the_future_is_measured_from_the_given_now() {
+            assert_eq!(
+                parse_retry_after("Wed, 21 Oct 2026 07:28:30 GMT", now()),
+                Some(Duration::from_secs(30))
+            );
+            // The obsolete RFC 850 and asctime forms are read too.
+            assert_eq!(
+                parse_retry_after("Wednesday, 21-Oct-26 07:29:00 GMT", now()),
+                Some(Duration::from_secs(60))
+            );
+            assert_eq!(
+                parse_retry_after("Wed Oct 21 07:30:00 2026", now()),
+                Some(Duration::from_secs(120))
+            );
+            assert_eq!(
+                parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT", now()),
+                Some(Duration::ZERO),
+                "now exactly: no wait"
+            );
+        }
+
+        #[test]
+        fn http_date_in_the_past_gives_no_hint() {
+            assert_eq!(
+                parse_retry_after("Wed, 21 Oct 2026 07:27:59 GMT", now()),
+                None
+            );
+            assert_eq!(
+                parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now()),
+                None
+            );
+        }
+
+        #[test]
+        fn garbage_is_no_hint() {
+            for text in [
+                "",
+                "   ",
+                "soon",
+                "-1",
+                "+5",
+                "1e3",
+                "inf",
+                "NaN",
+                ".5",
+                "5.",
+                "1.2.3",
+                "0x10",
+                "Wed, 32 Oct 2026 07:28:00 GMT",
+                "21 Oct 2026",
+                "3 s",
+            ] {
+                assert_eq!(parse_retry_after(text, now()), None, "{text:?}");
+            }
+        }
+
+        #[test]
+        fn huge_values_are_capped_and_never_overflow() {
+            for text in [
+                "3600",
+                "3601",
+                "18446744073709551615",
+                "18446744073709551616",
+                "99999999999999999999999999999999999999.9",
+                "Fri, 31 Dec 9999 23:59:59 GMT",
+            ] {
+                assert_eq!(
+                    parse_retry_after(text, now()),
+                    Some(MAX_RETRY_AFTER),
+                    "{text:?}"
+                );
+            }
+            assert_eq!(
+                parse_retry_after("3599.999999999", now()),
+                Some(Duration::new(3599, 999_999_999))
+            );
+            // The far end of chrono's range as "now" still subtracts without overflow.
+            assert_eq!(
+                parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", DateTime::<Utc>::MIN_UTC),
+                Some(MAX_RETRY_AFTER)
+            );
+            assert_eq!(
+                parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", DateTime::<Utc>::MAX_UTC),
+                None
+            );
+        }
+
+        #[test]
+        fn the_header_is_read_on_the_injected_clock() {
+            let clock = FixedClock::new(now());
+            let mut headers = http::HeaderMap::new();
+            assert_eq!(retry_after_header(&headers, &clock), None);
+            headers.insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static("Wed, 21 Oct 2026 07:29:00 GMT"),
+            );
+            assert_eq!(
+                retry_after_header(&headers, &clock),
+                Some(Duration::from_secs(60))
+            );
+            clock.advance(Duration::from_secs(45));
+            assert_eq!(
+                retry_after_header(&headers, &clock),
+                Some(Duration::from_secs(15)),
+                "the date is measured from the clock's now, not the system's"
+            );
+            headers.insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_bytes(b"\xff7").unwrap(),
+            );
+            assert_eq!(retry_after_header(&headers, &clock), None);
+        }
     }
 }

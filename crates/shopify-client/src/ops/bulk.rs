@@ -155,7 +155,7 @@ impl ShopifyClient {
     /// [`Error::JobFailed`] when it ends `FAILED`, `CANCELED` or `EXPIRED` (with its error
     /// code), or is still running at the client's poll timeout.
     pub async fn wait_bulk_operation(&self, id: &str) -> Result<BulkOperation, Error> {
-        let started = self.inner.clock.instant();
+        let started = self.inner.frame.clock().instant();
         loop {
             let op = self.bulk_operation(id).await?;
             match op.status {
@@ -181,52 +181,31 @@ impl ShopifyClient {
                 });
             }
             self.inner
-                .clock
+                .frame
+                .clock()
                 .sleep(self.inner.poll_interval.max(Duration::from_millis(1)))
                 .await;
         }
     }
 
-    /// Downloads a pre-signed URL (a bulk result, an image) through the transport, with
-    /// the retry policy and without the Shopify token.
+    /// Downloads a pre-signed URL (a bulk result, an image) through the request frame, with
+    /// the client's retry policy and without the Shopify token.
     pub(crate) async fn download(&self, url: &str) -> Result<Bytes, Error> {
         const OP: &str = "download";
         let url = crate::ops::check_url("url", url)?;
-        let inner = &self.inner;
-        sync_core::retry::run(
-            &sync_core::retry::RetryPolicy::default(),
-            &*inner.clock,
-            |_| {
-                let url = url.clone();
-                async move {
-                    let request = http::Request::get(url.as_str())
+        self.inner
+            .frame
+            .send(
+                "shopify",
+                OP,
+                || {
+                    http::Request::get(url.as_str())
                         .body(Bytes::new())
-                        .map_err(|e| Error::invalid("url", e.to_string()))?;
-                    let response =
-                        inner
-                            .transport
-                            .send(request)
-                            .await
-                            .map_err(|source| Error::Transport {
-                                operation: OP.into(),
-                                retry_safe: true,
-                                source,
-                            })?;
-                    if response.status().is_success() {
-                        Ok(response.into_body())
-                    } else {
-                        Err(Error::Http {
-                            operation: OP.into(),
-                            status: response.status().as_u16(),
-                            message: crate::client::snippet(response.body()),
-                            request_id: None,
-                            retry_safe: true,
-                        })
-                    }
-                }
-            },
-        )
-        .await
+                        .map_err(|e| Error::invalid("url", e.to_string()))
+                },
+                |sent| crate::ops::presigned_answer(OP, sent).map(http::Response::into_body),
+            )
+            .await
     }
 
     /// Downloads a bulk result (`url` of a completed operation; pre-signed, so no token is

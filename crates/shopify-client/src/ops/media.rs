@@ -147,7 +147,8 @@ impl ShopifyClient {
     }
 
     /// Sends a file to a staged target (multipart `POST`, no Shopify token: the target is
-    /// pre-signed). Retried on transient failures: the upload is a plain overwrite.
+    /// pre-signed), through the request frame with the client's retry policy: the upload is
+    /// a plain overwrite, safe to repeat.
     pub(crate) async fn upload_to_target(
         &self,
         target: &StagedTarget,
@@ -158,40 +159,20 @@ impl ShopifyClient {
         const OP: &str = "staged upload";
         let url = crate::ops::check_url("stagedTargets.url", &target.url)?;
         let (content_type, body) = multipart(&target.parameters, filename, mime_type, content);
-        let inner = &self.inner;
-        sync_core::retry::run(&RETRY_UPLOAD, &*inner.clock, |_| {
-            let body = body.clone();
-            let content_type = content_type.clone();
-            let url = url.clone();
-            async move {
-                let request = http::Request::post(url.as_str())
-                    .header(http::header::CONTENT_TYPE, content_type)
-                    .body(body)
-                    .map_err(|e| Error::invalid("stagedTargets.url", e.to_string()))?;
-                let response =
-                    inner
-                        .transport
-                        .send(request)
-                        .await
-                        .map_err(|source| Error::Transport {
-                            operation: OP.into(),
-                            retry_safe: true,
-                            source,
-                        })?;
-                if response.status().is_success() {
-                    Ok(())
-                } else {
-                    Err(Error::Http {
-                        operation: OP.into(),
-                        status: response.status().as_u16(),
-                        message: crate::client::snippet(response.body()),
-                        request_id: None,
-                        retry_safe: true,
-                    })
-                }
-            }
-        })
-        .await
+        self.inner
+            .frame
+            .send(
+                "shopify",
+                OP,
+                || {
+                    http::Request::post(url.as_str())
+                        .header(http::header::CONTENT_TYPE, content_type.as_str())
+                        .body(body.clone())
+                        .map_err(|e| Error::invalid("stagedTargets.url", e.to_string()))
+                },
+                |sent| crate::ops::presigned_answer(OP, sent).map(drop),
+            )
+            .await
     }
 
     async fn product_media(
@@ -394,7 +375,7 @@ impl ShopifyClient {
     }
 
     async fn wait_media_ready(&self, product_id: &str, alts: &[String]) -> Result<(), Error> {
-        let started = self.inner.clock.instant();
+        let started = self.inner.frame.clock().instant();
         loop {
             let product = self.product_media(product_id).await?;
             let mut pending = false;
@@ -428,7 +409,8 @@ impl ShopifyClient {
                 });
             }
             self.inner
-                .clock
+                .frame
+                .clock()
                 .sleep(self.inner.poll_interval.max(Duration::from_millis(1)))
                 .await;
         }
@@ -520,9 +502,6 @@ impl ShopifyClient {
         self.delete_media(&ids).await
     }
 }
-
-static RETRY_UPLOAD: std::sync::LazyLock<sync_core::retry::RetryPolicy> =
-    std::sync::LazyLock::new(|| sync_core::retry::RetryPolicy::default().max_attempts(4));
 
 #[cfg(test)]
 mod tests {

@@ -121,6 +121,31 @@ pub(crate) fn check_url(field: &str, text: &str) -> Result<url::Url, Error> {
         })
 }
 
+/// Reads the answer of a pre-signed upload or download (no Shopify token, no GraphQL): a
+/// success is the response, anything else an error that may be retried (both requests are
+/// safe to repeat).
+pub(crate) fn presigned_answer(
+    operation: &str,
+    sent: Result<sync_core::transport::HttpResponse, sync_core::transport::TransportError>,
+) -> Result<sync_core::transport::HttpResponse, Error> {
+    let response = sent.map_err(|source| Error::Transport {
+        operation: operation.into(),
+        retry_safe: true,
+        source,
+    })?;
+    if response.status().is_success() {
+        Ok(response)
+    } else {
+        Err(Error::Http {
+            operation: operation.into(),
+            status: response.status().as_u16(),
+            message: crate::response::snippet(response.body()),
+            request_id: None,
+            retry_safe: true,
+        })
+    }
+}
+
 /// Quotes a value for Shopify's search syntax (`sku:"A-1"`).
 pub(crate) fn search_quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);

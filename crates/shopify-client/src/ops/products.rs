@@ -234,7 +234,7 @@ impl ShopifyClient {
     /// when it does not complete within the client's poll timeout.
     pub async fn wait_product_operation(&self, id: &str) -> Result<ProductSetOutcome, Error> {
         const OP: &str = "ProductOperation";
-        let started = self.inner.clock.instant();
+        let started = self.inner.frame.clock().instant();
         loop {
             let data: product_operation::ResponseData = self
                 .run::<queries::ProductOperation, _>(
@@ -270,7 +270,8 @@ impl ShopifyClient {
                 });
             }
             self.inner
-                .clock
+                .frame
+                .clock()
                 .sleep(self.inner.poll_interval.max(Duration::from_millis(1)))
                 .await;
         }

@@ -61,9 +61,14 @@ pub fn fast_retry() -> RetryPolicy {
 }
 
 pub fn client(server: &MockServer) -> ShopifyClient {
+    client_with_retry(server, fast_retry())
+}
+
+/// A client with the given retry policy.
+pub fn client_with_retry(server: &MockServer, policy: RetryPolicy) -> ShopifyClient {
     ShopifyClient::builder("demo", Auth::access_token(TOKEN))
         .base_url(server.uri())
-        .retry(fast_retry())
+        .retry(policy)
         .poll_interval(Duration::from_millis(5))
         .build()
         .expect("client builds")

@@ -1,0 +1,232 @@
+//! Look-ups: a receipt's raw form, details and share view, search, and a submission's
+//! details page by page.
+
+use http::Method;
+
+use super::{EtaClient, decode};
+use crate::error::Error;
+
+/// One page of a submission's details.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubmissionDetailsPage {
+    /// The receipts listed on this page (`receipts`, or `documentSummary` as in the invoice
+    /// API).
+    pub receipts: Vec<serde_json::Value>,
+    /// The submission's overall status, when given (`status` or `overallStatus`).
+    pub status: Option<String>,
+    /// Total pages, when given (`metadata.totalPages`).
+    pub total_pages: Option<u32>,
+    /// The whole response.
+    pub raw: serde_json::Value,
+}
+
+/// Filters of [`EtaClient::search`] (ETA's query parameter names; `None`s are omitted).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// Free text (at least 5 characters).
+    pub free_text: Option<String>,
+    /// `Submitted` or `Received`.
+    pub direction: Option<String>,
+    /// Issued from (UTC).
+    pub date_time_issued_from: Option<String>,
+    /// Issued to (UTC).
+    pub date_time_issued_to: Option<String>,
+    /// Received from (UTC).
+    pub date_time_received_from: Option<String>,
+    /// Received to (UTC).
+    pub date_time_received_to: Option<String>,
+    /// `s` or `r`.
+    pub document_type_code: Option<String>,
+    /// POS serial.
+    pub pos_serial_number: Option<String>,
+    /// Page number (1-based).
+    pub page_no: Option<u32>,
+    /// Page size.
+    pub page_size: Option<u32>,
+}
+
+impl SearchQuery {
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let mut add = |k: &'static str, v: &Option<String>| {
+            if let Some(v) = v {
+                out.push((k, v.clone()));
+            }
+        };
+        add("FreeText", &self.free_text);
+        add("Direction", &self.direction);
+        add("DateTimeIssuedFrom", &self.date_time_issued_from);
+        add("DateTimeIssuedTo", &self.date_time_issued_to);
+        add("DateTimeReceivedFrom", &self.date_time_received_from);
+        add("DateTimeReceivedTo", &self.date_time_received_to);
+        add("DocumentTypeCode", &self.document_type_code);
+        add("PosSerialNumber", &self.pos_serial_number);
+        if let Some(n) = self.page_no {
+            out.push(("PageNo", n.to_string()));
+        }
+        if let Some(n) = self.page_size {
+            out.push(("PageSize", n.to_string()));
+        }
+        out
+    }
+}
+
+impl EtaClient {
+    /// `GET /api/v1/receipts/{uuid}/raw`: the receipt as ETA holds it, `None` on 404.
+    ///
+    /// # Errors
+    ///
+    /// Any other failure (after retries).
+    pub async fn receipt_raw(&self, uuid: &str) -> Result<Option<serde_json::Value>, Error> {
+        self.get_optional(
+            "receipt_raw",
+            &format!("/api/v1/receipts/{}/raw", path_segment(uuid)),
+            true,
+        )
+        .await
+    }
+
+    /// `GET /api/v1/receipts/{uuid}/details`, `None` on 404.
+    ///
+    /// # Errors
+    ///
+    /// Any other failure (after retries).
+    pub async fn receipt_details(&self, uuid: &str) -> Result<Option<serde_json::Value>, Error> {
+        self.get_optional(
+            "receipt_details",
+            &format!("/api/v1/receipts/{}/details", path_segment(uuid)),
+            true,
+        )
+        .await
+    }
+
+    /// `GET /api/v1/receipts/{uuid}/share?dateTimeIssued=…` (anonymous: no token is sent),
+    /// `None` on 404.
+    ///
+    /// # Errors
+    ///
+    /// Any other failure (after retries).
+    pub async fn share(
+        &self,
+        uuid: &str,
+        date_time_issued: &str,
+    ) -> Result<Option<serde_json::Value>, Error> {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("dateTimeIssued", date_time_issued)
+            .finish();
+        self.get_optional(
+            "share",
+            &format!("/api/v1/receipts/{}/share?{query}", path_segment(uuid)),
+            false,
+        )
+        .await
+    }
+
+    /// `GET /api/v1/receipts/search` with `query`.
+    ///
+    /// # Errors
+    ///
+    /// Any failure (after retries).
+    pub async fn search(&self, query: &SearchQuery) -> Result<serde_json::Value, Error> {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in query.pairs() {
+            q.append_pair(k, &v);
+        }
+        let response = self
+            .call(
+                "search",
+                Method::GET,
+                &format!("/api/v1/receipts/search?{}", q.finish()),
+                None,
+                true,
+            )
+            .await?;
+        decode("search", response.body(), false)
+    }
+
+    /// One page of `GET /api/v1/receiptsubmissions/{id}/details?PageNo=&PageSize=`.
+    ///
+    /// # Errors
+    ///
+    /// Any failure (after retries).
+    pub async fn submission_details(
+        &self,
+        submission_id: &str,
+        page_no: u32,
+        page_size: u32,
+    ) -> Result<SubmissionDetailsPage, Error> {
+        let path = format!(
+            "/api/v1/receiptsubmissions/{}/details?PageNo={page_no}&PageSize={page_size}",
+            path_segment(submission_id)
+        );
+        let response = self
+            .call("submission_details", Method::GET, &path, None, true)
+            .await?;
+        let raw: serde_json::Value = decode("submission_details", response.body(), false)?;
+        let receipts = raw
+            .get("receipts")
+            .or_else(|| raw.get("documentSummary"))
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default();
+        let status = raw
+            .get("status")
+            .or_else(|| raw.get("overallStatus"))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        let total_pages = raw
+            .get("metadata")
+            .and_then(|m| m.get("totalPages"))
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok());
+        Ok(SubmissionDetailsPage {
+            receipts,
+            status,
+            total_pages,
+            raw,
+        })
+    }
+
+    /// Every receipt of a submission, page after page, as a stream (the first page is fetched
+    /// when the stream is first polled; it stops after the last page or the first error).
+    pub fn submission_receipts(
+        &self,
+        submission_id: &str,
+        page_size: u32,
+    ) -> impl futures::Stream<Item = Result<serde_json::Value, Error>> + '_ {
+        let id = submission_id.to_owned();
+        sync_core::paging::paginate(Some(1u32), move |page| {
+            let id = id.clone();
+            async move {
+                let page_no = page.unwrap_or(1);
+                let details = self.submission_details(&id, page_no, page_size).await?;
+                let more = details.total_pages.is_some_and(|t| page_no < t);
+                Ok(sync_core::paging::Page::new(
+                    details.receipts,
+                    more.then_some(page_no + 1),
+                ))
+            }
+        })
+    }
+
+    async fn get_optional(
+        &self,
+        endpoint: &'static str,
+        path: &str,
+        authenticated: bool,
+    ) -> Result<Option<serde_json::Value>, Error> {
+        match self
+            .call(endpoint, Method::GET, path, None, authenticated)
+            .await
+        {
+            Ok(response) => decode(endpoint, response.body(), false).map(Some),
+            Err(Error::Api { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Percent-encodes a path segment (uuids and ids are plain, but never trust input).
+fn path_segment(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

@@ -1,0 +1,406 @@
+//! The mapping between Shopify's shapes and the neutral model: the `productSet` input of an
+//! item group, and orders, refunds and customers as the engine reads them. Pure functions,
+//! re-exported from [`adapter`](crate::adapter); the rules are in its module docs.
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use sync_core::connector::{ConnectorError, ConnectorResult};
+use sync_core::model;
+
+use super::StorefrontConfig;
+use crate::ops::customers::Customer as ShopifyCustomer;
+use crate::ops::enum_text;
+use crate::ops::orders::{Order as ShopifyOrder, Refund as ShopifyRefund};
+use crate::ops::products::ProductStatus;
+use crate::queries::{customers, orders, product_set};
+
+pub(super) fn status_to_shopify(status: model::ProductStatus) -> ProductStatus {
+    match status {
+        model::ProductStatus::Active => ProductStatus::ACTIVE,
+        model::ProductStatus::Held => ProductStatus::DRAFT,
+        model::ProductStatus::Archived => ProductStatus::ARCHIVED,
+    }
+}
+
+/// Builds the `productSet` input for an item group (options ↔ attributes, variants).
+///
+/// # Errors
+///
+/// A permanent error when a variant does not have one value per option, or when two
+/// variants share a SKU or a combination of option values.
+pub fn product_input(
+    group: &model::ProductGroup,
+    config: &StorefrontConfig,
+) -> ConnectorResult<product_set::ProductSetInput> {
+    if group.variants.is_empty() {
+        return Err(ConnectorError::permanent(format!(
+            "item group {}: a product needs at least one variant",
+            group.code
+        )));
+    }
+    let default_option = group.options.is_empty();
+    let option_names: Vec<String> = if default_option {
+        vec!["Title".into()]
+    } else {
+        group.options.clone()
+    };
+    let mut values: Vec<Vec<String>> = vec![Vec::new(); option_names.len()];
+    let mut seen_skus = std::collections::HashSet::new();
+    let mut seen_combos = std::collections::HashSet::new();
+    let mut variants = Vec::with_capacity(group.variants.len());
+    for v in &group.variants {
+        let option_values: Vec<String> = if default_option {
+            vec!["Default Title".into()]
+        } else {
+            v.option_values.clone()
+        };
+        if option_values.len() != option_names.len() {
+            return Err(ConnectorError::permanent(format!(
+                "item group {}: variant {} has {} option values for {} options ({})",
+                group.code,
+                v.sku,
+                option_values.len(),
+                option_names.len(),
+                option_names.join(", ")
+            )));
+        }
+        if !seen_skus.insert(v.sku.as_str()) {
+            return Err(ConnectorError::permanent(format!(
+                "item group {}: SKU {} appears twice",
+                group.code, v.sku
+            )));
+        }
+        if !seen_combos.insert(option_values.clone()) {
+            return Err(ConnectorError::permanent(format!(
+                "item group {}: two variants have the options {}",
+                group.code,
+                option_values.join(" / ")
+            )));
+        }
+        for (i, value) in option_values.iter().enumerate() {
+            if !values[i].contains(value) {
+                values[i].push(value.clone());
+            }
+        }
+        variants.push(product_set::ProductVariantSetInput {
+            sku: Some(v.sku.to_string()),
+            barcode: v.barcode.clone(),
+            price: Some(v.price),
+            compare_at_price: v.compare_at_price,
+            taxable: Some(v.taxable),
+            option_values: option_names
+                .iter()
+                .zip(&option_values)
+                .map(|(option, value)| product_set::VariantOptionValueInput {
+                    option_name: Some(option.clone()),
+                    name: Some(value.clone()),
+                    ..Default::default()
+                })
+                .collect(),
+            inventory_item: Some(product_set::InventoryItemInput {
+                tracked: Some(true),
+                measurement: v.weight_kg.and_then(|w| w.to_f64()).map(|value| {
+                    product_set::InventoryItemMeasurementInput {
+                        weight: Some(product_set::WeightInput {
+                            value,
+                            unit: crate::queries::WeightUnit::KILOGRAMS,
+                        }),
+                        ..Default::default()
+                    }
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    }
+    Ok(product_set::ProductSetInput {
+        title: Some(group.title.clone()),
+        description_html: Some(group.description.clone()),
+        vendor: group.vendor.clone(),
+        product_type: group.product_type.clone(),
+        status: Some(status_to_shopify(group.status)),
+        metafields: Some(vec![product_set::MetafieldInput {
+            namespace: Some(config.group_metafield_namespace.clone()),
+            key: Some(config.group_metafield_key.clone()),
+            value: Some(group.code.clone()),
+            type_: Some("single_line_text_field".into()),
+            ..Default::default()
+        }]),
+        product_options: Some(
+            option_names
+                .iter()
+                .zip(values)
+                .enumerate()
+                .map(|(i, (name, values))| product_set::OptionSetInput {
+                    name: Some(name.clone()),
+                    position: Some(i as i64 + 1),
+                    values: Some(
+                        values
+                            .into_iter()
+                            .map(|v| product_set::OptionValueSetInput {
+                                name: Some(v),
+                                ..Default::default()
+                            })
+                            .collect(),
+                    ),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
+        variants: Some(variants),
+        ..Default::default()
+    })
+}
+
+fn rate(rate: Option<f64>) -> Decimal {
+    rate.and_then(Decimal::from_f64)
+        .map(|d| d.round_dp(6).normalize())
+        .unwrap_or_default()
+}
+
+fn tax_lines(lines: &[orders::TaxLineFields]) -> Vec<model::TaxLine> {
+    lines
+        .iter()
+        .map(|t| model::TaxLine {
+            title: t.title.clone(),
+            rate: rate(t.rate),
+            amount: t.price_set.shop_money.amount,
+        })
+        .collect()
+}
+
+fn address(a: &orders::AddressFields) -> model::Address {
+    let name = [a.first_name.as_deref(), a.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    model::Address {
+        name: (!name.is_empty()).then_some(name),
+        company: a.company.clone(),
+        line1: a.address1.clone(),
+        line2: a.address2.clone(),
+        city: a.city.clone(),
+        province: a.province.clone(),
+        country_code: a.country_code_v2.as_ref().map(enum_text),
+        zip: a.zip.clone(),
+        phone: a.phone.clone(),
+    }
+}
+
+fn financial_status(
+    status: Option<&orders::OrderDisplayFinancialStatus>,
+) -> model::FinancialStatus {
+    use model::FinancialStatus as F;
+    match status.map(enum_text).as_deref() {
+        Some("PENDING") => F::Pending,
+        Some("AUTHORIZED") => F::Authorized,
+        Some("PARTIALLY_PAID") => F::PartiallyPaid,
+        Some("PAID") => F::Paid,
+        Some("PARTIALLY_REFUNDED") => F::PartiallyRefunded,
+        Some("REFUNDED") => F::Refunded,
+        Some("VOIDED") => F::Voided,
+        _ => F::Other,
+    }
+}
+
+/// Maps a refund read by id to the neutral model.
+pub fn map_refund(refund: &ShopifyRefund, taxes_included: bool) -> model::Refund {
+    let shipping = refund
+        .refund_shipping_lines
+        .nodes
+        .iter()
+        .map(|s| {
+            let sub = s.subtotal_amount_set.shop_money.amount;
+            if taxes_included {
+                sub + s.tax_amount_set.shop_money.amount
+            } else {
+                sub
+            }
+        })
+        .sum();
+    model::Refund {
+        external_id: refund.id.clone(),
+        created_at: refund.created_at.unwrap_or(refund.processed_at),
+        lines: refund
+            .refund_line_items
+            .nodes
+            .iter()
+            .map(|l| model::RefundLine {
+                line_id: l.line_item.id.clone(),
+                sku: l.line_item.sku.clone().map(model::Sku::from),
+                quantity: Decimal::from(l.quantity),
+                amount: l.subtotal_set.shop_money.amount,
+                tax: l.total_tax_set.shop_money.amount,
+            })
+            .collect(),
+        shipping,
+        total: refund.total_refunded_set.shop_money.amount,
+        payments: refund
+            .transactions
+            .nodes
+            .iter()
+            .filter(|t| enum_text(&t.kind) == "REFUND" && enum_text(&t.status) == "SUCCESS")
+            .map(|t| model::Payment {
+                gateway: t.gateway.clone().unwrap_or_default(),
+                amount: t.amount_set.shop_money.amount,
+            })
+            .collect(),
+    }
+}
+
+/// Maps an order (and its refunds, read separately) to the neutral model.
+///
+/// # Errors
+///
+/// A permanent error when the order lists more lines than were read, or its currency is
+/// not an ISO code.
+pub fn map_order(
+    order: &ShopifyOrder,
+    refunds: Vec<model::Refund>,
+) -> ConnectorResult<model::Order> {
+    if order.line_items.page_info.has_next_page {
+        return Err(ConnectorError::permanent(format!(
+            "order {}: more than the {} lines read; read the rest with ShopifyClient::complete_order_lines",
+            order.name,
+            order.line_items.nodes.len()
+        )));
+    }
+    let currency_text = enum_text(&order.currency_code);
+    let currency = currency_text.parse().map_err(|_| {
+        ConnectorError::needs_mapping(
+            format!("currency:{currency_text}"),
+            format!(
+                "order {}: currency {currency_text:?} is not an ISO 4217 code",
+                order.name
+            ),
+        )
+    })?;
+    let lines = order
+        .line_items
+        .nodes
+        .iter()
+        .map(|l| model::OrderLine {
+            line_id: l.id.clone(),
+            sku: l
+                .sku
+                .clone()
+                .filter(|s| !s.is_empty())
+                .map(model::Sku::from),
+            title: l.name.clone(),
+            quantity: Decimal::from(l.quantity),
+            unit_price: l.original_unit_price_set.shop_money.amount,
+            discount: l
+                .discount_allocations
+                .iter()
+                .map(|a| a.allocated_amount_set.shop_money.amount)
+                .sum(),
+            tax_lines: tax_lines(&l.tax_lines),
+        })
+        .collect();
+    let shipping_lines = order
+        .shipping_lines
+        .nodes
+        .iter()
+        .map(|s| model::ShippingLine {
+            title: s.title.clone(),
+            price: s.original_price_set.shop_money.amount,
+            discount: s.original_price_set.shop_money.amount
+                - s.discounted_price_set.shop_money.amount,
+            tax_lines: tax_lines(&s.tax_lines),
+        })
+        .collect();
+    let customer = order.customer.as_ref().map(|c| model::Customer {
+        external_id: c.id.clone(),
+        email: c
+            .default_email_address
+            .as_ref()
+            .map(|e| e.email_address.clone()),
+        phone: c
+            .default_phone_number
+            .as_ref()
+            .map(|p| p.phone_number.clone()),
+        first_name: c.first_name.clone(),
+        last_name: c.last_name.clone(),
+        addresses: order.billing_address.iter().map(address).collect(),
+        updated_at: order.updated_at,
+    });
+    Ok(model::Order {
+        external_id: order.id.clone(),
+        name: order.name.clone(),
+        created_at: order.created_at,
+        updated_at: order.updated_at,
+        currency,
+        taxes_included: order.taxes_included,
+        customer,
+        email: order.email.clone(),
+        phone: order.phone.clone(),
+        billing_address: order.billing_address.as_ref().map(address),
+        shipping_address: order.shipping_address.as_ref().map(address),
+        lines,
+        shipping_lines,
+        total: order.total_price_set.shop_money.amount,
+        total_tax: order
+            .total_tax_set
+            .as_ref()
+            .map(|t| t.shop_money.amount)
+            .unwrap_or_default(),
+        financial_status: financial_status(order.display_financial_status.as_ref()),
+        fulfilled: enum_text(&order.display_fulfillment_status) == "FULFILLED",
+        cancelled_at: order.cancelled_at,
+        payments: order
+            .transactions
+            .iter()
+            .filter(|t| {
+                matches!(enum_text(&t.kind).as_str(), "SALE" | "CAPTURE")
+                    && enum_text(&t.status) == "SUCCESS"
+            })
+            .map(|t| model::Payment {
+                gateway: t.gateway.clone().unwrap_or_default(),
+                amount: t.amount_set.shop_money.amount,
+            })
+            .collect(),
+        refunds,
+    })
+}
+
+/// Maps a customer to the neutral model.
+pub fn map_customer(c: &ShopifyCustomer) -> model::Customer {
+    let address = c
+        .default_address
+        .as_ref()
+        .map(|a: &customers::CustomerFieldsDefaultAddress| {
+            let name = [a.first_name.as_deref(), a.last_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            model::Address {
+                name: (!name.is_empty()).then_some(name),
+                company: a.company.clone(),
+                line1: a.address1.clone(),
+                line2: a.address2.clone(),
+                city: a.city.clone(),
+                province: a.province.clone(),
+                country_code: a.country_code_v2.as_ref().map(enum_text),
+                zip: a.zip.clone(),
+                phone: a.phone.clone(),
+            }
+        });
+    model::Customer {
+        external_id: c.id.clone(),
+        email: c
+            .default_email_address
+            .as_ref()
+            .map(|e| e.email_address.clone()),
+        phone: c
+            .default_phone_number
+            .as_ref()
+            .map(|p| p.phone_number.clone()),
+        first_name: c.first_name.clone(),
+        last_name: c.last_name.clone(),
+        addresses: address.into_iter().collect(),
+        updated_at: c.updated_at,
+    }
+}
