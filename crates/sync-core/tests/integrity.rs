@@ -258,3 +258,35 @@ async fn a_system_that_refuses_its_credentials_stops_only_its_own_work_and_fails
     assert!(engine.outages().is_empty(), "{:?}", engine.outages());
     assert_each_order_once(&world, &orders);
 }
+
+/// A panic inside one job (a connector bug, a record nobody foresaw) is that job's dead letter
+/// with the panic's message; the pass and the other jobs go on.
+#[tokio::test]
+async fn a_panicking_job_is_a_dead_letter_and_the_rest_of_the_pass_lands() {
+    use sync_core::engine::memory::Injected;
+
+    let world = world();
+    let orders: Vec<Order> = (1..=3).map(|n| order(n, "A-RED", 1, 100)).collect();
+    for o in &orders {
+        world.shop.put_order(o.clone());
+    }
+    world.erp.inject(Injected::Panic);
+    let engine = engine(&world, sqlite().await, "w1");
+    let summary = engine
+        .run_once()
+        .await
+        .expect("a panic is not an engine error");
+    assert_eq!(summary.dead_letters, 1, "{summary:?}");
+    assert_eq!(summary.orders_imported, 2);
+    let dead = engine.dead_letters().await.unwrap();
+    assert_eq!(dead.len(), 1);
+    let reason = dead[0].last_error.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("panicked") && reason.contains("injected panic"),
+        "{reason}"
+    );
+    // Replayed once the cause is gone, it lands.
+    engine.replay(Some(dead[0].id)).await.unwrap();
+    engine.run_pending().await.unwrap();
+    assert_each_order_once(&world, &orders);
+}

@@ -175,6 +175,18 @@ impl Config {
             }
             systems.insert(*name, table);
         }
+        check_bounds(&engine)?;
+        let shopify = systems.get("shopify").cloned().unwrap_or_default();
+        if daemon.public_url.is_some()
+            && !shopify.contains_key("webhook_secret")
+            && !shopify.contains_key("client_secret")
+        {
+            bail!(
+                "daemon.public_url: webhooks are subscribed, but no shopify.webhook_secret (or \
+                 shopify.client_secret) is configured to verify them: every delivery would be \
+                 refused with 401; set shopify.webhook_secret_env or _file, or remove public_url"
+            );
+        }
         Ok(Config {
             base_dir,
             store,
@@ -209,6 +221,28 @@ impl Config {
         config.audit_retention = Duration::from_secs(self.engine.audit_retention_days * 86_400);
         config
     }
+}
+
+/// The longest overlap window an incremental read may have (one day).
+const MAX_OVERLAP_SECS: u64 = 86_400;
+/// The longest audit retention (ten years).
+const MAX_AUDIT_RETENTION_DAYS: u64 = 3_650;
+
+/// Numbers that would overflow the engine's date arithmetic are refused, naming the key.
+fn check_bounds(engine: &EngineSection) -> Result<()> {
+    if engine.overlap_secs > MAX_OVERLAP_SECS {
+        bail!(
+            "engine.overlap_secs: at most {MAX_OVERLAP_SECS} (one day), got {}",
+            engine.overlap_secs
+        );
+    }
+    if engine.audit_retention_days > MAX_AUDIT_RETENTION_DAYS {
+        bail!(
+            "engine.audit_retention_days: at most {MAX_AUDIT_RETENTION_DAYS} (ten years), got {}",
+            engine.audit_retention_days
+        );
+    }
+    Ok(())
 }
 
 fn section<T: serde::de::DeserializeOwned>(root: &mut toml::Table, name: &str) -> Result<T> {
@@ -352,5 +386,39 @@ client_id = "abc"
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("engine.receipt_trigger:"), "{err}");
+    }
+
+    #[test]
+    fn numbers_that_would_overflow_are_refused_naming_the_key() {
+        for (key, value) in [
+            ("overlap_secs", "9223372036854775807"),
+            ("audit_retention_days", "9223372036854775807"),
+            ("overlap_secs", "86401"),
+        ] {
+            let bad = GOOD.replace(
+                "scope = \"shop-1\"",
+                &format!("scope = \"shop-1\"\n{key} = {value}"),
+            );
+            let err = Config::parse(&bad, PathBuf::new(), &env)
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(&format!("engine.{key}:")), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_public_url_without_a_webhook_secret_is_a_configuration_error() {
+        let with_url =
+            format!("{GOOD}[daemon]\npublic_url = \"https://sync.example.com/webhooks/shopify\"\n");
+        let err = Config::parse(&with_url, PathBuf::new(), &env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("daemon.public_url:"), "{err}");
+        assert!(err.contains("webhook_secret"), "{err}");
+        let with_secret = with_url.replace(
+            "shop = \"x.myshopify.com\"",
+            "shop = \"x.myshopify.com\"\nwebhook_secret_env = \"FLOW_PASS\"",
+        );
+        Config::parse(&with_secret, PathBuf::new(), &env).expect("a secret makes it valid");
     }
 }

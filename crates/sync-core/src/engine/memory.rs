@@ -36,6 +36,8 @@ pub enum Injected {
     LostAnswer,
     /// Refuses permanently.
     Permanent,
+    /// Panics (a connector bug).
+    Panic,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -141,6 +143,7 @@ impl MemoryErp {
             Some(Injected::Permanent) => {
                 return Err(ConnectorError::permanent("CMDERR,document refused"));
             }
+            Some(Injected::Panic) => panic!("injected panic while saving {reference}"),
             _ => {}
         }
         let mut documents = lock(&self.documents);

@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use futures::StreamExt;
+use std::panic::AssertUnwindSafe;
+
+use futures::{FutureExt, StreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -205,7 +207,27 @@ impl Engine {
             }
         };
         drop(_guard);
-        let outcome = work.execute(self, &job).await;
+        // A panic in one job (a connector bug, a record nobody foresaw) is that job's dead
+        // letter, with the panic's message; the drain and the daemon go on.
+        let outcome = match AssertUnwindSafe(work.execute(self, &job))
+            .catch_unwind()
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(panic) => {
+                let reason = format!("the job panicked: {}", panic_message(panic.as_ref()));
+                tracing::error!(job = job.id, kind = %job.kind, %reason, "job panicked");
+                metrics::counter!("sync_job_failures_total", "kind" => job.kind.clone())
+                    .increment(1);
+                self.store
+                    .fail(job.id, &self.config.worker, JobFailure::Dead { reason })
+                    .await?;
+                return Ok(Summary {
+                    dead_letters: 1,
+                    ..Summary::default()
+                });
+            }
+        };
         let mut summary = Summary::default();
         match outcome {
             Ok((result, done)) => {
@@ -394,6 +416,15 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// The text of a panic's payload (a `&str` or a `String`, as `panic!` makes them).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
 /// The ERP document a binding records (`operation` and `number` in its data).
