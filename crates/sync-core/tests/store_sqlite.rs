@@ -125,3 +125,29 @@ async fn sqlite_file_commits_are_durable_on_every_connection() {
         held.push(conn);
     }
 }
+
+/// The state file and its write-ahead log hold orders and buyers' ids: they are created
+/// readable and writable by their owner only, whatever the process's umask.
+#[cfg(unix)]
+#[tokio::test]
+async fn sqlite_files_are_created_for_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = file_store(&dir).await;
+    // A write, so the write-ahead log exists.
+    store
+        .set_checkpoint(&sync_core::model::StoreScope::new("s"), "orders", "x")
+        .await
+        .expect("a write");
+    let mut checked = 0;
+    for name in ["state.db", "state.db-wal", "state.db-shm"] {
+        let path = dir.path().join(name);
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "{name} is open to others: {mode:o}");
+        checked += 1;
+    }
+    assert!(checked >= 2, "the database and its log exist");
+}

@@ -66,6 +66,38 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
+/// Creates the database file readable and writable by its owner only (it holds orders and
+/// buyers' ids; SQLite gives its `-wal` and `-shm` files the same permissions), and warns when
+/// an existing one is open to others. Best effort: SQLite creates the file itself when this
+/// cannot (and reports any real problem when it opens it).
+fn create_private(path: &Path) {
+    if path.as_os_str().is_empty() || path.to_str().is_some_and(|p| p.starts_with(':')) {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                tracing::warn!(
+                    path = %path.display(),
+                    mode = format!("{:o}", meta.permissions().mode() & 0o777),
+                    "the state store file is readable by others; it holds orders and buyers' \
+                     ids: chmod 600 it"
+                );
+            }
+            Ok(_) => {}
+            Err(_) => {
+                let _ = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path);
+            }
+        }
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating it if missing) the database at `path_or_url`: a file path, or a
     /// `sqlite:` URL such as `sqlite://state.db?mode=rwc`.
@@ -83,6 +115,7 @@ impl SqliteStore {
             }
             _ => SqliteConnectOptions::new().filename(path),
         };
+        create_private(options.get_filename());
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
