@@ -42,6 +42,9 @@ pub enum TransportErrorKind {
     Io,
     /// The request could not be built (bad URL, bad header); nothing was sent.
     Build,
+    /// The answer was larger than the transport accepts
+    /// ([`ReqwestTransportBuilder::max_body_bytes`]); the request was processed.
+    TooLarge,
 }
 
 /// A failure below HTTP: nothing usable came back.
@@ -71,7 +74,7 @@ impl TransportError {
     pub fn maybe_sent(&self) -> bool {
         matches!(
             self.kind,
-            TransportErrorKind::Timeout | TransportErrorKind::Io
+            TransportErrorKind::Timeout | TransportErrorKind::Io | TransportErrorKind::TooLarge
         )
     }
 
@@ -115,6 +118,18 @@ where
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
+    max_body_bytes: usize,
+}
+
+/// The largest answer body a transport accepts by default (64 MiB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// An answer body over the transport's limit.
+#[derive(Debug, thiserror::Error)]
+#[error("the answer's body is over {limit} bytes")]
+pub struct BodyTooLarge {
+    /// The limit.
+    pub limit: usize,
 }
 
 /// Builder for [`ReqwestTransport`].
@@ -124,6 +139,7 @@ pub struct ReqwestTransportBuilder {
     timeout: Duration,
     user_agent: String,
     native_tls: bool,
+    max_body_bytes: usize,
 }
 
 impl Default for ReqwestTransportBuilder {
@@ -133,6 +149,7 @@ impl Default for ReqwestTransportBuilder {
             timeout: Duration::from_secs(60),
             user_agent: concat!("flow-shopify-eta/", env!("CARGO_PKG_VERSION")).to_owned(),
             native_tls: false,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -157,6 +174,14 @@ impl ReqwestTransportBuilder {
         self
     }
 
+    /// The largest answer body accepted; a larger one is an error
+    /// ([`TransportErrorKind::TooLarge`]) read no further, so a misbehaving upstream cannot
+    /// exhaust memory. Default [`DEFAULT_MAX_BODY_BYTES`] (64 MiB).
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
     /// Uses the platform TLS library instead of rustls (needs the `native-tls` feature;
     /// ignored without it). Default `false`.
     pub fn native_tls(mut self, yes: bool) -> Self {
@@ -171,6 +196,12 @@ impl ReqwestTransportBuilder {
     /// When the TLS backend cannot be initialised.
     pub fn build(self) -> Result<ReqwestTransport, TransportError> {
         let builder = reqwest::Client::builder()
+            // Never follow a redirect: reqwest would forward the request's headers (Shopify's
+            // access token, Flow's API keys, ETA's pre-shared key) and, on 307/308, its body
+            // (passwords, client secrets) to wherever the answer points, https to http
+            // included. A 3xx comes back to the client as the answer it is, and each client
+            // refuses it as an error naming the status.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             .user_agent(self.user_agent);
@@ -185,7 +216,10 @@ impl ReqwestTransportBuilder {
         let client = builder
             .build()
             .map_err(|e| TransportError::new(TransportErrorKind::Build, Some(Box::new(e))))?;
-        Ok(ReqwestTransport { client })
+        Ok(ReqwestTransport {
+            client,
+            max_body_bytes: self.max_body_bytes,
+        })
     }
 }
 
@@ -232,7 +266,7 @@ impl Transport for ReqwestTransport {
         for (name, value) in &parts.headers {
             builder = builder.header(name, value);
         }
-        let response = builder.send().await.map_err(classify_reqwest)?;
+        let mut response = builder.send().await.map_err(classify_reqwest)?;
         let mut out = http::Response::builder()
             .status(response.status())
             .version(response.version());
@@ -244,8 +278,24 @@ impl Transport for ReqwestTransport {
                     .map(|(k, v)| (k.clone(), v.clone())),
             );
         }
-        let body = response.bytes().await.map_err(classify_reqwest)?;
-        out.body(body)
+        let limit = self.max_body_bytes;
+        let too_large = || {
+            TransportError::new(
+                TransportErrorKind::TooLarge,
+                Some(Box::new(BodyTooLarge { limit })),
+            )
+        };
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        let mut body = bytes::BytesMut::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify_reqwest)? {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        out.body(body.freeze())
             .map_err(|e| TransportError::new(TransportErrorKind::Io, Some(Box::new(e))))
     }
 }
@@ -275,6 +325,76 @@ mod tests {
         let response = transport.send(request).await.unwrap();
         assert_eq!(response.status(), 201);
         assert_eq!(response.body().as_ref(), b"made");
+    }
+
+    #[tokio::test]
+    async fn redirects_are_not_followed_and_nothing_reaches_the_other_host() {
+        use wiremock::matchers::any;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        let elsewhere = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(200))
+            .expect(0)
+            .mount(&elsewhere)
+            .await;
+        let server = MockServer::start().await;
+        for status in [301, 302, 303, 307, 308] {
+            server.reset().await;
+            Mock::given(any())
+                .respond_with(
+                    ResponseTemplate::new(status)
+                        .insert_header("location", format!("{}/steal", elsewhere.uri())),
+                )
+                .expect(1)
+                .mount(&server)
+                .await;
+            let transport = ReqwestTransport::new().unwrap();
+            let request = http::Request::post(format!("{}/login", server.uri()))
+                .header("x-shopify-access-token", "shpat_canary")
+                .body(Bytes::from_static(b"password=canary"))
+                .unwrap();
+            let response = transport.send(request).await.unwrap();
+            assert_eq!(response.status(), status, "the redirect itself comes back");
+            server.verify().await;
+        }
+        assert!(
+            elsewhere
+                .received_requests()
+                .await
+                .unwrap_or_default()
+                .is_empty(),
+            "a request followed the redirect to the other host"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_the_body_limit_is_an_error_not_a_memory_blowup() {
+        use wiremock::matchers::any;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'x'; 4096]))
+            .mount(&server)
+            .await;
+        let get = || {
+            http::Request::get(format!("{}/big", server.uri()))
+                .body(Bytes::new())
+                .unwrap()
+        };
+        let small = ReqwestTransport::builder()
+            .max_body_bytes(1024)
+            .build()
+            .unwrap();
+        let error = small.send(get()).await.unwrap_err();
+        assert_eq!(error.kind(), TransportErrorKind::TooLarge);
+        assert!(error.maybe_sent(), "the server processed the request");
+        let roomy = ReqwestTransport::builder()
+            .max_body_bytes(4096)
+            .build()
+            .unwrap();
+        assert_eq!(roomy.send(get()).await.unwrap().body().len(), 4096);
     }
 
     #[tokio::test]
