@@ -22,7 +22,15 @@ use crate::wiring::Wired;
 struct AppState {
     engine: Arc<Engine>,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The last queue count and when it was made: `/healthz` counts the queue at most once
+    /// every [`DEPTH_FRESH_FOR`], however often it is polled.
+    depth: Arc<tokio::sync::Mutex<Option<(std::time::Instant, Depth)>>>,
 }
+
+type Depth = std::collections::BTreeMap<&'static str, u64>;
+
+/// How long `/healthz` reuses its last count of the queue.
+const DEPTH_FRESH_FOR: Duration = Duration::from_secs(5);
 
 /// The router of the daemon's listener.
 fn router(
@@ -33,7 +41,11 @@ fn router(
         .route("/webhooks/shopify", post(webhook))
         .route("/healthz", get(health))
         .route("/metrics", get(render_metrics))
-        .with_state(AppState { engine, metrics })
+        .with_state(AppState {
+            engine,
+            metrics,
+            depth: Arc::default(),
+        })
 }
 
 async fn webhook(
@@ -63,11 +75,28 @@ pub fn system_name(system: System) -> &'static str {
     }
 }
 
+/// The queue's depth by state, counted at most once every [`DEPTH_FRESH_FOR`].
+async fn queue_depth(state: &AppState) -> Result<Depth, sync_core::engine::EngineError> {
+    let mut cached = state.depth.lock().await;
+    if let Some((at, depth)) = cached.as_ref()
+        && at.elapsed() < DEPTH_FRESH_FOR
+    {
+        return Ok(depth.clone());
+    }
+    let depth: Depth = state
+        .engine
+        .queue_depth()
+        .await?
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect();
+    *cached = Some((std::time::Instant::now(), depth.clone()));
+    Ok(depth)
+}
+
 async fn health(State(state): State<AppState>) -> (StatusCode, String) {
-    match state.engine.queue_depth().await {
+    match queue_depth(&state).await {
         Ok(depth) => {
-            let depth: std::collections::BTreeMap<&str, u64> =
-                depth.iter().map(|(k, v)| (k.as_str(), *v)).collect();
             let outages = state.engine.outages();
             let systems: serde_json::Map<String, serde_json::Value> = System::ALL
                 .iter()

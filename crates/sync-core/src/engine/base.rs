@@ -83,6 +83,12 @@ pub struct EngineConfig {
     pub stock_chunk: usize,
     /// The longest one `run_once` waits for retries that are not due yet. Default 2 minutes.
     pub drain_timeout: Duration,
+    /// How long finished jobs are kept (their keys then stop deduplicating; bindings and the
+    /// remote look-ups still do). Default 30 days.
+    pub job_retention: Duration,
+    /// How long webhook event ids are kept for deduplication. Default 7 days (Shopify retries
+    /// a delivery for about two days).
+    pub event_retention: Duration,
 }
 
 impl EngineConfig {
@@ -101,6 +107,8 @@ impl EngineConfig {
             audit_retention: Duration::from_secs(30 * 24 * 3600),
             stock_chunk: 250,
             drain_timeout: Duration::from_secs(120),
+            job_retention: Duration::from_secs(30 * 24 * 3600),
+            event_retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }

@@ -401,14 +401,23 @@ impl Engine {
         }
     }
 
-    /// Drops audit entries older than the retention and reports the queue's gauges.
+    /// Drops audit entries, finished jobs and webhook event ids older than their retention,
+    /// and reports the queue's gauges.
     pub(crate) async fn housekeeping(&self) -> Result<(), EngineError> {
+        let cut = |retention: Duration| {
+            chrono::Duration::from_std(retention)
+                .ok()
+                .and_then(|r| self.now().checked_sub_signed(r))
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+        };
         self.store
-            .prune_audit(
-                self.now()
-                    - chrono::Duration::from_std(self.config.audit_retention)
-                        .unwrap_or(chrono::Duration::days(30)),
-            )
+            .prune_audit(cut(self.config.audit_retention))
+            .await?;
+        self.store
+            .prune_jobs(cut(self.config.job_retention))
+            .await?;
+        self.store
+            .prune_events(cut(self.config.event_retention))
             .await?;
         let depth = self.store.queue_depth().await?;
         for (state, count) in depth {

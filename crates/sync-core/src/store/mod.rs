@@ -389,6 +389,12 @@ pub trait StateStore: Send + Sync {
     async fn audit(&self, entry: &AuditEntry) -> StoreResult<()>;
     /// Deletes audit entries older than `before`; returns how many.
     async fn prune_audit(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+    /// Deletes the jobs that finished (`done`) before `before`; returns how many. Dead and
+    /// parked jobs are kept until an operator deals with them.
+    async fn prune_jobs(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+    /// Deletes the webhook event ids received before `before` (a sender retries a delivery for
+    /// a day or two, not longer); returns how many.
+    async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }
 
 #[cfg(feature = "postgres")]

@@ -699,6 +699,22 @@ impl StateStore for PostgresStore {
             .await?;
         Ok(done.rows_affected())
     }
+
+    async fn prune_jobs(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sync_jobs WHERE state = 'done' AND updated_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sync_events WHERE received_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
 }
 
 /// Marks job `id` running under `worker`'s lease until `until` and returns it.

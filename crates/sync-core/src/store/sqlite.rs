@@ -761,4 +761,20 @@ impl StateStore for SqliteStore {
             .await?;
         Ok(done.rows_affected())
     }
+
+    async fn prune_jobs(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sync_jobs WHERE state = 'done' AND updated_at < ?")
+            .bind(micros(before))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sync_events WHERE received_at < ?")
+            .bind(micros(before))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
 }

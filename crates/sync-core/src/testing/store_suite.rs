@@ -75,6 +75,8 @@ pub async fn run_all(store: &dyn StateStore) {
     events_are_deduplicated(store).await;
     chain_advances_by_compare_and_set(store).await;
     audit_is_kept_and_pruned(store).await;
+    finished_jobs_and_events_are_pruned(store).await;
+    assert_idle(store, "finished_jobs_and_events_are_pruned").await;
 }
 
 /// Bindings: absent until put, unique on (scope, kind, key) so a second put replaces the
@@ -1301,6 +1303,58 @@ pub async fn audit_is_kept_and_pruned(store: &dyn StateStore) {
         0,
         "pruned entries are gone"
     );
+}
+
+/// Finished jobs and webhook event ids are pruned after their retention; jobs that have not
+/// finished are kept, and a pruned event id is new again.
+///
+/// # Panics
+///
+/// When a rule is broken or the store returns an error.
+pub async fn finished_jobs_and_events_are_pruned(store: &dyn StateStore) {
+    let scope = StoreScope::new("suite-prune");
+    let done = enqueue(store, &scope, "prune-done", "suite-prune:a").await;
+    finish_all(store, "suite-prune-worker", [done]).await;
+    let waiting = enqueue(store, &scope, "prune-waiting", "suite-prune:b").await;
+    assert!(store.record_event(&scope, "evt-old").await.expect("event"));
+    assert_eq!(
+        store
+            .prune_jobs(Utc::now() - TimeDelta::hours(1))
+            .await
+            .expect("prune_jobs"),
+        0,
+        "a job finished after the cut-off is kept"
+    );
+    assert!(store.job(done).await.expect("job").is_some());
+    store
+        .prune_jobs(Utc::now() + TimeDelta::minutes(1))
+        .await
+        .expect("prune_jobs");
+    assert!(
+        store.job(done).await.expect("job").is_none(),
+        "a finished job older than the cut-off is deleted"
+    );
+    assert!(
+        store.job(waiting).await.expect("job").is_some(),
+        "a job that has not finished is kept"
+    );
+    store
+        .prune_events(Utc::now() - TimeDelta::hours(1))
+        .await
+        .expect("prune_events");
+    assert!(
+        !store.record_event(&scope, "evt-old").await.expect("event"),
+        "an event newer than the cut-off is still known"
+    );
+    store
+        .prune_events(Utc::now() + TimeDelta::minutes(1))
+        .await
+        .expect("prune_events");
+    assert!(
+        store.record_event(&scope, "evt-old").await.expect("event"),
+        "a pruned event id is new again"
+    );
+    finish_all(store, "suite-prune-worker", [waiting]).await;
 }
 
 /// Two workers, each with its own handle on one database, lease (three at a time) and complete

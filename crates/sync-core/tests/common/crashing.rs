@@ -171,4 +171,12 @@ impl StateStore for CrashingStore {
         self.alive()?;
         self.inner.prune_audit(b).await
     }
+    async fn prune_jobs(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.write()?;
+        self.inner.prune_jobs(before).await
+    }
+    async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.write()?;
+        self.inner.prune_events(before).await
+    }
 }
