@@ -12,8 +12,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 use sync_core::engine::ReceiptTrigger;
 
-/// The whole configuration.
-#[derive(Debug, Clone)]
+/// The whole configuration. Its `Debug` shows no secret.
+#[derive(Clone)]
 pub struct Config {
     /// Where relative paths are resolved.
     pub base_dir: PathBuf,
@@ -31,18 +31,67 @@ pub struct Config {
     pub eta: toml::Table,
 }
 
-/// `[store]`: the state store.
-#[derive(Debug, Clone, Deserialize)]
+/// `[store]`: the state store. Its `Debug` shows no password.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSection {
-    /// `sqlite://path` (relative to the config file) or `postgres://…`. Default
-    /// `sqlite://state.db`.
+    /// `sqlite://path` (relative to the config file) or `postgres://…` (with `?sslmode=…`).
+    /// Default `sqlite://state.db`. A password in the URL is refused: give it with
+    /// `password_env` or `password_file`.
     #[serde(default = "default_store")]
     pub url: String,
+    /// The environment variable holding the PostgreSQL password.
+    pub password_env: Option<String>,
+    /// The file holding the PostgreSQL password (relative to the config file).
+    pub password_file: Option<String>,
+    /// The password, resolved from `password_env` or `password_file`.
+    #[serde(skip)]
+    password: Option<String>,
 }
 
 fn default_store() -> String {
     "sqlite://state.db".to_owned()
+}
+
+impl StoreSection {
+    /// Resolves `password_env` / `password_file`, and refuses a password written in the URL.
+    fn resolve_password(
+        &mut self,
+        base_dir: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<()> {
+        let parsed = url::Url::parse(&self.url).ok();
+        if parsed.as_ref().and_then(url::Url::password).is_some() {
+            bail!(
+                "store.url: a password in the URL is not accepted; set store.password_env (an \
+                 environment variable name) or store.password_file (a file path) instead"
+            );
+        }
+        let mut table = toml::Table::new();
+        for (key, value) in [
+            ("password_env", self.password_env.take()),
+            ("password_file", self.password_file.take()),
+        ] {
+            if let Some(value) = value {
+                table.insert(key.to_owned(), toml::Value::String(value));
+            }
+        }
+        resolve_secret("store", "password", &mut table, base_dir, env)?;
+        self.password = match table.remove("password") {
+            Some(toml::Value::String(password)) => Some(password),
+            _ => None,
+        };
+        if self.password.is_some()
+            && !parsed
+                .is_some_and(|u| u.scheme().starts_with("postgres") && !u.username().is_empty())
+        {
+            bail!(
+                "store.password_env / store.password_file: a password is for a PostgreSQL store; \
+                 store.url must be postgres://USER@HOST/DB"
+            );
+        }
+        Ok(())
+    }
 }
 
 /// `[engine]`: scope, schedule and mappings.
@@ -116,6 +165,45 @@ impl Default for DaemonSection {
     }
 }
 
+impl std::fmt::Debug for StoreSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSection")
+            .field("url", &self.url)
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .finish_non_exhaustive()
+    }
+}
+
+/// What `Debug` shows in place of a secret.
+const REDACTED: &str = "[redacted]";
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |name: &str, table: &toml::Table| {
+            let secrets = SECRETS
+                .iter()
+                .find(|(section, _)| *section == name)
+                .map_or(&[][..], |(_, keys)| *keys);
+            let mut shown = table.clone();
+            for key in secrets {
+                if shown.contains_key(*key) {
+                    shown.insert((*key).to_owned(), toml::Value::String(REDACTED.to_owned()));
+                }
+            }
+            shown
+        };
+        f.debug_struct("Config")
+            .field("base_dir", &self.base_dir)
+            .field("store", &self.store)
+            .field("engine", &self.engine)
+            .field("daemon", &self.daemon)
+            .field("shopify", &redacted("shopify", &self.shopify))
+            .field("flow", &redacted("flow", &self.flow))
+            .field("eta", &redacted("eta", &self.eta))
+            .finish()
+    }
+}
+
 /// The secret keys of each section.
 const SECRETS: &[(&str, &[&str])] = &[
     (
@@ -160,7 +248,8 @@ impl Config {
                 known.join(", ")
             );
         }
-        let store = section::<StoreSection>(&mut root, "store")?;
+        let mut store = section::<StoreSection>(&mut root, "store")?;
+        store.resolve_password(&base_dir, env)?;
         let engine = section::<EngineSection>(&mut root, "engine")?;
         let daemon = section::<DaemonSection>(&mut root, "daemon")?;
         let mut systems = BTreeMap::new();
@@ -198,13 +287,21 @@ impl Config {
         })
     }
 
-    /// The state store URL with a relative SQLite path resolved against the config's folder.
+    /// The state store URL with a relative SQLite path resolved against the config's folder,
+    /// and the PostgreSQL password (from `password_env` or `password_file`) filled in.
     pub fn store_url(&self) -> String {
         match self.store.url.strip_prefix("sqlite://") {
             Some(path) if !Path::new(path).is_absolute() && !path.starts_with(':') => {
                 format!("sqlite://{}", self.base_dir.join(path).display())
             }
-            _ => self.store.url.clone(),
+            _ => match (&self.store.password, url::Url::parse(&self.store.url)) {
+                (Some(password), Ok(mut url)) => {
+                    // Checked at parse time: a postgres URL with a user name.
+                    let _ = url.set_password(Some(password));
+                    url.to_string()
+                }
+                _ => self.store.url.clone(),
+            },
         }
     }
 
@@ -297,6 +394,7 @@ fn resolve_secret(
         })?),
         (None, Some(toml::Value::String(file))) => {
             let path = base_dir.join(&file);
+            warn_if_shared(&format!("{section}.{key}_file"), &path);
             let text = std::fs::read_to_string(&path).map_err(|e| {
                 anyhow!("{section}.{key}_file: cannot read {}: {e}", path.display())
             })?;
@@ -310,6 +408,26 @@ fn resolve_secret(
         table.insert(key.to_owned(), toml::Value::String(value));
     }
     Ok(())
+}
+
+/// Warns when a secret file can be read by other users than its owner.
+fn warn_if_shared(key: &str, path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(
+                key,
+                path = %path.display(),
+                mode = format!("{:o}", meta.permissions().mode() & 0o777),
+                "a secret file is readable by other users: chmod 600 it"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (key, path);
 }
 
 #[cfg(test)]
@@ -404,6 +522,45 @@ client_id = "abc"
                 .to_string();
             assert!(err.starts_with(&format!("engine.{key}:")), "{err}");
         }
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let with_pg = GOOD.replace(
+            "url = \"sqlite://state.db\"",
+            "url = \"postgres://sync@db.example.com/sync?sslmode=verify-full\"\npassword_env = \"FLOW_PASS\"",
+        );
+        let config = Config::parse(&with_pg, PathBuf::new(), &env).unwrap();
+        assert_eq!(config.flow["password"].as_str(), Some("s3cret"));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+        // The resolved store URL carries the password, for the store alone.
+        assert_eq!(
+            config.store_url(),
+            "postgres://sync:s3cret@db.example.com/sync?sslmode=verify-full"
+        );
+    }
+
+    #[test]
+    fn a_store_password_comes_from_env_or_file_never_from_the_url() {
+        let in_url = GOOD.replace(
+            "url = \"sqlite://state.db\"",
+            "url = \"postgres://sync:hunter2@db.example.com/sync\"",
+        );
+        let err = Config::parse(&in_url, PathBuf::new(), &env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("store.url: a password in the URL"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        let sqlite_with_password = GOOD.replace(
+            "url = \"sqlite://state.db\"",
+            "url = \"sqlite://state.db\"\npassword_env = \"FLOW_PASS\"",
+        );
+        let err = Config::parse(&sqlite_with_password, PathBuf::new(), &env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("store.password_env"), "{err}");
     }
 
     #[test]
