@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
@@ -15,6 +15,7 @@ use sync_core::error::System;
 use sync_core::store::JobState;
 
 use crate::config::Config;
+use crate::listener::{self, Limits};
 use crate::output::Output;
 use crate::wiring::Wired;
 
@@ -25,6 +26,7 @@ struct AppState {
     /// The last queue count and when it was made: `/healthz` counts the queue at most once
     /// every [`DEPTH_FRESH_FOR`], however often it is polled.
     depth: Arc<tokio::sync::Mutex<Option<(std::time::Instant, Depth)>>>,
+    limits: Limits,
 }
 
 type Depth = std::collections::BTreeMap<&'static str, u64>;
@@ -32,10 +34,12 @@ type Depth = std::collections::BTreeMap<&'static str, u64>;
 /// How long `/healthz` reuses its last count of the queue.
 const DEPTH_FRESH_FOR: Duration = Duration::from_secs(5);
 
-/// The router of the daemon's listener.
-fn router(
+/// The router of the daemon's listener: `POST /webhooks/shopify`, `GET /healthz`,
+/// `GET /metrics`. Webhook bodies are read within `limits` (see [`crate::listener`]).
+pub fn router(
     engine: Arc<Engine>,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    limits: Limits,
 ) -> Router {
     Router::new()
         .route("/webhooks/shopify", post(webhook))
@@ -45,14 +49,31 @@ fn router(
             engine,
             metrics,
             depth: Arc::default(),
+            limits,
         })
 }
 
 async fn webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> (StatusCode, String) {
+    let limits = state.limits;
+    let body = match tokio::time::timeout(
+        limits.body_timeout,
+        axum::body::to_bytes(body, limits.max_body_bytes),
+    )
+    .await
+    {
+        Err(_) => return (StatusCode::REQUEST_TIMEOUT, "body too slow".to_owned()),
+        Ok(Err(_)) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("body over {} bytes", limits.max_body_bytes),
+            );
+        }
+        Ok(Ok(body)) => body,
+    };
     match state.engine.handle_webhook(&headers, &body).await {
         Ok(outcome) => (StatusCode::OK, format!("{outcome:?}")),
         Err(WebhookError::Unauthorized) => {
@@ -183,23 +204,18 @@ pub async fn run(
     let listener = tokio::net::TcpListener::bind(&config.daemon.listen)
         .await
         .with_context(|| format!("daemon.listen: cannot listen on {}", config.daemon.listen))?;
-    tracing::info!(address = %config.daemon.listen, "listening for webhooks, /healthz and /metrics");
+    let bound = listener
+        .local_addr()
+        .map_or_else(|_| config.daemon.listen.clone(), |a| a.to_string());
+    tracing::info!(address = %bound, "listening for webhooks, /healthz and /metrics");
     if let Some(url) = &config.daemon.public_url {
         let created = wired.register_webhooks(url).await?;
         tracing::info!(url = %url, created, "webhook subscriptions in place");
     }
     let shutdown = Shutdown::new();
-    let server_stop = shutdown.clone();
-    let app = router(engine.clone(), metrics);
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                while !server_stop.is_triggered() {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            })
-            .await
-    });
+    let limits = Limits::default();
+    let app = router(engine.clone(), metrics, limits);
+    let server = tokio::spawn(listener::serve(listener, app, limits, shutdown.clone()));
     let signals = shutdown.clone();
     tokio::spawn(async move {
         wait_for_signal().await;

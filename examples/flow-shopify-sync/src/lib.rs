@@ -5,6 +5,7 @@
 pub mod config;
 pub mod daemon;
 pub mod demo;
+pub mod listener;
 pub mod memory;
 pub mod output;
 pub mod wiring;
