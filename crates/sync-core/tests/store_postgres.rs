@@ -190,3 +190,64 @@ async fn postgres_lease_skips_locked_rows_and_resources_being_leased_without_wai
     other.close().await;
     store.close().await;
 }
+
+/// The PostgreSQL store speaks TLS and honours `sslmode` in its URL: `require` encrypts,
+/// `verify-full` checks the server's certificate against `sslrootcert` and its name, and a
+/// certificate the client does not trust is refused.
+#[tokio::test]
+async fn postgres_over_tls_honours_sslmode() {
+    let pg = TempPostgres::start_tls()
+        .unwrap_or_else(|e| panic!("cannot start a throwaway PostgreSQL with TLS: {e}"));
+    let port = pg.port();
+    let base = format!("postgres://postgres@localhost:{port}/sync_test");
+
+    let required = store(&format!("{base}?sslmode=require")).await;
+    let (encrypted,): (bool,) =
+        sqlx::query_as("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(required.pool())
+            .await
+            .expect("pg_stat_ssl");
+    assert!(encrypted, "sslmode=require connected without TLS");
+    required.close().await;
+
+    let root = pg.certificate();
+    let verified = store(&format!(
+        "{base}?sslmode=verify-full&sslrootcert={}",
+        root.display()
+    ))
+    .await;
+    verified.close().await;
+
+    // Another certificate as the only trusted root: the server's is refused.
+    let stranger = tempfile::tempdir().expect("tempdir");
+    let made = std::process::Command::new("openssl")
+        .current_dir(stranger.path())
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "k.pem",
+            "-out",
+            "c.pem",
+        ])
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let refused = PostgresStore::connect(&format!(
+        "{base}?sslmode=verify-full&sslrootcert={}",
+        stranger.path().join("c.pem").display()
+    ))
+    .await;
+    assert!(refused.is_err(), "an untrusted certificate was accepted");
+}

@@ -72,6 +72,28 @@ impl TempPostgres {
     /// A message naming what failed: binaries not found (with how to install them), no
     /// `postgres` user when running as root, or the output of the failing command.
     pub fn start() -> Result<Self, String> {
+        Self::start_with(false)
+    }
+
+    /// As [`TempPostgres::start`], with TLS on: a server certificate for `localhost` and
+    /// `127.0.0.1` signed by a throwaway authority (made with the `openssl` command) whose
+    /// certificate is at [`TempPostgres::certificate`], so a client can connect with
+    /// `sslmode=require` or, trusting that authority, `sslmode=verify-full`.
+    ///
+    /// # Errors
+    ///
+    /// As [`TempPostgres::start`], and when `openssl` is missing or fails.
+    pub fn start_tls() -> Result<Self, String> {
+        Self::start_with(true)
+    }
+
+    /// The certificate authority (PEM) that signed the server's certificate, when it was
+    /// started with TLS: the root a `verify-full` client trusts (`sslrootcert`).
+    pub fn certificate(&self) -> PathBuf {
+        self.data.join("ca.crt")
+    }
+
+    fn start_with(tls: bool) -> Result<Self, String> {
         let bin = find_bin_dir(std::env::var_os("SYNC_CORE_PG_BIN").map(PathBuf::from))?;
         let mut dir = temp_dir(None)?;
         let root = std::fs::metadata(dir.path())
@@ -100,7 +122,10 @@ impl TempPostgres {
             run_as,
         };
         server.init()?;
-        server.launch(&socket)?;
+        if tls {
+            server.make_certificate()?;
+        }
+        server.launch(&socket, tls)?;
         server.create_database(DATABASE)?;
         Ok(server)
     }
@@ -163,7 +188,41 @@ impl TempPostgres {
         check("initdb", &output)
     }
 
-    fn launch(&mut self, socket: &Path) -> Result<(), String> {
+    /// A throwaway certificate authority (`ca.crt`) and a server certificate it signed for
+    /// `localhost` and `127.0.0.1`, with its key, in the data directory, owned by the server
+    /// user (the server refuses a key others can read).
+    fn make_certificate(&self) -> Result<(), String> {
+        const SCRIPT: &str = "set -e; \
+            openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=sync-test-ca \
+              -keyout ca.key -out ca.crt 2>/dev/null; \
+            openssl req -newkey rsa:2048 -nodes -subj /CN=localhost \
+              -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+              -addext basicConstraints=critical,CA:FALSE \
+              -keyout server.key -out server.csr 2>/dev/null; \
+            openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+              -days 2 -copy_extensions copyall -out server.crt 2>/dev/null; \
+            chmod 600 server.key ca.key";
+        let mut shell = match self.run_as {
+            Some(user) => {
+                let mut command = Command::new("runuser");
+                command.args(["-u", user, "--", "sh", "-c", SCRIPT]);
+                command
+            }
+            None => {
+                let mut command = Command::new("sh");
+                command.args(["-c", SCRIPT]);
+                command
+            }
+        };
+        let output = shell.current_dir(&self.data).output().map_err(|e| {
+            format!(
+                "cannot run sh and openssl (apt-get install openssl) to make a certificate: {e}"
+            )
+        })?;
+        check("openssl (certificates)", &output)
+    }
+
+    fn launch(&mut self, socket: &Path, tls: bool) -> Result<(), String> {
         let log = self.dir().join("server.log");
         let mut last = String::new();
         for _ in 0..PORT_ATTEMPTS {
@@ -171,8 +230,13 @@ impl TempPostgres {
             let options = format!(
                 "-p {port} -k '{}' -c listen_addresses=127.0.0.1 -c fsync=off \
                  -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=16MB \
-                 -c max_connections=60",
-                socket.display()
+                 -c max_connections=60{}",
+                socket.display(),
+                if tls {
+                    " -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key"
+                } else {
+                    ""
+                }
             );
             let mut pg_ctl = self.command("pg_ctl");
             pg_ctl
