@@ -140,7 +140,21 @@ fn image_for(config: &FlowConfig, code: &str, colour: Option<&str>) -> Option<Im
         ImageSource::None => None,
         ImageSource::Url { pattern } => Some(ImageRef::Url(fill(pattern))),
         ImageSource::Folder { path, pattern } => {
-            let file = config.resolve_path(path).join(fill(pattern));
+            // Item and colour codes come from Flow's data: a code such as `../../etc` or an
+            // absolute path must not lead outside the configured folder.
+            let name = fill(pattern);
+            let inside = std::path::Path::new(&name)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if !inside || name.contains('\\') {
+                tracing::warn!(
+                    item = code,
+                    colour = colour.unwrap_or(""),
+                    "image file name would leave the image folder; no image"
+                );
+                return None;
+            }
+            let file = config.resolve_path(path).join(name);
             file.is_file().then_some(ImageRef::File(file))
         }
     }
@@ -419,6 +433,34 @@ images = { source = "url", pattern = "https://cdn.example.com/{item}/{colour}.jp
         );
         assert_eq!(v[1].size.as_deref(), Some("M"));
         assert_eq!(stock_by_sku(&config, &items, &balances)["A1"], dec!(4));
+    }
+
+    #[test]
+    fn item_and_colour_codes_cannot_lead_outside_the_image_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let images = root.path().join("images");
+        std::fs::create_dir(&images).unwrap();
+        // A file outside the folder that a crafted code would reach.
+        std::fs::write(root.path().join("secret.jpg"), b"not an image").unwrap();
+        let mut config = FlowConfig::new("1", "u", "p".into());
+        config.catalog.images = ImageSource::Folder {
+            path: images.clone(),
+            pattern: "{item}{colour}.jpg".into(),
+        };
+        let outside = root.path().join("secret").display().to_string();
+        for (code, colour) in [
+            ("../secret", None),
+            ("..\\secret", None),
+            (outside.as_str(), None),
+            ("x", Some("/../../secret")),
+        ] {
+            assert_eq!(image_for(&config, code, colour), None, "{code} {colour:?}");
+        }
+        std::fs::write(images.join("TS-01.jpg"), b"jpg").unwrap();
+        assert_eq!(
+            image_for(&config, "TS-01", None),
+            Some(ImageRef::File(images.join("TS-01.jpg")))
+        );
     }
 
     #[test]

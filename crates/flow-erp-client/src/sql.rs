@@ -447,8 +447,11 @@ pub fn fill_template(template: &str, params: &[(&str, SqlValue)]) -> Result<Stri
         let b = bytes[i];
         if let Some(q) = quote {
             if b == b'\\' && q != b'`' && i + 1 < bytes.len() {
-                out.push_str(&template[i..i + 2]);
-                i += 2;
+                // The escaped character may be any character, not one byte.
+                let escaped = template[i + 1..].chars().next().unwrap_or(' ');
+                out.push('\\');
+                out.push(escaped);
+                i += 1 + escaped.len_utf8();
                 continue;
             }
             if b == q {
@@ -513,6 +516,20 @@ pub fn fill_template(template: &str, params: &[(&str, SqlValue)]) -> Result<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_template_with_any_character_after_a_backslash_in_quotes_does_not_panic() {
+        for template in [
+            "SELECT * FROM ITM WHERE ITNA = 'a\\ب' AND ITNO = :no",
+            "SELECT * FROM ITM WHERE ITNA = \"\\é\" AND ITNO = :no",
+            "SELECT * FROM ITM WHERE ITNA = '\\😀x' AND ITNO = :no",
+        ] {
+            let filled = fill_template(template, &[("no", SqlValue::Int(7))])
+                .unwrap_or_else(|e| panic!("{template}: {e}"));
+            assert!(filled.ends_with("ITNO = 7"), "{filled}");
+            assert!(filled.contains('\\'), "{filled}");
+        }
+    }
 
     #[test]
     fn literals_escape_quotes_backslashes_and_controls() {
