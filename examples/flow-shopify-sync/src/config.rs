@@ -410,8 +410,9 @@ fn resolve_secret(
     Ok(())
 }
 
-/// Warns when a secret file can be read by other users than its owner.
-fn warn_if_shared(key: &str, path: &Path) {
+/// Warns when a secret file can be read by other users than its owner; returns whether it
+/// warned.
+fn warn_if_shared(key: &str, path: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -424,10 +425,12 @@ fn warn_if_shared(key: &str, path: &Path) {
                 mode = format!("{:o}", meta.permissions().mode() & 0o777),
                 "a secret file is readable by other users: chmod 600 it"
             );
+            return true;
         }
     }
     #[cfg(not(unix))]
     let _ = (key, path);
+    false
 }
 
 #[cfg(test)]
@@ -522,6 +525,19 @@ client_id = "abc"
                 .to_string();
             assert!(err.starts_with(&format!("engine.{key}:")), "{err}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_secret_file_readable_by_others_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret");
+        std::fs::write(&path, "s").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(warn_if_shared("flow.password_file", &path));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(!warn_if_shared("flow.password_file", &path));
     }
 
     #[test]
