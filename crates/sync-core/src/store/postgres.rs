@@ -71,6 +71,12 @@ impl fmt::Debug for PostgresStore {
 }
 
 impl PostgresStore {
+    /// Runs a `DELETE … < ?` of rows older than `before`; returns how many went.
+    async fn delete_before(&self, sql: &'static str, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query(sql).bind(before).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`)
     /// with a pool of 8 connections.
     ///
@@ -693,27 +699,21 @@ impl StateStore for PostgresStore {
     }
 
     async fn prune_audit(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM sync_audit WHERE created_at < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        self.delete_before("DELETE FROM sync_audit WHERE created_at < $1", before)
+            .await
     }
 
     async fn prune_jobs(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM sync_jobs WHERE state = 'done' AND updated_at < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        self.delete_before(
+            "DELETE FROM sync_jobs WHERE state = 'done' AND updated_at < $1",
+            before,
+        )
+        .await
     }
 
     async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM sync_events WHERE received_at < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        self.delete_before("DELETE FROM sync_events WHERE received_at < $1", before)
+            .await
     }
 }
 

@@ -99,6 +99,15 @@ fn create_private(path: &Path) {
 }
 
 impl SqliteStore {
+    /// Runs a `DELETE … < ?` of rows older than `before`; returns how many went.
+    async fn delete_before(&self, sql: &'static str, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query(sql)
+            .bind(micros(before))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Opens (creating it if missing) the database at `path_or_url`: a file path, or a
     /// `sqlite:` URL such as `sqlite://state.db?mode=rwc`.
     ///
@@ -755,26 +764,20 @@ impl StateStore for SqliteStore {
     }
 
     async fn prune_audit(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM sync_audit WHERE created_at < ?")
-            .bind(micros(before))
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        self.delete_before("DELETE FROM sync_audit WHERE created_at < ?", before)
+            .await
     }
 
     async fn prune_jobs(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM sync_jobs WHERE state = 'done' AND updated_at < ?")
-            .bind(micros(before))
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        self.delete_before(
+            "DELETE FROM sync_jobs WHERE state = 'done' AND updated_at < ?",
+            before,
+        )
+        .await
     }
 
     async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM sync_events WHERE received_at < ?")
-            .bind(micros(before))
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        self.delete_before("DELETE FROM sync_events WHERE received_at < ?", before)
+            .await
     }
 }
