@@ -498,6 +498,34 @@ pub struct CustomersConfig {
     /// `CONGRP` of customers created by the connector. Default: the template's value.
     #[serde(default)]
     pub group: Option<String>,
+    /// The customer field that carries the Shopify customer id on every customer the
+    /// connector creates or updates, and by which it finds them again (so a run stopped
+    /// between creating a customer and recording it does not create a second one). Default
+    /// `RMK`: the spec lists no remark field for customers (it does for documents); confirm
+    /// the field for the tenant. Empty: no field, and no such look-up.
+    #[serde(default = "default_customer_reference_field")]
+    pub reference_field: String,
+    /// Contact keys by which a new Shopify customer is linked to an existing Flow customer:
+    /// any of `"email"`, `"phone"`. Default none: a match by phone or e-mail is reported and a
+    /// new customer created, since checkout data is not verified. Choose a key only when the
+    /// shop verifies it (for example customer accounts that sign in by a code sent to the
+    /// e-mail). A linked customer is booked to, never overwritten.
+    #[serde(default)]
+    pub link_by: Vec<LinkKey>,
+}
+
+/// A contact key a new Shopify customer may be linked to an existing Flow customer by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKey {
+    /// `EMAIL`, exactly after normalisation.
+    Email,
+    /// `TEL1`, exactly after normalisation.
+    Phone,
+}
+
+fn default_customer_reference_field() -> String {
+    "RMK".to_owned()
 }
 
 fn default_addcon_path() -> String {
@@ -510,6 +538,8 @@ impl Default for CustomersConfig {
             add_path: default_addcon_path(),
             template: None,
             group: None,
+            reference_field: default_customer_reference_field(),
+            link_by: Vec::new(),
         }
     }
 }
@@ -621,6 +651,22 @@ impl FlowConfig {
         }
         for op in self.documents.templates.keys() {
             check_op(&format!("documents.templates.{op}"), op)?;
+        }
+        let field = &self.customers.reference_field;
+        let written = [
+            "CNO", "CNAME", "FORDES", "TEL1", "EMAIL", "CADD", "CONO", "CONGRP",
+        ];
+        if !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || written.contains(&field.to_ascii_uppercase().as_str())
+        {
+            return Err(Error::config(
+                "customers.reference_field",
+                format!(
+                    "must be a customer field name (ASCII letters, digits, '_') other than \
+                     the fields the connector fills in ({}), or empty",
+                    written.join(", ")
+                ),
+            ));
         }
         let field = &self.documents.reference_field;
         if field.is_empty() || !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
