@@ -791,6 +791,56 @@ impl ErpSales for FlowErp {
         result.map_err(connector)
     }
 
+    /// One `documents.reference_batch_sql` read per `documents.reference_batch` orders (one
+    /// read per order when that SQL is empty).
+    async fn find_sales_documents(
+        &self,
+        orders: &[Order],
+    ) -> ConnectorResult<HashMap<String, ErpDocumentRef>> {
+        let config = self.client.config();
+        let op = &config.operations.web_order;
+        let mut found = HashMap::new();
+        if config.documents.reference_batch_sql.is_empty() {
+            for order in orders {
+                if let Some(document) = self
+                    .find_by_reference(op, &self.order_reference(order))
+                    .await?
+                {
+                    found.insert(order.external_id.clone(), document);
+                }
+            }
+            return Ok(found);
+        }
+        let references: Vec<String> = orders.iter().map(|o| self.order_reference(o)).collect();
+        let mut unique = references.clone();
+        unique.sort();
+        unique.dedup();
+        let headers = self
+            .client
+            .find_documents_by_references(op, &unique)
+            .await
+            .map_err(connector)?;
+        for (order, reference) in orders.iter().zip(&references) {
+            let Some(headers) = headers.get(reference) else {
+                continue;
+            };
+            if let Some(h) = headers
+                .iter()
+                .find(|h| !h.is_deleted())
+                .or_else(|| headers.first())
+            {
+                found.insert(
+                    order.external_id.clone(),
+                    ErpDocumentRef {
+                        operation: h.op.clone(),
+                        number: h.number.clone(),
+                    },
+                );
+            }
+        }
+        Ok(found)
+    }
+
     async fn find_sales_document(&self, order: &Order) -> ConnectorResult<Option<ErpDocumentRef>> {
         let op = &self.client.config().operations.web_order;
         self.find_by_reference(op, &self.order_reference(order))

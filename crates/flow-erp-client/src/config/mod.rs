@@ -389,6 +389,17 @@ pub struct DocumentsConfig {
     /// column name is inferred from the header field: confirm it for the tenant.
     #[serde(default = "default_reference_sql")]
     pub reference_lookup_sql: String,
+    /// The read-only SQL that finds the documents of many references in one read; as
+    /// `reference_lookup_sql`, with `:references` replaced by a parenthesised list of
+    /// escaped literals. Its rows must carry the reference in the column named like
+    /// `reference_field` (any case). Default: `SELECT opcode, docno, cono, strno, distno,
+    /// sts, post, docdt, refdocno FROM trnhdr WHERE opcode = :op AND cono = :company AND
+    /// refdocno IN :references`. Empty: one `reference_lookup_sql` read per reference.
+    #[serde(default = "default_reference_batch_sql")]
+    pub reference_batch_sql: String,
+    /// The most references one `reference_batch_sql` read carries. Default 100.
+    #[serde(default = "default_reference_batch")]
+    pub reference_batch: usize,
     /// Template overrides per operation code (`SALINV = { file = "salinv.json" }`).
     /// Operations without an entry use the templates shipped with the crate (`SALINV`,
     /// `SALORD`, `SALRET`).
@@ -433,6 +444,14 @@ fn default_reference_sql() -> String {
      WHERE opcode = :op AND cono = :company AND refdocno = :reference LIMIT 10"
         .to_owned()
 }
+fn default_reference_batch_sql() -> String {
+    "SELECT opcode, docno, cono, strno, distno, sts, post, docdt, refdocno FROM trnhdr \
+     WHERE opcode = :op AND cono = :company AND refdocno IN :references"
+        .to_owned()
+}
+fn default_reference_batch() -> usize {
+    100
+}
 fn default_lookup_delay() -> u64 {
     2000
 }
@@ -445,6 +464,8 @@ impl Default for DocumentsConfig {
         DocumentsConfig {
             reference_field: default_reference_field(),
             reference_lookup_sql: default_reference_sql(),
+            reference_batch_sql: default_reference_batch_sql(),
+            reference_batch: default_reference_batch(),
             templates: BTreeMap::new(),
             uncertain_lookup_delay_ms: default_lookup_delay(),
             max_resaves: default_resaves(),
@@ -685,6 +706,27 @@ impl FlowConfig {
             ],
         )
         .map_err(|e| Error::config("documents.reference_lookup_sql", e.to_string()))?;
+        if !self.documents.reference_batch_sql.is_empty() {
+            crate::sql::fill_template(
+                &self.documents.reference_batch_sql,
+                &[
+                    ("op", "SALINV".into()),
+                    (
+                        "references",
+                        crate::sql::SqlValue::List(vec!["#1".into(), "#2".into()]),
+                    ),
+                    ("company", 1u32.into()),
+                    ("store", 1u32.into()),
+                ],
+            )
+            .map_err(|e| Error::config("documents.reference_batch_sql", e.to_string()))?;
+        }
+        if !(1..=1000).contains(&self.documents.reference_batch) {
+            return Err(Error::config(
+                "documents.reference_batch",
+                "must be between 1 and 1000",
+            ));
+        }
         if !self.customers.add_path.starts_with('/') {
             return Err(Error::config("customers.add_path", "must start with '/'"));
         }
