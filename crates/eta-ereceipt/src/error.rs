@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use serde::Deserialize;
-use sync_core::error::{Classify, ErrorKind};
-use sync_core::transport::TransportError;
+use sync_core::error::{Classify, ErrorKind, Outage, OutageCause, System};
+use sync_core::transport::{TransportError, TransportErrorKind};
 
 use crate::builder::BuildError;
 use crate::canonical::{CanonicalError, UuidError};
@@ -101,6 +101,25 @@ pub enum Error {
         #[source]
         source: TransportError,
     },
+    /// No connection to ETA (the identity service or the API) could be made: refused, no
+    /// such host, TLS failure, no connection in time. Nothing was sent. A whole-system
+    /// outage of the tax authority.
+    ///
+    /// Tried at most [`CONNECT_ATTEMPTS`] times in one call, [`CONNECT_RETRY_WAIT`] apart:
+    /// the engine's circuit breaker, not the call, waits for ETA to come back.
+    #[error("ETA at {host}: {cause}")]
+    Unreachable {
+        /// `host:port`.
+        host: String,
+        /// `connection refused`, `host not found`, `TLS failure`, `connect timeout` or
+        /// `cannot connect`.
+        cause: String,
+        /// The call's last attempt: the retry driver stops.
+        last_attempt: bool,
+        /// The transport failure.
+        #[source]
+        source: TransportError,
+    },
     /// The identity service refused the credentials (HTTP 400/401 from `/connect/token`).
     #[error("authentication refused (HTTP {status}): {code}")]
     Auth {
@@ -166,6 +185,10 @@ impl Classify for Error {
     fn kind(&self) -> ErrorKind {
         match self {
             Error::Transport { .. } => ErrorKind::Transient,
+            Error::Unreachable {
+                last_attempt: true, ..
+            } => ErrorKind::Client,
+            Error::Unreachable { .. } => ErrorKind::Transient,
             Error::RateLimited { .. } | Error::DuplicateSubmission { .. } => ErrorKind::Throttling,
             Error::Api { status, .. } if *status >= 500 => ErrorKind::Server,
             Error::Api { status: 408, .. } => ErrorKind::Transient,
@@ -188,8 +211,26 @@ impl Classify for Error {
             Error::RateLimited { retry_after, .. }
             | Error::DuplicateSubmission { retry_after }
             | Error::Api { retry_after, .. } => *retry_after,
+            Error::Unreachable { .. } => Some(CONNECT_RETRY_WAIT),
             _ => None,
         }
+    }
+
+    /// The credentials refused at the token endpoint (`invalid_client`, `invalid_posserial`,
+    /// … with HTTP 400/401), or no connection: the tax authority is down for this client.
+    fn outage(&self) -> Option<Outage> {
+        let cause = match self {
+            Error::Unreachable { .. } => OutageCause::Unreachable,
+            Error::Transport { source, .. } if source.kind() == TransportErrorKind::Connect => {
+                OutageCause::Unreachable
+            }
+            Error::Auth { status, .. } if *status < 500 => OutageCause::Unauthenticated,
+            _ => return None,
+        };
+        Some(Outage {
+            system: System::TaxAuthority,
+            cause,
+        })
     }
 
     fn is_uncertain(&self) -> bool {
@@ -199,6 +240,74 @@ impl Classify for Error {
             _ => false,
         }
     }
+}
+
+/// Attempts one call makes at most while no connection to ETA can be made.
+pub const CONNECT_ATTEMPTS: u32 = 3;
+
+/// The wait between those attempts.
+pub const CONNECT_RETRY_WAIT: Duration = Duration::from_millis(200);
+
+/// What a connection failure was, in a few words, read from the transport error's causes.
+pub(crate) fn connect_cause(error: &TransportError) -> String {
+    let mut text = String::new();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        text.push_str(&e.to_string().to_ascii_lowercase());
+        text.push(' ');
+        source = e.source();
+    }
+    let cause = if text.contains("refused") {
+        "connection refused"
+    } else if ["dns", "lookup", "resolve", "name or service", "nodename"]
+        .iter()
+        .any(|k| text.contains(k))
+    {
+        "host not found"
+    } else if ["tls", "ssl", "certificate", "handshake"]
+        .iter()
+        .any(|k| text.contains(k))
+    {
+        "TLS failure"
+    } else if error.is_timeout() || text.contains("timed out") {
+        "connect timeout"
+    } else {
+        "cannot connect"
+    };
+    cause.to_owned()
+}
+
+/// Turns a transport failure into [`Error::Unreachable`] when no connection was made, else
+/// into what `other` makes of it.
+pub(crate) fn unreachable_or(
+    url: &url::Url,
+    source: TransportError,
+    other: impl FnOnce(TransportError) -> Error,
+) -> Error {
+    if source.kind() != TransportErrorKind::Connect {
+        return other(source);
+    }
+    let host = match (url.host_str(), url.port_or_known_default()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        _ => url.to_string(),
+    };
+    Error::Unreachable {
+        host,
+        cause: connect_cause(&source),
+        last_attempt: false,
+        source,
+    }
+}
+
+/// Marks an [`Error::Unreachable`] of attempt `attempt` as the last one when it is.
+pub(crate) fn mark_last_attempt<T>(attempt: u32, mut result: Result<T, Error>) -> Result<T, Error> {
+    if let Err(Error::Unreachable { last_attempt, .. }) = &mut result
+        && attempt >= CONNECT_ATTEMPTS
+    {
+        *last_attempt = true;
+    }
+    result
 }
 
 impl From<sync_core::paging::PageError> for Error {

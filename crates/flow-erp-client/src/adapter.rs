@@ -25,7 +25,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Utc};
 use rust_decimal::Decimal;
-use sync_core::connector::{ConnectorError, ConnectorResult, ErpCatalog, ErpSales};
+use sync_core::connector::{
+    ConnectorError, ConnectorResult, ContactMatch, CustomerIdentity, ErpCatalog, ErpSales,
+};
 use sync_core::model::{
     self, ErpDocumentRef, FinancialStatus, Image, Order, ProductGroup, ProductStatus, Refund, Sku,
     StockLevel, Variant,
@@ -34,7 +36,7 @@ use tokio::sync::RwLock;
 
 use crate::catalog::{ImageRef, ItemStatus, item_sku, map_catalog, stock_by_sku};
 use crate::client::FlowClient;
-use crate::config::Cancellation;
+use crate::config::{Cancellation, LinkKey};
 use crate::customers::{CustomerIndex, CustomerQuery, CustomerRecord, MatchedBy};
 use crate::documents::{DocumentLine, Party, PaymentKind, SalesDocument};
 use crate::error::Error;
@@ -165,12 +167,17 @@ impl FlowErp {
         &self,
         query: &CustomerQuery,
     ) -> ConnectorResult<Option<(MatchedBy, Vec<String>)>> {
+        self.with_customers(|index| index.find(query)).await
+    }
+
+    /// Runs `find` on the index of Flow's customers (see [`match_customer`](Self::match_customer)).
+    async fn with_customers<R>(&self, find: impl Fn(&CustomerIndex) -> R) -> ConnectorResult<R> {
         let ttl = Duration::from_secs(self.client.config().adapter.customer_cache_secs);
         let fresh = |cache: &CustomerCache| {
             let now = self.client.inner.frame.clock().instant();
             now.saturating_duration_since(cache.read_at) < ttl
         };
-        let find = |cache: &CustomerCache| cache.index.find(query);
+        let find = |cache: &CustomerCache| find(&cache.index);
         if let Some(cache) = self.customers.read().await.as_ref()
             && fresh(cache)
         {
@@ -683,6 +690,57 @@ impl ErpSales for FlowErp {
         }
     }
 
+    /// The Flow customer carrying the Shopify id in `customers.reference_field` is the
+    /// connector's own. Otherwise a phone or e-mail match links only by a key in
+    /// `customers.link_by` and only when one customer carries it; any other match (a name, an
+    /// ambiguous or unlisted key) is reported, never linked.
+    async fn identify_customer(
+        &self,
+        customer: &model::Customer,
+    ) -> ConnectorResult<CustomerIdentity> {
+        let config = &self.client.config().customers;
+        let phone = customer
+            .phone
+            .clone()
+            .or_else(|| customer.addresses.iter().find_map(|a| a.phone.clone()));
+        let query = CustomerQuery {
+            name: None,
+            phone,
+            email: customer.email.clone(),
+        };
+        let reference = customer.external_id.as_str();
+        let (owned, matched) = self
+            .with_customers(|index| {
+                let owned = (!config.reference_field.is_empty())
+                    .then(|| index.find_reference(reference))
+                    .flatten();
+                (owned, index.find(&query))
+            })
+            .await?;
+        // Several carrying it (an operator copied a customer): the first listed.
+        if let Some(number) = owned.and_then(|numbers| numbers.into_iter().next()) {
+            return Ok(CustomerIdentity::Owned { number });
+        }
+        let Some((by, numbers)) = matched else {
+            return Ok(CustomerIdentity::Unverified { matches: None });
+        };
+        let key = match by {
+            MatchedBy::Phone => Some(LinkKey::Phone),
+            MatchedBy::Email => Some(LinkKey::Email),
+            MatchedBy::Name => None,
+        };
+        let by = format!("{by:?}").to_ascii_lowercase();
+        if numbers.len() == 1 && key.is_some_and(|key| config.link_by.contains(&key)) {
+            return Ok(CustomerIdentity::Linked {
+                number: numbers[0].clone(),
+                by,
+            });
+        }
+        Ok(CustomerIdentity::Unverified {
+            matches: Some(ContactMatch { by, numbers }),
+        })
+    }
+
     async fn upsert_customer(
         &self,
         customer: &model::Customer,
@@ -704,6 +762,7 @@ impl ErpSales for FlowErp {
                 .or_else(|| address.and_then(|a| a.phone.clone())),
             email: customer.email.clone(),
             address: address.map(format_address).filter(|a| !a.is_empty()),
+            reference: Some(customer.external_id.clone()),
         };
         let result = if existing.is_some() {
             self.client.save_customer(&record).await
@@ -715,18 +774,71 @@ impl ErpSales for FlowErp {
             // Saved: the cached list learns the customer, instead of being read again whole
             // (GETCON returns every customer, so re-reading after each save made a backfill
             // of new customers quadratic in their number).
-            (Ok(number), Some(cached)) => cached.index.insert(
-                number,
-                [Some(record.name.as_str()), record.foreign_name.as_deref()],
-                record.phone.as_deref(),
-                record.email.as_deref(),
-            ),
+            (Ok(number), Some(cached)) => {
+                cached.index.insert(
+                    number,
+                    [Some(record.name.as_str()), record.foreign_name.as_deref()],
+                    record.phone.as_deref(),
+                    record.email.as_deref(),
+                );
+                cached.index.set_reference(number, &customer.external_id);
+            }
             // Not known to be saved (it may have been): read the list again next time.
             (Err(_), _) => *cache = None,
             (Ok(_), None) => {}
         }
         drop(cache);
         result.map_err(connector)
+    }
+
+    /// One `documents.reference_batch_sql` read per `documents.reference_batch` orders (one
+    /// read per order when that SQL is empty).
+    async fn find_sales_documents(
+        &self,
+        orders: &[Order],
+    ) -> ConnectorResult<HashMap<String, ErpDocumentRef>> {
+        let config = self.client.config();
+        let op = &config.operations.web_order;
+        let mut found = HashMap::new();
+        if config.documents.reference_batch_sql.is_empty() {
+            for order in orders {
+                if let Some(document) = self
+                    .find_by_reference(op, &self.order_reference(order))
+                    .await?
+                {
+                    found.insert(order.external_id.clone(), document);
+                }
+            }
+            return Ok(found);
+        }
+        let references: Vec<String> = orders.iter().map(|o| self.order_reference(o)).collect();
+        let mut unique = references.clone();
+        unique.sort();
+        unique.dedup();
+        let headers = self
+            .client
+            .find_documents_by_references(op, &unique)
+            .await
+            .map_err(connector)?;
+        for (order, reference) in orders.iter().zip(&references) {
+            let Some(headers) = headers.get(reference) else {
+                continue;
+            };
+            if let Some(h) = headers
+                .iter()
+                .find(|h| !h.is_deleted())
+                .or_else(|| headers.first())
+            {
+                found.insert(
+                    order.external_id.clone(),
+                    ErpDocumentRef {
+                        operation: h.op.clone(),
+                        number: h.number.clone(),
+                    },
+                );
+            }
+        }
+        Ok(found)
     }
 
     async fn find_sales_document(&self, order: &Order) -> ConnectorResult<Option<ErpDocumentRef>> {

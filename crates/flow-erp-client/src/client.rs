@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use sync_core::frame::{Frame, FrameBuilder};
 use sync_core::retry::retry_after_header;
 use sync_core::secret::{ExposeSecret, REDACTED, SecretString, sensitive_header};
-use sync_core::transport::{HttpRequest, HttpResponse, TransportError};
+use sync_core::transport::{HttpRequest, HttpResponse, TransportError, TransportErrorKind};
 use url::Url;
 
 use crate::config::{FlowConfig, LoginOrder, ResolvedHosts};
@@ -165,6 +165,14 @@ struct LoginFailure {
     method: LoginMethod,
     reason: String,
     no_answer: bool,
+    /// The login host.
+    host: String,
+    /// No connection could be made: the cause.
+    connect: Option<String>,
+    /// Flow answered and refused the credentials.
+    refused: bool,
+    /// The last attempt of an unreachable host (stops the retry driver).
+    last_attempt: bool,
 }
 
 impl std::fmt::Display for LoginFailure {
@@ -175,11 +183,18 @@ impl std::fmt::Display for LoginFailure {
 
 impl sync_core::error::Classify for LoginFailure {
     fn kind(&self) -> sync_core::error::ErrorKind {
-        if self.no_answer {
+        if self.connect.is_some() && self.last_attempt {
+            sync_core::error::ErrorKind::Client
+        } else if self.no_answer {
             sync_core::error::ErrorKind::Transient
         } else {
             sync_core::error::ErrorKind::Client
         }
+    }
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        self.connect
+            .as_ref()
+            .map(|_| crate::error::CONNECT_RETRY_WAIT)
     }
 }
 
@@ -264,7 +279,13 @@ impl FlowClient {
             let result = self
                 .inner
                 .frame
-                .execute("flow", "CHKUSR", |_| self.login_once(*method))
+                .execute("flow", "CHKUSR", |attempt| async move {
+                    let mut result = self.login_once(*method).await;
+                    if let Err(failure) = &mut result {
+                        failure.last_attempt = attempt >= crate::error::CONNECT_ATTEMPTS;
+                    }
+                    result
+                })
                 .await;
             match result {
                 Ok(session) => return Ok(session),
@@ -274,6 +295,18 @@ impl FlowClient {
                 }
             }
         }
+        if let Some(first) = failures.first()
+            && let Some(cause) = &first.connect
+            && failures.iter().all(|f| f.connect.is_some())
+        {
+            return Err(Error::Unreachable {
+                host: first.host.clone(),
+                cause: cause.clone(),
+                last_attempt: true,
+                source: None,
+            });
+        }
+        let refused_at = failures.iter().find(|f| f.refused).map(|f| f.host.clone());
         let no_answer = failures.iter().all(|f| f.no_answer);
         let reason = failures
             .iter()
@@ -286,15 +319,31 @@ impl FlowClient {
             })
             .collect::<Vec<_>>()
             .join("; ");
-        Err(Error::Login { reason, no_answer })
+        Err(Error::Login {
+            reason,
+            no_answer,
+            refused_at,
+        })
     }
 
     async fn login_once(&self, method: LoginMethod) -> Result<Session, LoginFailure> {
         let config = &self.inner.config;
+        let host = crate::error::host_of(match method {
+            LoginMethod::Json => &self.inner.hosts.login,
+            LoginMethod::Legacy => &self.inner.hosts.erp,
+        });
         let fail = |reason: String, no_answer: bool| LoginFailure {
             method,
             reason,
             no_answer,
+            host: host.clone(),
+            connect: None,
+            refused: false,
+            last_attempt: false,
+        };
+        let refused = |reason: String| LoginFailure {
+            refused: true,
+            ..fail(reason, false)
         };
         let request = match method {
             LoginMethod::Json => {
@@ -347,10 +396,20 @@ impl FlowClient {
             .inner
             .frame
             .exchange(request, |sent| {
-                sent.map_err(|e| fail(format!("no answer ({e})"), true))
+                sent.map_err(|e| {
+                    let connect = (e.kind() == TransportErrorKind::Connect)
+                        .then(|| crate::error::connect_cause(&e));
+                    LoginFailure {
+                        connect,
+                        ..fail(format!("no answer ({e})"), true)
+                    }
+                })
             })
             .await?;
         let status = response.status();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(refused(format!("HTTP {}", status.as_u16())));
+        }
         if !status.is_success() {
             return Err(fail(
                 format!("HTTP {}", status.as_u16()),
@@ -367,7 +426,7 @@ impl FlowClient {
                     return Err(fail("answer is not a JSON object".into(), false));
                 };
                 if let Some(msg) = text_of(field_ci(&map, "errMsg")) {
-                    return Err(fail(format!("errMsg: {msg}"), false));
+                    return Err(refused(format!("errMsg: {msg}")));
                 }
                 let Some(key) = text_of(field_ci(&map, "apiKey")) else {
                     return Err(fail("answer carries no apiKey".into(), false));
@@ -388,7 +447,7 @@ impl FlowClient {
                     wire::parse_legacy_login(text).map_err(|e| fail(e.to_string(), false))?;
                 match parsed.login_err.as_deref() {
                     Some("0") | None => {}
-                    Some(code) => return Err(fail(format!("LOGINERR={code}"), false)),
+                    Some(code) => return Err(refused(format!("LOGINERR={code}"))),
                 }
                 let Some(key) = parsed.api_key.filter(|k| !k.is_empty()) else {
                     return Err(fail("answer carries no APIKEY".into(), false));
@@ -502,15 +561,42 @@ impl FlowClient {
         body: impl Fn(&SecretString) -> Bytes,
         classify: impl Fn(std::result::Result<HttpResponse, TransportError>) -> Result<T>,
     ) -> Result<T> {
-        let (body, classify) = (&body, &classify);
+        // A connection never made is `Error::Unreachable` (an outage), tried at most
+        // `CONNECT_ATTEMPTS` times in the call.
+        let classify = &move |sent: std::result::Result<HttpResponse, TransportError>| match sent {
+            Err(source) if source.kind() == TransportErrorKind::Connect => {
+                Err(Error::Unreachable {
+                    host: crate::error::host_of(url),
+                    cause: crate::error::connect_cause(&source),
+                    last_attempt: false,
+                    source: Some(source),
+                })
+            }
+            sent => classify(sent),
+        };
+        let body = &body;
         self.inner
             .frame
-            .execute("flow", endpoint, |_| {
-                self.with_session(endpoint, move |key| async move {
-                    let request =
-                        self.build_request(surface, method, url, &key, content_type, &body(&key))?;
-                    self.inner.frame.exchange(request, classify).await
-                })
+            .execute("flow", endpoint, |attempt| async move {
+                let mut result = self
+                    .with_session(endpoint, move |key| async move {
+                        let request = self.build_request(
+                            surface,
+                            method,
+                            url,
+                            &key,
+                            content_type,
+                            &body(&key),
+                        )?;
+                        self.inner.frame.exchange(request, classify).await
+                    })
+                    .await;
+                if let Err(Error::Unreachable { last_attempt, .. }) = &mut result
+                    && attempt >= crate::error::CONNECT_ATTEMPTS
+                {
+                    *last_attempt = true;
+                }
+                result
             })
             .await
     }

@@ -16,8 +16,8 @@
 
 use std::time::Duration;
 
-use sync_core::error::{Classify, ErrorKind};
-use sync_core::transport::TransportError;
+use sync_core::error::{Classify, ErrorKind, Outage, OutageCause, System};
+use sync_core::transport::{TransportError, TransportErrorKind};
 
 /// Everything that can go wrong talking to Flow.
 #[derive(Debug, thiserror::Error)]
@@ -68,9 +68,30 @@ pub enum Error {
         /// The server's reason (the text after `CMDERR`).
         reason: String,
     },
+    /// No connection to Flow could be made (refused, no such host, TLS failure, no
+    /// connection in time): the request certainly was not sent. A whole-system outage.
+    ///
+    /// Retried at most [`CONNECT_ATTEMPTS`] times within one call, [`CONNECT_RETRY_WAIT`]
+    /// apart: the engine's circuit breaker, not the call, waits for Flow to come back.
+    #[error("Flow ERP at {host}: {cause}")]
+    Unreachable {
+        /// `host:port`.
+        host: String,
+        /// What failed: `connection refused`, `host not found`, `TLS failure`,
+        /// `connect timeout`, or `cannot connect`.
+        cause: String,
+        /// The call made its last attempt: the retry driver stops.
+        last_attempt: bool,
+        /// The transport failure, when one was kept.
+        #[source]
+        source: Option<TransportError>,
+    },
     /// Neither login method gave a session key.
-    #[error("login failed: {reason}")]
+    #[error("login failed: {reason}{}", refused_at.as_deref().map(|h| format!(" (Flow ERP at {h}: credentials refused)")).unwrap_or_default())]
     Login {
+        /// The login host, when Flow answered and refused the credentials (a wrong account,
+        /// user or password: `errMsg`, `LOGINERR`, HTTP 401/403). A whole-system outage.
+        refused_at: Option<String>,
         /// What each method answered (the server's `errMsg` or `LOGINERR` code, or "no
         /// answer"); never a password or server configuration.
         reason: String,
@@ -182,6 +203,14 @@ impl Classify for Error {
                 500..=599 => ErrorKind::Server,
                 _ => ErrorKind::Client,
             },
+            // The last attempt: `Client` stops the retry driver; the engine sees the outage.
+            Error::Unreachable { last_attempt, .. } => {
+                if *last_attempt {
+                    ErrorKind::Client
+                } else {
+                    ErrorKind::Transient
+                }
+            }
             Error::Login { no_answer, .. } => {
                 if *no_answer {
                     ErrorKind::Transient
@@ -203,12 +232,75 @@ impl Classify for Error {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::Http { retry_after, .. } => *retry_after,
+            Error::Unreachable { .. } => Some(CONNECT_RETRY_WAIT),
             _ => None,
         }
     }
 
     fn is_uncertain(&self) -> bool {
         matches!(self, Error::UncertainSave { .. })
+    }
+
+    fn outage(&self) -> Option<Outage> {
+        let cause = match self {
+            Error::Unreachable { .. } => OutageCause::Unreachable,
+            Error::Transport { source, .. } if source.kind() == TransportErrorKind::Connect => {
+                OutageCause::Unreachable
+            }
+            Error::Login {
+                refused_at: Some(_),
+                ..
+            } => OutageCause::Unauthenticated,
+            _ => return None,
+        };
+        Some(Outage {
+            system: System::Erp,
+            cause,
+        })
+    }
+}
+
+/// Attempts one call makes at most while no connection to Flow can be made.
+pub const CONNECT_ATTEMPTS: u32 = 3;
+
+/// The wait between those attempts.
+pub const CONNECT_RETRY_WAIT: Duration = Duration::from_millis(200);
+
+/// What a connection failure was, in a few words, read from the transport error's causes.
+pub(crate) fn connect_cause(error: &TransportError) -> String {
+    let mut text = String::new();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        text.push_str(&e.to_string().to_ascii_lowercase());
+        text.push(' ');
+        source = e.source();
+    }
+    let cause = if text.contains("refused") {
+        "connection refused"
+    } else if ["dns", "lookup", "resolve", "name or service", "nodename"]
+        .iter()
+        .any(|k| text.contains(k))
+    {
+        "host not found"
+    } else if ["tls", "ssl", "certificate", "handshake"]
+        .iter()
+        .any(|k| text.contains(k))
+    {
+        "TLS failure"
+    } else if error.is_timeout() || text.contains("timed out") {
+        "connect timeout"
+    } else {
+        "cannot connect"
+    };
+    cause.to_owned()
+}
+
+/// `host:port` of `url`.
+pub(crate) fn host_of(url: &url::Url) -> String {
+    match (url.host_str(), url.port_or_known_default()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        _ => url.to_string(),
     }
 }
 

@@ -350,6 +350,55 @@ fn check_segment(field: &str, value: &str) -> Result<()> {
 }
 
 impl FlowClient {
+    /// The documents of operation `op` carrying any of `references`, by reference, found
+    /// with `documents.reference_batch_sql`: one read per `documents.reference_batch`
+    /// references. References Flow holds no document for are absent from the map.
+    ///
+    /// # Errors
+    ///
+    /// As [`FlowClient::query`]; [`Error::Config`] when `reference_batch_sql` is empty.
+    pub async fn find_documents_by_references(
+        &self,
+        op: &str,
+        references: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<DocumentHeader>>> {
+        let config = &self.inner.config;
+        let template = &config.documents.reference_batch_sql;
+        if template.is_empty() {
+            return Err(Error::config(
+                "documents.reference_batch_sql",
+                "is empty: look references up one at a time",
+            ));
+        }
+        let mut found: std::collections::HashMap<String, Vec<DocumentHeader>> =
+            std::collections::HashMap::new();
+        let field = &config.documents.reference_field;
+        for chunk in references.chunks(config.documents.reference_batch.max(1)) {
+            let list = chunk.iter().map(crate::sql::SqlValue::from).collect();
+            let sql = crate::sql::fill_template(
+                template,
+                &[
+                    ("op", op.into()),
+                    ("references", crate::sql::SqlValue::List(list)),
+                    ("company", config.tenant.company.into()),
+                    ("store", config.tenant.store.into()),
+                ],
+            )?;
+            for mut row in self.query(&sql).await? {
+                let Some(reference) = row.text(field).filter(|r| chunk.contains(r)) else {
+                    continue;
+                };
+                if row.text("opcode").is_none() {
+                    row.set("opcode", Value::String(op.to_owned()));
+                }
+                found
+                    .entry(reference)
+                    .or_default()
+                    .push(DocumentHeader::from_record(row)?);
+            }
+        }
+        Ok(found)
+    }
     /// `GETOPC/<op>`: the operation's live configuration.
     ///
     /// # Errors

@@ -39,6 +39,9 @@ pub enum SqlValue {
     Date(NaiveDate),
     /// The server's `current_date`.
     CurrentDate,
+    /// A parenthesised list of values, for `IN :list` (never empty: the caller sends no
+    /// query for no values).
+    List(Vec<SqlValue>),
 }
 
 impl From<&str> for SqlValue {
@@ -86,6 +89,14 @@ impl SqlValue {
             SqlValue::Decimal(d) => d.normalize().to_string(),
             SqlValue::Date(d) => format!("'{}'", d.format("%Y-%m-%d")),
             SqlValue::CurrentDate => "current_date".to_owned(),
+            SqlValue::List(values) => format!(
+                "({})",
+                values
+                    .iter()
+                    .map(SqlValue::to_literal)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 }

@@ -104,7 +104,7 @@ impl fmt::Debug for AccessToken {
 }
 
 const TOKEN_PATH: &str = "admin/oauth/access_token";
-const TOKEN_OPERATION: &str = "oauth/access_token";
+pub(crate) const TOKEN_OPERATION: &str = "oauth/access_token";
 
 /// Posts to the token endpoint once: one exchange of the caller's attempt (the GraphQL call
 /// that needs the token runs under the retry driver, and a code exchange is not repeated).

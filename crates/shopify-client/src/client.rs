@@ -16,7 +16,7 @@ use sync_core::frame::{Frame, FrameBuilder};
 use sync_core::paging::{Page, paginate};
 use sync_core::retry::retry_after_header;
 use sync_core::secret::sensitive_header;
-use sync_core::transport::{HttpResponse, TransportError};
+use sync_core::transport::{HttpResponse, TransportError, TransportErrorKind};
 use sync_core::url_policy::{InsecureHttp, check_base_url, parse_base_url};
 use url::Url;
 
@@ -500,8 +500,25 @@ impl ShopifyClient {
         let bytes = Bytes::from(serde_json::to_vec(&body).map_err(invalid)?);
         self.inner
             .frame
-            .execute("shopify", &operation, |_attempt| {
-                self.attempt::<D>(&cost_key, bytes.clone(), mutation, retry_safe)
+            .execute("shopify", &operation, |attempt| {
+                let sent = self.attempt::<D>(&cost_key, bytes.clone(), mutation, retry_safe);
+                async move {
+                    // A connection never made (to the API or the token endpoint) is an
+                    // outage, tried at most `CONNECT_ATTEMPTS` times in the call.
+                    match sent.await {
+                        Err(Error::Transport { source, .. })
+                            if source.kind() == TransportErrorKind::Connect =>
+                        {
+                            Err(Error::Unreachable {
+                                host: host_port(&self.inner.base),
+                                cause: crate::error::connect_cause(&source),
+                                last_attempt: attempt >= crate::error::CONNECT_ATTEMPTS,
+                                source,
+                            })
+                        }
+                        other => other,
+                    }
+                }
             })
             .await
     }
@@ -719,6 +736,15 @@ impl ShopifyClient {
                 })
             }
         })
+    }
+}
+
+/// `host:port` of `url`.
+fn host_port(url: &Url) -> String {
+    match (url.host_str(), url.port_or_known_default()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        _ => url.to_string(),
     }
 }
 

@@ -4,9 +4,44 @@ use std::fmt;
 use std::time::Duration;
 
 use bytes::Bytes;
-use sync_core::error::{Classify, ErrorKind};
+use sync_core::error::{Classify, ErrorKind, Outage, OutageCause, System};
 use sync_core::paging::PageError;
-use sync_core::transport::TransportError;
+use sync_core::transport::{TransportError, TransportErrorKind};
+
+/// Attempts one call makes at most while no connection to Shopify can be made.
+pub const CONNECT_ATTEMPTS: u32 = 3;
+
+/// The wait between those attempts.
+pub const CONNECT_RETRY_WAIT: Duration = Duration::from_millis(200);
+
+/// What a connection failure was, in a few words, read from the transport error's causes.
+pub(crate) fn connect_cause(error: &TransportError) -> String {
+    let mut text = String::new();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        text.push_str(&e.to_string().to_ascii_lowercase());
+        text.push(' ');
+        source = e.source();
+    }
+    let cause = if text.contains("refused") {
+        "connection refused"
+    } else if ["dns", "lookup", "resolve", "name or service", "nodename"]
+        .iter()
+        .any(|k| text.contains(k))
+    {
+        "host not found"
+    } else if ["tls", "ssl", "certificate", "handshake"]
+        .iter()
+        .any(|k| text.contains(k))
+    {
+        "TLS failure"
+    } else if error.is_timeout() || text.contains("timed out") {
+        "connect timeout"
+    } else {
+        "cannot connect"
+    };
+    cause.to_owned()
+}
 
 /// Everything that can go wrong talking to Shopify.
 ///
@@ -42,6 +77,24 @@ pub enum Error {
         /// idempotent by key or by nature).
         retry_safe: bool,
         /// The cause.
+        #[source]
+        source: TransportError,
+    },
+    /// No connection to Shopify could be made (refused, no such host, TLS failure, no
+    /// connection in time): nothing was sent. A whole-system outage of the storefront.
+    ///
+    /// Tried at most [`CONNECT_ATTEMPTS`] times in one call, [`CONNECT_RETRY_WAIT`] apart:
+    /// the engine's circuit breaker, not the call, waits for Shopify to come back.
+    #[error("Shopify at {host}: {cause}")]
+    Unreachable {
+        /// `host:port`.
+        host: String,
+        /// `connection refused`, `host not found`, `TLS failure`, `connect timeout` or
+        /// `cannot connect`.
+        cause: String,
+        /// The call's last attempt: the retry driver stops.
+        last_attempt: bool,
+        /// The transport failure.
         #[source]
         source: TransportError,
     },
@@ -230,6 +283,10 @@ impl Classify for Error {
     fn kind(&self) -> ErrorKind {
         match self {
             Error::Transport { .. } => ErrorKind::Transient,
+            Error::Unreachable {
+                last_attempt: true, ..
+            } => ErrorKind::Client,
+            Error::Unreachable { .. } => ErrorKind::Transient,
             Error::Throttled { .. } => ErrorKind::Throttling,
             Error::Http { status, .. } if *status >= 500 => ErrorKind::Server,
             Error::Http { .. } => ErrorKind::Client,
@@ -263,8 +320,33 @@ impl Classify for Error {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::Throttled { retry_after, .. } => Some(*retry_after),
+            Error::Unreachable { .. } => Some(CONNECT_RETRY_WAIT),
             _ => None,
         }
+    }
+
+    /// Credentials refused (a static token or API key refused with 401, the token endpoint
+    /// refusing the app's client id or secret) or no connection: the storefront is down.
+    fn outage(&self) -> Option<Outage> {
+        let cause = match self {
+            Error::Unreachable { .. } => OutageCause::Unreachable,
+            Error::Transport { source, .. } if source.kind() == TransportErrorKind::Connect => {
+                OutageCause::Unreachable
+            }
+            Error::Unauthorized {
+                renewable: false, ..
+            } => OutageCause::Unauthenticated,
+            Error::Http {
+                operation, status, ..
+            } if operation == crate::auth::TOKEN_OPERATION && matches!(status, 400 | 401 | 403) => {
+                OutageCause::Unauthenticated
+            }
+            _ => return None,
+        };
+        Some(Outage {
+            system: System::Storefront,
+            cause,
+        })
     }
 
     /// A mutation that is not idempotent and may have run: the connection dropped after

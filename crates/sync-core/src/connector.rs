@@ -161,13 +161,90 @@ pub trait ErpCatalog: Send + Sync {
     }
 }
 
+/// ERP customers whose contact data (phone, e-mail or name) equal a storefront customer's.
+///
+/// Checkout data is not verified: such a match is reported for an operator to merge, and
+/// never linked or updated unless the operator chose a rule that links it
+/// ([`CustomerIdentity::Linked`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactMatch {
+    /// The key that matched: `phone`, `email`, `name` (or `contact` when the connector does
+    /// not say).
+    pub by: String,
+    /// The ERP customer numbers carrying it.
+    pub numbers: Vec<String>,
+}
+
+/// What the ERP holds for a storefront customer, as far as the connector can verify it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "identity", rename_all = "snake_case")]
+pub enum CustomerIdentity {
+    /// The ERP customer that carries this storefront customer's id: the connector created it
+    /// (perhaps in a run that stopped before recording it). It is the connector's own, and
+    /// is updated with the storefront's data.
+    Owned {
+        /// Its ERP number.
+        number: String,
+    },
+    /// An existing ERP customer, linked by a rule the operator chose (for example a
+    /// verified e-mail). Orders are booked to it; its master data is never overwritten.
+    Linked {
+        /// Its ERP number.
+        number: String,
+        /// The rule that linked it (`email`, `phone`).
+        by: String,
+    },
+    /// No verified identity: a new ERP customer is created. `matches` are existing ERP
+    /// customers whose contact data match, reported for an operator, never linked.
+    Unverified {
+        /// The contact match, if any.
+        matches: Option<ContactMatch>,
+    },
+}
+
+/// A storefront customer whose contact data matched existing ERP customers, which were left
+/// untouched: a new ERP customer was created instead. Listed by
+/// `Engine::customer_matches` for an operator to merge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnverifiedMatch {
+    /// The storefront customer id.
+    pub storefront_id: String,
+    /// The ERP customer created for it.
+    pub created: String,
+    /// The existing ERP customers that matched, and by what.
+    pub matched: ContactMatch,
+}
+
 /// The ERP as the sink of customers, sales documents, returns and receipt results.
 #[async_trait]
 pub trait ErpSales: Send + Sync {
     /// Finds the ERP customer matching a storefront customer (by the storefront id first,
     /// then email or phone); returns its ERP number.
+    ///
+    /// The engine does not link by this match (see
+    /// [`identify_customer`](Self::identify_customer)).
     async fn find_customer(&self, customer: &Customer) -> ConnectorResult<Option<String>>;
-    /// Creates the customer, or updates `existing`; returns its ERP number.
+    /// What the ERP holds for `customer`: the ERP customer carrying its storefront id
+    /// ([`CustomerIdentity::Owned`]), one linked by a rule the operator chose, or none, with
+    /// the contact matches to report.
+    ///
+    /// The default cannot find a customer by its storefront id, and reports what
+    /// [`find_customer`](Self::find_customer) finds as an unverified match; a connector
+    /// should override it, and have [`upsert_customer`](Self::upsert_customer) write the
+    /// storefront id where it can be looked up again, so that a run stopped between creating
+    /// a customer and recording it does not create a second one.
+    async fn identify_customer(&self, customer: &Customer) -> ConnectorResult<CustomerIdentity> {
+        let matches = self
+            .find_customer(customer)
+            .await?
+            .map(|number| ContactMatch {
+                by: "contact".to_owned(),
+                numbers: vec![number],
+            });
+        Ok(CustomerIdentity::Unverified { matches })
+    }
+    /// Creates the customer, or updates `existing`; returns its ERP number. A created
+    /// customer carries the storefront customer's id, where the connector has a place for it.
     async fn upsert_customer(
         &self,
         customer: &Customer,

@@ -185,11 +185,13 @@ impl EtaClient {
                 })
         };
         let classify = |sent: Result<HttpResponse, TransportError>| {
-            let response = sent.map_err(|source| Error::Transport {
-                endpoint: "token",
-                // asking for a token twice does no harm
-                uncertain: false,
-                source,
+            let response = sent.map_err(|source| {
+                crate::error::unreachable_or(&inner.identity, source, |source| Error::Transport {
+                    endpoint: "token",
+                    // asking for a token twice does no harm
+                    uncertain: false,
+                    source,
+                })
             })?;
             let status = response.status();
             if status.is_success() {
@@ -204,6 +206,13 @@ impl EtaClient {
             }
             Err(status_error("token", &response, &**inner.frame.clock()))
         };
-        inner.frame.send("eta", "token", build, classify).await
+        let (build, classify) = (&build, &classify);
+        inner
+            .frame
+            .execute("eta", "token", |attempt| async move {
+                let sent = inner.frame.exchange(build()?, classify).await;
+                crate::error::mark_last_attempt(attempt, sent)
+            })
+            .await
     }
 }

@@ -382,32 +382,41 @@ impl EtaClient {
                 })
         };
         let sent = |sent: Result<HttpResponse, TransportError>| {
-            sent.map_err(|source| Error::Transport {
-                endpoint,
-                uncertain: non_idempotent && source.maybe_sent(),
-                source,
+            sent.map_err(|source| {
+                crate::error::unreachable_or(&inner.api, source, |source| Error::Transport {
+                    endpoint,
+                    uncertain: non_idempotent && source.maybe_sent(),
+                    source,
+                })
             })
         };
         let (build, sent) = (&build, &sent);
         inner
             .frame
-            .execute("eta", endpoint, move |_| async move {
-                let token = if authenticated {
-                    Some(self.token(None).await?)
-                } else {
-                    None
-                };
-                let mut response = inner.frame.exchange(build(token.as_ref())?, sent).await?;
-                if authenticated && response.status() == StatusCode::UNAUTHORIZED {
-                    tracing::debug!(endpoint, "401: refreshing the token once");
-                    let fresh = self.token(token.as_ref()).await?;
-                    response = inner.frame.exchange(build(Some(&fresh))?, sent).await?;
-                }
-                if response.status().is_success() {
-                    Ok(response)
-                } else {
-                    Err(status_error(endpoint, &response, &**inner.frame.clock()))
-                }
+            .execute("eta", endpoint, move |attempt| async move {
+                crate::error::mark_last_attempt(
+                    attempt,
+                    async {
+                        let token = if authenticated {
+                            Some(self.token(None).await?)
+                        } else {
+                            None
+                        };
+                        let mut response =
+                            inner.frame.exchange(build(token.as_ref())?, sent).await?;
+                        if authenticated && response.status() == StatusCode::UNAUTHORIZED {
+                            tracing::debug!(endpoint, "401: refreshing the token once");
+                            let fresh = self.token(token.as_ref()).await?;
+                            response = inner.frame.exchange(build(Some(&fresh))?, sent).await?;
+                        }
+                        if response.status().is_success() {
+                            Ok(response)
+                        } else {
+                            Err(status_error(endpoint, &response, &**inner.frame.clock()))
+                        }
+                    }
+                    .await,
+                )
             })
             .await
     }

@@ -389,6 +389,17 @@ pub struct DocumentsConfig {
     /// column name is inferred from the header field: confirm it for the tenant.
     #[serde(default = "default_reference_sql")]
     pub reference_lookup_sql: String,
+    /// The read-only SQL that finds the documents of many references in one read; as
+    /// `reference_lookup_sql`, with `:references` replaced by a parenthesised list of
+    /// escaped literals. Its rows must carry the reference in the column named like
+    /// `reference_field` (any case). Default: `SELECT opcode, docno, cono, strno, distno,
+    /// sts, post, docdt, refdocno FROM trnhdr WHERE opcode = :op AND cono = :company AND
+    /// refdocno IN :references`. Empty: one `reference_lookup_sql` read per reference.
+    #[serde(default = "default_reference_batch_sql")]
+    pub reference_batch_sql: String,
+    /// The most references one `reference_batch_sql` read carries. Default 100.
+    #[serde(default = "default_reference_batch")]
+    pub reference_batch: usize,
     /// Template overrides per operation code (`SALINV = { file = "salinv.json" }`).
     /// Operations without an entry use the templates shipped with the crate (`SALINV`,
     /// `SALORD`, `SALRET`).
@@ -433,6 +444,14 @@ fn default_reference_sql() -> String {
      WHERE opcode = :op AND cono = :company AND refdocno = :reference LIMIT 10"
         .to_owned()
 }
+fn default_reference_batch_sql() -> String {
+    "SELECT opcode, docno, cono, strno, distno, sts, post, docdt, refdocno FROM trnhdr \
+     WHERE opcode = :op AND cono = :company AND refdocno IN :references"
+        .to_owned()
+}
+fn default_reference_batch() -> usize {
+    100
+}
 fn default_lookup_delay() -> u64 {
     2000
 }
@@ -445,6 +464,8 @@ impl Default for DocumentsConfig {
         DocumentsConfig {
             reference_field: default_reference_field(),
             reference_lookup_sql: default_reference_sql(),
+            reference_batch_sql: default_reference_batch_sql(),
+            reference_batch: default_reference_batch(),
             templates: BTreeMap::new(),
             uncertain_lookup_delay_ms: default_lookup_delay(),
             max_resaves: default_resaves(),
@@ -498,6 +519,34 @@ pub struct CustomersConfig {
     /// `CONGRP` of customers created by the connector. Default: the template's value.
     #[serde(default)]
     pub group: Option<String>,
+    /// The customer field that carries the Shopify customer id on every customer the
+    /// connector creates or updates, and by which it finds them again (so a run stopped
+    /// between creating a customer and recording it does not create a second one). Default
+    /// `RMK`: the spec lists no remark field for customers (it does for documents); confirm
+    /// the field for the tenant. Empty: no field, and no such look-up.
+    #[serde(default = "default_customer_reference_field")]
+    pub reference_field: String,
+    /// Contact keys by which a new Shopify customer is linked to an existing Flow customer:
+    /// any of `"email"`, `"phone"`. Default none: a match by phone or e-mail is reported and a
+    /// new customer created, since checkout data is not verified. Choose a key only when the
+    /// shop verifies it (for example customer accounts that sign in by a code sent to the
+    /// e-mail). A linked customer is booked to, never overwritten.
+    #[serde(default)]
+    pub link_by: Vec<LinkKey>,
+}
+
+/// A contact key a new Shopify customer may be linked to an existing Flow customer by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKey {
+    /// `EMAIL`, exactly after normalisation.
+    Email,
+    /// `TEL1`, exactly after normalisation.
+    Phone,
+}
+
+fn default_customer_reference_field() -> String {
+    "RMK".to_owned()
 }
 
 fn default_addcon_path() -> String {
@@ -510,6 +559,8 @@ impl Default for CustomersConfig {
             add_path: default_addcon_path(),
             template: None,
             group: None,
+            reference_field: default_customer_reference_field(),
+            link_by: Vec::new(),
         }
     }
 }
@@ -622,6 +673,22 @@ impl FlowConfig {
         for op in self.documents.templates.keys() {
             check_op(&format!("documents.templates.{op}"), op)?;
         }
+        let field = &self.customers.reference_field;
+        let written = [
+            "CNO", "CNAME", "FORDES", "TEL1", "EMAIL", "CADD", "CONO", "CONGRP",
+        ];
+        if !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || written.contains(&field.to_ascii_uppercase().as_str())
+        {
+            return Err(Error::config(
+                "customers.reference_field",
+                format!(
+                    "must be a customer field name (ASCII letters, digits, '_') other than \
+                     the fields the connector fills in ({}), or empty",
+                    written.join(", ")
+                ),
+            ));
+        }
         let field = &self.documents.reference_field;
         if field.is_empty() || !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(Error::config(
@@ -639,6 +706,27 @@ impl FlowConfig {
             ],
         )
         .map_err(|e| Error::config("documents.reference_lookup_sql", e.to_string()))?;
+        if !self.documents.reference_batch_sql.is_empty() {
+            crate::sql::fill_template(
+                &self.documents.reference_batch_sql,
+                &[
+                    ("op", "SALINV".into()),
+                    (
+                        "references",
+                        crate::sql::SqlValue::List(vec!["#1".into(), "#2".into()]),
+                    ),
+                    ("company", 1u32.into()),
+                    ("store", 1u32.into()),
+                ],
+            )
+            .map_err(|e| Error::config("documents.reference_batch_sql", e.to_string()))?;
+        }
+        if !(1..=1000).contains(&self.documents.reference_batch) {
+            return Err(Error::config(
+                "documents.reference_batch",
+                "must be between 1 and 1000",
+            ));
+        }
         if !self.customers.add_path.starts_with('/') {
             return Err(Error::config("customers.add_path", "must start with '/'"));
         }

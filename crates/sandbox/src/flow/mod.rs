@@ -217,6 +217,34 @@ impl FlowState {
         self.data.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// A customer's record exactly as stored (every field `ADDCON` sent or the seed gave),
+    /// `None` when there is no customer `cno`.
+    pub fn customer_record(&self, cno: u64) -> Option<Value> {
+        self.lock()
+            .contacts
+            .iter()
+            .find(|c| c.cno == cno && c.contyp == "C")
+            .map(|c| Value::Object(c.fields.clone()))
+    }
+
+    /// The customer number (`DISTNO`) of every saved document of `op`, by its reference.
+    pub fn booked_customers(&self, op: &str) -> Vec<(String, i64)> {
+        let d = self.lock();
+        d.docs
+            .iter()
+            .filter(|doc| doc.op == op)
+            .map(|doc| {
+                let reference = doc
+                    .header
+                    .get(&self.cfg.reference_field)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                (reference, doc.distno)
+            })
+            .collect()
+    }
+
     /// The active items of the catalog (those a shop sells).
     pub fn catalog_items(&self) -> Vec<FlowCatalogItem> {
         let mut items = self.all_catalog_items();

@@ -16,9 +16,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::connector::{
-    BuiltReceipt, ConnectorError, ConnectorResult, ErpCatalog, ErpSales, NewVariants,
-    RemoteProduct, RemoteStock, RemoteVariant, StockWrite, StorefrontCatalog, StorefrontOrders,
-    SubmitOutcome, TaxAuthority,
+    BuiltReceipt, ConnectorError, ConnectorResult, ContactMatch, CustomerIdentity, ErpCatalog,
+    ErpSales, NewVariants, RemoteProduct, RemoteStock, RemoteVariant, StockWrite,
+    StorefrontCatalog, StorefrontOrders, SubmitOutcome, TaxAuthority,
 };
 use crate::error::{Outage, OutageCause, System};
 use crate::model::{
@@ -68,6 +68,8 @@ pub struct MemoryErp {
     stock: Mutex<Vec<StockLevel>>,
     promotions: Mutex<Vec<Promotion>>,
     customers: Mutex<Vec<(String, Customer)>>,
+    link_by: Mutex<Vec<String>>,
+    bookings: Mutex<Vec<(String, Option<String>)>>,
     documents: Mutex<Vec<MemoryDocument>>,
     shipments: Mutex<Vec<(DateTime<Utc>, Shipment)>>,
     faults: Mutex<VecDeque<Injected>>,
@@ -122,6 +124,20 @@ impl MemoryErp {
     /// Every customer saved with its number.
     pub fn customers(&self) -> Vec<(String, Customer)> {
         lock(&self.customers).clone()
+    }
+    /// Adds a customer the ERP had before (its own master data): `customer.external_id` is
+    /// the storefront id it carries, if any (`""` for none).
+    pub fn add_customer(&self, number: &str, customer: Customer) {
+        lock(&self.customers).push((number.to_owned(), customer));
+    }
+    /// Links a storefront customer to an existing ERP customer whose `email` or `phone`
+    /// (the keys given) equals its own, as an operator may choose; default: none.
+    pub fn link_customers_by(&self, keys: &[&str]) {
+        *lock(&self.link_by) = keys.iter().map(|k| (*k).to_owned()).collect();
+    }
+    /// The customer number each sales document was booked to, by order id, in saving order.
+    pub fn bookings(&self) -> Vec<(String, Option<String>)> {
+        lock(&self.bookings).clone()
     }
     fn knows(&self, sku: &Sku) -> bool {
         lock(&self.groups)
@@ -222,6 +238,47 @@ impl ErpSales for MemoryErp {
             })
             .map(|(n, _)| n.clone()))
     }
+    async fn identify_customer(&self, customer: &Customer) -> ConnectorResult<CustomerIdentity> {
+        self.up()?;
+        let customers = lock(&self.customers);
+        if let Some((number, _)) = customers
+            .iter()
+            .find(|(_, c)| c.external_id == customer.external_id)
+        {
+            return Ok(CustomerIdentity::Owned {
+                number: number.clone(),
+            });
+        }
+        let link_by = lock(&self.link_by).clone();
+        let keys = [("phone", &customer.phone), ("email", &customer.email)];
+        for (by, key) in keys {
+            let Some(key) = key else { continue };
+            let numbers: Vec<String> = customers
+                .iter()
+                .filter(|(_, c)| {
+                    let theirs = if by == "phone" { &c.phone } else { &c.email };
+                    theirs.as_ref() == Some(key)
+                })
+                .map(|(n, _)| n.clone())
+                .collect();
+            if numbers.is_empty() {
+                continue;
+            }
+            if numbers.len() == 1 && link_by.iter().any(|k| k == by) {
+                return Ok(CustomerIdentity::Linked {
+                    number: numbers[0].clone(),
+                    by: by.to_owned(),
+                });
+            }
+            return Ok(CustomerIdentity::Unverified {
+                matches: Some(ContactMatch {
+                    by: by.to_owned(),
+                    numbers,
+                }),
+            });
+        }
+        Ok(CustomerIdentity::Unverified { matches: None })
+    }
     async fn upsert_customer(
         &self,
         customer: &Customer,
@@ -246,7 +303,7 @@ impl ErpSales for MemoryErp {
     async fn create_sales_document(
         &self,
         order: &Order,
-        _customer: Option<&str>,
+        customer: Option<&str>,
     ) -> ConnectorResult<ErpDocumentRef> {
         self.up()?;
         if order.lines.is_empty() {
@@ -272,7 +329,11 @@ impl ErpSales for MemoryErp {
                 }
             }
         }
-        self.save("SALINV", &order.external_id, order.total)
+        let saved = self.save("SALINV", &order.external_id, order.total);
+        if self.find("SALINV", &order.external_id).is_some() {
+            lock(&self.bookings).push((order.external_id.clone(), customer.map(str::to_owned)));
+        }
+        saved
     }
     async fn cancel_sales_document(&self, document: &ErpDocumentRef) -> ConnectorResult<()> {
         self.up()?;

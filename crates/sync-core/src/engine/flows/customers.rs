@@ -2,20 +2,23 @@
 //!
 //! Read by the shared [`pull`](super::pull). A customer is bound to its ERP number with a
 //! content hash; an unchanged customer costs nothing, a changed one updates its ERP record,
-//! and a first contact looks the customer up in the ERP before creating one.
+//! and a first contact asks the ERP what it holds for the customer before creating one (see
+//! [`ensure`]: contact data typed at checkout never takes over an existing ERP customer).
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::pull::{Pulled, pull};
 use super::{Decision, Decisions, Work};
-use crate::connector::{ConnectorResult, StorefrontOrders};
+use crate::connector::{
+    ConnectorResult, ContactMatch, CustomerIdentity, StorefrontOrders, UnverifiedMatch,
+};
 use crate::engine::base::{Engine, EngineError, Summary, content_hash};
 use crate::engine::kinds::BindingKind;
 use crate::engine::runtime::{JobError, JobResult, done};
 use crate::model::{Change, Customer};
 use crate::paging::Page;
-use crate::store::Job;
+use crate::store::{Direction, Job};
 
 #[async_trait::async_trait]
 impl Pulled for Customer {
@@ -76,8 +79,19 @@ pub(crate) async fn execute(engine: &Engine, job: &Job, customer: Customer) -> J
     )
 }
 
-/// The customer's ERP number: the bound one (updated when the customer changed), or one found
-/// or created in the ERP.
+/// The customer's ERP number.
+///
+/// - Bound already: the bound number. A customer the connector created (its own) is updated
+///   when the storefront customer changed; one linked by the operator's rule never is.
+/// - Not bound: the ERP is asked what it holds ([`ErpSales::identify_customer`]). The ERP
+///   customer carrying the storefront id (created by an earlier run that stopped before
+///   recording it) is bound and updated; one linked by the operator's rule is bound as it
+///   is, with no write. Otherwise a new ERP customer is created: existing customers whose
+///   phone or e-mail merely match are never updated nor booked to (checkout data is not
+///   verified), they are reported: a warning, an audit entry, and the binding's record
+///   listed by [`Engine::customer_matches`].
+///
+/// [`ErpSales::identify_customer`]: crate::connector::ErpSales::identify_customer
 pub(crate) async fn ensure(
     engine: &Engine,
     job: &Job,
@@ -85,15 +99,66 @@ pub(crate) async fn ensure(
 ) -> Result<String, JobError> {
     let erp = &engine.connectors.erp_sales;
     let hash = content_hash(customer);
-    let existing = match engine
+    let (existing, data) = match engine
         .binding(BindingKind::Customer, &customer.external_id)
         .await?
     {
+        Some(binding) if binding.data.get(LINKED_BY).is_some() => return Ok(binding.remote_id),
         Some(binding) if binding.content_hash.as_deref() == Some(hash.as_str()) => {
             return Ok(binding.remote_id);
         }
-        Some(binding) => Some(binding.remote_id),
-        None => erp.find_customer(customer).await?,
+        Some(binding) => (Some(binding.remote_id), binding.data),
+        None => match erp.identify_customer(customer).await? {
+            CustomerIdentity::Owned { number } => (Some(number), Value::Null),
+            CustomerIdentity::Linked { number, by } => {
+                tracing::info!(
+                    customer = %customer.external_id, erp = %number, rule = %by,
+                    "customer linked to an existing ERP customer by the configured rule"
+                );
+                let record = json!({ LINKED_BY: by });
+                engine
+                    .audit(
+                        Direction::Inbound,
+                        "erp",
+                        BindingKind::Customer,
+                        &customer.external_id,
+                        json!({"linked": number, "by": by}),
+                    )
+                    .await;
+                engine
+                    .bind(
+                        BindingKind::Customer,
+                        &customer.external_id,
+                        &number,
+                        Some(hash),
+                        record,
+                    )
+                    .await?;
+                return Ok(number);
+            }
+            CustomerIdentity::Unverified { matches: None } => (None, Value::Null),
+            CustomerIdentity::Unverified {
+                matches: Some(matched),
+            } => {
+                tracing::warn!(
+                    customer = %customer.external_id, by = %matched.by,
+                    erp = %matched.numbers.join(", "),
+                    "existing ERP customers match this storefront customer by unverified \
+                     contact data: left untouched, a new customer is created; merge them in \
+                     the ERP if they are one"
+                );
+                engine
+                    .audit(
+                        Direction::Inbound,
+                        "erp",
+                        BindingKind::Customer,
+                        &customer.external_id,
+                        json!({"unverified_match": matched}),
+                    )
+                    .await;
+                (None, json!({ UNVERIFIED_MATCH: matched }))
+            }
+        },
     };
     engine.mark_started(job).await?;
     let number = erp.upsert_customer(customer, existing.as_deref()).await?;
@@ -103,8 +168,41 @@ pub(crate) async fn ensure(
             &customer.external_id,
             &number,
             Some(hash),
-            Value::Null,
+            data,
         )
         .await?;
     Ok(number)
+}
+
+/// The binding record of a customer linked by the operator's rule (never updated).
+const LINKED_BY: &str = "linked_by";
+/// The binding record of a customer created although contact data matched others.
+const UNVERIFIED_MATCH: &str = "unverified_match";
+
+impl Engine {
+    /// The storefront customers whose phone, e-mail or name matched existing ERP customers
+    /// that were left untouched (a new ERP customer was created for each): for an operator
+    /// to merge in the ERP where they are one person.
+    ///
+    /// # Errors
+    ///
+    /// The state store failed.
+    pub async fn customer_matches(&self) -> Result<Vec<UnverifiedMatch>, EngineError> {
+        Ok(self
+            .bindings(BindingKind::Customer)
+            .await?
+            .into_iter()
+            .filter_map(|binding| {
+                let matched = serde_json::from_value::<ContactMatch>(
+                    binding.data.get(UNVERIFIED_MATCH)?.clone(),
+                )
+                .ok()?;
+                Some(UnverifiedMatch {
+                    storefront_id: binding.key,
+                    created: binding.remote_id,
+                    matched,
+                })
+            })
+            .collect())
+    }
 }

@@ -1,0 +1,128 @@
+//! A whole system down, end to end: the real binary with a wrong Flow password against the
+//! sandbox. The run stops Flow's work quickly, says which system, host and cause, fails no
+//! job; with the right password the next run lands every order once.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use sandbox::{FaultRates, Sandbox, SandboxConfig};
+use sync_core::model::StoreScope;
+use sync_core::store::{JobState, SqliteStore, StateStore};
+
+const BIN: &str = env!("CARGO_BIN_EXE_flow-shopify-sync");
+
+async fn run(args: &[&str], config: &Path) -> Output {
+    let (args, config): (Vec<String>, _) = (
+        args.iter().map(|a| (*a).to_owned()).collect(),
+        config.to_path_buf(),
+    );
+    tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(&args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .expect("the binary runs")
+    })
+    .await
+    .expect("the run task")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_flow_password_exits_2_naming_flow_fails_no_job_and_the_right_one_lands_the_orders()
+{
+    let mut config = SandboxConfig {
+        seed: 5,
+        orders: 8,
+        catalog_groups: 3,
+        faults: FaultRates::none(),
+        ..SandboxConfig::default()
+    };
+    config.eta.max_receipt_age = None;
+    let sandbox = Sandbox::start(config).await.expect("sandbox starts");
+    let dir = tempfile::tempdir().unwrap();
+    let config = sandbox::sync_config::write(&sandbox, dir.path()).expect("config written");
+    let password = std::fs::read_to_string(dir.path().join("flow-password")).unwrap();
+    std::fs::write(dir.path().join("flow-password"), "not-the-password").unwrap();
+
+    let started = Instant::now();
+    let out = run(&["run", "--once"], &config).await;
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    // The pass still does the storefront's work (reading customers and orders); Flow's part
+    // is a refused login per try, never retried within a call.
+    assert!(
+        took < Duration::from_secs(60),
+        "the run took {took:?}:\n{stderr}"
+    );
+    let failures = sandbox.stats()["flow"]["login_failures"].as_u64().unwrap();
+    assert!(
+        (1..=8).contains(&failures),
+        "{failures} refused logins: a refused password was retried"
+    );
+    let host = sandbox.flow_url();
+    let host = host.trim_start_matches("http://").trim_end_matches('/');
+    assert!(
+        stderr.contains(&format!("Flow ERP at {host}: credentials refused")),
+        "stderr does not name Flow ERP, {host} and the cause:\n{stderr}"
+    );
+    assert!(!stderr.contains("not-the-password"), "{stderr}");
+
+    let dlq = run(&["dlq", "list"], &config).await;
+    assert!(dlq.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&dlq.stdout).trim(),
+        "no dead letters"
+    );
+    {
+        let store = SqliteStore::open(dir.path().join("state.db"))
+            .await
+            .unwrap();
+        let jobs = store.jobs(&StoreScope::new("sandbox"), None).await.unwrap();
+        assert!(
+            jobs.iter().all(|j| j.state != JobState::Dead),
+            "a job failed for the outage: {jobs:?}"
+        );
+        assert!(
+            jobs.iter()
+                .filter(|j| j.kind.contains("order"))
+                .all(|j| j.state == JobState::Pending),
+            "{jobs:?}"
+        );
+    }
+    let dump = sandbox.dump();
+    assert!(
+        dump["flow"]["sales_documents"]
+            .as_array()
+            .is_none_or(Vec::is_empty),
+        "a document reached Flow with a refused password"
+    );
+
+    // Mended: the orders land, each once.
+    std::fs::write(dir.path().join("flow-password"), password).unwrap();
+    let out = run(&["run", "--once"], &config).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump = sandbox.dump();
+    let mut by_ref: HashMap<String, usize> = HashMap::new();
+    for doc in dump["flow"]["sales_documents"].as_array().unwrap() {
+        *by_ref
+            .entry(doc["external_ref"].as_str().unwrap_or_default().to_owned())
+            .or_default() += 1;
+    }
+    assert!(by_ref.values().all(|n| *n == 1), "{by_ref:?}");
+    let live = dump["shopify"]["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["cancelled"] == false)
+        .count();
+    assert_eq!(by_ref.len(), live, "{by_ref:?}");
+    sandbox.shutdown().await;
+}
