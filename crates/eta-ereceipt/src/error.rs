@@ -248,35 +248,6 @@ pub const CONNECT_ATTEMPTS: u32 = 3;
 /// The wait between those attempts.
 pub const CONNECT_RETRY_WAIT: Duration = Duration::from_millis(200);
 
-/// What a connection failure was, in a few words, read from the transport error's causes.
-pub(crate) fn connect_cause(error: &TransportError) -> String {
-    let mut text = String::new();
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        text.push_str(&e.to_string().to_ascii_lowercase());
-        text.push(' ');
-        source = e.source();
-    }
-    let cause = if text.contains("refused") {
-        "connection refused"
-    } else if ["dns", "lookup", "resolve", "name or service", "nodename"]
-        .iter()
-        .any(|k| text.contains(k))
-    {
-        "host not found"
-    } else if ["tls", "ssl", "certificate", "handshake"]
-        .iter()
-        .any(|k| text.contains(k))
-    {
-        "TLS failure"
-    } else if error.is_timeout() || text.contains("timed out") {
-        "connect timeout"
-    } else {
-        "cannot connect"
-    };
-    cause.to_owned()
-}
-
 /// Turns a transport failure into [`Error::Unreachable`] when no connection was made, else
 /// into what `other` makes of it.
 pub(crate) fn unreachable_or(
@@ -294,7 +265,7 @@ pub(crate) fn unreachable_or(
     };
     Error::Unreachable {
         host,
-        cause: connect_cause(&source),
+        cause: source.connect_cause().to_owned(),
         last_attempt: false,
         source,
     }

@@ -398,7 +398,7 @@ impl FlowClient {
             .exchange(request, |sent| {
                 sent.map_err(|e| {
                     let connect = (e.kind() == TransportErrorKind::Connect)
-                        .then(|| crate::error::connect_cause(&e));
+                        .then(|| e.connect_cause().to_owned());
                     LoginFailure {
                         connect,
                         ..fail(format!("no answer ({e})"), true)
@@ -567,7 +567,7 @@ impl FlowClient {
             Err(source) if source.kind() == TransportErrorKind::Connect => {
                 Err(Error::Unreachable {
                     host: crate::error::host_of(url),
-                    cause: crate::error::connect_cause(&source),
+                    cause: source.connect_cause().to_owned(),
                     last_attempt: false,
                     source: Some(source),
                 })

@@ -266,35 +266,6 @@ pub const CONNECT_ATTEMPTS: u32 = 3;
 /// The wait between those attempts.
 pub const CONNECT_RETRY_WAIT: Duration = Duration::from_millis(200);
 
-/// What a connection failure was, in a few words, read from the transport error's causes.
-pub(crate) fn connect_cause(error: &TransportError) -> String {
-    let mut text = String::new();
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        text.push_str(&e.to_string().to_ascii_lowercase());
-        text.push(' ');
-        source = e.source();
-    }
-    let cause = if text.contains("refused") {
-        "connection refused"
-    } else if ["dns", "lookup", "resolve", "name or service", "nodename"]
-        .iter()
-        .any(|k| text.contains(k))
-    {
-        "host not found"
-    } else if ["tls", "ssl", "certificate", "handshake"]
-        .iter()
-        .any(|k| text.contains(k))
-    {
-        "TLS failure"
-    } else if error.is_timeout() || text.contains("timed out") {
-        "connect timeout"
-    } else {
-        "cannot connect"
-    };
-    cause.to_owned()
-}
-
 /// `host:port` of `url`.
 pub(crate) fn host_of(url: &url::Url) -> String {
     match (url.host_str(), url.port_or_known_default()) {

@@ -511,7 +511,7 @@ impl ShopifyClient {
                         {
                             Err(Error::Unreachable {
                                 host: host_port(&self.inner.base),
-                                cause: crate::error::connect_cause(&source),
+                                cause: source.connect_cause().to_owned(),
                                 last_attempt: attempt >= crate::error::CONNECT_ATTEMPTS,
                                 source,
                             })

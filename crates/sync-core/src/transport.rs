@@ -82,6 +82,31 @@ impl TransportError {
     pub fn is_timeout(&self) -> bool {
         self.kind == TransportErrorKind::Timeout
     }
+
+    /// What a connection failure was, in a few words an operator reads ("connection
+    /// refused", "host not found", "TLS failure", "connect timeout", "cannot connect"), read
+    /// from the error's causes.
+    pub fn connect_cause(&self) -> &'static str {
+        let mut text = String::new();
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(e) = source {
+            text.push_str(&e.to_string().to_ascii_lowercase());
+            text.push(' ');
+            source = e.source();
+        }
+        let any = |keys: &[&str]| keys.iter().any(|k| text.contains(k));
+        if text.contains("refused") {
+            "connection refused"
+        } else if any(&["dns", "lookup", "resolve", "name or service", "nodename"]) {
+            "host not found"
+        } else if any(&["tls", "ssl", "certificate", "handshake"]) {
+            "TLS failure"
+        } else if self.is_timeout() || text.contains("timed out") {
+            "connect timeout"
+        } else {
+            "cannot connect"
+        }
+    }
 }
 
 /// Sends one HTTP request and returns the whole response.
