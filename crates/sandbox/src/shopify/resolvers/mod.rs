@@ -13,6 +13,7 @@ pub(crate) mod discounts;
 pub(crate) mod files;
 pub(crate) mod fulfillments;
 pub(crate) mod inventory;
+pub(crate) mod inventory_writes;
 pub(crate) mod media;
 pub(crate) mod metafields;
 pub(crate) mod orders;
