@@ -30,7 +30,7 @@ pub(crate) fn dump(state: &ShopifyState) -> Value {
                         .levels
                         .values()
                         .filter(|l| l.item_id == v.inventory_item_id)
-                        .map(|l| json!({"location_id": gid("Location", l.location_id), "available": l.available, "on_hand": l.on_hand}))
+                        .map(|l| json!({"location_id": gid("Location", l.location_id), "available": l.available, "on_hand": l.on_hand, "active": l.active}))
                         .collect();
                     json!({
                         "id": gid("ProductVariant", v.id),

@@ -104,6 +104,7 @@ mod resolvers;
 mod search;
 mod store;
 mod types;
+mod versions;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -176,7 +177,11 @@ pub struct ShopifyConfig {
     pub restore_rate: f64,
     /// Highest cost one query may request (`MAX_COST_EXCEEDED` above). Default 1000.
     pub max_query_cost: u64,
-    /// API versions served; others answer 404. Default 2025-10, 2026-01, 2026-04.
+    /// API versions served (`YYYY-MM`). A request for one of the four releases before the
+    /// oldest of these (retired within the last year) falls forward to the oldest, as Shopify
+    /// does, and `X-Shopify-API-Version` names the version that answered; any other version
+    /// is a 404. Default 2026-01, 2026-04, 2026-07 and 2026-10 (so 2025-01 to 2025-10 fall
+    /// forward to 2026-01). Leave 2026-01 out to see a 2026-01 client fall forward.
     pub api_versions: Vec<String>,
     /// Location names created at start (at least one is needed for stock). Default three.
     pub locations: Vec<String>,
@@ -222,7 +227,12 @@ impl Default for ShopifyConfig {
             bucket_max: 2000.0,
             restore_rate: 100.0,
             max_query_cost: 1000,
-            api_versions: vec!["2025-10".into(), "2026-01".into(), "2026-04".into()],
+            api_versions: vec![
+                "2026-01".into(),
+                "2026-04".into(),
+                "2026-07".into(),
+                "2026-10".into(),
+            ],
             locations: vec![
                 "Cairo Store".to_string(),
                 "Alexandria Store".to_string(),
@@ -235,9 +245,15 @@ impl Default for ShopifyConfig {
     }
 }
 
-/// The SDL of the served schema (a subset of the Admin API 2026-01 schema).
+/// The SDL of the schema served for 2026-01 (a subset of the Admin API 2026-01 schema).
 pub fn schema_sdl() -> String {
-    build_schema().sdl()
+    schema_sdl_for("2026-01")
+}
+
+/// The SDL of the schema served for an API `version` (each version shows the members it has:
+/// 2026-10 a subset of the Admin API 2026-10 schema).
+pub fn schema_sdl_for(version: &str) -> String {
+    versions::ServedSchema::introspect(&build_schema(), version).sdl()
 }
 
 // The query root: each resource's query fields. The order of the parts is the order of the
@@ -312,6 +328,8 @@ pub struct ShopifyState {
     /// Tokens issued by the client-credentials grant, with their expiry.
     pub(crate) tokens: Mutex<HashMap<String, DateTime<Utc>>>,
     pub(crate) schema: ShopSchema,
+    /// The schema each supported version serves.
+    pub(crate) served: HashMap<String, versions::ServedSchema>,
     pub(crate) type_info: TypeInfo,
     pub(crate) webhook_rng: Mutex<rand::rngs::StdRng>,
     pub(crate) http: reqwest::Client,
@@ -342,6 +360,11 @@ impl ShopifyState {
         });
         let schema = build_schema();
         let type_info = TypeInfo::from_sdl(&schema.sdl());
+        let served = config
+            .api_versions
+            .iter()
+            .map(|v| (v.clone(), versions::ServedSchema::introspect(&schema, v)))
+            .collect();
         let mut store = Store::default();
         let now = store::now();
         let cities = ["Cairo", "Alexandria", "Giza", "Mansoura", "Tanta"];
@@ -381,6 +404,7 @@ impl ShopifyState {
             stats: Mutex::new(Stats::default()),
             tokens: Mutex::new(HashMap::new()),
             schema,
+            served,
             type_info,
             webhook_rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(config.seed)),
             http,

@@ -159,6 +159,9 @@ pub(crate) struct LevelRec {
     pub(crate) location_id: u64,
     pub(crate) available: i64,
     pub(crate) on_hand: i64,
+    /// Whether the item is stocked (sellable) here. An inactive level keeps its quantities
+    /// and is hidden from reads unless `includeInactive: true` (2026-04 on).
+    pub(crate) active: bool,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) updated_at: DateTime<Utc>,
 }
@@ -542,16 +545,25 @@ impl Store {
             location_id,
             available: 0,
             on_hand: 0,
+            active: true,
             created_at: now,
             updated_at: now,
         })
     }
 
-    /// Sum of `available` over all locations for a variant.
+    /// The active level of an item at a location (where the item is stocked).
+    pub(crate) fn active_level(&self, item_id: u64, location_id: u64) -> Option<&LevelRec> {
+        self.levels
+            .get(&(item_id, location_id))
+            .filter(|l| l.active)
+    }
+
+    /// Sum of `available` over the locations where a variant is stocked (inactive levels
+    /// are not sellable).
     pub(crate) fn variant_available(&self, variant: &VariantRec) -> i64 {
         self.levels
             .values()
-            .filter(|l| l.item_id == variant.inventory_item_id)
+            .filter(|l| l.item_id == variant.inventory_item_id && l.active)
             .map(|l| l.available)
             .sum()
     }

@@ -6,10 +6,10 @@ use async_graphql::{Context, Error, ID, Object, Result};
 
 use super::outputs::*;
 use super::*;
+use crate::shopify::lock;
 use crate::shopify::search::{FieldVal, Filter, PageArgs, page};
 use crate::shopify::store::*;
 use crate::shopify::types::*;
-use crate::shopify::lock;
 
 #[Object]
 impl InventoryItem {
@@ -70,14 +70,20 @@ impl InventoryItem {
         &self,
         ctx: &Context<'_>,
         location_id: ID,
+        #[graphql(
+            default_with = "Some(false)",
+            visible = "crate::shopify::versions::since_2026_04"
+        )]
+        include_inactive: Option<bool>,
     ) -> Result<Option<InventoryLevel>> {
         let loc = gid_arg("Location", "locationId", &location_id)?;
         let st = lock(&cx(ctx)?.state.store);
-        Ok(st
-            .levels
-            .get(&(self.0.id, loc))
-            .cloned()
-            .map(InventoryLevel))
+        Ok(level_at(
+            &st,
+            self.0.id,
+            loc,
+            include_inactive.unwrap_or(false),
+        ))
     }
     #[allow(clippy::too_many_arguments)]
     async fn inventory_levels(
@@ -89,13 +95,18 @@ impl InventoryItem {
         before: Option<String>,
         reverse: Option<bool>,
         query: Option<String>,
+        #[graphql(
+            default_with = "Some(false)",
+            visible = "crate::shopify::versions::since_2026_04"
+        )]
+        include_inactive: Option<bool>,
     ) -> Result<Connection<String, InventoryLevel>> {
         levels_connection(
             ctx,
-            Some(self.0.id),
-            None,
+            (Some(self.0.id), None),
             pargs(first, after, last, before, reverse),
             query,
+            include_inactive.unwrap_or(false),
         )
     }
     async fn locations_count(&self, ctx: &Context<'_>) -> Result<Option<Count>> {
@@ -128,6 +139,11 @@ impl InventoryLevel {
     }
     async fn can_deactivate(&self) -> bool {
         true
+    }
+    /// From 2026-04.
+    #[graphql(visible = "crate::shopify::versions::since_2026_04")]
+    async fn is_active(&self) -> bool {
+        self.0.active
     }
     async fn created_at(&self) -> DateTime {
         DateTime(self.0.created_at)
@@ -266,12 +282,28 @@ impl InventoryChange {
     }
 }
 
+/// The level of an item at a location: an inactive one only when asked for.
+pub(crate) fn level_at(
+    st: &Store,
+    item: u64,
+    location: u64,
+    include_inactive: bool,
+) -> Option<InventoryLevel> {
+    st.levels
+        .get(&(item, location))
+        .filter(|l| l.active || include_inactive)
+        .cloned()
+        .map(InventoryLevel)
+}
+
+/// The levels of an item or of a location (`(item, location)`), inactive ones only when
+/// asked for.
 pub(crate) fn levels_connection(
     ctx: &Context<'_>,
-    item: Option<u64>,
-    location: Option<u64>,
+    (item, location): (Option<u64>, Option<u64>),
     args: PageArgs,
     query: Option<String>,
+    include_inactive: bool,
 ) -> Result<Connection<String, InventoryLevel>> {
     let c = cx(ctx)?;
     let filter = Filter::parse(
@@ -286,7 +318,10 @@ pub(crate) fn levels_connection(
     let st = lock(&c.state.store);
     let mut items = Vec::new();
     for l in st.levels.values() {
-        if item.is_some_and(|i| i != l.item_id) || location.is_some_and(|i| i != l.location_id) {
+        if item.is_some_and(|i| i != l.item_id)
+            || location.is_some_and(|i| i != l.location_id)
+            || !(l.active || include_inactive)
+        {
             continue;
         }
         let ok = filter.matches(|f| match f {
@@ -348,7 +383,6 @@ pub(crate) fn set_quantity(
         },
     ]
 }
-
 
 /// The inventory item and level query fields.
 #[derive(Default)]
@@ -420,4 +454,3 @@ impl InventoryQueries {
             .map(InventoryLevel))
     }
 }
-

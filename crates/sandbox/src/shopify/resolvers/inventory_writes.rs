@@ -13,6 +13,7 @@ use super::outputs::*;
 use super::*;
 use crate::shopify::store::*;
 use crate::shopify::types::*;
+use crate::shopify::versions::{V2026_04, V2026_10};
 use crate::shopify::webhooks::{Event, emit_all};
 use crate::shopify::{lock, webhooks};
 
@@ -22,7 +23,10 @@ pub(crate) struct InventoryQuantityInput {
     pub(crate) inventory_item_id: ID,
     pub(crate) location_id: ID,
     pub(crate) quantity: i32,
-    #[graphql(deprecation = "Use `changeFromQuantity` instead. This will be removed in 2026-04.")]
+    #[graphql(
+        deprecation = "Use `changeFromQuantity` instead. This will be removed in 2026-04.",
+        visible = "crate::shopify::versions::before_2026_04"
+    )]
     pub(crate) compare_quantity: Option<i32>,
     pub(crate) change_from_quantity: MaybeUndefined<i32>,
 }
@@ -35,7 +39,8 @@ pub(crate) struct InventorySetQuantitiesInput {
     pub(crate) reference_document_uri: Option<String>,
     pub(crate) quantities: Vec<InventoryQuantityInput>,
     #[graphql(
-        deprecation = "Pass a null `changeFromQuantity` instead. This field will be removed in 2026-04."
+        deprecation = "Pass a null `changeFromQuantity` instead. This field will be removed in 2026-04.",
+        visible = "crate::shopify::versions::before_2026_04"
     )]
     pub(crate) ignore_compare_quantity: Option<bool>,
 }
@@ -105,6 +110,46 @@ fn ise(
     InventorySetQuantitiesUserError::new(code, path(field), msg)
 }
 
+/// The `@idempotent` key of an inventory mutation; required from 2026-04 (a request without
+/// one is refused before anything is done).
+fn required_key(ctx: &Context<'_>, mutation: &str) -> Result<Option<String>> {
+    let key = idempotency_key(ctx)?;
+    if key.is_none() && cx(ctx)?.version.as_str() >= V2026_04 {
+        return Err(Error::new(format!(
+            "The @idempotent directive is required for {mutation} as of API version 2026-04."
+        ))
+        .extend_with(|_, e| e.set("code", "BAD_REQUEST")));
+    }
+    Ok(key)
+}
+
+/// `(on_hand, available)` of the level a write may change: an active level; from 2026-10
+/// also an inactive or missing one (zero), where the write lands on an inactive level.
+fn writable_level(st: &Store, item: u64, loc: u64, unstocked_ok: bool) -> Option<(i64, i64)> {
+    match st.levels.get(&(item, loc)) {
+        Some(l) if l.active || unstocked_ok => Some((l.on_hand, l.available)),
+        None if unstocked_ok => Some((0, 0)),
+        _ => None,
+    }
+}
+
+/// Sets a quantity; a level created by the write is inactive (the item is not stocked there
+/// until `inventoryActivate`).
+fn write_quantity(
+    st: &mut Store,
+    (item, loc): (u64, u64),
+    name: &str,
+    qty: i64,
+    uri: Option<String>,
+) -> Vec<ChangeRec> {
+    let fresh = !st.levels.contains_key(&(item, loc));
+    let changes = set_quantity(st, item, loc, name, qty, uri);
+    if fresh && let Some(l) = st.levels.get_mut(&(item, loc)) {
+        l.active = false;
+    }
+    changes
+}
+
 /// Validates and applies inventorySetQuantities; all or nothing.
 fn inventory_set(
     st: &mut Store,
@@ -112,7 +157,8 @@ fn inventory_set(
     version: &str,
 ) -> std::result::Result<u64, Vec<InventorySetQuantitiesUserError>> {
     use InventorySetQuantitiesUserErrorCode as C;
-    let new_api = version >= "2026-04";
+    let new_api = version >= V2026_04;
+    let unstocked_ok = version >= V2026_10;
     let mut errors = Vec::new();
     if input.name != "available" && input.name != "on_hand" {
         errors.push(ise(
@@ -189,7 +235,7 @@ fn inventory_set(
             ));
             continue;
         }
-        let Some(level) = st.levels.get(&(item, loc)) else {
+        let Some((on_hand, available)) = writable_level(st, item, loc, unstocked_ok) else {
             errors.push(ise(
                 C::ITEM_NOT_STOCKED_AT_LOCATION,
                 &["input", "quantities", &idx, "locationId"],
@@ -211,9 +257,9 @@ fn inventory_set(
             ));
         }
         let current = if input.name == "on_hand" {
-            level.on_hand
+            on_hand
         } else {
-            level.available
+            available
         };
         match (&q.change_from_quantity, q.compare_quantity) {
             (MaybeUndefined::Value(expected), _) => {
@@ -247,10 +293,9 @@ fn inventory_set(
     }
     let mut changes = Vec::new();
     for (item, loc, qty) in plan {
-        changes.extend(set_quantity(
+        changes.extend(write_quantity(
             st,
-            item,
-            loc,
+            (item, loc),
             &input.name,
             qty,
             input.reference_document_uri.clone(),
@@ -297,12 +342,7 @@ impl InventoryMutations {
         let result: Result<InventorySetQuantitiesPayload> = async move {
         check_input_size("input.quantities", input.quantities.len())?;
         let c = cx(ctx)?;
-        let key = idempotency_key(ctx)?;
-        let new_api = c.version.as_str() >= "2026-04";
-        if new_api && key.is_none() {
-            return Err(Error::new("The @idempotent directive is required for inventorySetQuantities as of API version 2026-04.")
-                .extend_with(|_, e| e.set("code", "BAD_REQUEST")));
-        }
+        let key = required_key(ctx, "inventorySetQuantities")?;
         let fingerprint = format!("inventorySetQuantities:{:?}", ctx.field().arguments()?);
         let (group, errors, events) = {
             let mut st = lock(&c.state.store);
@@ -361,6 +401,8 @@ impl InventoryMutations {
         use InventoryAdjustQuantitiesUserErrorCode as C;
         check_input_size("input.changes", input.changes.len())?;
         let c = cx(ctx)?;
+        required_key(ctx, "inventoryAdjustQuantities")?;
+        let unstocked_ok = c.version.as_str() >= V2026_10;
         let e = |code, f: &[&str], m: &str| InventoryAdjustQuantitiesUserError::new(code, path(f), m);
         let (payload, events) = {
             let mut st = lock(&c.state.store);
@@ -392,11 +434,11 @@ impl InventoryMutations {
                     (None, name) if name != "available" => errors.push(e(C::INVALID_QUANTITY_DOCUMENT, &["input", "changes", &idx, "ledgerDocumentUri"], "A ledger document URI is required for quantity names other than available.")),
                     _ => {}
                 }
-                let Some(level) = st.levels.get(&(item, loc)) else {
+                let Some((on_hand, available)) = writable_level(&st, item, loc, unstocked_ok) else {
                     errors.push(e(C::ITEM_NOT_STOCKED_AT_LOCATION, &["input", "changes", &idx, "locationId"], "The specified inventory item is not stocked at the location."));
                     continue;
                 };
-                let current = if input.name == "on_hand" { level.on_hand } else { level.available };
+                let current = if input.name == "on_hand" { on_hand } else { available };
                 if let Some(expected) = ch.change_from_quantity
                     && i64::from(expected) != current
                 {
@@ -415,7 +457,7 @@ impl InventoryMutations {
             }
             let mut changes = Vec::new();
             for (item, loc, after, ledger) in plan {
-                changes.extend(set_quantity(&mut st, item, loc, &input.name, after, ledger));
+                changes.extend(write_quantity(&mut st, (item, loc), &input.name, after, ledger));
             }
             let id = st.next_id();
             let group = AdjustmentGroupRec { id, reason: input.reason.clone(), reference_document_uri: input.reference_document_uri.clone(), changes, created_at: now() };
@@ -450,6 +492,7 @@ impl InventoryActivationMutations {
         let result: Result<InventoryActivatePayload> = async move {
         let _ = stock_at_legacy_location;
         let c = cx(ctx)?;
+        required_key(ctx, "inventoryActivate")?;
         let err = |f: &str, m: &str| Ok(InventoryActivatePayload { inventory_level: None, user_errors: vec![UserError { field: path(&[f]), message: m.to_string() }] });
         let mut st = lock(&c.state.store);
         let Some(item) = parse_gid("InventoryItem", inventory_item_id.as_str()).filter(|n| st.items.contains_key(n)) else {
@@ -464,11 +507,17 @@ impl InventoryActivationMutations {
         if available.is_some_and(|a| a < 0) || on_hand.is_some_and(|a| a < 0) {
             return err("available", "quantity must be at least 0");
         }
-        let existed = st.levels.contains_key(&(item, loc));
-        if existed && (available.is_some() || on_hand.is_some()) {
+        let active = st.active_level(item, loc).is_some();
+        if active && (available.is_some() || on_hand.is_some()) {
             return err("available", "Not allowed to set available quantity when the item is already active at the location.");
         }
-        st.level_mut(item, loc, now());
+        // An inactive level (2026-10: written while not stocked) becomes active with the
+        // quantity it kept, unless one is given.
+        let level = st.level_mut(item, loc, now());
+        if !level.active {
+            level.active = true;
+            level.updated_at = now();
+        }
         if let Some(a) = available {
             set_quantity(&mut st, item, loc, "available", i64::from(a), None);
         } else if let Some(o) = on_hand {

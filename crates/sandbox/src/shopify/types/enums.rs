@@ -198,6 +198,8 @@ gql_enum!(InventoryAdjustQuantitiesUserErrorCode {
     CHANGE_FROM_QUANTITY_STALE,
     ADJUST_QUANTITIES_FAILED,
     MAX_ONE_LEDGER_DOCUMENT,
+    /// Removed in 2026-10.
+    #[graphql(visible = "crate::shopify::versions::before_2026_10")]
     ITEM_NOT_STOCKED_AT_LOCATION,
     NON_MUTABLE_INVENTORY_ITEM,
     IDEMPOTENCY_CONCURRENT_REQUEST,
@@ -240,6 +242,8 @@ gql_enum!(InventorySetQuantitiesUserErrorCode {
     INVALID_QUANTITY_NEGATIVE,
     INVALID_REASON,
     INVALID_REFERENCE_DOCUMENT,
+    /// Removed in 2026-10.
+    #[graphql(visible = "crate::shopify::versions::before_2026_10")]
     ITEM_NOT_STOCKED_AT_LOCATION,
     INVALID_QUANTITY_TOO_HIGH,
     INVALID_QUANTITY_TOO_LOW,
@@ -310,7 +314,10 @@ gql_enum!(OrderDisplayFulfillmentStatus {
     IN_PROGRESS,
     ON_HOLD,
     SCHEDULED,
-    REQUEST_DECLINED
+    REQUEST_DECLINED,
+    /// From 2026-10: nothing is left to fulfil (cancelled, refunded or edited to zero).
+    #[graphql(visible = "crate::shopify::versions::since_2026_10")]
+    FULFILLMENT_NOT_REQUIRED
 });
 gql_enum!(OrderSortKeys {
     CREATED_AT,
