@@ -16,6 +16,7 @@ pub(crate) mod inventory;
 pub(crate) mod inventory_writes;
 pub(crate) mod media;
 pub(crate) mod metafields;
+pub(crate) mod order_lines;
 pub(crate) mod orders;
 pub(crate) mod outputs;
 pub(crate) mod product_mutations;
