@@ -183,6 +183,7 @@ impl SandboxConfig {
             ("faults.expire_session", r.expire_session),
             ("refund_rate", self.refund_rate),
             ("cancel_rate", self.cancel_rate),
+            ("shopify.digital_line_rate", self.shopify.digital_line_rate),
         ] {
             if !(0.0..=1.0).contains(&p) {
                 return bad(field, "must be a probability between 0 and 1");
@@ -205,6 +206,9 @@ impl SandboxConfig {
         }
         if self.refund_rate + self.cancel_rate > 1.0 {
             return bad("refund_rate + cancel_rate", "must not exceed 1");
+        }
+        if self.shopify.api_versions.is_empty() {
+            return bad("shopify.api_versions", "must name at least one version");
         }
         self.flow.validate()?;
         self.eta.validate()?;

@@ -92,6 +92,7 @@ pub(crate) fn dump(state: &ShopifyState) -> Value {
                     "sku": l.sku,
                     "variant_id": l.variant_id.map(|v| gid("ProductVariant", v)),
                     "quantity": l.quantity,
+                    "requires_shipping": l.requires_shipping,
                     "unit_price": money_s(l.unit_price),
                     "discount": money_s(l.discount_total()),
                 })).collect::<Vec<_>>(),

@@ -192,6 +192,10 @@ pub struct ShopifyConfig {
     /// VAT rate applied by the order generator, as a fraction (tax-inclusive prices).
     /// Default 0.14.
     pub vat_rate: Decimal,
+    /// Share of generated order lines that are digital goods or services
+    /// (`LineItem.requiresShipping: false`), in `[0, 1]`. Default 0 (every line ships, and
+    /// the generated orders are those of earlier releases for the same seed).
+    pub digital_line_rate: f64,
 }
 
 impl fmt::Debug for ShopifyConfig {
@@ -211,6 +215,7 @@ impl fmt::Debug for ShopifyConfig {
             .field("seed", &self.seed)
             .field("webhooks", &self.webhooks)
             .field("vat_rate", &self.vat_rate)
+            .field("digital_line_rate", &self.digital_line_rate)
             .finish()
     }
 }
@@ -241,6 +246,7 @@ impl Default for ShopifyConfig {
             seed: 1,
             webhooks: WebhookOptions::default(),
             vat_rate: Decimal::new(14, 2),
+            digital_line_rate: 0.0,
         }
     }
 }

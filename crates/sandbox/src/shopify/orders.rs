@@ -247,6 +247,41 @@ pub(crate) fn fulfillment_status(o: &OrderRec) -> OrderDisplayFulfillmentStatus 
     }
 }
 
+/// The display fulfillment status as an API `version` shows it: from 2026-10 an order with
+/// nothing fulfilled and nothing left to fulfil (cancelled, or every unit refunded) is
+/// `FULFILLMENT_NOT_REQUIRED`; before, such an order stays `UNFULFILLED`.
+pub(crate) fn display_fulfillment_status(
+    st: &Store,
+    o: &OrderRec,
+    version: &str,
+) -> OrderDisplayFulfillmentStatus {
+    let status = fulfillment_status(o);
+    if version >= super::versions::V2026_10
+        && status == OrderDisplayFulfillmentStatus::UNFULFILLED
+        && nothing_to_fulfil(st, o)
+    {
+        OrderDisplayFulfillmentStatus::FULFILLMENT_NOT_REQUIRED
+    } else {
+        status
+    }
+}
+
+/// Whether no unit of the order is left to fulfil: it is cancelled, or each line's units are
+/// fulfilled or refunded.
+pub(crate) fn nothing_to_fulfil(st: &Store, o: &OrderRec) -> bool {
+    if o.cancelled_at.is_some() {
+        return true;
+    }
+    let refunded = refunded_quantities(st, o);
+    o.lines.iter().all(|l| {
+        let r = refunded
+            .iter()
+            .find(|(id, _)| *id == l.id)
+            .map_or(0, |(_, q)| *q);
+        l.quantity - l.fulfilled_quantity - r <= 0
+    })
+}
+
 /// (line id, refunded quantity) over all refunds of an order.
 pub(crate) fn refunded_quantities(st: &Store, o: &OrderRec) -> Vec<(u64, i64)> {
     let mut out: Vec<(u64, i64)> = Vec::new();

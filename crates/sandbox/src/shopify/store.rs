@@ -263,6 +263,8 @@ pub(crate) struct LineRec {
     pub(crate) allocations: Vec<AllocationRec>,
     pub(crate) tax_lines: Vec<TaxRec>,
     pub(crate) fulfilled_quantity: i64,
+    /// Whether the line needs shipping (`false` for digital goods and services).
+    pub(crate) requires_shipping: bool,
 }
 
 impl LineRec {

@@ -245,6 +245,7 @@ pub(crate) fn order_payload(st: &Store, o: &OrderRec) -> Value {
             "title": l.title,
             "variant_title": l.variant_title,
             "quantity": l.quantity,
+            "requires_shipping": l.requires_shipping,
             "price": money_str(l.unit_price),
             "total_discount": money_str(l.discount_total()),
             "tax_lines": l.tax_lines.iter().map(tax_json).collect::<Vec<_>>(),

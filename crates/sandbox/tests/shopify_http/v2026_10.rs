@@ -349,3 +349,113 @@ async fn a_write_where_the_item_is_not_stocked_lands_on_an_inactive_level_in_202
         "the dump shows levels' state"
     );
 }
+
+const ORDER: &str = "query($id: ID!) { order(id: $id) { displayFulfillmentStatus lineItems(first: 10) { nodes { id quantity requiresShipping } } } }";
+
+#[tokio::test]
+async fn fulfillment_not_required_appears_under_2026_10_only() {
+    let shop = start(ShopifyConfig::default()).await;
+    let status = |v: &'static str, id: String| {
+        let shop = &shop;
+        async move {
+            shop.gql_at(v, ORDER, json!({"id": id})).await["order"]["displayFulfillmentStatus"]
+                .clone()
+        }
+    };
+    // Three orders not fulfilled (the generator fulfils some).
+    let mut ids = Vec::new();
+    for id in shop.state.generate_orders(12, &catalog(), 0.0, 0.0, 11) {
+        if status(NEW, id.clone()).await == "UNFULFILLED" {
+            ids.push(id);
+        }
+    }
+    assert!(ids.len() >= 3, "{ids:?}");
+    // Cancelled: nothing left to fulfil.
+    shop.state.cancel_order(&ids[0]).unwrap();
+    assert_eq!(
+        status(NEW, ids[0].clone()).await,
+        "FULFILLMENT_NOT_REQUIRED"
+    );
+    assert_eq!(status(OLD, ids[0].clone()).await, "UNFULFILLED");
+    // Every unit refunded.
+    let lines = shop.gql_at(NEW, ORDER, json!({"id": ids[1]})).await["order"]["lineItems"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["id"].as_str().unwrap().to_string(),
+                l["quantity"].as_i64().unwrap(),
+            )
+        })
+        .collect::<Vec<_>>();
+    let (first, rest) = lines.split_first().unwrap();
+    shop.state
+        .refund_order(&ids[1], std::slice::from_ref(first), false)
+        .unwrap();
+    if !rest.is_empty() {
+        // Partly refunded: still to fulfil.
+        assert_eq!(status(NEW, ids[1].clone()).await, "UNFULFILLED");
+        shop.state.refund_order(&ids[1], rest, false).unwrap();
+    }
+    assert_eq!(
+        status(NEW, ids[1].clone()).await,
+        "FULFILLMENT_NOT_REQUIRED"
+    );
+    assert_eq!(status(OLD, ids[1].clone()).await, "UNFULFILLED");
+    // Untouched.
+    assert_eq!(status(NEW, ids[2].clone()).await, "UNFULFILLED");
+
+    // The generator's cancellations show it too.
+    let ids = shop.state.generate_orders(8, &catalog(), 0.0, 1.0, 12);
+    let mut cancelled = 0;
+    for id in ids {
+        let q = "query($id: ID!) { order(id: $id) { cancelledAt displayFulfillmentStatus } }";
+        let d = shop.gql_at(NEW, q, json!({"id": id})).await;
+        if d["order"]["cancelledAt"].is_null() {
+            assert_ne!(
+                d["order"]["displayFulfillmentStatus"],
+                "FULFILLMENT_NOT_REQUIRED"
+            );
+            continue;
+        }
+        cancelled += 1;
+        assert_eq!(
+            d["order"]["displayFulfillmentStatus"],
+            "FULFILLMENT_NOT_REQUIRED"
+        );
+        assert_eq!(status(OLD, id).await, "UNFULFILLED");
+    }
+    assert!(cancelled > 0);
+}
+
+/// `requiresShipping` of every line of the orders.
+async fn lines_of(shop: &Shop, ids: Vec<String>) -> Vec<bool> {
+    let mut out = Vec::new();
+    for id in ids {
+        let d = shop.gql_at(NEW, ORDER, json!({"id": id})).await;
+        for l in d["order"]["lineItems"]["nodes"].as_array().unwrap() {
+            out.push(l["requiresShipping"].as_bool().unwrap());
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn generated_lines_need_no_shipping_at_the_configured_rate() {
+    let shop = start(ShopifyConfig::default()).await;
+    let ids = shop.state.generate_orders(20, &catalog(), 0.0, 0.0, 5);
+    assert!(lines_of(&shop, ids).await.iter().all(|s| *s));
+
+    let shop = start(ShopifyConfig {
+        digital_line_rate: 0.5,
+        ..ShopifyConfig::default()
+    })
+    .await;
+    let ids = shop.state.generate_orders(20, &catalog(), 0.0, 0.0, 5);
+    let lines = lines_of(&shop, ids).await;
+    assert!(lines.iter().any(|s| *s), "some lines ship");
+    assert!(lines.iter().any(|s| !*s), "some lines are digital");
+    let dump = shop.state.dump();
+    assert!(dump.to_string().contains("\"requires_shipping\":false"));
+}

@@ -196,7 +196,7 @@ impl LineItem {
         0
     }
     async fn requires_shipping(&self) -> bool {
-        true
+        self.line.requires_shipping
     }
     async fn taxable(&self) -> bool {
         !self.line.tax_lines.is_empty()

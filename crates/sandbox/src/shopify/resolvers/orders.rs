@@ -9,7 +9,8 @@ use super::outputs::*;
 use super::*;
 use crate::shopify::lock;
 use crate::shopify::orders::{
-    Totals, financial_status, fulfillment_status, refunded_quantities, totals,
+    Totals, display_fulfillment_status, financial_status, fulfillment_status, refunded_quantities,
+    totals,
 };
 use crate::shopify::search::{FieldVal, Filter, SortVal, page, page_by_id};
 use crate::shopify::store::*;
@@ -123,8 +124,13 @@ impl Order {
         let st = lock(&cx(ctx)?.state.store);
         Ok(Some(financial_status(&st, &self.0)))
     }
-    async fn display_fulfillment_status(&self) -> OrderDisplayFulfillmentStatus {
-        fulfillment_status(&self.0)
+    async fn display_fulfillment_status(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<OrderDisplayFulfillmentStatus> {
+        let c = cx(ctx)?;
+        let st = lock(&c.state.store);
+        Ok(display_fulfillment_status(&st, &self.0, &c.version))
     }
     async fn fully_paid(&self, ctx: &Context<'_>) -> Result<bool> {
         let t = order_totals(ctx, &self.0)?;
