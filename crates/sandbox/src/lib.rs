@@ -56,8 +56,9 @@
 //!
 //! # Admin endpoints
 //!
-//! Every server answers `GET /__admin/stats`, `GET /__admin/dump` and
-//! `POST /__admin/shopify/orders?n=N` (see `docs/sandbox.md` for every field).
+//! Every server answers `GET /__admin/stats`, `GET /__admin/dump`,
+//! `POST /__admin/shopify/orders?n=N` and `POST /__admin/shopify/returns` (see
+//! `docs/sandbox.md` for every field).
 //!
 //! # Errors
 //!
@@ -395,6 +396,15 @@ impl RunningSandbox {
     /// The reason, when the Shopify stand-in cannot generate orders.
     pub fn generate_orders(&self, n: usize) -> Result<usize, String> {
         self.hub.generate_orders(n)
+    }
+
+    /// Creates a return (and exchange) of a Shopify order (as
+    /// `POST /__admin/shopify/returns`; see [`shopify::ShopifyState::create_return`]).
+    ///
+    /// # Errors
+    /// Why the return was refused.
+    pub fn create_return(&self, spec: &shopify::NewReturn) -> Result<Value, String> {
+        self.hub.shopify.create_return(spec)
     }
 
     /// Stops the three servers: no new connections, open ones may finish (up to 5 s).

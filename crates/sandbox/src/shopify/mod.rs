@@ -101,6 +101,7 @@ mod generator;
 mod http;
 mod orders;
 mod resolvers;
+mod returns;
 mod search;
 mod store;
 mod types;
@@ -118,6 +119,7 @@ use serde_json::{Value, json};
 
 pub use generator::CatalogEntry;
 pub use http::router;
+pub use returns::{ExchangeLineSpec, NewReturn, ReturnLineSpec};
 
 use crate::shopify::cost::{Bucket, TypeInfo};
 use crate::shopify::store::{LocationRec, PriceListRec, Store, gid};
@@ -276,6 +278,7 @@ pub(crate) struct QueryRoot(
     resolvers::webhooks::WebhookQueries,
     resolvers::bulk::BulkQueries,
     resolvers::discounts::DiscountQueries,
+    resolvers::returns::ReturnQueries,
 );
 
 // The mutation root: each resource's mutations, in the served schema's order (which is why
@@ -292,6 +295,7 @@ pub(crate) struct Mutation(
     resolvers::fulfillments::FulfillmentMutations,
     resolvers::webhooks::WebhookMutations,
     resolvers::bulk::BulkMutations,
+    resolvers::returns::ReturnMutations,
 );
 
 /// Builds the schema.
@@ -489,6 +493,21 @@ impl ShopifyState {
     /// An unknown, already cancelled or (partly) fulfilled order.
     pub fn cancel_order(self: &Arc<Self>, order_id: &str) -> Result<(), String> {
         generator::cancel_order(self, order_id)
+    }
+
+    /// Creates a return (and exchange) of an order's fulfilled units, as staff in the admin,
+    /// a point of sale or the customer's account would; fires `returns/approve` (or
+    /// `returns/request` for a customer-account return, which stays `REQUESTED` until
+    /// `returnApproveRequest`). With `process`, the return is processed at once (refund,
+    /// exchange lines): `returns/process`, `refunds/create`, `returns/close`,
+    /// `orders/updated`. Answers `return_id`, `name`, `status`, `return_line_item_ids`,
+    /// `exchange_line_item_ids` and `refund_id`.
+    ///
+    /// # Errors
+    /// An unknown or cancelled order, a line not of the order, a quantity above the
+    /// fulfilled units not yet returned or refunded, an unknown exchange variant.
+    pub fn create_return(self: &Arc<Self>, spec: &NewReturn) -> Result<Value, String> {
+        returns::create(self, spec)
     }
 
     /// Everything the stand-in holds, as JSON (see the crate docs for the fields).

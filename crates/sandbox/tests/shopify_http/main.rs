@@ -8,6 +8,7 @@ mod media;
 mod orders;
 mod products;
 mod protocol;
+mod returns;
 mod v2026_10;
 mod webhooks;
 

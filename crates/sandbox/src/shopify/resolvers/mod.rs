@@ -23,6 +23,7 @@ pub(crate) mod product_mutations;
 pub(crate) mod product_set;
 pub(crate) mod products;
 pub(crate) mod refunds;
+pub(crate) mod returns;
 pub(crate) mod shop;
 pub(crate) mod webhooks;
 

@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 
 use super::order_lines::{DiscountApplication, discount_application, tax_line};
 use super::outputs::*;
+use super::returns::{Return, returns_connection};
 use super::*;
 use crate::shopify::lock;
 use crate::shopify::orders::{
@@ -391,6 +392,24 @@ impl Order {
             .cloned()
             .map(OrderTransaction)
             .collect()
+    }
+    #[allow(clippy::too_many_arguments)]
+    async fn returns(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        reverse: Option<bool>,
+        query: Option<String>,
+    ) -> Result<Connection<String, Return>> {
+        returns_connection(
+            ctx,
+            Some(self.0.id),
+            pargs(first, after, last, before, reverse),
+            query,
+        )
     }
     async fn refunds(&self, ctx: &Context<'_>, first: Option<i32>) -> Result<Vec<Refund>> {
         let n = first.map_or(usize::MAX, |n| n.max(0) as usize);

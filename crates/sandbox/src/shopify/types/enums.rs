@@ -457,7 +457,42 @@ gql_enum!(WebhookSubscriptionTopic {
     PRODUCTS_CREATE,
     PRODUCTS_DELETE,
     PRODUCTS_UPDATE,
-    REFUNDS_CREATE
+    REFUNDS_CREATE,
+    RETURNS_APPROVE,
+    RETURNS_CANCEL,
+    RETURNS_CLOSE,
+    RETURNS_DECLINE,
+    RETURNS_PROCESS,
+    RETURNS_REOPEN,
+    RETURNS_REQUEST,
+    RETURNS_UPDATE
+});
+gql_enum!(ReturnStatus {
+    CANCELED,
+    CLOSED,
+    DECLINED,
+    OPEN,
+    REQUESTED
+});
+gql_enum!(ReturnReason {
+    COLOR,
+    DEFECTIVE,
+    NOT_AS_DESCRIBED,
+    OTHER,
+    SIZE_TOO_LARGE,
+    SIZE_TOO_SMALL,
+    STYLE,
+    UNKNOWN,
+    UNWANTED,
+    WRONG_ITEM
+});
+gql_enum!(ReturnErrorCode {
+    BLANK,
+    GREATER_THAN,
+    INVALID,
+    INVALID_STATE,
+    LESS_THAN,
+    NOT_FOUND
 });
 gql_enum!(WebhookSubscriptionFormat { JSON, XML });
 gql_enum!(WebhookSubscriptionSortKeys { CREATED_AT, ID });

@@ -295,6 +295,7 @@ coded_error!(
     InventorySetQuantitiesUserErrorCode
 );
 coded_error!(MediaUserError, MediaUserErrorCode);
+coded_error!(ReturnUserError, ReturnErrorCode);
 coded_error!(
     InventoryAdjustQuantitiesUserError,
     InventoryAdjustQuantitiesUserErrorCode
