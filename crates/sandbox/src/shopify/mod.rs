@@ -1,5 +1,7 @@
 //! A stateful stand-in of the Shopify Admin GraphQL API, written from `specs/shopify.md` and
-//! the vendored 2026-01 Admin schema.
+//! the vendored 2026-01 and 2026-10 Admin schemas. Each API version in
+//! [`ShopifyConfig::api_versions`] is served with its own schema and rules (`versions`; see
+//! the workspace's `docs/sandbox.md`, "Shopify API versions").
 //!
 //! It is a real GraphQL endpoint (`POST /admin/api/{version}/graphql.json`) that executes any
 //! query or mutation against a hand-written subset of the Admin schema: the type, field,
@@ -50,11 +52,13 @@
 //!   only; option values are named with `optionName` + `name` (option ids are refused).
 //! - `inventorySetQuantities`: `name` is `available` or `on_hand` (setting one moves the
 //!   other by the same delta); `reason` must be one of Shopify's documented reasons;
-//!   `referenceDocumentUri` must be a URI; the item must be stocked at the location
-//!   (`inventoryActivate` first); all quantities apply or none. In 2026-01 leaving out
-//!   `changeFromQuantity` (with no `compareQuantity` and no `ignoreCompareQuantity: true`) is
-//!   `COMPARE_QUANTITY_REQUIRED`; `null` skips the check. From 2026-04 the deprecated fields
-//!   are refused and `@idempotent` is required.
+//!   `referenceDocumentUri` must be a URI; before 2026-10 the item must be stocked at the
+//!   location (`inventoryActivate` first; from 2026-10 the write lands on an inactive level);
+//!   all quantities apply or none. In 2026-01 leaving out `changeFromQuantity` (with no
+//!   `compareQuantity` and no `ignoreCompareQuantity: true`) is `COMPARE_QUANTITY_REQUIRED`;
+//!   `null` skips the check. From 2026-04 the deprecated fields are not in the schema and
+//!   `@idempotent` is required on `inventorySetQuantities`, `inventoryAdjustQuantities` and
+//!   `inventoryActivate`.
 //! - `@idempotent(key:)`: on `inventorySetQuantities` a reused key with the same arguments
 //!   answers the first payload again; with other arguments `IDEMPOTENCY_KEY_PARAMETER_MISMATCH`
 //!   (a user error). On any other root mutation field the same holds, with the mismatch as a
