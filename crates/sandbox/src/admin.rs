@@ -165,6 +165,7 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/__admin/stats", get(stats))
         .route("/__admin/dump", get(dump))
         .route("/__admin/shopify/orders", post(orders))
+        .route("/__admin/shopify/returns", post(shopify_return))
         .route("/__admin/flow/stock", post(flow_stock))
         .route("/__admin/flow/item", post(flow_item))
         .with_state(hub)
@@ -212,6 +213,24 @@ async fn orders(
             StatusCode::INTERNAL_SERVER_ERROR,
             &json!({"error": "order generation failed"}),
         ),
+    }
+}
+
+/// `POST /__admin/shopify/returns`: creates a return (and exchange) of a Shopify order; the
+/// body is a [`crate::shopify::NewReturn`].
+async fn shopify_return(State(hub): State<Arc<Hub>>, body: axum::body::Bytes) -> Response {
+    let spec: crate::shopify::NewReturn = match serde_json::from_slice(&body) {
+        Ok(s) => s,
+        Err(e) => {
+            return json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({"error": format!("body must be {{\"order_id\", \"lines\": [{{\"line_item_id\", \"quantity\"}}], \"exchange\"?, \"source\"?, \"fulfill\"?, \"process\"?}}: {e}")}),
+            );
+        }
+    };
+    match hub.shopify.create_return(&spec) {
+        Ok(v) => json_response(StatusCode::OK, &v),
+        Err(e) => json_response(StatusCode::UNPROCESSABLE_ENTITY, &json!({"error": e})),
     }
 }
 

@@ -56,8 +56,9 @@
 //!
 //! # Admin endpoints
 //!
-//! Every server answers `GET /__admin/stats`, `GET /__admin/dump` and
-//! `POST /__admin/shopify/orders?n=N` (see `docs/sandbox.md` for every field).
+//! Every server answers `GET /__admin/stats`, `GET /__admin/dump`,
+//! `POST /__admin/shopify/orders?n=N` and `POST /__admin/shopify/returns` (see
+//! `docs/sandbox.md` for every field).
 //!
 //! # Errors
 //!
@@ -183,6 +184,7 @@ impl SandboxConfig {
             ("faults.expire_session", r.expire_session),
             ("refund_rate", self.refund_rate),
             ("cancel_rate", self.cancel_rate),
+            ("shopify.digital_line_rate", self.shopify.digital_line_rate),
         ] {
             if !(0.0..=1.0).contains(&p) {
                 return bad(field, "must be a probability between 0 and 1");
@@ -205,6 +207,9 @@ impl SandboxConfig {
         }
         if self.refund_rate + self.cancel_rate > 1.0 {
             return bad("refund_rate + cancel_rate", "must not exceed 1");
+        }
+        if self.shopify.api_versions.is_empty() {
+            return bad("shopify.api_versions", "must name at least one version");
         }
         self.flow.validate()?;
         self.eta.validate()?;
@@ -391,6 +396,15 @@ impl RunningSandbox {
     /// The reason, when the Shopify stand-in cannot generate orders.
     pub fn generate_orders(&self, n: usize) -> Result<usize, String> {
         self.hub.generate_orders(n)
+    }
+
+    /// Creates a return (and exchange) of a Shopify order (as
+    /// `POST /__admin/shopify/returns`; see [`shopify::ShopifyState::create_return`]).
+    ///
+    /// # Errors
+    /// Why the return was refused.
+    pub fn create_return(&self, spec: &shopify::NewReturn) -> Result<Value, String> {
+        self.hub.shopify.create_return(spec)
     }
 
     /// Stops the three servers: no new connections, open ones may finish (up to 5 s).

@@ -30,7 +30,7 @@ pub(crate) fn dump(state: &ShopifyState) -> Value {
                         .levels
                         .values()
                         .filter(|l| l.item_id == v.inventory_item_id)
-                        .map(|l| json!({"location_id": gid("Location", l.location_id), "available": l.available, "on_hand": l.on_hand}))
+                        .map(|l| json!({"location_id": gid("Location", l.location_id), "available": l.available, "on_hand": l.on_hand, "active": l.active}))
                         .collect();
                     json!({
                         "id": gid("ProductVariant", v.id),
@@ -92,6 +92,7 @@ pub(crate) fn dump(state: &ShopifyState) -> Value {
                     "sku": l.sku,
                     "variant_id": l.variant_id.map(|v| gid("ProductVariant", v)),
                     "quantity": l.quantity,
+                    "requires_shipping": l.requires_shipping,
                     "unit_price": money_s(l.unit_price),
                     "discount": money_s(l.discount_total()),
                 })).collect::<Vec<_>>(),
@@ -168,6 +169,20 @@ pub(crate) fn dump(state: &ShopifyState) -> Value {
             "changes": g.changes.iter().map(|c| json!({"inventory_item_id": gid("InventoryItem", c.item_id), "location_id": gid("Location", c.location_id), "name": c.name, "delta": c.delta, "quantity_after": c.quantity_after})).collect::<Vec<_>>(),
         }))
         .collect();
+    let returns: Vec<Value> = st
+        .returns
+        .values()
+        .map(|r| json!({
+            "id": gid("Return", r.id),
+            "order_id": gid("Order", r.order_id),
+            "name": r.name,
+            "status": r.status,
+            "source": r.source.as_str(),
+            "lines": r.lines.iter().map(|l| json!({"id": gid("ReturnLineItem", l.id), "line_item_id": gid("LineItem", l.line_item_id), "quantity": l.quantity, "processed": l.processed, "reason": l.reason})).collect::<Vec<_>>(),
+            "exchange_lines": r.exchanges.iter().map(|x| json!({"id": gid("ExchangeLineItem", x.id), "sku": x.sku, "quantity": x.quantity, "processed": x.processed, "line_item_ids": x.line_item_ids.iter().map(|l| gid("LineItem", *l)).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+            "refund_ids": r.refund_ids.iter().map(|f| gid("Refund", *f)).collect::<Vec<_>>(),
+        }))
+        .collect();
     json!({
         "shop": {"domain": state.config.shop_domain, "name": state.config.shop_name, "currency": state.currency.as_str()},
         "locations": locations,
@@ -175,6 +190,7 @@ pub(crate) fn dump(state: &ShopifyState) -> Value {
         "orders": orders,
         "customers": customers,
         "refunds": refunds,
+        "returns": returns,
         "discounts": discounts,
         "price_lists": price_lists,
         "webhook_subscriptions": webhooks,

@@ -288,6 +288,14 @@ pub(crate) fn generate(
                     }
                     None => (entry.title.clone(), None, None, None),
                 };
+                // Lines of a variant whose item needs no shipping, and a share of the others
+                // (drawn only when asked for, so that the default keeps the seeded orders).
+                let ships = variant
+                    .as_ref()
+                    .and_then(|v| st.items.get(&v.inventory_item_id))
+                    .is_none_or(|i| i.requires_shipping);
+                let digital_rate = state.config.digital_line_rate.clamp(0.0, 1.0);
+                let digital = digital_rate > 0.0 && rng.random_bool(digital_rate);
                 lines.push(LineRec {
                     id: st.next_id(),
                     title,
@@ -300,6 +308,7 @@ pub(crate) fn generate(
                     allocations: Vec::new(),
                     tax_lines: Vec::new(),
                     fulfilled_quantity: 0,
+                    requires_shipping: ships && !digital,
                 });
             }
             // Order discounts.

@@ -162,9 +162,11 @@ async fn graphql(
     let state = app.shop.clone();
     let extensions = request.extensions().clone();
     lock(&state.stats).requests += 1;
-    if !state.config.api_versions.contains(&version) {
+    // An unsupported version falls forward to the oldest supported one; the header says
+    // which version answered.
+    let Some(version) = super::versions::resolve(&state.config.api_versions, &version) else {
         return json_response(StatusCode::NOT_FOUND, &json!({"errors": "Not Found"}), None);
-    }
+    };
     let fault = app.faults.draw();
     if fault != Fault::None {
         lock(&state.stats).faults_injected += 1;
@@ -282,7 +284,7 @@ async fn graphql(
     if let Some(n) = &op_name {
         req = req.operation_name(n.clone());
     }
-    let resp = state.schema.execute(req).await;
+    let resp = super::versions::execute(&state, req, &version).await;
     let data = resp.data.clone().into_json().unwrap_or(Value::Null);
     let actual = match &planned {
         Some(p) if !data.is_null() => p.actual(&state.type_info, &variables, &data).min(requested),

@@ -1,5 +1,7 @@
 //! A stateful stand-in of the Shopify Admin GraphQL API, written from `specs/shopify.md` and
-//! the vendored 2026-01 Admin schema.
+//! the vendored 2026-01 and 2026-10 Admin schemas. Each API version in
+//! [`ShopifyConfig::api_versions`] is served with its own schema and rules (`versions`; see
+//! the workspace's `docs/sandbox.md`, "Shopify API versions").
 //!
 //! It is a real GraphQL endpoint (`POST /admin/api/{version}/graphql.json`) that executes any
 //! query or mutation against a hand-written subset of the Admin schema: the type, field,
@@ -50,11 +52,13 @@
 //!   only; option values are named with `optionName` + `name` (option ids are refused).
 //! - `inventorySetQuantities`: `name` is `available` or `on_hand` (setting one moves the
 //!   other by the same delta); `reason` must be one of Shopify's documented reasons;
-//!   `referenceDocumentUri` must be a URI; the item must be stocked at the location
-//!   (`inventoryActivate` first); all quantities apply or none. In 2026-01 leaving out
-//!   `changeFromQuantity` (with no `compareQuantity` and no `ignoreCompareQuantity: true`) is
-//!   `COMPARE_QUANTITY_REQUIRED`; `null` skips the check. From 2026-04 the deprecated fields
-//!   are refused and `@idempotent` is required.
+//!   `referenceDocumentUri` must be a URI; before 2026-10 the item must be stocked at the
+//!   location (`inventoryActivate` first; from 2026-10 the write lands on an inactive level);
+//!   all quantities apply or none. In 2026-01 leaving out `changeFromQuantity` (with no
+//!   `compareQuantity` and no `ignoreCompareQuantity: true`) is `COMPARE_QUANTITY_REQUIRED`;
+//!   `null` skips the check. From 2026-04 the deprecated fields are not in the schema and
+//!   `@idempotent` is required on `inventorySetQuantities`, `inventoryAdjustQuantities` and
+//!   `inventoryActivate`.
 //! - `@idempotent(key:)`: on `inventorySetQuantities` a reused key with the same arguments
 //!   answers the first payload again; with other arguments `IDEMPOTENCY_KEY_PARAMETER_MISMATCH`
 //!   (a user error). On any other root mutation field the same holds, with the mismatch as a
@@ -101,9 +105,11 @@ mod generator;
 mod http;
 mod orders;
 mod resolvers;
+mod returns;
 mod search;
 mod store;
 mod types;
+mod versions;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -117,6 +123,7 @@ use serde_json::{Value, json};
 
 pub use generator::CatalogEntry;
 pub use http::router;
+pub use returns::{ExchangeLineSpec, NewReturn, ReturnLineSpec};
 
 use crate::shopify::cost::{Bucket, TypeInfo};
 use crate::shopify::store::{LocationRec, PriceListRec, Store, gid};
@@ -176,7 +183,11 @@ pub struct ShopifyConfig {
     pub restore_rate: f64,
     /// Highest cost one query may request (`MAX_COST_EXCEEDED` above). Default 1000.
     pub max_query_cost: u64,
-    /// API versions served; others answer 404. Default 2025-10, 2026-01, 2026-04.
+    /// API versions served (`YYYY-MM`). A request for one of the four releases before the
+    /// oldest of these (retired within the last year) falls forward to the oldest, as Shopify
+    /// does, and `X-Shopify-API-Version` names the version that answered; any other version
+    /// is a 404. Default 2026-01, 2026-04, 2026-07 and 2026-10 (so 2025-01 to 2025-10 fall
+    /// forward to 2026-01). Leave 2026-01 out to see a 2026-01 client fall forward.
     pub api_versions: Vec<String>,
     /// Location names created at start (at least one is needed for stock). Default three.
     pub locations: Vec<String>,
@@ -187,6 +198,10 @@ pub struct ShopifyConfig {
     /// VAT rate applied by the order generator, as a fraction (tax-inclusive prices).
     /// Default 0.14.
     pub vat_rate: Decimal,
+    /// Share of generated order lines that are digital goods or services
+    /// (`LineItem.requiresShipping: false`), in `[0, 1]`. Default 0 (every line ships, and
+    /// the generated orders are those of earlier releases for the same seed).
+    pub digital_line_rate: f64,
 }
 
 impl fmt::Debug for ShopifyConfig {
@@ -206,6 +221,7 @@ impl fmt::Debug for ShopifyConfig {
             .field("seed", &self.seed)
             .field("webhooks", &self.webhooks)
             .field("vat_rate", &self.vat_rate)
+            .field("digital_line_rate", &self.digital_line_rate)
             .finish()
     }
 }
@@ -222,7 +238,12 @@ impl Default for ShopifyConfig {
             bucket_max: 2000.0,
             restore_rate: 100.0,
             max_query_cost: 1000,
-            api_versions: vec!["2025-10".into(), "2026-01".into(), "2026-04".into()],
+            api_versions: vec![
+                "2026-01".into(),
+                "2026-04".into(),
+                "2026-07".into(),
+                "2026-10".into(),
+            ],
             locations: vec![
                 "Cairo Store".to_string(),
                 "Alexandria Store".to_string(),
@@ -231,13 +252,20 @@ impl Default for ShopifyConfig {
             seed: 1,
             webhooks: WebhookOptions::default(),
             vat_rate: Decimal::new(14, 2),
+            digital_line_rate: 0.0,
         }
     }
 }
 
-/// The SDL of the served schema (a subset of the Admin API 2026-01 schema).
+/// The SDL of the schema served for 2026-01 (a subset of the Admin API 2026-01 schema).
 pub fn schema_sdl() -> String {
-    build_schema().sdl()
+    schema_sdl_for("2026-01")
+}
+
+/// The SDL of the schema served for an API `version` (each version shows the members it has:
+/// 2026-10 a subset of the Admin API 2026-10 schema).
+pub fn schema_sdl_for(version: &str) -> String {
+    versions::ServedSchema::introspect(&build_schema(), version).sdl()
 }
 
 // The query root: each resource's query fields. The order of the parts is the order of the
@@ -254,6 +282,7 @@ pub(crate) struct QueryRoot(
     resolvers::webhooks::WebhookQueries,
     resolvers::bulk::BulkQueries,
     resolvers::discounts::DiscountQueries,
+    resolvers::returns::ReturnQueries,
 );
 
 // The mutation root: each resource's mutations, in the served schema's order (which is why
@@ -264,12 +293,13 @@ pub(crate) struct Mutation(
     resolvers::product_mutations::ProductMutations,
     resolvers::files::FileMutations,
     resolvers::discounts::DiscountMutations,
-    resolvers::inventory::InventoryMutations,
+    resolvers::inventory_writes::InventoryMutations,
     resolvers::product_mutations::VariantMutations,
-    resolvers::inventory::InventoryActivationMutations,
+    resolvers::inventory_writes::InventoryActivationMutations,
     resolvers::fulfillments::FulfillmentMutations,
     resolvers::webhooks::WebhookMutations,
     resolvers::bulk::BulkMutations,
+    resolvers::returns::ReturnMutations,
 );
 
 /// Builds the schema.
@@ -312,6 +342,8 @@ pub struct ShopifyState {
     /// Tokens issued by the client-credentials grant, with their expiry.
     pub(crate) tokens: Mutex<HashMap<String, DateTime<Utc>>>,
     pub(crate) schema: ShopSchema,
+    /// The schema each supported version serves.
+    pub(crate) served: HashMap<String, versions::ServedSchema>,
     pub(crate) type_info: TypeInfo,
     pub(crate) webhook_rng: Mutex<rand::rngs::StdRng>,
     pub(crate) http: reqwest::Client,
@@ -342,6 +374,11 @@ impl ShopifyState {
         });
         let schema = build_schema();
         let type_info = TypeInfo::from_sdl(&schema.sdl());
+        let served = config
+            .api_versions
+            .iter()
+            .map(|v| (v.clone(), versions::ServedSchema::introspect(&schema, v)))
+            .collect();
         let mut store = Store::default();
         let now = store::now();
         let cities = ["Cairo", "Alexandria", "Giza", "Mansoura", "Tanta"];
@@ -381,6 +418,7 @@ impl ShopifyState {
             stats: Mutex::new(Stats::default()),
             tokens: Mutex::new(HashMap::new()),
             schema,
+            served,
             type_info,
             webhook_rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(config.seed)),
             http,
@@ -459,6 +497,21 @@ impl ShopifyState {
     /// An unknown, already cancelled or (partly) fulfilled order.
     pub fn cancel_order(self: &Arc<Self>, order_id: &str) -> Result<(), String> {
         generator::cancel_order(self, order_id)
+    }
+
+    /// Creates a return (and exchange) of an order's fulfilled units, as staff in the admin,
+    /// a point of sale or the customer's account would; fires `returns/approve` (or
+    /// `returns/request` for a customer-account return, which stays `REQUESTED` until
+    /// `returnApproveRequest`). With `process`, the return is processed at once (refund,
+    /// exchange lines): `returns/process`, `refunds/create`, `returns/close`,
+    /// `orders/updated`. Answers `return_id`, `name`, `status`, `return_line_item_ids`,
+    /// `exchange_line_item_ids` and `refund_id`.
+    ///
+    /// # Errors
+    /// An unknown or cancelled order, a line not of the order, a quantity above the
+    /// fulfilled units not yet returned or refunded, an unknown exchange variant.
+    pub fn create_return(self: &Arc<Self>, spec: &NewReturn) -> Result<Value, String> {
+        returns::create(self, spec)
     }
 
     /// Everything the stand-in holds, as JSON (see the crate docs for the fields).

@@ -42,6 +42,53 @@ pub(crate) fn refund(
     at: chrono::DateTime<chrono::Utc>,
     note: &str,
 ) -> Result<RefundRec, String> {
+    let restock = if cancel { "CANCEL" } else { "RETURN" };
+    let rlines = refund_lines(st, order, lines, restock, location, rate)?;
+    let shipping_done = order
+        .refund_ids
+        .iter()
+        .filter_map(|r| st.refunds.get(r))
+        .any(|r| r.shipping.is_some());
+    let refund_shipping = match order.shipping.first() {
+        Some(s) if with_shipping && !shipping_done => Some((s.id, s.price, vat_of(s.price, rate))),
+        _ if with_shipping && !cancel => {
+            return Err(format!(
+                "order {} has no shipping left to refund",
+                order.name
+            ));
+        }
+        _ => None,
+    };
+    if rlines.is_empty() && refund_shipping.is_none() {
+        return Err("nothing to refund".to_string());
+    }
+    let amount: Decimal = rlines.iter().map(|l| l.subtotal).sum::<Decimal>()
+        + refund_shipping.map_or(Decimal::ZERO, |s| s.1);
+    let txs = refund_transactions(st, order, amount, at);
+    Ok(record_refund(
+        st,
+        order,
+        rlines,
+        refund_shipping,
+        txs,
+        at,
+        note,
+    ))
+}
+
+/// The refund lines for `lines` ((line id, quantity)) of `order`, at their net value (VAT
+/// included, discounts deducted).
+///
+/// # Errors
+/// A line not of the order, or a quantity above what is left to refund.
+pub(crate) fn refund_lines(
+    st: &mut Store,
+    order: &OrderRec,
+    lines: &[(u64, i64)],
+    restock_type: &'static str,
+    location: Option<u64>,
+    rate: Decimal,
+) -> Result<Vec<RefundLineRec>, String> {
     let done = refunded_quantities(st, order);
     let mut rlines = Vec::new();
     for (id, qty) in lines {
@@ -70,51 +117,27 @@ pub(crate) fn refund(
             id: st.next_id(),
             line_item_id: l.id,
             quantity: *qty,
-            restock_type: if cancel { "CANCEL" } else { "RETURN" },
+            restock_type,
             location_id: location,
             unit_price: l.unit_price,
             subtotal,
             total_tax: vat_of(subtotal, rate),
         });
     }
-    let shipping_done = order
-        .refund_ids
-        .iter()
-        .filter_map(|r| st.refunds.get(r))
-        .any(|r| r.shipping.is_some());
-    let refund_shipping = match order.shipping.first() {
-        Some(s) if with_shipping && !shipping_done => Some((s.id, s.price, vat_of(s.price, rate))),
-        _ if with_shipping && !cancel => {
-            return Err(format!(
-                "order {} has no shipping left to refund",
-                order.name
-            ));
-        }
-        _ => None,
-    };
-    if rlines.is_empty() && refund_shipping.is_none() {
-        return Err("nothing to refund".to_string());
-    }
-    let amount: Decimal = rlines.iter().map(|l| l.subtotal).sum::<Decimal>()
-        + refund_shipping.map_or(Decimal::ZERO, |s| s.1);
-    // Refund to the payment methods, last one first, never more than each one took.
+    Ok(rlines)
+}
+
+/// Refund transactions for `amount`, to the payment methods `order` was paid with, last one
+/// first, never more than each one took (what no method can take back is left out).
+pub(crate) fn refund_transactions(
+    st: &mut Store,
+    order: &OrderRec,
+    amount: Decimal,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Vec<TransactionRec> {
     let mut left = amount;
     let mut txs = Vec::new();
-    let sales: Vec<(String, Decimal)> = order
-        .transactions
-        .iter()
-        .filter(|t| t.kind == "SALE" && t.status == "SUCCESS")
-        .map(|t| {
-            let back: Decimal = order
-                .transactions
-                .iter()
-                .filter(|r| r.kind == "REFUND" && r.gateway == t.gateway)
-                .map(|r| r.amount)
-                .sum();
-            (t.gateway.clone(), (t.amount - back).max(Decimal::ZERO))
-        })
-        .collect();
-    for (gateway, room) in sales.iter().rev() {
+    for (gateway, room) in refundable_by_gateway(order).iter().rev() {
         if left <= Decimal::ZERO {
             break;
         }
@@ -131,13 +154,44 @@ pub(crate) fn refund(
             left -= part;
         }
     }
+    txs
+}
+
+/// What each successful sale of `order` can still give back: (gateway, amount), in order.
+pub(crate) fn refundable_by_gateway(order: &OrderRec) -> Vec<(String, Decimal)> {
+    order
+        .transactions
+        .iter()
+        .filter(|t| t.kind == "SALE" && t.status == "SUCCESS")
+        .map(|t| {
+            let back: Decimal = order
+                .transactions
+                .iter()
+                .filter(|r| r.kind == "REFUND" && r.gateway == t.gateway)
+                .map(|r| r.amount)
+                .sum();
+            (t.gateway.clone(), (t.amount - back).max(Decimal::ZERO))
+        })
+        .collect()
+}
+
+/// Records a refund of `order` with its transactions.
+pub(crate) fn record_refund(
+    st: &mut Store,
+    order: &mut OrderRec,
+    lines: Vec<RefundLineRec>,
+    shipping: Option<(u64, Decimal, Decimal)>,
+    txs: Vec<TransactionRec>,
+    at: chrono::DateTime<chrono::Utc>,
+    note: &str,
+) -> RefundRec {
     let rid = st.next_id();
     let rec = RefundRec {
         id: rid,
         order_id: order.id,
         note: Some(note.to_string()),
-        lines: rlines,
-        shipping: refund_shipping,
+        lines,
+        shipping,
         transactions: txs.clone(),
         created_at: at,
     };
@@ -145,7 +199,7 @@ pub(crate) fn refund(
     order.refund_ids.push(rid);
     order.updated_at = at;
     st.refunds.insert(rid, rec.clone());
-    Ok(rec)
+    rec
 }
 
 /// Derived order amounts.
@@ -245,6 +299,41 @@ pub(crate) fn fulfillment_status(o: &OrderRec) -> OrderDisplayFulfillmentStatus 
     } else {
         OrderDisplayFulfillmentStatus::PARTIALLY_FULFILLED
     }
+}
+
+/// The display fulfillment status as an API `version` shows it: from 2026-10 an order with
+/// nothing fulfilled and nothing left to fulfil (cancelled, or every unit refunded) is
+/// `FULFILLMENT_NOT_REQUIRED`; before, such an order stays `UNFULFILLED`.
+pub(crate) fn display_fulfillment_status(
+    st: &Store,
+    o: &OrderRec,
+    version: &str,
+) -> OrderDisplayFulfillmentStatus {
+    let status = fulfillment_status(o);
+    if version >= super::versions::V2026_10
+        && status == OrderDisplayFulfillmentStatus::UNFULFILLED
+        && nothing_to_fulfil(st, o)
+    {
+        OrderDisplayFulfillmentStatus::FULFILLMENT_NOT_REQUIRED
+    } else {
+        status
+    }
+}
+
+/// Whether no unit of the order is left to fulfil: it is cancelled, or each line's units are
+/// fulfilled or refunded.
+pub(crate) fn nothing_to_fulfil(st: &Store, o: &OrderRec) -> bool {
+    if o.cancelled_at.is_some() {
+        return true;
+    }
+    let refunded = refunded_quantities(st, o);
+    o.lines.iter().all(|l| {
+        let r = refunded
+            .iter()
+            .find(|(id, _)| *id == l.id)
+            .map_or(0, |(_, q)| *q);
+        l.quantity - l.fulfilled_quantity - r <= 0
+    })
 }
 
 /// (line id, refunded quantity) over all refunds of an order.

@@ -159,6 +159,9 @@ pub(crate) struct LevelRec {
     pub(crate) location_id: u64,
     pub(crate) available: i64,
     pub(crate) on_hand: i64,
+    /// Whether the item is stocked (sellable) here. An inactive level keeps its quantities
+    /// and is hidden from reads unless `includeInactive: true` (2026-04 on).
+    pub(crate) active: bool,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) updated_at: DateTime<Utc>,
 }
@@ -260,6 +263,8 @@ pub(crate) struct LineRec {
     pub(crate) allocations: Vec<AllocationRec>,
     pub(crate) tax_lines: Vec<TaxRec>,
     pub(crate) fulfilled_quantity: i64,
+    /// Whether the line needs shipping (`false` for digital goods and services).
+    pub(crate) requires_shipping: bool,
 }
 
 impl LineRec {
@@ -382,6 +387,86 @@ pub(crate) struct OrderRec {
     pub(crate) updated_at: DateTime<Utc>,
 }
 
+/// Where a return comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReturnSource {
+    /// Created by staff in the Shopify admin (or by an app): opens at once.
+    Admin,
+    /// Created at a point of sale: opens at once.
+    Pos,
+    /// Requested by the customer from their account: `REQUESTED` until approved.
+    CustomerAccount,
+}
+
+impl ReturnSource {
+    pub(crate) fn parse(s: &str) -> Option<ReturnSource> {
+        match s {
+            "admin" => Some(ReturnSource::Admin),
+            "pos" => Some(ReturnSource::Pos),
+            "customer_account" => Some(ReturnSource::CustomerAccount),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ReturnSource::Admin => "admin",
+            ReturnSource::Pos => "pos",
+            ReturnSource::CustomerAccount => "customer_account",
+        }
+    }
+}
+
+/// A returned quantity of one fulfilled line.
+#[derive(Debug, Clone)]
+pub(crate) struct ReturnLineRec {
+    pub(crate) id: u64,
+    pub(crate) line_item_id: u64,
+    /// The fulfillment the units were shipped with.
+    pub(crate) fulfillment_id: u64,
+    pub(crate) quantity: i64,
+    pub(crate) processed: i64,
+    /// A `ReturnReason` value.
+    pub(crate) reason: &'static str,
+    pub(crate) note: String,
+    pub(crate) customer_note: Option<String>,
+}
+
+/// An item given in exchange; it becomes a line of the order when processed.
+#[derive(Debug, Clone)]
+pub(crate) struct ExchangeLineRec {
+    pub(crate) id: u64,
+    pub(crate) variant_id: Option<u64>,
+    pub(crate) product_id: Option<u64>,
+    pub(crate) sku: Option<String>,
+    pub(crate) title: String,
+    pub(crate) variant_title: Option<String>,
+    /// Unit price, VAT included.
+    pub(crate) unit_price: Decimal,
+    pub(crate) quantity: i64,
+    pub(crate) processed: i64,
+    /// The order lines created when it was processed.
+    pub(crate) line_item_ids: Vec<u64>,
+}
+
+/// A return (and exchange) of an order.
+#[derive(Debug, Clone)]
+pub(crate) struct ReturnRec {
+    pub(crate) id: u64,
+    pub(crate) order_id: u64,
+    /// `#1001-R1`, ...
+    pub(crate) name: String,
+    /// A `ReturnStatus` value: `REQUESTED`, `OPEN`, `CLOSED`, ...
+    pub(crate) status: &'static str,
+    pub(crate) source: ReturnSource,
+    pub(crate) lines: Vec<ReturnLineRec>,
+    pub(crate) exchanges: Vec<ExchangeLineRec>,
+    pub(crate) refund_ids: Vec<u64>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) approved_at: Option<DateTime<Utc>>,
+    pub(crate) closed_at: Option<DateTime<Utc>>,
+}
+
 /// A webhook subscription.
 #[derive(Debug, Clone)]
 pub(crate) struct WebhookRec {
@@ -486,6 +571,7 @@ pub(crate) struct Store {
     pub(crate) customers: BTreeMap<u64, CustomerRec>,
     pub(crate) orders: BTreeMap<u64, OrderRec>,
     pub(crate) refunds: BTreeMap<u64, RefundRec>,
+    pub(crate) returns: BTreeMap<u64, ReturnRec>,
     pub(crate) webhooks: BTreeMap<u64, WebhookRec>,
     pub(crate) discounts: BTreeMap<u64, DiscountRec>,
     pub(crate) price_lists: BTreeMap<u64, PriceListRec>,
@@ -542,16 +628,25 @@ impl Store {
             location_id,
             available: 0,
             on_hand: 0,
+            active: true,
             created_at: now,
             updated_at: now,
         })
     }
 
-    /// Sum of `available` over all locations for a variant.
+    /// The active level of an item at a location (where the item is stocked).
+    pub(crate) fn active_level(&self, item_id: u64, location_id: u64) -> Option<&LevelRec> {
+        self.levels
+            .get(&(item_id, location_id))
+            .filter(|l| l.active)
+    }
+
+    /// Sum of `available` over the locations where a variant is stocked (inactive levels
+    /// are not sellable).
     pub(crate) fn variant_available(&self, variant: &VariantRec) -> i64 {
         self.levels
             .values()
-            .filter(|l| l.item_id == variant.inventory_item_id)
+            .filter(|l| l.item_id == variant.inventory_item_id && l.active)
             .map(|l| l.available)
             .sum()
     }

@@ -245,6 +245,7 @@ pub(crate) fn order_payload(st: &Store, o: &OrderRec) -> Value {
             "title": l.title,
             "variant_title": l.variant_title,
             "quantity": l.quantity,
+            "requires_shipping": l.requires_shipping,
             "price": money_str(l.unit_price),
             "total_discount": money_str(l.discount_total()),
             "tax_lines": l.tax_lines.iter().map(tax_json).collect::<Vec<_>>(),
@@ -289,6 +290,40 @@ pub(crate) fn refund_payload(r: &RefundRec) -> Value {
             "id": t.id, "kind": t.kind.to_lowercase(), "status": t.status.to_lowercase(),
             "gateway": t.gateway, "amount": money_str(t.amount),
         })).collect::<Vec<_>>(),
+    })
+}
+
+/// The `returns/*` payload (REST-shaped, like the order payloads).
+pub(crate) fn return_payload(st: &Store, r: &ReturnRec) -> Value {
+    json!({
+        "id": r.id,
+        "admin_graphql_api_id": gid("Return", r.id),
+        "order_id": r.order_id,
+        "name": r.name,
+        "status": r.status.to_lowercase(),
+        "total_return_line_items": r.lines.iter().map(|l| l.quantity).sum::<i64>(),
+        "return_line_items": r.lines.iter().map(|l| json!({
+            "id": l.id,
+            "admin_graphql_api_id": gid("ReturnLineItem", l.id),
+            "fulfillment_line_item": {
+                "line_item": {"id": l.line_item_id, "admin_graphql_api_id": gid("LineItem", l.line_item_id)},
+            },
+            "quantity": l.quantity,
+            "processed_quantity": l.processed,
+            "return_reason": l.reason.to_lowercase(),
+            "return_reason_note": l.note,
+            "customer_note": l.customer_note,
+        })).collect::<Vec<_>>(),
+        "exchange_line_items": r.exchanges.iter().map(|x| json!({
+            "id": x.id,
+            "admin_graphql_api_id": gid("ExchangeLineItem", x.id),
+            "variant_id": x.variant_id,
+            "sku": x.sku,
+            "quantity": x.quantity,
+            "processed_quantity": x.processed,
+            "line_item_ids": x.line_item_ids,
+        })).collect::<Vec<_>>(),
+        "refunds": r.refund_ids.iter().filter_map(|id| st.refunds.get(id)).map(refund_payload).collect::<Vec<_>>(),
     })
 }
 

@@ -8,6 +8,8 @@ mod media;
 mod orders;
 mod products;
 mod protocol;
+mod returns;
+mod v2026_10;
 mod webhooks;
 
 use std::sync::Arc;
@@ -77,6 +79,36 @@ impl Shop {
             .unwrap();
         let status = r.status();
         (status, r.json().await.unwrap())
+    }
+
+    /// Posts a request to the endpoint of an API `version` with the static token; returns
+    /// the status, the `X-Shopify-API-Version` header and the body.
+    async fn at(&self, version: &str, query: &str, variables: Value) -> (u16, String, Value) {
+        let r = self
+            .http
+            .post(format!("{}/admin/api/{version}/graphql.json", self.base))
+            .header("X-Shopify-Access-Token", &self.state.config().access_token)
+            .json(&json!({"query": query, "variables": variables}))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let served = r
+            .headers()
+            .get("x-shopify-api-version")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = r.json().await.unwrap_or(Value::Null);
+        (status, served, body)
+    }
+
+    /// Like [`Shop::gql`], at an API `version`.
+    async fn gql_at(&self, version: &str, query: &str, variables: Value) -> Value {
+        let (status, _, body) = self.at(version, query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
     }
 
     /// Runs a request that must succeed without GraphQL errors; returns `data`.

@@ -258,10 +258,10 @@ pub(crate) fn run_query(c: &Ctx, query: String) -> BulkOperationRunQueryPayload 
         let req = Request::new(query).data(Ctx {
             state: state.clone(),
             base_url,
-            version,
+            version: version.clone(),
             bulk: true,
         });
-        let resp = state.schema.execute(req).await;
+        let resp = crate::shopify::versions::execute(&state, req, &version).await;
         let result = if resp.errors.is_empty() {
             let data = resp.data.into_json().unwrap_or(Value::Null);
             Ok(flatten(&data))
@@ -416,7 +416,7 @@ pub(crate) fn run_mutation(
                     version: version.clone(),
                     bulk: false,
                 });
-            let resp = state.schema.execute(req).await;
+            let resp = crate::shopify::versions::execute(&state, req, &version).await;
             let mut line = json!({"data": resp.data.into_json().unwrap_or(Value::Null), "__lineNumber": line_no});
             if !resp.errors.is_empty() {
                 line["errors"] = serde_json::to_value(&resp.errors).unwrap_or(Value::Null);

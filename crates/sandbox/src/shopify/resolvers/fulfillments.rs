@@ -161,7 +161,7 @@ impl FulfillmentOrderLineItem {
         self.line.variant_title.as_deref()
     }
     async fn requires_shipping(&self) -> bool {
-        true
+        self.line.requires_shipping
     }
     async fn line_item(&self) -> LineItem {
         LineItem {

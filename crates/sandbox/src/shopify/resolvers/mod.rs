@@ -13,14 +13,17 @@ pub(crate) mod discounts;
 pub(crate) mod files;
 pub(crate) mod fulfillments;
 pub(crate) mod inventory;
+pub(crate) mod inventory_writes;
 pub(crate) mod media;
 pub(crate) mod metafields;
+pub(crate) mod order_lines;
 pub(crate) mod orders;
 pub(crate) mod outputs;
 pub(crate) mod product_mutations;
 pub(crate) mod product_set;
 pub(crate) mod products;
 pub(crate) mod refunds;
+pub(crate) mod returns;
 pub(crate) mod shop;
 pub(crate) mod webhooks;
 

@@ -3,7 +3,7 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Error, ID, Object, Result};
 
-use super::inventory::levels_connection;
+use super::inventory::{level_at, levels_connection};
 use super::outputs::*;
 use super::*;
 use crate::shopify::lock;
@@ -107,7 +107,10 @@ impl Location {
     }
     async fn has_active_inventory(&self, ctx: &Context<'_>) -> Result<bool> {
         let st = lock(&cx(ctx)?.state.store);
-        Ok(st.levels.values().any(|l| l.location_id == self.0.id))
+        Ok(st
+            .levels
+            .values()
+            .any(|l| l.location_id == self.0.id && l.active))
     }
     async fn ships_inventory(&self) -> bool {
         true
@@ -136,14 +139,20 @@ impl Location {
         &self,
         ctx: &Context<'_>,
         inventory_item_id: ID,
+        #[graphql(
+            default_with = "Some(false)",
+            visible = "crate::shopify::versions::since_2026_04"
+        )]
+        include_inactive: Option<bool>,
     ) -> Result<Option<InventoryLevel>> {
         let item = gid_arg("InventoryItem", "inventoryItemId", &inventory_item_id)?;
         let st = lock(&cx(ctx)?.state.store);
-        Ok(st
-            .levels
-            .get(&(item, self.0.id))
-            .cloned()
-            .map(InventoryLevel))
+        Ok(level_at(
+            &st,
+            item,
+            self.0.id,
+            include_inactive.unwrap_or(false),
+        ))
     }
     #[allow(clippy::too_many_arguments)]
     async fn inventory_levels(
@@ -155,13 +164,18 @@ impl Location {
         before: Option<String>,
         reverse: Option<bool>,
         query: Option<String>,
+        #[graphql(
+            default_with = "Some(false)",
+            visible = "crate::shopify::versions::since_2026_04"
+        )]
+        include_inactive: Option<bool>,
     ) -> Result<Connection<String, InventoryLevel>> {
         levels_connection(
             ctx,
-            None,
-            Some(self.0.id),
+            (None, Some(self.0.id)),
             pargs(first, after, last, before, reverse),
             query,
+            include_inactive.unwrap_or(false),
         )
     }
 }

@@ -198,6 +198,8 @@ gql_enum!(InventoryAdjustQuantitiesUserErrorCode {
     CHANGE_FROM_QUANTITY_STALE,
     ADJUST_QUANTITIES_FAILED,
     MAX_ONE_LEDGER_DOCUMENT,
+    /// Removed in 2026-10.
+    #[graphql(visible = "crate::shopify::versions::before_2026_10")]
     ITEM_NOT_STOCKED_AT_LOCATION,
     NON_MUTABLE_INVENTORY_ITEM,
     IDEMPOTENCY_CONCURRENT_REQUEST,
@@ -240,6 +242,8 @@ gql_enum!(InventorySetQuantitiesUserErrorCode {
     INVALID_QUANTITY_NEGATIVE,
     INVALID_REASON,
     INVALID_REFERENCE_DOCUMENT,
+    /// Removed in 2026-10.
+    #[graphql(visible = "crate::shopify::versions::before_2026_10")]
     ITEM_NOT_STOCKED_AT_LOCATION,
     INVALID_QUANTITY_TOO_HIGH,
     INVALID_QUANTITY_TOO_LOW,
@@ -310,7 +314,10 @@ gql_enum!(OrderDisplayFulfillmentStatus {
     IN_PROGRESS,
     ON_HOLD,
     SCHEDULED,
-    REQUEST_DECLINED
+    REQUEST_DECLINED,
+    /// From 2026-10: nothing is left to fulfil (cancelled, refunded or edited to zero).
+    #[graphql(visible = "crate::shopify::versions::since_2026_10")]
+    FULFILLMENT_NOT_REQUIRED
 });
 gql_enum!(OrderSortKeys {
     CREATED_AT,
@@ -450,7 +457,42 @@ gql_enum!(WebhookSubscriptionTopic {
     PRODUCTS_CREATE,
     PRODUCTS_DELETE,
     PRODUCTS_UPDATE,
-    REFUNDS_CREATE
+    REFUNDS_CREATE,
+    RETURNS_APPROVE,
+    RETURNS_CANCEL,
+    RETURNS_CLOSE,
+    RETURNS_DECLINE,
+    RETURNS_PROCESS,
+    RETURNS_REOPEN,
+    RETURNS_REQUEST,
+    RETURNS_UPDATE
+});
+gql_enum!(ReturnStatus {
+    CANCELED,
+    CLOSED,
+    DECLINED,
+    OPEN,
+    REQUESTED
+});
+gql_enum!(ReturnReason {
+    COLOR,
+    DEFECTIVE,
+    NOT_AS_DESCRIBED,
+    OTHER,
+    SIZE_TOO_LARGE,
+    SIZE_TOO_SMALL,
+    STYLE,
+    UNKNOWN,
+    UNWANTED,
+    WRONG_ITEM
+});
+gql_enum!(ReturnErrorCode {
+    BLANK,
+    GREATER_THAN,
+    INVALID,
+    INVALID_STATE,
+    LESS_THAN,
+    NOT_FOUND
 });
 gql_enum!(WebhookSubscriptionFormat { JSON, XML });
 gql_enum!(WebhookSubscriptionSortKeys { CREATED_AT, ID });

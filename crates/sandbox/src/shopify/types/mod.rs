@@ -10,11 +10,11 @@ use rust_decimal::Decimal;
 
 /// Defines a GraphQL enum whose Rust variant names are the GraphQL values.
 macro_rules! gql_enum {
-    ($name:ident { $($item:ident),* $(,)? }) => {
+    ($name:ident { $($(#[$meta:meta])* $item:ident),* $(,)? }) => {
         #[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
         #[graphql(rename_items = "UPPERCASE")]
         #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-        pub(crate) enum $name { $($item),* }
+        pub(crate) enum $name { $($(#[$meta])* $item),* }
 
         #[allow(dead_code)]
         impl $name {
@@ -295,6 +295,7 @@ coded_error!(
     InventorySetQuantitiesUserErrorCode
 );
 coded_error!(MediaUserError, MediaUserErrorCode);
+coded_error!(ReturnUserError, ReturnErrorCode);
 coded_error!(
     InventoryAdjustQuantitiesUserError,
     InventoryAdjustQuantitiesUserErrorCode
