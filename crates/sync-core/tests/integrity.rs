@@ -290,3 +290,29 @@ async fn a_panicking_job_is_a_dead_letter_and_the_rest_of_the_pass_lands() {
     engine.run_pending().await.unwrap();
     assert_each_order_once(&world, &orders);
 }
+
+/// A system found down while a flow read it, and mended, is reported up again at the next pass
+/// that reads it, even when that pass has nothing to write to it.
+#[tokio::test]
+async fn a_mended_system_is_up_again_without_any_job_to_run() {
+    use sync_core::error::{OutageCause, System};
+
+    let world = world();
+    let engine = engine(&world, sqlite().await, "w1");
+    engine.run_once().await.unwrap();
+    world.erp.set_down(Some(OutageCause::Unreachable));
+    engine.run_once().await.unwrap();
+    assert_eq!(
+        engine
+            .outages()
+            .iter()
+            .map(|o| o.system)
+            .collect::<Vec<_>>(),
+        [System::Erp]
+    );
+    world.erp.set_down(None);
+    // Nothing changed in the ERP: no job will run, yet its reads answer.
+    let summary = engine.run_once().await.unwrap();
+    assert_eq!(summary.products_pushed, 0);
+    assert!(engine.outages().is_empty(), "{:?}", engine.outages());
+}

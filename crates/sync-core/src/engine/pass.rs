@@ -41,7 +41,14 @@ impl Engine {
                     }
                     tracing::warn!(flow, "flow skipped: its source system is down");
                 }
-                other => other?,
+                Ok(()) => {
+                    // The flow read its source: that system answers again, even when it has
+                    // no job to run (its breaker would otherwise stay open).
+                    if let Some(system) = flow.source() {
+                        self.system_up(system);
+                    }
+                }
+                Err(other) => return Err(other),
             }
             drop(_enter);
             // Drain after each flow so later flows see earlier results (the receipts flow

@@ -41,6 +41,7 @@ use super::base::{Engine, EngineError, PlannedWrite, Summary};
 use super::kinds::JobKind;
 use super::runtime::{JobResult, Task};
 use crate::connector::{ConnectorError, RemoteVariant, StockWrite};
+use crate::error::System;
 use crate::model::{Customer, Order, PriceChange, ProductGroup, Promotion, Shipment};
 use crate::store::Job;
 
@@ -90,6 +91,18 @@ impl Flow {
             Flow::Orders => "orders",
             Flow::Fulfillments => "fulfillments",
             Flow::Receipts => "receipts",
+        }
+    }
+
+    /// The system whose reading every decision of the flow starts with (`None`: the flow
+    /// reads only the state store).
+    pub fn source(self) -> Option<System> {
+        match self {
+            Flow::Catalog | Flow::Prices | Flow::Promotions | Flow::Stock | Flow::Fulfillments => {
+                Some(System::Erp)
+            }
+            Flow::Customers | Flow::Orders => Some(System::Storefront),
+            Flow::Receipts => None,
         }
     }
 
