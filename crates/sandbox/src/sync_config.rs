@@ -121,7 +121,15 @@ pub fn write_with(
         ("eta-psk", device.preshared_key.as_str()),
     ];
     for (name, value) in secrets {
-        std::fs::write(dir.join(name), value).map_err(|e| format!("writing {name}: {e}"))?;
+        let path = dir.join(name);
+        std::fs::write(&path, value).map_err(|e| format!("writing {name}: {e}"))?;
+        // Secret files are for their owner alone (the connector warns about others).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("restricting {name}: {e}"))?;
+        }
     }
     let catalog = if options.images {
         write_images(sandbox, dir)?;
