@@ -125,7 +125,7 @@ pub async fn run(options: DemoOptions) -> Result<()> {
             "dead_letters": dead.len(),
             "summary": summary,
         });
-        println!("{line}");
+        crate::output::print_line(&line.to_string());
     }
     sandbox.shutdown().await;
     Ok(())

@@ -26,9 +26,10 @@ impl Output {
         }
     }
 
-    /// Prints one line on stdout.
+    /// Prints one line on stdout. When stdout is a pipe its reader closed (`dlq list | head`),
+    /// the process ends quietly with success, as command-line tools do, instead of panicking.
     pub fn line(&self, text: &str) {
-        println!("{text}");
+        print_line(text);
     }
 
     /// Runs `work` under a spinner (on a terminal) or a log line (otherwise).
@@ -60,5 +61,17 @@ impl Output {
         if !any {
             self.line("nothing changed");
         }
+    }
+}
+
+/// Writes `text` and a newline to stdout; a closed pipe ends the process quietly.
+pub fn print_line(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(error) = writeln!(out, "{text}") {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        tracing::warn!(%error, "cannot write to stdout");
     }
 }
