@@ -94,15 +94,15 @@ impl Flow {
         }
     }
 
-    /// The system whose reading every decision of the flow starts with (`None`: the flow
-    /// reads only the state store).
+    /// The system every decision of the flow reads through a connector call that cannot be
+    /// skipped, so that a decision that succeeded proves the system answers (it closes that
+    /// system's breaker). `None` for a flow that reads only the state store, or whose read a
+    /// connector may answer without a call (promotions and shipments have empty defaults).
     pub fn source(self) -> Option<System> {
         match self {
-            Flow::Catalog | Flow::Prices | Flow::Promotions | Flow::Stock | Flow::Fulfillments => {
-                Some(System::Erp)
-            }
+            Flow::Catalog | Flow::Prices | Flow::Stock => Some(System::Erp),
             Flow::Customers | Flow::Orders => Some(System::Storefront),
-            Flow::Receipts => None,
+            Flow::Promotions | Flow::Fulfillments | Flow::Receipts => None,
         }
     }
 
