@@ -206,25 +206,12 @@ pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<Strin
     // authority whether it holds one for this sale or return already (a lost or fresh store).
     if let Some(held) = tax.find_receipt(&order, refund).await? {
         tracing::info!(%key, uuid = %held.uuid, "receipt found at the tax authority; recorded, not issued again");
-        let binding = Binding {
-            scope: scope.clone(),
-            kind: BindingKind::Receipt.as_str().to_owned(),
-            key: key.clone(),
-            remote_id: held.uuid.clone(),
-            content_hash: None,
-            data: json!({
-                "state": SUBMITTING,
-                "device": tax.device(),
-                "total": order_total(&order, refund).to_string(),
-                "order": order.external_id,
-                "refund": refund_id,
-                "gateway": order.main_gateway(),
-                "day": order.created_at.date_naive().to_string(),
-                "recovered": true,
-            }),
-            updated_at: engine.now(),
-        };
-        engine.store.put_binding(&binding).await?;
+        let mut data = receipt_data(&order, refund_id.as_deref(), tax.device(), SUBMITTING);
+        data["total"] = json!(order_total(&order, refund).to_string());
+        data["recovered"] = json!(true);
+        engine
+            .bind(BindingKind::Receipt, &key, &held.uuid, None, data)
+            .await?;
         // The next submission asks the authority for its outcome (a submitted receipt is
         // looked up, never sent again) and records it.
         submit_soon(engine, tax.device()).await?;
@@ -260,17 +247,13 @@ pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<Strin
             key: key.clone(),
             remote_id: built.uuid.clone(),
             content_hash: None,
-            data: json!({
-                "state": ISSUED,
-                "device": device,
-                "previous": built.previous_uuid,
-                "body": built.body,
-                "total": built.total.to_string(),
-                "order": order.external_id,
-                "refund": refund_id,
-                "gateway": order.main_gateway(),
-                "day": order.created_at.date_naive().to_string(),
-            }),
+            data: {
+                let mut data = receipt_data(&order, refund_id.as_deref(), &device, ISSUED);
+                data["previous"] = json!(built.previous_uuid);
+                data["body"] = json!(built.body);
+                data["total"] = json!(built.total.to_string());
+                data
+            },
             updated_at: engine.now(),
         };
         if engine
@@ -303,6 +286,18 @@ pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<Strin
         // Another worker moved the head: build again on the new head.
     }
     Err(ConnectorError::transient("the receipt chain kept moving; will retry").into())
+}
+
+/// What a receipt binding records of its sale or return, in `state`, on `device`.
+fn receipt_data(order: &Order, refund_id: Option<&str>, device: &str, state: &str) -> Value {
+    json!({
+        "state": state,
+        "device": device,
+        "order": order.external_id,
+        "refund": refund_id,
+        "gateway": order.main_gateway(),
+        "day": order.created_at.date_naive().to_string(),
+    })
 }
 
 /// The total a receipt of the sale (or of `refund`) carries.
