@@ -226,6 +226,7 @@ impl Config {
             .with_context(|| format!("reading config file {}", path.display()))?;
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Config::parse(&text, base_dir, &|name| std::env::var(name).ok())
+            .with_context(|| format!("config file {}", path.display()))
     }
 
     /// Parses configuration text; `env` looks environment variables up.
@@ -238,9 +239,13 @@ impl Config {
         base_dir: PathBuf,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config> {
-        let mut root: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| anyhow!("config is not valid TOML: {}", e.message()))?;
+        let mut root: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            let at = e.span().map_or_else(String::new, |span| {
+                let (line, column) = line_and_column(text, span.start);
+                format!(" at line {line}, column {column}")
+            });
+            anyhow!("not valid TOML{at}: {}", e.message().trim_end())
+        })?;
         let known = ["store", "engine", "daemon", "shopify", "flow", "eta"];
         if let Some(unknown) = root.keys().find(|k| !known.contains(&k.as_str())) {
             bail!(
@@ -340,6 +345,14 @@ fn check_bounds(engine: &EngineSection) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The 1-based line and column (in characters) of byte `offset` of `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..text.floor_char_boundary(offset.min(text.len()))];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
 }
 
 fn section<T: serde::de::DeserializeOwned>(root: &mut toml::Table, name: &str) -> Result<T> {
@@ -455,6 +468,17 @@ password_env = "FLOW_PASS"
 [eta]
 client_id = "abc"
 "#;
+
+    #[test]
+    fn a_toml_syntax_error_gives_its_line_and_column() {
+        let text = "[store]\nurl = \"sqlite://x.db\"\n[engine]\nscope = shop\n";
+        let error = Config::parse(text, PathBuf::from("/cfg"), &env)
+            .err()
+            .expect("invalid TOML is refused")
+            .to_string();
+        assert!(error.contains("line 4, column 9"), "{error}");
+        assert_eq!(line_and_column("ab\nقد x", 8), (2, 4));
+    }
 
     #[test]
     fn secrets_come_from_env_or_files_never_from_the_file() {

@@ -59,7 +59,7 @@ pub async fn engine_for(path: &Path) -> Result<(Config, Arc<Engine>, wiring::Wir
 ///
 /// When the sandbox cannot start or the pass fails.
 pub async fn run(options: DemoOptions) -> Result<()> {
-    let out = Output::new();
+    let out = Output::with_json(options.json);
     let mut sandbox_config = sandbox::SandboxConfig {
         seed: options.seed,
         catalog_groups: options.catalog,

@@ -2,10 +2,12 @@
 //! engine, the daemon, the demo and terminal output. The binary (`src/main.rs`) is a thin CLI
 //! over it; benchmarks and tests build engines through it too.
 
+pub mod check;
 pub mod config;
 pub mod daemon;
 pub mod demo;
 pub mod listener;
 pub mod memory;
 pub mod output;
+pub mod screens;
 pub mod wiring;

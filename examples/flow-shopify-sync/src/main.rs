@@ -3,40 +3,59 @@
 //! `demo` runs everything embedded (the sandbox's stand-ins on loopback, SQLite in a temporary
 //! folder); `run` is the daemon; the other subcommands are the operator's screens.
 
-use flow_shopify_sync::{config, daemon, demo, output, wiring};
+use flow_shopify_sync::screens::{
+    CustomerMatchesReport, DeadLettersReport, ItemsStatusReport, PassReport, PlanReport,
+    ReceiptStatesReport, ReconcileReport,
+};
+use flow_shopify_sync::{check, config, daemon, demo, output, wiring};
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use sync_core::engine::{Engine, Flow};
+use sync_core::engine::{Engine, Flow, Summary};
 use sync_core::model::ProductStatus;
 
 use crate::config::Config;
 use crate::output::Output;
 
 /// Keeps Flow ERP, Shopify and the ETA e-receipt system in step.
+///
+/// Exit status: 0 done, nothing needs a decision; 1 done, but something needs an operator (the
+/// screen names it); 2 could not do it (configuration, a system down, the state store).
 #[derive(Debug, Parser)]
 #[command(name = "flow-shopify-sync", version, about)]
 struct Cli {
     /// The TOML configuration file.
     #[arg(long, global = true, env = "FLOW_SHOPIFY_SYNC_CONFIG")]
     config: Option<PathBuf>,
-    /// Log filter (for example `info` or `sync_core=debug`).
+    /// Log filter (for example `info` or `sync_core=debug`); an invalid filter is an error.
     #[arg(long, global = true, default_value = "warn")]
     log: String,
+    /// Log line format on stderr: `text` for people, `json` for log shippers.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Print the screen's report as one JSON document on stdout (shapes in docs/cli.md);
+    /// messages for people go to stderr.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Runs one full cycle of every flow against embedded stand-ins and prints a summary.
     Demo {
-        /// Print one JSON object as the last line.
-        #[arg(long)]
-        json: bool,
         /// Item groups in the seeded Flow catalogue.
         #[arg(long, default_value_t = 12)]
         catalog: usize,
@@ -56,7 +75,12 @@ enum Command {
         #[arg(long)]
         once: bool,
     },
-    /// Shows the Shopify store's id, name and currency.
+    /// Checks the configuration, then each system in turn, one line per check.
+    Config {
+        /// What to do.
+        action: ConfigAction,
+    },
+    /// Shows the Shopify store's id, name, currency and API version.
     StoreId,
     /// Pushes, holds or activates items.
     Items {
@@ -82,17 +106,19 @@ enum Command {
         /// What to do.
         action: PullAction,
     },
-    /// Pulls customers into Flow.
+    /// Pulls customers into Flow (`pull`), or lists checkout customers whose phone or e-mail
+    /// matched an existing Flow customer, for merging (`matches`).
     Customers {
         /// What to do.
-        action: PullAction,
+        action: CustomersAction,
     },
     /// Submits receipts or shows their states.
     Receipts {
         /// What to do.
         action: ReceiptsAction,
     },
-    /// Compares stock in full (pushing corrections) and the day's sales three ways.
+    /// Compares stock in full (pushing corrections) and the day's sales three ways; exits 1
+    /// when anything is out of balance.
     Reconcile {
         /// The day of the sales comparison (UTC, `YYYY-MM-DD`). Default: today.
         #[arg(long)]
@@ -101,7 +127,7 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Lists or replays dead letters.
+    /// Lists or replays dead letters and parked jobs.
     Dlq {
         /// What to do.
         action: DlqAction,
@@ -115,6 +141,10 @@ enum Command {
     Plan,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ConfigAction {
+    Check,
+}
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ItemsAction {
     Push,
@@ -136,6 +166,11 @@ enum PullAction {
     Pull,
 }
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum CustomersAction {
+    Pull,
+    Matches,
+}
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum ReceiptsAction {
     Submit,
     Status,
@@ -146,16 +181,26 @@ enum DlqAction {
     Replay,
 }
 
-fn init_tracing(filter: &str) {
+/// Logs to stderr with `filter`; colour only on a terminal.
+///
+/// # Errors
+///
+/// When `filter` is not a valid filter (the message says why).
+fn init_tracing(filter: &str, format: LogFormat) -> Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
+        .map_err(|e| anyhow::anyhow!("--log {filter:?} is not a valid log filter: {e}"))?;
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .try_init();
+        .with_ansi(std::io::stderr().is_terminal());
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    Ok(())
 }
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     // Before any thread starts: see `flow_shopify_sync::memory`.
     flow_shopify_sync::memory::keep_large_blocks_returnable();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -165,207 +210,205 @@ fn main() -> std::process::ExitCode {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
-            return std::process::ExitCode::from(2);
+            return ExitCode::from(2);
         }
     };
     runtime.block_on(run_cli())
 }
 
-async fn run_cli() -> std::process::ExitCode {
+async fn run_cli() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(&cli.log);
-    match dispatch(cli).await {
+    let out = Output::with_json(cli.json);
+    let result = match init_tracing(&cli.log, cli.log_format) {
+        Ok(()) => dispatch(cli, &out).await,
+        Err(error) => Err(error),
+    };
+    match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
-            std::process::ExitCode::from(2)
+            out.error(&format!("{error:#}"));
+            ExitCode::from(2)
         }
     }
 }
 
 async fn engine_from(path: Option<&PathBuf>) -> Result<(Config, Arc<Engine>, wiring::Wired)> {
-    let Some(path) = path else {
-        bail!("--config FILE is required for this command (or set FLOW_SHOPIFY_SYNC_CONFIG)");
-    };
-    demo::engine_for(path).await
+    demo::engine_for(config_path(path)?).await
 }
 
-async fn dispatch(cli: Cli) -> Result<std::process::ExitCode> {
-    let out = Output::new();
-    let ok = std::process::ExitCode::SUCCESS;
-    if let Command::Demo {
-        json,
-        catalog,
-        orders,
-        faults,
-        seed,
-    } = &cli.command
-    {
-        demo::run(demo::DemoOptions {
-            json: *json,
-            catalog: *catalog,
-            orders: *orders,
-            faults: faults.clone(),
-            seed: *seed,
-        })
-        .await?;
-        return Ok(ok);
+fn config_path(path: Option<&PathBuf>) -> Result<&PathBuf> {
+    path.ok_or_else(|| {
+        anyhow::anyhow!(
+            "--config FILE is required for this command (or set FLOW_SHOPIFY_SYNC_CONFIG)"
+        )
+    })
+}
+
+/// A pass screen's report.
+fn pass(screen: &str, summary: Summary) -> PassReport {
+    PassReport {
+        screen: screen.to_owned(),
+        replayed: None,
+        unknown_codes: Vec::new(),
+        summary,
     }
-    if let Command::Dlq {
-        action: DlqAction::List,
-        ..
-    } = &cli.command
-    {
-        // Only the state store: dead letters can be listed while a service is down.
-        let Some(path) = cli.config.as_ref() else {
-            bail!("--config FILE is required for this command (or set FLOW_SHOPIFY_SYNC_CONFIG)");
-        };
-        let config = Config::load(path)?;
-        let store = wiring::open_store(&config.store_url()).await?;
-        let scope = sync_core::model::StoreScope::new(config.engine.scope.clone());
-        let dead = sync_core::store::dead_letters(&*store, &scope).await?;
-        if dead.is_empty() {
-            out.line("no dead letters");
+}
+
+async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
+    match &cli.command {
+        Command::Demo {
+            catalog,
+            orders,
+            faults,
+            seed,
+        } => {
+            demo::run(demo::DemoOptions {
+                json: cli.json,
+                catalog: *catalog,
+                orders: *orders,
+                faults: faults.clone(),
+                seed: *seed,
+            })
+            .await?;
+            return Ok(ExitCode::SUCCESS);
         }
-        for job in dead {
-            let why = job.parked_on.as_deref().map_or_else(
-                || job.last_error.clone().unwrap_or_default(),
-                |m| format!("waiting for mapping {m}"),
-            );
-            out.line(&format!(
-                "{:>6}  {:<16} {:<40} {}",
-                job.id, job.kind, job.key, why
-            ));
+        Command::Config {
+            action: ConfigAction::Check,
+        } => {
+            let report = check::run(config_path(cli.config.as_ref())?).await;
+            return Ok(out.report(&report));
         }
-        return Ok(ok);
+        Command::Dlq {
+            action: DlqAction::List,
+            ..
+        } => {
+            // Only the state store: dead letters can be listed while a service is down.
+            let config = Config::load(config_path(cli.config.as_ref())?)?;
+            let store = wiring::open_store(&config.store_url()).await?;
+            let scope = sync_core::model::StoreScope::new(config.engine.scope.clone());
+            let dead = sync_core::store::dead_letters(&*store, &scope).await?;
+            return Ok(out.report(&DeadLettersReport::new(dead)));
+        }
+        _ => {}
     }
     let (config, engine, wired) = engine_from(cli.config.as_ref()).await?;
-    match cli.command {
-        Command::Demo { .. } => unreachable!("handled above"),
+    let code = match cli.command {
+        Command::Demo { .. }
+        | Command::Config { .. }
+        | Command::Dlq {
+            action: DlqAction::List,
+            ..
+        } => unreachable!("handled above"),
         Command::Run { once } => return daemon::run(&config, engine, &wired, once).await,
-        Command::StoreId => {
-            let info = wired.store_info().await?;
-            out.line(&info);
-        }
+        Command::StoreId => out.report(&wired.store_info().await?),
         Command::Items {
             action: ItemsAction::Push,
             codes,
         } => {
-            let codes = (!codes.is_empty()).then_some(codes);
-            let summary = out
-                .spin("pushing items", engine.push_items(codes.as_deref(), false))
+            let asked = (!codes.is_empty()).then_some(codes);
+            let pushed = out
+                .spin("pushing items", engine.push_items(asked.as_deref(), false))
                 .await?;
-            out.summary(&summary);
+            out.report(&PassReport {
+                unknown_codes: pushed.unknown,
+                ..pass("items push", pushed.summary)
+            })
         }
         Command::Items { action, codes } => {
             if codes.is_empty() {
                 bail!("items hold|activate: name at least one item group code");
             }
-            let status = if matches!(action, ItemsAction::Hold) {
-                ProductStatus::Held
+            let (status, word) = if matches!(action, ItemsAction::Hold) {
+                (ProductStatus::Held, "held")
             } else {
-                ProductStatus::Active
+                (ProductStatus::Active, "active")
             };
             let missing = engine.set_items_status(&codes, status).await?;
-            for code in &missing {
-                out.line(&format!(
-                    "{code}: not on the storefront yet (push it first)"
-                ));
-            }
-            out.line(&format!(
-                "{} item(s) set to {status:?}",
-                codes.len() - missing.len()
-            ));
+            out.report(&ItemsStatusReport {
+                status: word.to_owned(),
+                set: codes
+                    .iter()
+                    .filter(|c| !missing.contains(c))
+                    .cloned()
+                    .collect(),
+                not_on_storefront: missing,
+            })
         }
         Command::Images { action, codes } => {
-            let codes = (!codes.is_empty()).then_some(codes);
+            let asked = (!codes.is_empty()).then_some(codes);
             let without = matches!(action, ImagesAction::Delete);
-            let summary = out
+            let pushed = out
                 .spin(
                     "syncing images",
-                    engine.push_items(codes.as_deref(), without),
+                    engine.push_items(asked.as_deref(), without),
                 )
                 .await?;
-            out.summary(&summary);
+            let screen = if without {
+                "images delete"
+            } else {
+                "images upload"
+            };
+            out.report(&PassReport {
+                unknown_codes: pushed.unknown,
+                ..pass(screen, pushed.summary)
+            })
         }
         Command::Stock {
             action: StockAction::Set,
-        } => {
-            out.summary(
-                &out.spin("pushing stock changes", engine.run_flows(&[Flow::Stock]))
-                    .await?,
-            );
-        }
+        } => out.report(&pass(
+            "stock set",
+            out.spin("pushing stock changes", engine.run_flows(&[Flow::Stock]))
+                .await?,
+        )),
         Command::Stock {
             action: StockAction::Reupload,
-        } => {
-            out.summary(
-                &out.spin("re-uploading every stock level", engine.reupload_stock())
-                    .await?,
-            );
-        }
-        Command::Orders { .. } => {
-            out.summary(
-                &out.spin("pulling orders", engine.run_flows(&[Flow::Orders]))
-                    .await?,
-            );
-        }
-        Command::Customers { .. } => {
-            out.summary(
-                &out.spin("pulling customers", engine.run_flows(&[Flow::Customers]))
-                    .await?,
-            );
-        }
+        } => out.report(&pass(
+            "stock reupload",
+            out.spin("re-uploading every stock level", engine.reupload_stock())
+                .await?,
+        )),
+        Command::Orders { .. } => out.report(&pass(
+            "orders pull",
+            out.spin("pulling orders", engine.run_flows(&[Flow::Orders]))
+                .await?,
+        )),
+        Command::Customers {
+            action: CustomersAction::Pull,
+        } => out.report(&pass(
+            "customers pull",
+            out.spin("pulling customers", engine.run_flows(&[Flow::Customers]))
+                .await?,
+        )),
+        Command::Customers {
+            action: CustomersAction::Matches,
+        } => out.report(&CustomerMatchesReport {
+            matches: engine.customer_matches().await?,
+        }),
         Command::Receipts {
             action: ReceiptsAction::Submit,
-        } => {
-            out.summary(
-                &out.spin("submitting receipts", engine.run_flows(&[Flow::Receipts]))
-                    .await?,
-            );
-        }
+        } => out.report(&pass(
+            "receipts submit",
+            out.spin("submitting receipts", engine.run_flows(&[Flow::Receipts]))
+                .await?,
+        )),
         Command::Receipts {
             action: ReceiptsAction::Status,
-        } => {
-            for (state, count) in engine.receipt_states().await? {
-                out.line(&format!("{state:>10}  {count}"));
-            }
-        }
+        } => out.report(&ReceiptStatesReport {
+            states: engine.receipt_states().await?,
+        }),
         Command::Reconcile { day, dry_run } => {
             let stock = out
                 .spin("comparing stock", engine.reconcile_stock(dry_run))
                 .await?;
-            out.line(&format!(
-                "stock: {} levels compared, {} differed{}",
-                stock.compared,
-                stock.drift.len(),
-                if dry_run { " (dry run)" } else { ", corrected" }
-            ));
-            for d in &stock.drift {
-                out.line(&format!(
-                    "  {} @ {}: Flow {} / Shopify {}",
-                    d.sku, d.location_id, d.erp, d.storefront
-                ));
-            }
             let day = day.unwrap_or_else(|| chrono::Utc::now().date_naive());
             let sales = out
                 .spin("comparing sales", engine.reconcile_sales(day))
                 .await?;
-            out.line(&format!("sales of {day}:"));
-            for (gateway, s) in &sales.by_gateway {
-                out.line(&format!(
-                    "  {gateway:<12} orders {:>4}  Shopify {:>12}  Flow {:>12}  ETA {:>12}",
-                    s.orders, s.storefront, s.erp, s.receipts
-                ));
-            }
-            for m in &sales.mismatches {
-                out.line(&format!("  mismatch {}: {}", m.name, m.problem));
-            }
+            let locations = wired.location_names().await?;
+            out.report(&ReconcileReport::new(
+                &stock, &sales, day, dry_run, &locations,
+            ))
         }
-        Command::Dlq {
-            action: DlqAction::List,
-            ..
-        } => unreachable!("handled above"),
         Command::Dlq {
             action: DlqAction::Replay,
             id,
@@ -376,22 +419,14 @@ async fn dispatch(cli: Cli) -> Result<std::process::ExitCode> {
                 (None, true) => None,
                 _ => bail!("dlq replay: give a job id or --all"),
             };
-            let n = engine.replay(target).await?;
-            out.line(&format!("{n} job(s) back in the queue"));
-            out.summary(&engine.run_pending().await?);
+            let replayed = engine.replay(target).await?;
+            let summary = engine.run_pending().await?;
+            out.report(&PassReport {
+                replayed: Some(replayed),
+                ..pass("dlq replay", summary)
+            })
         }
-        Command::Plan => {
-            let plan = engine.plan().await?;
-            if plan.is_empty() {
-                out.line("nothing to do");
-            }
-            for w in &plan {
-                out.line(&format!(
-                    "{:<10} {:<7} {:<10} {}",
-                    w.flow, w.action, w.target, w.key
-                ));
-            }
-        }
-    }
-    Ok(ok)
+        Command::Plan => out.report(&PlanReport::new(engine.plan().await?)),
+    };
+    Ok(code)
 }

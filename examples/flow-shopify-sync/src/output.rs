@@ -1,15 +1,20 @@
-//! Terminal output: progress spinners on a terminal, plain lines otherwise.
+//! Terminal output: progress spinners on a terminal, plain lines otherwise; with `--json`, one
+//! JSON document on stdout and everything meant for people on stderr.
 
 use std::future::Future;
 use std::io::IsTerminal;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use sync_core::engine::Summary;
 
-/// Where the binary writes for people.
+use crate::screens::{Screen, summary_lines};
+
+/// Where the binary writes for people and for scripts.
 #[derive(Debug)]
 pub struct Output {
     terminal: bool,
+    json: bool,
 }
 
 impl Default for Output {
@@ -19,17 +24,62 @@ impl Default for Output {
 }
 
 impl Output {
-    /// Detects whether stderr is a terminal.
+    /// Text output; detects whether stderr is a terminal.
     pub fn new() -> Self {
+        Output::with_json(false)
+    }
+
+    /// With `json`, [`Output::report`] prints JSON on stdout and [`Output::line`] writes to
+    /// stderr, so stdout carries the one document a script parses.
+    pub fn with_json(json: bool) -> Self {
         Output {
             terminal: std::io::stderr().is_terminal(),
+            json,
         }
     }
 
-    /// Prints one line on stdout. When stdout is a pipe its reader closed (`dlq list | head`),
-    /// the process ends quietly with success, as command-line tools do, instead of panicking.
+    /// Whether reports are printed as JSON.
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
+    /// Prints one line for people: on stdout, or on stderr with `--json`. When stdout is a
+    /// pipe its reader closed (`dlq list | head`), the process ends quietly with success, as
+    /// command-line tools do, instead of panicking.
     pub fn line(&self, text: &str) {
-        print_line(text);
+        if self.json {
+            eprintln!("{text}");
+        } else {
+            print_line(text);
+        }
+    }
+
+    /// Prints a screen's report (JSON with `--json`, its text otherwise) and returns the exit
+    /// code its status implies.
+    pub fn report<S: Screen>(&self, report: &S) -> ExitCode {
+        if self.json {
+            match serde_json::to_string(report) {
+                Ok(text) => print_line(&text),
+                Err(error) => {
+                    self.error(&format!("cannot encode the report as JSON: {error}"));
+                    return ExitCode::from(2);
+                }
+            }
+        } else {
+            for line in report.lines() {
+                print_line(&line);
+            }
+        }
+        ExitCode::from(report.status().code())
+    }
+
+    /// Reports an error: `error: …` on stderr and, with `--json`, `{"error": "…"}` on stdout
+    /// so a script reading stdout sees why there is no report.
+    pub fn error(&self, message: &str) {
+        eprintln!("error: {message}");
+        if self.json {
+            print_line(&serde_json::json!({ "error": message }).to_string());
+        }
     }
 
     /// Runs `work` under a spinner (on a terminal) or a log line (otherwise).
@@ -48,18 +98,8 @@ impl Output {
 
     /// Prints a pass summary, one non-zero count a line.
     pub fn summary(&self, summary: &Summary) {
-        let value = serde_json::to_value(summary).unwrap_or_default();
-        let mut any = false;
-        if let Some(map) = value.as_object() {
-            for (key, count) in map {
-                if count.as_u64().unwrap_or(0) > 0 {
-                    any = true;
-                    self.line(&format!("{:>24}  {count}", key.replace('_', " ")));
-                }
-            }
-        }
-        if !any {
-            self.line("nothing changed");
+        for line in summary_lines(summary) {
+            self.line(&line);
         }
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
+use shopify_client::ops::webhooks::WebhookSubscriptionTopic;
 use sync_core::connector::StorefrontCatalog;
 use sync_core::engine::{Connectors, WebhookError, WebhookEvent, WebhookVerifier};
 use sync_core::secret::{ExposeSecret, SecretString};
@@ -77,7 +78,12 @@ pub struct Wired {
     pub connectors: Connectors,
     /// Shopify's webhook check, when a secret is configured.
     pub verifier: Option<Arc<dyn WebhookVerifier>>,
-    shopify: shopify_client::ShopifyClient,
+    /// The Shopify client behind the storefront connectors.
+    pub shopify: shopify_client::ShopifyClient,
+    /// The Flow client behind the ERP connectors.
+    pub flow: flow_erp_client::FlowClient,
+    /// The ETA client behind the tax connector.
+    pub eta: eta_ereceipt::client::EtaClient,
 }
 
 impl std::fmt::Debug for Wired {
@@ -90,6 +96,33 @@ impl std::fmt::Debug for Wired {
 }
 
 impl Wired {
+    /// The topics the engine acts on that `uri` is not subscribed to yet, by name.
+    ///
+    /// # Errors
+    ///
+    /// When Shopify refuses or cannot be reached.
+    pub async fn missing_webhooks(&self, uri: &str) -> Result<Vec<WebhookSubscriptionTopic>> {
+        let existing = self
+            .shopify
+            .all_webhook_subscriptions()
+            .await
+            .with_context(|| {
+                format!(
+                    "Shopify at {}: listing webhook subscriptions",
+                    self.shopify.shop()
+                )
+            })?;
+        Ok(webhook_topics()
+            .into_iter()
+            .filter(|topic| {
+                let name = format!("{topic:?}");
+                !existing
+                    .iter()
+                    .any(|s| s.uri == uri && format!("{:?}", s.topic) == name)
+            })
+            .collect())
+    }
+
     /// Subscribes `uri` to the order and refund topics the engine acts on, skipping topics
     /// already subscribed to it; returns how many subscriptions were created.
     ///
@@ -97,51 +130,68 @@ impl Wired {
     ///
     /// When Shopify refuses or cannot be reached.
     pub async fn register_webhooks(&self, uri: &str) -> Result<usize> {
-        use shopify_client::ops::webhooks::WebhookSubscriptionTopic as T;
-        let existing = self
-            .shopify
-            .all_webhook_subscriptions()
-            .await
-            .context("listing Shopify webhook subscriptions")?;
-        let mut created = 0;
-        for topic in [
-            T::ORDERS_CREATE,
-            T::ORDERS_UPDATED,
-            T::ORDERS_CANCELLED,
-            T::REFUNDS_CREATE,
-        ] {
-            let name = format!("{topic:?}");
-            if existing
-                .iter()
-                .any(|s| s.uri == uri && format!("{:?}", s.topic) == name)
-            {
-                continue;
-            }
+        let missing = self.missing_webhooks(uri).await?;
+        for topic in &missing {
             self.shopify
-                .create_webhook_subscription(topic, uri)
+                .create_webhook_subscription(topic.clone(), uri)
                 .await
-                .with_context(|| format!("subscribing {uri} to {name}"))?;
-            created += 1;
+                .with_context(|| format!("subscribing {uri} to {topic:?}"))?;
         }
-        Ok(created)
+        Ok(missing.len())
     }
 
-    /// "id name (domain), currency" of the Shopify store.
+    /// The Shopify store's id, name, domain and currency, and the API version called.
     ///
     /// # Errors
     ///
     /// When Shopify cannot be read.
-    pub async fn store_info(&self) -> Result<String> {
+    pub async fn store_info(&self) -> Result<crate::screens::StoreIdReport> {
         let shop = self
             .shopify
             .shop_info()
             .await
-            .context("reading the Shopify shop")?;
-        Ok(format!(
-            "{}  {}  ({})  currency {:?}",
-            shop.id, shop.name, shop.myshopify_domain, shop.currency_code
-        ))
+            .with_context(|| format!("Shopify at {}: reading the shop", self.shopify.shop()))?;
+        let currency = serde_json::to_value(&shop.currency_code)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| format!("{:?}", shop.currency_code));
+        Ok(crate::screens::StoreIdReport {
+            shop_id: shop.id.to_string(),
+            name: shop.name,
+            domain: shop.myshopify_domain,
+            currency,
+            api_version: self.shopify.api_version().to_owned(),
+        })
     }
+
+    /// The storefront's locations, id → name (inactive ones included).
+    ///
+    /// # Errors
+    ///
+    /// When Shopify cannot be read.
+    pub async fn location_names(&self) -> Result<std::collections::BTreeMap<String, String>> {
+        let locations = self
+            .connectors
+            .storefront_catalog
+            .locations()
+            .await
+            .with_context(|| format!("Shopify at {}: reading locations", self.shopify.shop()))?;
+        Ok(locations
+            .into_iter()
+            .map(|l| (l.id.to_string(), l.name))
+            .collect())
+    }
+}
+
+/// The webhook topics the engine acts on (as hints: every pass reads the orders anyway).
+pub fn webhook_topics() -> Vec<WebhookSubscriptionTopic> {
+    use WebhookSubscriptionTopic as T;
+    vec![
+        T::ORDERS_CREATE,
+        T::ORDERS_UPDATED,
+        T::ORDERS_CANCELLED,
+        T::REFUNDS_CREATE,
+    ]
 }
 
 /// Shopify's webhook HMAC check behind the engine's verifier trait.
@@ -236,7 +286,7 @@ pub async fn connect(config: &Config) -> Result<Wired> {
     let flow = flow_erp_client::FlowClient::builder(flow_config)
         .build()
         .map_err(|e| anyhow!("flow: {e}"))?;
-    let erp = Arc::new(flow_erp_client::adapter::FlowErp::new(flow));
+    let erp = Arc::new(flow_erp_client::adapter::FlowErp::new(flow.clone()));
 
     // ETA.
     let e: EtaSection = parse_section("eta", &config.eta)?;
@@ -281,7 +331,9 @@ pub async fn connect(config: &Config) -> Result<Wired> {
         mapping = mapping.default_method(method);
     }
     let tax = Arc::new(eta_ereceipt::adapter::EtaTaxAuthority::new(
-        eta, e.seller, mapping,
+        eta.clone(),
+        e.seller,
+        mapping,
     ));
 
     let connectors = Connectors {
@@ -295,6 +347,8 @@ pub async fn connect(config: &Config) -> Result<Wired> {
         connectors,
         verifier,
         shopify,
+        flow,
+        eta,
     })
 }
 

@@ -49,4 +49,5 @@ pub use flows::reconcile::{
     DailySales, SalesMismatch, SalesReconciliation, StockDrift, StockReconciliation,
 };
 pub use kinds::{BindingKind, JobKind, UnknownKind};
+pub use ops::PushedItems;
 pub use webhook::{WebhookError, WebhookEvent, WebhookOutcome, WebhookVerifier};

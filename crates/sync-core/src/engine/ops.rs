@@ -10,9 +10,19 @@ use super::flows::{Decisions, catalog};
 use super::kinds::BindingKind;
 use crate::model::ProductStatus;
 
+/// What [`Engine::push_items`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PushedItems {
+    /// What the pass did.
+    pub summary: Summary,
+    /// Codes asked for that the ERP does not have (nothing was done for them).
+    pub unknown: Vec<String>,
+}
+
 impl Engine {
     /// Pushes the item groups with the given codes (all of them with `None`), whether or not
     /// they changed; with `without_images`, their images are removed from the storefront.
+    /// Codes the ERP does not have are returned in [`PushedItems::unknown`], in the order given.
     ///
     /// # Errors
     ///
@@ -21,7 +31,7 @@ impl Engine {
         &self,
         codes: Option<&[String]>,
         without_images: bool,
-    ) -> Result<Summary, EngineError> {
+    ) -> Result<PushedItems, EngineError> {
         self.migrate().await?;
         let groups = self
             .connectors
@@ -32,6 +42,12 @@ impl Engine {
                 flow: "catalog",
                 source,
             })?;
+        let unknown: Vec<String> = codes
+            .unwrap_or_default()
+            .iter()
+            .filter(|code| !groups.iter().any(|g| &&g.code == code))
+            .cloned()
+            .collect();
         let stamp = self.now().timestamp_millis();
         let mut decisions = Decisions::run(self);
         for mut group in groups {
@@ -48,7 +64,10 @@ impl Engine {
             );
             decisions.add(catalog::push(group, key, true)).await?;
         }
-        self.drain().await
+        Ok(PushedItems {
+            summary: self.drain().await?,
+            unknown,
+        })
     }
 
     /// Holds or activates the products of the given item group codes. Codes that were never

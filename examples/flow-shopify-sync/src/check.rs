@@ -1,0 +1,301 @@
+//! `config check`: reads the configuration, then checks each system in turn (reachable,
+//! credentials accepted, what the configuration names exists there) and reports one line per
+//! check with what to fix.
+//!
+//! A check that cannot run because an earlier one failed (no client without a valid
+//! configuration) is not listed; every system is checked even when another one fails, since an
+//! operator setting up a site wants the whole list at once.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::screens::{Screen, Status, Table};
+use crate::wiring::{self, Wired};
+
+/// One check's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// `config`, `store`, `shopify`, `flow` or `eta`.
+    pub system: String,
+    /// What was checked (`credentials`, `locations`…).
+    pub check: String,
+    /// Whether it passed.
+    pub ok: bool,
+    /// What was found (on success) or what went wrong.
+    pub detail: String,
+    /// What to do about a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+/// The report of `config check`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CheckReport {
+    /// Every check made, in order.
+    pub checks: Vec<Check>,
+    /// How many failed.
+    pub failed: usize,
+}
+
+impl CheckReport {
+    fn pass(&mut self, system: &str, check: &str, detail: impl Into<String>) {
+        self.push(system, check, Ok(detail.into()), "");
+    }
+
+    fn push(&mut self, system: &str, check: &str, outcome: Result<String, String>, fix: &str) {
+        let ok = outcome.is_ok();
+        if !ok {
+            self.failed += 1;
+        }
+        self.checks.push(Check {
+            system: system.to_owned(),
+            check: check.to_owned(),
+            ok,
+            detail: outcome.unwrap_or_else(|e| e),
+            fix: (!ok && !fix.is_empty()).then(|| fix.to_owned()),
+        });
+    }
+}
+
+impl Screen for CheckReport {
+    fn lines(&self) -> Vec<String> {
+        let mut table = Table::new(&["", "SYSTEM", "CHECK", "RESULT"]);
+        for c in &self.checks {
+            let detail = match &c.fix {
+                Some(fix) => format!("{}; fix: {fix}", c.detail),
+                None => c.detail.clone(),
+            };
+            table.row(vec![
+                if c.ok { "ok" } else { "FAIL" }.to_owned(),
+                c.system.clone(),
+                c.check.clone(),
+                detail,
+            ]);
+        }
+        let mut lines = table.lines();
+        lines.push(if self.failed == 0 {
+            format!("all {} checks passed", self.checks.len())
+        } else {
+            format!("{} of {} checks failed", self.failed, self.checks.len())
+        });
+        lines
+    }
+
+    /// Attention when any check failed.
+    fn status(&self) -> Status {
+        if self.failed == 0 {
+            Status::Ok
+        } else {
+            Status::Attention
+        }
+    }
+}
+
+/// Runs every check for the configuration at `path`.
+pub async fn run(path: &Path) -> CheckReport {
+    let mut report = CheckReport::default();
+    let config = match Config::load(path) {
+        Ok(config) => {
+            report.pass("config", "file", format!("{} read", path.display()));
+            config
+        }
+        Err(error) => {
+            report.push(
+                "config",
+                "file",
+                Err(format!("{error:#}")),
+                "correct the key named (docs/configuration.md lists every key)",
+            );
+            return report;
+        }
+    };
+    let store = wiring::open_store(&config.store_url()).await;
+    report.push(
+        "store",
+        "open",
+        store
+            .map(|_| "opened and its schema is current".to_owned())
+            .map_err(|e| format!("{e:#}")),
+        "check store.url, its folder's permissions or the PostgreSQL server and password",
+    );
+    let wired = match wiring::connect(&config).await {
+        Ok(wired) => wired,
+        Err(error) => {
+            report.push(
+                "config",
+                "clients",
+                Err(format!("{error:#}")),
+                "correct the key named",
+            );
+            return report;
+        }
+    };
+    shopify(&mut report, &config, &wired).await;
+    flow(&mut report, &config, &wired).await;
+    eta(&mut report, &wired).await;
+    report
+}
+
+async fn shopify(report: &mut CheckReport, config: &Config, wired: &Wired) {
+    let host = wired.shopify.shop().to_owned();
+    match wired.shopify.shop_info().await {
+        Ok(shop) => report.pass(
+            "shopify",
+            "credentials",
+            format!("{host}: accepted ({})", shop.name),
+        ),
+        Err(error) => {
+            report.push(
+                "shopify",
+                "credentials",
+                Err(format!("{host}: {error}")),
+                "check shopify.shop and the access token or client credentials, and that the app is installed",
+            );
+            return;
+        }
+    }
+    report.pass(
+        "shopify",
+        "api version",
+        format!("{} requested", wired.shopify.api_version()),
+    );
+    let engine = config.engine_config();
+    let locations = wiring::resolve_locations(
+        wired.connectors.storefront_catalog.as_ref(),
+        &engine.locations,
+    )
+    .await;
+    report.push(
+        "shopify",
+        "locations",
+        locations
+            .map(|found| format!("{} Flow store(s) mapped to Shopify locations", found.len()))
+            .map_err(|e| format!("{e:#}")),
+        "name existing Shopify locations in engine.locations",
+    );
+    match &config.daemon.public_url {
+        None => report.pass(
+            "shopify",
+            "webhooks",
+            "no daemon.public_url: the daemon polls (webhooks are only hints)",
+        ),
+        Some(uri) => match wired.missing_webhooks(uri).await {
+            Ok(missing) if missing.is_empty() => {
+                report.pass(
+                    "shopify",
+                    "webhooks",
+                    format!("every topic subscribed to {uri}"),
+                );
+            }
+            Ok(missing) => report.push(
+                "shopify",
+                "webhooks",
+                Err(format!(
+                    "not subscribed to {uri}: {}",
+                    missing
+                        .iter()
+                        .map(|t| format!("{t:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                "start `run` once (it subscribes them), or check daemon.public_url",
+            ),
+            Err(error) => report.push(
+                "shopify",
+                "webhooks",
+                Err(format!("{error:#}")),
+                "the app needs the read_orders scope to list subscriptions",
+            ),
+        },
+    }
+}
+
+async fn flow(report: &mut CheckReport, _config: &Config, wired: &Wired) {
+    let flow = &wired.flow;
+    let host = flow.config().hosts.api.to_string();
+    if let Err(error) = flow.session().await {
+        report.push(
+            "flow",
+            "credentials",
+            Err(format!("{host}: {error}")),
+            "check flow.hosts, flow.account, flow.user and the password (_env/_file)",
+        );
+        return;
+    }
+    report.pass(
+        "flow",
+        "credentials",
+        format!("{host}: login accepted as {}", flow.config().user),
+    );
+    let tenant = &flow.config().tenant;
+    match flow.stores(Some(tenant.company)).await {
+        Ok(stores) => {
+            let wanted = tenant.store.to_string();
+            match stores.iter().find(|s| s.number == wanted) {
+                Some(store) => report.pass(
+                    "flow",
+                    "store",
+                    format!(
+                        "company {} store {} ({})",
+                        tenant.company,
+                        tenant.store,
+                        store.name.as_deref().unwrap_or("no name")
+                    ),
+                ),
+                None => report.push(
+                    "flow",
+                    "store",
+                    Err(format!(
+                        "company {} has no store {} (it has: {})",
+                        tenant.company,
+                        tenant.store,
+                        stores
+                            .iter()
+                            .map(|s| s.number.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                    "set flow.tenant.store to one of the stores listed",
+                ),
+            }
+        }
+        Err(error) => report.push(
+            "flow",
+            "store",
+            Err(format!("{host}: {error}")),
+            "check flow.tenant.company",
+        ),
+    }
+    match wired.connectors.erp_catalog.product_groups().await {
+        Ok(groups) => report.pass(
+            "flow",
+            "catalogue",
+            format!("{} item group(s) read", groups.len()),
+        ),
+        Err(error) => report.push(
+            "flow",
+            "catalogue",
+            Err(format!("{host}: {error}")),
+            "check flow.catalog (item fields and the image source)",
+        ),
+    }
+}
+
+async fn eta(report: &mut CheckReport, wired: &Wired) {
+    let device = wired.connectors.tax.device().to_owned();
+    match wired.eta.access_token().await {
+        Ok(_) => report.pass(
+            "eta",
+            "credentials",
+            format!("token issued for POS device {device}"),
+        ),
+        Err(error) => report.push(
+            "eta",
+            "credentials",
+            Err(format!("{error}")),
+            "check eta.client_id, the client secret, eta.pos_serial and the pre-shared key of the device registered with ETA",
+        ),
+    }
+}
