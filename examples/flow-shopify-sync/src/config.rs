@@ -473,8 +473,7 @@ client_id = "abc"
     fn a_toml_syntax_error_gives_its_line_and_column() {
         let text = "[store]\nurl = \"sqlite://x.db\"\n[engine]\nscope = shop\n";
         let error = Config::parse(text, PathBuf::from("/cfg"), &env)
-            .err()
-            .expect("invalid TOML is refused")
+            .expect_err("invalid TOML is refused")
             .to_string();
         assert!(error.contains("line 4, column 9"), "{error}");
         assert_eq!(line_and_column("ab\nقد x", 8), (2, 4));

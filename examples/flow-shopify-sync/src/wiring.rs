@@ -17,7 +17,7 @@ use crate::config::{Config, parse_section};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ShopifySection {
-    /// `name.myshopify.com`.
+    /// `name.myshopify.com`. Required.
     shop: String,
     /// Base URL override (tests, the sandbox).
     base_url: Option<String>,
@@ -44,13 +44,21 @@ struct EtaSection {
     identity_url: Option<String>,
     /// API host override.
     api_url: Option<String>,
+    /// Client id of the POS device registered with ETA. Required.
     client_id: String,
+    /// Its client secret (from `client_secret_env` / `client_secret_file`). Required.
     client_secret: SecretString,
+    /// The POS device's serial number, sent as `posserial` (= `seller.deviceSerialNumber`).
+    /// Required.
     pos_serial: String,
+    /// The POS operating system version, sent as `pososversion`. Default `os`.
     #[serde(default = "os")]
     pos_os_version: String,
+    /// The POS model framework, sent as `posmodelframework`. Default `1`.
     #[serde(default = "one")]
     pos_model_framework: String,
+    /// The device's pre-shared key (from `preshared_key_env` / `preshared_key_file`).
+    /// Required.
     preshared_key: SecretString,
     /// Shop payment gateway → ETA payment method code (C, V, CC, VC, VO, PR, GC, P, O).
     #[serde(default)]

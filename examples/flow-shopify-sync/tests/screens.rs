@@ -1,0 +1,304 @@
+//! The screens as a script sees them, through the real binary against the sandbox: the JSON
+//! shape of every screen (held against snapshots in `tests/snapshots/`, so a renamed or removed
+//! field fails here before it breaks someone's script), the exit codes, and the log options.
+//!
+//! The snapshots hold each report's *shape* (keys and value types), not its values, so they do
+//! not change with the data. A field added on purpose: review and accept the new snapshot
+//! (`cargo insta review`, or delete the file and run the test once), and list the field in
+//! `docs/cli.md`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use sandbox::shopify::CatalogEntry;
+use sandbox::{FaultRates, Sandbox, SandboxConfig};
+use serde_json::{Map, Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_flow-shopify-sync");
+
+async fn run(args: &[&str], config: &Path) -> Output {
+    let (args, config): (Vec<String>, _) = (
+        args.iter().map(|a| (*a).to_owned()).collect(),
+        config.to_path_buf(),
+    );
+    tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(&args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .expect("the binary runs")
+    })
+    .await
+    .expect("the run task")
+}
+
+/// Runs a screen with `--json`; returns its exit code and its one JSON document.
+async fn json_screen(args: &[&str], config: &Path) -> (i32, Value) {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let out = run(&all, config).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "{args:?} --json printed more than one line on stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let value: Value = serde_json::from_str(lines[0])
+        .unwrap_or_else(|e| panic!("{args:?} --json is not JSON ({e}): {stdout}"));
+    (out.status.code().expect("an exit code"), value)
+}
+
+/// The shape of a JSON value: objects keep their keys, arrays the union of their elements'
+/// shapes, scalars become their type's name.
+fn shape(value: &Value) -> Value {
+    match value {
+        Value::Null => json!("null"),
+        Value::Bool(_) => json!("bool"),
+        Value::Number(_) => json!("number"),
+        Value::String(_) => json!("string"),
+        Value::Array(items) => {
+            let mut merged = Map::new();
+            let mut scalar = None;
+            for item in items {
+                match shape(item) {
+                    Value::Object(fields) => {
+                        for (key, field) in fields {
+                            let slot = merged.entry(key).or_insert(Value::Null);
+                            if slot.is_null() || *slot == json!("null") {
+                                *slot = field;
+                            }
+                        }
+                    }
+                    other => scalar = Some(other),
+                }
+            }
+            match (merged.is_empty(), scalar) {
+                (false, _) => json!([Value::Object(merged)]),
+                (true, Some(scalar)) => json!([scalar]),
+                (true, None) => json!([]),
+            }
+        }
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(key, field)| (key.clone(), shape(field)))
+                .collect(),
+        ),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_screen_prints_one_json_document_of_a_stable_shape_and_exits_by_its_outcome() {
+    let mut config = SandboxConfig {
+        seed: 23,
+        orders: 6,
+        catalog_groups: 3,
+        faults: FaultRates::none(),
+        ..SandboxConfig::default()
+    };
+    config.eta.max_receipt_age = None;
+    let sandbox = Sandbox::start(config).await.expect("sandbox starts");
+    // A line without SKU: Flow cannot take it, so `dlq list` has an entry to show.
+    sandbox.shopify().generate_orders(
+        1,
+        &[CatalogEntry {
+            sku: String::new(),
+            title: "Gift wrapping".into(),
+            price: "75.00".parse().unwrap(),
+        }],
+        0.0,
+        0.0,
+        903,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = sandbox::sync_config::write(&sandbox, dir.path()).expect("config written");
+    let path = path.as_path();
+
+    let (code, check) = json_screen(&["config", "check"], path).await;
+    assert_eq!(code, 0, "config check: {check}");
+    assert_eq!(check["failed"], 0);
+    insta::assert_json_snapshot!("config_check", shape(&check));
+
+    let (code, store) = json_screen(&["store-id"], path).await;
+    assert_eq!(code, 0);
+    assert!(
+        store["shop_id"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("gid://shopify/Shop/"))
+    );
+    insta::assert_json_snapshot!("store_id", shape(&store));
+
+    let (code, plan) = json_screen(&["plan"], path).await;
+    assert_eq!(code, 0);
+    assert_eq!(plan["total"], plan["writes"].as_array().unwrap().len());
+    insta::assert_json_snapshot!("plan", shape(&plan));
+
+    // Asked to push an item Flow does not have: says so and exits 1.
+    let (code, push) = json_screen(&["items", "push", "NO-SUCH-ITEM"], path).await;
+    assert_eq!(code, 1, "{push}");
+    assert_eq!(push["unknown_codes"], json!(["NO-SUCH-ITEM"]));
+    insta::assert_json_snapshot!("items_push", shape(&push));
+
+    let (code, hold) = json_screen(&["items", "hold", "NO-SUCH-ITEM"], path).await;
+    assert_eq!(code, 1, "{hold}");
+    assert_eq!(hold["not_on_storefront"], json!(["NO-SUCH-ITEM"]));
+    insta::assert_json_snapshot!("items_status", shape(&hold));
+
+    let (_, customers) = json_screen(&["customers", "pull"], path).await;
+    insta::assert_json_snapshot!("pass", shape(&customers));
+    // The order without SKU becomes a dead letter: the pass says it needs attention.
+    let (code, orders) = json_screen(&["orders", "pull"], path).await;
+    assert_eq!(code, 1, "{orders}");
+    assert!(
+        orders["summary"]["dead_letters"].as_u64() >= Some(1),
+        "{orders}"
+    );
+
+    let (code, dlq) = json_screen(&["dlq", "list"], path).await;
+    assert_eq!(code, 1, "dead letters need attention: {dlq}");
+    let jobs = dlq["jobs"].as_array().unwrap();
+    assert!(
+        jobs.iter()
+            .any(|j| j["state"] == "dead" && j["order_name"].is_string()),
+        "{dlq}"
+    );
+    insta::assert_json_snapshot!("dlq_list", shape(&dlq));
+
+    let (code, submitted) = json_screen(&["receipts", "submit"], path).await;
+    assert_eq!(code, 0, "{submitted}");
+    let (code, receipts) = json_screen(&["receipts", "status"], path).await;
+    assert_eq!(code, 0);
+    assert!(
+        receipts["states"]["accepted"].as_u64() >= Some(1),
+        "{receipts}"
+    );
+    insta::assert_json_snapshot!("receipts_status", shape(&receipts));
+
+    let (code, matches) = json_screen(&["customers", "matches"], path).await;
+    assert_eq!(code, 0, "{matches}");
+    insta::assert_json_snapshot!("customers_matches", shape(&matches));
+
+    let (code, reconcile) = json_screen(&["reconcile", "--dry-run"], path).await;
+    let balanced = reconcile["balanced"].as_bool().expect("balanced is a bool");
+    assert_eq!(code, if balanced { 0 } else { 1 }, "{reconcile}");
+    insta::assert_json_snapshot!("reconcile", shape(&reconcile));
+
+    let (code, replay) = json_screen(&["dlq", "replay", "--all"], path).await;
+    assert_eq!(code, 1, "the order still has no SKU: {replay}");
+    assert!(replay["replayed"].as_u64() >= Some(1), "{replay}");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconciliation_out_of_balance_exits_1_and_says_so() {
+    let mut config = SandboxConfig {
+        seed: 24,
+        orders: 2,
+        catalog_groups: 2,
+        faults: FaultRates::none(),
+        ..SandboxConfig::default()
+    };
+    config.eta.max_receipt_age = None;
+    let sandbox = Sandbox::start(config).await.expect("sandbox starts");
+    let dir = tempfile::tempdir().unwrap();
+    let path = sandbox::sync_config::write(&sandbox, dir.path()).expect("config written");
+    // The first pass pushes stock before it books the orders that lower Flow's stock; the
+    // second pushes what those orders left.
+    for _ in 0..2 {
+        assert!(run(&["run", "--once"], &path).await.status.success());
+    }
+    let (code, balanced) = json_screen(&["reconcile", "--dry-run"], &path).await;
+    assert_eq!(
+        (code, &balanced["balanced"]),
+        (0, &json!(true)),
+        "{balanced}"
+    );
+    // A sale Flow has not seen yet: Shopify's side of the day is ahead of Flow's and ETA's.
+    let item = sandbox.flow().catalog_items()[0].clone();
+    sandbox.shopify().generate_orders(
+        1,
+        &[CatalogEntry {
+            sku: item.sku.clone(),
+            title: item.title.clone(),
+            price: "100.00".parse().unwrap(),
+        }],
+        0.0,
+        0.0,
+        904,
+    );
+    let out = run(&["reconcile", "--dry-run"], &path).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("OUT OF BALANCE"), "{text}");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_exit_2_and_logs_follow_the_options() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        orders: 1,
+        catalog_groups: 1,
+        faults: FaultRates::none(),
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox starts");
+    let dir = tempfile::tempdir().unwrap();
+    let path = sandbox::sync_config::write(&sandbox, dir.path()).expect("config written");
+
+    // A bad log filter is an error, not a silent fall-back.
+    let out = run(&["plan", "--log", "sync_core=loud"], &path).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--log"));
+
+    // With --json an error is a JSON document on stdout too.
+    let missing = dir.path().join("missing.toml");
+    let (code, error) = json_screen(&["plan"], &missing).await;
+    assert_eq!(code, 2);
+    assert!(
+        error["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("missing.toml")),
+        "{error}"
+    );
+
+    // Logs written to a pipe carry no colour codes; `--log-format json` writes JSON lines.
+    let out = run(&["stock", "set", "--log", "info"], &path).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.is_empty(), "info logs were expected");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "colour codes in a pipe: {stderr:?}"
+    );
+    let out = run(
+        &["stock", "set", "--log", "info", "--log-format", "json"],
+        &path,
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let entry: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        assert!(
+            entry["level"].is_string() && entry["timestamp"].is_string(),
+            "{line}"
+        );
+    }
+
+    // A TOML syntax error names the file, line and column.
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, "[store]\nurl = = 1\n").unwrap();
+    let out = run(&["plan"], &broken).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("broken.toml") && stderr.contains("line 2, column 7"),
+        "{stderr}"
+    );
+    sandbox.shutdown().await;
+}
