@@ -9,6 +9,7 @@
 use std::path::Path;
 
 use serde::Serialize;
+use sync_core::error::{Classify, OutageCause};
 
 use crate::config::Config;
 use crate::screens::{Screen, Status, Table};
@@ -44,6 +45,23 @@ impl CheckReport {
         self.push(system, check, Ok(detail.into()), "");
     }
 
+    /// A failed call of a system: the fix depends on whether the host could not be reached,
+    /// refused the credentials, or failed otherwise.
+    fn call_failed<E: Classify + std::fmt::Display>(
+        &mut self,
+        system: &str,
+        check: &str,
+        error: &E,
+        fixes: Fixes<'_>,
+    ) {
+        let fix = match error.outage().map(|o| o.cause) {
+            Some(OutageCause::Unreachable) => fixes.unreachable,
+            Some(OutageCause::Unauthenticated) => fixes.credentials,
+            None => fixes.other,
+        };
+        self.push(system, check, Err(error.to_string()), fix);
+    }
+
     fn push(&mut self, system: &str, check: &str, outcome: Result<String, String>, fix: &str) {
         let ok = outcome.is_ok();
         if !ok {
@@ -57,6 +75,13 @@ impl CheckReport {
             fix: (!ok && !fix.is_empty()).then(|| fix.to_owned()),
         });
     }
+}
+
+/// What to fix, by how a call failed.
+struct Fixes<'a> {
+    unreachable: &'a str,
+    credentials: &'a str,
+    other: &'a str,
 }
 
 impl Screen for CheckReport {
@@ -147,11 +172,15 @@ async fn shopify(report: &mut CheckReport, config: &Config, wired: &Wired) {
             format!("{host}: accepted ({})", shop.name),
         ),
         Err(error) => {
-            report.push(
+            report.call_failed(
                 "shopify",
                 "credentials",
-                Err(format!("{host}: {error}")),
-                "check shopify.shop and the access token or client credentials, and that the app is installed",
+                &error,
+                Fixes {
+                    unreachable: "check shopify.shop (and shopify.base_url), the network and any proxy",
+                    credentials: "check the access token or client credentials, and that the app is installed on this shop",
+                    other: "see the error; `--log debug` shows each request",
+                },
             );
             return;
         }
@@ -216,11 +245,15 @@ async fn flow(report: &mut CheckReport, _config: &Config, wired: &Wired) {
     let flow = &wired.flow;
     let host = flow.config().hosts.api.to_string();
     if let Err(error) = flow.session().await {
-        report.push(
+        report.call_failed(
             "flow",
             "credentials",
-            Err(format!("{host}: {error}")),
-            "check flow.hosts, flow.account, flow.user and the password (_env/_file)",
+            &error,
+            Fixes {
+                unreachable: "check flow.hosts, the network and any VPN to the Flow server",
+                credentials: "check flow.account, flow.user and the password (flow.password_env or _file)",
+                other: "see the error; `--log debug` shows each request",
+            },
         );
         return;
     }
@@ -291,11 +324,15 @@ async fn eta(report: &mut CheckReport, wired: &Wired) {
             "credentials",
             format!("token issued for POS device {device}"),
         ),
-        Err(error) => report.push(
+        Err(error) => report.call_failed(
             "eta",
             "credentials",
-            Err(format!("{error}")),
-            "check eta.client_id, the client secret, eta.pos_serial and the pre-shared key of the device registered with ETA",
+            &error,
+            Fixes {
+                unreachable: "check eta.environment (or eta.identity_url / eta.api_url) and the network",
+                credentials: "check eta.client_id, the client secret, eta.pos_serial and the pre-shared key of the device registered with ETA",
+                other: "see the error; `--log debug` shows each request",
+            },
         ),
     }
 }

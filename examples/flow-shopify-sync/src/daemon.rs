@@ -96,6 +96,32 @@ pub fn system_name(system: System) -> &'static str {
     }
 }
 
+/// Fails naming every system the last pass found down (which, why, what the failure said, and
+/// that its work waits in the queue): the pass did not do what it was asked, and an operator
+/// must act.
+///
+/// # Errors
+///
+/// When a system is down.
+pub fn systems_up(engine: &Engine) -> Result<()> {
+    let outages = engine.outages();
+    if outages.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = outages
+        .iter()
+        .map(|outage| {
+            format!(
+                "{} is down ({}): {}; its work waits in the queue",
+                system_name(outage.system),
+                outage.cause,
+                outage.detail
+            )
+        })
+        .collect();
+    Err(anyhow::anyhow!(lines.join("\nerror: ")))
+}
+
 /// The queue's depth by state, counted at most once every [`DEPTH_FRESH_FOR`].
 async fn queue_depth(state: &AppState) -> Result<Depth, sync_core::engine::EngineError> {
     let mut cached = state.depth.lock().await;
@@ -175,18 +201,8 @@ pub async fn run(
     if once {
         let summary = out.spin("running every flow", engine.run_once()).await?;
         out.summary(&summary);
-        let outages = engine.outages();
-        if !outages.is_empty() {
-            // A whole system is down: its work waits (nothing failed), but the run did not do
-            // what it was asked, and an operator must act.
-            for outage in &outages {
-                eprintln!(
-                    "error: {} is down ({}): {}; its work waits in the queue",
-                    system_name(outage.system),
-                    outage.cause,
-                    outage.detail
-                );
-            }
+        if let Err(error) = systems_up(&engine) {
+            eprintln!("error: {error}");
             return Ok(ExitCode::from(2));
         }
         let depth = engine.queue_depth().await?;

@@ -244,14 +244,16 @@ fn config_path(path: Option<&PathBuf>) -> Result<&PathBuf> {
     })
 }
 
-/// A pass screen's report.
-fn pass(screen: &str, summary: Summary) -> PassReport {
-    PassReport {
+/// A pass screen's report; an error naming each system the pass found down (its work waits in
+/// the queue, but the screen did not do what it was asked).
+fn pass(engine: &Engine, screen: &str, summary: Summary) -> Result<PassReport> {
+    daemon::systems_up(engine)?;
+    Ok(PassReport {
         screen: screen.to_owned(),
         replayed: None,
         unknown_codes: Vec::new(),
         summary,
-    }
+    })
 }
 
 async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
@@ -311,7 +313,7 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
                 .await?;
             out.report(&PassReport {
                 unknown_codes: pushed.unknown,
-                ..pass("items push", pushed.summary)
+                ..pass(&engine, "items push", pushed.summary)?
             })
         }
         Command::Items { action, codes } => {
@@ -350,35 +352,39 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
             };
             out.report(&PassReport {
                 unknown_codes: pushed.unknown,
-                ..pass(screen, pushed.summary)
+                ..pass(&engine, screen, pushed.summary)?
             })
         }
         Command::Stock {
             action: StockAction::Set,
         } => out.report(&pass(
+            &engine,
             "stock set",
             out.spin("pushing stock changes", engine.run_flows(&[Flow::Stock]))
                 .await?,
-        )),
+        )?),
         Command::Stock {
             action: StockAction::Reupload,
         } => out.report(&pass(
+            &engine,
             "stock reupload",
             out.spin("re-uploading every stock level", engine.reupload_stock())
                 .await?,
-        )),
+        )?),
         Command::Orders { .. } => out.report(&pass(
+            &engine,
             "orders pull",
             out.spin("pulling orders", engine.run_flows(&[Flow::Orders]))
                 .await?,
-        )),
+        )?),
         Command::Customers {
             action: CustomersAction::Pull,
         } => out.report(&pass(
+            &engine,
             "customers pull",
             out.spin("pulling customers", engine.run_flows(&[Flow::Customers]))
                 .await?,
-        )),
+        )?),
         Command::Customers {
             action: CustomersAction::Matches,
         } => out.report(&CustomerMatchesReport {
@@ -387,10 +393,11 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
         Command::Receipts {
             action: ReceiptsAction::Submit,
         } => out.report(&pass(
+            &engine,
             "receipts submit",
             out.spin("submitting receipts", engine.run_flows(&[Flow::Receipts]))
                 .await?,
-        )),
+        )?),
         Command::Receipts {
             action: ReceiptsAction::Status,
         } => out.report(&ReceiptStatesReport {
@@ -423,7 +430,7 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
             let summary = engine.run_pending().await?;
             out.report(&PassReport {
                 replayed: Some(replayed),
-                ..pass("dlq replay", summary)
+                ..pass(&engine, "dlq replay", summary)?
             })
         }
         Command::Plan => out.report(&PlanReport::new(engine.plan().await?)),

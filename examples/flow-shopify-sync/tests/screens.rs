@@ -290,6 +290,37 @@ async fn errors_exit_2_and_logs_follow_the_options() {
         );
     }
 
+    // `config check` with a wrong Flow password: that check fails with what to fix, the others
+    // still run, and the screen exits 1.
+    let good = std::fs::read_to_string(dir.path().join("flow-password")).unwrap();
+    std::fs::write(dir.path().join("flow-password"), "not-the-password").unwrap();
+    let (code, check) = json_screen(&["config", "check"], &path).await;
+    std::fs::write(dir.path().join("flow-password"), good).unwrap();
+    assert_eq!(code, 1, "{check}");
+    let checks = check["checks"].as_array().unwrap();
+    let flow = checks
+        .iter()
+        .find(|c| c["system"] == "flow" && c["check"] == "credentials")
+        .expect("a Flow credentials check");
+    assert_eq!(flow["ok"], false, "{check}");
+    assert!(
+        flow["detail"]
+            .as_str()
+            .unwrap()
+            .contains("credentials refused"),
+        "{check}"
+    );
+    assert!(
+        flow["fix"].as_str().unwrap().contains("password"),
+        "{check}"
+    );
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["system"] == "eta" && c["ok"] == true),
+        "ETA is still checked: {check}"
+    );
+
     // A TOML syntax error names the file, line and column.
     let broken = dir.path().join("broken.toml");
     std::fs::write(&broken, "[store]\nurl = = 1\n").unwrap();
