@@ -15,6 +15,8 @@ use sync_core::engine::ReceiptTrigger;
 /// The whole configuration. Its `Debug` shows no secret.
 #[derive(Clone)]
 pub struct Config {
+    /// The file it was read from (`None` when parsed from text).
+    pub file: Option<PathBuf>,
     /// Where relative paths are resolved.
     pub base_dir: PathBuf,
     /// `[store]`.
@@ -193,6 +195,7 @@ impl std::fmt::Debug for Config {
             shown
         };
         f.debug_struct("Config")
+            .field("file", &self.file)
             .field("base_dir", &self.base_dir)
             .field("store", &self.store)
             .field("engine", &self.engine)
@@ -225,8 +228,10 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config file {}", path.display()))?;
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Config::parse(&text, base_dir, &|name| std::env::var(name).ok())
-            .with_context(|| format!("config file {}", path.display()))
+        let mut config = Config::parse(&text, base_dir, &|name| std::env::var(name).ok())
+            .with_context(|| format!("config file {}", path.display()))?;
+        config.file = Some(path.to_path_buf());
+        Ok(config)
     }
 
     /// Parses configuration text; `env` looks environment variables up.
@@ -282,6 +287,7 @@ impl Config {
             );
         }
         Ok(Config {
+            file: None,
             base_dir,
             store,
             engine,

@@ -199,7 +199,9 @@ pub async fn run(
 ) -> Result<ExitCode> {
     let out = Output::new();
     if once {
-        let summary = out.spin("running every flow", engine.run_once()).await?;
+        let summary = out
+            .spin_jobs("running every flow", &engine, engine.run_once())
+            .await?;
         out.summary(&summary);
         if let Err(error) = systems_up(&engine) {
             eprintln!("error: {error}");
@@ -223,7 +225,12 @@ pub async fn run(
     let bound = listener
         .local_addr()
         .map_or_else(|_| config.daemon.listen.clone(), |a| a.to_string());
-    tracing::info!(address = %bound, "listening for webhooks, /healthz and /metrics");
+    tracing::info!(
+        address = %bound,
+        config = %config.file.as_deref().map_or_else(|| "-".into(), |p| p.display().to_string()),
+        store = %config.store.url,
+        "listening for webhooks, /healthz and /metrics"
+    );
     if let Some(url) = &config.daemon.public_url {
         let created = wired.register_webhooks(url).await?;
         tracing::info!(url = %url, created, "webhook subscriptions in place");

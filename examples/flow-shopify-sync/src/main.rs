@@ -33,8 +33,10 @@ struct Cli {
     #[arg(long, global = true, env = "FLOW_SHOPIFY_SYNC_CONFIG")]
     config: Option<PathBuf>,
     /// Log filter (for example `info` or `sync_core=debug`); an invalid filter is an error.
-    #[arg(long, global = true, default_value = "warn")]
-    log: String,
+    /// Default: `info` for `run` (it logs where it listens, its configuration and store),
+    /// `warn` for the screens.
+    #[arg(long, global = true)]
+    log: Option<String>,
     /// Log line format on stderr: `text` for people, `json` for log shippers.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -219,7 +221,13 @@ fn main() -> ExitCode {
 async fn run_cli() -> ExitCode {
     let cli = Cli::parse();
     let out = Output::with_json(cli.json);
-    let result = match init_tracing(&cli.log, cli.log_format) {
+    let default = if matches!(cli.command, Command::Run { once: false }) {
+        "info"
+    } else {
+        "warn"
+    };
+    let filter = cli.log.clone().unwrap_or_else(|| default.to_owned());
+    let result = match init_tracing(&filter, cli.log_format) {
         Ok(()) => dispatch(cli, &out).await,
         Err(error) => Err(error),
     };
@@ -309,7 +317,11 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
         } => {
             let asked = (!codes.is_empty()).then_some(codes);
             let pushed = out
-                .spin("pushing items", engine.push_items(asked.as_deref(), false))
+                .spin_jobs(
+                    "pushing items",
+                    &engine,
+                    engine.push_items(asked.as_deref(), false),
+                )
                 .await?;
             out.report(&PassReport {
                 unknown_codes: pushed.unknown,
@@ -340,8 +352,9 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
             let asked = (!codes.is_empty()).then_some(codes);
             let without = matches!(action, ImagesAction::Delete);
             let pushed = out
-                .spin(
+                .spin_jobs(
                     "syncing images",
+                    &engine,
                     engine.push_items(asked.as_deref(), without),
                 )
                 .await?;
@@ -360,21 +373,29 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
         } => out.report(&pass(
             &engine,
             "stock set",
-            out.spin("pushing stock changes", engine.run_flows(&[Flow::Stock]))
-                .await?,
+            out.spin_jobs(
+                "pushing stock changes",
+                &engine,
+                engine.run_flows(&[Flow::Stock]),
+            )
+            .await?,
         )?),
         Command::Stock {
             action: StockAction::Reupload,
         } => out.report(&pass(
             &engine,
             "stock reupload",
-            out.spin("re-uploading every stock level", engine.reupload_stock())
-                .await?,
+            out.spin_jobs(
+                "re-uploading every stock level",
+                &engine,
+                engine.reupload_stock(),
+            )
+            .await?,
         )?),
         Command::Orders { .. } => out.report(&pass(
             &engine,
             "orders pull",
-            out.spin("pulling orders", engine.run_flows(&[Flow::Orders]))
+            out.spin_jobs("pulling orders", &engine, engine.run_flows(&[Flow::Orders]))
                 .await?,
         )?),
         Command::Customers {
@@ -382,8 +403,12 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
         } => out.report(&pass(
             &engine,
             "customers pull",
-            out.spin("pulling customers", engine.run_flows(&[Flow::Customers]))
-                .await?,
+            out.spin_jobs(
+                "pulling customers",
+                &engine,
+                engine.run_flows(&[Flow::Customers]),
+            )
+            .await?,
         )?),
         Command::Customers {
             action: CustomersAction::Matches,
@@ -395,8 +420,12 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
         } => out.report(&pass(
             &engine,
             "receipts submit",
-            out.spin("submitting receipts", engine.run_flows(&[Flow::Receipts]))
-                .await?,
+            out.spin_jobs(
+                "submitting receipts",
+                &engine,
+                engine.run_flows(&[Flow::Receipts]),
+            )
+            .await?,
         )?),
         Command::Receipts {
             action: ReceiptsAction::Status,
@@ -405,11 +434,11 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
         }),
         Command::Reconcile { day, dry_run } => {
             let stock = out
-                .spin("comparing stock", engine.reconcile_stock(dry_run))
+                .spin_jobs("comparing stock", &engine, engine.reconcile_stock(dry_run))
                 .await?;
             let day = day.unwrap_or_else(|| chrono::Utc::now().date_naive());
             let sales = out
-                .spin("comparing sales", engine.reconcile_sales(day))
+                .spin_jobs("comparing sales", &engine, engine.reconcile_sales(day))
                 .await?;
             let locations = wired.location_names().await?;
             out.report(&ReconcileReport::new(
@@ -427,7 +456,9 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
                 _ => bail!("dlq replay: give a job id or --all"),
             };
             let replayed = engine.replay(target).await?;
-            let summary = engine.run_pending().await?;
+            let summary = out
+                .spin_jobs("running the replayed jobs", &engine, engine.run_pending())
+                .await?;
             out.report(&PassReport {
                 replayed: Some(replayed),
                 ..pass(&engine, "dlq replay", summary)?

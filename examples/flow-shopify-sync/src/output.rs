@@ -6,7 +6,8 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use sync_core::engine::Summary;
+use sync_core::engine::{Engine, Summary};
+use sync_core::store::JobState;
 
 use crate::screens::{Screen, summary_lines};
 
@@ -96,10 +97,95 @@ impl Output {
         result
     }
 
+    /// Runs `work`, a pass of `engine`, showing its progress: jobs finished out of those
+    /// known, the rate and the time elapsed. On a terminal a progress bar; otherwise a line on
+    /// stderr every [`PROGRESS_EVERY`] while the work lasts (nothing for work shorter than
+    /// that). Progress is read from the state store's job counts, so it shows every worker's
+    /// work on the shop.
+    pub async fn spin_jobs<T>(
+        &self,
+        label: &str,
+        engine: &Engine,
+        work: impl Future<Output = T>,
+    ) -> T {
+        let started = std::time::Instant::now();
+        let Ok(base) = engine.queue_depth().await.map(|d| Counts::of(&d)) else {
+            return self.spin(label, work).await;
+        };
+        let bar = self.terminal.then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {msg} [{bar:30}] {pos}/{len} jobs · {per_sec} · {elapsed}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.set_message(label.to_owned());
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        let every = if bar.is_some() {
+            Duration::from_millis(500)
+        } else {
+            PROGRESS_EVERY
+        };
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        tokio::pin!(work);
+        let result = loop {
+            tokio::select! {
+                result = &mut work => break result,
+                _ = ticks.tick() => {
+                    let Ok(depth) = engine.queue_depth().await else { continue };
+                    let now = Counts::of(&depth);
+                    let finished = now.finished.saturating_sub(base.finished);
+                    let known = finished + now.open;
+                    match &bar {
+                        Some(bar) => {
+                            bar.set_length(known);
+                            bar.set_position(finished);
+                        }
+                        None => {
+                            let secs = started.elapsed().as_secs_f64();
+                            eprintln!(
+                                "{label}: {finished} of {known} jobs finished, {:.1}/s, {:.0} s",
+                                finished as f64 / secs.max(0.001),
+                                secs
+                            );
+                        }
+                    }
+                }
+            }
+        };
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        result
+    }
+
     /// Prints a pass summary, one non-zero count a line.
     pub fn summary(&self, summary: &Summary) {
         for line in summary_lines(summary) {
             self.line(&line);
+        }
+    }
+}
+
+/// How often progress lines are written when stderr is not a terminal.
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+/// Job counts of the state store: finished (done, dead, parked) and open (pending, running).
+#[derive(Debug, Clone, Copy)]
+struct Counts {
+    finished: u64,
+    open: u64,
+}
+
+impl Counts {
+    fn of(depth: &std::collections::HashMap<JobState, u64>) -> Counts {
+        let n = |state| depth.get(&state).copied().unwrap_or(0);
+        Counts {
+            finished: n(JobState::Done) + n(JobState::Dead) + n(JobState::Parked),
+            open: n(JobState::Pending) + n(JobState::Running),
         }
     }
 }

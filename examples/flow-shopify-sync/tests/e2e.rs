@@ -171,13 +171,14 @@ fn check_converged(dump: &Value, config: &Path) {
 /// Faults are no reason for a dead letter: with good data, every job must end done.
 fn assert_no_dead_letters(config: &Path) {
     let out = Command::new(BIN)
-        .args(["dlq", "list", "--config"])
+        .args(["dlq", "list", "--json", "--config"])
         .arg(config)
         .output()
         .expect("the binary runs");
-    assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text.trim(), "no dead letters", "{text}");
+    assert!(out.status.success(), "{text}");
+    let list: Value = serde_json::from_str(&text).expect("dlq list --json is JSON");
+    assert_eq!(list["jobs"], serde_json::json!([]), "{text}");
 }
 
 /// Every picture in the configuration's image folder is on its product in Shopify, `READY`,
@@ -428,28 +429,34 @@ async fn bad_orders_are_dead_letters_with_their_reason_and_the_rest_of_the_run_l
     // The operator sees both, each with its reason, even with every service down.
     sandbox.shutdown().await;
     let list = Command::new(BIN)
-        .args(["dlq", "list", "--config"])
+        .args(["dlq", "list", "--json", "--config"])
         .arg(&config)
         .output()
         .unwrap();
-    assert!(list.status.success());
-    let list = String::from_utf8_lossy(&list.stdout);
-    let line_of = |needle: &str| {
-        list.lines()
-            .find(|l| l.contains(needle))
-            .unwrap_or_else(|| panic!("no dead letter mentions {needle}:\n{list}"))
-            .to_owned()
+    // Dead letters need an operator: the screen exits 1.
+    assert_eq!(list.status.code(), Some(1));
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let jobs = list["jobs"].as_array().unwrap();
+    let job_of = |needle: &str| {
+        jobs.iter()
+            .find(|j| j["error"].as_str().is_some_and(|e| e.contains(needle)))
+            .unwrap_or_else(|| panic!("no dead letter mentions {needle}: {list}"))
     };
-    assert!(line_of("has no SKU").contains(&no_sku), "{list}");
-    let receipt = line_of("buyer");
+    let no_sku_job = job_of("has no SKU");
+    assert!(
+        no_sku_job["order_name"] == no_sku.as_str()
+            || no_sku_job["key"].as_str().unwrap().contains(&no_sku),
+        "{no_sku_job}"
+    );
+    let receipt = job_of("buyer")["error"].as_str().unwrap();
     assert!(
         receipt.contains("150000") && receipt.contains("id and name"),
         "the rule is named: {receipt}"
     );
     assert_eq!(
-        list.lines().filter(|l| !l.trim().is_empty()).count(),
+        jobs.len(),
         2,
-        "exactly the two bad orders are dead letters:\n{list}"
+        "exactly the two bad orders are dead letters: {list}"
     );
 }
 
