@@ -204,7 +204,7 @@ pub async fn run(
             .await?;
         out.summary(&summary);
         if let Err(error) = systems_up(&engine) {
-            eprintln!("error: {error}");
+            crate::output::print_err(&format!("error: {error}"));
             return Ok(ExitCode::from(2));
         }
         let depth = engine.queue_depth().await?;

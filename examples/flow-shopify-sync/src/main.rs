@@ -193,7 +193,7 @@ fn init_tracing(filter: &str, format: LogFormat) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("--log {filter:?} is not a valid log filter: {e}"))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| output::LogWriter)
         .with_ansi(std::io::stderr().is_terminal());
     let _ = match format {
         LogFormat::Text => builder.try_init(),

@@ -49,7 +49,7 @@ impl Output {
     /// command-line tools do, instead of panicking.
     pub fn line(&self, text: &str) {
         if self.json {
-            eprintln!("{text}");
+            print_err(text);
         } else {
             print_line(text);
         }
@@ -77,7 +77,7 @@ impl Output {
     /// Reports an error: `error: …` on stderr and, with `--json`, `{"error": "…"}` on stdout
     /// so a script reading stdout sees why there is no report.
     pub fn error(&self, message: &str) {
-        eprintln!("error: {message}");
+        print_err(&format!("error: {message}"));
         if self.json {
             print_line(&serde_json::json!({ "error": message }).to_string());
         }
@@ -99,7 +99,7 @@ impl Output {
 
     /// Runs `work`, a pass of `engine`, showing its progress: jobs finished out of those
     /// known, the rate and the time elapsed. On a terminal a progress bar; otherwise a line on
-    /// stderr every [`PROGRESS_EVERY`] while the work lasts (nothing for work shorter than
+    /// stderr every [`PROGRESS_EVERY`] (or `FLOW_SHOPIFY_SYNC_PROGRESS_SECS`) while the work lasts (nothing for work shorter than
     /// that). Progress is read from the state store's job counts, so it shows every worker's
     /// work on the shop.
     pub async fn spin_jobs<T>(
@@ -109,6 +109,9 @@ impl Output {
         work: impl Future<Output = T>,
     ) -> T {
         let started = std::time::Instant::now();
+        if !self.terminal {
+            tracing::info!("{label}…");
+        }
         let Ok(base) = engine.queue_depth().await.map(|d| Counts::of(&d)) else {
             return self.spin(label, work).await;
         };
@@ -127,7 +130,7 @@ impl Output {
         let every = if bar.is_some() {
             Duration::from_millis(500)
         } else {
-            PROGRESS_EVERY
+            progress_every()
         };
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         tokio::pin!(work);
@@ -146,11 +149,11 @@ impl Output {
                         }
                         None => {
                             let secs = started.elapsed().as_secs_f64();
-                            eprintln!(
+                            print_err(&format!(
                                 "{label}: {finished} of {known} jobs finished, {:.1}/s, {:.0} s",
                                 finished as f64 / secs.max(0.001),
                                 secs
-                            );
+                            ));
                         }
                     }
                 }
@@ -170,8 +173,17 @@ impl Output {
     }
 }
 
-/// How often progress lines are written when stderr is not a terminal.
+/// How often progress lines are written when stderr is not a terminal, unless
+/// `FLOW_SHOPIFY_SYNC_PROGRESS_SECS` says otherwise.
 pub const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+/// [`PROGRESS_EVERY`], or the whole seconds (at least 1) of `FLOW_SHOPIFY_SYNC_PROGRESS_SECS`.
+fn progress_every() -> Duration {
+    std::env::var("FLOW_SHOPIFY_SYNC_PROGRESS_SECS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(PROGRESS_EVERY, |secs| Duration::from_secs(secs.max(1)))
+}
 
 /// Job counts of the state store: finished (done, dead, parked) and open (pending, running).
 #[derive(Debug, Clone, Copy)]
@@ -187,6 +199,32 @@ impl Counts {
             finished: n(JobState::Done) + n(JobState::Dead) + n(JobState::Parked),
             open: n(JobState::Pending) + n(JobState::Running),
         }
+    }
+}
+
+/// Writes `text` and a newline to stderr, ignoring a failure: a message for people must never
+/// end the process (`eprintln!` panics when stderr is a closed pipe).
+pub fn print_err(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// Stderr for the log subscriber, swallowing write errors. With plain stderr, a log line
+/// written after the reader of stderr went away (a closed pipe, a log collector restarted)
+/// makes the subscriber report the failure with `eprintln!`, which panics: the task that
+/// logged dies, and a daemon whose signal task died no longer stops on SIGTERM.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
     }
 }
 

@@ -71,12 +71,10 @@ async fn a_wrong_flow_password_exits_2_naming_flow_fails_no_job_and_the_right_on
     );
     assert!(!stderr.contains("not-the-password"), "{stderr}");
 
-    let dlq = run(&["dlq", "list"], &config).await;
+    let dlq = run(&["dlq", "list", "--json"], &config).await;
     assert!(dlq.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&dlq.stdout).trim(),
-        "no dead letters"
-    );
+    let dlq: serde_json::Value = serde_json::from_slice(&dlq.stdout).unwrap();
+    assert_eq!(dlq["jobs"], serde_json::json!([]), "{dlq}");
     {
         let store = SqliteStore::open(dir.path().join("state.db"))
             .await

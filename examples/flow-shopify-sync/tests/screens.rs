@@ -333,3 +333,100 @@ async fn errors_exit_2_and_logs_follow_the_options() {
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_work_shows_progress_lines_when_not_on_a_terminal() {
+    let mut config = SandboxConfig {
+        seed: 25,
+        orders: 12,
+        catalog_groups: 4,
+        faults: FaultRates::none(),
+        ..SandboxConfig::default()
+    };
+    // Every answer a little late, so the pass lasts a few seconds.
+    config.faults.latency = 1.0;
+    config.faults.max_latency_ms = 150;
+    config.eta.max_receipt_age = None;
+    let sandbox = Sandbox::start(config).await.expect("sandbox starts");
+    let dir = tempfile::tempdir().unwrap();
+    let path = sandbox::sync_config::write(&sandbox, dir.path()).expect("config written");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(["items", "push", "--config"])
+            .arg(&path)
+            .env("FLOW_SHOPIFY_SYNC_PROGRESS_SECS", "1")
+            .output()
+            .expect("the binary runs")
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("pushing items: ") && l.contains("jobs finished"))
+        .unwrap_or_else(|| panic!("no progress line:\n{stderr}"));
+    assert!(line.contains("/s") && line.ends_with(" s"), "{line}");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_logs_where_it_listens_its_configuration_and_its_store_and_stops_on_sigterm_with_its_log_pipe_closed()
+ {
+    use std::io::{BufRead, BufReader};
+    let sandbox = Sandbox::start(SandboxConfig {
+        orders: 0,
+        catalog_groups: 1,
+        faults: FaultRates::none(),
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox starts");
+    let dir = tempfile::tempdir().unwrap();
+    let path = sandbox::sync_config::write(&sandbox, dir.path()).expect("config written");
+    let mut daemon = Command::new(BIN)
+        .args(["run", "--config"])
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read its log until the line wanted, then close the pipe: a log collector that went
+    // away must not keep the daemon from stopping (a log line written into the closed pipe
+    // used to panic the task that wrote it, the signal handler's among them).
+    let stderr = daemon.stderr.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.contains("listening"))
+    })
+    .await
+    .unwrap()
+    .expect("the daemon logs where it listens");
+    let _ = Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status();
+    let stopped = tokio::task::spawn_blocking(move || {
+        for _ in 0..600 {
+            if let Some(status) = daemon.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = daemon.kill();
+        None
+    })
+    .await
+    .unwrap();
+    let status = stopped.expect("the daemon did not stop within 30 s of SIGTERM");
+    assert!(status.success(), "{status:?}");
+    // The port it bound, not the `:0` it was given.
+    assert!(
+        line.contains("address=127.0.0.1:") && !line.contains("address=127.0.0.1:0 "),
+        "{line}"
+    );
+    assert!(line.contains(&path.display().to_string()), "{line}");
+    assert!(line.contains("store=sqlite://state.db"), "{line}");
+    sandbox.shutdown().await;
+}
