@@ -216,6 +216,7 @@ pub async fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
+    let stop = stop_signal();
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .ok();
@@ -241,7 +242,7 @@ pub async fn run(
     let server = tokio::spawn(listener::serve(listener, app, limits, shutdown.clone()));
     let signals = shutdown.clone();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        stop.await;
         tracing::info!("stopping after the job in hand");
         signals.trigger();
     });
@@ -253,24 +254,33 @@ pub async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn wait_for_signal() {
+/// Registers for SIGTERM and SIGINT now, and returns the future that ends at the first of
+/// them. Registering at start, before the listener binds, means a stop asked for as soon as
+/// the daemon says it listens is a graceful stop, not the signal's default (an abrupt exit).
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -2,53 +2,26 @@
 //! sandbox. The run stops Flow's work quickly, says which system, host and cause, fails no
 //! job; with the right password the next run lands every order once.
 
+mod support;
+
 use std::collections::HashMap;
-use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use sandbox::{FaultRates, Sandbox, SandboxConfig};
+use sandbox::FaultRates;
+use support::{run, site};
 use sync_core::model::StoreScope;
 use sync_core::store::{JobState, SqliteStore, StateStore};
-
-const BIN: &str = env!("CARGO_BIN_EXE_flow-shopify-sync");
-
-async fn run(args: &[&str], config: &Path) -> Output {
-    let (args, config): (Vec<String>, _) = (
-        args.iter().map(|a| (*a).to_owned()).collect(),
-        config.to_path_buf(),
-    );
-    tokio::task::spawn_blocking(move || {
-        Command::new(BIN)
-            .args(&args)
-            .arg("--config")
-            .arg(&config)
-            .output()
-            .expect("the binary runs")
-    })
-    .await
-    .expect("the run task")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_flow_password_exits_2_naming_flow_fails_no_job_and_the_right_one_lands_the_orders()
 {
-    let mut config = SandboxConfig {
-        seed: 5,
-        orders: 8,
-        catalog_groups: 3,
-        faults: FaultRates::none(),
-        ..SandboxConfig::default()
-    };
-    config.eta.max_receipt_age = None;
-    let sandbox = Sandbox::start(config).await.expect("sandbox starts");
-    let dir = tempfile::tempdir().unwrap();
-    let config = sandbox::sync_config::write(&sandbox, dir.path()).expect("config written");
-    let password = std::fs::read_to_string(dir.path().join("flow-password")).unwrap();
-    std::fs::write(dir.path().join("flow-password"), "not-the-password").unwrap();
+    let site = site(5, 8, 3, FaultRates::none()).await;
+    let (sandbox, dir, config) = (&site.sandbox, site.dir.path(), &site.config);
+    let password = std::fs::read_to_string(dir.join("flow-password")).unwrap();
+    std::fs::write(dir.join("flow-password"), "not-the-password").unwrap();
 
     let started = Instant::now();
-    let out = run(&["run", "--once"], &config).await;
+    let out = run(&["run", "--once"], config).await;
     let took = started.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
@@ -71,14 +44,12 @@ async fn a_wrong_flow_password_exits_2_naming_flow_fails_no_job_and_the_right_on
     );
     assert!(!stderr.contains("not-the-password"), "{stderr}");
 
-    let dlq = run(&["dlq", "list", "--json"], &config).await;
+    let dlq = run(&["dlq", "list", "--json"], config).await;
     assert!(dlq.status.success());
     let dlq: serde_json::Value = serde_json::from_slice(&dlq.stdout).unwrap();
     assert_eq!(dlq["jobs"], serde_json::json!([]), "{dlq}");
     {
-        let store = SqliteStore::open(dir.path().join("state.db"))
-            .await
-            .unwrap();
+        let store = SqliteStore::open(dir.join("state.db")).await.unwrap();
         let jobs = store.jobs(&StoreScope::new("sandbox"), None).await.unwrap();
         assert!(
             jobs.iter().all(|j| j.state != JobState::Dead),
@@ -100,8 +71,8 @@ async fn a_wrong_flow_password_exits_2_naming_flow_fails_no_job_and_the_right_on
     );
 
     // Mended: the orders land, each once.
-    std::fs::write(dir.path().join("flow-password"), password).unwrap();
-    let out = run(&["run", "--once"], &config).await;
+    std::fs::write(dir.join("flow-password"), password).unwrap();
+    let out = run(&["run", "--once"], config).await;
     assert!(
         out.status.success(),
         "{}",
@@ -122,5 +93,5 @@ async fn a_wrong_flow_password_exits_2_naming_flow_fails_no_job_and_the_right_on
         .filter(|o| o["cancelled"] == false)
         .count();
     assert_eq!(by_ref.len(), live, "{by_ref:?}");
-    sandbox.shutdown().await;
+    site.sandbox.shutdown().await;
 }

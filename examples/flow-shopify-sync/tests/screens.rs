@@ -7,31 +7,15 @@
 //! (`cargo insta review`, or delete the file and run the test once), and list the field in
 //! `docs/cli.md`.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
+use sandbox::FaultRates;
 use sandbox::shopify::CatalogEntry;
-use sandbox::{FaultRates, Sandbox, SandboxConfig};
 use serde_json::{Map, Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_flow-shopify-sync");
-
-async fn run(args: &[&str], config: &Path) -> Output {
-    let (args, config): (Vec<String>, _) = (
-        args.iter().map(|a| (*a).to_owned()).collect(),
-        config.to_path_buf(),
-    );
-    tokio::task::spawn_blocking(move || {
-        Command::new(BIN)
-            .args(&args)
-            .arg("--config")
-            .arg(&config)
-            .output()
-            .expect("the binary runs")
-    })
-    .await
-    .expect("the run task")
-}
+use support::{BIN, run, site};
 
 /// Runs a screen with `--json`; returns its exit code and its one JSON document.
 async fn json_screen(args: &[&str], config: &Path) -> (i32, Value) {
@@ -92,15 +76,8 @@ fn shape(value: &Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_screen_prints_one_json_document_of_a_stable_shape_and_exits_by_its_outcome() {
-    let mut config = SandboxConfig {
-        seed: 23,
-        orders: 6,
-        catalog_groups: 3,
-        faults: FaultRates::none(),
-        ..SandboxConfig::default()
-    };
-    config.eta.max_receipt_age = None;
-    let sandbox = Sandbox::start(config).await.expect("sandbox starts");
+    let site = site(23, 6, 3, FaultRates::none()).await;
+    let sandbox = &site.sandbox;
     // A line without SKU: Flow cannot take it, so `dlq list` has an entry to show.
     sandbox.shopify().generate_orders(
         1,
@@ -113,9 +90,7 @@ async fn every_screen_prints_one_json_document_of_a_stable_shape_and_exits_by_it
         0.0,
         903,
     );
-    let dir = tempfile::tempdir().unwrap();
-    let path = sandbox::sync_config::write(&sandbox, dir.path()).expect("config written");
-    let path = path.as_path();
+    let path = site.config.as_path();
 
     let (code, check) = json_screen(&["config", "check"], path).await;
     assert_eq!(code, 0, "config check: {check}");
@@ -189,28 +164,19 @@ async fn every_screen_prints_one_json_document_of_a_stable_shape_and_exits_by_it
     let (code, replay) = json_screen(&["dlq", "replay", "--all"], path).await;
     assert_eq!(code, 1, "the order still has no SKU: {replay}");
     assert!(replay["replayed"].as_u64() >= Some(1), "{replay}");
-    sandbox.shutdown().await;
+    site.sandbox.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reconciliation_out_of_balance_exits_1_and_says_so() {
-    let mut config = SandboxConfig {
-        seed: 24,
-        orders: 2,
-        catalog_groups: 2,
-        faults: FaultRates::none(),
-        ..SandboxConfig::default()
-    };
-    config.eta.max_receipt_age = None;
-    let sandbox = Sandbox::start(config).await.expect("sandbox starts");
-    let dir = tempfile::tempdir().unwrap();
-    let path = sandbox::sync_config::write(&sandbox, dir.path()).expect("config written");
+    let site = site(24, 2, 2, FaultRates::none()).await;
+    let (sandbox, path) = (&site.sandbox, &site.config);
     // The first pass pushes stock before it books the orders that lower Flow's stock; the
     // second pushes what those orders left.
     for _ in 0..2 {
-        assert!(run(&["run", "--once"], &path).await.status.success());
+        assert!(run(&["run", "--once"], path).await.status.success());
     }
-    let (code, balanced) = json_screen(&["reconcile", "--dry-run"], &path).await;
+    let (code, balanced) = json_screen(&["reconcile", "--dry-run"], path).await;
     assert_eq!(
         (code, &balanced["balanced"]),
         (0, &json!(true)),
@@ -229,33 +195,25 @@ async fn a_reconciliation_out_of_balance_exits_1_and_says_so() {
         0.0,
         904,
     );
-    let out = run(&["reconcile", "--dry-run"], &path).await;
+    let out = run(&["reconcile", "--dry-run"], path).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("OUT OF BALANCE"), "{text}");
-    sandbox.shutdown().await;
+    site.sandbox.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_exit_2_and_logs_follow_the_options() {
-    let sandbox = Sandbox::start(SandboxConfig {
-        orders: 1,
-        catalog_groups: 1,
-        faults: FaultRates::none(),
-        ..SandboxConfig::default()
-    })
-    .await
-    .expect("sandbox starts");
-    let dir = tempfile::tempdir().unwrap();
-    let path = sandbox::sync_config::write(&sandbox, dir.path()).expect("config written");
+    let site = site(42, 1, 1, FaultRates::none()).await;
+    let (dir, path) = (site.dir.path(), &site.config);
 
     // A bad log filter is an error, not a silent fall-back.
-    let out = run(&["plan", "--log", "sync_core=loud"], &path).await;
+    let out = run(&["plan", "--log", "sync_core=loud"], path).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--log"));
 
     // With --json an error is a JSON document on stdout too.
-    let missing = dir.path().join("missing.toml");
+    let missing = dir.join("missing.toml");
     let (code, error) = json_screen(&["plan"], &missing).await;
     assert_eq!(code, 2);
     assert!(
@@ -266,7 +224,7 @@ async fn errors_exit_2_and_logs_follow_the_options() {
     );
 
     // Logs written to a pipe carry no colour codes; `--log-format json` writes JSON lines.
-    let out = run(&["stock", "set", "--log", "info"], &path).await;
+    let out = run(&["stock", "set", "--log", "info"], path).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.is_empty(), "info logs were expected");
     assert!(
@@ -275,7 +233,7 @@ async fn errors_exit_2_and_logs_follow_the_options() {
     );
     let out = run(
         &["stock", "set", "--log", "info", "--log-format", "json"],
-        &path,
+        path,
     )
     .await;
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -292,10 +250,10 @@ async fn errors_exit_2_and_logs_follow_the_options() {
 
     // `config check` with a wrong Flow password: that check fails with what to fix, the others
     // still run, and the screen exits 1.
-    let good = std::fs::read_to_string(dir.path().join("flow-password")).unwrap();
-    std::fs::write(dir.path().join("flow-password"), "not-the-password").unwrap();
-    let (code, check) = json_screen(&["config", "check"], &path).await;
-    std::fs::write(dir.path().join("flow-password"), good).unwrap();
+    let good = std::fs::read_to_string(dir.join("flow-password")).unwrap();
+    std::fs::write(dir.join("flow-password"), "not-the-password").unwrap();
+    let (code, check) = json_screen(&["config", "check"], path).await;
+    std::fs::write(dir.join("flow-password"), good).unwrap();
     assert_eq!(code, 1, "{check}");
     let checks = check["checks"].as_array().unwrap();
     let flow = checks
@@ -322,7 +280,7 @@ async fn errors_exit_2_and_logs_follow_the_options() {
     );
 
     // A TOML syntax error names the file, line and column.
-    let broken = dir.path().join("broken.toml");
+    let broken = dir.join("broken.toml");
     std::fs::write(&broken, "[store]\nurl = = 1\n").unwrap();
     let out = run(&["plan"], &broken).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -331,25 +289,19 @@ async fn errors_exit_2_and_logs_follow_the_options() {
         stderr.contains("broken.toml") && stderr.contains("line 2, column 7"),
         "{stderr}"
     );
-    sandbox.shutdown().await;
+    site.sandbox.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn long_work_shows_progress_lines_when_not_on_a_terminal() {
-    let mut config = SandboxConfig {
-        seed: 25,
-        orders: 12,
-        catalog_groups: 4,
-        faults: FaultRates::none(),
-        ..SandboxConfig::default()
-    };
     // Every answer a little late, so the pass lasts a few seconds.
-    config.faults.latency = 1.0;
-    config.faults.max_latency_ms = 150;
-    config.eta.max_receipt_age = None;
-    let sandbox = Sandbox::start(config).await.expect("sandbox starts");
-    let dir = tempfile::tempdir().unwrap();
-    let path = sandbox::sync_config::write(&sandbox, dir.path()).expect("config written");
+    let faults = FaultRates {
+        latency: 1.0,
+        max_latency_ms: 150,
+        ..FaultRates::none()
+    };
+    let site = site(25, 12, 4, faults).await;
+    let path = site.config.clone();
     let out = tokio::task::spawn_blocking(move || {
         Command::new(BIN)
             .args(["items", "push", "--config"])
@@ -367,26 +319,18 @@ async fn long_work_shows_progress_lines_when_not_on_a_terminal() {
         .find(|l| l.starts_with("pushing items: ") && l.contains("jobs finished"))
         .unwrap_or_else(|| panic!("no progress line:\n{stderr}"));
     assert!(line.contains("/s") && line.ends_with(" s"), "{line}");
-    sandbox.shutdown().await;
+    site.sandbox.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_logs_where_it_listens_its_configuration_and_its_store_and_stops_on_sigterm_with_its_log_pipe_closed()
  {
     use std::io::{BufRead, BufReader};
-    let sandbox = Sandbox::start(SandboxConfig {
-        orders: 0,
-        catalog_groups: 1,
-        faults: FaultRates::none(),
-        ..SandboxConfig::default()
-    })
-    .await
-    .expect("sandbox starts");
-    let dir = tempfile::tempdir().unwrap();
-    let path = sandbox::sync_config::write(&sandbox, dir.path()).expect("config written");
+    let site = site(42, 0, 1, FaultRates::none()).await;
+    let path = &site.config;
     let mut daemon = Command::new(BIN)
         .args(["run", "--config"])
-        .arg(&path)
+        .arg(path)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -428,5 +372,5 @@ async fn the_daemon_logs_where_it_listens_its_configuration_and_its_store_and_st
     );
     assert!(line.contains(&path.display().to_string()), "{line}");
     assert!(line.contains("store=sqlite://state.db"), "{line}");
-    sandbox.shutdown().await;
+    site.sandbox.shutdown().await;
 }
