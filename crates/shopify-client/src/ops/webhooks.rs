@@ -60,6 +60,7 @@ impl ShopifyClient {
                         metafield_namespaces: None,
                         metafields: None,
                         callback_url: None,
+                        name: None,
                     },
                 },
                 // Shopify refuses a second identical subscription, so a repeat is harmless.
