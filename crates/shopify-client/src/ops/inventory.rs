@@ -251,10 +251,8 @@ impl ShopifyClient {
                     location_id: c.location_id.clone(),
                     quantity: c.quantity,
                     change_from_quantity: c.change_from,
-                    ..Default::default()
                 })
                 .collect(),
-            ..Default::default()
         };
         // The idempotency key makes a repeat harmless.
         let data: isq::ResponseData = self
