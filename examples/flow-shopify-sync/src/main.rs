@@ -246,6 +246,7 @@ async fn dispatch(cli: Cli) -> Result<std::process::ExitCode> {
         Command::StoreId => {
             let info = wired.store_info().await?;
             out.line(&info);
+            out.line(&wired.shopify_client().version_status().to_string());
         }
         Command::Items {
             action: ItemsAction::Push,

@@ -90,7 +90,7 @@ impl std::fmt::Debug for Wired {
 }
 
 impl Wired {
-    /// Subscribes `uri` to the order and refund topics the engine acts on, skipping topics
+    /// Subscribes `uri` to the order, refund and return topics the engine acts on, skipping topics
     /// already subscribed to it; returns how many subscriptions were created.
     ///
     /// # Errors
@@ -109,6 +109,10 @@ impl Wired {
             T::ORDERS_UPDATED,
             T::ORDERS_CANCELLED,
             T::REFUNDS_CREATE,
+            T::RETURNS_REQUEST,
+            T::RETURNS_APPROVE,
+            T::RETURNS_PROCESS,
+            T::RETURNS_CLOSE,
         ] {
             let name = format!("{topic:?}");
             if existing
@@ -124,6 +128,11 @@ impl Wired {
             created += 1;
         }
         Ok(created)
+    }
+
+    /// The Shopify client the connectors use (its API version, days left and fall-forwards).
+    pub fn shopify_client(&self) -> &shopify_client::ShopifyClient {
+        &self.shopify
     }
 
     /// "id name (domain), currency" of the Shopify store.
@@ -169,6 +178,8 @@ impl WebhookVerifier for ShopifyWebhooks {
             WebhookPayload::Refund(refund) => {
                 Some(format!("gid://shopify/Order/{}", refund.order_id))
             }
+            // A return changes its order (refunds, exchange lines): re-read the order.
+            WebhookPayload::Return(ret) => ret.order_gid(),
             _ => None,
         };
         let event_id = delivery.event_id.or(delivery.webhook_id).ok_or_else(|| {
