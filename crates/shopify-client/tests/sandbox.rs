@@ -220,3 +220,81 @@ async fn a_write_where_the_item_is_not_stocked_ends_up_sellable_when_asked() {
     client.set_inventory_quantities(&batch).await.unwrap();
     assert_eq!(level(&client, &item, &other).await, Some((4, true)));
 }
+
+/// Every order of the stand-in, as the storefront adapter maps it, with Shopify's statuses.
+async fn all_orders(
+    client: &ShopifyClient,
+) -> Vec<(String, String, bool, sync_core::model::Order)> {
+    use shopify_client::adapter::map_order;
+    use shopify_client::ops::enum_text;
+    use shopify_client::ops::orders::OrderPull;
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let pull = OrderPull {
+            page_size: 2,
+            lines: 10,
+            ..OrderPull::default()
+        };
+        let page = client.orders_page(None, cursor, pull).await.unwrap();
+        for o in &page.items {
+            let ships = o
+                .line_items
+                .nodes
+                .iter()
+                .any(|l| l.current_quantity > 0 && l.requires_shipping);
+            out.push((
+                enum_text(&o.display_fulfillment_status),
+                o.display_financial_status
+                    .as_ref()
+                    .map(enum_text)
+                    .unwrap_or_default(),
+                ships,
+                map_order(o, Vec::new()).unwrap(),
+            ));
+        }
+        if !page.has_next_page {
+            return out;
+        }
+        cursor = page.end_cursor;
+    }
+}
+
+#[tokio::test]
+async fn orders_with_nothing_to_ship_are_delivered_once_paid_and_not_when_nothing_is_left() {
+    let sb = Sandbox::start(SandboxConfig {
+        catalog_groups: 3,
+        orders: 40,
+        refund_rate: 0.3,
+        cancel_rate: 0.2,
+        shopify: ShopifyConfig {
+            digital_line_rate: 1.0,
+            ..ShopifyConfig::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let orders = all_orders(&client(&sb)).await;
+    let mut seen = (0, 0);
+    for (fulfilment, financial, ships, order) in &orders {
+        assert!(!ships, "every generated line is digital");
+        match fulfilment.as_str() {
+            "FULFILLMENT_NOT_REQUIRED" => {
+                seen.1 += 1;
+                assert!(
+                    !order.fulfilled,
+                    "{} has nothing left: {order:?}",
+                    order.name
+                );
+            }
+            "UNFULFILLED" if order.cancelled_at.is_none() => {
+                let paid = matches!(financial.as_str(), "PAID" | "PARTIALLY_REFUNDED");
+                seen.0 += usize::from(paid);
+                assert_eq!(order.fulfilled, paid, "{} {financial}", order.name);
+            }
+            _ => {}
+        }
+    }
+    assert!(seen.0 > 0 && seen.1 > 0, "both cases occur: {seen:?}");
+}
