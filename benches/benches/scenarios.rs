@@ -250,6 +250,7 @@ async fn catalog_and_stock(
                 change_from: None,
             }],
             idempotency_key: format!("baseline-{i}"),
+            activate: false,
         };
         if client.set_inventory_quantities(&batch).await.is_ok() {
             done += 1;

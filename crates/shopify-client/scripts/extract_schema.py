@@ -2,7 +2,7 @@
 """Extract the part of the Shopify Admin GraphQL schema that our operations use.
 
 Usage:
-    python3 scripts/extract_schema.py schema/admin-2026-01.graphql.gz [--version 2026-01]
+    python3 scripts/extract_schema.py schema/admin-2026-10.graphql.gz [--version 2026-10]
 
 Run from the crate directory (crates/shopify-client). The script reads every operation in
 graphql/*.graphql (except schema.graphql), walks their selections against the full SDL and
@@ -540,12 +540,22 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(
         "full_schema",
-        help="the full Admin API SDL of the target version (plain or .gz), e.g. schema/admin-2026-01.graphql.gz",
+        help="the full Admin API SDL of the target version (plain or .gz), e.g. schema/admin-2026-10.graphql.gz",
     )
-    ap.add_argument("--version", default="2026-01", help="API version named in the header")
+    ap.add_argument(
+        "--version",
+        default=None,
+        help="API version named in the header (default: the YYYY-MM in the file name)",
+    )
     ap.add_argument("--graphql-dir", default=os.path.join(crate, "graphql"))
     ap.add_argument("--check", action="store_true", help="fail if schema.graphql would change")
     args = ap.parse_args()
+    if args.version is None:
+        found = re.search(r"(\d{4}-\d{2}|unstable)", os.path.basename(args.full_schema))
+        if not found:
+            print("--version is needed: the file name holds no YYYY-MM", file=sys.stderr)
+            return 1
+        args.version = found.group(1)
 
     opener = gzip.open if args.full_schema.endswith(".gz") else open
     with opener(args.full_schema, "rt", encoding="utf-8") as fh:

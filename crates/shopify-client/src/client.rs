@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,9 +24,9 @@ use crate::auth::{Auth, TokenSource};
 use crate::cost::{CostBucket, QueryCost, Reservation};
 use crate::error::{Error, GraphQlError};
 use crate::response::{request_id, snippet};
+use crate::version::{self, VersionStatus};
 
-/// The Admin API version this crate's queries were checked against.
-pub const DEFAULT_API_VERSION: &str = "2026-01";
+pub use crate::version::DEFAULT_API_VERSION;
 /// Largest `first` Shopify accepts on a connection.
 pub const MAX_PAGE_SIZE: u32 = 250;
 /// Shopify does not page past this many objects of one list.
@@ -35,6 +35,8 @@ pub const LIST_LIMIT: usize = 25_000;
 pub const MAX_INPUT_ARRAY: usize = 250;
 
 const ACCESS_TOKEN_HEADER: &str = "x-shopify-access-token";
+/// The header naming the version that answered a request.
+const API_VERSION_HEADER: &str = "x-shopify-api-version";
 
 /// Whether a request may be sent again after an uncertain failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +67,10 @@ pub(crate) struct Inner {
     estimates: Mutex<Estimates>,
     pub(crate) poll_interval: Duration,
     pub(crate) poll_timeout: Duration,
+    /// Answers given by another version than the one asked for.
+    fall_forwards: AtomicU64,
+    /// Whether a fall-forward was logged already (it is logged once).
+    fall_forward_logged: AtomicBool,
 }
 
 impl fmt::Debug for ShopifyClient {
@@ -160,9 +166,10 @@ fn valid_version(v: &str) -> bool {
 
 impl ShopifyClientBuilder {
     /// The Admin API version, `YYYY-MM` (quarterly: 01, 04, 07, 10) or `unstable`.
-    /// Default [`DEFAULT_API_VERSION`] (2026-01). From 2026-04 on, `inventorySetQuantities`
-    /// requires an idempotency key (this client always sends one) and `compareQuantity` is
-    /// gone (this client uses `changeFromQuantity`).
+    /// Default [`DEFAULT_API_VERSION`] (2026-10), the version the operations are checked
+    /// against; [`version::OLDEST_API_VERSION`] (2026-04) is the oldest they run on (they read
+    /// inactive inventory levels and send the `@idempotent` keys 2026-04 made mandatory).
+    /// [`ShopifyClient::version_status`] tells how long Shopify keeps serving it.
     pub fn api_version(mut self, version: impl Into<String>) -> Self {
         self.api_version = version.into();
         self
@@ -240,6 +247,18 @@ impl ShopifyClientBuilder {
                 ),
             });
         }
+        if version::is_older(&self.api_version, version::OLDEST_API_VERSION) {
+            return Err(Error::Config {
+                field: "api_version",
+                reason: format!(
+                    "{} is older than {}, the oldest version this client's operations run on \
+                     (inactive inventory levels, mandatory @idempotent keys); use {} or newer",
+                    self.api_version,
+                    version::OLDEST_API_VERSION,
+                    version::OLDEST_API_VERSION
+                ),
+            });
+        }
         match &self.auth {
             Auth::AccessToken(t) if secrecy::ExposeSecret::expose_secret(t).trim().is_empty() => {
                 return Err(Error::Config {
@@ -298,6 +317,8 @@ impl ShopifyClientBuilder {
                 tokens: TokenSource::new(self.auth, self.refresh_margin),
                 bucket: self.bucket.unwrap_or_default(),
                 estimates: Mutex::new(Estimates::default()),
+                fall_forwards: AtomicU64::new(0),
+                fall_forward_logged: AtomicBool::new(false),
                 poll_interval: self.poll_interval,
                 poll_timeout: self.poll_timeout,
             }),
@@ -441,6 +462,48 @@ impl ShopifyClient {
     /// The API version in use.
     pub fn api_version(&self) -> &str {
         &self.inner.api_version
+    }
+
+    /// How long Shopify keeps serving the configured API version, as of the client's clock
+    /// (see [`crate::version`]).
+    pub fn version_status(&self) -> VersionStatus {
+        VersionStatus::at(&self.inner.api_version, self.inner.frame.clock().now_utc())
+    }
+
+    /// How many answers came from another API version than the one asked for (Shopify's
+    /// fall-forward after a retirement, seen in `X-Shopify-API-Version`). The first is logged
+    /// as a warning; all are counted, for the daemon's `/metrics`.
+    pub fn fall_forwards(&self) -> u64 {
+        self.inner.fall_forwards.load(Ordering::Relaxed)
+    }
+
+    /// Notes the version that answered: a version other than the one asked for is counted,
+    /// and logged once.
+    fn note_answered_version(&self, headers: &http::HeaderMap) {
+        let inner = &self.inner;
+        let Some(answered) = headers
+            .get(API_VERSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+        else {
+            return;
+        };
+        if answered.is_empty() || answered == inner.api_version {
+            return;
+        }
+        inner.fall_forwards.fetch_add(1, Ordering::Relaxed);
+        if !inner.fall_forward_logged.swap(true, Ordering::Relaxed) {
+            // Bounded: a header value from the server is cut to a version's length.
+            let answered: String = answered.chars().take(16).collect();
+            tracing::warn!(
+                requested = %inner.api_version,
+                answered = %answered,
+                "Shopify answered with API version {answered} instead of {}: the requested \
+                 version is retired or not served; move shopify.api_version to a supported \
+                 version",
+                inner.api_version
+            );
+        }
     }
 
     /// The GraphQL endpoint URL.
@@ -594,6 +657,7 @@ impl ShopifyClient {
                 });
             }
         };
+        self.note_answered_version(response.headers());
         let status = response.status();
         if status == http::StatusCode::TOO_MANY_REQUESTS {
             inner.bucket.settle(reservation, None, now);

@@ -4,7 +4,7 @@
 //!
 //! Shopify's REST Admin API is legacy; this crate speaks GraphQL only, through
 //! `graphql_client` operations checked at compile time against a subset of the Admin
-//! schema (API version 2026-01).
+//! schema (API version 2026-10).
 //!
 //! # Quick start
 //!
@@ -89,13 +89,14 @@
 //!
 //! # Versions and the schema subset
 //!
-//! The API version defaults to 2026-01 and is set with
-//! [`api_version`](ShopifyClientBuilder::api_version). The operations in `graphql/*.graphql`
-//! compile against `graphql/schema.graphql`, which `scripts/extract_schema.py` extracts
-//! from the full Admin SDL; a test checks it against the full schema. How to move to a new
-//! version is written in the workspace's `docs/shopify.md`. For 2026-04: this client
-//! already sends `changeFromQuantity` (never `compareQuantity`) and always an
-//! `@idempotent` key on `inventorySetQuantities`.
+//! The API version defaults to 2026-10 and is set with
+//! [`api_version`](ShopifyClientBuilder::api_version) (2026-04 or newer). The operations in
+//! `graphql/*.graphql` compile against `graphql/schema.graphql`, which
+//! `scripts/extract_schema.py` extracts from the full Admin SDL; a test checks it against
+//! the full 2026-10 schema vendored in `schema/`. How to move to a new version is written in
+//! the workspace's `docs/shopify.md`. [`ShopifyClient::version_status`] says how many days
+//! Shopify keeps serving the configured version ([`version`]), and
+//! [`ShopifyClient::fall_forwards`] counts answers from another version.
 //!
 //! # Feature flags
 //!
@@ -149,9 +150,11 @@ pub mod ops;
 pub mod queries;
 mod response;
 pub mod scalars;
+pub mod version;
 pub mod webhook;
 
 pub use auth::{AccessToken, Auth, OAuthApp};
 pub use client::{ShopifyClient, ShopifyClientBuilder};
 pub use cost::{CostBucket, QueryCost, ThrottleStatus};
 pub use error::{Error, GraphQlError, UserError};
+pub use version::VersionStatus;

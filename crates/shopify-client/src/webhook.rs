@@ -185,6 +185,7 @@ impl WebhookDelivery {
         Ok(match self.topic.as_str() {
             t if t.starts_with("orders/") => WebhookPayload::Order(self.parse(body)?),
             "refunds/create" => WebhookPayload::Refund(self.parse(body)?),
+            t if t.starts_with("returns/") => WebhookPayload::Return(self.parse(body)?),
             t if t.starts_with("customers/") => WebhookPayload::Customer(self.parse(body)?),
             t if t.starts_with("products/") => WebhookPayload::Product(self.parse(body)?),
             t if t.starts_with("inventory_levels/") => {
@@ -206,6 +207,8 @@ pub enum WebhookPayload {
     Order(OrderPayload),
     /// `refunds/create`.
     Refund(RefundPayload),
+    /// `returns/*` (request, approve, process, close, …).
+    Return(ReturnPayload),
     /// `customers/*`.
     Customer(ResourcePayload),
     /// `products/*`.
@@ -253,6 +256,40 @@ pub struct RefundPayload {
     /// Creation time.
     #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
+}
+
+/// A `returns/*` payload: the return and its order (re-read the `Return` for the truth).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ReturnPayload {
+    /// Numeric id.
+    pub id: u64,
+    /// GraphQL id (`gid://shopify/Return/…`).
+    pub admin_graphql_api_id: String,
+    /// The order's numeric id, when the payload carries it flat.
+    #[serde(default)]
+    pub order_id: Option<u64>,
+    /// The order, when the payload carries it as an object (`{"id": …}`).
+    #[serde(default)]
+    pub order: Option<ReturnOrderRef>,
+    /// The return's status (`requested`, `open`, `closed`, …).
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// The order a `returns/*` payload names.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ReturnOrderRef {
+    /// Numeric id.
+    pub id: u64,
+}
+
+impl ReturnPayload {
+    /// The order's GraphQL id (`gid://shopify/Order/…`), whichever way the payload names it.
+    pub fn order_gid(&self) -> Option<String> {
+        self.order_id
+            .or(self.order.as_ref().map(|o| o.id))
+            .map(|id| format!("gid://shopify/Order/{id}"))
+    }
 }
 
 /// A payload of which only the identity matters (customers, products, app).
@@ -416,5 +453,25 @@ mod tests {
             panic!("payload error expected");
         };
         assert_eq!(source.path().to_string(), "id");
+    }
+
+    #[test]
+    fn return_payloads_name_their_order_flat_or_nested() {
+        let h = headers(&[
+            ("shopify-topic", "returns/process"),
+            ("shopify-shop-domain", "demo.myshopify.com"),
+        ]);
+        let d = WebhookDelivery::from_headers(&h).unwrap();
+        let flat = br#"{"id": 9, "admin_graphql_api_id": "gid://shopify/Return/9", "order_id": 77, "status": "open"}"#;
+        let WebhookPayload::Return(r) = d.payload(flat).unwrap() else {
+            panic!("a return payload expected");
+        };
+        assert_eq!(r.order_gid().as_deref(), Some("gid://shopify/Order/77"));
+        let nested =
+            br#"{"id": 9, "admin_graphql_api_id": "gid://shopify/Return/9", "order": {"id": 78}}"#;
+        let WebhookPayload::Return(r) = d.payload(nested).unwrap() else {
+            panic!("a return payload expected");
+        };
+        assert_eq!(r.order_gid().as_deref(), Some("gid://shopify/Order/78"));
     }
 }

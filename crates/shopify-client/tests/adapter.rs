@@ -146,6 +146,44 @@ fn a_fully_discounted_line_stays_with_net_zero() {
     assert_eq!(o.lines[1].tax_lines.len(), 1);
 }
 
+/// The fixture's order (paid, one shipped line) with its fulfilment status, payment status
+/// and whether its line needs shipping set.
+fn order_with(
+    fulfilment: &str,
+    financial: &str,
+    ships: bool,
+) -> shopify_client::ops::orders::Order {
+    let order = order_from("orders__page1.json", 0);
+    let mut v = serde_json::to_value(&order).unwrap();
+    v["displayFulfillmentStatus"] = json!(fulfilment);
+    v["displayFinancialStatus"] = json!(financial);
+    v["lineItems"]["nodes"][0]["requiresShipping"] = json!(ships);
+    serde_json::from_value(v).unwrap()
+}
+
+#[test]
+fn fulfilment_is_read_by_its_meaning() {
+    let fulfilled = |f: &str, p: &str, ships: bool| {
+        map_order(&order_with(f, p, ships), vec![])
+            .unwrap()
+            .fulfilled
+    };
+    assert!(fulfilled("FULFILLED", "PAID", true));
+    assert!(
+        !fulfilled("UNFULFILLED", "PAID", true),
+        "waits for the carrier"
+    );
+    // Nothing to ship (digital goods, services): delivered once paid, not never.
+    assert!(fulfilled("UNFULFILLED", "PAID", false));
+    assert!(fulfilled("UNFULFILLED", "PARTIALLY_REFUNDED", false));
+    assert!(!fulfilled("UNFULFILLED", "PENDING", false), "not paid yet");
+    // Nothing left to fulfil because it was cancelled or refunded to nothing (2026-10): not
+    // delivered, whatever its lines.
+    assert!(!fulfilled("FULFILLMENT_NOT_REQUIRED", "REFUNDED", false));
+    assert!(!fulfilled("FULFILLMENT_NOT_REQUIRED", "REFUNDED", true));
+    assert!(!fulfilled("FULFILLMENT_NOT_REQUIRED", "PAID", false));
+}
+
 #[test]
 fn truncated_line_lists_are_refused() {
     let mut order = order_from("orders__page1.json", 0);
@@ -401,6 +439,12 @@ async fn stock_prices_promotions_and_shipments_go_through_the_client() {
         .expect(1)
         .mount(&server)
         .await;
+    // Stock writes read their levels first (to activate any that is not), once per chunk.
+    op("InventoryLevels")
+        .respond_with(json_fixture(&server, "inventory_levels__ok.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
     op("OrderFulfillmentOrders")
         .respond_with(json_fixture(&server, "order_fulfillment_orders__ok.json"))
         .expect(1)
@@ -432,6 +476,10 @@ async fn stock_prices_promotions_and_shipments_go_through_the_client() {
         .unwrap();
     let stock = &variables_sent(&server, "InventorySetQuantities").await[0];
     assert_eq!(stock["key"], "job-42-0");
+    assert_eq!(
+        stock["input"]["quantities"][0]["changeFromQuantity"], 7,
+        "the engine's expectation is the compare, not the quantity read"
+    );
     assert_eq!(
         stock["input"]["referenceDocumentUri"],
         "gid://flow-erp/StockSync/job-42"

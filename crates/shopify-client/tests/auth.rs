@@ -86,6 +86,7 @@ async fn a_refused_token_is_replaced_and_the_mutation_retried_once_it_did_not_ru
             "gid://shopify/InventoryItem/3001",
             "gid://shopify/Location/101",
             Some(4),
+            "activate-3001",
         )
         .await
         .unwrap();

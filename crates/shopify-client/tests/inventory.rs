@@ -23,6 +23,7 @@ fn batch(changes: Vec<QuantityChange>) -> SetQuantities {
         reference_document_uri: Some("gid://flow-erp/StockSync/2026-01-10-001".into()),
         changes,
         idempotency_key: "stock-sync-2026-01-10-001".into(),
+        activate: false,
     }
 }
 
@@ -247,6 +248,7 @@ async fn activation_and_its_user_errors() {
             "gid://shopify/InventoryItem/3001",
             "gid://shopify/Location/101",
             Some(4),
+            "activate-3001",
         )
         .await
         .unwrap();
@@ -263,6 +265,7 @@ async fn activation_and_its_user_errors() {
             "gid://shopify/InventoryItem/3001",
             "gid://shopify/Location/999",
             None,
+            "activate-3001",
         )
         .await
         .unwrap_err();

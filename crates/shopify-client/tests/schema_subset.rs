@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use graphql_parser::schema::{Definition, Document, TypeDefinition, parse_schema};
 
 /// The full Admin schema of the version the crate targets, relative to the crate.
-const FULL_SCHEMA: &str = "schema/admin-2026-01.graphql.gz";
+const FULL_SCHEMA: &str = "schema/admin-2026-10.graphql.gz";
 
 type Doc = Document<'static, String>;
 type Def = TypeDefinition<'static, String>;

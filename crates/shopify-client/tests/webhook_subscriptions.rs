@@ -49,6 +49,7 @@ async fn subscriptions_are_created_listed_and_deleted() {
     assert_eq!(all[0].uri, "https://erp-connector.example/webhooks/shopify");
     assert_eq!(c.delete_webhook_subscription(&id).await.unwrap(), id);
     assert!(engine_topics().contains(&WebhookSubscriptionTopic::REFUNDS_CREATE));
+    assert!(engine_topics().contains(&WebhookSubscriptionTopic::RETURNS_PROCESS));
 
     op("WebhookSubscriptionCreate")
         .respond_with(json_fixture(

@@ -330,7 +330,10 @@ pub struct Order {
     pub total_tax: Decimal,
     /// Payment status.
     pub financial_status: FinancialStatus,
-    /// Whether everything has been shipped.
+    /// Whether the order is delivered as far as it needs delivering: everything that ships
+    /// has shipped, or nothing needs shipping (digital goods, services) and it is paid. An
+    /// order left with nothing to fulfil because it was cancelled or refunded to nothing is
+    /// not (Shopify's `FULFILLMENT_NOT_REQUIRED`).
     pub fulfilled: bool,
     /// When it was cancelled, if it was.
     pub cancelled_at: Option<DateTime<Utc>>,

@@ -23,6 +23,9 @@ use crate::wiring::Wired;
 struct AppState {
     engine: Arc<Engine>,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The Shopify client: its API version's days left (`/healthz`) and fall-forwards
+    /// (`/metrics`).
+    shopify: Option<shopify_client::ShopifyClient>,
     /// The last queue count and when it was made: `/healthz` counts the queue at most once
     /// every [`DEPTH_FRESH_FOR`], however often it is polled.
     depth: Arc<tokio::sync::Mutex<Option<(std::time::Instant, Depth)>>>,
@@ -35,10 +38,12 @@ type Depth = std::collections::BTreeMap<&'static str, u64>;
 const DEPTH_FRESH_FOR: Duration = Duration::from_secs(5);
 
 /// The router of the daemon's listener: `POST /webhooks/shopify`, `GET /healthz`,
-/// `GET /metrics`. Webhook bodies are read within `limits` (see [`crate::listener`]).
+/// `GET /metrics`. Webhook bodies are read within `limits` (see [`crate::listener`]); with
+/// `shopify`, `/healthz` reports its API version's days left and `/metrics` its fall-forwards.
 pub fn router(
     engine: Arc<Engine>,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    shopify: Option<shopify_client::ShopifyClient>,
     limits: Limits,
 ) -> Router {
     Router::new()
@@ -48,6 +53,7 @@ pub fn router(
         .with_state(AppState {
             engine,
             metrics,
+            shopify,
             depth: Arc::default(),
             limits,
         })
@@ -165,11 +171,18 @@ async fn health(State(state): State<AppState>) -> (StatusCode, String) {
             // 200 either way: the daemon itself is alive (a restart would not mend a refused
             // password); monitors read `status` and `systems`.
             let status = if outages.is_empty() { "ok" } else { "degraded" };
-            (
-                StatusCode::OK,
-                serde_json::json!({"status": status, "jobs": depth, "systems": systems})
-                    .to_string(),
-            )
+            let mut body = serde_json::json!({"status": status, "jobs": depth, "systems": systems});
+            if let Some(client) = &state.shopify {
+                let version = client.version_status();
+                body["shopify_api"] = serde_json::json!({
+                    "version": version.version,
+                    "retires_on": version.retires_on,
+                    "days_left": version.days_left,
+                    "warning": version.needs_attention().then(|| version.to_string()),
+                    "fall_forwards": client.fall_forwards(),
+                });
+            }
+            (StatusCode::OK, body.to_string())
         }
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -179,6 +192,13 @@ async fn health(State(state): State<AppState>) -> (StatusCode, String) {
 }
 
 async fn render_metrics(State(state): State<AppState>) -> String {
+    if let Some(client) = &state.shopify {
+        metrics::counter!("shopify_api_version_fall_forwards_total")
+            .absolute(client.fall_forwards());
+        if let Some(days) = client.version_status().days_left {
+            metrics::gauge!("shopify_api_version_days_left").set(days as f64);
+        }
+    }
     state
         .metrics
         .as_ref()
@@ -232,13 +252,19 @@ pub async fn run(
         store = %config.store.url,
         "listening for webhooks, /healthz and /metrics"
     );
+    let version = wired.shopify.version_status();
+    if version.needs_attention() {
+        tracing::warn!(version = %version.version, days_left = ?version.days_left, "{version}");
+    } else {
+        tracing::info!(version = %version.version, days_left = ?version.days_left, "{version}");
+    }
     if let Some(url) = &config.daemon.public_url {
         let created = wired.register_webhooks(url).await?;
         tracing::info!(url = %url, created, "webhook subscriptions in place");
     }
     let shutdown = Shutdown::new();
     let limits = Limits::default();
-    let app = router(engine.clone(), metrics, limits);
+    let app = router(engine.clone(), metrics, Some(wired.shopify.clone()), limits);
     let server = tokio::spawn(listener::serve(listener, app, limits, shutdown.clone()));
     let signals = shutdown.clone();
     tokio::spawn(async move {

@@ -84,7 +84,8 @@ pub async fn run(options: DemoOptions) -> Result<()> {
         sandbox.flow_url(),
         sandbox.eta_url()
     ));
-    let (_config, engine, _wired) = engine_for(&path).await?;
+    let (_config, engine, wired) = engine_for(&path).await?;
+    out.line(&wired.shopify.version_status().to_string());
     let summary = out
         .spin("running every flow once", engine.run_once())
         .await?;

@@ -224,16 +224,41 @@ pub struct StoreIdReport {
     pub currency: String,
     /// The Admin API version the connector calls.
     pub api_version: String,
+    /// The day Shopify retires it (`null` for `unstable`).
+    pub api_version_retires_on: Option<NaiveDate>,
+    /// Days left until then (0 or less once retired; `null` for `unstable`).
+    pub api_version_days_left: Option<i64>,
 }
 
 impl Screen for StoreIdReport {
+    /// Attention from 90 days before the version's retirement.
+    fn status(&self) -> Status {
+        if self
+            .api_version_days_left
+            .is_none_or(|d| d <= shopify_client::version::RETIREMENT_WARNING_DAYS)
+        {
+            Status::Attention
+        } else {
+            Status::Ok
+        }
+    }
+
     fn lines(&self) -> Vec<String> {
         vec![
             format!("shop        {}", self.shop_id),
             format!("name        {}", self.name),
             format!("domain      {}", self.domain),
             format!("currency    {}", self.currency),
-            format!("API version {}", self.api_version),
+            format!(
+                "API version {}{}",
+                self.api_version,
+                match (self.api_version_retires_on, self.api_version_days_left) {
+                    (Some(day), Some(left)) if left > 0 =>
+                        format!(": {left} days left (retired on {day})"),
+                    (Some(day), _) => format!(": RETIRED on {day}; move to a newer version"),
+                    _ => ": unstable, not for production".to_owned(),
+                }
+            ),
         ]
     }
 }

@@ -131,7 +131,7 @@ impl Wired {
             .collect())
     }
 
-    /// Subscribes `uri` to the order and refund topics the engine acts on, skipping topics
+    /// Subscribes `uri` to the order, refund and return topics the engine acts on, skipping topics
     /// already subscribed to it; returns how many subscriptions were created.
     ///
     /// # Errors
@@ -159,6 +159,7 @@ impl Wired {
             .shop_info()
             .await
             .with_context(|| format!("Shopify at {}: reading the shop", self.shopify.shop()))?;
+        let version = self.shopify.version_status();
         let currency = serde_json::to_value(&shop.currency_code)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
@@ -168,7 +169,9 @@ impl Wired {
             name: shop.name,
             domain: shop.myshopify_domain,
             currency,
-            api_version: self.shopify.api_version().to_owned(),
+            api_version: version.version,
+            api_version_retires_on: version.retires_on,
+            api_version_days_left: version.days_left,
         })
     }
 
@@ -191,7 +194,8 @@ impl Wired {
     }
 }
 
-/// The webhook topics the engine acts on (as hints: every pass reads the orders anyway).
+/// The webhook topics the engine acts on: orders, refunds and returns (as hints: every pass
+/// reads the orders anyway).
 pub fn webhook_topics() -> Vec<WebhookSubscriptionTopic> {
     use WebhookSubscriptionTopic as T;
     vec![
@@ -199,6 +203,10 @@ pub fn webhook_topics() -> Vec<WebhookSubscriptionTopic> {
         T::ORDERS_UPDATED,
         T::ORDERS_CANCELLED,
         T::REFUNDS_CREATE,
+        T::RETURNS_REQUEST,
+        T::RETURNS_APPROVE,
+        T::RETURNS_PROCESS,
+        T::RETURNS_CLOSE,
     ]
 }
 
@@ -227,6 +235,8 @@ impl WebhookVerifier for ShopifyWebhooks {
             WebhookPayload::Refund(refund) => {
                 Some(format!("gid://shopify/Order/{}", refund.order_id))
             }
+            // A return changes its order (refunds, exchange lines): re-read the order.
+            WebhookPayload::Return(ret) => ret.order_gid(),
             _ => None,
         };
         let event_id = delivery.event_id.or(delivery.webhook_id).ok_or_else(|| {

@@ -12,6 +12,14 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 async fn start(limits: Limits) -> (String, Shutdown, tokio::task::JoinHandle<()>) {
+    start_with(limits, None, None).await
+}
+
+async fn start_with(
+    limits: Limits,
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    shopify: Option<shopify_client::ShopifyClient>,
+) -> (String, Shutdown, tokio::task::JoinHandle<()>) {
     let erp = Arc::new(MemoryErp::new());
     let shop = Arc::new(MemoryStorefront::new(Vec::new()));
     let connectors = Connectors {
@@ -27,7 +35,7 @@ async fn start(limits: Limits) -> (String, Shutdown, tokio::task::JoinHandle<()>
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let stop = Shutdown::new();
-    let app = router(engine, None, limits);
+    let app = router(engine, metrics, shopify, limits);
     let server = tokio::spawn(serve(listener, app, limits, stop.clone()));
     (address, stop, server)
 }
@@ -133,4 +141,78 @@ async fn stopping_with_hung_clients_ends_within_the_deadline() {
         .expect("the listener stopped at its deadline")
         .unwrap();
     drop((held, stuck));
+}
+
+/// `/healthz` says how many days the Shopify API version has left (on the client's clock), and
+/// `/metrics` counts the answers that came from another version (a fall-forward).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_and_metrics_report_the_shopify_api_version() {
+    use chrono::TimeZone;
+    // 2026-04 is retired on this stand-in: a 2026-04 client is answered by 2026-07.
+    let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig {
+        catalog_groups: 1,
+        orders: 0,
+        shopify: sandbox::ShopifyConfig {
+            api_versions: vec!["2026-07".into(), "2026-10".into()],
+            ..sandbox::ShopifyConfig::default()
+        },
+        ..sandbox::SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let c = &sandbox.config().shopify;
+    let clock = Arc::new(sync_core::clock::FixedClock::new(
+        chrono::Utc.with_ymd_and_hms(2027, 2, 1, 0, 0, 0).unwrap(),
+    ));
+    let client = shopify_client::ShopifyClient::builder(
+        c.shop_domain.clone(),
+        shopify_client::Auth::access_token(c.access_token.clone()),
+    )
+    .base_url(sandbox.shopify_url())
+    .api_version("2026-04")
+    .clock(clock)
+    .build()
+    .unwrap();
+    client.shop_info().await.unwrap();
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .unwrap();
+    let (address, stop, server) = start_with(Limits::default(), Some(metrics), Some(client)).await;
+    let http = reqwest::Client::new();
+    let health: serde_json::Value = http
+        .get(format!("{address}/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let api = &health["shopify_api"];
+    assert_eq!(api["version"], "2026-04");
+    assert_eq!(api["retires_on"], "2027-04-01");
+    assert_eq!(api["days_left"], 59);
+    assert!(
+        api["warning"].as_str().unwrap().contains("59 day(s) left"),
+        "{api}"
+    );
+    assert_eq!(api["fall_forwards"], 1);
+    let metrics = http
+        .get(format!("{address}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("shopify_api_version_fall_forwards_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("shopify_api_version_days_left 59"),
+        "{metrics}"
+    );
+    stop.trigger();
+    server.await.unwrap();
+    sandbox.shutdown().await;
 }

@@ -205,6 +205,37 @@ fn financial_status(
     }
 }
 
+/// Whether the order is delivered as far as it needs delivering (`model::Order::fulfilled`),
+/// reading Shopify's fulfilment status by its meaning:
+///
+/// - `FULFILLED`: everything shipped;
+/// - `FULFILLMENT_NOT_REQUIRED` (2026-10): nothing is left to fulfil because the order was
+///   cancelled, refunded or edited to nothing; nothing was delivered (an order with some units
+///   fulfilled keeps `PARTIALLY_FULFILLED` or `FULFILLED`), so it is not;
+/// - otherwise, an order whose remaining lines all need no shipping (digital goods,
+///   services: `requiresShipping: false`) is never fulfilled by a carrier; it counts as
+///   delivered once paid (`PAID` or `PARTIALLY_REFUNDED`), so that a receipt issued on
+///   fulfilment is issued when it is paid, not never.
+fn delivered(order: &ShopifyOrder) -> bool {
+    match enum_text(&order.display_fulfillment_status).as_str() {
+        "FULFILLED" => true,
+        "FULFILLMENT_NOT_REQUIRED" => false,
+        _ => {
+            let mut left = order
+                .line_items
+                .nodes
+                .iter()
+                .filter(|l| l.current_quantity > 0)
+                .peekable();
+            let paid = matches!(
+                financial_status(order.display_financial_status.as_ref()),
+                model::FinancialStatus::Paid | model::FinancialStatus::PartiallyRefunded
+            );
+            paid && left.peek().is_some() && left.all(|l| !l.requires_shipping)
+        }
+    }
+}
+
 /// Maps a refund read by id to the neutral model.
 pub fn map_refund(refund: &ShopifyRefund, taxes_included: bool) -> model::Refund {
     let shipping = refund
@@ -347,7 +378,7 @@ pub fn map_order(
             .map(|t| t.shop_money.amount)
             .unwrap_or_default(),
         financial_status: financial_status(order.display_financial_status.as_ref()),
-        fulfilled: enum_text(&order.display_fulfillment_status) == "FULFILLED",
+        fulfilled: delivered(order),
         cancelled_at: order.cancelled_at,
         payments: order
             .transactions

@@ -385,34 +385,16 @@ impl StorefrontCatalog for ShopifyStorefront {
                 })
                 .collect(),
             idempotency_key: idempotency_key.to_owned(),
+            // Stock Flow holds for a mapped location is sold there: a level that is missing
+            // or inactive is activated before the write (2026-10 would otherwise put the
+            // quantity on an inactive level).
+            activate: true,
         };
-        match self.client.set_inventory_quantities(&batch).await {
-            Ok(_) => Ok(()),
-            Err(error) => {
-                // An item not yet stocked at a location is activated there, then the batch is
-                // sent again under a derived key (the refused call had no effect).
-                let unstocked = unstocked_changes(&error, batch.changes.len());
-                if unstocked.is_empty() {
-                    return Err(err(error));
-                }
-                for i in unstocked {
-                    let change = &batch.changes[i];
-                    self.client
-                        .activate_inventory(&change.inventory_item_id, &change.location_id, None)
-                        .await
-                        .map_err(err)?;
-                }
-                let retry = SetQuantities {
-                    idempotency_key: format!("{idempotency_key}:activated"),
-                    ..batch
-                };
-                self.client
-                    .set_inventory_quantities(&retry)
-                    .await
-                    .map(|_| ())
-                    .map_err(err)
-            }
-        }
+        self.client
+            .set_inventory_quantities(&batch)
+            .await
+            .map(|_| ())
+            .map_err(err)
     }
 
     async fn read_stock(
@@ -613,21 +595,4 @@ fn stock_new_variants(input: &mut product_set::ProductSetInput, new: &NewVariant
             );
         }
     }
-}
-
-/// The indexes of the changes Shopify refused with `ITEM_NOT_STOCKED_AT_LOCATION`
-/// (`field` = `["input", "quantities", "<i>", "locationId"]`).
-fn unstocked_changes(error: &crate::Error, len: usize) -> Vec<usize> {
-    let Some(errors) = error.user_errors() else {
-        return Vec::new();
-    };
-    let mut out: Vec<usize> = errors
-        .iter()
-        .filter(|e| e.code.as_deref() == Some("ITEM_NOT_STOCKED_AT_LOCATION"))
-        .filter_map(|e| e.field.iter().find_map(|f| f.parse::<usize>().ok()))
-        .filter(|i| *i < len)
-        .collect();
-    out.sort_unstable();
-    out.dedup();
-    out
 }

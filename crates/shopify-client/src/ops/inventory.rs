@@ -6,8 +6,25 @@
 //! it still does) and an `@idempotent(key:)` derived from the caller's key and the chunk
 //! number, so a retried chunk is applied once. A stale compare
 //! (`CHANGE_FROM_QUANTITY_STALE`) re-reads the chunk's current quantities and tries again
-//! with them (the ERP is the source of truth). 2026-04 makes the key mandatory; this client
-//! always sends one.
+//! with them (the ERP is the source of truth). So does `IDEMPOTENCY_KEY_PARAMETER_MISMATCH`:
+//! a batch sent again after an earlier attempt took effect reads other compare values than
+//! that attempt did; the quantities are absolute, so setting them again under a derived key
+//! changes nothing more.
+//!
+//! Rules of 2026-04 and 2026-10 this module follows:
+//!
+//! - every inventory mutation carries `@idempotent(key:)` (mandatory since 2026-04 on
+//!   `inventoryActivate` and supported on `inventorySetQuantities`), with a key derived
+//!   deterministically from the caller's: a retried call is a no-op;
+//! - `changeFromQuantity` is sent on every quantity, never `null`: a quantity whose current
+//!   value the caller does not know is read first (the client never opts out of the compare);
+//! - level reads pass `includeInactive: true` and read `isActive`: an inactive level keeps its
+//!   quantity, and counting it as 0 would send a stale compare;
+//! - since 2026-10 a quantity written where the item is not stocked lands on an *inactive*
+//!   level (not sellable) instead of failing with `ITEM_NOT_STOCKED_AT_LOCATION`; with
+//!   [`SetQuantities::activate`] the levels a batch writes to that are missing or inactive
+//!   are activated (keeping their quantity) before the write, so the stock ends up sellable.
+//!
 //! <https://shopify.dev/docs/api/admin-graphql/latest/mutations/inventorySetQuantities>
 
 use std::collections::HashMap;
@@ -45,7 +62,8 @@ pub struct QuantityChange {
     pub location_id: String,
     /// The new quantity.
     pub quantity: i64,
-    /// The quantity we believe Shopify holds now; `None` = read it first.
+    /// The quantity we believe Shopify holds now; `None` = read it first (the client always
+    /// sends a `changeFromQuantity`: it never opts out of the compare).
     pub change_from: Option<i64>,
 }
 
@@ -62,8 +80,14 @@ pub struct SetQuantities {
     /// The quantities.
     pub changes: Vec<QuantityChange>,
     /// A deterministic key for the whole batch (e.g. the sync job id); chunk `n` is sent
-    /// with `{key}-{n}` (and `{key}-{n}-r{k}` for re-reads after a stale compare).
+    /// with `{key}-{n}` (and `{key}-{n}-r{k}` for re-reads after a stale compare), and the
+    /// activation of its `i`-th quantity with `{key}-{n}-a{i}`.
     pub idempotency_key: String,
+    /// Make every level written sellable: the chunk's levels are read first (one read per
+    /// chunk of 250) and those missing or inactive are activated with `inventoryActivate`,
+    /// keeping their quantity, before the write. Without it a 2026-10 write where the item is
+    /// not stocked lands on an inactive level that is not sold.
+    pub activate: bool,
 }
 
 /// The stock of one item at one location.
@@ -77,6 +101,9 @@ pub struct InventoryLevel {
     pub location_id: String,
     /// Quantities by name (`available`, `on_hand`, …).
     pub quantities: HashMap<String, i64>,
+    /// Whether the level is active (sellable); an inactive level keeps its quantities but
+    /// is not sold from (2026-04).
+    pub is_active: bool,
 }
 
 const REASONS: &[&str] = &[
@@ -162,8 +189,16 @@ impl ShopifyClient {
         let mut groups = Vec::new();
         for (n, chunk) in batch.changes.chunks(MAX_INPUT_ARRAY).enumerate() {
             let mut chunk = chunk.to_vec();
-            if chunk.iter().any(|c| c.change_from.is_none()) {
-                self.fill_change_from(&mut chunk, batch.name, false).await?;
+            if batch.activate || chunk.iter().any(|c| c.change_from.is_none()) {
+                let inactive = self.fill_change_from(&mut chunk, batch.name, false).await?;
+                if batch.activate {
+                    for i in inactive {
+                        let c = &chunk[i];
+                        let key = format!("{}-{n}-a{i}", batch.idempotency_key);
+                        self.activate_inventory(&c.inventory_item_id, &c.location_id, None, &key)
+                            .await?;
+                    }
+                }
             }
             let mut round = 0;
             loop {
@@ -180,10 +215,15 @@ impl ShopifyClient {
                     Err(e)
                         if round < STALE_RETRIES
                             && (e.has_user_error_code("CHANGE_FROM_QUANTITY_STALE")
-                                || e.has_user_error_code("COMPARE_QUANTITY_STALE")) =>
+                                || e.has_user_error_code("COMPARE_QUANTITY_STALE")
+                                || e.has_user_error_code("IDEMPOTENCY_KEY_PARAMETER_MISMATCH")) =>
                     {
                         round += 1;
-                        tracing::info!(chunk = n, round, "stale compare quantity: re-reading");
+                        tracing::info!(
+                            chunk = n,
+                            round,
+                            "stale compare quantity or reused key: re-reading"
+                        );
                         self.fill_change_from(&mut chunk, batch.name, true).await?;
                     }
                     Err(e) => return Err(e),
@@ -211,10 +251,8 @@ impl ShopifyClient {
                     location_id: c.location_id.clone(),
                     quantity: c.quantity,
                     change_from_quantity: c.change_from,
-                    ..Default::default()
                 })
                 .collect(),
-            ..Default::default()
         };
         // The idempotency key makes a repeat harmless.
         let data: isq::ResponseData = self
@@ -230,42 +268,49 @@ impl ShopifyClient {
         Ok(payload.inventory_adjustment_group.map(|g| g.id))
     }
 
-    /// Fills `change_from` with Shopify's current quantities (all of them when `all`).
-    /// An item not stocked at the location counts as 0.
+    /// Fills `change_from` with Shopify's current quantities (all of them when `all`), read
+    /// from every level, inactive ones included. An item not stocked at the location counts
+    /// as 0. Returns the indexes of the changes whose level is missing or inactive.
     async fn fill_change_from(
         &self,
         chunk: &mut [QuantityChange],
         name: QuantityName,
         all: bool,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<usize>, Error> {
         let mut ids: Vec<String> = chunk.iter().map(|c| c.inventory_item_id.clone()).collect();
         ids.sort();
         ids.dedup();
         let levels = self.inventory_levels(&ids, &[name]).await?;
-        let current: HashMap<(&str, &str), i64> = levels
+        let current: HashMap<(&str, &str), (i64, bool)> = levels
             .iter()
             .map(|l| {
                 (
                     (l.inventory_item_id.as_str(), l.location_id.as_str()),
-                    l.quantities.get(name.as_str()).copied().unwrap_or(0),
+                    (
+                        l.quantities.get(name.as_str()).copied().unwrap_or(0),
+                        l.is_active,
+                    ),
                 )
             })
             .collect();
-        for c in chunk.iter_mut() {
+        let mut inactive = Vec::new();
+        for (i, c) in chunk.iter_mut().enumerate() {
+            let level = current
+                .get(&(c.inventory_item_id.as_str(), c.location_id.as_str()))
+                .copied();
             if all || c.change_from.is_none() {
-                c.change_from = Some(
-                    current
-                        .get(&(c.inventory_item_id.as_str(), c.location_id.as_str()))
-                        .copied()
-                        .unwrap_or(0),
-                );
+                c.change_from = Some(level.map_or(0, |(quantity, _)| quantity));
+            }
+            if !level.is_some_and(|(_, active)| active) {
+                inactive.push(i);
             }
         }
-        Ok(())
+        Ok(inactive)
     }
 
-    /// Reads the quantities `names` of inventory items at every location that stocks them
-    /// (250 items per request, the first 250 locations of each).
+    /// Reads the quantities `names` of inventory items at every location that stocks them,
+    /// inactive levels included (see [`InventoryLevel::is_active`]); 250 items per request,
+    /// the first 250 locations of each.
     ///
     /// # Errors
     ///
@@ -347,33 +392,40 @@ impl ShopifyClient {
                         .into_iter()
                         .map(|q| (q.name, q.quantity))
                         .collect(),
+                    is_active: level.is_active,
                 });
             }
         }
         Ok(())
     }
 
-    /// Stocks an inventory item at a location (`inventoryActivate`), optionally with an
-    /// initial available quantity. Activating an item that is already stocked is harmless.
+    /// Stocks an inventory item at a location (`inventoryActivate`), or makes its inactive
+    /// level active again (keeping its quantity unless `available` is given). Activating an
+    /// item that is already stocked is harmless. `idempotency_key` (mandatory since 2026-04)
+    /// makes a retried call with the same key a no-op: derive it from what causes the call.
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for malformed ids, [`Error::UserErrors`] when refused.
+    /// [`Error::Invalid`] for malformed ids or an empty key, [`Error::UserErrors`] when
+    /// refused.
     pub async fn activate_inventory(
         &self,
         inventory_item_id: &str,
         location_id: &str,
         available: Option<i64>,
+        idempotency_key: &str,
     ) -> Result<String, Error> {
         const OP: &str = "InventoryActivate";
         require_gid("inventory_item_id", inventory_item_id, "InventoryItem")?;
         require_gid("location_id", location_id, "Location")?;
+        require("idempotency_key", idempotency_key)?;
         let data: inventory_activate::ResponseData = self
             .run::<queries::InventoryActivate, _>(
                 inventory_activate::Variables {
                     inventory_item_id: inventory_item_id.to_owned(),
                     location_id: location_id.to_owned(),
                     available,
+                    key: idempotency_key.to_owned(),
                 },
                 Safety::Repeatable,
             )

@@ -25,6 +25,10 @@ pub fn engine_topics() -> Vec<WebhookSubscriptionTopic> {
         T::ORDERS_CANCELLED,
         T::ORDERS_EDITED,
         T::REFUNDS_CREATE,
+        T::RETURNS_REQUEST,
+        T::RETURNS_APPROVE,
+        T::RETURNS_PROCESS,
+        T::RETURNS_CLOSE,
         T::CUSTOMERS_CREATE,
         T::CUSTOMERS_UPDATE,
         T::INVENTORY_LEVELS_UPDATE,
@@ -60,6 +64,7 @@ impl ShopifyClient {
                         metafield_namespaces: None,
                         metafields: None,
                         callback_url: None,
+                        name: None,
                     },
                 },
                 // Shopify refuses a second identical subscription, so a repeat is harmless.

@@ -10,7 +10,7 @@ use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 pub const TOKEN: &str = "shpat_0000000000000000000000000000test";
-pub const GRAPHQL_PATH: &str = "/admin/api/2026-01/graphql.json";
+pub const GRAPHQL_PATH: &str = "/admin/api/2026-10/graphql.json";
 
 /// Reads `tests/fixtures/<name>` (replacing the URL placeholders with the server's).
 pub fn fixture(server: &MockServer, name: &str) -> String {

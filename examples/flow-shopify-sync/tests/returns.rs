@@ -1,0 +1,113 @@
+//! A Shopify return processed at 2026-10 (`returnProcess`, here at a point of sale) reaches
+//! Flow and ETA through the refund it records: one Flow return document and one ETA return
+//! receipt referencing the sale's receipt, exactly once. Runs the binary against the sandbox.
+
+use std::path::Path;
+use std::process::Command;
+
+use sandbox::shopify::{NewReturn, ReturnLineSpec};
+use sandbox::{Sandbox, SandboxConfig};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_flow-shopify-sync");
+
+fn run_until_done(config: &Path) {
+    for _ in 0..5 {
+        let out = Command::new(BIN)
+            .args(["run", "--once", "--config"])
+            .arg(config)
+            .output()
+            .expect("the binary runs");
+        if out.status.success() {
+            return;
+        }
+        eprintln!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    panic!("the run did not finish");
+}
+
+/// (Flow returns, ETA return receipts as (uuid, reference uuid), ETA sale receipt uuids).
+fn counts(dump: &Value) -> (usize, Vec<(String, String)>, Vec<String>) {
+    let returns = dump["flow"]["returns"].as_array().unwrap().len();
+    let receipts = dump["eta"]["receipts"].as_array().unwrap();
+    let valid = receipts.iter().filter(|r| r["status"] == "Valid");
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let (ret, sale): (Vec<&Value>, Vec<&Value>) =
+        valid.partition(|r| r["reference_uuid"].as_str().is_some_and(|s| !s.is_empty()));
+    (
+        returns,
+        ret.iter()
+            .map(|r| (text(&r["uuid"]), text(&r["reference_uuid"])))
+            .collect(),
+        sale.iter().map(|r| text(&r["uuid"])).collect(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_processed_return_becomes_one_flow_return_and_one_return_receipt() {
+    let mut config = SandboxConfig {
+        seed: 16,
+        orders: 4,
+        catalog_groups: 3,
+        refund_rate: 0.0,
+        cancel_rate: 0.0,
+        ..SandboxConfig::default()
+    };
+    config.eta.max_receipt_age = None;
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = sandbox::sync_config::write(&sandbox, dir.path()).unwrap();
+    let run = |p: std::path::PathBuf| tokio::task::spawn_blocking(move || run_until_done(&p));
+    run(path.clone()).await.unwrap();
+    let before = counts(&sandbox.dump());
+    assert!(!before.2.is_empty(), "sales have their receipts");
+
+    let dump = sandbox.dump();
+    let order = dump["shopify"]["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| {
+            o["financial_status"]
+                .as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case("paid"))
+        })
+        .expect("a paid order")
+        .clone();
+    let made = sandbox
+        .create_return(&NewReturn {
+            order_id: order["id"].as_str().unwrap().to_owned(),
+            source: Some("pos".into()),
+            lines: vec![ReturnLineSpec {
+                line_item_id: order["lines"][0]["id"].as_str().unwrap().to_owned(),
+                quantity: 1,
+                reason: None,
+                note: None,
+                customer_note: None,
+            }],
+            exchange: Vec::new(),
+            fulfill: true,
+            process: true,
+        })
+        .unwrap();
+    assert!(made["refund_id"].is_string(), "{made}");
+
+    run(path.clone()).await.unwrap();
+    let after = counts(&sandbox.dump());
+    assert_eq!(after.0, before.0 + 1, "one Flow return document");
+    assert_eq!(after.1.len(), before.1.len() + 1, "one ETA return receipt");
+    let (_, referenced) = after.1.last().unwrap();
+    assert!(
+        after.2.contains(referenced),
+        "the return receipt references a sale receipt"
+    );
+    // Again: nothing more.
+    run(path).await.unwrap();
+    let again = counts(&sandbox.dump());
+    assert_eq!((again.0, again.1.len()), (after.0, after.1.len()));
+    sandbox.shutdown().await;
+}
