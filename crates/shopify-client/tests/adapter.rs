@@ -242,7 +242,7 @@ async fn customer_changes_and_one_customer_are_read_for_the_customer_pull() {
     assert_eq!(sent[0]["query"], "updated_at:>='2026-01-10T09:00:00Z'");
     assert_eq!(sent[0]["first"], 250);
     let customer = store
-        .customer("gid://shopify/Customer/6001")
+        .customer(&"gid://shopify/Customer/6001".into())
         .await
         .unwrap()
         .expect("the customer");
@@ -426,7 +426,7 @@ async fn stock_prices_promotions_and_shipments_go_through_the_client() {
                 quantity: 9,
                 expected: Some(7),
             }],
-            "job-42",
+            &sync_core::id::IdempotencyKey::new("job-42").unwrap(),
         )
         .await
         .unwrap();
@@ -499,8 +499,8 @@ fn refunds_add_shipping_tax_when_prices_include_it() {
     }]);
     let refund: shopify_client::ops::orders::Refund =
         serde_json::from_value(v["data"]["refund"].clone()).unwrap();
-    assert_eq!(map_refund(&refund, true).shipping, dec!(50.00));
-    assert_eq!(map_refund(&refund, false).shipping, dec!(43.86));
+    assert_eq!(map_refund(&refund, true).unwrap().shipping, dec!(50.00));
+    assert_eq!(map_refund(&refund, false).unwrap().shipping, dec!(43.86));
 }
 
 #[tokio::test]

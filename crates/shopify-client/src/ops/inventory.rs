@@ -14,8 +14,10 @@ use std::collections::HashMap;
 
 use crate::client::{MAX_INPUT_ARRAY, Safety, ShopifyClient};
 use crate::error::Error;
-use crate::ops::{missing, require, require_gid, user_errors};
+use crate::gid::{InventoryItemGid, LocationGid};
+use crate::ops::{missing, user_errors};
 use crate::queries::{self, inventory_activate, inventory_levels, inventory_set_quantities as isq};
+use sync_core::id::IdempotencyKey;
 
 /// Which quantity to set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -40,9 +42,9 @@ impl QuantityName {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuantityChange {
     /// The inventory item (`gid://shopify/InventoryItem/…`).
-    pub inventory_item_id: String,
+    pub inventory_item_id: InventoryItemGid,
     /// The location (`gid://shopify/Location/…`).
-    pub location_id: String,
+    pub location_id: LocationGid,
     /// The new quantity.
     pub quantity: i64,
     /// The quantity we believe Shopify holds now; `None` = read it first.
@@ -63,7 +65,7 @@ pub struct SetQuantities {
     pub changes: Vec<QuantityChange>,
     /// A deterministic key for the whole batch (e.g. the sync job id); chunk `n` is sent
     /// with `{key}-{n}` (and `{key}-{n}-r{k}` for re-reads after a stale compare).
-    pub idempotency_key: String,
+    pub idempotency_key: IdempotencyKey,
 }
 
 /// The stock of one item at one location.
@@ -123,7 +125,6 @@ impl ShopifyClient {
         &self,
         batch: &SetQuantities,
     ) -> Result<Vec<String>, Error> {
-        require("idempotency_key", &batch.idempotency_key)?;
         if !REASONS.contains(&batch.reason.as_str()) {
             return Err(Error::invalid(
                 "reason",
@@ -136,16 +137,6 @@ impl ShopifyClient {
         }
         let mut seen = std::collections::HashSet::new();
         for (i, c) in batch.changes.iter().enumerate() {
-            require_gid(
-                &format!("changes[{i}].inventory_item_id"),
-                &c.inventory_item_id,
-                "InventoryItem",
-            )?;
-            require_gid(
-                &format!("changes[{i}].location_id"),
-                &c.location_id,
-                "Location",
-            )?;
             if c.quantity < 0 && batch.name == QuantityName::OnHand {
                 return Err(Error::invalid(
                     format!("changes[{i}].quantity"),
@@ -167,11 +158,16 @@ impl ShopifyClient {
             }
             let mut round = 0;
             loop {
-                let key = if round == 0 {
-                    format!("{}-{n}", batch.idempotency_key)
+                let suffix = if round == 0 {
+                    format!("-{n}")
                 } else {
-                    format!("{}-{n}-r{round}", batch.idempotency_key)
+                    format!("-{n}-r{round}")
                 };
+                let key = batch
+                    .idempotency_key
+                    .with_suffix(&suffix)
+                    .map_err(|e| Error::invalid("idempotency_key", e.rule()))?
+                    .to_string();
                 match self.set_chunk(batch, &chunk, key).await {
                     Ok(group) => {
                         groups.extend(group);
@@ -207,8 +203,8 @@ impl ShopifyClient {
             quantities: chunk
                 .iter()
                 .map(|c| isq::InventoryQuantityInput {
-                    inventory_item_id: c.inventory_item_id.clone(),
-                    location_id: c.location_id.clone(),
+                    inventory_item_id: c.inventory_item_id.as_str().to_owned(),
+                    location_id: c.location_id.as_str().to_owned(),
                     quantity: c.quantity,
                     change_from_quantity: c.change_from,
                     ..Default::default()
@@ -238,7 +234,8 @@ impl ShopifyClient {
         name: QuantityName,
         all: bool,
     ) -> Result<(), Error> {
-        let mut ids: Vec<String> = chunk.iter().map(|c| c.inventory_item_id.clone()).collect();
+        let mut ids: Vec<InventoryItemGid> =
+            chunk.iter().map(|c| c.inventory_item_id.clone()).collect();
         ids.sort();
         ids.dedup();
         let levels = self.inventory_levels(&ids, &[name]).await?;
@@ -272,7 +269,7 @@ impl ShopifyClient {
     /// [`Error::Invalid`] for malformed ids or no names.
     pub async fn inventory_levels(
         &self,
-        inventory_item_ids: &[String],
+        inventory_item_ids: &[InventoryItemGid],
         names: &[QuantityName],
     ) -> Result<Vec<InventoryLevel>, Error> {
         if names.is_empty() {
@@ -281,9 +278,10 @@ impl ShopifyClient {
                 "must list at least one quantity name",
             ));
         }
-        for (i, id) in inventory_item_ids.iter().enumerate() {
-            require_gid(&format!("inventory_item_ids[{i}]"), id, "InventoryItem")?;
-        }
+        let inventory_item_ids: Vec<String> = inventory_item_ids
+            .iter()
+            .map(|id| id.as_str().to_owned())
+            .collect();
         let names: Vec<String> = names.iter().map(|n| n.as_str().to_owned()).collect();
         let mut out = Vec::new();
         let mut overflowing = Vec::new();
@@ -361,18 +359,16 @@ impl ShopifyClient {
     /// [`Error::Invalid`] for malformed ids, [`Error::UserErrors`] when refused.
     pub async fn activate_inventory(
         &self,
-        inventory_item_id: &str,
-        location_id: &str,
+        inventory_item_id: &InventoryItemGid,
+        location_id: &LocationGid,
         available: Option<i64>,
     ) -> Result<String, Error> {
         const OP: &str = "InventoryActivate";
-        require_gid("inventory_item_id", inventory_item_id, "InventoryItem")?;
-        require_gid("location_id", location_id, "Location")?;
         let data: inventory_activate::ResponseData = self
             .run::<queries::InventoryActivate, _>(
                 inventory_activate::Variables {
-                    inventory_item_id: inventory_item_id.to_owned(),
-                    location_id: location_id.to_owned(),
+                    inventory_item_id: inventory_item_id.as_str().to_owned(),
+                    location_id: location_id.as_str().to_owned(),
                     available,
                 },
                 Safety::Repeatable,

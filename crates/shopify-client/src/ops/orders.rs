@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::client::{Safety, ShopifyClient};
 use crate::error::Error;
-use crate::ops::require_gid;
+use crate::gid::{OrderGid, RefundGid};
 use crate::queries::{self, order, order_changes, order_lines, orders, refund};
 
 /// An order with everything the ERP needs: lines (SKU, quantities, prices, discount
@@ -186,14 +186,13 @@ impl ShopifyClient {
     /// # Errors
     ///
     /// [`Error::Invalid`] for a malformed id or `lines` outside 1..=250.
-    pub async fn order(&self, id: &str, lines: u32) -> Result<Option<Order>, Error> {
-        require_gid("id", id, "Order")?;
+    pub async fn order(&self, id: &OrderGid, lines: u32) -> Result<Option<Order>, Error> {
         check_first("lines", lines)?;
         // `Order` selects the same fragment as `Orders`, so its data reads as the same type.
         let data: OrderData = self
             .run::<queries::Order, _>(
                 order::Variables {
-                    id: id.to_owned(),
+                    id: id.as_str().to_owned(),
                     lines: i64::from(lines),
                 },
                 Safety::Repeatable,
@@ -245,10 +244,14 @@ impl ShopifyClient {
     /// # Errors
     ///
     /// [`Error::Invalid`] for a malformed id.
-    pub async fn refund(&self, id: &str) -> Result<Option<Refund>, Error> {
-        require_gid("id", id, "Refund")?;
+    pub async fn refund(&self, id: &RefundGid) -> Result<Option<Refund>, Error> {
         let data: refund::ResponseData = self
-            .run::<queries::Refund, _>(refund::Variables { id: id.to_owned() }, Safety::Repeatable)
+            .run::<queries::Refund, _>(
+                refund::Variables {
+                    id: id.as_str().to_owned(),
+                },
+                Safety::Repeatable,
+            )
             .await?;
         Ok(data.refund)
     }
