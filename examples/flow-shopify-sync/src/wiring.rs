@@ -7,6 +7,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 use sync_core::connector::StorefrontCatalog;
 use sync_core::engine::{Connectors, WebhookError, WebhookEvent, WebhookVerifier};
+use sync_core::model::{LocationId, OrderId};
 use sync_core::secret::{ExposeSecret, SecretString};
 use sync_core::store::StateStore;
 
@@ -177,7 +178,7 @@ impl WebhookVerifier for ShopifyWebhooks {
         Ok(WebhookEvent {
             event_id,
             topic: delivery.topic,
-            order_id,
+            order_id: order_id.map(OrderId::from),
         })
     }
 }
@@ -306,9 +307,12 @@ pub async fn connect(config: &Config) -> Result<Wired> {
 pub async fn resolve_locations(
     storefront: &dyn StorefrontCatalog,
     map: &BTreeMap<String, String>,
-) -> Result<BTreeMap<String, String>> {
+) -> Result<BTreeMap<String, LocationId>> {
     if map.values().all(|v| v.starts_with("gid://")) {
-        return Ok(map.clone());
+        return Ok(map
+            .iter()
+            .map(|(store, id)| (store.clone(), LocationId::new(id.as_str())))
+            .collect());
     }
     let locations = storefront
         .locations()
@@ -317,7 +321,7 @@ pub async fn resolve_locations(
     let mut out = BTreeMap::new();
     for (store, target) in map {
         let id = if target.starts_with("gid://") {
-            target.clone()
+            LocationId::new(target.as_str())
         } else {
             locations
                 .iter()
