@@ -206,6 +206,11 @@ fn financial_status(
 }
 
 /// Maps a refund read by id to the neutral model.
+///
+/// # Errors
+///
+/// A permanent error naming the field when the refund's id or one of its line ids is not a
+/// Shopify GID of its resource.
 pub fn map_refund(refund: &ShopifyRefund, taxes_included: bool) -> ConnectorResult<model::Refund> {
     let shipping = refund
         .refund_shipping_lines
@@ -256,8 +261,9 @@ pub fn map_refund(refund: &ShopifyRefund, taxes_included: bool) -> ConnectorResu
 ///
 /// # Errors
 ///
-/// A permanent error when the order lists more lines than were read, or its currency is
-/// not an ISO code.
+/// A permanent error when the order lists more lines than were read, its currency is not
+/// an ISO code, or one of its ids (order, line, customer) is not a Shopify GID of its
+/// resource.
 pub fn map_order(
     order: &ShopifyOrder,
     refunds: Vec<model::Refund>,
@@ -376,6 +382,10 @@ pub fn map_order(
 }
 
 /// Maps a customer to the neutral model.
+///
+/// # Errors
+///
+/// A permanent error naming the field when the customer's id is not a Shopify customer GID.
 pub fn map_customer(c: &ShopifyCustomer) -> ConnectorResult<model::Customer> {
     let address = c
         .default_address

@@ -98,7 +98,7 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for a malformed id.
+    /// The failures of any call; the id is a checked [`Gid`](crate::gid::Gid).
     pub async fn customer(&self, id: &CustomerGid) -> Result<Option<Customer>, Error> {
         let data: CustomerData = self
             .run::<queries::Customer, _>(

@@ -52,7 +52,7 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for malformed ids, non-positive quantities, a line that is not
+    /// [`Error::Invalid`] for non-positive quantities, a line that is not
     /// open or has less left to ship than asked, or an order with nothing to fulfil;
     /// [`Error::UserErrors`] when refused.
     pub async fn fulfill(&self, request: &FulfillmentRequest) -> Result<FulfillmentResult, Error> {

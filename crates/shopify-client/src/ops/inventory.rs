@@ -118,9 +118,10 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for an unknown reason, an empty key, malformed ids, negative
-    /// quantities or a duplicate item/location pair; [`Error::UserErrors`] when refused
-    /// (after [`STALE_RETRIES`] re-reads for stale compares).
+    /// [`Error::Invalid`] for an unknown reason, a derived key too long to be an
+    /// [`IdempotencyKey`], negative quantities or a duplicate item/location pair;
+    /// [`Error::UserErrors`] when refused (after [`STALE_RETRIES`] re-reads for stale
+    /// compares).
     pub async fn set_inventory_quantities(
         &self,
         batch: &SetQuantities,
@@ -266,7 +267,7 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for malformed ids or no names.
+    /// [`Error::Invalid`] for no names.
     pub async fn inventory_levels(
         &self,
         inventory_item_ids: &[InventoryItemGid],
@@ -356,7 +357,7 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for malformed ids, [`Error::UserErrors`] when refused.
+    /// [`Error::UserErrors`] when refused.
     pub async fn activate_inventory(
         &self,
         inventory_item_id: &InventoryItemGid,

@@ -204,7 +204,7 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for malformed ids, an empty alt or file; [`Error::UserErrors`]
+    /// [`Error::Invalid`] for an empty alt or file; [`Error::UserErrors`]
     /// when Shopify refuses; [`Error::JobFailed`] when a media fails processing or is not
     /// ready within the poll timeout.
     pub async fn upload_product_images(
@@ -414,7 +414,7 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for a malformed id or a product that does not exist.
+    /// [`Error::Invalid`] for a product that does not exist.
     pub async fn product_images(
         &self,
         product_id: &ProductGid,

@@ -185,7 +185,8 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for a malformed id or `lines` outside 1..=250.
+    /// [`Error::Invalid`] for `lines` outside 1..=250 (the id is a checked
+    /// [`Gid`](crate::gid::Gid)).
     pub async fn order(&self, id: &OrderGid, lines: u32) -> Result<Option<Order>, Error> {
         check_first("lines", lines)?;
         // `Order` selects the same fragment as `Orders`, so its data reads as the same type.
@@ -243,7 +244,7 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for a malformed id.
+    /// The failures of any call; the id is a checked [`Gid`](crate::gid::Gid).
     pub async fn refund(&self, id: &RefundGid) -> Result<Option<Refund>, Error> {
         let data: refund::ResponseData = self
             .run::<queries::Refund, _>(

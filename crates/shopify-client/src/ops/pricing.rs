@@ -167,7 +167,7 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for malformed ids or negative amounts; [`Error::UserErrors`]
+    /// [`Error::Invalid`] for negative amounts; [`Error::UserErrors`]
     /// when Shopify refuses (nothing of that request is applied).
     pub async fn update_variant_prices(
         &self,
@@ -251,8 +251,7 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// As [`ShopifyClient::create_automatic_discount`], plus [`Error::Invalid`] for a
-    /// malformed id.
+    /// As [`ShopifyClient::create_automatic_discount`].
     pub async fn update_automatic_discount(
         &self,
         id: &DiscountGid,

@@ -326,7 +326,8 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for a malformed id, [`Error::UserErrors`] when Shopify refuses.
+    /// [`Error::Invalid`] for the status `UNKNOWN`, [`Error::UserErrors`] when Shopify
+    /// refuses.
     pub async fn set_product_status(
         &self,
         product_id: &ProductGid,
