@@ -538,3 +538,55 @@ async fn images_the_erp_dropped_are_deleted_and_hand_made_ones_kept() {
         json!(["gid://shopify/MediaImage/7001"])
     );
 }
+
+#[tokio::test]
+async fn a_location_id_from_configuration_that_is_not_a_gid_is_refused_before_any_call() {
+    use sync_core::error::{Classify, ErrorKind};
+    let server = server().await;
+    let store = ShopifyStorefront::new(client(&server), StorefrontConfig::default());
+    let err = store
+        .set_stock(
+            &[StockWrite {
+                sku: Sku::from("SHIRT-M"),
+                inventory_item_id: "gid://shopify/InventoryItem/3001".into(),
+                // A location name left in `engine.locations`, not resolved to its id.
+                location_id: "Cairo".into(),
+                quantity: 9,
+                expected: Some(7),
+            }],
+            &sync_core::id::IdempotencyKey::new("job-42").unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "location_id: must be a Shopify id like gid://shopify/Location/123, got \"Cairo\""
+    );
+    assert_eq!(err.kind(), ErrorKind::Client, "retrying cannot fix it");
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_malformed_gid_in_an_answer_is_an_error_naming_the_field() {
+    let server = server().await;
+    let body = fixture(&server, "order_changes__ok.json").replacen(
+        "gid://shopify/Order/5001",
+        "gid://shopify/Order/five",
+        1,
+    );
+    op("OrderChanges")
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "application/json")
+                .set_body_string(body),
+        )
+        .mount(&server)
+        .await;
+    let store = ShopifyStorefront::new(client(&server), StorefrontConfig::default());
+    let err = store.order_changes_page(None, None).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "order_id: must be a Shopify id like gid://shopify/Order/123, got \
+         \"gid://shopify/Order/five\""
+    );
+}

@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::{Decision, Decisions, Work, list_label, source};
-use crate::connector::ConnectorError;
-use crate::connector::{RemoteVariant, StockWrite};
+use crate::connector::{ConnectorError, RemoteVariant, StockWrite};
 use crate::engine::base::{Engine, EngineError, Summary, content_hash};
 use crate::engine::kinds::BindingKind;
 use crate::engine::runtime::{JobResult, done};
