@@ -240,8 +240,8 @@ async fn catalog_and_stock(
             reason: "correction".to_owned(),
             reference_document_uri: None,
             changes: vec![shopify_client::ops::inventory::QuantityChange {
-                inventory_item_id: level.remote_id.clone(),
-                location_id: location.to_owned(),
+                inventory_item_id: level.remote_id.parse().expect("an inventory item gid"),
+                location_id: location.parse().expect("a location gid"),
                 quantity: level
                     .content_hash
                     .as_deref()
@@ -249,7 +249,8 @@ async fn catalog_and_stock(
                     .unwrap_or(0),
                 change_from: None,
             }],
-            idempotency_key: format!("baseline-{i}"),
+            idempotency_key: sync_core::id::IdempotencyKey::new(format!("baseline-{i}"))
+                .expect("a key of the documented form"),
             activate: false,
         };
         if client.set_inventory_quantities(&batch).await.is_ok() {

@@ -25,7 +25,7 @@ use sync_core::clock::{Clock, TokioClock};
 use sync_core::connector::{
     BuiltReceipt, ConnectorError, ConnectorResult, SubmitOutcome, TaxAuthority,
 };
-use sync_core::model::{Order, OrderLine, ReceiptState, Refund};
+use sync_core::model::{self, Order, OrderLine, ReceiptState, Refund};
 
 use crate::client::{EtaClient, SubmissionBatch, SubmissionResult};
 use crate::mapping::{
@@ -91,8 +91,8 @@ impl EtaTaxAuthority {
             .seal()
             .map_err(|e| ConnectorError::permanent(e.to_string()))?;
         Ok(BuiltReceipt {
-            uuid: sealed.uuid.into_inner(),
-            previous_uuid: previous_uuid.to_owned(),
+            uuid: sealed.uuid.into_inner().into(),
+            previous_uuid: previous_uuid.into(),
             body: sealed.json,
             total,
         })
@@ -118,7 +118,7 @@ fn sale_line(order: &Order, line: &OrderLine) -> ConnectorResult<SaleLine> {
         .sku
         .as_ref()
         .map(|s| s.as_str().to_owned())
-        .unwrap_or_else(|| line.line_id.clone());
+        .unwrap_or_else(|| line.line_id.to_string());
     let mut out = SaleLine::new(sku, line.title.clone(), line.quantity, line.unit_price, vat);
     if order.taxes_included {
         out.discount_incl = line.discount;
@@ -209,7 +209,7 @@ fn outcome_from_raw(uuid: &str, raw: &serde_json::Value) -> SubmitOutcome {
         _ => ReceiptState::Pending,
     };
     SubmitOutcome {
-        uuid: uuid.to_owned(),
+        uuid: uuid.into(),
         state,
         long_id: raw
             .get("longId")
@@ -254,7 +254,7 @@ fn outcomes(receipts: &[BuiltReceipt], result: &SubmissionResult) -> Vec<SubmitO
                 .iter()
                 .find(|k| k.uuid.as_str() == r.uuid)
             {
-                outcome_from_raw(&r.uuid, &k.raw)
+                outcome_from_raw(r.uuid.as_str(), &k.raw)
             } else {
                 SubmitOutcome {
                     uuid: r.uuid.clone(),
@@ -273,19 +273,23 @@ impl TaxAuthority for EtaTaxAuthority {
         &self.seller.device_serial_number
     }
 
-    fn build_sale(&self, order: &Order, previous_uuid: &str) -> ConnectorResult<BuiltReceipt> {
+    fn build_sale(
+        &self,
+        order: &Order,
+        previous_uuid: &model::ReceiptUuid,
+    ) -> ConnectorResult<BuiltReceipt> {
         let number = order.name.trim_start_matches('#').to_owned();
         let sale = sale_from_order(order, number, self.now())?;
         let receipt = map_sale(&self.config, self.seller.clone(), &sale).map_err(mapping_error)?;
-        self.finish(receipt, previous_uuid)
+        self.finish(receipt, previous_uuid.as_str())
     }
 
     fn build_return(
         &self,
         order: &Order,
         refund: &Refund,
-        sale_uuid: &str,
-        previous_uuid: &str,
+        sale_uuid: &model::ReceiptUuid,
+        previous_uuid: &model::ReceiptUuid,
     ) -> ConnectorResult<BuiltReceipt> {
         let name = order.name.trim_start_matches('#');
         let sale = sale_from_order(order, name.to_owned(), self.now())?;
@@ -323,10 +327,10 @@ impl TaxAuthority for EtaTaxAuthority {
             self.seller.clone(),
             &sale,
             &sale_refund,
-            sale_uuid,
+            sale_uuid.as_str(),
         )
         .map_err(mapping_error)?;
-        self.finish(receipt, previous_uuid)
+        self.finish(receipt, previous_uuid.as_str())
     }
 
     async fn submit(&self, receipts: &[BuiltReceipt]) -> ConnectorResult<Vec<SubmitOutcome>> {
@@ -342,12 +346,12 @@ impl TaxAuthority for EtaTaxAuthority {
         Ok(outcomes(receipts, &result))
     }
 
-    async fn lookup(&self, uuid: &str) -> ConnectorResult<Option<SubmitOutcome>> {
+    async fn lookup(&self, uuid: &model::ReceiptUuid) -> ConnectorResult<Option<SubmitOutcome>> {
         let raw = self
             .client
-            .receipt_raw(uuid)
+            .receipt_raw(uuid.as_str())
             .await
             .map_err(ConnectorError::from_client)?;
-        Ok(raw.map(|raw| outcome_from_raw(uuid, &raw)))
+        Ok(raw.map(|raw| outcome_from_raw(uuid.as_str(), &raw)))
     }
 }

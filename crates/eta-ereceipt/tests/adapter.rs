@@ -16,8 +16,8 @@ use rust_decimal_macros::dec;
 use sync_core::clock::FixedClock;
 use sync_core::connector::TaxAuthority;
 use sync_core::model::{
-    FinancialStatus, Order, OrderLine, Payment, ReceiptState, Refund, RefundLine, ShippingLine,
-    Sku, TaxLine,
+    FinancialStatus, Order, OrderLine, Payment, ReceiptState, ReceiptUuid, Refund, RefundLine,
+    ShippingLine, Sku, TaxLine,
 };
 use sync_core::money::Currency;
 use wiremock::matchers::{method, path};
@@ -103,7 +103,7 @@ fn authority(server_uri: &str) -> EtaTaxAuthority {
 fn sale_receipt_totals_what_was_paid_and_is_chained_and_sealed() {
     let eta = authority("http://127.0.0.1:9");
     assert_eq!(eta.device(), "POS-1");
-    let previous = "ab".repeat(32);
+    let previous = ReceiptUuid::new("ab".repeat(32));
     let built = eta.build_sale(&order(true), &previous).unwrap();
     assert_eq!(built.total, dec!(140.49));
     assert_eq!(built.previous_uuid, previous);
@@ -134,7 +134,9 @@ fn tax_exclusive_orders_add_the_taxes_charged() {
     o.lines[0].discount = dec!(0);
     o.lines[0].tax_lines = vat(dec!(14));
     o.shipping_lines.clear();
-    let built = authority("http://127.0.0.1:9").build_sale(&o, "").unwrap();
+    let built = authority("http://127.0.0.1:9")
+        .build_sale(&o, &ReceiptUuid::default())
+        .unwrap();
     assert_eq!(built.total, dec!(114));
     let r = Receipt::from_json(&built.body).unwrap();
     assert_eq!(r.item_data[0].unit_price, dec!(100));
@@ -146,7 +148,7 @@ fn unmapped_gateway_parks_for_a_mapping() {
     let mut o = order(true);
     o.payments[0].gateway = "Bank Transfer".into();
     let err = authority("http://127.0.0.1:9")
-        .build_sale(&o, "")
+        .build_sale(&o, &ReceiptUuid::default())
         .unwrap_err();
     assert_eq!(err.mapping(), Some("gateway:bank transfer"));
 }
@@ -168,9 +170,9 @@ fn return_receipt_references_the_sale_and_covers_the_refund() {
         total: dec!(77.16),
         payments: vec![],
     };
-    let sale_uuid = "cd".repeat(32);
+    let sale_uuid = ReceiptUuid::new("cd".repeat(32));
     let built = authority("http://127.0.0.1:9")
-        .build_return(&o, &refund, &sale_uuid, "")
+        .build_return(&o, &refund, &sale_uuid, &ReceiptUuid::default())
         .unwrap();
     assert_eq!(built.total, dec!(77.16));
     let r = Receipt::from_json(&built.body).unwrap();
@@ -188,7 +190,7 @@ fn return_receipt_references_the_sale_and_covers_the_refund() {
     };
     assert!(
         authority("http://127.0.0.1:9")
-            .build_return(&o, &bad, &sale_uuid, "")
+            .build_return(&o, &bad, &sale_uuid, &ReceiptUuid::default())
             .is_err()
     );
 }
@@ -205,7 +207,9 @@ async fn submit_and_lookup_report_states() {
         .mount(&server)
         .await;
     let eta = authority(&server.uri());
-    let a = eta.build_sale(&order(true), "").unwrap();
+    let a = eta
+        .build_sale(&order(true), &ReceiptUuid::default())
+        .unwrap();
     let mut second = order(true);
     second.name = "#1002".into();
     let b = eta.build_sale(&second, &a.uuid).unwrap();

@@ -29,8 +29,8 @@ use sync_core::connector::{
     ConnectorError, ConnectorResult, ContactMatch, CustomerIdentity, ErpCatalog, ErpSales,
 };
 use sync_core::model::{
-    self, ErpDocumentRef, FinancialStatus, Image, Order, ProductGroup, ProductStatus, Refund, Sku,
-    StockLevel, Variant,
+    self, ErpCustomerNo, ErpDocumentRef, FinancialStatus, Image, Order, ProductGroup,
+    ProductStatus, Refund, Sku, StockLevel, Variant,
 };
 use tokio::sync::RwLock;
 
@@ -291,9 +291,9 @@ impl FlowErp {
         }
     }
 
-    fn customer_number(&self, customer: Option<&str>) -> ConnectorResult<String> {
+    fn customer_number(&self, customer: Option<&ErpCustomerNo>) -> ConnectorResult<String> {
         customer
-            .map(str::to_owned)
+            .map(|number| number.as_str().to_owned())
             .or_else(|| self.client.config().adapter.walk_in_customer.clone())
             .ok_or_else(|| {
                 ConnectorError::needs_mapping(
@@ -317,9 +317,10 @@ impl FlowErp {
     pub fn return_reference(&self, order: &Order, refund: &Refund) -> String {
         let tail = refund
             .external_id
+            .as_str()
             .rsplit('/')
             .next()
-            .unwrap_or(&refund.external_id);
+            .unwrap_or(refund.external_id.as_str());
         format!(
             "{}{}{}",
             self.order_reference(order),
@@ -344,7 +345,7 @@ impl FlowErp {
             .or_else(|| headers.first())
             .map(|h| ErpDocumentRef {
                 operation: h.op.clone(),
-                number: h.number.clone(),
+                number: h.number.as_str().into(),
             }))
     }
 
@@ -357,7 +358,7 @@ impl FlowErp {
         let saved = outcome.document();
         Ok(ErpDocumentRef {
             operation: saved.op.clone(),
-            number: saved.docno.clone(),
+            number: saved.docno.as_str().into(),
         })
     }
 
@@ -370,7 +371,7 @@ impl FlowErp {
     pub async fn sales_document(
         &self,
         order: &Order,
-        customer: Option<&str>,
+        customer: Option<&ErpCustomerNo>,
     ) -> ConnectorResult<SalesDocument> {
         if order.lines.is_empty() {
             return Err(ConnectorError::permanent(format!(
@@ -427,7 +428,7 @@ impl FlowErp {
         order: &Order,
         refund: &Refund,
         sale: &ErpDocumentRef,
-        customer: Option<&str>,
+        customer: Option<&ErpCustomerNo>,
     ) -> ConnectorResult<SalesDocument> {
         let config = self.client.config();
         let op = config.operations.refund.clone();
@@ -492,7 +493,7 @@ impl FlowErp {
         ));
         let op_config = self.client.operation_config(&op).await.map_err(connector)?;
         if op_config.source_op.is_some() {
-            doc.source_document = Some(sale.number.clone());
+            doc.source_document = Some(sale.number.to_string());
         }
         Ok(doc)
     }
@@ -664,7 +665,10 @@ impl ErpCatalog for FlowErp {
 
 #[async_trait]
 impl ErpSales for FlowErp {
-    async fn find_customer(&self, customer: &model::Customer) -> ConnectorResult<Option<String>> {
+    async fn find_customer(
+        &self,
+        customer: &model::Customer,
+    ) -> ConnectorResult<Option<ErpCustomerNo>> {
         let phone = customer
             .phone
             .clone()
@@ -677,7 +681,9 @@ impl ErpSales for FlowErp {
         };
         match self.match_customer(&query).await? {
             None => Ok(None),
-            Some((_, numbers)) if numbers.len() == 1 => Ok(numbers.into_iter().next()),
+            Some((_, numbers)) if numbers.len() == 1 => {
+                Ok(numbers.into_iter().next().map(ErpCustomerNo::from))
+            }
             Some((by, numbers)) => Err(ConnectorError::needs_mapping(
                 format!("customer:{}", customer.external_id),
                 format!(
@@ -719,7 +725,9 @@ impl ErpSales for FlowErp {
             .await?;
         // Several carrying it (an operator copied a customer): the first listed.
         if let Some(number) = owned.and_then(|numbers| numbers.into_iter().next()) {
-            return Ok(CustomerIdentity::Owned { number });
+            return Ok(CustomerIdentity::Owned {
+                number: number.into(),
+            });
         }
         let Some((by, numbers)) = matched else {
             return Ok(CustomerIdentity::Unverified { matches: None });
@@ -732,10 +740,11 @@ impl ErpSales for FlowErp {
         let by = format!("{by:?}").to_ascii_lowercase();
         if numbers.len() == 1 && key.is_some_and(|key| config.link_by.contains(&key)) {
             return Ok(CustomerIdentity::Linked {
-                number: numbers[0].clone(),
+                number: numbers[0].as_str().into(),
                 by,
             });
         }
+        let numbers = numbers.into_iter().map(ErpCustomerNo::from).collect();
         Ok(CustomerIdentity::Unverified {
             matches: Some(ContactMatch { by, numbers }),
         })
@@ -744,8 +753,8 @@ impl ErpSales for FlowErp {
     async fn upsert_customer(
         &self,
         customer: &model::Customer,
-        existing: Option<&str>,
-    ) -> ConnectorResult<String> {
+        existing: Option<&ErpCustomerNo>,
+    ) -> ConnectorResult<ErpCustomerNo> {
         let address = customer.addresses.first();
         let name = Some(customer.display_name())
             .filter(|n| !n.is_empty())
@@ -753,7 +762,7 @@ impl ErpSales for FlowErp {
             .or_else(|| customer.phone.clone())
             .unwrap_or_else(|| format!("Shopify {}", customer.external_id));
         let record = CustomerRecord {
-            number: existing.map(str::to_owned),
+            number: existing.map(|number| number.as_str().to_owned()),
             name,
             foreign_name: None,
             phone: customer
@@ -762,7 +771,7 @@ impl ErpSales for FlowErp {
                 .or_else(|| address.and_then(|a| a.phone.clone())),
             email: customer.email.clone(),
             address: address.map(format_address).filter(|a| !a.is_empty()),
-            reference: Some(customer.external_id.clone()),
+            reference: Some(customer.external_id.to_string()),
         };
         let result = if existing.is_some() {
             self.client.save_customer(&record).await
@@ -781,14 +790,16 @@ impl ErpSales for FlowErp {
                     record.phone.as_deref(),
                     record.email.as_deref(),
                 );
-                cached.index.set_reference(number, &customer.external_id);
+                cached
+                    .index
+                    .set_reference(number, customer.external_id.as_str());
             }
             // Not known to be saved (it may have been): read the list again next time.
             (Err(_), _) => *cache = None,
             (Ok(_), None) => {}
         }
         drop(cache);
-        result.map_err(connector)
+        result.map(ErpCustomerNo::from).map_err(connector)
     }
 
     /// One `documents.reference_batch_sql` read per `documents.reference_batch` orders (one
@@ -796,7 +807,7 @@ impl ErpSales for FlowErp {
     async fn find_sales_documents(
         &self,
         orders: &[Order],
-    ) -> ConnectorResult<HashMap<String, ErpDocumentRef>> {
+    ) -> ConnectorResult<HashMap<model::OrderId, ErpDocumentRef>> {
         let config = self.client.config();
         let op = &config.operations.web_order;
         let mut found = HashMap::new();
@@ -833,7 +844,7 @@ impl ErpSales for FlowErp {
                     order.external_id.clone(),
                     ErpDocumentRef {
                         operation: h.op.clone(),
-                        number: h.number.clone(),
+                        number: h.number.as_str().into(),
                     },
                 );
             }
@@ -850,7 +861,7 @@ impl ErpSales for FlowErp {
     async fn create_sales_document(
         &self,
         order: &Order,
-        customer: Option<&str>,
+        customer: Option<&ErpCustomerNo>,
     ) -> ConnectorResult<ErpDocumentRef> {
         let doc = self.sales_document(order, customer).await?;
         self.save(&doc).await
@@ -862,7 +873,12 @@ impl ErpSales for FlowErp {
         match &config.operations.cancellation {
             Cancellation::SoftDelete => {
                 self.client
-                    .soft_delete_document(&document.operation, company, store, &document.number)
+                    .soft_delete_document(
+                        &document.operation,
+                        company,
+                        store,
+                        document.number.as_str(),
+                    )
                     .await
                     .map_err(connector)?;
                 Ok(())
@@ -870,7 +886,12 @@ impl ErpSales for FlowErp {
             Cancellation::Document { op } => {
                 let original = self
                     .client
-                    .document(&document.operation, company, store, &document.number)
+                    .document(
+                        &document.operation,
+                        company,
+                        store,
+                        document.number.as_str(),
+                    )
                     .await
                     .map_err(connector)?;
                 let header = &original.header;
@@ -907,7 +928,7 @@ impl ErpSales for FlowErp {
                 }
                 let op_config = self.client.operation_config(op).await.map_err(connector)?;
                 if op_config.source_op.is_some() {
-                    doc.source_document = Some(document.number.clone());
+                    doc.source_document = Some(document.number.to_string());
                 }
                 self.save(&doc).await.map(|_| ())
             }
@@ -934,12 +955,12 @@ impl ErpSales for FlowErp {
         let (company, store) = (config.tenant.company, config.tenant.store);
         let sold = self
             .client
-            .document(&sale.operation, company, store, &sale.number)
+            .document(&sale.operation, company, store, sale.number.as_str())
             .await
             .map_err(connector)?;
-        let customer = sold.header.text("DISTNO");
+        let customer = sold.header.text("DISTNO").map(ErpCustomerNo::from);
         let doc = self
-            .return_document(order, refund, sale, customer.as_deref())
+            .return_document(order, refund, sale, customer.as_ref())
             .await?;
         self.save(&doc).await
     }

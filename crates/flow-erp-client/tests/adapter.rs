@@ -13,8 +13,8 @@ use sync_core::clock::FixedClock;
 use sync_core::connector::{ErpCatalog, ErpSales};
 use sync_core::error::{Classify, ErrorKind};
 use sync_core::model::{
-    Customer, ErpDocumentRef, FinancialStatus, Order, OrderLine, ProductStatus, Refund, RefundLine,
-    ShippingLine, Sku, TaxLine,
+    Customer, ErpCustomerNo, ErpDocumentRef, FinancialStatus, Order, OrderLine, ProductStatus,
+    Refund, RefundLine, ShippingLine, Sku, TaxLine,
 };
 use sync_core::money::Currency;
 use sync_core::retry::RetryPolicy;
@@ -196,7 +196,7 @@ async fn an_order_becomes_a_web_order_document_with_erp_prices() {
         .await;
     catch_all(&server).await;
     let doc = erp
-        .create_sales_document(&order("TS-01-RED-M"), Some("500"))
+        .create_sales_document(&order("TS-01-RED-M"), Some(&"500".into()))
         .await
         .unwrap();
     assert_eq!(
@@ -213,7 +213,7 @@ async fn unknown_skus_and_missing_customers_park_for_a_mapping() {
     let (server, erp) = flow_server().await;
     catch_all(&server).await;
     let err = erp
-        .create_sales_document(&order("NOPE-1"), Some("500"))
+        .create_sales_document(&order("NOPE-1"), Some(&"500".into()))
         .await
         .unwrap_err();
     assert_eq!(err.mapping(), Some("sku:NOPE-1"));
@@ -330,7 +330,11 @@ async fn customers_are_found_by_phone_and_an_ambiguous_match_is_parked() {
         updated_at: at,
     };
     assert_eq!(
-        erp.find_customer(&customer).await.unwrap().as_deref(),
+        erp.find_customer(&customer)
+            .await
+            .unwrap()
+            .as_ref()
+            .map(ErpCustomerNo::as_str),
         Some("500")
     );
     customer.phone = None;
@@ -357,7 +361,7 @@ async fn look_ups_that_find_the_customer_list_stale_together_read_it_once() {
     catch_all(&server).await;
     let at = Utc.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).unwrap();
     let customer = |phone: &str| Customer {
-        external_id: format!("gid://shopify/Customer/{phone}"),
+        external_id: format!("gid://shopify/Customer/{phone}").into(),
         email: None,
         phone: Some(phone.into()),
         first_name: None,
@@ -377,7 +381,7 @@ async fn look_ups_that_find_the_customer_list_stale_together_read_it_once() {
         ["500", "501"]
             .repeat(4)
             .into_iter()
-            .map(|n| Some(n.to_owned()))
+            .map(|n| Some(ErpCustomerNo::from(n)))
             .collect::<Vec<_>>()
     );
 }

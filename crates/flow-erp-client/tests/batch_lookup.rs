@@ -38,7 +38,7 @@ fn order(sb: &RunningSandbox, n: u32) -> Order {
     let item = sb.flow().catalog_items().remove(0);
     let at = Utc.with_ymd_and_hms(2026, 11, 28, 9, n % 60, 0).unwrap();
     Order {
-        external_id: format!("gid://shopify/Order/{n}"),
+        external_id: format!("gid://shopify/Order/{n}").into(),
         name: format!("#{}", 4000 + n),
         created_at: at,
         updated_at: at,
@@ -94,7 +94,9 @@ async fn a_page_of_orders_is_looked_up_in_one_read_and_finds_exactly_the_documen
     for o in orders.iter().filter(|o| o.name.ends_with(['0', '3', '6'])) {
         held.insert(
             o.external_id.clone(),
-            erp.create_sales_document(o, Some("5")).await.unwrap(),
+            erp.create_sales_document(o, Some(&"5".into()))
+                .await
+                .unwrap(),
         );
     }
     assert_eq!(held.len(), 12);

@@ -97,7 +97,7 @@ fn order(sb: &RunningSandbox, n: u32, customer: &Customer) -> Order {
     let item = sb.flow().catalog_items().remove(0);
     let at = Utc.with_ymd_and_hms(2026, 11, 28, 9, n, 0).unwrap();
     Order {
-        external_id: format!("gid://shopify/Order/{n}"),
+        external_id: format!("gid://shopify/Order/{n}").into(),
         name: format!("#{}", 3000 + n),
         created_at: at,
         updated_at: at,
@@ -172,7 +172,7 @@ async fn a_flow_customer_with_the_same_phone_or_email_stays_byte_for_byte_unchan
             first.customer_matches().await.unwrap()[0].matched,
             ContactMatch {
                 by: by.to_owned(),
-                numbers: vec![SEEDED.to_string()],
+                numbers: vec![SEEDED.to_string().into()],
             }
         );
         let stored = sb.flow().customer_record(created as u64).unwrap();

@@ -212,7 +212,7 @@ async fn the_adapter_runs_catalogue_customer_order_return_and_cancel() {
 
     let sources = erp
         .client()
-        .eligible_sources("SALRTN", 1, 1, &cno)
+        .eligible_sources("SALRTN", 1, 1, cno.as_str())
         .await
         .unwrap();
     assert!(
@@ -252,7 +252,7 @@ async fn the_adapter_runs_catalogue_customer_order_return_and_cancel() {
     // Cancelling again is harmless: the document is already soft-deleted.
     erp.cancel_sales_document(&sale).await.unwrap();
     let dump = sb.flow().dump();
-    let docno: i64 = sale.number.parse().unwrap();
+    let docno: i64 = sale.number.as_str().parse().unwrap();
     let cancelled = dump["sales_documents"]
         .as_array()
         .unwrap()
@@ -291,7 +291,7 @@ async fn exactly_once_holds_when_the_stand_in_fails_and_drops_answers() {
     let flow = client(flow_config(&sb));
     let erp = FlowErp::new(flow.clone());
     let item = sb.flow().catalog_items().remove(0);
-    let cno = sb.config().flow.cono.to_string();
+    let cno = sync_core::model::ErpCustomerNo::new(sb.config().flow.cono.to_string());
     let mut outcomes = Vec::new();
     for n in 0..20 {
         let mut o = order(&item.sku, item.price);

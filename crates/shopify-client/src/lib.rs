@@ -146,6 +146,7 @@ pub mod auth;
 pub mod client;
 pub mod cost;
 pub mod error;
+pub mod gid;
 pub mod ops;
 pub mod queries;
 mod response;

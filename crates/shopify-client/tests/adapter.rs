@@ -280,7 +280,7 @@ async fn customer_changes_and_one_customer_are_read_for_the_customer_pull() {
     assert_eq!(sent[0]["query"], "updated_at:>='2026-01-10T09:00:00Z'");
     assert_eq!(sent[0]["first"], 250);
     let customer = store
-        .customer("gid://shopify/Customer/6001")
+        .customer(&"gid://shopify/Customer/6001".into())
         .await
         .unwrap()
         .expect("the customer");
@@ -470,7 +470,7 @@ async fn stock_prices_promotions_and_shipments_go_through_the_client() {
                 quantity: 9,
                 expected: Some(7),
             }],
-            "job-42",
+            &sync_core::id::IdempotencyKey::new("job-42").unwrap(),
         )
         .await
         .unwrap();
@@ -547,8 +547,8 @@ fn refunds_add_shipping_tax_when_prices_include_it() {
     }]);
     let refund: shopify_client::ops::orders::Refund =
         serde_json::from_value(v["data"]["refund"].clone()).unwrap();
-    assert_eq!(map_refund(&refund, true).shipping, dec!(50.00));
-    assert_eq!(map_refund(&refund, false).shipping, dec!(43.86));
+    assert_eq!(map_refund(&refund, true).unwrap().shipping, dec!(50.00));
+    assert_eq!(map_refund(&refund, false).unwrap().shipping, dec!(43.86));
 }
 
 #[tokio::test]
@@ -584,5 +584,57 @@ async fn images_the_erp_dropped_are_deleted_and_hand_made_ones_kept() {
     assert_eq!(
         variables_sent(&server, "FileDelete").await[0]["fileIds"],
         json!(["gid://shopify/MediaImage/7001"])
+    );
+}
+
+#[tokio::test]
+async fn a_location_id_from_configuration_that_is_not_a_gid_is_refused_before_any_call() {
+    use sync_core::error::{Classify, ErrorKind};
+    let server = server().await;
+    let store = ShopifyStorefront::new(client(&server), StorefrontConfig::default());
+    let err = store
+        .set_stock(
+            &[StockWrite {
+                sku: Sku::from("SHIRT-M"),
+                inventory_item_id: "gid://shopify/InventoryItem/3001".into(),
+                // A location name left in `engine.locations`, not resolved to its id.
+                location_id: "Cairo".into(),
+                quantity: 9,
+                expected: Some(7),
+            }],
+            &sync_core::id::IdempotencyKey::new("job-42").unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "location_id: must be a Shopify id like gid://shopify/Location/123, got \"Cairo\""
+    );
+    assert_eq!(err.kind(), ErrorKind::Client, "retrying cannot fix it");
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_malformed_gid_in_an_answer_is_an_error_naming_the_field() {
+    let server = server().await;
+    let body = fixture(&server, "order_changes__ok.json").replacen(
+        "gid://shopify/Order/5001",
+        "gid://shopify/Order/five",
+        1,
+    );
+    op("OrderChanges")
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "application/json")
+                .set_body_string(body),
+        )
+        .mount(&server)
+        .await;
+    let store = ShopifyStorefront::new(client(&server), StorefrontConfig::default());
+    let err = store.order_changes_page(None, None).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "order_id: must be a Shopify id like gid://shopify/Order/123, got \
+         \"gid://shopify/Order/five\""
     );
 }

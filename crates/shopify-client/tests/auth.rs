@@ -83,10 +83,10 @@ async fn a_refused_token_is_replaced_and_the_mutation_retried_once_it_did_not_ru
         .unwrap();
     let level = client
         .activate_inventory(
-            "gid://shopify/InventoryItem/3001",
-            "gid://shopify/Location/101",
+            &"gid://shopify/InventoryItem/3001".parse().unwrap(),
+            &"gid://shopify/Location/101".parse().unwrap(),
             Some(4),
-            "activate-3001",
+            &sync_core::id::IdempotencyKey::new("activate-3001").unwrap(),
         )
         .await
         .unwrap();

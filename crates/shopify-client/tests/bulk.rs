@@ -45,7 +45,7 @@ async fn a_bulk_query_runs_is_polled_and_its_lines_are_streamed() {
         )
         .await
         .unwrap();
-    let op = c.wait_bulk_operation(&id).await.unwrap();
+    let op = c.wait_bulk_operation(&id.parse().unwrap()).await.unwrap();
     assert_eq!(op.object_count.0, 3);
     let lines: Vec<serde_json::Value> = c
         .bulk_results(op.url.as_deref().unwrap())
@@ -71,7 +71,7 @@ async fn a_failed_bulk_operation_reports_its_error_code() {
         .mount(&server)
         .await;
     let err = client(&server)
-        .wait_bulk_operation("gid://shopify/BulkOperation/19001")
+        .wait_bulk_operation(&"gid://shopify/BulkOperation/19001".parse().unwrap())
         .await
         .unwrap_err();
     assert_eq!(

@@ -8,8 +8,11 @@ use shopify_client::ops::fulfillment::*;
 
 fn request(lines: Vec<(String, i64)>) -> FulfillmentRequest {
     FulfillmentRequest {
-        order_id: "gid://shopify/Order/5001".into(),
-        lines,
+        order_id: "gid://shopify/Order/5001".parse().unwrap(),
+        lines: lines
+            .into_iter()
+            .map(|(line, quantity)| (line.parse().unwrap(), quantity))
+            .collect(),
         tracking: Some(Tracking {
             company: Some("Aramex".into()),
             number: Some("AX123456789EG".into()),

@@ -6,11 +6,14 @@ mod common;
 use common::*;
 use serde_json::json;
 use shopify_client::ops::inventory::*;
+use sync_core::id::IdempotencyKey;
 
 fn change(i: usize, quantity: i64, from: Option<i64>) -> QuantityChange {
     QuantityChange {
-        inventory_item_id: format!("gid://shopify/InventoryItem/{}", 3000 + i),
-        location_id: "gid://shopify/Location/101".into(),
+        inventory_item_id: format!("gid://shopify/InventoryItem/{}", 3000 + i)
+            .parse()
+            .unwrap(),
+        location_id: "gid://shopify/Location/101".parse().unwrap(),
         quantity,
         change_from: from,
     }
@@ -22,7 +25,7 @@ fn batch(changes: Vec<QuantityChange>) -> SetQuantities {
         reason: "correction".into(),
         reference_document_uri: Some("gid://flow-erp/StockSync/2026-01-10-001".into()),
         changes,
-        idempotency_key: "stock-sync-2026-01-10-001".into(),
+        idempotency_key: IdempotencyKey::new("stock-sync-2026-01-10-001").unwrap(),
         activate: false,
     }
 }
@@ -136,7 +139,7 @@ async fn bad_batches_are_refused_before_sending() {
             .to_string()
             .starts_with("reason: must be one of correction")
     );
-    let mut b = batch(vec![change(1, 1, Some(0)), change(1, 2, Some(0))]);
+    let b = batch(vec![change(1, 1, Some(0)), change(1, 2, Some(0))]);
     assert_eq!(
         c.set_inventory_quantities(&b)
             .await
@@ -144,13 +147,9 @@ async fn bad_batches_are_refused_before_sending() {
             .to_string(),
         "changes[1]: each item/location pair may appear once per batch"
     );
-    b = batch(vec![change(1, 1, Some(0))]);
-    b.idempotency_key = String::new();
+    // An empty key cannot be built, so no batch without one can be sent.
     assert_eq!(
-        c.set_inventory_quantities(&b)
-            .await
-            .unwrap_err()
-            .to_string(),
+        IdempotencyKey::new("").unwrap_err().to_string(),
         "idempotency_key: must not be empty"
     );
     assert!(server.received_requests().await.unwrap().is_empty());
@@ -161,8 +160,8 @@ async fn read_two_items(server: &wiremock::MockServer) -> Vec<InventoryLevel> {
     client(server)
         .inventory_levels(
             &[
-                "gid://shopify/InventoryItem/3001".into(),
-                "gid://shopify/InventoryItem/3999".into(),
+                "gid://shopify/InventoryItem/3001".parse().unwrap(),
+                "gid://shopify/InventoryItem/3999".parse().unwrap(),
             ],
             &[QuantityName::Available],
         )
@@ -245,10 +244,10 @@ async fn activation_and_its_user_errors() {
     let c = client(&server);
     let id = c
         .activate_inventory(
-            "gid://shopify/InventoryItem/3001",
-            "gid://shopify/Location/101",
+            &"gid://shopify/InventoryItem/3001".parse().unwrap(),
+            &"gid://shopify/Location/101".parse().unwrap(),
             Some(4),
-            "activate-3001",
+            &IdempotencyKey::new("activate-3001").unwrap(),
         )
         .await
         .unwrap();
@@ -262,10 +261,10 @@ async fn activation_and_its_user_errors() {
         .await;
     let err = c
         .activate_inventory(
-            "gid://shopify/InventoryItem/3001",
-            "gid://shopify/Location/999",
+            &"gid://shopify/InventoryItem/3001".parse().unwrap(),
+            &"gid://shopify/Location/999".parse().unwrap(),
             None,
-            "activate-3001",
+            &IdempotencyKey::new("activate-3001").unwrap(),
         )
         .await
         .unwrap_err();

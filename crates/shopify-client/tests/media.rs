@@ -16,7 +16,7 @@ fn red() -> ImageUpload {
         mime_type: "image/jpeg".into(),
         content: Bytes::from_static(b"JFIF-fake-jpeg"), // UTF-8 so body matchers can read it
         alt: "erp:G-100:color=red".into(),
-        variant_ids: vec!["gid://shopify/ProductVariant/2001".into()],
+        variant_ids: vec!["gid://shopify/ProductVariant/2001".parse().unwrap()],
     }
 }
 
@@ -70,7 +70,7 @@ async fn a_new_image_is_staged_uploaded_attached_and_linked() {
         .mount(&server)
         .await;
     let out = client(&server)
-        .upload_product_images("gid://shopify/Product/1001", vec![red()])
+        .upload_product_images(&"gid://shopify/Product/1001".parse().unwrap(), vec![red()])
         .await
         .unwrap();
     assert_eq!(out.len(), 1);
@@ -119,7 +119,7 @@ async fn a_re_run_uploads_nothing_and_links_nothing_twice() {
         .mount(&server)
         .await;
     let out = client(&server)
-        .upload_product_images("gid://shopify/Product/1001", vec![red()])
+        .upload_product_images(&"gid://shopify/Product/1001".parse().unwrap(), vec![red()])
         .await
         .unwrap();
     assert!(!out[0].uploaded);
@@ -143,7 +143,7 @@ async fn images_are_deleted_by_alt_key_and_user_errors_are_typed() {
     let c = client(&server);
     let deleted = c
         .delete_product_images(
-            "gid://shopify/Product/1001",
+            &"gid://shopify/Product/1001".parse().unwrap(),
             &["erp:G-100:color=red", "erp:G-100:color=blue"],
         )
         .await
@@ -155,7 +155,10 @@ async fn images_are_deleted_by_alt_key_and_user_errors_are_typed() {
     );
     // Nothing with that key left to delete: no call.
     let none = c
-        .delete_product_images("gid://shopify/Product/1001", &["erp:G-100:color=green"])
+        .delete_product_images(
+            &"gid://shopify/Product/1001".parse().unwrap(),
+            &["erp:G-100:color=green"],
+        )
         .await
         .unwrap();
     assert!(none.is_empty());
@@ -176,7 +179,7 @@ async fn bad_image_input_is_refused_before_sending() {
     let mut image = red();
     image.content = Bytes::new();
     let err = client(&server)
-        .upload_product_images("gid://shopify/Product/1001", vec![image])
+        .upload_product_images(&"gid://shopify/Product/1001".parse().unwrap(), vec![image])
         .await
         .unwrap_err();
     assert_eq!(err.to_string(), "images[0].content: must not be empty");
@@ -210,7 +213,7 @@ async fn a_staged_upload_follows_the_clients_retry_policy() {
     // One attempt allowed: the failing upload is not sent again (it used to be tried four
     // times, whatever the client was built with).
     let err = client_with_retry(&server, sync_core::retry::RetryPolicy::none())
-        .upload_product_images("gid://shopify/Product/1001", vec![red()])
+        .upload_product_images(&"gid://shopify/Product/1001".parse().unwrap(), vec![red()])
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(503), "{err}");

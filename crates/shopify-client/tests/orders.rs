@@ -146,7 +146,7 @@ async fn one_order_by_id_reads_the_same_fields_and_cancellation() {
         .await;
     let c = client(&server);
     let o = c
-        .order("gid://shopify/Order/5001", 250)
+        .order(&"gid://shopify/Order/5001".parse().unwrap(), 250)
         .await
         .unwrap()
         .unwrap();
@@ -160,13 +160,13 @@ async fn one_order_by_id_reads_the_same_fields_and_cancellation() {
         .mount(&server)
         .await;
     assert!(
-        c.order("gid://shopify/Order/404", 10)
+        c.order(&"gid://shopify/Order/404".parse().unwrap(), 10)
             .await
             .unwrap()
             .is_none()
     );
     assert_eq!(
-        c.order("gid://shopify/Order/1", 0)
+        c.order(&"gid://shopify/Order/1".parse().unwrap(), 0)
             .await
             .unwrap_err()
             .to_string(),
@@ -183,7 +183,7 @@ async fn a_refund_is_its_own_record_with_lines() {
         .mount(&server)
         .await;
     let r = client(&server)
-        .refund("gid://shopify/Refund/14001")
+        .refund(&"gid://shopify/Refund/14001".parse().unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -222,7 +222,7 @@ async fn customers_are_pulled_incrementally_and_read_by_id() {
         "updated_at:>='2026-01-10T00:00:00Z'"
     );
     let one = c
-        .customer("gid://shopify/Customer/6001")
+        .customer(&"gid://shopify/Customer/6001".parse().unwrap())
         .await
         .unwrap()
         .unwrap();

@@ -10,8 +10,10 @@ use shopify_client::ops::pricing::*;
 use sync_core::error::Classify;
 use wiremock::ResponseTemplate;
 
-fn variant(i: usize) -> String {
+fn variant(i: usize) -> shopify_client::gid::VariantGid {
     format!("gid://shopify/ProductVariant/{}", 2000 + i)
+        .parse()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -36,7 +38,7 @@ async fn prices_go_out_in_chunks_of_250_as_exact_literals() {
         })
         .collect();
     client(&server)
-        .update_variant_prices("gid://shopify/Product/1001", &prices)
+        .update_variant_prices(&"gid://shopify/Product/1001".parse().unwrap(), &prices)
         .await
         .unwrap();
     let sent = variables_sent(&server, "VariantsBulkUpdate").await;
@@ -72,7 +74,7 @@ async fn price_user_errors_are_typed_and_negative_prices_refused() {
         compare_at_price: CompareAtPrice::Unchanged,
     }];
     let err = c
-        .update_variant_prices("gid://shopify/Product/1001", &one)
+        .update_variant_prices(&"gid://shopify/Product/1001".parse().unwrap(), &one)
         .await
         .unwrap_err();
     assert!(err.has_user_error_code("PRODUCT_VARIANT_DOES_NOT_EXIST"));
@@ -82,7 +84,7 @@ async fn price_user_errors_are_typed_and_negative_prices_refused() {
         compare_at_price: CompareAtPrice::Unchanged,
     }];
     let err = c
-        .update_variant_prices("gid://shopify/Product/1001", &bad)
+        .update_variant_prices(&"gid://shopify/Product/1001".parse().unwrap(), &bad)
         .await
         .unwrap_err();
     assert_eq!(
@@ -195,7 +197,11 @@ async fn fixed_prices_are_added_to_a_price_list_in_its_currency() {
         compare_at_price: None,
     }];
     let n = c
-        .add_fixed_prices("gid://shopify/PriceList/77", "egp", &prices)
+        .add_fixed_prices(
+            &"gid://shopify/PriceList/77".parse().unwrap(),
+            "egp",
+            &prices,
+        )
         .await
         .unwrap();
     assert_eq!(n, 1);
@@ -205,7 +211,11 @@ async fn fixed_prices_are_added_to_a_price_list_in_its_currency() {
         json!({"amount": "400.0", "currencyCode": "EGP"})
     );
     let err = c
-        .add_fixed_prices("gid://shopify/PriceList/77", "ZZZ", &prices)
+        .add_fixed_prices(
+            &"gid://shopify/PriceList/77".parse().unwrap(),
+            "ZZZ",
+            &prices,
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -232,7 +242,10 @@ async fn an_existing_discount_is_updated_and_an_empty_variant_list_means_everyth
         each_item: true,
     };
     let id = client(&server)
-        .update_automatic_discount("gid://shopify/DiscountAutomaticNode/8001", &p)
+        .update_automatic_discount(
+            &"gid://shopify/DiscountAutomaticNode/8001".parse().unwrap(),
+            &p,
+        )
         .await
         .unwrap();
     assert_eq!(id, "gid://shopify/DiscountAutomaticNode/8001");

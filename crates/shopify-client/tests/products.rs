@@ -194,7 +194,7 @@ async fn status_changes_use_product_update() {
         .mount(&server)
         .await;
     let status = client(&server)
-        .activate_product("gid://shopify/Product/1001")
+        .activate_product(&"gid://shopify/Product/1001".parse().unwrap())
         .await
         .unwrap();
     assert_eq!(status, ProductStatus::ACTIVE);
@@ -218,14 +218,14 @@ async fn status_change_user_errors_and_bad_ids() {
         .await;
     let c = client(&server);
     let err = c
-        .hold_product("gid://shopify/Product/404")
+        .hold_product(&"gid://shopify/Product/404".parse().unwrap())
         .await
         .unwrap_err();
     assert_eq!(
         err.to_string(),
         "ProductUpdateStatus: refused: id: Product does not exist"
     );
-    let err = c.hold_product("404").await.unwrap_err();
+    let err = shopify_client::gid::ProductGid::parse("product_id", "404").unwrap_err();
     assert!(
         err.to_string()
             .starts_with("product_id: must be a Shopify id")

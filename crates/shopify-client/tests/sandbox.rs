@@ -16,6 +16,7 @@ use shopify_client::ops::products::{
 };
 use shopify_client::{Auth, ShopifyClient};
 use sync_core::clock::FixedClock;
+use sync_core::id::IdempotencyKey;
 use sync_core::retry::RetryPolicy;
 
 async fn start(shopify: ShopifyConfig) -> RunningSandbox {
@@ -85,7 +86,7 @@ async fn location(client: &ShopifyClient, n: usize) -> String {
 /// The level of `item` at `location`, inactive ones included: (available, active).
 async fn level(client: &ShopifyClient, item: &str, location: &str) -> Option<(i64, bool)> {
     client
-        .inventory_levels(&[item.to_owned()], &[QuantityName::Available])
+        .inventory_levels(&[item.parse().unwrap()], &[QuantityName::Available])
         .await
         .unwrap()
         .into_iter()
@@ -99,12 +100,12 @@ fn one(item: &str, location: &str, quantity: i64, from: Option<i64>, key: &str) 
         reason: "correction".into(),
         reference_document_uri: Some(format!("gid://flow-erp/StockSync/{key}")),
         changes: vec![QuantityChange {
-            inventory_item_id: item.to_owned(),
-            location_id: location.to_owned(),
+            inventory_item_id: item.parse().unwrap(),
+            location_id: location.parse().unwrap(),
             quantity,
             change_from: from,
         }],
-        idempotency_key: key.to_owned(),
+        idempotency_key: IdempotencyKey::new(key).unwrap(),
         activate: false,
     }
 }
@@ -166,7 +167,12 @@ async fn a_retried_activation_with_the_same_key_is_a_no_op() {
     let item = unstocked_item(&client, "ACT-1").await;
     let loc = location(&client, 1).await;
     client
-        .activate_inventory(&item, &loc, Some(3), "activate-act-1")
+        .activate_inventory(
+            &item.parse().unwrap(),
+            &loc.parse().unwrap(),
+            Some(3),
+            &IdempotencyKey::new("activate-act-1").unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(level(&client, &item, &loc).await, Some((3, true)));
@@ -176,15 +182,17 @@ async fn a_retried_activation_with_the_same_key_is_a_no_op() {
         .unwrap();
     // The same activation again (a retry after a lost answer): it must not reset to 3.
     client
-        .activate_inventory(&item, &loc, Some(3), "activate-act-1")
+        .activate_inventory(
+            &item.parse().unwrap(),
+            &loc.parse().unwrap(),
+            Some(3),
+            &IdempotencyKey::new("activate-act-1").unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(level(&client, &item, &loc).await, Some((8, true)));
-    // An empty key is refused before anything is sent.
-    let err = client
-        .activate_inventory(&item, &loc, None, "")
-        .await
-        .unwrap_err();
+    // An empty key cannot even be made, so none is ever sent.
+    let err = IdempotencyKey::new("").unwrap_err();
     assert_eq!(err.to_string(), "idempotency_key: must not be empty");
 }
 

@@ -47,7 +47,12 @@ async fn subscriptions_are_created_listed_and_deleted() {
     );
     let all = c.all_webhook_subscriptions().await.unwrap();
     assert_eq!(all[0].uri, "https://erp-connector.example/webhooks/shopify");
-    assert_eq!(c.delete_webhook_subscription(&id).await.unwrap(), id);
+    assert_eq!(
+        c.delete_webhook_subscription(&id.parse().unwrap())
+            .await
+            .unwrap(),
+        id
+    );
     assert!(engine_topics().contains(&WebhookSubscriptionTopic::REFUNDS_CREATE));
     assert!(engine_topics().contains(&WebhookSubscriptionTopic::RETURNS_PROCESS));
 

@@ -16,9 +16,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Classify, ErrorKind, Outage};
+use crate::id::IdempotencyKey;
 use crate::model::{
-    Change, Customer, ErpDocumentRef, Location, Order, PriceChange, ProductGroup, ProductStatus,
-    Promotion, ReceiptRef, Refund, Shipment, Sku, StockLevel,
+    Change, Customer, CustomerId, ErpCustomerNo, ErpDocumentRef, InventoryItemId, Location,
+    LocationId, Order, OrderId, PriceChange, ProductGroup, ProductId, ProductStatus, Promotion,
+    PromotionId, ReceiptRef, ReceiptUuid, Refund, Shipment, Sku, StockLevel, VariantId,
 };
 use crate::paging::{Page, PageError};
 
@@ -172,7 +174,7 @@ pub struct ContactMatch {
     /// not say).
     pub by: String,
     /// The ERP customer numbers carrying it.
-    pub numbers: Vec<String>,
+    pub numbers: Vec<ErpCustomerNo>,
 }
 
 /// What the ERP holds for a storefront customer, as far as the connector can verify it.
@@ -184,13 +186,13 @@ pub enum CustomerIdentity {
     /// is updated with the storefront's data.
     Owned {
         /// Its ERP number.
-        number: String,
+        number: ErpCustomerNo,
     },
     /// An existing ERP customer, linked by a rule the operator chose (for example a
     /// verified e-mail). Orders are booked to it; its master data is never overwritten.
     Linked {
         /// Its ERP number.
-        number: String,
+        number: ErpCustomerNo,
         /// The rule that linked it (`email`, `phone`).
         by: String,
     },
@@ -208,9 +210,9 @@ pub enum CustomerIdentity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnverifiedMatch {
     /// The storefront customer id.
-    pub storefront_id: String,
+    pub storefront_id: CustomerId,
     /// The ERP customer created for it.
-    pub created: String,
+    pub created: ErpCustomerNo,
     /// The existing ERP customers that matched, and by what.
     pub matched: ContactMatch,
 }
@@ -223,7 +225,7 @@ pub trait ErpSales: Send + Sync {
     ///
     /// The engine does not link by this match (see
     /// [`identify_customer`](Self::identify_customer)).
-    async fn find_customer(&self, customer: &Customer) -> ConnectorResult<Option<String>>;
+    async fn find_customer(&self, customer: &Customer) -> ConnectorResult<Option<ErpCustomerNo>>;
     /// What the ERP holds for `customer`: the ERP customer carrying its storefront id
     /// ([`CustomerIdentity::Owned`]), one linked by a rule the operator chose, or none, with
     /// the contact matches to report.
@@ -248,8 +250,8 @@ pub trait ErpSales: Send + Sync {
     async fn upsert_customer(
         &self,
         customer: &Customer,
-        existing: Option<&str>,
-    ) -> ConnectorResult<String>;
+        existing: Option<&ErpCustomerNo>,
+    ) -> ConnectorResult<ErpCustomerNo>;
     /// Finds the sales document that carries this order's reference, if it exists.
     async fn find_sales_document(&self, order: &Order) -> ConnectorResult<Option<ErpDocumentRef>>;
     /// Finds the sales documents of several orders at once, by their references: order id →
@@ -262,7 +264,7 @@ pub trait ErpSales: Send + Sync {
     async fn find_sales_documents(
         &self,
         orders: &[Order],
-    ) -> ConnectorResult<HashMap<String, ErpDocumentRef>> {
+    ) -> ConnectorResult<HashMap<OrderId, ErpDocumentRef>> {
         let mut found = HashMap::new();
         for order in orders {
             if let Some(document) = self.find_sales_document(order).await? {
@@ -275,7 +277,7 @@ pub trait ErpSales: Send + Sync {
     async fn create_sales_document(
         &self,
         order: &Order,
-        customer: Option<&str>,
+        customer: Option<&ErpCustomerNo>,
     ) -> ConnectorResult<ErpDocumentRef>;
     /// Cancels a sales document (the ERP may keep it, marked cancelled).
     async fn cancel_sales_document(&self, document: &ErpDocumentRef) -> ConnectorResult<()>;
@@ -307,18 +309,18 @@ pub trait ErpSales: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteVariant {
     /// The product id.
-    pub product_id: String,
+    pub product_id: ProductId,
     /// The variant id.
-    pub variant_id: String,
+    pub variant_id: VariantId,
     /// The inventory item id (stock is set on it).
-    pub inventory_item_id: String,
+    pub inventory_item_id: InventoryItemId,
 }
 
 /// A product as written to the storefront.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteProduct {
     /// The product id.
-    pub product_id: String,
+    pub product_id: ProductId,
     /// Its variants by SKU.
     pub variants: HashMap<Sku, RemoteVariant>,
 }
@@ -329,9 +331,9 @@ pub struct StockWrite {
     /// The SKU (for reports).
     pub sku: Sku,
     /// The inventory item.
-    pub inventory_item_id: String,
+    pub inventory_item_id: InventoryItemId,
     /// The storefront location.
-    pub location_id: String,
+    pub location_id: LocationId,
     /// The quantity to set.
     pub quantity: i64,
     /// The quantity we believe is there now (compare-and-set); `None` skips the check.
@@ -344,9 +346,9 @@ pub struct RemoteStock {
     /// The SKU.
     pub sku: Sku,
     /// The inventory item.
-    pub inventory_item_id: String,
+    pub inventory_item_id: InventoryItemId,
     /// The location.
-    pub location_id: String,
+    pub location_id: LocationId,
     /// Units available.
     pub available: i64,
 }
@@ -362,7 +364,7 @@ pub struct NewVariants {
     /// The SKUs of the group that do not exist on the storefront yet.
     pub skus: std::collections::BTreeSet<Sku>,
     /// The storefront locations to stock them at (empty: the storefront's default).
-    pub locations: Vec<String>,
+    pub locations: Vec<LocationId>,
 }
 
 /// The storefront as the sink of the catalogue, prices, promotions, stock and shipments.
@@ -379,15 +381,23 @@ pub trait StorefrontCatalog: Send + Sync {
     async fn upsert_product(
         &self,
         group: &ProductGroup,
-        existing: Option<&str>,
+        existing: Option<&ProductId>,
         new: &NewVariants,
     ) -> ConnectorResult<RemoteProduct>;
     /// Holds, activates or archives a product.
-    async fn set_status(&self, product_id: &str, status: ProductStatus) -> ConnectorResult<()>;
+    async fn set_status(
+        &self,
+        product_id: &ProductId,
+        status: ProductStatus,
+    ) -> ConnectorResult<()>;
     /// Sets prices and compare-at prices.
     async fn set_prices(&self, changes: &[(RemoteVariant, PriceChange)]) -> ConnectorResult<()>;
     /// Sets stock quantities; `idempotency_key` makes a retried call a no-op.
-    async fn set_stock(&self, writes: &[StockWrite], idempotency_key: &str) -> ConnectorResult<()>;
+    async fn set_stock(
+        &self,
+        writes: &[StockWrite],
+        idempotency_key: &IdempotencyKey,
+    ) -> ConnectorResult<()>;
     /// Reads every stock level of the given inventory items.
     async fn read_stock(
         &self,
@@ -398,8 +408,8 @@ pub trait StorefrontCatalog: Send + Sync {
         &self,
         promotion: &Promotion,
         variants: &[RemoteVariant],
-        existing: Option<&str>,
-    ) -> ConnectorResult<String>;
+        existing: Option<&PromotionId>,
+    ) -> ConnectorResult<PromotionId>;
     /// Reports a shipment (creates a fulfilment with tracking).
     async fn create_fulfillment(&self, shipment: &Shipment) -> ConnectorResult<()>;
 }
@@ -423,9 +433,9 @@ pub trait StorefrontOrders: Send + Sync {
         &self,
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
-    ) -> ConnectorResult<Page<Change, String>>;
+    ) -> ConnectorResult<Page<Change<OrderId>, String>>;
     /// One order by id (`None` when it does not exist).
-    async fn order(&self, id: &str) -> ConnectorResult<Option<Order>>;
+    async fn order(&self, id: &OrderId) -> ConnectorResult<Option<Order>>;
     /// One page of the customers updated at or after `since`, each as its id and the time
     /// of its last change only, oldest change first (as
     /// [`order_changes_page`](Self::order_changes_page) for orders).
@@ -433,18 +443,18 @@ pub trait StorefrontOrders: Send + Sync {
         &self,
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
-    ) -> ConnectorResult<Page<Change, String>>;
+    ) -> ConnectorResult<Page<Change<CustomerId>, String>>;
     /// One customer by id (`None` when it does not exist).
-    async fn customer(&self, id: &str) -> ConnectorResult<Option<Customer>>;
+    async fn customer(&self, id: &CustomerId) -> ConnectorResult<Option<Customer>>;
 }
 
 /// A receipt built and hashed, ready to submit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuiltReceipt {
     /// Its uuid.
-    pub uuid: String,
+    pub uuid: ReceiptUuid,
     /// The previous uuid of its device chain (`""` for the first).
-    pub previous_uuid: String,
+    pub previous_uuid: ReceiptUuid,
     /// The exact JSON text to send (the hashed structure).
     pub body: String,
     /// The total amount on the receipt.
@@ -455,7 +465,7 @@ pub struct BuiltReceipt {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubmitOutcome {
     /// The receipt uuid.
-    pub uuid: String,
+    pub uuid: ReceiptUuid,
     /// Accepted, rejected or pending.
     pub state: crate::model::ReceiptState,
     /// The authority's long id, when accepted.
@@ -482,7 +492,11 @@ pub trait TaxAuthority: Send + Sync {
     /// A mapping problem (an unknown payment gateway, tax rate) is a
     /// [`ConnectorError::needs_mapping`]; data the tax authority would refuse is a permanent
     /// error naming the field and the rule.
-    fn build_sale(&self, order: &Order, previous_uuid: &str) -> ConnectorResult<BuiltReceipt>;
+    fn build_sale(
+        &self,
+        order: &Order,
+        previous_uuid: &ReceiptUuid,
+    ) -> ConnectorResult<BuiltReceipt>;
     /// Builds the return receipt of `refund`, referencing the sale receipt `sale_uuid`.
     ///
     /// # Errors
@@ -492,13 +506,13 @@ pub trait TaxAuthority: Send + Sync {
         &self,
         order: &Order,
         refund: &Refund,
-        sale_uuid: &str,
-        previous_uuid: &str,
+        sale_uuid: &ReceiptUuid,
+        previous_uuid: &ReceiptUuid,
     ) -> ConnectorResult<BuiltReceipt>;
     /// Submits receipts of this device in one batch, in chain order.
     async fn submit(&self, receipts: &[BuiltReceipt]) -> ConnectorResult<Vec<SubmitOutcome>>;
     /// Looks a receipt up by uuid (`None` when the authority does not have it).
-    async fn lookup(&self, uuid: &str) -> ConnectorResult<Option<SubmitOutcome>>;
+    async fn lookup(&self, uuid: &ReceiptUuid) -> ConnectorResult<Option<SubmitOutcome>>;
     /// Finds the receipt the authority holds for the sale `order` (or, with `refund`, for
     /// that return), by the reference the receipt carries; `None` when it holds none.
     ///
@@ -518,7 +532,7 @@ pub trait TaxAuthority: Send + Sync {
     ///
     /// The engine asks this when its state store has no chain head for the device (a first
     /// start, or a lost store). The default answers `None`.
-    async fn chain_tail(&self) -> ConnectorResult<Option<String>> {
+    async fn chain_tail(&self) -> ConnectorResult<Option<ReceiptUuid>> {
         Ok(None)
     }
 }

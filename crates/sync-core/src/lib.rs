@@ -22,7 +22,8 @@
 //! - [`clock`]: injectable time ([`TokioClock`](clock::TokioClock), [`FixedClock`](clock::FixedClock)).
 //! - [`money`]: [`Money`](money::Money), an exact decimal plus an ISO currency whose JSON
 //!   keeps the literal (`"10.50"` stays `10.50`).
-//! - [`id`]: the [`define_id!`] macro for typed ID newtypes.
+//! - [`id`]: the [`define_id!`] macro for typed ID newtypes, and
+//!   [`IdempotencyKey`](id::IdempotencyKey), checked on construction.
 //! - [`paging`]: cursor pages as a `futures::Stream`.
 //! - [`secret`]: credentials as [`SecretString`](secret::SecretString), sensitive headers.
 //! - [`url_policy`]: outbound URLs must be https unless loopback or explicitly allowed.
@@ -58,6 +59,10 @@
 //!
 //! - [`model`]: the neutral model every system maps to and from: item groups and variants,
 //!   stock levels, promotions, customers, orders with their refunds, shipments, receipts.
+//!   Every id in it has its own type ([`OrderId`](model::OrderId),
+//!   [`LocationId`](model::LocationId), …; see [typed ids](model#typed-ids)), used by the
+//!   connector traits too, so ids of different kinds cannot be mixed up; a connector checks an
+//!   id's form once, at its own edge.
 //! - [`connector`]: the traits a system implements to plug in: the ERP as catalogue
 //!   ([`ErpCatalog`](connector::ErpCatalog)) and as sink of sales
 //!   ([`ErpSales`](connector::ErpSales)), the storefront as catalogue sink

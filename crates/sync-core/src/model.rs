@@ -4,6 +4,37 @@
 //! Client crates map their own shapes to and from these types; the engine sees only these.
 //! Amounts are [`Decimal`], never `f64`. Quantities of goods sold are decimals (a scale may
 //! sell 1.5 kg); stock levels are whole units as storefronts count them.
+//!
+//! # Typed ids
+//!
+//! Every id a record carries has its own type, one per kind ([`OrderId`], [`OrderLineId`],
+//! [`RefundId`], [`CustomerId`], [`ProductId`], [`VariantId`], [`InventoryItemId`],
+//! [`LocationId`], [`PromotionId`], [`ErpCustomerNo`], [`ErpDocumentNo`], [`ReceiptUuid`]), in
+//! the model and in every [connector](crate::connector) method, so a product id cannot be
+//! passed where a location id is expected. Each holds the text the owning system gave the
+//! record and serialises as that bare text, so bindings in the state store and job payloads
+//! read as they always did. The neutral model does not check an id's form: a connector checks
+//! it once, at its edge, where the id enters or leaves its system (the Shopify adapter parses
+//! each GID into its `gid` types there and nowhere else).
+//!
+//! ```compile_fail
+//! use sync_core::model::{LocationId, ProductId};
+//! fn archive(product: &ProductId) -> &str {
+//!     product.as_str()
+//! }
+//! let location = LocationId::new("gid://shopify/Location/1");
+//! archive(&location); // a location id is not a product id: this does not compile
+//! ```
+//!
+//! ```
+//! use sync_core::model::{LocationId, ProductId};
+//! fn archive(product: &ProductId) -> &str {
+//!     product.as_str()
+//! }
+//! let product = ProductId::new("gid://shopify/Product/1");
+//! assert_eq!(archive(&product), "gid://shopify/Product/1");
+//! # let _ = LocationId::new("gid://shopify/Location/1");
+//! ```
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -14,6 +45,55 @@ use crate::money::Currency;
 crate::define_id!(
     /// A stock-keeping unit code, the key that links an ERP item to a storefront variant.
     Sku
+);
+crate::define_id!(
+    /// The storefront's id of an order.
+    OrderId
+);
+crate::define_id!(
+    /// The storefront's id of one line of an order (refunds and fulfilments point at it).
+    OrderLineId
+);
+crate::define_id!(
+    /// The storefront's id of a refund.
+    RefundId
+);
+crate::define_id!(
+    /// The storefront's id of a customer.
+    CustomerId
+);
+crate::define_id!(
+    /// The storefront's id of a product.
+    ProductId
+);
+crate::define_id!(
+    /// The storefront's id of a product variant.
+    VariantId
+);
+crate::define_id!(
+    /// The storefront's id of the inventory item behind a variant (stock is set on it).
+    InventoryItemId
+);
+crate::define_id!(
+    /// The storefront's id of an inventory location.
+    LocationId
+);
+crate::define_id!(
+    /// The storefront's id of an automatic discount made from an ERP promotion.
+    PromotionId
+);
+crate::define_id!(
+    /// The ERP's number of a customer.
+    ErpCustomerNo
+);
+crate::define_id!(
+    /// The ERP's number of a document, unique within its operation (see [`ErpDocumentRef`]).
+    ErpDocumentNo
+);
+crate::define_id!(
+    /// The uuid of a tax receipt (the tax authority's key; `""` stands for "none" only as the
+    /// previous uuid of a device's first receipt).
+    ReceiptUuid
 );
 crate::define_id!(
     /// The scope every binding, checkpoint and job belongs to: one storefront shop linked to
@@ -154,7 +234,7 @@ pub struct Address {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
     /// The storefront's id for the customer.
-    pub external_id: String,
+    pub external_id: CustomerId,
     /// Email.
     pub email: Option<String>,
     /// Phone.
@@ -196,7 +276,7 @@ pub struct TaxLine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
     /// The storefront's line id (refunds point at it).
-    pub line_id: String,
+    pub line_id: OrderLineId,
     /// The SKU; `None` for a custom line the catalogue does not know.
     pub sku: Option<Sku>,
     /// Line title.
@@ -267,7 +347,7 @@ pub struct Payment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundLine {
     /// The order line refunded.
-    pub line_id: String,
+    pub line_id: OrderLineId,
     /// The SKU of that line.
     pub sku: Option<Sku>,
     /// Quantity refunded.
@@ -282,7 +362,7 @@ pub struct RefundLine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refund {
     /// The storefront's refund id.
-    pub external_id: String,
+    pub external_id: RefundId,
     /// When it was made.
     pub created_at: DateTime<Utc>,
     /// Lines refunded.
@@ -299,7 +379,7 @@ pub struct Refund {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
     /// The storefront's order id.
-    pub external_id: String,
+    pub external_id: OrderId,
     /// The order name shown to the merchant (for example `#1001`); carried into the ERP.
     pub name: String,
     /// Creation time.
@@ -358,9 +438,9 @@ impl Order {
 /// What an incremental pull reads first, to fetch whole only the records whose change it has
 /// not seen yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Change {
-    /// The storefront's id for the record.
-    pub external_id: String,
+pub struct Change<Id> {
+    /// The storefront's id for the record ([`OrderId`], [`CustomerId`]).
+    pub external_id: Id,
     /// Its last change.
     pub updated_at: DateTime<Utc>,
 }
@@ -371,7 +451,7 @@ pub struct ErpDocumentRef {
     /// The ERP operation (document type), for example `SALINV`.
     pub operation: String,
     /// The document number, unique within the operation.
-    pub number: String,
+    pub number: ErpDocumentNo,
 }
 
 /// The state of a tax receipt at the tax authority.
@@ -390,7 +470,7 @@ pub enum ReceiptState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiptRef {
     /// The receipt uuid.
-    pub uuid: String,
+    pub uuid: ReceiptUuid,
     /// The POS device that issued it.
     pub device: String,
     /// Its state.
@@ -405,7 +485,7 @@ pub struct ReceiptRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
     /// The storefront's id.
-    pub id: String,
+    pub id: LocationId,
     /// Its name.
     pub name: String,
 }
@@ -414,7 +494,7 @@ pub struct Location {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shipment {
     /// The storefront order id.
-    pub order_external_id: String,
+    pub order_external_id: OrderId,
     /// The ERP document that shipped it.
     pub document: ErpDocumentRef,
     /// Carrier.

@@ -32,9 +32,10 @@ async fn full_cycle_pushes_catalog_and_stock_imports_orders_once_and_chains_rece
     assert_eq!(summary.inventory_levels_set, 10, "5 SKUs x 2 locations");
     let a_red = &world.shop.products()["A"].1.variants[&Sku::from("A-RED")];
     assert_eq!(
-        world
-            .shop
-            .stock_of(&a_red.inventory_item_id, "gid://shop/Location/1"),
+        world.shop.stock_of(
+            &a_red.inventory_item_id,
+            &LocationId::from("gid://shop/Location/1")
+        ),
         Some(10)
     );
     assert_eq!(summary.orders_imported, 12);
@@ -106,7 +107,10 @@ async fn new_variants_are_stocked_at_the_mapped_locations_by_the_upsert_that_cre
     let black = pre.variants[&Sku::from("B-BLACK")]
         .inventory_item_id
         .clone();
-    let (giza, cairo) = ("gid://shop/Location/1", "gid://shop/Location/2");
+    let (giza, cairo) = (
+        &LocationId::from("gid://shop/Location/1"),
+        &LocationId::from("gid://shop/Location/2"),
+    );
     world.shop.force_stock(&black, giza, 7);
     let engine = engine(&world, sqlite().await, "w1");
     engine
@@ -250,10 +254,10 @@ async fn refunds_become_returns_and_return_receipts_and_cancellations_cancel() {
     engine.run_once().await.unwrap();
 
     refunded.refunds.push(Refund {
-        external_id: "gid://shop/Refund/9".to_owned(),
+        external_id: "gid://shop/Refund/9".into(),
         created_at: t(30),
         lines: vec![RefundLine {
-            line_id: "L1".to_owned(),
+            line_id: "L1".into(),
             sku: Some(Sku::from("A-RED")),
             quantity: Decimal::ONE,
             amount: Decimal::new(100, 0),
@@ -308,7 +312,7 @@ impl WebhookVerifier for TestVerifier {
                 .unwrap_or_default()
                 .to_owned(),
             topic: "orders/updated".to_owned(),
-            order_id: json["admin_graphql_api_id"].as_str().map(str::to_owned),
+            order_id: json["admin_graphql_api_id"].as_str().map(OrderId::from),
         })
     }
 }
@@ -379,7 +383,9 @@ async fn stock_reconciliation_reports_drift_and_pushes_only_the_differences() {
     let item = world.shop.products()["C"].1.variants[&Sku::from("C-WHITE")]
         .inventory_item_id
         .clone();
-    world.shop.force_stock(&item, "gid://shop/Location/2", 99);
+    world
+        .shop
+        .force_stock(&item, &LocationId::from("gid://shop/Location/2"), 99);
     let calls = world.shop.calls().stock_calls;
 
     let dry = engine.reconcile_stock(true).await.unwrap();
@@ -390,7 +396,12 @@ async fn stock_reconciliation_reports_drift_and_pushes_only_the_differences() {
 
     let applied = engine.reconcile_stock(false).await.unwrap();
     assert_eq!(applied.summary.inventory_levels_set, 1);
-    assert_eq!(world.shop.stock_of(&item, "gid://shop/Location/2"), Some(3));
+    assert_eq!(
+        world
+            .shop
+            .stock_of(&item, &LocationId::from("gid://shop/Location/2")),
+        Some(3)
+    );
     assert!(engine.reconcile_stock(true).await.unwrap().drift.is_empty());
 }
 
@@ -440,7 +451,7 @@ async fn fulfilments_reported_once() {
             order_external_id: o.external_id.clone(),
             document: ErpDocumentRef {
                 operation: "SALINV".to_owned(),
-                number: "1".to_owned(),
+                number: "1".into(),
             },
             carrier: Some("Aramex".to_owned()),
             tracking_number: Some("TRK1".to_owned()),

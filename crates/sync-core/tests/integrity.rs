@@ -30,7 +30,7 @@ impl WebhookVerifier for AnyVerifier {
         Ok(WebhookEvent {
             event_id: header("x-event-id").unwrap_or_default(),
             topic: "orders/create".to_owned(),
-            order_id: header("x-order-id"),
+            order_id: header("x-order-id").map(OrderId::from),
         })
     }
 }
@@ -55,14 +55,14 @@ async fn a_webhook_whose_queueing_failed_is_taken_when_it_is_delivered_again() {
 
     store.failing_enqueues.store(1, Ordering::SeqCst);
     let first = engine
-        .handle_webhook(&delivery("ev-9", &placed.external_id), b"{}")
+        .handle_webhook(&delivery("ev-9", placed.external_id.as_str()), b"{}")
         .await;
     assert!(
         matches!(first, Err(WebhookError::Store(_))),
         "a failed queueing is a store error (500): {first:?}"
     );
     let retried = engine
-        .handle_webhook(&delivery("ev-9", &placed.external_id), b"{}")
+        .handle_webhook(&delivery("ev-9", placed.external_id.as_str()), b"{}")
         .await
         .unwrap();
     assert_eq!(
@@ -74,7 +74,7 @@ async fn a_webhook_whose_queueing_failed_is_taken_when_it_is_delivered_again() {
     assert_eq!(summary.orders_imported, 1);
     assert_eq!(
         engine
-            .handle_webhook(&delivery("ev-9", &placed.external_id), b"{}")
+            .handle_webhook(&delivery("ev-9", placed.external_id.as_str()), b"{}")
             .await
             .unwrap(),
         WebhookOutcome::Duplicate,
@@ -135,10 +135,10 @@ async fn a_lost_state_store_duplicates_no_document_and_breaks_no_chain() {
     let world = world();
     let mut orders: Vec<Order> = (1..=8).map(|n| order(n, "A-RED", 1, 100)).collect();
     orders[0].refunds.push(Refund {
-        external_id: "gid://shop/Refund/1".to_owned(),
+        external_id: "gid://shop/Refund/1".into(),
         created_at: t(5),
         lines: vec![RefundLine {
-            line_id: "L1".to_owned(),
+            line_id: "L1".into(),
             sku: Some(Sku::from("A-RED")),
             quantity: Decimal::ONE,
             amount: Decimal::new(100, 0),

@@ -63,7 +63,7 @@ async fn plan_lists_exactly_what_the_following_run_does_in_every_flow() {
             order_external_id: first.external_id.clone(),
             document: ErpDocumentRef {
                 operation: "SALINV".to_owned(),
-                number: "1".to_owned(),
+                number: "1".into(),
             },
             carrier: None,
             tracking_number: None,

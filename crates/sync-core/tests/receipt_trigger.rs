@@ -28,7 +28,7 @@ fn on_fulfilled(world: &World, store: std::sync::Arc<dyn sync_core::store::State
 fn refunded_in_full(mut order: Order, id: &str, at: u32) -> Order {
     let line = order.lines[0].clone();
     order.refunds.push(Refund {
-        external_id: format!("gid://shop/Refund/{id}"),
+        external_id: format!("gid://shop/Refund/{id}").into(),
         created_at: t(at),
         lines: vec![RefundLine {
             line_id: line.line_id.clone(),

@@ -190,10 +190,9 @@ async fn shopify(report: &mut CheckReport, config: &Config, wired: &Wired) {
         "api version",
         format!("{} requested", wired.shopify.api_version()),
     );
-    let engine = config.engine_config();
     let locations = wiring::resolve_locations(
         wired.connectors.storefront_catalog.as_ref(),
-        &engine.locations,
+        &config.engine.locations,
     )
     .await;
     report.push(

@@ -322,7 +322,12 @@ impl Config {
         if let Some(worker) = &self.engine.worker {
             config.worker = worker.clone();
         }
-        config.locations = self.engine.locations.clone();
+        config.locations = self
+            .engine
+            .locations
+            .iter()
+            .map(|(store, target)| (store.clone(), target.as_str().into()))
+            .collect();
         config.overlap = Duration::from_secs(self.engine.overlap_secs);
         config.receipt_trigger = self.engine.receipt_trigger;
         config.receipts_enabled = self.engine.receipts;

@@ -39,7 +39,7 @@ pub async fn engine_for(path: &Path) -> Result<(Config, Arc<Engine>, wiring::Wir
     let mut engine_config = config.engine_config();
     engine_config.locations = wiring::resolve_locations(
         wired.connectors.storefront_catalog.as_ref(),
-        &engine_config.locations,
+        &config.engine.locations,
     )
     .await?;
     let mut engine = Engine::new(wired.connectors.clone(), store, engine_config);

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use shopify_client::ops::webhooks::WebhookSubscriptionTopic;
 use sync_core::connector::StorefrontCatalog;
 use sync_core::engine::{Connectors, WebhookError, WebhookEvent, WebhookVerifier};
+use sync_core::model::{LocationId, OrderId};
 use sync_core::secret::{ExposeSecret, SecretString};
 use sync_core::store::StateStore;
 
@@ -245,7 +246,7 @@ impl WebhookVerifier for ShopifyWebhooks {
         Ok(WebhookEvent {
             event_id,
             topic: delivery.topic,
-            order_id,
+            order_id: order_id.map(OrderId::from),
         })
     }
 }
@@ -378,9 +379,12 @@ pub async fn connect(config: &Config) -> Result<Wired> {
 pub async fn resolve_locations(
     storefront: &dyn StorefrontCatalog,
     map: &BTreeMap<String, String>,
-) -> Result<BTreeMap<String, String>> {
+) -> Result<BTreeMap<String, LocationId>> {
     if map.values().all(|v| v.starts_with("gid://")) {
-        return Ok(map.clone());
+        return Ok(map
+            .iter()
+            .map(|(store, id)| (store.clone(), LocationId::new(id.as_str())))
+            .collect());
     }
     let locations = storefront
         .locations()
@@ -389,7 +393,7 @@ pub async fn resolve_locations(
     let mut out = BTreeMap::new();
     for (store, target) in map {
         let id = if target.starts_with("gid://") {
-            target.clone()
+            LocationId::new(target.as_str())
         } else {
             locations
                 .iter()

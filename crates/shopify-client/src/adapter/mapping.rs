@@ -7,7 +7,7 @@ use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use sync_core::connector::{ConnectorError, ConnectorResult};
 use sync_core::model;
 
-use super::StorefrontConfig;
+use super::{StorefrontConfig, edge};
 use crate::ops::customers::Customer as ShopifyCustomer;
 use crate::ops::enum_text;
 use crate::ops::orders::{Order as ShopifyOrder, Refund as ShopifyRefund};
@@ -237,7 +237,12 @@ fn delivered(order: &ShopifyOrder) -> bool {
 }
 
 /// Maps a refund read by id to the neutral model.
-pub fn map_refund(refund: &ShopifyRefund, taxes_included: bool) -> model::Refund {
+///
+/// # Errors
+///
+/// A permanent error naming the field when the refund's id or one of its line ids is not a
+/// Shopify GID of its resource.
+pub fn map_refund(refund: &ShopifyRefund, taxes_included: bool) -> ConnectorResult<model::Refund> {
     let shipping = refund
         .refund_shipping_lines
         .nodes
@@ -251,21 +256,23 @@ pub fn map_refund(refund: &ShopifyRefund, taxes_included: bool) -> model::Refund
             }
         })
         .sum();
-    model::Refund {
-        external_id: refund.id.clone(),
+    Ok(model::Refund {
+        external_id: edge::id(&refund.id)?,
         created_at: refund.created_at.unwrap_or(refund.processed_at),
         lines: refund
             .refund_line_items
             .nodes
             .iter()
-            .map(|l| model::RefundLine {
-                line_id: l.line_item.id.clone(),
-                sku: l.line_item.sku.clone().map(model::Sku::from),
-                quantity: Decimal::from(l.quantity),
-                amount: l.subtotal_set.shop_money.amount,
-                tax: l.total_tax_set.shop_money.amount,
+            .map(|l| {
+                Ok(model::RefundLine {
+                    line_id: edge::id(&l.line_item.id)?,
+                    sku: l.line_item.sku.clone().map(model::Sku::from),
+                    quantity: Decimal::from(l.quantity),
+                    amount: l.subtotal_set.shop_money.amount,
+                    tax: l.total_tax_set.shop_money.amount,
+                })
             })
-            .collect(),
+            .collect::<ConnectorResult<_>>()?,
         shipping,
         total: refund.total_refunded_set.shop_money.amount,
         payments: refund
@@ -278,15 +285,16 @@ pub fn map_refund(refund: &ShopifyRefund, taxes_included: bool) -> model::Refund
                 amount: t.amount_set.shop_money.amount,
             })
             .collect(),
-    }
+    })
 }
 
 /// Maps an order (and its refunds, read separately) to the neutral model.
 ///
 /// # Errors
 ///
-/// A permanent error when the order lists more lines than were read, or its currency is
-/// not an ISO code.
+/// A permanent error when the order lists more lines than were read, its currency is not
+/// an ISO code, or one of its ids (order, line, customer) is not a Shopify GID of its
+/// resource.
 pub fn map_order(
     order: &ShopifyOrder,
     refunds: Vec<model::Refund>,
@@ -312,24 +320,26 @@ pub fn map_order(
         .line_items
         .nodes
         .iter()
-        .map(|l| model::OrderLine {
-            line_id: l.id.clone(),
-            sku: l
-                .sku
-                .clone()
-                .filter(|s| !s.is_empty())
-                .map(model::Sku::from),
-            title: l.name.clone(),
-            quantity: Decimal::from(l.quantity),
-            unit_price: l.original_unit_price_set.shop_money.amount,
-            discount: l
-                .discount_allocations
-                .iter()
-                .map(|a| a.allocated_amount_set.shop_money.amount)
-                .sum(),
-            tax_lines: tax_lines(&l.tax_lines),
+        .map(|l| {
+            Ok(model::OrderLine {
+                line_id: edge::id(&l.id)?,
+                sku: l
+                    .sku
+                    .clone()
+                    .filter(|s| !s.is_empty())
+                    .map(model::Sku::from),
+                title: l.name.clone(),
+                quantity: Decimal::from(l.quantity),
+                unit_price: l.original_unit_price_set.shop_money.amount,
+                discount: l
+                    .discount_allocations
+                    .iter()
+                    .map(|a| a.allocated_amount_set.shop_money.amount)
+                    .sum(),
+                tax_lines: tax_lines(&l.tax_lines),
+            })
         })
-        .collect();
+        .collect::<ConnectorResult<Vec<_>>>()?;
     let shipping_lines = order
         .shipping_lines
         .nodes
@@ -342,23 +352,29 @@ pub fn map_order(
             tax_lines: tax_lines(&s.tax_lines),
         })
         .collect();
-    let customer = order.customer.as_ref().map(|c| model::Customer {
-        external_id: c.id.clone(),
-        email: c
-            .default_email_address
-            .as_ref()
-            .map(|e| e.email_address.clone()),
-        phone: c
-            .default_phone_number
-            .as_ref()
-            .map(|p| p.phone_number.clone()),
-        first_name: c.first_name.clone(),
-        last_name: c.last_name.clone(),
-        addresses: order.billing_address.iter().map(address).collect(),
-        updated_at: order.updated_at,
-    });
+    let customer = order
+        .customer
+        .as_ref()
+        .map(|c| {
+            Ok::<_, ConnectorError>(model::Customer {
+                external_id: edge::id(&c.id)?,
+                email: c
+                    .default_email_address
+                    .as_ref()
+                    .map(|e| e.email_address.clone()),
+                phone: c
+                    .default_phone_number
+                    .as_ref()
+                    .map(|p| p.phone_number.clone()),
+                first_name: c.first_name.clone(),
+                last_name: c.last_name.clone(),
+                addresses: order.billing_address.iter().map(address).collect(),
+                updated_at: order.updated_at,
+            })
+        })
+        .transpose()?;
     Ok(model::Order {
-        external_id: order.id.clone(),
+        external_id: edge::id(&order.id)?,
         name: order.name.clone(),
         created_at: order.created_at,
         updated_at: order.updated_at,
@@ -397,7 +413,11 @@ pub fn map_order(
 }
 
 /// Maps a customer to the neutral model.
-pub fn map_customer(c: &ShopifyCustomer) -> model::Customer {
+///
+/// # Errors
+///
+/// A permanent error naming the field when the customer's id is not a Shopify customer GID.
+pub fn map_customer(c: &ShopifyCustomer) -> ConnectorResult<model::Customer> {
     let address = c
         .default_address
         .as_ref()
@@ -419,8 +439,8 @@ pub fn map_customer(c: &ShopifyCustomer) -> model::Customer {
                 phone: a.phone.clone(),
             }
         });
-    model::Customer {
-        external_id: c.id.clone(),
+    Ok(model::Customer {
+        external_id: edge::id(&c.id)?,
         email: c
             .default_email_address
             .as_ref()
@@ -433,5 +453,5 @@ pub fn map_customer(c: &ShopifyCustomer) -> model::Customer {
         last_name: c.last_name.clone(),
         addresses: address.into_iter().collect(),
         updated_at: c.updated_at,
-    }
+    })
 }

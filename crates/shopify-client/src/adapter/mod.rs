@@ -38,11 +38,13 @@ use sync_core::connector::{
     ConnectorError, ConnectorResult, NewVariants, RemoteProduct, RemoteStock, RemoteVariant,
     StockWrite, StorefrontCatalog, StorefrontOrders,
 };
+use sync_core::id::IdempotencyKey;
 use sync_core::model;
 use sync_core::paging::Page;
 
 use crate::client::ShopifyClient;
 use crate::error::Error;
+use crate::gid::{InventoryItemGid, ProductGid, RefundGid};
 use crate::ops::fulfillment::{FulfillmentRequest, Tracking};
 use crate::ops::inventory::{QuantityChange, QuantityName, SetQuantities};
 use crate::ops::media::ImageUpload;
@@ -51,6 +53,7 @@ use crate::ops::pricing::{AutomaticDiscount, CompareAtPrice, DiscountValue, Vari
 use crate::ops::products::{ProductIdentifier, ProductSetMode};
 use crate::queries::product_set;
 
+mod edge;
 mod mapping;
 
 use mapping::status_to_shopify;
@@ -141,7 +144,7 @@ impl ShopifyStorefront {
     async fn upload_images(
         &self,
         group: &model::ProductGroup,
-        product_id: &str,
+        product_id: &ProductGid,
         variants: &HashMap<model::Sku, RemoteVariant>,
     ) -> ConnectorResult<()> {
         let mut uploads = Vec::new();
@@ -171,12 +174,13 @@ impl ShopifyStorefront {
             );
             let variant_ids = match &image.option_value {
                 None => Vec::new(),
-                Some(value) => group
-                    .variants
-                    .iter()
-                    .filter(|v| v.option_values.contains(value))
-                    .filter_map(|v| variants.get(&v.sku).map(|r| r.variant_id.clone()))
-                    .collect(),
+                Some(value) => edge::gids(
+                    group
+                        .variants
+                        .iter()
+                        .filter(|v| v.option_values.contains(value))
+                        .filter_map(|v| variants.get(&v.sku).map(|r| &r.variant_id)),
+                )?,
             };
             uploads.push(ImageUpload {
                 filename,
@@ -221,15 +225,11 @@ impl ShopifyStorefront {
         let order = &order;
         let mut refunds = Vec::with_capacity(order.refunds.len());
         for summary in &order.refunds {
-            let refund = self
-                .client
-                .refund(&summary.id)
-                .await
-                .map_err(err)?
-                .ok_or_else(|| {
-                    ConnectorError::transient(format!("refund {} not readable yet", summary.id))
-                })?;
-            refunds.push(map_refund(&refund, order.taxes_included));
+            let id = RefundGid::parse("refunds[].id", &summary.id).map_err(err)?;
+            let refund = self.client.refund(&id).await.map_err(err)?.ok_or_else(|| {
+                ConnectorError::transient(format!("refund {} not readable yet", summary.id))
+            })?;
+            refunds.push(map_refund(&refund, order.taxes_included)?);
         }
         map_order(order, refunds)
     }
@@ -238,17 +238,18 @@ impl ShopifyStorefront {
 #[async_trait]
 impl StorefrontCatalog for ShopifyStorefront {
     async fn locations(&self) -> ConnectorResult<Vec<model::Location>> {
-        Ok(self
-            .client
+        self.client
             .all_locations()
             .await
             .map_err(err)?
             .into_iter()
-            .map(|l| model::Location {
-                id: l.id,
-                name: l.name,
+            .map(|l| {
+                Ok(model::Location {
+                    id: edge::id(&l.id)?,
+                    name: l.name,
+                })
             })
-            .collect())
+            .collect()
     }
 
     async fn find_variants(
@@ -262,9 +263,9 @@ impl StorefrontCatalog for ShopifyStorefront {
             let Some(sku) = v.sku.clone() else { continue };
             let sku = model::Sku::from(sku);
             let remote = RemoteVariant {
-                product_id: v.product.id.clone(),
-                variant_id: v.id.clone(),
-                inventory_item_id: v.inventory_item.id.clone(),
+                product_id: edge::id(&v.product.id)?,
+                variant_id: edge::id(&v.id)?,
+                inventory_item_id: edge::id(&v.inventory_item.id)?,
             };
             if let Some(previous) = out.insert(sku.clone(), remote) {
                 return Err(ConnectorError::needs_mapping(
@@ -282,13 +283,13 @@ impl StorefrontCatalog for ShopifyStorefront {
     async fn upsert_product(
         &self,
         group: &model::ProductGroup,
-        existing: Option<&str>,
+        existing: Option<&model::ProductId>,
         new: &NewVariants,
     ) -> ConnectorResult<RemoteProduct> {
         let mut input = product_input(group, &self.config)?;
-        stock_new_variants(&mut input, new);
+        stock_new_variants(&mut input, new)?;
         let identifier = match existing {
-            Some(id) => ProductIdentifier::Id(id.to_owned()),
+            Some(id) => ProductIdentifier::Id(edge::gid(id)?),
             None => ProductIdentifier::CustomId {
                 namespace: Some(self.config.group_metafield_namespace.clone()),
                 key: self.config.group_metafield_key.clone(),
@@ -305,37 +306,34 @@ impl StorefrontCatalog for ShopifyStorefront {
             .product_set(input, identifier, mode)
             .await
             .map_err(err)?;
-        let variants: HashMap<model::Sku, RemoteVariant> = outcome
-            .variants
-            .iter()
-            .filter_map(|v| {
-                v.sku.as_ref().map(|sku| {
-                    (
-                        model::Sku::from(sku.as_str()),
-                        RemoteVariant {
-                            product_id: outcome.product_id.clone(),
-                            variant_id: v.id.clone(),
-                            inventory_item_id: v.inventory_item_id.clone(),
-                        },
-                    )
-                })
-            })
-            .collect();
-        self.upload_images(group, &outcome.product_id, &variants)
+        let product_id: model::ProductId = edge::id(&outcome.product_id)?;
+        let mut variants: HashMap<model::Sku, RemoteVariant> = HashMap::new();
+        for v in &outcome.variants {
+            let Some(sku) = &v.sku else { continue };
+            variants.insert(
+                model::Sku::from(sku.as_str()),
+                RemoteVariant {
+                    product_id: product_id.clone(),
+                    variant_id: edge::id(&v.id)?,
+                    inventory_item_id: edge::id(&v.inventory_item_id)?,
+                },
+            );
+        }
+        self.upload_images(group, &edge::gid(&product_id)?, &variants)
             .await?;
         Ok(RemoteProduct {
-            product_id: outcome.product_id,
+            product_id,
             variants,
         })
     }
 
     async fn set_status(
         &self,
-        product_id: &str,
+        product_id: &model::ProductId,
         status: model::ProductStatus,
     ) -> ConnectorResult<()> {
         self.client
-            .set_product_status(product_id, status_to_shopify(status))
+            .set_product_status(&edge::gid(product_id)?, status_to_shopify(status))
             .await
             .map(|_| ())
             .map_err(err)
@@ -345,13 +343,13 @@ impl StorefrontCatalog for ShopifyStorefront {
         &self,
         changes: &[(RemoteVariant, model::PriceChange)],
     ) -> ConnectorResult<()> {
-        let mut by_product: BTreeMap<&str, Vec<VariantPrice>> = BTreeMap::new();
+        let mut by_product: BTreeMap<&model::ProductId, Vec<VariantPrice>> = BTreeMap::new();
         for (remote, change) in changes {
             by_product
-                .entry(remote.product_id.as_str())
+                .entry(&remote.product_id)
                 .or_default()
                 .push(VariantPrice {
-                    variant_id: remote.variant_id.clone(),
+                    variant_id: edge::gid(&remote.variant_id)?,
                     price: change.price,
                     compare_at_price: change
                         .compare_at_price
@@ -360,14 +358,18 @@ impl StorefrontCatalog for ShopifyStorefront {
         }
         for (product, prices) in by_product {
             self.client
-                .update_variant_prices(product, &prices)
+                .update_variant_prices(&edge::gid(product)?, &prices)
                 .await
                 .map_err(err)?;
         }
         Ok(())
     }
 
-    async fn set_stock(&self, writes: &[StockWrite], idempotency_key: &str) -> ConnectorResult<()> {
+    async fn set_stock(
+        &self,
+        writes: &[StockWrite],
+        idempotency_key: &IdempotencyKey,
+    ) -> ConnectorResult<()> {
         if writes.is_empty() {
             return Ok(());
         }
@@ -377,14 +379,16 @@ impl StorefrontCatalog for ShopifyStorefront {
             reference_document_uri: Some(format!("gid://flow-erp/StockSync/{idempotency_key}")),
             changes: writes
                 .iter()
-                .map(|w| QuantityChange {
-                    inventory_item_id: w.inventory_item_id.clone(),
-                    location_id: w.location_id.clone(),
-                    quantity: w.quantity,
-                    change_from: w.expected,
+                .map(|w| {
+                    Ok(QuantityChange {
+                        inventory_item_id: edge::gid(&w.inventory_item_id)?,
+                        location_id: edge::gid(&w.location_id)?,
+                        quantity: w.quantity,
+                        change_from: w.expected,
+                    })
                 })
-                .collect(),
-            idempotency_key: idempotency_key.to_owned(),
+                .collect::<ConnectorResult<_>>()?,
+            idempotency_key: idempotency_key.clone(),
             // Stock Flow holds for a mapped location is sold there: a level that is missing
             // or inactive is activated before the write (2026-10 would otherwise put the
             // quantity on an inactive level).
@@ -405,32 +409,37 @@ impl StorefrontCatalog for ShopifyStorefront {
             .iter()
             .map(|(sku, v)| (v.inventory_item_id.as_str(), sku))
             .collect();
-        let ids: Vec<String> = sku_of.keys().map(|s| (*s).to_owned()).collect();
+        let ids: Vec<InventoryItemGid> = sku_of
+            .keys()
+            .map(|s| InventoryItemGid::parse("inventory_item_id", s))
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
         let levels = self
             .client
             .inventory_levels(&ids, &[QuantityName::Available])
             .await
             .map_err(err)?;
-        Ok(levels
-            .into_iter()
-            .filter_map(|l| {
-                let sku = (*sku_of.get(l.inventory_item_id.as_str())?).clone();
-                Some(RemoteStock {
-                    sku,
-                    available: l.quantities.get("available").copied().unwrap_or(0),
-                    inventory_item_id: l.inventory_item_id,
-                    location_id: l.location_id,
-                })
-            })
-            .collect())
+        let mut out = Vec::with_capacity(levels.len());
+        for l in levels {
+            let Some(sku) = sku_of.get(l.inventory_item_id.as_str()) else {
+                continue;
+            };
+            out.push(RemoteStock {
+                sku: (*sku).clone(),
+                available: l.quantities.get("available").copied().unwrap_or(0),
+                inventory_item_id: edge::id(&l.inventory_item_id)?,
+                location_id: edge::id(&l.location_id)?,
+            });
+        }
+        Ok(out)
     }
 
     async fn upsert_promotion(
         &self,
         promotion: &model::Promotion,
         variants: &[RemoteVariant],
-        existing: Option<&str>,
-    ) -> ConnectorResult<String> {
+        existing: Option<&model::PromotionId>,
+    ) -> ConnectorResult<model::PromotionId> {
         let fraction = (promotion.percent_off / Decimal::from(100))
             .to_f64()
             .unwrap_or_default();
@@ -439,18 +448,23 @@ impl StorefrontCatalog for ShopifyStorefront {
             starts_at: promotion.starts_at,
             ends_at: promotion.ends_at,
             value: DiscountValue::Percentage(fraction),
-            variant_ids: variants.iter().map(|v| v.variant_id.clone()).collect(),
+            variant_ids: edge::gids(variants.iter().map(|v| &v.variant_id))?,
         };
-        match existing {
-            Some(id) => self.client.update_automatic_discount(id, &discount).await,
+        let id = match existing {
+            Some(id) => {
+                self.client
+                    .update_automatic_discount(&edge::gid(id)?, &discount)
+                    .await
+            }
             None => self.client.create_automatic_discount(&discount).await,
         }
-        .map_err(err)
+        .map_err(err)?;
+        edge::id(&id)
     }
 
     async fn create_fulfillment(&self, shipment: &model::Shipment) -> ConnectorResult<()> {
         let request = FulfillmentRequest {
-            order_id: shipment.order_external_id.clone(),
+            order_id: edge::gid(&shipment.order_external_id)?,
             lines: Vec::new(),
             tracking: (shipment.carrier.is_some() || shipment.tracking_number.is_some()).then(
                 || Tracking {
@@ -494,7 +508,7 @@ impl StorefrontOrders for ShopifyStorefront {
         &self,
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
-    ) -> ConnectorResult<Page<model::Change, String>> {
+    ) -> ConnectorResult<Page<model::Change<model::OrderId>, String>> {
         let page = self
             .client
             .order_changes_page(
@@ -504,13 +518,13 @@ impl StorefrontOrders for ShopifyStorefront {
             )
             .await
             .map_err(err)?;
-        Ok(changes(page, |o| (o.id, o.updated_at)))
+        changes(page, |o| (o.id, o.updated_at))
     }
 
-    async fn order(&self, id: &str) -> ConnectorResult<Option<model::Order>> {
+    async fn order(&self, id: &model::OrderId) -> ConnectorResult<Option<model::Order>> {
         match self
             .client
-            .order(id, crate::ops::orders::LINES_PER_REQUEST)
+            .order(&edge::gid(id)?, crate::ops::orders::LINES_PER_REQUEST)
             .await
             .map_err(err)?
         {
@@ -523,7 +537,7 @@ impl StorefrontOrders for ShopifyStorefront {
         &self,
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
-    ) -> ConnectorResult<Page<model::Change, String>> {
+    ) -> ConnectorResult<Page<model::Change<model::CustomerId>, String>> {
         let page = self
             .client
             .customer_changes_page(
@@ -533,50 +547,54 @@ impl StorefrontOrders for ShopifyStorefront {
             )
             .await
             .map_err(err)?;
-        Ok(changes(page, |c| (c.id, c.updated_at)))
+        changes(page, |c| (c.id, c.updated_at))
     }
 
-    async fn customer(&self, id: &str) -> ConnectorResult<Option<model::Customer>> {
-        Ok(self
-            .client
-            .customer(id)
+    async fn customer(&self, id: &model::CustomerId) -> ConnectorResult<Option<model::Customer>> {
+        self.client
+            .customer(&edge::gid(id)?)
             .await
             .map_err(err)?
             .as_ref()
-            .map(map_customer))
+            .map(map_customer)
+            .transpose()
     }
 }
 
-/// A page of change stamps as the engine reads them.
-fn changes<T>(
+/// A page of change stamps as the engine reads them, each id checked at the edge.
+fn changes<T, I: edge::Edge>(
     page: crate::ops::orders::Paged<T>,
     stamp: impl Fn(T) -> (String, DateTime<Utc>),
-) -> Page<model::Change, String> {
-    Page {
+) -> ConnectorResult<Page<model::Change<I>, String>> {
+    Ok(Page {
         items: page
             .items
             .into_iter()
             .map(|item| {
                 let (external_id, updated_at) = stamp(item);
-                model::Change {
-                    external_id,
+                Ok(model::Change {
+                    external_id: edge::id(&external_id)?,
                     updated_at,
-                }
+                })
             })
-            .collect(),
+            .collect::<ConnectorResult<_>>()?,
         next: page.end_cursor,
         has_more: page.has_next_page,
-    }
+    })
 }
 
 /// Stocks the variants of `input` that `new` names at its locations with nothing available
 /// (`inventoryQuantities`, which Shopify applies when it creates a variant), so that their
 /// first stock write needs no `inventoryActivate` per location. Other variants are left
 /// without quantities: on an existing variant they would overwrite its stock.
-fn stock_new_variants(input: &mut product_set::ProductSetInput, new: &NewVariants) {
+fn stock_new_variants(
+    input: &mut product_set::ProductSetInput,
+    new: &NewVariants,
+) -> ConnectorResult<()> {
     if new.locations.is_empty() {
-        return;
+        return Ok(());
     }
+    let locations = edge::gids(&new.locations)?;
     for variant in input.variants.iter_mut().flatten() {
         let is_new = variant
             .sku
@@ -584,10 +602,10 @@ fn stock_new_variants(input: &mut product_set::ProductSetInput, new: &NewVariant
             .is_some_and(|sku| new.skus.contains(&model::Sku::from(sku)));
         if is_new {
             variant.inventory_quantities = Some(
-                new.locations
+                locations
                     .iter()
                     .map(|location| product_set::ProductSetInventoryInput {
-                        location_id: location.clone(),
+                        location_id: location.as_str().to_owned(),
                         name: "available".to_owned(),
                         quantity: 0,
                     })
@@ -595,4 +613,5 @@ fn stock_new_variants(input: &mut product_set::ProductSetInput, new: &NewVariant
             );
         }
     }
+    Ok(())
 }

@@ -131,17 +131,21 @@ impl ShopifyClient {
     /// # Errors
     ///
     /// [`Error::JobFailed`] when there is no such operation.
-    pub async fn bulk_operation(&self, id: &str) -> Result<BulkOperation, Error> {
-        crate::ops::require_gid("id", id, "BulkOperation")?;
+    pub async fn bulk_operation(
+        &self,
+        id: &crate::gid::BulkOperationGid,
+    ) -> Result<BulkOperation, Error> {
         let data: bo::ResponseData = self
             .run::<queries::BulkOperation, _>(
-                bo::Variables { id: id.to_owned() },
+                bo::Variables {
+                    id: id.as_str().to_owned(),
+                },
                 Safety::Repeatable,
             )
             .await?;
         data.bulk_operation.ok_or_else(|| Error::JobFailed {
             what: "bulk operation",
-            id: id.to_owned(),
+            id: id.as_str().to_owned(),
             status: "not found".into(),
             detail: None,
         })
@@ -154,7 +158,10 @@ impl ShopifyClient {
     ///
     /// [`Error::JobFailed`] when it ends `FAILED`, `CANCELED` or `EXPIRED` (with its error
     /// code), or is still running at the client's poll timeout.
-    pub async fn wait_bulk_operation(&self, id: &str) -> Result<BulkOperation, Error> {
+    pub async fn wait_bulk_operation(
+        &self,
+        id: &crate::gid::BulkOperationGid,
+    ) -> Result<BulkOperation, Error> {
         let started = self.inner.frame.clock().instant();
         loop {
             let op = self.bulk_operation(id).await?;
@@ -165,7 +172,7 @@ impl ShopifyClient {
                 | BulkOperationStatus::EXPIRED => {
                     return Err(Error::JobFailed {
                         what: "bulk operation",
-                        id: id.to_owned(),
+                        id: id.as_str().to_owned(),
                         status: crate::ops::enum_text(&op.status),
                         detail: op.error_code.as_ref().map(crate::ops::enum_text),
                     });
@@ -175,7 +182,7 @@ impl ShopifyClient {
             if started.elapsed() >= self.inner.poll_timeout {
                 return Err(Error::JobFailed {
                     what: "bulk operation",
-                    id: id.to_owned(),
+                    id: id.as_str().to_owned(),
                     status: crate::ops::enum_text(&op.status),
                     detail: Some("still running when the poll timeout passed".into()),
                 });

@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use crate::client::{Safety, ShopifyClient};
 use crate::error::Error;
+use crate::gid::CustomerGid;
 use crate::ops::orders::{Paged, check_first, updated_since_filter};
-use crate::ops::require_gid;
 use crate::queries::{self, customer, customer_changes, customers};
 
 /// A customer: names, e-mail, phone, default address, state, tags, order count and spend.
@@ -98,12 +98,13 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for a malformed id.
-    pub async fn customer(&self, id: &str) -> Result<Option<Customer>, Error> {
-        require_gid("id", id, "Customer")?;
+    /// The failures of any call; the id is a checked [`Gid`](crate::gid::Gid).
+    pub async fn customer(&self, id: &CustomerGid) -> Result<Option<Customer>, Error> {
         let data: CustomerData = self
             .run::<queries::Customer, _>(
-                customer::Variables { id: id.to_owned() },
+                customer::Variables {
+                    id: id.as_str().to_owned(),
+                },
                 Safety::Repeatable,
             )
             .await?;

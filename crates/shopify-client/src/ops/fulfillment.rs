@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use crate::client::{Safety, ShopifyClient};
 use crate::error::Error;
-use crate::ops::{missing, require_gid, user_errors};
+use crate::gid::{LineItemGid, OrderGid};
+use crate::ops::{missing, user_errors};
 use crate::queries::{self, fulfillment_create as fc, order_fulfillment_orders as ofo};
 
 /// Tracking details of a shipment.
@@ -26,10 +27,10 @@ pub struct Tracking {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FulfillmentRequest {
     /// The order (`gid://shopify/Order/…`).
-    pub order_id: String,
+    pub order_id: OrderGid,
     /// Order line ids (`gid://shopify/LineItem/…`) and quantities; empty = everything
     /// still open.
-    pub lines: Vec<(String, i64)>,
+    pub lines: Vec<(LineItemGid, i64)>,
     /// Tracking.
     pub tracking: Option<Tracking>,
     /// Whether Shopify e-mails the customer.
@@ -51,14 +52,12 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for malformed ids, non-positive quantities, a line that is not
+    /// [`Error::Invalid`] for non-positive quantities, a line that is not
     /// open or has less left to ship than asked, or an order with nothing to fulfil;
     /// [`Error::UserErrors`] when refused.
     pub async fn fulfill(&self, request: &FulfillmentRequest) -> Result<FulfillmentResult, Error> {
         const OP: &str = "FulfillmentCreate";
-        require_gid("order_id", &request.order_id, "Order")?;
-        for (i, (line, qty)) in request.lines.iter().enumerate() {
-            require_gid(&format!("lines[{i}].0"), line, "LineItem")?;
+        for (i, (_, qty)) in request.lines.iter().enumerate() {
             if *qty <= 0 {
                 return Err(Error::invalid(
                     format!("lines[{i}].1"),
@@ -69,7 +68,7 @@ impl ShopifyClient {
         let data: ofo::ResponseData = self
             .run::<queries::OrderFulfillmentOrders, _>(
                 ofo::Variables {
-                    id: request.order_id.clone(),
+                    id: request.order_id.as_str().to_owned(),
                 },
                 Safety::Repeatable,
             )
@@ -111,7 +110,7 @@ impl ShopifyClient {
                         .line_items
                         .nodes
                         .iter()
-                        .filter(|l| &l.line_item.id == line)
+                        .filter(|l| line == l.line_item.id.as_str())
                     {
                         let take = left.min(l.remaining_quantity);
                         if take > 0 {

@@ -31,8 +31,10 @@ use std::collections::HashMap;
 
 use crate::client::{MAX_INPUT_ARRAY, Safety, ShopifyClient};
 use crate::error::Error;
-use crate::ops::{missing, require, require_gid, user_errors};
+use crate::gid::{InventoryItemGid, LocationGid};
+use crate::ops::{missing, user_errors};
 use crate::queries::{self, inventory_activate, inventory_levels, inventory_set_quantities as isq};
+use sync_core::id::IdempotencyKey;
 
 /// Which quantity to set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,9 +59,9 @@ impl QuantityName {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuantityChange {
     /// The inventory item (`gid://shopify/InventoryItem/…`).
-    pub inventory_item_id: String,
+    pub inventory_item_id: InventoryItemGid,
     /// The location (`gid://shopify/Location/…`).
-    pub location_id: String,
+    pub location_id: LocationGid,
     /// The new quantity.
     pub quantity: i64,
     /// The quantity we believe Shopify holds now; `None` = read it first (the client always
@@ -82,7 +84,7 @@ pub struct SetQuantities {
     /// A deterministic key for the whole batch (e.g. the sync job id); chunk `n` is sent
     /// with `{key}-{n}` (and `{key}-{n}-r{k}` for re-reads after a stale compare), and the
     /// activation of its `i`-th quantity with `{key}-{n}-a{i}`.
-    pub idempotency_key: String,
+    pub idempotency_key: IdempotencyKey,
     /// Make every level written sellable: the chunk's levels are read first (one read per
     /// chunk of 250) and those missing or inactive are activated with `inventoryActivate`,
     /// keeping their quantity, before the write. Without it a 2026-10 write where the item is
@@ -143,14 +145,14 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for an unknown reason, an empty key, malformed ids, negative
-    /// quantities or a duplicate item/location pair; [`Error::UserErrors`] when refused
-    /// (after [`STALE_RETRIES`] re-reads for stale compares).
+    /// [`Error::Invalid`] for an unknown reason, a derived key too long to be an
+    /// [`IdempotencyKey`], negative quantities or a duplicate item/location pair;
+    /// [`Error::UserErrors`] when refused (after [`STALE_RETRIES`] re-reads for stale
+    /// compares).
     pub async fn set_inventory_quantities(
         &self,
         batch: &SetQuantities,
     ) -> Result<Vec<String>, Error> {
-        require("idempotency_key", &batch.idempotency_key)?;
         if !REASONS.contains(&batch.reason.as_str()) {
             return Err(Error::invalid(
                 "reason",
@@ -163,16 +165,6 @@ impl ShopifyClient {
         }
         let mut seen = std::collections::HashSet::new();
         for (i, c) in batch.changes.iter().enumerate() {
-            require_gid(
-                &format!("changes[{i}].inventory_item_id"),
-                &c.inventory_item_id,
-                "InventoryItem",
-            )?;
-            require_gid(
-                &format!("changes[{i}].location_id"),
-                &c.location_id,
-                "Location",
-            )?;
             if c.quantity < 0 && batch.name == QuantityName::OnHand {
                 return Err(Error::invalid(
                     format!("changes[{i}].quantity"),
@@ -194,7 +186,10 @@ impl ShopifyClient {
                 if batch.activate {
                     for i in inactive {
                         let c = &chunk[i];
-                        let key = format!("{}-{n}-a{i}", batch.idempotency_key);
+                        let key = batch
+                            .idempotency_key
+                            .with_suffix(&format!("-{n}-a{i}"))
+                            .map_err(|e| Error::invalid("idempotency_key", e.rule()))?;
                         self.activate_inventory(&c.inventory_item_id, &c.location_id, None, &key)
                             .await?;
                     }
@@ -202,11 +197,16 @@ impl ShopifyClient {
             }
             let mut round = 0;
             loop {
-                let key = if round == 0 {
-                    format!("{}-{n}", batch.idempotency_key)
+                let suffix = if round == 0 {
+                    format!("-{n}")
                 } else {
-                    format!("{}-{n}-r{round}", batch.idempotency_key)
+                    format!("-{n}-r{round}")
                 };
+                let key = batch
+                    .idempotency_key
+                    .with_suffix(&suffix)
+                    .map_err(|e| Error::invalid("idempotency_key", e.rule()))?
+                    .to_string();
                 match self.set_chunk(batch, &chunk, key).await {
                     Ok(group) => {
                         groups.extend(group);
@@ -247,8 +247,8 @@ impl ShopifyClient {
             quantities: chunk
                 .iter()
                 .map(|c| isq::InventoryQuantityInput {
-                    inventory_item_id: c.inventory_item_id.clone(),
-                    location_id: c.location_id.clone(),
+                    inventory_item_id: c.inventory_item_id.as_str().to_owned(),
+                    location_id: c.location_id.as_str().to_owned(),
                     quantity: c.quantity,
                     change_from_quantity: c.change_from,
                 })
@@ -277,7 +277,8 @@ impl ShopifyClient {
         name: QuantityName,
         all: bool,
     ) -> Result<Vec<usize>, Error> {
-        let mut ids: Vec<String> = chunk.iter().map(|c| c.inventory_item_id.clone()).collect();
+        let mut ids: Vec<InventoryItemGid> =
+            chunk.iter().map(|c| c.inventory_item_id.clone()).collect();
         ids.sort();
         ids.dedup();
         let levels = self.inventory_levels(&ids, &[name]).await?;
@@ -314,10 +315,10 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for malformed ids or no names.
+    /// [`Error::Invalid`] for no names.
     pub async fn inventory_levels(
         &self,
-        inventory_item_ids: &[String],
+        inventory_item_ids: &[InventoryItemGid],
         names: &[QuantityName],
     ) -> Result<Vec<InventoryLevel>, Error> {
         if names.is_empty() {
@@ -326,9 +327,10 @@ impl ShopifyClient {
                 "must list at least one quantity name",
             ));
         }
-        for (i, id) in inventory_item_ids.iter().enumerate() {
-            require_gid(&format!("inventory_item_ids[{i}]"), id, "InventoryItem")?;
-        }
+        let inventory_item_ids: Vec<String> = inventory_item_ids
+            .iter()
+            .map(|id| id.as_str().to_owned())
+            .collect();
         let names: Vec<String> = names.iter().map(|n| n.as_str().to_owned()).collect();
         let mut out = Vec::new();
         let mut overflowing = Vec::new();
@@ -406,26 +408,22 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for malformed ids or an empty key, [`Error::UserErrors`] when
-    /// refused.
+    /// [`Error::UserErrors`] when refused.
     pub async fn activate_inventory(
         &self,
-        inventory_item_id: &str,
-        location_id: &str,
+        inventory_item_id: &InventoryItemGid,
+        location_id: &LocationGid,
         available: Option<i64>,
-        idempotency_key: &str,
+        idempotency_key: &IdempotencyKey,
     ) -> Result<String, Error> {
         const OP: &str = "InventoryActivate";
-        require_gid("inventory_item_id", inventory_item_id, "InventoryItem")?;
-        require_gid("location_id", location_id, "Location")?;
-        require("idempotency_key", idempotency_key)?;
         let data: inventory_activate::ResponseData = self
             .run::<queries::InventoryActivate, _>(
                 inventory_activate::Variables {
-                    inventory_item_id: inventory_item_id.to_owned(),
-                    location_id: location_id.to_owned(),
+                    inventory_item_id: inventory_item_id.as_str().to_owned(),
+                    location_id: location_id.as_str().to_owned(),
                     available,
-                    key: idempotency_key.to_owned(),
+                    key: idempotency_key.as_str().to_owned(),
                 },
                 Safety::Repeatable,
             )

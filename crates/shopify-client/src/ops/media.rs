@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 
 use crate::client::{Safety, ShopifyClient};
 use crate::error::Error;
-use crate::ops::{missing, require, require_gid, user_errors};
+use crate::gid::{ProductGid, VariantGid};
+use crate::ops::{missing, require, user_errors};
 use crate::queries::{
     self, file_delete, product_attach_media, product_image_alts, product_media,
     staged_uploads_create, variants_bulk_update,
@@ -34,7 +35,7 @@ pub struct ImageUpload {
     /// (e.g. `erp:G-100:color=red`) so a re-run finds it.
     pub alt: String,
     /// The variants that show this image (their option value).
-    pub variant_ids: Vec<String>,
+    pub variant_ids: Vec<VariantGid>,
 }
 
 impl std::fmt::Debug for ImageUpload {
@@ -203,16 +204,15 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for malformed ids, an empty alt or file; [`Error::UserErrors`]
+    /// [`Error::Invalid`] for an empty alt or file; [`Error::UserErrors`]
     /// when Shopify refuses; [`Error::JobFailed`] when a media fails processing or is not
     /// ready within the poll timeout.
     pub async fn upload_product_images(
         &self,
-        product_id: &str,
+        product_id: &ProductGid,
         images: Vec<ImageUpload>,
     ) -> Result<Vec<AttachedImage>, Error> {
         const OP: &str = "ProductAttachMedia";
-        require_gid("product_id", product_id, "Product")?;
         for (i, image) in images.iter().enumerate() {
             require(&format!("images[{i}].alt"), &image.alt)?;
             require(&format!("images[{i}].filename"), &image.filename)?;
@@ -223,15 +223,8 @@ impl ShopifyClient {
                     "must not be empty",
                 ));
             }
-            for (j, v) in image.variant_ids.iter().enumerate() {
-                require_gid(
-                    &format!("images[{i}].variant_ids[{j}]"),
-                    v,
-                    "ProductVariant",
-                )?;
-            }
         }
-        let current = self.product_media(product_id).await?;
+        let current = self.product_media(product_id.as_str()).await?;
         let mut by_alt: HashMap<String, String> = current
             .media
             .nodes
@@ -272,7 +265,7 @@ impl ShopifyClient {
                 .run::<queries::ProductAttachMedia, _>(
                     product_attach_media::Variables {
                         product: product_attach_media::ProductUpdateInput {
-                            id: Some(product_id.to_owned()),
+                            id: Some(product_id.as_str().to_owned()),
                             description_html: None,
                             handle: None,
                             seo: None,
@@ -306,10 +299,11 @@ impl ShopifyClient {
                     by_alt.entry(alt).or_insert(m.id);
                 }
             }
-            self.wait_media_ready(product_id, &uploaded).await?;
+            self.wait_media_ready(product_id.as_str(), &uploaded)
+                .await?;
         }
         // Link variants that do not show their image yet.
-        let current = self.product_media(product_id).await?;
+        let current = self.product_media(product_id.as_str()).await?;
         let linked: HashMap<String, Vec<String>> = current
             .variants
             .nodes
@@ -331,11 +325,11 @@ impl ShopifyClient {
             let mut newly = Vec::new();
             for variant in &image.variant_ids {
                 let has = linked
-                    .get(variant)
+                    .get(variant.as_str())
                     .is_some_and(|ids| ids.contains(&media_id));
                 if !has {
-                    appends.push((variant.clone(), media_id.clone()));
-                    newly.push(variant.clone());
+                    appends.push((variant.to_string(), media_id.clone()));
+                    newly.push(variant.to_string());
                 }
             }
             out.push(AttachedImage {
@@ -351,7 +345,7 @@ impl ShopifyClient {
             let data: variants_bulk_update::ResponseData = self
                 .run::<queries::VariantsBulkUpdate, _>(
                     variants_bulk_update::Variables {
-                        product_id: product_id.to_owned(),
+                        product_id: product_id.as_str().to_owned(),
                         variants: chunk
                             .iter()
                             .map(|(variant, media)| {
@@ -420,16 +414,15 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for a malformed id or a product that does not exist.
+    /// [`Error::Invalid`] for a product that does not exist.
     pub async fn product_images(
         &self,
-        product_id: &str,
+        product_id: &ProductGid,
     ) -> Result<Vec<(String, Option<String>)>, Error> {
-        require_gid("product_id", product_id, "Product")?;
         let data: product_image_alts::ResponseData = self
             .run::<queries::ProductImageAlts, _>(
                 product_image_alts::Variables {
-                    id: product_id.to_owned(),
+                    id: product_id.as_str().to_owned(),
                 },
                 Safety::Repeatable,
             )
@@ -484,11 +477,10 @@ impl ShopifyClient {
     /// As [`ShopifyClient::delete_media`].
     pub async fn delete_product_images(
         &self,
-        product_id: &str,
+        product_id: &ProductGid,
         alts: &[&str],
     ) -> Result<Vec<String>, Error> {
-        require_gid("product_id", product_id, "Product")?;
-        let product = self.product_media(product_id).await?;
+        let product = self.product_media(product_id.as_str()).await?;
         let ids: Vec<String> = product
             .media
             .nodes

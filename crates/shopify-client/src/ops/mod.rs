@@ -96,18 +96,6 @@ pub(crate) fn require(field: &str, value: &str) -> Result<(), Error> {
     }
 }
 
-/// Rejects ids that are not Shopify GIDs of `kind` (`gid://shopify/<kind>/<id>`).
-pub(crate) fn require_gid(field: &str, value: &str, kind: &str) -> Result<(), Error> {
-    let prefix = format!("gid://shopify/{kind}/");
-    match value.strip_prefix(&prefix) {
-        Some(rest) if !rest.is_empty() => Ok(()),
-        _ => Err(Error::invalid(
-            field,
-            format!("must be a Shopify id like gid://shopify/{kind}/123, got {value:?}"),
-        )),
-    }
-}
-
 /// Checks an outbound URL Shopify handed us (https, or http to loopback for tests).
 pub(crate) fn check_url(field: &str, text: &str) -> Result<url::Url, Error> {
     sync_core::url_policy::parse_base_url(field, text, sync_core::url_policy::InsecureHttp::Refuse)
@@ -166,8 +154,9 @@ mod tests {
 
     #[test]
     fn ids_and_search_values_are_checked_and_quoted() {
-        assert!(require_gid("product_id", "gid://shopify/Product/1", "Product").is_ok());
-        let err = require_gid("product_id", "1", "Product").unwrap_err();
+        use crate::gid::ProductGid;
+        assert!(ProductGid::parse("product_id", "gid://shopify/Product/1").is_ok());
+        let err = ProductGid::parse("product_id", "1").unwrap_err();
         assert_eq!(
             err.to_string(),
             "product_id: must be a Shopify id like gid://shopify/Product/123, got \"1\""

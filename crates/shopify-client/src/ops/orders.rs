@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::client::{Safety, ShopifyClient};
 use crate::error::Error;
-use crate::ops::require_gid;
+use crate::gid::{OrderGid, RefundGid};
 use crate::queries::{self, order, order_changes, order_lines, orders, refund};
 
 /// An order with everything the ERP needs: lines (SKU, quantities, prices, discount
@@ -185,15 +185,15 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for a malformed id or `lines` outside 1..=250.
-    pub async fn order(&self, id: &str, lines: u32) -> Result<Option<Order>, Error> {
-        require_gid("id", id, "Order")?;
+    /// [`Error::Invalid`] for `lines` outside 1..=250 (the id is a checked
+    /// [`Gid`](crate::gid::Gid)).
+    pub async fn order(&self, id: &OrderGid, lines: u32) -> Result<Option<Order>, Error> {
         check_first("lines", lines)?;
         // `Order` selects the same fragment as `Orders`, so its data reads as the same type.
         let data: OrderData = self
             .run::<queries::Order, _>(
                 order::Variables {
-                    id: id.to_owned(),
+                    id: id.as_str().to_owned(),
                     lines: i64::from(lines),
                 },
                 Safety::Repeatable,
@@ -244,11 +244,15 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for a malformed id.
-    pub async fn refund(&self, id: &str) -> Result<Option<Refund>, Error> {
-        require_gid("id", id, "Refund")?;
+    /// The failures of any call; the id is a checked [`Gid`](crate::gid::Gid).
+    pub async fn refund(&self, id: &RefundGid) -> Result<Option<Refund>, Error> {
         let data: refund::ResponseData = self
-            .run::<queries::Refund, _>(refund::Variables { id: id.to_owned() }, Safety::Repeatable)
+            .run::<queries::Refund, _>(
+                refund::Variables {
+                    id: id.as_str().to_owned(),
+                },
+                Safety::Repeatable,
+            )
             .await?;
         Ok(data.refund)
     }

@@ -6,7 +6,8 @@ use rust_decimal::Decimal;
 
 use crate::client::{MAX_INPUT_ARRAY, Safety, ShopifyClient};
 use crate::error::Error;
-use crate::ops::{missing, require, require_gid, user_errors};
+use crate::gid::{DiscountGid, PriceListGid, ProductGid, VariantGid};
+use crate::ops::{missing, require, user_errors};
 use crate::queries::{
     self, discount_automatic_basic_create as dabc, discount_automatic_basic_update as dabu,
     price_list_fixed_prices_add as plfpa, variants_bulk_update,
@@ -17,7 +18,7 @@ use crate::scalars::MoneyPatch;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VariantPrice {
     /// The variant id.
-    pub variant_id: String,
+    pub variant_id: VariantGid,
     /// The selling price (in the shop currency, tax-inclusive when the shop's prices are).
     pub price: Decimal,
     /// The "was" price shown struck through.
@@ -63,14 +64,14 @@ pub struct AutomaticDiscount {
     /// How much.
     pub value: DiscountValue,
     /// The variants it applies to; empty = every product.
-    pub variant_ids: Vec<String>,
+    pub variant_ids: Vec<VariantGid>,
 }
 
 /// A fixed price on a price list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FixedPrice {
     /// The variant id.
-    pub variant_id: String,
+    pub variant_id: VariantGid,
     /// The price.
     pub price: Decimal,
     /// The compare-at price, if any.
@@ -90,9 +91,6 @@ fn check_amount(field: &str, amount: Decimal) -> Result<(), Error> {
 
 fn validate_discount(discount: &AutomaticDiscount) -> Result<(), Error> {
     require("title", &discount.title)?;
-    for (i, v) in discount.variant_ids.iter().enumerate() {
-        require_gid(&format!("variant_ids[{i}]"), v, "ProductVariant")?;
-    }
     if discount
         .ends_at
         .is_some_and(|end| end <= discount.starts_at)
@@ -137,7 +135,12 @@ macro_rules! discount_input {
         } else {
             $m::DiscountItemsInput {
                 products: Some($m::DiscountProductsInput {
-                    product_variants_to_add: Some(d.variant_ids.clone()),
+                    product_variants_to_add: Some(
+                        d.variant_ids
+                            .iter()
+                            .map(|v| v.as_str().to_owned())
+                            .collect(),
+                    ),
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -164,21 +167,15 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for malformed ids or negative amounts; [`Error::UserErrors`]
+    /// [`Error::Invalid`] for negative amounts; [`Error::UserErrors`]
     /// when Shopify refuses (nothing of that request is applied).
     pub async fn update_variant_prices(
         &self,
-        product_id: &str,
+        product_id: &ProductGid,
         prices: &[VariantPrice],
     ) -> Result<usize, Error> {
         const OP: &str = "VariantsBulkUpdate";
-        require_gid("product_id", product_id, "Product")?;
         for (i, p) in prices.iter().enumerate() {
-            require_gid(
-                &format!("prices[{i}].variant_id"),
-                &p.variant_id,
-                "ProductVariant",
-            )?;
             check_amount(&format!("prices[{i}].price"), p.price)?;
             if let CompareAtPrice::Set(c) = p.compare_at_price {
                 check_amount(&format!("prices[{i}].compare_at_price"), c)?;
@@ -189,7 +186,7 @@ impl ShopifyClient {
             let variants = chunk
                 .iter()
                 .map(|p| variants_bulk_update::ProductVariantsBulkInput {
-                    id: Some(p.variant_id.clone()),
+                    id: Some(p.variant_id.as_str().to_owned()),
                     price: Some(MoneyPatch::Set(p.price)),
                     compare_at_price: match p.compare_at_price {
                         CompareAtPrice::Unchanged => None,
@@ -202,7 +199,7 @@ impl ShopifyClient {
             let data: variants_bulk_update::ResponseData = self
                 .run::<queries::VariantsBulkUpdate, _>(
                     variants_bulk_update::Variables {
-                        product_id: product_id.to_owned(),
+                        product_id: product_id.as_str().to_owned(),
                         variants,
                     },
                     Safety::Repeatable,
@@ -254,20 +251,18 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// As [`ShopifyClient::create_automatic_discount`], plus [`Error::Invalid`] for a
-    /// malformed id.
+    /// As [`ShopifyClient::create_automatic_discount`].
     pub async fn update_automatic_discount(
         &self,
-        id: &str,
+        id: &DiscountGid,
         discount: &AutomaticDiscount,
     ) -> Result<String, Error> {
         const OP: &str = "DiscountAutomaticBasicUpdate";
-        require_gid("id", id, "DiscountAutomaticNode")?;
         validate_discount(discount)?;
         let data: dabu::ResponseData = self
             .run::<queries::DiscountAutomaticBasicUpdate, _>(
                 dabu::Variables {
-                    id: id.to_owned(),
+                    id: id.as_str().to_owned(),
                     discount: discount_input!(dabu, discount),
                 },
                 Safety::Repeatable,
@@ -293,12 +288,11 @@ impl ShopifyClient {
     /// [`Error::UserErrors`] when refused.
     pub async fn add_fixed_prices(
         &self,
-        price_list_id: &str,
+        price_list_id: &PriceListGid,
         currency: &str,
         prices: &[FixedPrice],
     ) -> Result<usize, Error> {
         const OP: &str = "PriceListFixedPricesAdd";
-        require_gid("price_list_id", price_list_id, "PriceList")?;
         let currency: plfpa::CurrencyCode =
             serde_json::from_value(serde_json::Value::String(currency.to_ascii_uppercase()))
                 .ok()
@@ -310,11 +304,6 @@ impl ShopifyClient {
                     )
                 })?;
         for (i, p) in prices.iter().enumerate() {
-            require_gid(
-                &format!("prices[{i}].variant_id"),
-                &p.variant_id,
-                "ProductVariant",
-            )?;
             check_amount(&format!("prices[{i}].price"), p.price)?;
         }
         let mut added = 0;
@@ -322,7 +311,7 @@ impl ShopifyClient {
             let list = chunk
                 .iter()
                 .map(|p| plfpa::PriceListPriceInput {
-                    variant_id: p.variant_id.clone(),
+                    variant_id: p.variant_id.as_str().to_owned(),
                     price: plfpa::MoneyInput {
                         amount: p.price,
                         currency_code: currency.clone(),
@@ -336,7 +325,7 @@ impl ShopifyClient {
             let data: plfpa::ResponseData = self
                 .run::<queries::PriceListFixedPricesAdd, _>(
                     plfpa::Variables {
-                        price_list_id: price_list_id.to_owned(),
+                        price_list_id: price_list_id.as_str().to_owned(),
                         prices: list,
                     },
                     Safety::Repeatable,

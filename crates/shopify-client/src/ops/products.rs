@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use crate::client::{Safety, ShopifyClient};
 use crate::error::Error;
-use crate::ops::{missing, require, require_gid, search_quote, user_errors};
+use crate::gid::ProductGid;
+use crate::ops::{missing, require, search_quote, user_errors};
 use crate::queries::{
     self, product_operation, product_set, product_update_status, variants_by_sku,
 };
@@ -32,7 +33,7 @@ pub const MAX_VARIANTS: usize = 2048;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProductIdentifier {
     /// A known product id.
-    Id(String),
+    Id(ProductGid),
     /// The product handle.
     Handle(String),
     /// A unique metafield value, e.g. the ERP item-group code in `erp.item_group`.
@@ -90,13 +91,10 @@ pub type SkuVariant = variants_by_sku::VariantsBySkuProductVariantsNodes;
 impl ProductIdentifier {
     fn validate(&self) -> Result<product_set::ProductSetIdentifiers, Error> {
         Ok(match self {
-            ProductIdentifier::Id(id) => {
-                require_gid("identifier.id", id, "Product")?;
-                product_set::ProductSetIdentifiers {
-                    id: Some(id.clone()),
-                    ..Default::default()
-                }
-            }
+            ProductIdentifier::Id(id) => product_set::ProductSetIdentifiers {
+                id: Some(id.as_str().to_owned()),
+                ..Default::default()
+            },
             ProductIdentifier::Handle(handle) => {
                 require("identifier.handle", handle)?;
                 product_set::ProductSetIdentifiers {
@@ -328,14 +326,14 @@ impl ShopifyClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] for a malformed id, [`Error::UserErrors`] when Shopify refuses.
+    /// [`Error::Invalid`] for the status `UNKNOWN`, [`Error::UserErrors`] when Shopify
+    /// refuses.
     pub async fn set_product_status(
         &self,
-        product_id: &str,
+        product_id: &ProductGid,
         status: ProductStatus,
     ) -> Result<ProductStatus, Error> {
         const OP: &str = "ProductUpdateStatus";
-        require_gid("product_id", product_id, "Product")?;
         if status == ProductStatus::UNKNOWN {
             return Err(Error::invalid(
                 "status",
@@ -346,7 +344,7 @@ impl ShopifyClient {
             .run::<queries::ProductUpdateStatus, _>(
                 product_update_status::Variables {
                     product: product_update_status::ProductUpdateInput {
-                        id: Some(product_id.to_owned()),
+                        id: Some(product_id.as_str().to_owned()),
                         status: Some(status),
                         ..Default::default()
                     },
@@ -367,7 +365,7 @@ impl ShopifyClient {
     /// # Errors
     ///
     /// As [`ShopifyClient::set_product_status`].
-    pub async fn hold_product(&self, product_id: &str) -> Result<ProductStatus, Error> {
+    pub async fn hold_product(&self, product_id: &ProductGid) -> Result<ProductStatus, Error> {
         self.set_product_status(product_id, ProductStatus::DRAFT)
             .await
     }
@@ -377,7 +375,7 @@ impl ShopifyClient {
     /// # Errors
     ///
     /// As [`ShopifyClient::set_product_status`].
-    pub async fn activate_product(&self, product_id: &str) -> Result<ProductStatus, Error> {
+    pub async fn activate_product(&self, product_id: &ProductGid) -> Result<ProductStatus, Error> {
         self.set_product_status(product_id, ProductStatus::ACTIVE)
             .await
     }

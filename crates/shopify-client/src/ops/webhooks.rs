@@ -5,7 +5,8 @@ use futures::{Stream, TryStreamExt};
 
 use crate::client::{Safety, ShopifyClient};
 use crate::error::Error;
-use crate::ops::{missing, require_gid, user_errors};
+use crate::gid::WebhookSubscriptionGid;
+use crate::ops::{missing, user_errors};
 use crate::queries::{
     self, webhook_subscription_create as wsc, webhook_subscription_delete as wsd,
     webhook_subscriptions as wsl,
@@ -121,12 +122,16 @@ impl ShopifyClient {
     ///
     /// [`Error::Invalid`] for a malformed id, [`Error::UserErrors`] when refused (e.g.
     /// already deleted).
-    pub async fn delete_webhook_subscription(&self, id: &str) -> Result<String, Error> {
+    pub async fn delete_webhook_subscription(
+        &self,
+        id: &WebhookSubscriptionGid,
+    ) -> Result<String, Error> {
         const OP: &str = "WebhookSubscriptionDelete";
-        require_gid("id", id, "WebhookSubscription")?;
         let data: wsd::ResponseData = self
             .run::<queries::WebhookSubscriptionDelete, _>(
-                wsd::Variables { id: id.to_owned() },
+                wsd::Variables {
+                    id: id.as_str().to_owned(),
+                },
                 Safety::Repeatable,
             )
             .await?;

@@ -63,7 +63,7 @@ pub struct EngineConfig {
     /// This worker's name (for leases).
     pub worker: String,
     /// ERP store code → storefront location id.
-    pub locations: BTreeMap<String, String>,
+    pub locations: BTreeMap<String, crate::model::LocationId>,
     /// How far back an incremental read reaches before its checkpoint. Default 5 minutes.
     pub overlap: Duration,
     /// How long a leased job stays leased. Default 2 minutes.

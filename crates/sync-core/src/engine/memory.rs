@@ -21,9 +21,12 @@ use crate::connector::{
     StorefrontCatalog, StorefrontOrders, SubmitOutcome, TaxAuthority,
 };
 use crate::error::{Outage, OutageCause, System};
+use crate::id::IdempotencyKey;
 use crate::model::{
-    Change, Customer, ErpDocumentRef, Location, Order, PriceChange, ProductGroup, ProductStatus,
-    Promotion, ReceiptRef, ReceiptState, Refund, Shipment, Sku, StockLevel,
+    Change, Customer, CustomerId, ErpCustomerNo, ErpDocumentNo, ErpDocumentRef, InventoryItemId,
+    Location, LocationId, Order, OrderId, PriceChange, ProductGroup, ProductId, ProductStatus,
+    Promotion, PromotionId, ReceiptRef, ReceiptState, ReceiptUuid, Refund, Shipment, Sku,
+    StockLevel,
 };
 use crate::paging::Page;
 
@@ -50,7 +53,7 @@ pub struct MemoryDocument {
     /// Operation.
     pub operation: String,
     /// Number.
-    pub number: String,
+    pub number: ErpDocumentNo,
     /// The storefront reference it carries (order id, or refund id for returns).
     pub reference: String,
     /// Whether it was cancelled (soft delete).
@@ -67,9 +70,9 @@ pub struct MemoryErp {
     groups: Mutex<Vec<ProductGroup>>,
     stock: Mutex<Vec<StockLevel>>,
     promotions: Mutex<Vec<Promotion>>,
-    customers: Mutex<Vec<(String, Customer)>>,
+    customers: Mutex<Vec<(ErpCustomerNo, Customer)>>,
     link_by: Mutex<Vec<String>>,
-    bookings: Mutex<Vec<(String, Option<String>)>>,
+    bookings: Mutex<Vec<(OrderId, Option<ErpCustomerNo>)>>,
     documents: Mutex<Vec<MemoryDocument>>,
     shipments: Mutex<Vec<(DateTime<Utc>, Shipment)>>,
     faults: Mutex<VecDeque<Injected>>,
@@ -122,13 +125,13 @@ impl MemoryErp {
         lock(&self.documents).clone()
     }
     /// Every customer saved with its number.
-    pub fn customers(&self) -> Vec<(String, Customer)> {
+    pub fn customers(&self) -> Vec<(ErpCustomerNo, Customer)> {
         lock(&self.customers).clone()
     }
     /// Adds a customer the ERP had before (its own master data): `customer.external_id` is
     /// the storefront id it carries, if any (`""` for none).
     pub fn add_customer(&self, number: &str, customer: Customer) {
-        lock(&self.customers).push((number.to_owned(), customer));
+        lock(&self.customers).push((ErpCustomerNo::from(number), customer));
     }
     /// Links a storefront customer to an existing ERP customer whose `email` or `phone`
     /// (the keys given) equals its own, as an operator may choose; default: none.
@@ -136,7 +139,7 @@ impl MemoryErp {
         *lock(&self.link_by) = keys.iter().map(|k| (*k).to_owned()).collect();
     }
     /// The customer number each sales document was booked to, by order id, in saving order.
-    pub fn bookings(&self) -> Vec<(String, Option<String>)> {
+    pub fn bookings(&self) -> Vec<(OrderId, Option<ErpCustomerNo>)> {
         lock(&self.bookings).clone()
     }
     fn knows(&self, sku: &Sku) -> bool {
@@ -163,12 +166,14 @@ impl MemoryErp {
             _ => {}
         }
         let mut documents = lock(&self.documents);
-        let number = (documents
-            .iter()
-            .filter(|d| d.operation == operation)
-            .count()
-            + 1)
-        .to_string();
+        let number = ErpDocumentNo::new(
+            (documents
+                .iter()
+                .filter(|d| d.operation == operation)
+                .count()
+                + 1)
+            .to_string(),
+        );
         documents.push(MemoryDocument {
             operation: operation.to_owned(),
             number: number.clone(),
@@ -227,7 +232,7 @@ impl ErpCatalog for MemoryErp {
 
 #[async_trait]
 impl ErpSales for MemoryErp {
-    async fn find_customer(&self, customer: &Customer) -> ConnectorResult<Option<String>> {
+    async fn find_customer(&self, customer: &Customer) -> ConnectorResult<Option<ErpCustomerNo>> {
         self.up()?;
         Ok(lock(&self.customers)
             .iter()
@@ -253,7 +258,7 @@ impl ErpSales for MemoryErp {
         let keys = [("phone", &customer.phone), ("email", &customer.email)];
         for (by, key) in keys {
             let Some(key) = key else { continue };
-            let numbers: Vec<String> = customers
+            let numbers: Vec<ErpCustomerNo> = customers
                 .iter()
                 .filter(|(_, c)| {
                     let theirs = if by == "phone" { &c.phone } else { &c.email };
@@ -282,28 +287,28 @@ impl ErpSales for MemoryErp {
     async fn upsert_customer(
         &self,
         customer: &Customer,
-        existing: Option<&str>,
-    ) -> ConnectorResult<String> {
+        existing: Option<&ErpCustomerNo>,
+    ) -> ConnectorResult<ErpCustomerNo> {
         self.up()?;
         let mut customers = lock(&self.customers);
         if let Some(number) = existing
             && let Some(slot) = customers.iter_mut().find(|(n, _)| n == number)
         {
             slot.1 = customer.clone();
-            return Ok(number.to_owned());
+            return Ok(number.clone());
         }
-        let number = format!("C{}", customers.len() + 1);
+        let number = ErpCustomerNo::new(format!("C{}", customers.len() + 1));
         customers.push((number.clone(), customer.clone()));
         Ok(number)
     }
     async fn find_sales_document(&self, order: &Order) -> ConnectorResult<Option<ErpDocumentRef>> {
         self.up()?;
-        Ok(self.find("SALINV", &order.external_id))
+        Ok(self.find("SALINV", order.external_id.as_str()))
     }
     async fn create_sales_document(
         &self,
         order: &Order,
-        customer: Option<&str>,
+        customer: Option<&ErpCustomerNo>,
     ) -> ConnectorResult<ErpDocumentRef> {
         self.up()?;
         if order.lines.is_empty() {
@@ -329,9 +334,9 @@ impl ErpSales for MemoryErp {
                 }
             }
         }
-        let saved = self.save("SALINV", &order.external_id, order.total);
-        if self.find("SALINV", &order.external_id).is_some() {
-            lock(&self.bookings).push((order.external_id.clone(), customer.map(str::to_owned)));
+        let saved = self.save("SALINV", order.external_id.as_str(), order.total);
+        if self.find("SALINV", order.external_id.as_str()).is_some() {
+            lock(&self.bookings).push((order.external_id.clone(), customer.cloned()));
         }
         saved
     }
@@ -351,7 +356,7 @@ impl ErpSales for MemoryErp {
         refund: &Refund,
     ) -> ConnectorResult<Option<ErpDocumentRef>> {
         self.up()?;
-        Ok(self.find("SALRET", &refund.external_id))
+        Ok(self.find("SALRET", refund.external_id.as_str()))
     }
     async fn create_return(
         &self,
@@ -360,7 +365,7 @@ impl ErpSales for MemoryErp {
         _sale: &ErpDocumentRef,
     ) -> ConnectorResult<ErpDocumentRef> {
         self.up()?;
-        self.save("SALRET", &refund.external_id, refund.total)
+        self.save("SALRET", refund.external_id.as_str(), refund.total)
     }
     async fn record_receipt(
         &self,
@@ -404,12 +409,12 @@ pub struct StorefrontCalls {
 #[derive(Debug, Default)]
 pub struct MemoryStorefront {
     products: Mutex<BTreeMap<String, (ProductGroup, RemoteProduct)>>,
-    stock: Mutex<HashMap<(String, String), i64>>,
+    stock: Mutex<HashMap<(InventoryItemId, LocationId), i64>>,
     orders: Mutex<Vec<Order>>,
     customers: Mutex<Vec<Customer>>,
     calls: Mutex<StorefrontCalls>,
     locations: Vec<Location>,
-    used_keys: Mutex<HashMap<String, ()>>,
+    used_keys: Mutex<HashMap<IdempotencyKey, ()>>,
 }
 
 impl MemoryStorefront {
@@ -443,27 +448,36 @@ impl MemoryStorefront {
         lock(&self.products).clone()
     }
     /// The stock of an inventory item at a location.
-    pub fn stock_of(&self, inventory_item_id: &str, location_id: &str) -> Option<i64> {
+    pub fn stock_of(
+        &self,
+        inventory_item_id: &InventoryItemId,
+        location_id: &LocationId,
+    ) -> Option<i64> {
         lock(&self.stock)
-            .get(&(inventory_item_id.to_owned(), location_id.to_owned()))
+            .get(&(inventory_item_id.clone(), location_id.clone()))
             .copied()
     }
     /// Sets stock behind the engine's back (to create drift).
-    pub fn force_stock(&self, inventory_item_id: &str, location_id: &str, quantity: i64) {
-        lock(&self.stock).insert(
-            (inventory_item_id.to_owned(), location_id.to_owned()),
-            quantity,
-        );
+    pub fn force_stock(
+        &self,
+        inventory_item_id: &InventoryItemId,
+        location_id: &LocationId,
+        quantity: i64,
+    ) {
+        lock(&self.stock).insert((inventory_item_id.clone(), location_id.clone()), quantity);
     }
     /// Adds a product that exists before the engine first runs (to test linking by SKU).
     pub fn preexisting(&self, group: ProductGroup) -> RemoteProduct {
-        let remote = Self::remote_for(&group, &format!("gid://memory/Product/pre-{}", group.code));
+        let remote = Self::remote_for(
+            &group,
+            &ProductId::new(format!("gid://memory/Product/pre-{}", group.code)),
+        );
         lock(&self.products).insert(group.code.clone(), (group, remote.clone()));
         remote
     }
-    fn remote_for(group: &ProductGroup, product_id: &str) -> RemoteProduct {
+    fn remote_for(group: &ProductGroup, product_id: &ProductId) -> RemoteProduct {
         RemoteProduct {
-            product_id: product_id.to_owned(),
+            product_id: product_id.clone(),
             variants: group
                 .variants
                 .iter()
@@ -471,9 +485,9 @@ impl MemoryStorefront {
                     (
                         v.sku.clone(),
                         RemoteVariant {
-                            product_id: product_id.to_owned(),
-                            variant_id: format!("{product_id}/v/{}", v.sku),
-                            inventory_item_id: format!("{product_id}/i/{}", v.sku),
+                            product_id: product_id.clone(),
+                            variant_id: format!("{product_id}/v/{}", v.sku).into(),
+                            inventory_item_id: format!("{product_id}/i/{}", v.sku).into(),
                         },
                     )
                 })
@@ -508,7 +522,7 @@ impl StorefrontCatalog for MemoryStorefront {
     async fn upsert_product(
         &self,
         group: &ProductGroup,
-        existing: Option<&str>,
+        existing: Option<&ProductId>,
         new: &NewVariants,
     ) -> ConnectorResult<RemoteProduct> {
         lock(&self.calls).upserts += 1;
@@ -516,7 +530,7 @@ impl StorefrontCatalog for MemoryStorefront {
         let existing_key = existing.and_then(|id| {
             products
                 .iter()
-                .find(|(_, (_, r))| r.product_id == id)
+                .find(|(_, (_, r))| &r.product_id == id)
                 .map(|(k, _)| k.clone())
         });
         let product_id = match existing_key
@@ -528,7 +542,7 @@ impl StorefrontCatalog for MemoryStorefront {
                 products.remove(key);
                 id
             }
-            None => format!("gid://memory/Product/{}", group.code),
+            None => ProductId::new(format!("gid://memory/Product/{}", group.code)),
         };
         let remote = Self::remote_for(group, &product_id);
         products.insert(group.code.clone(), (group.clone(), remote.clone()));
@@ -545,12 +559,16 @@ impl StorefrontCatalog for MemoryStorefront {
         }
         Ok(remote)
     }
-    async fn set_status(&self, product_id: &str, status: ProductStatus) -> ConnectorResult<()> {
+    async fn set_status(
+        &self,
+        product_id: &ProductId,
+        status: ProductStatus,
+    ) -> ConnectorResult<()> {
         lock(&self.calls).status_calls += 1;
         let mut products = lock(&self.products);
         let product = products
             .values_mut()
-            .find(|(_, r)| r.product_id == product_id)
+            .find(|(_, r)| &r.product_id == product_id)
             .ok_or_else(|| ConnectorError::permanent(format!("no product {product_id}")))?;
         product.0.status = status;
         Ok(())
@@ -568,10 +586,14 @@ impl StorefrontCatalog for MemoryStorefront {
         }
         Ok(())
     }
-    async fn set_stock(&self, writes: &[StockWrite], idempotency_key: &str) -> ConnectorResult<()> {
+    async fn set_stock(
+        &self,
+        writes: &[StockWrite],
+        idempotency_key: &IdempotencyKey,
+    ) -> ConnectorResult<()> {
         lock(&self.calls).stock_calls += 1;
         if lock(&self.used_keys)
-            .insert(idempotency_key.to_owned(), ())
+            .insert(idempotency_key.clone(), ())
             .is_some()
         {
             return Ok(());
@@ -609,12 +631,12 @@ impl StorefrontCatalog for MemoryStorefront {
         &self,
         promotion: &Promotion,
         _variants: &[RemoteVariant],
-        existing: Option<&str>,
-    ) -> ConnectorResult<String> {
+        existing: Option<&PromotionId>,
+    ) -> ConnectorResult<PromotionId> {
         lock(&self.calls).promotion_calls += 1;
         Ok(existing.map_or_else(
-            || format!("gid://memory/Discount/{}", promotion.code),
-            str::to_owned,
+            || PromotionId::new(format!("gid://memory/Discount/{}", promotion.code)),
+            PromotionId::clone,
         ))
     }
     async fn create_fulfillment(&self, _shipment: &Shipment) -> ConnectorResult<()> {
@@ -641,8 +663,8 @@ impl StorefrontOrders for MemoryStorefront {
         &self,
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
-    ) -> ConnectorResult<Page<Change, String>> {
-        let items: Vec<Change> = lock(&self.orders)
+    ) -> ConnectorResult<Page<Change<OrderId>, String>> {
+        let items: Vec<Change<OrderId>> = lock(&self.orders)
             .iter()
             .filter(|o| since.is_none_or(|s| o.updated_at >= s))
             .map(|o| Change {
@@ -652,19 +674,19 @@ impl StorefrontOrders for MemoryStorefront {
             .collect();
         Ok(Self::page(items, cursor))
     }
-    async fn order(&self, id: &str) -> ConnectorResult<Option<Order>> {
+    async fn order(&self, id: &OrderId) -> ConnectorResult<Option<Order>> {
         lock(&self.calls).order_reads += 1;
         Ok(lock(&self.orders)
             .iter()
-            .find(|o| o.external_id == id)
+            .find(|o| &o.external_id == id)
             .cloned())
     }
     async fn customer_changes_page(
         &self,
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
-    ) -> ConnectorResult<Page<Change, String>> {
-        let items: Vec<Change> = lock(&self.customers)
+    ) -> ConnectorResult<Page<Change<CustomerId>, String>> {
+        let items: Vec<Change<CustomerId>> = lock(&self.customers)
             .iter()
             .filter(|c| since.is_none_or(|s| c.updated_at >= s))
             .map(|c| Change {
@@ -674,11 +696,11 @@ impl StorefrontOrders for MemoryStorefront {
             .collect();
         Ok(Self::page(items, cursor))
     }
-    async fn customer(&self, id: &str) -> ConnectorResult<Option<Customer>> {
+    async fn customer(&self, id: &CustomerId) -> ConnectorResult<Option<Customer>> {
         lock(&self.calls).customer_reads += 1;
         Ok(lock(&self.customers)
             .iter()
-            .find(|c| c.external_id == id)
+            .find(|c| &c.external_id == id)
             .cloned())
     }
 }
@@ -695,10 +717,10 @@ pub struct MemoryTax {
 
 #[derive(Debug, Default)]
 struct TaxState {
-    received: Vec<(String, String, SubmitOutcome)>,
+    received: Vec<(ReceiptUuid, ReceiptUuid, SubmitOutcome)>,
     /// (receipt type, sale or refund id) → uuid of the accepted receipt.
-    references: HashMap<(String, String), String>,
-    last: String,
+    references: HashMap<(String, String), ReceiptUuid>,
+    last: ReceiptUuid,
     submissions: u64,
     batch_sizes: Vec<usize>,
 }
@@ -719,7 +741,7 @@ impl MemoryTax {
         lock(&self.faults).push_back(fault);
     }
     /// Every receipt received: (uuid, previous uuid, outcome), in order.
-    pub fn received(&self) -> Vec<(String, String, SubmitOutcome)> {
+    pub fn received(&self) -> Vec<(ReceiptUuid, ReceiptUuid, SubmitOutcome)> {
         lock(&self.state).received.clone()
     }
     /// Takes at most `max` receipts per submission (500 by default, as ETA does).
@@ -742,8 +764,8 @@ impl MemoryTax {
         key: &str,
         total: Decimal,
         gateway: Option<&str>,
-        previous: &str,
-        reference: Option<&str>,
+        previous: &ReceiptUuid,
+        reference: Option<&ReceiptUuid>,
     ) -> ConnectorResult<BuiltReceipt> {
         let gateway = gateway.unwrap_or("none");
         if !self.gateways.iter().any(|g| g == gateway) {
@@ -753,10 +775,10 @@ impl MemoryTax {
             ));
         }
         let body = json!({"type": kind, "key": key, "previous": previous, "reference": reference, "total": total.to_string(), "uuid": ""}).to_string();
-        let uuid = hex::encode(Sha256::digest(body.as_bytes()));
+        let uuid = ReceiptUuid::new(hex::encode(Sha256::digest(body.as_bytes())));
         Ok(BuiltReceipt {
             uuid,
-            previous_uuid: previous.to_owned(),
+            previous_uuid: previous.clone(),
             body,
             total,
         })
@@ -771,10 +793,14 @@ impl TaxAuthority for MemoryTax {
     fn max_batch(&self) -> usize {
         self.max_batch
     }
-    fn build_sale(&self, order: &Order, previous_uuid: &str) -> ConnectorResult<BuiltReceipt> {
+    fn build_sale(
+        &self,
+        order: &Order,
+        previous_uuid: &ReceiptUuid,
+    ) -> ConnectorResult<BuiltReceipt> {
         self.build(
             "s",
-            &order.external_id,
+            order.external_id.as_str(),
             order.total,
             order.main_gateway(),
             previous_uuid,
@@ -785,12 +811,12 @@ impl TaxAuthority for MemoryTax {
         &self,
         order: &Order,
         refund: &Refund,
-        sale_uuid: &str,
-        previous_uuid: &str,
+        sale_uuid: &ReceiptUuid,
+        previous_uuid: &ReceiptUuid,
     ) -> ConnectorResult<BuiltReceipt> {
         self.build(
             "r",
-            &refund.external_id,
+            refund.external_id.as_str(),
             refund.total,
             order.main_gateway(),
             previous_uuid,
@@ -844,7 +870,7 @@ impl TaxAuthority for MemoryTax {
                 SubmitOutcome {
                     uuid: r.uuid.clone(),
                     state: ReceiptState::Accepted,
-                    long_id: Some(format!("L-{}", &r.uuid[..8])),
+                    long_id: Some(format!("L-{}", &r.uuid.as_str()[..8])),
                     reason: None,
                 }
             };
@@ -860,7 +886,7 @@ impl TaxAuthority for MemoryTax {
         }
         Ok(outcomes)
     }
-    async fn lookup(&self, uuid: &str) -> ConnectorResult<Option<SubmitOutcome>> {
+    async fn lookup(&self, uuid: &ReceiptUuid) -> ConnectorResult<Option<SubmitOutcome>> {
         Ok(lock(&self.state)
             .received
             .iter()
@@ -883,8 +909,8 @@ impl TaxAuthority for MemoryTax {
             .and_then(|uuid| state.received.iter().find(|(u, _, _)| u == uuid))
             .map(|(_, _, o)| o.clone()))
     }
-    async fn chain_tail(&self) -> ConnectorResult<Option<String>> {
+    async fn chain_tail(&self) -> ConnectorResult<Option<ReceiptUuid>> {
         let state = lock(&self.state);
-        Ok(Some(state.last.clone()).filter(|last| !last.is_empty()))
+        Ok(Some(state.last.clone()).filter(|last| !last.as_str().is_empty()))
     }
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::base::{Engine, EngineError, Summary};
 use super::flows::{Decisions, catalog};
 use super::kinds::BindingKind;
-use crate::model::ProductStatus;
+use crate::model::{ProductId, ProductStatus};
 
 /// What [`Engine::push_items`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -88,7 +88,7 @@ impl Engine {
                 Some(binding) => {
                     self.connectors
                         .storefront_catalog
-                        .set_status(&binding.remote_id, status)
+                        .set_status(&ProductId::new(binding.remote_id.as_str()), status)
                         .await
                         .map_err(|source| EngineError::Source {
                             flow: "catalog",

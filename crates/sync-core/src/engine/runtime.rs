@@ -328,14 +328,14 @@ impl Engine {
         self.store.mark_started(job.id, &self.config.worker).await
     }
 
-    /// The binding of `kind` under `key` in this engine's scope.
+    /// The binding of `kind` under `key` (an id's text) in this engine's scope.
     pub(crate) async fn binding(
         &self,
         kind: BindingKind,
-        key: &str,
+        key: &(impl AsRef<str> + ?Sized),
     ) -> Result<Option<Binding>, StoreError> {
         self.store
-            .binding(&self.config.scope, kind.as_str(), key)
+            .binding(&self.config.scope, kind.as_str(), key.as_ref())
             .await
     }
 
@@ -357,12 +357,12 @@ impl Engine {
             .collect())
     }
 
-    /// Stores the binding of `kind` under `key`.
+    /// Stores the binding of `kind` under `key`. The store keeps both ids as their text.
     pub(crate) async fn bind(
         &self,
         kind: BindingKind,
-        key: &str,
-        remote_id: &str,
+        key: &(impl AsRef<str> + ?Sized),
+        remote_id: &(impl AsRef<str> + ?Sized),
         hash: Option<String>,
         data: Value,
     ) -> Result<(), StoreError> {
@@ -370,8 +370,8 @@ impl Engine {
             .put_binding(&Binding {
                 scope: self.config.scope.clone(),
                 kind: kind.as_str().to_owned(),
-                key: key.to_owned(),
-                remote_id: remote_id.to_owned(),
+                key: key.as_ref().to_owned(),
+                remote_id: remote_id.as_ref().to_owned(),
                 content_hash: hash,
                 data,
                 updated_at: self.now(),
@@ -385,7 +385,7 @@ impl Engine {
         direction: Direction,
         system: &str,
         kind: BindingKind,
-        key: &str,
+        key: &(impl AsRef<str> + ?Sized),
         payload: Value,
     ) {
         let entry = AuditEntry {
@@ -393,7 +393,7 @@ impl Engine {
             direction,
             system: system.to_owned(),
             kind: kind.as_str().to_owned(),
-            key: key.to_owned(),
+            key: key.as_ref().to_owned(),
             payload,
         };
         if let Err(e) = self.store.audit(&entry).await {
@@ -443,7 +443,7 @@ pub(crate) fn document_of(binding: &Binding) -> Result<ErpDocumentRef, JobError>
     match (operation, number) {
         (Some(operation), Some(number)) => Ok(ErpDocumentRef {
             operation: operation.to_owned(),
-            number: number.to_owned(),
+            number: number.into(),
         }),
         _ => Err(ConnectorError::permanent(format!(
             "binding {} has no document reference",

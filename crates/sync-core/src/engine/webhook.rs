@@ -17,7 +17,7 @@ pub struct WebhookEvent {
     /// The topic, for example `orders/updated`.
     pub topic: String,
     /// The order the event concerns, when it concerns one.
-    pub order_id: Option<String>,
+    pub order_id: Option<crate::model::OrderId>,
 }
 
 /// Why a webhook was refused.

@@ -84,7 +84,7 @@ pub fn stock() -> Vec<StockLevel> {
 
 pub fn customer(id: &str) -> Customer {
     Customer {
-        external_id: format!("gid://shop/Customer/{id}"),
+        external_id: format!("gid://shop/Customer/{id}").into(),
         email: Some(format!("c{id}@example.com")),
         phone: None,
         first_name: Some("Mona".to_owned()),
@@ -97,7 +97,7 @@ pub fn customer(id: &str) -> Customer {
 pub fn order(n: u32, sku: &str, qty: i64, price: i64) -> Order {
     let total = Decimal::new(qty * price, 0);
     Order {
-        external_id: format!("gid://shop/Order/{n}"),
+        external_id: format!("gid://shop/Order/{n}").into(),
         name: format!("#{}", 1000 + n),
         created_at: t(n % 60),
         updated_at: t(n % 60),
@@ -109,7 +109,7 @@ pub fn order(n: u32, sku: &str, qty: i64, price: i64) -> Order {
         billing_address: None,
         shipping_address: None,
         lines: vec![OrderLine {
-            line_id: format!("L{n}"),
+            line_id: format!("L{n}").into(),
             sku: Some(Sku::from(sku)),
             title: sku.to_owned(),
             quantity: Decimal::new(qty, 0),
@@ -137,11 +137,11 @@ pub fn world() -> World {
     erp.set_stock(stock());
     let shop = Arc::new(MemoryStorefront::new(vec![
         Location {
-            id: "gid://shop/Location/1".to_owned(),
+            id: "gid://shop/Location/1".into(),
             name: "Cairo".to_owned(),
         },
         Location {
-            id: "gid://shop/Location/2".to_owned(),
+            id: "gid://shop/Location/2".into(),
             name: "Giza".to_owned(),
         },
     ]));
@@ -153,8 +153,8 @@ pub fn config(worker: &str) -> EngineConfig {
     let mut config = EngineConfig::new("shop-1");
     config.worker = worker.to_owned();
     config.locations = BTreeMap::from([
-        ("1".to_owned(), "gid://shop/Location/1".to_owned()),
-        ("2".to_owned(), "gid://shop/Location/2".to_owned()),
+        ("1".to_owned(), "gid://shop/Location/1".into()),
+        ("2".to_owned(), "gid://shop/Location/2".into()),
     ]);
     config.lease = Duration::from_millis(300);
     config.drain_timeout = Duration::from_secs(20);
@@ -201,7 +201,7 @@ pub fn assert_each_order_once(world: &World, orders: &[Order]) {
 /// The tax authority accepted one sale receipt per paid order and its chain has no gap.
 pub fn assert_chain_without_gap(world: &World) {
     let received = world.tax.received();
-    let mut last = String::new();
+    let mut last = ReceiptUuid::default();
     for (uuid, previous, outcome) in &received {
         if outcome.state == ReceiptState::Accepted {
             assert_eq!(
@@ -211,7 +211,7 @@ pub fn assert_chain_without_gap(world: &World) {
             last = uuid.clone();
         }
     }
-    let mut uuids: Vec<&String> = received.iter().map(|(u, _, _)| u).collect();
+    let mut uuids: Vec<&ReceiptUuid> = received.iter().map(|(u, _, _)| u).collect();
     uuids.sort();
     uuids.dedup();
     assert_eq!(uuids.len(), received.len(), "a receipt was submitted twice");

@@ -14,7 +14,7 @@ use crate::connector::NewVariants;
 use crate::engine::base::{Engine, EngineError, Summary, content_hash};
 use crate::engine::kinds::BindingKind;
 use crate::engine::runtime::{JobResult, done};
-use crate::model::{ProductGroup, Sku};
+use crate::model::{ProductGroup, ProductId, Sku};
 use crate::store::{Direction, Job, JobState};
 
 /// The hash of a group's content without its prices (prices have their own flow).
@@ -89,7 +89,7 @@ pub(crate) async fn execute(engine: &Engine, job: &Job, group: ProductGroup) -> 
     let storefront = &engine.connectors.storefront_catalog;
     let binding = engine.binding(BindingKind::Product, &group.code).await?;
     let mut summary = Summary::default();
-    let mut existing = binding.map(|b| b.remote_id);
+    let mut existing = binding.map(|b| ProductId::new(b.remote_id));
     // The variants the engine has not bound may exist on the storefront anyway
     // (a catalogue made before the engine, or an upsert whose answer was lost):
     // look them up, to link rather than duplicate, and to stock only the new ones.
@@ -127,7 +127,7 @@ pub(crate) async fn execute(engine: &Engine, job: &Job, group: ProductGroup) -> 
     };
     engine.mark_started(job).await?;
     let remote = storefront
-        .upsert_product(&group, existing.as_deref(), &new)
+        .upsert_product(&group, existing.as_ref(), &new)
         .await?;
     engine
         .audit(

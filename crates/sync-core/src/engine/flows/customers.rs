@@ -16,7 +16,7 @@ use crate::connector::{
 use crate::engine::base::{Engine, EngineError, Summary, content_hash};
 use crate::engine::kinds::BindingKind;
 use crate::engine::runtime::{JobError, JobResult, done};
-use crate::model::{Change, Customer};
+use crate::model::{Change, Customer, CustomerId, ErpCustomerNo};
 use crate::paging::Page;
 use crate::store::{Direction, Job};
 
@@ -24,17 +24,21 @@ use crate::store::{Direction, Job};
 impl Pulled for Customer {
     const FLOW: &'static str = "customers";
     const READ: BindingKind = BindingKind::CustomerRead;
+    type Id = CustomerId;
     async fn changes(
         storefront: &dyn StorefrontOrders,
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
-    ) -> ConnectorResult<Page<Change, String>> {
+    ) -> ConnectorResult<Page<Change<CustomerId>, String>> {
         storefront.customer_changes_page(since, cursor).await
     }
-    async fn fetch(storefront: &dyn StorefrontOrders, id: &str) -> ConnectorResult<Option<Self>> {
+    async fn fetch(
+        storefront: &dyn StorefrontOrders,
+        id: &CustomerId,
+    ) -> ConnectorResult<Option<Self>> {
         storefront.customer(id).await
     }
-    fn stamp(&self) -> (&str, DateTime<Utc>) {
+    fn stamp(&self) -> (&CustomerId, DateTime<Utc>) {
         (&self.external_id, self.updated_at)
     }
     async fn decide(self, d: &mut Decisions<'_>) -> Result<(), EngineError> {
@@ -55,7 +59,7 @@ impl Pulled for Customer {
             Some(_) => "update",
             None => "create",
         };
-        let label = self.external_id.clone();
+        let label = self.external_id.to_string();
         let work = Work::ImportCustomer { customer: self };
         d.add(Decision::new(work, key, resource).reads(action, "erp", label))
             .await
@@ -96,18 +100,20 @@ pub(crate) async fn ensure(
     engine: &Engine,
     job: &Job,
     customer: &Customer,
-) -> Result<String, JobError> {
+) -> Result<ErpCustomerNo, JobError> {
     let erp = &engine.connectors.erp_sales;
     let hash = content_hash(customer);
     let (existing, data) = match engine
         .binding(BindingKind::Customer, &customer.external_id)
         .await?
     {
-        Some(binding) if binding.data.get(LINKED_BY).is_some() => return Ok(binding.remote_id),
-        Some(binding) if binding.content_hash.as_deref() == Some(hash.as_str()) => {
-            return Ok(binding.remote_id);
+        Some(binding) if binding.data.get(LINKED_BY).is_some() => {
+            return Ok(binding.remote_id.into());
         }
-        Some(binding) => (Some(binding.remote_id), binding.data),
+        Some(binding) if binding.content_hash.as_deref() == Some(hash.as_str()) => {
+            return Ok(binding.remote_id.into());
+        }
+        Some(binding) => (Some(ErpCustomerNo::new(binding.remote_id)), binding.data),
         None => match erp.identify_customer(customer).await? {
             CustomerIdentity::Owned { number } => (Some(number), Value::Null),
             CustomerIdentity::Linked { number, by } => {
@@ -142,7 +148,7 @@ pub(crate) async fn ensure(
             } => {
                 tracing::warn!(
                     customer = %customer.external_id, by = %matched.by,
-                    erp = %matched.numbers.join(", "),
+                    erp = %matched.numbers.iter().map(ErpCustomerNo::as_str).collect::<Vec<_>>().join(", "),
                     "existing ERP customers match this storefront customer by unverified \
                      contact data: left untouched, a new customer is created; merge them in \
                      the ERP if they are one"
@@ -161,7 +167,7 @@ pub(crate) async fn ensure(
         },
     };
     engine.mark_started(job).await?;
-    let number = erp.upsert_customer(customer, existing.as_deref()).await?;
+    let number = erp.upsert_customer(customer, existing.as_ref()).await?;
     engine
         .bind(
             BindingKind::Customer,
@@ -198,8 +204,8 @@ impl Engine {
                 )
                 .ok()?;
                 Some(UnverifiedMatch {
-                    storefront_id: binding.key,
-                    created: binding.remote_id,
+                    storefront_id: binding.key.into(),
+                    created: binding.remote_id.into(),
                     matched,
                 })
             })

@@ -42,7 +42,9 @@ use super::kinds::JobKind;
 use super::runtime::{JobResult, Task};
 use crate::connector::{ConnectorError, RemoteVariant, StockWrite};
 use crate::error::System;
-use crate::model::{Customer, Order, PriceChange, ProductGroup, Promotion, Shipment};
+use crate::model::{
+    Customer, Order, OrderId, PriceChange, ProductGroup, Promotion, RefundId, Shipment,
+};
 use crate::store::Job;
 
 /// The flows a pass can run.
@@ -148,23 +150,23 @@ pub(crate) enum Work {
     },
     ImportRefund {
         order: Order,
-        refund_id: String,
+        refund_id: RefundId,
     },
     CreateFulfillment {
         shipment: Shipment,
     },
     RefetchOrder {
-        order_id: String,
+        order_id: OrderId,
     },
     IssueReceipt {
         order: Order,
-        refund_id: Option<String>,
+        refund_id: Option<RefundId>,
     },
     SubmitReceipts {
         device: String,
     },
     RecordReceipt {
-        order_id: String,
+        order_id: OrderId,
         receipt_key: String,
     },
 }

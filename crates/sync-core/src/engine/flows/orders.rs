@@ -21,7 +21,7 @@ use crate::engine::base::{Engine, EngineError, Summary};
 use crate::engine::kinds::BindingKind;
 use crate::engine::runtime::{JobError, JobResult, document_of, done};
 use crate::engine::webhook::{WebhookError, WebhookOutcome};
-use crate::model::{Change, ErpDocumentRef, Order};
+use crate::model::{Change, ErpDocumentRef, Order, OrderId};
 use crate::paging::Page;
 use crate::store::{Direction, Job, StoreError};
 
@@ -30,17 +30,21 @@ impl Pulled for Order {
     const FLOW: &'static str = "orders";
     const READ: BindingKind = BindingKind::OrderRead;
     const LAG_GAUGE: Option<&'static str> = Some("sync_orders_lag_seconds");
+    type Id = OrderId;
     async fn changes(
         storefront: &dyn StorefrontOrders,
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
-    ) -> ConnectorResult<Page<Change, String>> {
+    ) -> ConnectorResult<Page<Change<OrderId>, String>> {
         storefront.order_changes_page(since, cursor).await
     }
-    async fn fetch(storefront: &dyn StorefrontOrders, id: &str) -> ConnectorResult<Option<Self>> {
+    async fn fetch(
+        storefront: &dyn StorefrontOrders,
+        id: &OrderId,
+    ) -> ConnectorResult<Option<Self>> {
         storefront.order(id).await
     }
-    fn stamp(&self) -> (&str, DateTime<Utc>) {
+    fn stamp(&self) -> (&OrderId, DateTime<Utc>) {
         (&self.external_id, self.updated_at)
     }
     async fn decide(self, d: &mut Decisions<'_>) -> Result<(), EngineError> {
@@ -145,7 +149,7 @@ async fn decide_order(d: &mut Decisions<'_>, order: &Order) -> Result<(), Engine
     let work = Work::ImportOrder {
         order: order.clone(),
     };
-    let decision = Decision::new(work, order.external_id.clone(), resource(order));
+    let decision = Decision::new(work, order.external_id.to_string(), resource(order));
     d.add(decision.reads("create", "erp", order.name.clone()))
         .await
 }
@@ -173,7 +177,7 @@ pub(crate) async fn decide_followups(
             order: order.clone(),
             refund_id: refund.external_id.clone(),
         };
-        let key = refund.external_id.clone();
+        let key = refund.external_id.to_string();
         d.add(Decision::new(work, key.clone(), resource(order)).reads("create", "erp", key))
             .await?;
     }
@@ -226,8 +230,7 @@ pub(crate) async fn import(engine: &Engine, job: &Job, order: Order) -> JobResul
                 )
                 .await;
             engine.mark_started(job).await?;
-            erp.create_sales_document(&order, customer.as_deref())
-                .await?
+            erp.create_sales_document(&order, customer.as_ref()).await?
         }
     };
     summary.orders_imported += 1;
@@ -275,7 +278,7 @@ pub(crate) async fn cancel(engine: &Engine, job: &Job, order: Order) -> JobResul
 }
 
 /// Re-reads an order (a webhook named it) and queues what it needs as it is now.
-pub(crate) async fn refetch(engine: &Engine, order_id: &str) -> JobResult {
+pub(crate) async fn refetch(engine: &Engine, order_id: &OrderId) -> JobResult {
     let read_at = engine.now();
     match engine.connectors.storefront_orders.order(order_id).await? {
         Some(order) => {
@@ -283,7 +286,7 @@ pub(crate) async fn refetch(engine: &Engine, order_id: &str) -> JobResult {
             record_read(
                 engine,
                 BindingKind::OrderRead,
-                &order.external_id,
+                order.external_id.as_str(),
                 order.updated_at,
                 read_at,
             )

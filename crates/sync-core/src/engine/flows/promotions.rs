@@ -10,7 +10,7 @@ use crate::connector::{ConnectorError, RemoteVariant};
 use crate::engine::base::{Engine, EngineError, Summary, content_hash};
 use crate::engine::kinds::BindingKind;
 use crate::engine::runtime::{JobResult, done};
-use crate::model::Promotion;
+use crate::model::{Promotion, PromotionId};
 use crate::store::Job;
 
 /// New or changed promotions become discount jobs.
@@ -68,12 +68,12 @@ pub(crate) async fn execute(engine: &Engine, job: &Job, promotion: Promotion) ->
     let existing = engine
         .binding(BindingKind::Promotion, &promotion.code)
         .await?
-        .map(|b| b.remote_id);
+        .map(|b| PromotionId::new(b.remote_id));
     engine.mark_started(job).await?;
     let id = engine
         .connectors
         .storefront_catalog
-        .upsert_promotion(&promotion, &variants, existing.as_deref())
+        .upsert_promotion(&promotion, &variants, existing.as_ref())
         .await?;
     engine
         .bind(

@@ -35,16 +35,22 @@ pub(crate) trait Pulled: Sized + Send + 'static {
     const READ: BindingKind;
     /// The gauge that reports how far behind the newest change read is, if the flow has one.
     const LAG_GAUGE: Option<&'static str> = None;
+    /// The record's id ([`OrderId`](crate::model::OrderId),
+    /// [`CustomerId`](crate::model::CustomerId)).
+    type Id: Clone + AsRef<str> + Send + Sync + 'static;
     /// One page of changes.
     async fn changes(
         storefront: &dyn StorefrontOrders,
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
-    ) -> ConnectorResult<Page<Change, String>>;
+    ) -> ConnectorResult<Page<Change<Self::Id>, String>>;
     /// One record, whole.
-    async fn fetch(storefront: &dyn StorefrontOrders, id: &str) -> ConnectorResult<Option<Self>>;
+    async fn fetch(
+        storefront: &dyn StorefrontOrders,
+        id: &Self::Id,
+    ) -> ConnectorResult<Option<Self>>;
     /// Its id and last change.
-    fn stamp(&self) -> (&str, DateTime<Utc>);
+    fn stamp(&self) -> (&Self::Id, DateTime<Utc>);
     /// Decides what the record, as read now, needs.
     async fn decide(self, d: &mut Decisions<'_>) -> Result<(), EngineError>;
     /// Decides what a page of records needs (one by one, unless the kind does better with
@@ -73,7 +79,7 @@ pub(crate) async fn pull<T: Pulled>(d: &mut Decisions<'_>) -> Result<(), EngineE
         for change in &page.items {
             newest = newest.max(Some(change.updated_at));
             if !already_read(engine, T::READ, change).await? {
-                unread.push(change.external_id.as_str());
+                unread.push(&change.external_id);
             }
         }
         let read_at = engine.now();
@@ -81,17 +87,17 @@ pub(crate) async fn pull<T: Pulled>(d: &mut Decisions<'_>) -> Result<(), EngineE
             .await
             .map_err(source(T::FLOW))?;
         let records: Vec<T> = records.into_iter().flatten().collect();
-        let stamps: Vec<(String, DateTime<Utc>)> = records
+        let stamps: Vec<(T::Id, DateTime<Utc>)> = records
             .iter()
             .map(|r| {
                 let (id, updated_at) = r.stamp();
-                (id.to_owned(), updated_at)
+                (id.clone(), updated_at)
             })
             .collect();
         T::decide_page(records, d).await?;
         if d.is_run() {
             for (id, updated_at) in stamps {
-                record_read(engine, T::READ, &id, updated_at, read_at).await?;
+                record_read(engine, T::READ, id.as_ref(), updated_at, read_at).await?;
             }
         }
         if let Some(newest) = newest
@@ -119,7 +125,7 @@ pub(crate) async fn pull<T: Pulled>(d: &mut Decisions<'_>) -> Result<(), EngineE
 /// no longer exists).
 async fn fetch_each<T: Pulled>(
     storefront: &dyn StorefrontOrders,
-    ids: &[&str],
+    ids: &[&T::Id],
 ) -> ConnectorResult<Vec<Option<T>>> {
     use futures::StreamExt;
     let mut ids = ids.iter();
@@ -142,7 +148,7 @@ async fn fetch_each<T: Pulled>(
 async fn already_read(
     engine: &Engine,
     kind: BindingKind,
-    change: &Change,
+    change: &Change<impl AsRef<str>>,
 ) -> Result<bool, EngineError> {
     let Some(read) = engine.binding(kind, &change.external_id).await? else {
         return Ok(false);

@@ -28,7 +28,9 @@ use crate::engine::ReceiptTrigger;
 use crate::engine::base::{Engine, EngineError, Summary};
 use crate::engine::kinds::BindingKind;
 use crate::engine::runtime::{JobError, JobResult, document_of, done};
-use crate::model::{FinancialStatus, Order, ReceiptRef, ReceiptState, Refund};
+use crate::model::{
+    FinancialStatus, Order, OrderId, ReceiptRef, ReceiptState, ReceiptUuid, Refund, RefundId,
+};
 use crate::store::{Binding, Direction, Job};
 
 const ISSUED: &str = "issued";
@@ -170,7 +172,7 @@ fn state_of(binding: &Binding) -> &str {
 }
 
 /// Builds and chains one receipt.
-pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<String>) -> JobResult {
+pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<RefundId>) -> JobResult {
     let scope = &engine.config.scope;
     let tax = &engine.connectors.tax;
     let key = match &refund_id {
@@ -206,7 +208,7 @@ pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<Strin
     // authority whether it holds one for this sale or return already (a lost or fresh store).
     if let Some(held) = tax.find_receipt(&order, refund).await? {
         tracing::info!(%key, uuid = %held.uuid, "receipt found at the tax authority; recorded, not issued again");
-        let mut data = receipt_data(&order, refund_id.as_deref(), tax.device(), SUBMITTING);
+        let mut data = receipt_data(&order, refund_id.as_ref(), tax.device(), SUBMITTING);
         data["total"] = json!(order_total(&order, refund).to_string());
         data["recovered"] = json!(true);
         engine
@@ -228,7 +230,7 @@ pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<Strin
         // A device without a local chain head (a first start, or a lost store) goes on from
         // the last receipt the authority holds for it.
         let (expected, head) = match engine.store.chain_head(&device).await? {
-            Some(head) => (head.clone(), head),
+            Some(head) => (head.clone(), ReceiptUuid::new(head)),
             None => (String::new(), tax.chain_tail().await?.unwrap_or_default()),
         };
         let built: BuiltReceipt = match refund {
@@ -238,17 +240,17 @@ pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<Strin
                 let Some(sale) = engine.binding(BindingKind::Receipt, &sale_key).await? else {
                     return Err(JobError::NotYet("the sale receipt is not issued yet"));
                 };
-                tax.build_return(&order, refund, &sale.remote_id, &head)?
+                tax.build_return(&order, refund, &ReceiptUuid::new(sale.remote_id), &head)?
             }
         };
         let binding = Binding {
             scope: scope.clone(),
             kind: BindingKind::Receipt.as_str().to_owned(),
             key: key.clone(),
-            remote_id: built.uuid.clone(),
+            remote_id: built.uuid.to_string(),
             content_hash: None,
             data: {
-                let mut data = receipt_data(&order, refund_id.as_deref(), &device, ISSUED);
+                let mut data = receipt_data(&order, refund_id.as_ref(), &device, ISSUED);
                 data["previous"] = json!(built.previous_uuid);
                 data["body"] = json!(built.body);
                 data["total"] = json!(built.total.to_string());
@@ -258,7 +260,7 @@ pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<Strin
         };
         if engine
             .store
-            .advance_chain(&device, &expected, &built.uuid, &binding)
+            .advance_chain(&device, &expected, built.uuid.as_str(), &binding)
             .await?
         {
             engine
@@ -289,7 +291,7 @@ pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<Strin
 }
 
 /// What a receipt binding records of its sale or return, in `state`, on `device`.
-fn receipt_data(order: &Order, refund_id: Option<&str>, device: &str, state: &str) -> Value {
+fn receipt_data(order: &Order, refund_id: Option<&RefundId>, device: &str, state: &str) -> Value {
     json!({
         "state": state,
         "device": device,
@@ -397,7 +399,10 @@ async fn submit_page(
             continue;
         }
         // Submitted before, outcome unknown: ask before sending again.
-        match tax.lookup(&binding.remote_id).await? {
+        match tax
+            .lookup(&ReceiptUuid::new(binding.remote_id.as_str()))
+            .await?
+        {
             Some(outcome) => {
                 summary.recovered_by_lookup += 1;
                 if outcome.state == ReceiptState::Pending {
@@ -420,7 +425,7 @@ async fn submit_page(
         for binding in batch {
             let outcome = by_uuid.get(binding.remote_id.as_str()).map_or_else(
                 || SubmitOutcome {
-                    uuid: binding.remote_id.clone(),
+                    uuid: binding.remote_id.as_str().into(),
                     state: ReceiptState::Pending,
                     long_id: None,
                     reason: None,
@@ -474,8 +479,8 @@ fn built_receipt(binding: &Binding) -> BuiltReceipt {
             .to_owned()
     };
     BuiltReceipt {
-        uuid: binding.remote_id.clone(),
-        previous_uuid: text("previous"),
+        uuid: binding.remote_id.as_str().into(),
+        previous_uuid: text("previous").into(),
         body: text("body"),
         total: text("total").parse().unwrap_or_default(),
     }
@@ -524,12 +529,12 @@ async fn apply_outcome(
         }
         ReceiptState::Pending => return Ok(()),
     }
-    let order_id = binding
+    let order_id: OrderId = binding
         .data
         .get("order")
         .and_then(Value::as_str)
         .unwrap_or_default()
-        .to_owned();
+        .into();
     engine
         .enqueue(
             &Work::RecordReceipt {
@@ -547,7 +552,7 @@ async fn apply_outcome(
 pub(crate) async fn record(
     engine: &Engine,
     job: &Job,
-    order_id: &str,
+    order_id: &OrderId,
     receipt_key: &str,
 ) -> JobResult {
     let Some(receipt) = engine.binding(BindingKind::Receipt, receipt_key).await? else {
@@ -567,7 +572,7 @@ pub(crate) async fn record(
         _ => ReceiptState::Pending,
     };
     let reference = ReceiptRef {
-        uuid: receipt.remote_id.clone(),
+        uuid: receipt.remote_id.as_str().into(),
         device: receipt
             .data
             .get("device")

@@ -13,7 +13,7 @@ use super::{Decisions, stock};
 use crate::connector::{RemoteVariant, StockWrite};
 use crate::engine::base::{Engine, EngineError, Summary};
 use crate::engine::kinds::BindingKind;
-use crate::model::Sku;
+use crate::model::{InventoryItemId, LocationId, OrderId, Sku};
 
 /// One stock level that differs between the ERP and the storefront.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,7 +21,7 @@ pub struct StockDrift {
     /// The SKU.
     pub sku: Sku,
     /// The storefront location.
-    pub location_id: String,
+    pub location_id: LocationId,
     /// What the ERP says.
     pub erp: i64,
     /// What the storefront had.
@@ -43,7 +43,7 @@ pub struct StockReconciliation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SalesMismatch {
     /// The storefront order id.
-    pub order: String,
+    pub order: OrderId,
     /// The order name.
     pub name: String,
     /// What is wrong.
@@ -104,7 +104,7 @@ impl Engine {
                 flow: "reconcile",
                 source,
             })?;
-        let actual: HashMap<(String, String), i64> = remote
+        let actual: HashMap<(InventoryItemId, LocationId), i64> = remote
             .into_iter()
             .map(|r| ((r.inventory_item_id, r.location_id), r.available))
             .collect();
@@ -200,7 +200,7 @@ impl Engine {
                         problem,
                     })
                 };
-                match orders_bound.get(&order.external_id) {
+                match orders_bound.get(order.external_id.as_str()) {
                     None => mismatch("no ERP sales document".to_owned()),
                     Some(data) => {
                         let erp_total: Decimal = data
@@ -217,7 +217,7 @@ impl Engine {
                         }
                     }
                 }
-                match receipts.get(&order.external_id) {
+                match receipts.get(order.external_id.as_str()) {
                     Some(data) if data.get("state").and_then(Value::as_str) == Some("accepted") => {
                         let total: Decimal = data
                             .get("total")

@@ -11,7 +11,7 @@ use crate::connector::ConnectorError;
 use crate::engine::base::{Engine, Summary};
 use crate::engine::kinds::BindingKind;
 use crate::engine::runtime::{JobError, JobResult, document_of, done};
-use crate::model::Order;
+use crate::model::{Order, RefundId};
 use crate::store::Job;
 
 /// Creates the ERP return of refund `refund_id` of `order` (once), then queues what follows.
@@ -19,7 +19,7 @@ pub(crate) async fn execute(
     engine: &Engine,
     job: &Job,
     order: Order,
-    refund_id: String,
+    refund_id: RefundId,
 ) -> JobResult {
     let erp = &engine.connectors.erp_sales;
     if engine

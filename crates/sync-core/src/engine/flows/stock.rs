@@ -10,11 +10,12 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::{Decision, Decisions, Work, list_label, source};
-use crate::connector::{RemoteVariant, StockWrite};
+use crate::connector::{ConnectorError, RemoteVariant, StockWrite};
 use crate::engine::base::{Engine, EngineError, Summary, content_hash};
 use crate::engine::kinds::BindingKind;
 use crate::engine::runtime::{JobResult, done};
-use crate::model::Sku;
+use crate::id::IdempotencyKey;
+use crate::model::{LocationId, Sku};
 use crate::store::Job;
 
 /// Which stock pass decides.
@@ -54,7 +55,7 @@ pub(crate) async fn wanted(
     let variants = engine.bindings_by_key(BindingKind::Variant).await?;
     let pushed = engine.bindings_by_key(BindingKind::Stock).await?;
     // Several ERP stores may feed one storefront location: add them up.
-    let mut totals: BTreeMap<(Sku, String), i64> = BTreeMap::new();
+    let mut totals: BTreeMap<(Sku, LocationId), i64> = BTreeMap::new();
     for level in levels {
         let Some(location) = engine.config.locations.get(&level.store) else {
             summary.stock_unmapped += 1;
@@ -124,11 +125,15 @@ pub(crate) async fn add_writes(
 
 /// Writes one chunk of quantities (compare-and-set, idempotent under the job key).
 pub(crate) async fn execute(engine: &Engine, job: &Job, writes: Vec<StockWrite>) -> JobResult {
+    // The key was built by `add_writes` in the form an idempotency key must have; a job
+    // whose key is not (a corrupted queue) fails for good rather than write unguarded.
+    let key = IdempotencyKey::new(job.key.as_str())
+        .map_err(|e| ConnectorError::permanent(format!("stock job {}: {e}", job.id)))?;
     engine.mark_started(job).await?;
     engine
         .connectors
         .storefront_catalog
-        .set_stock(&writes, &job.key)
+        .set_stock(&writes, &key)
         .await?;
     for w in &writes {
         let key = format!("{}@{}", w.sku, w.location_id);
