@@ -14,7 +14,11 @@
 //! - the payment method comes from the order's main gateway through [`MappingConfig`]; an
 //!   unmapped gateway is a `needs_mapping("gateway:<name>")` error;
 //! - a receipt that fails [`crate::validate::validate`] is a permanent error naming
-//!   every problem (for example a person buyer above 150,000 EGP without a national id).
+//!   every problem (for example a person buyer above 150,000 EGP without a national id);
+//! - the state store is a cache: `find_receipt` looks a sale's or return's receipt up at ETA
+//!   by its receipt number (Get Recent Receipts, `ReceiptNumber` + `PosSerialNumber`), and
+//!   `chain_tail` finds the device's last receipt there (the newest received, the one no
+//!   other names as `previousUUID`); both read at most a few pages of 100.
 
 use std::fmt;
 use std::sync::Arc;
@@ -340,6 +344,23 @@ impl TaxAuthority for EtaTaxAuthority {
             .await
             .map_err(ConnectorError::from_client)?;
         Ok(outcomes(receipts, &result))
+    }
+
+    async fn find_receipt(
+        &self,
+        order: &Order,
+        refund: Option<&Refund>,
+    ) -> ConnectorResult<Option<SubmitOutcome>> {
+        let name = order.name.trim_start_matches('#');
+        let (number, kind) = match refund {
+            None => (name.to_owned(), "s"),
+            Some(refund) => (format!("{name}-R{}", refund.external_id), "r"),
+        };
+        crate::recovery::find(&self.client, self.device(), &number, kind).await
+    }
+
+    async fn chain_tail(&self) -> ConnectorResult<Option<String>> {
+        crate::recovery::chain_tail(&self.client, self.device()).await
     }
 
     async fn lookup(&self, uuid: &str) -> ConnectorResult<Option<SubmitOutcome>> {

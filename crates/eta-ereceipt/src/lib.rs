@@ -102,6 +102,7 @@ pub mod error;
 pub mod mapping;
 pub mod model;
 pub mod qr;
+mod recovery;
 pub mod validate;
 
 pub use error::Error;

@@ -749,3 +749,87 @@ async fn absurd_amounts_are_rejected_not_a_crash() {
     );
     sb.shutdown().await;
 }
+
+async fn list(http: &reqwest::Client, sb: &RunningSandbox, tok: &str, path: &str) -> (u16, Value) {
+    let resp = http
+        .get(format!("{}/api/v1/receipts/{path}", sb.eta_url()))
+        .bearer_auth(tok)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn search_and_recent_list_the_devices_held_receipts_with_etas_filters_and_refuse_what_they_do_not_know()
+ {
+    let sb = start().await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &sb, 0).await;
+    let other = token(&http, &sb, 1).await;
+    let (r1, u1) = sale("ORD-1001", "", "POS-0001").seal();
+    let (r2, u2) = sale("ORD-1002", &u1, "POS-0001").seal();
+    let (bad, _) = sale("ORD-1003", "f".repeat(64).as_str(), "POS-0001").seal();
+    let (status, answer) = submit(&http, &sb, &tok, body(&[r1, r2, bad])).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["rejectedDocuments"].as_array().unwrap().len(), 1);
+
+    // Recent: exact receipt number on this POS; the refused receipt is not held.
+    let (status, page) = list(
+        &http,
+        &sb,
+        &tok,
+        "recent?ReceiptNumber=ORD-1002&PosSerialNumber=POS-0001&DocumentTypeCode=s",
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["receipts"].as_array().unwrap().len(), 1);
+    assert_eq!(page["receipts"][0]["uuid"], u2.as_str());
+    assert_eq!(page["receipts"][0]["status"], "Valid");
+    assert_eq!(page["metadata"]["totalCount"], 1);
+    let (_, page) = list(&http, &sb, &tok, "recent?ReceiptNumber=ORD-1003").await;
+    assert_eq!(page["metadata"]["totalCount"], 0, "{page}");
+    // Newest first by default, paged.
+    let (_, page) = list(&http, &sb, &tok, "recent?PageSize=1&PageNo=1").await;
+    assert_eq!(page["receipts"][0]["uuid"], u2.as_str(), "{page}");
+    assert_eq!(page["metadata"]["totalPages"], 2);
+    let (_, page) = list(&http, &sb, &tok, "recent?pagesize=1&pageno=2&sortdir=desc").await;
+    assert_eq!(page["receipts"][0]["uuid"], u1.as_str(), "{page}");
+    // Another POS sees none of them.
+    let (_, page) = list(&http, &sb, &other, "recent").await;
+    assert_eq!(page["metadata"]["totalCount"], 0, "{page}");
+
+    // Search: FreeText fragments of at least 5 characters.
+    let (status, page) = list(
+        &http,
+        &sb,
+        &tok,
+        "search?FreeText=ORD-100&PosSerialNumber=POS-0001",
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["metadata"]["totalCount"], 2, "{page}");
+    let (_, page) = list(&http, &sb, &tok, "search?Direction=Received").await;
+    assert_eq!(page["metadata"]["totalCount"], 0);
+
+    // Strict: short FreeText, unknown names, bad values, pages over 100.
+    for path in [
+        "search?FreeText=1001",
+        "search?ReceiptNumber=ORD-1001",
+        "recent?DeviceSerialNumber=POS-0001",
+        "recent?Status=Pending",
+        "recent?PageSize=101",
+        "recent?PageNo=0",
+        "recent?SortBy=total",
+        "search?DateTimeIssuedFrom=yesterday",
+        "recent?DocumentTypeCode=x",
+    ] {
+        let (status, answer) = list(&http, &sb, &tok, path).await;
+        assert_eq!(status, 400, "{path}: {answer}");
+        assert_eq!(answer["error"]["code"], "BadStructure", "{path}");
+    }
+    let (status, _) = list(&http, &sb, "not-a-token", "recent").await;
+    assert_eq!(status, 401);
+    sb.shutdown().await;
+}

@@ -7,6 +7,7 @@
 
 pub mod canonical;
 pub mod json;
+mod search;
 mod submission;
 mod validate;
 
@@ -29,6 +30,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+pub use search::MAX_LIST_PAGE;
 pub use validate::Detail;
 
 /// Largest submission accepted, in bytes (1.5 MB).
@@ -348,6 +350,8 @@ pub(crate) fn router(state: Arc<EtaState>) -> Router {
             "/api/v1/receiptsubmissions/{id}/details",
             get(submission_details),
         )
+        .route("/api/v1/receipts/search", get(search::search))
+        .route("/api/v1/receipts/recent", get(search::recent))
         .route("/api/v1/receipts/{uuid}/raw", get(receipt_raw))
         .route("/api/v1/receipts/{uuid}/details", get(receipt_details))
         .layer(DefaultBodyLimit::max(4 * MAX_SUBMISSION_BYTES))
