@@ -833,3 +833,112 @@ async fn search_and_recent_list_the_devices_held_receipts_with_etas_filters_and_
     assert_eq!(status, 401);
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_final_status_comes_after_the_delay_an_unregistered_code_is_invalid_and_only_invalid_receipts_are_replaced()
+ {
+    let mut config = SandboxConfig {
+        orders: 0,
+        catalog_groups: 1,
+        ..SandboxConfig::default()
+    };
+    config.eta.validation_delay = std::time::Duration::from_millis(400);
+    config.eta.registered_item_codes = Some(vec!["EG-200123456-100101".into()]);
+    let sb = Sandbox::start(config).await.unwrap();
+    let http = reqwest::Client::new();
+    let tok = token(&http, &sb, 0).await;
+    let (good, u1) = sale("V-1", "", "POS-0001").seal();
+    let mut unregistered = sale("V-2", &u1, "POS-0001");
+    let J::A(lines) = unregistered.get_mut("itemData") else {
+        unreachable!()
+    };
+    *lines[0].get_mut("itemCode") = s("EG-200123456-999999");
+    let (bad, u2) = unregistered.seal();
+    let (status, answer) = submit(&http, &sb, &tok, body(&[good, bad])).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(
+        answer["acceptedDocuments"].as_array().unwrap().len(),
+        2,
+        "{answer}"
+    );
+    let sub = answer["submissionId"].as_str().unwrap().to_owned();
+    let details = |http: reqwest::Client, tok: String| {
+        let url = format!("{}/api/v1/receiptsubmissions/{sub}/details", sb.eta_url());
+        async move {
+            let v: Value = http
+                .get(url)
+                .bearer_auth(tok)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v
+        }
+    };
+    // Before the delay: submitted, the submission in progress.
+    let page = details(http.clone(), tok.clone()).await;
+    assert_eq!(page["status"], "InProgress", "{page}");
+    assert_eq!(page["receipts"][0]["status"], "Submitted");
+    // A return of a sale that is not Valid yet is refused.
+    let ret = |reference: &str, prev: &str, number: &str| {
+        let mut r = sale(number, prev, "POS-0001");
+        r.set_header("referenceUUID", reference);
+        *r.get_mut("documentType") = o(vec![("receiptType", s("r")), ("typeVersion", s("1.2"))]);
+        r.seal()
+    };
+    let (early, _) = ret(&u1, &u2, "VR-1");
+    let (_, answer) = submit(&http, &sb, &tok, body(&[early])).await;
+    assert_eq!(first_error_code(&answer), "InvalidReference", "{answer}");
+
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let page = details(http.clone(), tok.clone()).await;
+    assert_eq!(page["status"], "PartiallyValid", "{page}");
+    let status_of = |uuid: &str| {
+        page["receipts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["uuid"] == uuid)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(status_of(&u1)["status"], "Valid");
+    let invalid = status_of(&u2);
+    assert_eq!(invalid["status"], "Invalid");
+    assert_eq!(
+        invalid["errors"]["details"][0]["code"], "ItemCodeNotRegistered",
+        "{invalid}"
+    );
+    assert_eq!(
+        invalid["errors"]["details"][0]["propertyPath"],
+        "receipt.itemData[0].itemCode"
+    );
+    // Now Valid, the sale takes its return.
+    let (late, u3) = ret(&u1, &u2, "VR-2");
+    let (_, answer) = submit(&http, &sb, &tok, body(&[late])).await;
+    assert_eq!(
+        answer["acceptedDocuments"][0]["uuid"],
+        u3.as_str(),
+        "{answer}"
+    );
+
+    // Only an Invalid receipt is replaced (referenceOldUUID).
+    let replacement = |old: &str| {
+        let mut r = sale("V-2", &u3, "POS-0001");
+        r.set_header("referenceOldUUID", old);
+        r.seal()
+    };
+    let (of_valid, _) = replacement(&u1);
+    let (_, answer) = submit(&http, &sb, &tok, body(&[of_valid])).await;
+    assert_eq!(first_error_code(&answer), "InvalidReference", "{answer}");
+    let (of_invalid, u4) = replacement(&u2);
+    let (_, answer) = submit(&http, &sb, &tok, body(&[of_invalid])).await;
+    assert_eq!(
+        answer["acceptedDocuments"][0]["uuid"],
+        u4.as_str(),
+        "{answer}"
+    );
+    sb.shutdown().await;
+}

@@ -10,6 +10,7 @@ pub mod json;
 mod search;
 mod submission;
 mod validate;
+mod verdict;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -80,6 +81,14 @@ pub struct EtaConfig {
     /// Whether a submission must carry `signatures` with an issuer (`I`) entry (its value may
     /// be empty: ETA does not validate signatures yet). Default `true`.
     pub require_signatures: bool,
+    /// How long after its submission a receipt ETA took for processing gets its final status
+    /// (`Valid` or `Invalid`); until then it is `Submitted` and its submission `InProgress`.
+    /// Default zero (decided at once).
+    pub validation_delay: Duration,
+    /// The item codes (`itemCode`, EGS or GS1) registered for the taxpayer; a receipt with a
+    /// line whose code is not registered becomes `Invalid` at the asynchronous step. `None`
+    /// (the default): every well-formed code counts as registered.
+    pub registered_item_codes: Option<Vec<String>>,
 }
 
 impl Default for EtaConfig {
@@ -103,6 +112,8 @@ impl Default for EtaConfig {
             max_receipt_age: Some(Duration::from_secs(24 * 3600)),
             duplicate_window: Some(Duration::from_secs(600)),
             require_signatures: true,
+            validation_delay: Duration::ZERO,
+            registered_item_codes: None,
         }
     }
 }
@@ -119,6 +130,8 @@ impl fmt::Debug for EtaConfig {
             .field("max_receipt_age", &self.max_receipt_age)
             .field("duplicate_window", &self.duplicate_window)
             .field("require_signatures", &self.require_signatures)
+            .field("validation_delay", &self.validation_delay)
+            .field("registered_item_codes", &self.registered_item_codes)
             .finish()
     }
 }
@@ -154,6 +167,9 @@ impl EtaConfig {
         if self.token_ttl.is_zero() || self.token_ttl > Duration::from_secs(10 * 365 * 24 * 3600) {
             return bad("eta.token_ttl", "must be between 1 second and 10 years");
         }
+        if self.validation_delay > Duration::from_secs(24 * 3600) {
+            return bad("eta.validation_delay", "must be at most 24 hours");
+        }
         Ok(())
     }
 }
@@ -172,7 +188,12 @@ struct Receipt {
     device: String,
     receipt_type: String,
     receipt_number: String,
-    status: &'static str,
+    /// Refused synchronously (listed in `rejectedDocuments`): `Invalid` at once, never held.
+    refused: bool,
+    /// When the asynchronous verdict is due.
+    verdict_at: Instant,
+    /// The asynchronous step's error (ETA's error body), when it fails the receipt.
+    verdict_error: Option<Value>,
     raw: String,
     submission_id: String,
     long_id: String,
@@ -184,7 +205,33 @@ struct Receipt {
 }
 
 impl Receipt {
+    /// ETA's status of the receipt at `now`: `Invalid` when refused synchronously, else
+    /// `Submitted` until its verdict is due, then `Valid` or `Invalid`.
+    fn status(&self, now: Instant) -> &'static str {
+        if self.refused {
+            "Invalid"
+        } else if now < self.verdict_at {
+            "Submitted"
+        } else if self.verdict_error.is_some() {
+            "Invalid"
+        } else {
+            "Valid"
+        }
+    }
+
+    /// The error that made the receipt Invalid, as known at `now`.
+    fn errors(&self, now: Instant) -> Option<&Value> {
+        if self.refused {
+            self.error.as_ref()
+        } else if now >= self.verdict_at {
+            self.verdict_error.as_ref()
+        } else {
+            None
+        }
+    }
+
     fn summary(&self) -> Value {
+        let now = Instant::now();
         let mut v = json!({
             "uuid": self.uuid,
             "submissionUUID": self.submission_id,
@@ -198,9 +245,9 @@ impl Receipt {
             "typeVersion": "1.2",
             "deviceSerialNumber": self.device,
             "totalAmount": self.total_amount.parse::<f64>().ok(),
-            "status": self.status,
+            "status": self.status(now),
         });
-        if let Some(e) = &self.error {
+        if let Some(e) = self.errors(now) {
             v["errors"] = e.clone();
         }
         v
@@ -298,6 +345,7 @@ impl EtaState {
     /// Everything the stand-in holds (the `eta` part of `/__admin/dump`).
     pub fn dump(&self) -> Value {
         let d = self.lock();
+        let now = Instant::now();
         json!({
             "receipts": d.receipts.iter().map(|r| json!({
                 "uuid": r.uuid,
@@ -306,9 +354,9 @@ impl EtaState {
                 "device": r.device,
                 "receipt_type": r.receipt_type,
                 "receipt_number": r.receipt_number,
-                "status": r.status,
+                "status": r.status(now),
                 "submission_id": r.submission_id,
-                "error": r.error,
+                "error": r.errors(now),
                 "raw": r.raw,
             })).collect::<Vec<_>>(),
             "devices": self.cfg.devices.iter().map(|dev| json!({
@@ -652,8 +700,11 @@ async fn submission_details(
         );
     }
     let all: Vec<&Receipt> = sub.receipts.iter().map(|i| &d.receipts[*i]).collect();
-    let valid = all.iter().filter(|r| r.status == "Valid").count();
-    let overall = if valid == all.len() {
+    let now = Instant::now();
+    let valid = all.iter().filter(|r| r.status(now) == "Valid").count();
+    let overall = if all.iter().any(|r| r.status(now) == "Submitted") {
+        "InProgress"
+    } else if valid == all.len() {
         "Valid"
     } else if valid == 0 {
         "Invalid"
@@ -666,7 +717,7 @@ async fn submission_details(
         .filter(|r| {
             q.status
                 .as_deref()
-                .is_none_or(|s| s.eq_ignore_ascii_case(r.status))
+                .is_none_or(|s| s.eq_ignore_ascii_case(r.status(now)))
         })
         .filter(|r| {
             q.receipt_number
@@ -722,7 +773,7 @@ async fn receipt_raw(
     };
     // The raw receipt is inserted as received, so its number literals survive.
     let metadata = json!({
-        "uuid": r.uuid, "status": r.status, "submissionUUID": r.submission_id,
+        "uuid": r.uuid, "status": r.status(Instant::now()), "submissionUUID": r.submission_id,
         "longId": r.long_id, "hashKey": r.hash_key, "dateTimeReceived": r.date_time_received,
     });
     let body = format!("{{\"receipt\":{},\"metadata\":{metadata}}}", r.raw);

@@ -314,7 +314,9 @@ impl EtaState {
             if !["valid", "invalid", "cancelled"].contains(&status.as_str()) {
                 return Err(bad("Status must be Valid, Invalid or Cancelled"));
             }
-            filters.push(Box::new(move |r| r.status.eq_ignore_ascii_case(&status)));
+            filters.push(Box::new(move |r| {
+                r.status(Instant::now()).eq_ignore_ascii_case(&status)
+            }));
         }
         if let Some(method) = q.get("paymentmethod") {
             let method = method.trim().to_owned();
