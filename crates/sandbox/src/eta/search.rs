@@ -56,6 +56,8 @@ const RECENT_PARAMS: &[&str] = &[
 pub const MAX_LIST_PAGE: usize = 100;
 
 type Bad = Box<Response>;
+/// One filter on the receipts a list shows.
+type Filter<'q> = Box<dyn Fn(&Receipt) -> bool + 'q>;
 
 fn bad(message: impl Into<String>) -> Bad {
     boxed(StatusCode::BAD_REQUEST, "BadStructure", message)
@@ -143,8 +145,8 @@ fn paging(q: &HashMap<String, String>) -> Result<Paging, Bad> {
 }
 
 /// The filters both lists share; `Received` lists nothing (a POS receives no receipts).
-fn common(q: &HashMap<String, String>) -> Result<Vec<Box<dyn Fn(&Receipt) -> bool + '_>>, Bad> {
-    let mut filters: Vec<Box<dyn Fn(&Receipt) -> bool + '_>> = Vec::new();
+fn common(q: &HashMap<String, String>) -> Result<Vec<Filter<'_>>, Bad> {
+    let mut filters: Vec<Filter<'_>> = Vec::new();
     if let Some(direction) = q.get("direction") {
         match direction.trim().to_ascii_lowercase().as_str() {
             "submitted" => {}
@@ -198,12 +200,7 @@ fn buyer_text(r: &Receipt) -> String {
 
 impl EtaState {
     /// The receipts ETA holds that `serial` submitted, filtered, sorted and paged.
-    fn list(
-        &self,
-        serial: &str,
-        filters: &[Box<dyn Fn(&Receipt) -> bool + '_>],
-        paging: &Paging,
-    ) -> Value {
+    fn list(&self, serial: &str, filters: &[Filter<'_>], paging: &Paging) -> Value {
         let d = self.lock();
         let mut held: Vec<(usize, &Receipt)> = d
             .receipts
