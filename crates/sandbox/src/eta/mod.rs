@@ -3,7 +3,11 @@
 //! One server plays the identity host (`/connect/token`) and the API host (`/api/v1/...`).
 //! Each submitted receipt is re-serialized from the JSON text as received ([`canonical`]) to
 //! check its uuid, then checked for structure, codes, core fields and calculations, for its
-//! device's chain and for duplicates. See `docs/sandbox.md` for every rule and its error code.
+//! device's chain and for duplicates; a receipt taken for processing gets its final status
+//! (`Valid` or `Invalid`) after `EtaConfig::validation_delay` (module `verdict`). The reads
+//! are the receipt (`…/raw`, `…/details`), the submission's details and the lists (module
+//! `search`: Search Receipts, Get Recent Receipts). See `docs/sandbox.md` for every rule and
+//! its error code.
 
 pub mod canonical;
 pub mod json;
