@@ -343,16 +343,21 @@ async fn an_accepted_receipt_keeps_its_raw_text_and_starts_the_chain() {
     assert_eq!(sb.eta().last_uuid("POS-0001"), Some(uuid1.clone()));
 
     // Raw, details, submission details.
-    let raw = http
+    let raw: Value = http
         .get(format!("{}/api/v1/receipts/{uuid1}/raw", sb.eta_url()))
         .bearer_auth(&tok)
         .send()
         .await
         .unwrap()
-        .text()
+        .json()
         .await
         .unwrap();
-    assert!(raw.contains(&r1.text()));
+    // ETA's ReceiptExtended: the text as received, and the summary with the status.
+    assert_eq!(raw["rawDocument"], r1.text().as_str());
+    assert_eq!(raw["receipt"]["uuid"], uuid1.as_str());
+    assert_eq!(raw["receipt"]["status"], "Valid");
+    assert_eq!(raw["submissionUUID"], answer["submissionId"]);
+    assert_eq!(raw["submissionChannel"], "POS");
     let details: Value = http
         .get(format!("{}/api/v1/receipts/{uuid1}/details", sb.eta_url()))
         .bearer_auth(&tok)

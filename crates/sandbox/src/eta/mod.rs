@@ -775,18 +775,20 @@ async fn receipt_raw(
             format!("no receipt {uuid}"),
         );
     };
-    // The raw receipt is inserted as received, so its number literals survive.
-    let metadata = json!({
-        "uuid": r.uuid, "status": r.status(Instant::now()), "submissionUUID": r.submission_id,
-        "longId": r.long_id, "hashKey": r.hash_key, "dateTimeReceived": r.date_time_received,
-    });
-    let body = format!("{{\"receipt\":{},\"metadata\":{metadata}}}", r.raw);
-    let mut resp = (StatusCode::OK, body).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    resp
+    // ETA's `ReceiptExtended`: the receipt as received (`rawDocument`, its text exactly, so
+    // its number literals survive), where and when it came, and its summary with the status.
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "rawDocument": r.raw,
+            "submissionUUID": r.submission_id,
+            "dateTimeReceived": r.date_time_received,
+            "dateTimeIssued": r.date_time_issued,
+            "submissionChannel": "POS",
+            "maxPrecision": 5,
+            "receipt": r.summary(),
+        }),
+    )
 }
 
 async fn receipt_details(
