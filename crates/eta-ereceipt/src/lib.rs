@@ -104,6 +104,7 @@ pub mod model;
 pub mod qr;
 mod recovery;
 pub mod validate;
+mod verdict;
 
 pub use error::Error;
 
