@@ -14,10 +14,15 @@
 //! - the payment method comes from the order's main gateway through [`MappingConfig`]; an
 //!   unmapped gateway is a `needs_mapping("gateway:<name>")` error;
 //! - a receipt that fails [`crate::validate::validate`] is a permanent error naming
-//!   every problem (for example a person buyer above 150,000 EGP without a national id).
+//!   every problem (for example a person buyer above 150,000 EGP without a national id);
+//! - the state store is a cache: `find_receipt` looks a sale's or return's receipt up at ETA
+//!   by its receipt number (Get Recent Receipts, `ReceiptNumber` + `PosSerialNumber`), and
+//!   `chain_tail` finds the device's last receipt there (the newest received, the one no
+//!   other names as `previousUUID`); both read at most a few pages of 100.
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use rust_decimal::Decimal;
@@ -41,6 +46,7 @@ pub struct EtaTaxAuthority {
     seller: Seller,
     config: MappingConfig,
     clock: Arc<dyn Clock>,
+    verdict_waits: Vec<Duration>,
 }
 
 impl fmt::Debug for EtaTaxAuthority {
@@ -61,6 +67,55 @@ impl EtaTaxAuthority {
             seller,
             config,
             clock: Arc::new(TokioClock),
+            verdict_waits: vec![
+                Duration::ZERO,
+                Duration::from_secs(1),
+                Duration::from_secs(2),
+            ],
+        }
+    }
+
+    /// How long `submit` waits before each reading of the submission's details for the
+    /// receipts' final status (ETA decides Valid or Invalid after its synchronous checks).
+    /// Receipts still undecided after the last reading are answered pending, and the engine
+    /// looks them up later (never sending them again). Default: at once, after 1 s, after 2 s
+    /// more. An empty list never waits (every accepted receipt is answered pending).
+    pub fn with_verdict_waits(mut self, waits: Vec<Duration>) -> Self {
+        self.verdict_waits = waits;
+        self
+    }
+
+    /// Reads the submissions' details (after each wait) until no receipt of `out` is pending
+    /// or the waits are spent. A failed reading leaves the receipts pending: the submission
+    /// itself succeeded.
+    async fn settle(&self, submissions: &[String], out: &mut [SubmitOutcome]) {
+        for wait in &self.verdict_waits {
+            if submissions.is_empty() || !out.iter().any(|o| o.state == ReceiptState::Pending) {
+                return;
+            }
+            if !wait.is_zero() {
+                self.clock.sleep(*wait).await;
+            }
+            for id in submissions {
+                match crate::verdict::decided(&self.client, id).await {
+                    Ok(decided) => {
+                        for d in decided {
+                            if let Some(o) = out
+                                .iter_mut()
+                                .find(|o| o.uuid == d.uuid && o.state == ReceiptState::Pending)
+                            {
+                                let long_id = o.long_id.take();
+                                *o = d;
+                                o.long_id = o.long_id.take().or(long_id);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(submission = %id, error = %e, "could not read the submission's verdict; its receipts stay pending");
+                        return;
+                    }
+                }
+            }
         }
     }
 
@@ -203,11 +258,7 @@ fn outcome_from_raw(uuid: &str, raw: &serde_json::Value) -> SubmitOutcome {
         .or_else(|| raw.get("metadata").and_then(|r| r.get("status")))
         .and_then(|s| s.as_str())
         .unwrap_or("");
-    let state = match status.to_ascii_lowercase().as_str() {
-        "valid" => ReceiptState::Accepted,
-        "invalid" | "rejected" | "cancelled" => ReceiptState::Rejected,
-        _ => ReceiptState::Pending,
-    };
+    let state = crate::verdict::state_of(status).unwrap_or(ReceiptState::Pending);
     SubmitOutcome {
         uuid: uuid.into(),
         state,
@@ -216,7 +267,8 @@ fn outcome_from_raw(uuid: &str, raw: &serde_json::Value) -> SubmitOutcome {
             .or_else(|| raw.get("receipt").and_then(|r| r.get("longId")))
             .and_then(|s| s.as_str())
             .map(str::to_owned),
-        reason: (state == ReceiptState::Rejected).then(|| format!("ETA status {status}")),
+        reason: (state == ReceiptState::Rejected)
+            .then(|| crate::verdict::reason(raw.get("receipt").unwrap_or(raw), status)),
     }
 }
 
@@ -225,11 +277,11 @@ fn outcomes(receipts: &[BuiltReceipt], result: &SubmissionResult) -> Vec<SubmitO
         .iter()
         .map(|r| {
             if let Some(a) = result.accepted.iter().find(|a| a.uuid == r.uuid) {
-                // accepted for processing; ETA validates asynchronously, but a receipt in
-                // acceptedDocuments has passed the synchronous checks
+                // taken for processing: it passed the synchronous checks only; its final
+                // status (Valid or Invalid) comes from the submission's details
                 SubmitOutcome {
                     uuid: r.uuid.clone(),
-                    state: ReceiptState::Accepted,
+                    state: ReceiptState::Pending,
                     long_id: a.long_id.clone(),
                     reason: None,
                 }
@@ -343,7 +395,26 @@ impl TaxAuthority for EtaTaxAuthority {
             .submit(&batch)
             .await
             .map_err(ConnectorError::from_client)?;
-        Ok(outcomes(receipts, &result))
+        let mut out = outcomes(receipts, &result);
+        self.settle(&result.submission_ids, &mut out).await;
+        Ok(out)
+    }
+
+    async fn find_receipt(
+        &self,
+        order: &Order,
+        refund: Option<&Refund>,
+    ) -> ConnectorResult<Option<SubmitOutcome>> {
+        let name = order.name.trim_start_matches('#');
+        let (number, kind) = match refund {
+            None => (name.to_owned(), "s"),
+            Some(refund) => (format!("{name}-R{}", refund.external_id), "r"),
+        };
+        crate::recovery::find(&self.client, self.device(), &number, kind).await
+    }
+
+    async fn chain_tail(&self) -> ConnectorResult<Option<String>> {
+        crate::recovery::chain_tail(&self.client, self.device()).await
     }
 
     async fn lookup(&self, uuid: &model::ReceiptUuid) -> ConnectorResult<Option<SubmitOutcome>> {

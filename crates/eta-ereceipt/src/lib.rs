@@ -102,7 +102,9 @@ pub mod error;
 pub mod mapping;
 pub mod model;
 pub mod qr;
+mod recovery;
 pub mod validate;
+mod verdict;
 
 pub use error::Error;
 

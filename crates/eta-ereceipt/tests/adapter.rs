@@ -223,6 +223,16 @@ async fn submit_and_lookup_report_states() {
         .expect(1)
         .mount(&server)
         .await;
+    // The verdict: the accepted receipt is Valid in the submission's details.
+    Mock::given(method("GET"))
+        .and(path("/api/v1/receiptsubmissions/S/details"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "status": "PartiallyValid",
+            "receipts": [{"uuid": a.uuid, "status": "Valid"}, {"uuid": b.uuid, "status": "Invalid"}],
+            "metadata": {"totalPages": 1, "totalCount": 2}
+        })))
+        .mount(&server)
+        .await;
     let outcomes = eta.submit(&[a.clone(), b.clone()]).await.unwrap();
     assert_eq!(outcomes[0].state, ReceiptState::Accepted);
     assert_eq!(outcomes[0].long_id.as_deref(), Some("LONG-A"));

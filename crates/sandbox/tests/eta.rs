@@ -343,16 +343,21 @@ async fn an_accepted_receipt_keeps_its_raw_text_and_starts_the_chain() {
     assert_eq!(sb.eta().last_uuid("POS-0001"), Some(uuid1.clone()));
 
     // Raw, details, submission details.
-    let raw = http
+    let raw: Value = http
         .get(format!("{}/api/v1/receipts/{uuid1}/raw", sb.eta_url()))
         .bearer_auth(&tok)
         .send()
         .await
         .unwrap()
-        .text()
+        .json()
         .await
         .unwrap();
-    assert!(raw.contains(&r1.text()));
+    // ETA's ReceiptExtended: the text as received, and the summary with the status.
+    assert_eq!(raw["rawDocument"], r1.text().as_str());
+    assert_eq!(raw["receipt"]["uuid"], uuid1.as_str());
+    assert_eq!(raw["receipt"]["status"], "Valid");
+    assert_eq!(raw["submissionUUID"], answer["submissionId"]);
+    assert_eq!(raw["submissionChannel"], "POS");
     let details: Value = http
         .get(format!("{}/api/v1/receipts/{uuid1}/details", sb.eta_url()))
         .bearer_auth(&tok)
@@ -745,6 +750,199 @@ async fn absurd_amounts_are_rejected_not_a_crash() {
             .unwrap()
             .iter()
             .any(|d| d["target"] == "quantity" && d["code"] == "BadStructure"),
+        "{answer}"
+    );
+    sb.shutdown().await;
+}
+
+async fn list(http: &reqwest::Client, sb: &RunningSandbox, tok: &str, path: &str) -> (u16, Value) {
+    let resp = http
+        .get(format!("{}/api/v1/receipts/{path}", sb.eta_url()))
+        .bearer_auth(tok)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn search_and_recent_list_the_devices_held_receipts_with_etas_filters_and_refuse_what_they_do_not_know()
+ {
+    let sb = start().await;
+    let http = reqwest::Client::new();
+    let tok = token(&http, &sb, 0).await;
+    let other = token(&http, &sb, 1).await;
+    let (r1, u1) = sale("ORD-1001", "", "POS-0001").seal();
+    let (r2, u2) = sale("ORD-1002", &u1, "POS-0001").seal();
+    let (bad, _) = sale("ORD-1003", "f".repeat(64).as_str(), "POS-0001").seal();
+    let (status, answer) = submit(&http, &sb, &tok, body(&[r1, r2, bad])).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["rejectedDocuments"].as_array().unwrap().len(), 1);
+
+    // Recent: exact receipt number on this POS; the refused receipt is not held.
+    let (status, page) = list(
+        &http,
+        &sb,
+        &tok,
+        "recent?ReceiptNumber=ORD-1002&PosSerialNumber=POS-0001&DocumentTypeCode=s",
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["receipts"].as_array().unwrap().len(), 1);
+    assert_eq!(page["receipts"][0]["uuid"], u2.as_str());
+    assert_eq!(page["receipts"][0]["status"], "Valid");
+    assert_eq!(page["metadata"]["totalCount"], 1);
+    let (_, page) = list(&http, &sb, &tok, "recent?ReceiptNumber=ORD-1003").await;
+    assert_eq!(page["metadata"]["totalCount"], 0, "{page}");
+    // Newest first by default, paged.
+    let (_, page) = list(&http, &sb, &tok, "recent?PageSize=1&PageNo=1").await;
+    assert_eq!(page["receipts"][0]["uuid"], u2.as_str(), "{page}");
+    assert_eq!(page["metadata"]["totalPages"], 2);
+    let (_, page) = list(&http, &sb, &tok, "recent?pagesize=1&pageno=2&sortdir=desc").await;
+    assert_eq!(page["receipts"][0]["uuid"], u1.as_str(), "{page}");
+    // Another POS sees none of them.
+    let (_, page) = list(&http, &sb, &other, "recent").await;
+    assert_eq!(page["metadata"]["totalCount"], 0, "{page}");
+
+    // Search: FreeText fragments of at least 5 characters.
+    let (status, page) = list(
+        &http,
+        &sb,
+        &tok,
+        "search?FreeText=ORD-100&PosSerialNumber=POS-0001",
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["metadata"]["totalCount"], 2, "{page}");
+    let (_, page) = list(&http, &sb, &tok, "search?Direction=Received").await;
+    assert_eq!(page["metadata"]["totalCount"], 0);
+
+    // Strict: short FreeText, unknown names, bad values, pages over 100.
+    for path in [
+        "search?FreeText=1001",
+        "search?ReceiptNumber=ORD-1001",
+        "recent?DeviceSerialNumber=POS-0001",
+        "recent?Status=Pending",
+        "recent?PageSize=101",
+        "recent?PageNo=0",
+        "recent?SortBy=total",
+        "search?DateTimeIssuedFrom=yesterday",
+        "recent?DocumentTypeCode=x",
+    ] {
+        let (status, answer) = list(&http, &sb, &tok, path).await;
+        assert_eq!(status, 400, "{path}: {answer}");
+        assert_eq!(answer["error"]["code"], "BadStructure", "{path}");
+    }
+    let (status, _) = list(&http, &sb, "not-a-token", "recent").await;
+    assert_eq!(status, 401);
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_final_status_comes_after_the_delay_an_unregistered_code_is_invalid_and_only_invalid_receipts_are_replaced()
+ {
+    let mut config = SandboxConfig {
+        orders: 0,
+        catalog_groups: 1,
+        ..SandboxConfig::default()
+    };
+    config.eta.validation_delay = std::time::Duration::from_millis(400);
+    config.eta.registered_item_codes = Some(vec!["EG-200123456-100101".into()]);
+    let sb = Sandbox::start(config).await.unwrap();
+    let http = reqwest::Client::new();
+    let tok = token(&http, &sb, 0).await;
+    let (good, u1) = sale("V-1", "", "POS-0001").seal();
+    let mut unregistered = sale("V-2", &u1, "POS-0001");
+    let J::A(lines) = unregistered.get_mut("itemData") else {
+        unreachable!()
+    };
+    *lines[0].get_mut("itemCode") = s("EG-200123456-999999");
+    let (bad, u2) = unregistered.seal();
+    let (status, answer) = submit(&http, &sb, &tok, body(&[good, bad])).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(
+        answer["acceptedDocuments"].as_array().unwrap().len(),
+        2,
+        "{answer}"
+    );
+    let sub = answer["submissionId"].as_str().unwrap().to_owned();
+    let details = |http: reqwest::Client, tok: String| {
+        let url = format!("{}/api/v1/receiptsubmissions/{sub}/details", sb.eta_url());
+        async move {
+            let v: Value = http
+                .get(url)
+                .bearer_auth(tok)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v
+        }
+    };
+    // Before the delay: submitted, the submission in progress.
+    let page = details(http.clone(), tok.clone()).await;
+    assert_eq!(page["status"], "InProgress", "{page}");
+    assert_eq!(page["receipts"][0]["status"], "Submitted");
+    // A return of a sale that is not Valid yet is refused.
+    let ret = |reference: &str, prev: &str, number: &str| {
+        let mut r = sale(number, prev, "POS-0001");
+        r.set_header("referenceUUID", reference);
+        *r.get_mut("documentType") = o(vec![("receiptType", s("r")), ("typeVersion", s("1.2"))]);
+        r.seal()
+    };
+    let (early, _) = ret(&u1, &u2, "VR-1");
+    let (_, answer) = submit(&http, &sb, &tok, body(&[early])).await;
+    assert_eq!(first_error_code(&answer), "InvalidReference", "{answer}");
+
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let page = details(http.clone(), tok.clone()).await;
+    assert_eq!(page["status"], "PartiallyValid", "{page}");
+    let status_of = |uuid: &str| {
+        page["receipts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["uuid"] == uuid)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(status_of(&u1)["status"], "Valid");
+    let invalid = status_of(&u2);
+    assert_eq!(invalid["status"], "Invalid");
+    assert_eq!(
+        invalid["errors"]["details"][0]["code"], "ItemCodeNotRegistered",
+        "{invalid}"
+    );
+    assert_eq!(
+        invalid["errors"]["details"][0]["propertyPath"],
+        "receipt.itemData[0].itemCode"
+    );
+    // Now Valid, the sale takes its return.
+    let (late, u3) = ret(&u1, &u2, "VR-2");
+    let (_, answer) = submit(&http, &sb, &tok, body(&[late])).await;
+    assert_eq!(
+        answer["acceptedDocuments"][0]["uuid"],
+        u3.as_str(),
+        "{answer}"
+    );
+
+    // Only an Invalid receipt is replaced (referenceOldUUID).
+    let replacement = |old: &str| {
+        let mut r = sale("V-2", &u3, "POS-0001");
+        r.set_header("referenceOldUUID", old);
+        r.seal()
+    };
+    let (of_valid, _) = replacement(&u1);
+    let (_, answer) = submit(&http, &sb, &tok, body(&[of_valid])).await;
+    assert_eq!(first_error_code(&answer), "InvalidReference", "{answer}");
+    let (of_invalid, u4) = replacement(&u2);
+    let (_, answer) = submit(&http, &sb, &tok, body(&[of_invalid])).await;
+    assert_eq!(
+        answer["acceptedDocuments"][0]["uuid"],
+        u4.as_str(),
         "{answer}"
     );
     sb.shutdown().await;

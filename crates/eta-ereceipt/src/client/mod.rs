@@ -49,7 +49,7 @@ pub mod submit;
 
 use auth::TokenKey;
 pub use auth::{PosCredentials, TokenCache};
-pub use queries::{SearchQuery, SubmissionDetailsPage};
+pub use queries::{ReceiptListPage, RecentQuery, SearchQuery, SubmissionDetailsPage};
 pub use submit::{
     AcceptedReceipt, BatchReceipt, KnownReceipt, MAX_BATCH_BYTES, MAX_BATCH_RECEIPTS,
     RejectedReceipt, SubmissionBatch, SubmissionResult,

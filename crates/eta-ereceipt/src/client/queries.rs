@@ -1,5 +1,5 @@
-//! Look-ups: a receipt's raw form, details and share view, search, and a submission's
-//! details page by page.
+//! Look-ups: a receipt's raw form, details and share view, search, recent receipts, and a
+//! submission's details page by page.
 
 use http::Method;
 
@@ -71,6 +71,95 @@ impl SearchQuery {
     }
 }
 
+/// Filters of [`EtaClient::recent`], Get Recent Receipts (ETA's query parameter names;
+/// `None`s are omitted).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecentQuery {
+    /// The receipt's uuid.
+    pub uuid: Option<String>,
+    /// The submission's uuid.
+    pub submission_uuid: Option<String>,
+    /// The receipt number, exact (`header.receiptNumber`).
+    pub receipt_number: Option<String>,
+    /// `s` (receipt) or `r` (return receipt).
+    pub document_type_code: Option<String>,
+    /// The POS serial (`PosSerialNumber`).
+    pub pos_serial_number: Option<String>,
+    /// `Valid`, `Invalid` or `Cancelled`.
+    pub status: Option<String>,
+    /// `Submitted` or `Received`.
+    pub direction: Option<String>,
+    /// The field sorted on, e.g. `dateTimeReceived`.
+    pub sort_by: Option<String>,
+    /// `Asc` or `Desc`.
+    pub sort_dir: Option<String>,
+    /// Page number (1-based).
+    pub page_no: Option<u32>,
+    /// Page size.
+    pub page_size: Option<u32>,
+}
+
+impl RecentQuery {
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let mut add = |k: &'static str, v: &Option<String>| {
+            if let Some(v) = v {
+                out.push((k, v.clone()));
+            }
+        };
+        add("Uuid", &self.uuid);
+        add("SubmissionUuid", &self.submission_uuid);
+        add("ReceiptNumber", &self.receipt_number);
+        add("DocumentTypeCode", &self.document_type_code);
+        add("PosSerialNumber", &self.pos_serial_number);
+        add("Status", &self.status);
+        add("Direction", &self.direction);
+        add("SortBy", &self.sort_by);
+        add("SortDir", &self.sort_dir);
+        if let Some(n) = self.page_no {
+            out.push(("PageNo", n.to_string()));
+        }
+        if let Some(n) = self.page_size {
+            out.push(("PageSize", n.to_string()));
+        }
+        out
+    }
+}
+
+/// One page of a receipt list (Search Receipts, Get Recent Receipts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceiptListPage {
+    /// The receipt summaries on this page (`receipts`, or `result` as in the invoice API).
+    pub receipts: Vec<serde_json::Value>,
+    /// Total pages, when given (`metadata.totalPages`).
+    pub total_pages: Option<u32>,
+    /// Total receipts matching, when given (`metadata.totalCount`).
+    pub total_count: Option<u64>,
+}
+
+impl ReceiptListPage {
+    /// Reads a list answer.
+    pub fn from_json(raw: &serde_json::Value) -> Self {
+        let receipts = raw
+            .get("receipts")
+            .or_else(|| raw.get("result"))
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default();
+        let metadata = raw.get("metadata");
+        ReceiptListPage {
+            receipts,
+            total_pages: metadata
+                .and_then(|m| m.get("totalPages"))
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok()),
+            total_count: metadata
+                .and_then(|m| m.get("totalCount"))
+                .and_then(serde_json::Value::as_u64),
+        }
+    }
+}
+
 impl EtaClient {
     /// `GET /api/v1/receipts/{uuid}/raw`: the receipt as ETA holds it, `None` on 404.
     ///
@@ -128,20 +217,50 @@ impl EtaClient {
     ///
     /// Any failure (after retries).
     pub async fn search(&self, query: &SearchQuery) -> Result<serde_json::Value, Error> {
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in query.pairs() {
-            q.append_pair(k, &v);
-        }
+        let query = {
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in query.pairs() {
+                q.append_pair(k, &v);
+            }
+            q.finish()
+        };
         let response = self
             .call(
                 "search",
                 Method::GET,
-                &format!("/api/v1/receipts/search?{}", q.finish()),
+                &format!("/api/v1/receipts/search?{query}"),
                 None,
                 true,
             )
             .await?;
         decode("search", response.body(), false)
+    }
+
+    /// `GET /api/v1/receipts/recent` with `query`: one page of the receipts ETA received
+    /// lately.
+    ///
+    /// # Errors
+    ///
+    /// Any failure (after retries).
+    pub async fn recent(&self, query: &RecentQuery) -> Result<ReceiptListPage, Error> {
+        let query = {
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in query.pairs() {
+                q.append_pair(k, &v);
+            }
+            q.finish()
+        };
+        let response = self
+            .call(
+                "recent",
+                Method::GET,
+                &format!("/api/v1/receipts/recent?{query}"),
+                None,
+                true,
+            )
+            .await?;
+        let raw: serde_json::Value = decode("recent", response.body(), false)?;
+        Ok(ReceiptListPage::from_json(&raw))
     }
 
     /// One page of `GET /api/v1/receiptsubmissions/{id}/details?PageNo=&PageSize=`.

@@ -3,12 +3,18 @@
 //! One server plays the identity host (`/connect/token`) and the API host (`/api/v1/...`).
 //! Each submitted receipt is re-serialized from the JSON text as received ([`canonical`]) to
 //! check its uuid, then checked for structure, codes, core fields and calculations, for its
-//! device's chain and for duplicates. See `docs/sandbox.md` for every rule and its error code.
+//! device's chain and for duplicates; a receipt taken for processing gets its final status
+//! (`Valid` or `Invalid`) after `EtaConfig::validation_delay` (module `verdict`). The reads
+//! are the receipt (`…/raw`, `…/details`), the submission's details and the lists (module
+//! `search`: Search Receipts, Get Recent Receipts). See `docs/sandbox.md` for every rule and
+//! its error code.
 
 pub mod canonical;
 pub mod json;
+mod search;
 mod submission;
 mod validate;
+mod verdict;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -29,6 +35,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+pub use search::MAX_LIST_PAGE;
 pub use validate::Detail;
 
 /// Largest submission accepted, in bytes (1.5 MB).
@@ -78,6 +85,14 @@ pub struct EtaConfig {
     /// Whether a submission must carry `signatures` with an issuer (`I`) entry (its value may
     /// be empty: ETA does not validate signatures yet). Default `true`.
     pub require_signatures: bool,
+    /// How long after its submission a receipt ETA took for processing gets its final status
+    /// (`Valid` or `Invalid`); until then it is `Submitted` and its submission `InProgress`.
+    /// Default zero (decided at once).
+    pub validation_delay: Duration,
+    /// The item codes (`itemCode`, EGS or GS1) registered for the taxpayer; a receipt with a
+    /// line whose code is not registered becomes `Invalid` at the asynchronous step. `None`
+    /// (the default): every well-formed code counts as registered.
+    pub registered_item_codes: Option<Vec<String>>,
 }
 
 impl Default for EtaConfig {
@@ -101,6 +116,8 @@ impl Default for EtaConfig {
             max_receipt_age: Some(Duration::from_secs(24 * 3600)),
             duplicate_window: Some(Duration::from_secs(600)),
             require_signatures: true,
+            validation_delay: Duration::ZERO,
+            registered_item_codes: None,
         }
     }
 }
@@ -117,6 +134,8 @@ impl fmt::Debug for EtaConfig {
             .field("max_receipt_age", &self.max_receipt_age)
             .field("duplicate_window", &self.duplicate_window)
             .field("require_signatures", &self.require_signatures)
+            .field("validation_delay", &self.validation_delay)
+            .field("registered_item_codes", &self.registered_item_codes)
             .finish()
     }
 }
@@ -152,6 +171,9 @@ impl EtaConfig {
         if self.token_ttl.is_zero() || self.token_ttl > Duration::from_secs(10 * 365 * 24 * 3600) {
             return bad("eta.token_ttl", "must be between 1 second and 10 years");
         }
+        if self.validation_delay > Duration::from_secs(24 * 3600) {
+            return bad("eta.validation_delay", "must be at most 24 hours");
+        }
         Ok(())
     }
 }
@@ -170,7 +192,12 @@ struct Receipt {
     device: String,
     receipt_type: String,
     receipt_number: String,
-    status: &'static str,
+    /// Refused synchronously (listed in `rejectedDocuments`): `Invalid` at once, never held.
+    refused: bool,
+    /// When the asynchronous verdict is due.
+    verdict_at: Instant,
+    /// The asynchronous step's error (ETA's error body), when it fails the receipt.
+    verdict_error: Option<Value>,
     raw: String,
     submission_id: String,
     long_id: String,
@@ -182,7 +209,33 @@ struct Receipt {
 }
 
 impl Receipt {
+    /// ETA's status of the receipt at `now`: `Invalid` when refused synchronously, else
+    /// `Submitted` until its verdict is due, then `Valid` or `Invalid`.
+    fn status(&self, now: Instant) -> &'static str {
+        if self.refused {
+            "Invalid"
+        } else if now < self.verdict_at {
+            "Submitted"
+        } else if self.verdict_error.is_some() {
+            "Invalid"
+        } else {
+            "Valid"
+        }
+    }
+
+    /// The error that made the receipt Invalid, as known at `now`.
+    fn errors(&self, now: Instant) -> Option<&Value> {
+        if self.refused {
+            self.error.as_ref()
+        } else if now >= self.verdict_at {
+            self.verdict_error.as_ref()
+        } else {
+            None
+        }
+    }
+
     fn summary(&self) -> Value {
+        let now = Instant::now();
         let mut v = json!({
             "uuid": self.uuid,
             "submissionUUID": self.submission_id,
@@ -196,9 +249,9 @@ impl Receipt {
             "typeVersion": "1.2",
             "deviceSerialNumber": self.device,
             "totalAmount": self.total_amount.parse::<f64>().ok(),
-            "status": self.status,
+            "status": self.status(now),
         });
-        if let Some(e) = &self.error {
+        if let Some(e) = self.errors(now) {
             v["errors"] = e.clone();
         }
         v
@@ -296,6 +349,7 @@ impl EtaState {
     /// Everything the stand-in holds (the `eta` part of `/__admin/dump`).
     pub fn dump(&self) -> Value {
         let d = self.lock();
+        let now = Instant::now();
         json!({
             "receipts": d.receipts.iter().map(|r| json!({
                 "uuid": r.uuid,
@@ -304,9 +358,9 @@ impl EtaState {
                 "device": r.device,
                 "receipt_type": r.receipt_type,
                 "receipt_number": r.receipt_number,
-                "status": r.status,
+                "status": r.status(now),
                 "submission_id": r.submission_id,
-                "error": r.error,
+                "error": r.errors(now),
                 "raw": r.raw,
             })).collect::<Vec<_>>(),
             "devices": self.cfg.devices.iter().map(|dev| json!({
@@ -348,6 +402,8 @@ pub(crate) fn router(state: Arc<EtaState>) -> Router {
             "/api/v1/receiptsubmissions/{id}/details",
             get(submission_details),
         )
+        .route("/api/v1/receipts/search", get(search::search))
+        .route("/api/v1/receipts/recent", get(search::recent))
         .route("/api/v1/receipts/{uuid}/raw", get(receipt_raw))
         .route("/api/v1/receipts/{uuid}/details", get(receipt_details))
         .layer(DefaultBodyLimit::max(4 * MAX_SUBMISSION_BYTES))
@@ -648,8 +704,11 @@ async fn submission_details(
         );
     }
     let all: Vec<&Receipt> = sub.receipts.iter().map(|i| &d.receipts[*i]).collect();
-    let valid = all.iter().filter(|r| r.status == "Valid").count();
-    let overall = if valid == all.len() {
+    let now = Instant::now();
+    let valid = all.iter().filter(|r| r.status(now) == "Valid").count();
+    let overall = if all.iter().any(|r| r.status(now) == "Submitted") {
+        "InProgress"
+    } else if valid == all.len() {
         "Valid"
     } else if valid == 0 {
         "Invalid"
@@ -662,7 +721,7 @@ async fn submission_details(
         .filter(|r| {
             q.status
                 .as_deref()
-                .is_none_or(|s| s.eq_ignore_ascii_case(r.status))
+                .is_none_or(|s| s.eq_ignore_ascii_case(r.status(now)))
         })
         .filter(|r| {
             q.receipt_number
@@ -716,18 +775,20 @@ async fn receipt_raw(
             format!("no receipt {uuid}"),
         );
     };
-    // The raw receipt is inserted as received, so its number literals survive.
-    let metadata = json!({
-        "uuid": r.uuid, "status": r.status, "submissionUUID": r.submission_id,
-        "longId": r.long_id, "hashKey": r.hash_key, "dateTimeReceived": r.date_time_received,
-    });
-    let body = format!("{{\"receipt\":{},\"metadata\":{metadata}}}", r.raw);
-    let mut resp = (StatusCode::OK, body).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    resp
+    // ETA's `ReceiptExtended`: the receipt as received (`rawDocument`, its text exactly, so
+    // its number literals survive), where and when it came, and its summary with the status.
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "rawDocument": r.raw,
+            "submissionUUID": r.submission_id,
+            "dateTimeReceived": r.date_time_received,
+            "dateTimeIssued": r.date_time_issued,
+            "submissionChannel": "POS",
+            "maxPrecision": 5,
+            "receipt": r.summary(),
+        }),
+    )
 }
 
 async fn receipt_details(

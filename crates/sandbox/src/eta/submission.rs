@@ -114,7 +114,9 @@ impl EtaState {
                 },
                 receipt_type: facts.receipt_type.clone(),
                 receipt_number: facts.receipt_number.clone(),
-                status: "Valid",
+                refused: false,
+                verdict_at: Instant::now() + self.cfg.validation_delay,
+                verdict_error: None,
                 raw,
                 submission_id: submission_id.clone(),
                 long_id: String::new(),
@@ -125,6 +127,7 @@ impl EtaState {
                 error: None,
             };
             if errors.is_empty() {
+                receipt.verdict_error = verdict::asynchronous_error(&self.cfg, &receipt);
                 receipt.long_id = random_id(&mut d.rng, 40).to_lowercase();
                 receipt.hash_key = base64::engine::general_purpose::STANDARD
                     .encode(Sha256::digest(receipt.raw.as_bytes()));
@@ -152,7 +155,7 @@ impl EtaState {
                     "receiptNumber": receipt.receipt_number,
                     "error": error,
                 }));
-                receipt.status = "Invalid";
+                receipt.refused = true;
                 receipt.error = Some(error);
                 d.counters.rejected += 1;
             }
@@ -237,18 +240,44 @@ impl EtaState {
                 errors.push(Detail::new("InvalidChain", "header.previousUUID", why));
             }
         }
+        let now = Instant::now();
+        if !facts.reference_old_uuid.is_empty() {
+            let replaced = d
+                .accepted
+                .get(&facts.reference_old_uuid)
+                .map(|i| &d.receipts[*i]);
+            let ok = replaced.is_some_and(|old| {
+                old.status(now) == "Invalid"
+                    && old.device == facts.device
+                    && old.receipt_type.eq_ignore_ascii_case(&facts.receipt_type)
+            });
+            if !ok {
+                errors.push(Detail::new(
+                    "InvalidReference",
+                    "header.referenceOldUUID",
+                    "referenceOldUUID must name an Invalid receipt of this POS and receipt type (only an Invalid receipt can be replaced)",
+                ));
+            }
+        }
         match facts.receipt_type.as_str() {
             "r" => {
-                let ok = d
+                let sale = d
                     .accepted
                     .get(&facts.reference_uuid)
-                    .is_some_and(|i| d.receipts[*i].receipt_type == "s");
-                if !ok {
-                    errors.push(Detail::new(
+                    .map(|i| &d.receipts[*i])
+                    .filter(|r| r.receipt_type == "s");
+                match sale.map(|s| s.status(now)) {
+                    Some("Valid") => {}
+                    Some(status) => errors.push(Detail::new(
+                        "InvalidReference",
+                        "header.referenceUUID",
+                        format!("a return receipt must reference a Valid sale receipt; this one is {status}"),
+                    )),
+                    None => errors.push(Detail::new(
                         "InvalidReference",
                         "header.referenceUUID",
                         "a return receipt needs referenceUUID = the uuid of an accepted sale receipt",
-                    ));
+                    )),
                 }
             }
             "s" if !facts.reference_uuid.is_empty() => errors.push(Detail::new(

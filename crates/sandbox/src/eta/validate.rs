@@ -53,6 +53,7 @@ pub(crate) struct Facts {
     pub(crate) uuid: String,
     pub(crate) previous_uuid: Option<String>,
     pub(crate) reference_uuid: String,
+    pub(crate) reference_old_uuid: String,
     pub(crate) receipt_number: String,
     pub(crate) receipt_type: String,
     pub(crate) branch_code: String,
@@ -296,7 +297,9 @@ pub(crate) fn check(receipt: &Node, rules: &Rules<'_>) -> (Facts, Vec<Detail>) {
         f.reference_uuid = c
             .opt_text(h, "referenceUUID", "header.referenceUUID")
             .unwrap_or_default();
-        if let Some(old) = c.opt_text(h, "referenceOldUUID", "header.referenceOldUUID")
+        let old = c.opt_text(h, "referenceOldUUID", "header.referenceOldUUID");
+        f.reference_old_uuid = old.clone().unwrap_or_default();
+        if let Some(old) = old
             && !old.is_empty()
             && !is_hex64(&old)
         {
