@@ -102,6 +102,7 @@ pub mod error;
 pub mod mapping;
 pub mod model;
 pub mod qr;
+pub mod tables;
 pub mod validate;
 
 pub use error::Error;
