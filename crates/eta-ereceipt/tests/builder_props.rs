@@ -189,3 +189,25 @@ fn the_mapping_chooses_the_vat_subtype_per_rate() {
         .vat_subtype_at(dec!(5), "V008");
     assert_eq!(subtypes(&config), ["V009", "V008", "V001", "V010"]);
 }
+
+/// ETA's documented example: the lines of the SDK sample receipt (T1 `V001` / `V009` at 14 %,
+/// T4 `W001`, discounts and value differences) pass every line rule, subtypes included. The
+/// sample's receipt-level figures are illustrative (its `totalAmount` does not follow its own
+/// equation, and it writes `paymentMethod` as `Cash`), so only the lines are checked here.
+#[test]
+fn the_sdk_sample_lines_pass_the_line_rules() {
+    use eta_ereceipt::model::Receipt;
+    let batch = include_str!("vectors/receipt-sdk-sample-batch.json");
+    let value: serde_json::Value = serde_json::from_str(batch).unwrap();
+    let text = value["receipts"][0]
+        .to_string()
+        .replace(r#""paymentMethod":"Cash""#, r#""paymentMethod":"C""#);
+    let receipt = Receipt::from_json(&text).unwrap();
+    let at = Utc.with_ymd_and_hms(2025, 2, 2, 14, 0, 0).unwrap();
+    let problems: Vec<String> = validate(&receipt, &ValidationOptions::at(at).tolerance(dec(1, 5)))
+        .iter()
+        .filter(|p| p.path.starts_with("itemData"))
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(problems, Vec::<String>::new());
+}
