@@ -1,16 +1,20 @@
 //! Build a receipt from lines: every derived figure computed per ETA's main calculations and
 //! rounded to at most 5 decimals, so the receipt passes ETA's own checks.
 //!
-//! Per line (verified on the SDK sample receipt for T1 and T4):
+//! Per line, following ETA's receipt main-calculations rules (`docs/eta.md` §3 names each
+//! rule's source):
 //!
 //! - `unitPrice` is rounded to 5 decimals first; `totalSale = round5(quantity × unitPrice)`;
-//! - `netSale = totalSale − Σ commercialDiscountData.amount`;
-//! - fixed-amount taxes (T3, T6, T14) carry their given amount with rate 0;
-//! - T2 (table tax, %) = `round5((netSale + valueDifference + T3) × rate / 100)`;
-//! - T1 (VAT) = `round5((netSale + valueDifference + T2 + T3) × rate / 100)`;
+//! - `netSale = totalSale − Σ commercialDiscountData.amount − additionalCommercialDiscount.amount`;
+//! - a subtype of kind "amount" (T3, T6, T14 and the `…02` / `…04` fee codes) carries its given
+//!   amount with rate 0; every subtype must be in ETA's table under its own tax type;
+//! - percentage fees T5–T12 and T13–T20 = `round5(netSale × rate / 100)`;
+//! - `totalTaxableFees` = Σ of the T5–T12 amounts (rate and fixed);
+//! - T2 (table tax, %) = `round5((netSale + totalTaxableFees + valueDifference + T3) × rate / 100)`;
+//! - T1 (VAT) = `round5((netSale + totalTaxableFees + valueDifference + T2 + T3) × rate / 100)`;
 //! - T4 (withholding) = `round5((netSale − Σ itemDiscountData.amount) × rate / 100)`;
-//! - other percentage taxes = `round5(netSale × rate / 100)`;
-//! - `total = netSale + Σ taxes other than T4 − T4 − Σ itemDiscountData.amount`.
+//! - `total = netSale + Σ taxes other than T4 − T4 − Σ itemDiscountData.amount −
+//!   additionalItemDiscount.amount`.
 //!
 //! Receipt totals are plain sums of the rounded line figures (so they hold exactly):
 //! `totalSales`, `totalCommercialDiscount`, `totalItemsDiscount`, `netAmount`, `taxTotals` (one
@@ -44,6 +48,7 @@ use crate::codes::{BuyerType, ItemType, PaymentMethod, ReceiptType, TaxType, Uni
 use crate::model::{
     Buyer, Discount, DocumentType, Header, Item, Receipt, Seller, TaxTotal, TaxableItem,
 };
+use crate::tables::{SubtypeKind, TaxClass};
 
 /// The most lines one receipt may carry.
 pub const MAX_LINES: usize = 300;
@@ -122,7 +127,8 @@ impl DiscountInput {
     }
 }
 
-/// A tax on a line: a rate, or a fixed amount for T3/T6/T14.
+/// A tax on a line: a rate, or a fixed amount for the subtypes of kind "amount" (T3, T6, T14
+/// and the `…02` / `…04` fee codes such as `SC02`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaxInput {
     /// Tax type.
@@ -146,7 +152,7 @@ impl TaxInput {
         }
     }
 
-    /// A fixed-amount tax (T3, T6, T14).
+    /// A fixed-amount tax: a subtype of kind "amount" (`Tbl02`, `ST02`, `ST04`, `SC02`, …).
     pub fn fixed(tax_type: TaxType, sub_type: impl Into<String>, amount: Decimal) -> Self {
         TaxInput {
             tax_type,
@@ -178,6 +184,10 @@ pub struct LineInput {
     pub commercial_discounts: Vec<DiscountInput>,
     /// Discounts after tax.
     pub item_discounts: Vec<DiscountInput>,
+    /// `additionalCommercialDiscount`: one further discount before tax.
+    pub additional_commercial_discount: Option<DiscountInput>,
+    /// `additionalItemDiscount`: one further discount after tax.
+    pub additional_item_discount: Option<DiscountInput>,
     /// Value difference (enters the VAT base only).
     pub value_difference: Option<Decimal>,
     /// Taxes.
@@ -205,6 +215,8 @@ impl LineInput {
             unit_price,
             commercial_discounts: Vec::new(),
             item_discounts: Vec::new(),
+            additional_commercial_discount: None,
+            additional_item_discount: None,
             value_difference: None,
             taxes: Vec::new(),
         }
@@ -225,6 +237,18 @@ impl LineInput {
     /// Adds an item discount (after tax).
     pub fn item_discount(mut self, discount: DiscountInput) -> Self {
         self.item_discounts.push(discount);
+        self
+    }
+
+    /// Sets `additionalCommercialDiscount` (before tax; a rate is of the line's `totalSale`).
+    pub fn additional_commercial_discount(mut self, discount: DiscountInput) -> Self {
+        self.additional_commercial_discount = Some(discount);
+        self
+    }
+
+    /// Sets `additionalItemDiscount` (after tax; a rate is of the line's `totalSale`).
+    pub fn additional_item_discount(mut self, discount: DiscountInput) -> Self {
+        self.additional_item_discount = Some(discount);
         self
     }
 
@@ -274,7 +298,8 @@ fn discounts(
 /// # Errors
 ///
 /// Negative or zero quantity, negative price or discount, discounts above the line's sale,
-/// a rate outside 0..=100, a tax type twice on the line.
+/// a rate outside 0..=100, a tax type twice on the line, a subtype not in ETA's table under its
+/// tax type, an amount given for a rate subtype (or none for a fixed one), a negative tax.
 pub fn compute_line(line: &LineInput, index: usize) -> Result<Item, BuildError> {
     let p = format!("itemData[{index}]");
     check_magnitude(&format!("{p}.quantity"), line.quantity)?;
@@ -282,10 +307,26 @@ pub fn compute_line(line: &LineInput, index: usize) -> Result<Item, BuildError> 
     if let Some(v) = line.value_difference {
         check_magnitude(&format!("{p}.valueDifference"), v)?;
     }
+    let additional = [
+        (
+            "additionalCommercialDiscount",
+            line.additional_commercial_discount.as_slice(),
+        ),
+        (
+            "additionalItemDiscount",
+            line.additional_item_discount.as_slice(),
+        ),
+    ];
     for (field, list) in [
-        ("commercialDiscountData", &line.commercial_discounts),
-        ("itemDiscountData", &line.item_discounts),
-    ] {
+        (
+            "commercialDiscountData",
+            line.commercial_discounts.as_slice(),
+        ),
+        ("itemDiscountData", line.item_discounts.as_slice()),
+    ]
+    .into_iter()
+    .chain(additional)
+    {
         for (i, d) in list.iter().enumerate() {
             for v in d.amount.iter().chain(d.rate.iter()) {
                 check_magnitude(&format!("{p}.{field}[{i}]"), *v)?;
@@ -313,7 +354,12 @@ pub fn compute_line(line: &LineInput, index: usize) -> Result<Item, BuildError> 
         total_sale,
         &format!("{p}.commercialDiscountData"),
     )?;
-    let net_sale = total_sale - commercial_sum;
+    let (additional_commercial, additional_commercial_sum) = one_discount(
+        line.additional_commercial_discount.as_ref(),
+        total_sale,
+        &format!("{p}.additionalCommercialDiscount"),
+    )?;
+    let net_sale = total_sale - commercial_sum - additional_commercial_sum;
     if net_sale.is_sign_negative() && !net_sale.is_zero() {
         return Err(build_err(
             format!("{p}.commercialDiscountData"),
@@ -325,31 +371,50 @@ pub fn compute_line(line: &LineInput, index: usize) -> Result<Item, BuildError> 
         total_sale,
         &format!("{p}.itemDiscountData"),
     )?;
+    let (additional_item, additional_item_sum) = one_discount(
+        line.additional_item_discount.as_ref(),
+        total_sale,
+        &format!("{p}.additionalItemDiscount"),
+    )?;
     let value_difference = line.value_difference.map(round5);
     let vd = value_difference.unwrap_or_default();
 
     for (i, t) in line.taxes.iter().enumerate() {
+        let tp = format!("{p}.taxableItems[{i}]");
         if t.rate < Decimal::ZERO || t.rate > Decimal::ONE_HUNDRED {
-            return Err(build_err(
-                format!("{p}.taxableItems[{i}].rate"),
-                "must be between 0 and 100",
-            ));
+            return Err(build_err(format!("{tp}.rate"), "must be between 0 and 100"));
         }
         if line.taxes[..i].iter().any(|o| o.tax_type == t.tax_type) {
             return Err(build_err(
-                format!("{p}.taxableItems[{i}].taxType"),
+                format!("{tp}.taxType"),
                 format!("{} appears twice on the line", t.tax_type),
             ));
         }
-        if t.tax_type.is_fixed_amount() != t.fixed_amount.is_some() {
+        let sub = t
+            .tax_type
+            .subtype(&t.sub_type)
+            .map_err(|rule| build_err(format!("{tp}.subType"), rule))?;
+        let fixed = sub.kind == SubtypeKind::Amount;
+        if fixed != t.fixed_amount.is_some() {
             return Err(build_err(
-                format!("{p}.taxableItems[{i}]"),
-                if t.tax_type.is_fixed_amount() {
-                    "a fixed-amount tax needs its amount"
+                tp,
+                if fixed {
+                    format!(
+                        "subtype {} is a fixed amount: it needs its amount",
+                        sub.code
+                    )
                 } else {
-                    "a percentage tax takes a rate, not an amount"
+                    format!(
+                        "subtype {} is a rate: it takes a rate, not an amount",
+                        sub.code
+                    )
                 },
             ));
+        }
+        if t.fixed_amount
+            .is_some_and(|a| a.is_sign_negative() && !a.is_zero())
+        {
+            return Err(build_err(format!("{tp}.amount"), "must not be negative"));
         }
     }
     let amount_of = |ty: TaxType, amounts: &[(TaxType, Decimal)]| {
@@ -360,36 +425,52 @@ pub fn compute_line(line: &LineInput, index: usize) -> Result<Item, BuildError> 
             .sum::<Decimal>()
     };
     let pct = |base: Decimal, rate: Decimal| round5(base * rate / Decimal::ONE_HUNDRED);
-    // Fixed amounts first, then T2, then the rest, then T1 and T4 (which depend on others).
+    // Fixed amounts first, then the percentage fees, then T2, T1 and T4 (which depend on them).
     let mut amounts: Vec<(TaxType, Decimal)> = Vec::with_capacity(line.taxes.len());
     for t in &line.taxes {
         if let Some(a) = t.fixed_amount {
             amounts.push((t.tax_type, round5(a)));
         }
     }
-    if let Some(t) = line.taxes.iter().find(|t| t.tax_type == TaxType::T2) {
-        let base = net_sale + vd + amount_of(TaxType::T3, &amounts);
-        amounts.push((TaxType::T2, pct(base, t.rate)));
-    }
     for t in &line.taxes {
-        if !matches!(t.tax_type, TaxType::T1 | TaxType::T2 | TaxType::T4)
-            && t.fixed_amount.is_none()
+        if matches!(
+            t.tax_type.class(),
+            TaxClass::TaxableFee | TaxClass::NonTaxableFee
+        ) && t.fixed_amount.is_none()
         {
             amounts.push((t.tax_type, pct(net_sale, t.rate)));
         }
     }
+    let taxable_fees: Decimal = amounts
+        .iter()
+        .filter(|(t, _)| t.is_taxable_fee())
+        .map(|(_, a)| *a)
+        .sum();
+    let t3 = amount_of(TaxType::T3, &amounts);
+    if let Some(t) = line.taxes.iter().find(|t| t.tax_type == TaxType::T2) {
+        let base = net_sale + taxable_fees + vd + t3;
+        amounts.push((TaxType::T2, pct(base, t.rate)));
+    }
     if let Some(t) = line.taxes.iter().find(|t| t.tax_type == TaxType::T1) {
-        let base =
-            net_sale + vd + amount_of(TaxType::T2, &amounts) + amount_of(TaxType::T3, &amounts);
+        let base = net_sale + taxable_fees + vd + amount_of(TaxType::T2, &amounts) + t3;
         amounts.push((TaxType::T1, pct(base, t.rate)));
     }
     if let Some(t) = line.taxes.iter().find(|t| t.tax_type == TaxType::T4) {
         amounts.push((TaxType::T4, pct(net_sale - item_sum, t.rate)));
     }
-    let mut total = net_sale - item_sum;
+    let mut total = net_sale - item_sum - additional_item_sum;
     let mut taxable_items = Vec::with_capacity(line.taxes.len());
-    for t in &line.taxes {
+    for (i, t) in line.taxes.iter().enumerate() {
         let amount = amount_of(t.tax_type, &amounts);
+        if amount.is_sign_negative() && !amount.is_zero() {
+            return Err(build_err(
+                format!("{p}.taxableItems[{i}].amount"),
+                format!(
+                    "{} would be negative: its base (with valueDifference) is below zero",
+                    t.tax_type
+                ),
+            ));
+        }
         if t.tax_type.is_withholding() {
             total -= amount;
         } else {
@@ -415,9 +496,24 @@ pub fn compute_line(line: &LineInput, index: usize) -> Result<Item, BuildError> 
         total,
         commercial_discount_data: commercial,
         item_discount_data: item_disc,
+        additional_commercial_discount: additional_commercial,
+        additional_item_discount: additional_item,
         value_difference,
         taxable_items,
     })
+}
+
+fn one_discount(
+    d: Option<&DiscountInput>,
+    base: Decimal,
+    path: &str,
+) -> Result<(Option<Discount>, Decimal), BuildError> {
+    let Some(d) = d else {
+        return Ok((None, Decimal::ZERO));
+    };
+    let (mut list, sum) = discounts(std::slice::from_ref(d), base, path)
+        .map_err(|e| build_err(e.path.replacen(&format!("{path}[0]"), path, 1), e.rule))?;
+    Ok((list.pop(), sum))
 }
 
 /// Fills the receipt-level totals from its lines and extra discounts.
@@ -677,193 +773,4 @@ pub fn example_seller() -> Seller {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-    use rust_decimal_macros::dec;
-
-    fn issued() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 28, 8, 0, 0).unwrap()
-    }
-
-    /// The two lines of ETA's SDK sample receipt reproduce its figures.
-    #[test]
-    fn sdk_sample_lines_reproduce_the_published_figures() {
-        let l1 = LineInput::new(
-            "8806092129306",
-            "Samsung",
-            ItemType::Gs1,
-            "6221218058490",
-            UnitType::Each,
-            dec!(7),
-            dec!(13.5),
-        )
-        .commercial_discount(DiscountInput::amount("XYZ", dec!(0.512)))
-        .commercial_discount(DiscountInput::amount("XYZABC", dec!(1)))
-        .item_discount(DiscountInput::amount("ABC", dec!(2.8)))
-        .item_discount(DiscountInput::amount("XYZ", dec!(1.1)))
-        .value_difference(dec!(-5))
-        .tax(TaxInput::rate(TaxType::T1, "V001", dec!(14)))
-        .tax(TaxInput::rate(TaxType::T4, "W001", dec!(5)));
-        let l2 = LineInput::new(
-            "10000019",
-            "Petcare",
-            ItemType::Gs1,
-            "6221218058490",
-            UnitType::Each,
-            dec!(89),
-            dec!(150.987),
-        )
-        .commercial_discount(DiscountInput::amount("XYZ", dec!(34.37843)))
-        .commercial_discount(DiscountInput::amount("XYZABC", dec!(100)))
-        .item_discount(DiscountInput::amount("ABC", dec!(2)))
-        .item_discount(DiscountInput::amount("XYZ", dec!(3.7)))
-        .value_difference(dec!(6))
-        .tax(TaxInput::rate(TaxType::T1, "V009", dec!(14)))
-        .tax(TaxInput::rate(TaxType::T4, "W001", dec!(3)));
-        let r = ReceiptBuilder::sale(example_seller(), "1234566", issued())
-            .line(l1)
-            .line(l2)
-            .build()
-            .unwrap();
-        let a = &r.item_data[0];
-        assert_eq!(
-            (a.total_sale, a.net_sale, a.total),
-            (dec!(94.5), dec!(92.988), dec!(96.95192))
-        );
-        assert_eq!(a.taxable_items[0].amount, dec!(12.31832));
-        assert_eq!(a.taxable_items[1].amount, dec!(4.4544));
-        let b = &r.item_data[1];
-        assert_eq!(
-            (b.total_sale, b.net_sale, b.total),
-            (dec!(13437.843), dec!(13303.46457), dec!(14762.15667))
-        );
-        assert_eq!(b.taxable_items[0].amount, dec!(1863.32504));
-        assert_eq!(b.taxable_items[1].amount, dec!(398.93294));
-        assert_eq!(r.total_sales, dec!(13532.343));
-        assert_eq!(r.total_commercial_discount, Some(dec!(135.89043)));
-        assert_eq!(r.total_items_discount, Some(dec!(9.6)));
-        assert_eq!(r.net_amount, dec!(13396.45257));
-        assert_eq!(r.tax_totals[0].amount, dec!(1875.64336));
-        assert_eq!(r.tax_totals[1].amount, dec!(403.38734));
-        assert_eq!(r.total_amount, dec!(14859.10859));
-    }
-
-    #[test]
-    fn t2_and_fixed_taxes_enter_the_vat_base_and_rounding_stays_at_5_decimals() {
-        let line = LineInput::new(
-            "A",
-            "A",
-            ItemType::Gs1,
-            "1",
-            UnitType::Each,
-            dec!(3),
-            dec!(0.3333333),
-        )
-        .tax(TaxInput::fixed(TaxType::T3, "TBL02", dec!(1)))
-        .tax(TaxInput::rate(TaxType::T2, "TBL01", dec!(10)))
-        .tax(TaxInput::rate(TaxType::T1, "V009", dec!(14)));
-        let item = compute_line(&line, 0).unwrap();
-        assert_eq!(item.unit_price, dec!(0.33333));
-        assert_eq!(item.total_sale, dec!(0.99999));
-        let t2 = dec!(0.199999); // (0.99999 + 1) × 10% rounded
-        assert_eq!(item.taxable_items[1].amount, round5(t2));
-        assert_eq!(
-            item.taxable_items[2].amount,
-            round5((dec!(0.99999) + dec!(1) + dec!(0.2)) * dec!(0.14))
-        );
-        for t in &item.taxable_items {
-            assert!(t.amount.scale() <= 5);
-        }
-    }
-
-    #[test]
-    fn bad_lines_name_the_field() {
-        let base = || {
-            LineInput::new(
-                "A",
-                "A",
-                ItemType::Gs1,
-                "1",
-                UnitType::Each,
-                dec!(1),
-                dec!(10),
-            )
-        };
-        let e = compute_line(
-            &LineInput {
-                quantity: dec!(0),
-                ..base()
-            },
-            3,
-        )
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "itemData[3].quantity: must be greater than 0"
-        );
-        let e = compute_line(
-            &base().commercial_discount(DiscountInput::amount("x", dec!(11))),
-            0,
-        )
-        .unwrap_err();
-        assert_eq!(e.path, "itemData[0].commercialDiscountData");
-        let e = compute_line(
-            &base()
-                .tax(TaxInput::rate(TaxType::T1, "V009", dec!(14)))
-                .tax(TaxInput::rate(TaxType::T1, "V009", dec!(14))),
-            0,
-        )
-        .unwrap_err();
-        assert_eq!(e.path, "itemData[0].taxableItems[1].taxType");
-        let e = ReceiptBuilder::sale(example_seller(), "1", issued())
-            .build()
-            .unwrap_err();
-        assert_eq!(e.path, "itemData");
-        let mut b = ReceiptBuilder::sale(example_seller(), "1", issued());
-        for _ in 0..301 {
-            b = b.line(base());
-        }
-        assert!(b.build().unwrap_err().rule.contains("300"));
-    }
-
-    #[test]
-    fn max_amount_is_ten_to_the_thirteen_and_huge_inputs_are_errors() {
-        assert_eq!(MAX_AMOUNT, dec!(10_000_000_000_000));
-        let huge = LineInput::new(
-            "A",
-            "A",
-            ItemType::Gs1,
-            "1",
-            UnitType::Each,
-            dec!(1),
-            dec!(79228162514264337593543950335),
-        );
-        assert_eq!(
-            compute_line(&huge, 0).unwrap_err().path,
-            "itemData[0].unitPrice"
-        );
-    }
-
-    #[test]
-    fn return_receipt_carries_the_reference() {
-        let r = ReceiptBuilder::return_of(example_seller(), "RET-1", issued(), "ab".repeat(32))
-            .line(LineInput::new(
-                "A",
-                "A",
-                ItemType::Gs1,
-                "1",
-                UnitType::Each,
-                dec!(1),
-                dec!(10),
-            ))
-            .build()
-            .unwrap();
-        assert_eq!(r.document_type.receipt_type, ReceiptType::Return);
-        assert_eq!(
-            r.header.reference_uuid.as_deref(),
-            Some("ab".repeat(32).as_str())
-        );
-        assert!(r.to_json().contains("\"referenceUUID\""));
-    }
-}
+mod tests;

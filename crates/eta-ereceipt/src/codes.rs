@@ -1,5 +1,9 @@
 //! ETA code tables as enums with their wire codes.
 //!
+//! The tables themselves are data files in the crate (see [`crate::tables`]): unit types come
+//! straight from `data/unit-types.tsv`; tax subtypes, tax-type classes and payment-method names
+//! are looked up there, and tests check that the enums list exactly the codes of their files.
+//!
 //! Each enum serializes to its wire code and refuses unknown codes when parsed, with an error
 //! that names the code and the accepted ones (the JSON path is added by
 //! [`Receipt::from_json`](crate::model::Receipt::from_json)).
@@ -15,6 +19,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::tables::{self, SubtypeKind, TaxClass, TaxSubtype};
 
 /// A code that is not in its table.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -159,63 +165,6 @@ code_enum! {
 }
 
 code_enum! {
-    /// Unit types that retail uses (a subset of ETA's unit table, which follows UN/ECE
-    /// Recommendation 20). Other codes of ETA's table are refused until added here.
-    UnitType, "unit type", "EA, C62, H87, PCE, KGM, GRM, TNE, LTR, MLT, MTR, CMT, MMT, MTK, MTQ, PR, SET, DZN, BX, CT, PK, BG, BO, HUR, DAY, MON" {
-        /// `EA`: each.
-        Each = "EA",
-        /// `C62`: one (unit).
-        One = "C62",
-        /// `H87`: piece.
-        Piece = "H87",
-        /// `PCE`: piece (legacy code).
-        PieceLegacy = "PCE",
-        /// `KGM`: kilogram.
-        Kilogram = "KGM",
-        /// `GRM`: gram.
-        Gram = "GRM",
-        /// `TNE`: tonne.
-        Tonne = "TNE",
-        /// `LTR`: litre.
-        Litre = "LTR",
-        /// `MLT`: millilitre.
-        Millilitre = "MLT",
-        /// `MTR`: metre.
-        Metre = "MTR",
-        /// `CMT`: centimetre.
-        Centimetre = "CMT",
-        /// `MMT`: millimetre.
-        Millimetre = "MMT",
-        /// `MTK`: square metre.
-        SquareMetre = "MTK",
-        /// `MTQ`: cubic metre.
-        CubicMetre = "MTQ",
-        /// `PR`: pair.
-        Pair = "PR",
-        /// `SET`: set.
-        Set = "SET",
-        /// `DZN`: dozen.
-        Dozen = "DZN",
-        /// `BX`: box.
-        Box = "BX",
-        /// `CT`: carton.
-        Carton = "CT",
-        /// `PK`: pack.
-        Pack = "PK",
-        /// `BG`: bag.
-        Bag = "BG",
-        /// `BO`: bottle.
-        Bottle = "BO",
-        /// `HUR`: hour (services).
-        Hour = "HUR",
-        /// `DAY`: day (services).
-        Day = "DAY",
-        /// `MON`: month (services).
-        Month = "MON",
-    }
-}
-
-code_enum! {
     /// Tax types T1–T20. Names follow ETA's tax-type table as far as known (see `docs/eta.md`;
     /// the names of T7–T20 are unverified).
     TaxType, "tax type", "T1..T20" {
@@ -262,58 +211,223 @@ code_enum! {
     }
 }
 
+impl PaymentMethod {
+    /// The name of the method in ETA's table (`data/payment-methods.tsv`).
+    pub fn name(self) -> &'static str {
+        tables::rows(tables::PAYMENT_METHODS_TSV)
+            .find(|r| r[0] == self.code())
+            .and_then(|r| r.get(1).copied())
+            .unwrap_or("")
+    }
+}
+
+/// A unit of ETA's unit-type table (`data/unit-types.tsv`, compiled in): `EA`, `KGM`, `M`,
+/// `BOX`, …. Codes not in ETA's table are refused when parsed.
+///
+/// ```
+/// use eta_ereceipt::codes::UnitType;
+/// assert_eq!("BOX".parse::<UnitType>().unwrap(), UnitType::Box);
+/// assert_eq!("M".parse::<UnitType>().unwrap().code(), "M");
+/// assert!("H87".parse::<UnitType>().is_err()); // not in ETA's table
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnitType(&'static str);
+
+#[allow(non_upper_case_globals)]
+impl UnitType {
+    /// `EA`: each.
+    pub const Each: UnitType = UnitType("EA");
+    /// `C62`: activity unit (one).
+    pub const One: UnitType = UnitType("C62");
+    /// `KGM`: kilogram.
+    pub const Kilogram: UnitType = UnitType("KGM");
+    /// `GRM`: gram.
+    pub const Gram: UnitType = UnitType("GRM");
+    /// `TNE`: tonne.
+    pub const Tonne: UnitType = UnitType("TNE");
+    /// `LTR`: litre.
+    pub const Litre: UnitType = UnitType("LTR");
+    /// `M`: metre.
+    pub const Metre: UnitType = UnitType("M");
+    /// `CMT`: centimetre.
+    pub const Centimetre: UnitType = UnitType("CMT");
+    /// `MMT`: millimetre.
+    pub const Millimetre: UnitType = UnitType("MMT");
+    /// `MTK`: square metre.
+    pub const SquareMetre: UnitType = UnitType("MTK");
+    /// `MTQ`: cubic metre.
+    pub const CubicMetre: UnitType = UnitType("MTQ");
+    /// `BOX`: box.
+    pub const Box: UnitType = UnitType("BOX");
+    /// `CT`: carton.
+    pub const Carton: UnitType = UnitType("CT");
+    /// `PK`: pack.
+    pub const Pack: UnitType = UnitType("PK");
+    /// `BG`: bag.
+    pub const Bag: UnitType = UnitType("BG");
+    /// `BO`: bottle.
+    pub const Bottle: UnitType = UnitType("BO");
+    /// `HUR`: hour (services).
+    pub const Hour: UnitType = UnitType("HUR");
+    /// `DAY`: day (services).
+    pub const Day: UnitType = UnitType("DAY");
+    /// `MON`: month (services).
+    pub const Month: UnitType = UnitType("MON");
+
+    /// The units named by a constant above.
+    pub const NAMED: &'static [UnitType] = &[
+        Self::Each,
+        Self::One,
+        Self::Kilogram,
+        Self::Gram,
+        Self::Tonne,
+        Self::Litre,
+        Self::Metre,
+        Self::Centimetre,
+        Self::Millimetre,
+        Self::SquareMetre,
+        Self::CubicMetre,
+        Self::Box,
+        Self::Carton,
+        Self::Pack,
+        Self::Bag,
+        Self::Bottle,
+        Self::Hour,
+        Self::Day,
+        Self::Month,
+    ];
+
+    /// The wire code.
+    pub fn code(self) -> &'static str {
+        self.0
+    }
+
+    /// The description in the source list.
+    pub fn description(self) -> &'static str {
+        tables::UNIT_TYPES
+            .iter()
+            .find(|r| r.code == self.0)
+            .map_or("", |r| r.description)
+    }
+
+    /// Every unit of ETA's table, in table order.
+    pub fn all() -> &'static [UnitType] {
+        static ALL: std::sync::LazyLock<Vec<UnitType>> = std::sync::LazyLock::new(|| {
+            tables::UNIT_TYPES
+                .iter()
+                .map(|r| UnitType(r.code))
+                .collect()
+        });
+        &ALL
+    }
+}
+
+impl fmt::Debug for UnitType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "UnitType({})", self.0)
+    }
+}
+
+impl fmt::Display for UnitType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl FromStr for UnitType {
+    type Err = UnknownCode;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        tables::UNIT_TYPES
+            .iter()
+            .find(|r| r.code == s)
+            .map(|r| UnitType(r.code))
+            .ok_or_else(|| UnknownCode {
+                table: "unit type",
+                code: s.to_owned(),
+                expected: "a code of ETA's unit table, e.g. EA, KGM, M, BOX, LTR, HUR",
+            })
+    }
+}
+
+impl Serialize for UnitType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for UnitType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl TaxType {
-    /// `true` for the taxes given as a fixed amount rather than a rate (T3, T6, T14).
+    /// The name in ETA's tax-type table (`data/tax-types.tsv`).
+    pub fn name(self) -> &'static str {
+        tables::tax_type_name(self)
+    }
+
+    /// How the type enters the line calculations (`data/tax-types.tsv`).
+    pub fn class(self) -> TaxClass {
+        tables::tax_class(self)
+    }
+
+    /// `true` for the "total taxable fees" T5–T12, which enter the VAT and T2 bases.
+    pub fn is_taxable_fee(self) -> bool {
+        self.class() == TaxClass::TaxableFee
+    }
+
+    /// `true` for the taxes whose every subtype is a fixed amount (T3, T6, T14). T7–T12 and
+    /// T15–T20 are a rate or a fixed amount depending on the subtype (see [`TaxType::subtype`]).
     pub fn is_fixed_amount(self) -> bool {
-        matches!(self, TaxType::T3 | TaxType::T6 | TaxType::T14)
+        tables::subtypes_of(self).all(|s| s.kind == SubtypeKind::Amount)
     }
 
     /// `true` for the withholding tax, which is subtracted from the line total.
     pub fn is_withholding(self) -> bool {
-        self == TaxType::T4
+        self.class() == TaxClass::Withholding
     }
 
-    /// `true` for the taxes that enter the VAT base (T2 and T3, as in ETA's invoice model).
+    /// `true` for the taxes that enter the VAT base: T2, T3 and the taxable fees T5–T12
+    /// (ETA's receipt main calculations).
     pub fn in_vat_base(self) -> bool {
-        matches!(self, TaxType::T2 | TaxType::T3)
+        matches!(self.class(), TaxClass::Table | TaxClass::TaxableFee)
     }
 
-    /// Checks a subtype code for this tax type: `V001`–`V010` for T1, `W001`–`W016` for T4,
-    /// and for the others a code of 2–10 ASCII capitals and digits (ETA's subtype table for
-    /// them was not captured).
+    /// The subtype `sub` under this tax type, from ETA's subtype table.
     ///
     /// # Errors
     ///
-    /// A message naming the expected form.
-    pub fn check_subtype(self, sub: &str) -> Result<(), String> {
-        let numbered = |prefix: u8, max: u32| {
-            let b = sub.as_bytes();
-            b.len() == 4
-                && b[0] == prefix
-                && b[1..].iter().all(u8::is_ascii_digit)
-                && sub[1..]
-                    .parse::<u32>()
-                    .is_ok_and(|n| (1..=max).contains(&n))
-        };
-        let ok = match self {
-            TaxType::T1 => numbered(b'V', 10),
-            TaxType::T4 => numbered(b'W', 16),
-            _ => {
-                (2..=10).contains(&sub.len())
-                    && sub
-                        .bytes()
-                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-            }
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(match self {
-                TaxType::T1 => format!("subtype {sub:?} is not a VAT subtype V001..V010"),
-                TaxType::T4 => format!("subtype {sub:?} is not a withholding subtype W001..W016"),
-                _ => format!("subtype {sub:?} must be 2-10 capital letters or digits"),
-            })
+    /// A message naming the rule: the code is not in ETA's table (case matters: `Tbl01`, not
+    /// `TBL01`), or it belongs to another tax type.
+    pub fn subtype(self, sub: &str) -> Result<TaxSubtype, String> {
+        match tables::tax_subtype(sub) {
+            Some(s) if s.tax_type == self => Ok(s),
+            Some(s) => Err(format!(
+                "subtype {sub:?} belongs to {}, not {self} (allowed under {self}: {})",
+                s.tax_type,
+                self.subtype_codes()
+            )),
+            None => Err(format!(
+                "subtype {sub:?} is not in ETA's subtype table for {self} (allowed: {})",
+                self.subtype_codes()
+            )),
         }
+    }
+
+    /// Checks a subtype code for this tax type (see [`TaxType::subtype`]).
+    ///
+    /// # Errors
+    ///
+    /// A message naming the rule.
+    pub fn check_subtype(self, sub: &str) -> Result<(), String> {
+        self.subtype(sub).map(|_| ())
+    }
+
+    fn subtype_codes(self) -> String {
+        let codes: Vec<&str> = tables::subtypes_of(self).map(|s| s.code).collect();
+        codes.join(", ")
     }
 }
 
@@ -347,7 +461,19 @@ mod tests {
         assert!(TaxType::T1.check_subtype("V011").is_err());
         assert!(TaxType::T1.check_subtype("W001").is_err());
         assert!(TaxType::T4.check_subtype("W001").is_ok());
-        assert!(TaxType::T2.check_subtype("Tbl01").is_err());
-        assert!(TaxType::T2.check_subtype("TBL01").is_ok());
+        assert!(TaxType::T2.check_subtype("Tbl01").is_ok());
+        assert!(TaxType::T2.check_subtype("TBL01").is_err());
+        assert!(TaxType::T9.check_subtype("SC01").is_ok());
+        assert_eq!(
+            TaxType::T1.check_subtype("SC01").unwrap_err(),
+            "subtype \"SC01\" belongs to T9, not T1 (allowed under T1: V001, V002, V003, V004, V005, V006, V007, V008, V009, V010)"
+        );
+        assert!(TaxType::T3.is_fixed_amount() && TaxType::T6.is_fixed_amount());
+        assert!(TaxType::T14.is_fixed_amount() && !TaxType::T9.is_fixed_amount());
+        assert!(TaxType::T9.in_vat_base() && !TaxType::T17.in_vat_base());
+        assert_eq!("M".parse::<UnitType>().unwrap(), UnitType::Metre);
+        for gone in ["H87", "PCE", "MTR", "BX", "ea"] {
+            assert!(gone.parse::<UnitType>().is_err(), "{gone}");
+        }
     }
 }

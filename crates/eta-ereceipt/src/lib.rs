@@ -103,6 +103,7 @@ pub mod mapping;
 pub mod model;
 pub mod qr;
 mod recovery;
+pub mod tables;
 pub mod validate;
 mod verdict;
 

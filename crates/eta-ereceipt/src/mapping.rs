@@ -121,10 +121,14 @@ pub struct MappingConfig {
     pub shipping_code: String,
     /// The unit of the shipping line. Default `EA`.
     pub shipping_unit: UnitType,
-    /// VAT subtype for taxed lines. Default `V009` (general sales).
+    /// VAT subtype at ETA's general rate of 14 %. Default `V009` (general item sales).
     pub vat_subtype: String,
+    /// VAT subtype at any other non-zero rate. Default `V010` (other rates).
+    pub other_rate_vat_subtype: String,
     /// VAT subtype for zero-rated lines. Default `V003`.
     pub zero_vat_subtype: String,
+    /// Subtypes for particular rates, before the defaults ([`MappingConfig::vat_subtype_at`]).
+    pub vat_subtype_overrides: Vec<(Decimal, String)>,
     /// When receipts are issued. Default [`ReceiptTrigger::OnPayment`].
     pub trigger: ReceiptTrigger,
 }
@@ -140,7 +144,9 @@ impl MappingConfig {
             shipping_code: "SHIPPING".into(),
             shipping_unit: UnitType::Each,
             vat_subtype: "V009".into(),
+            other_rate_vat_subtype: "V010".into(),
             zero_vat_subtype: "V003".into(),
+            vat_subtype_overrides: Vec::new(),
             trigger: ReceiptTrigger::OnPayment,
         }
     }
@@ -173,6 +179,27 @@ impl MappingConfig {
                     format!("payment gateway {gateway:?} is not mapped to an ETA payment method"),
                 )
             })
+    }
+
+    /// Uses VAT subtype `subtype` for lines taxed at `rate` percent (overrides the defaults).
+    pub fn vat_subtype_at(mut self, rate: Decimal, subtype: impl Into<String>) -> Self {
+        self.vat_subtype_overrides.retain(|(r, _)| *r != rate);
+        self.vat_subtype_overrides.push((rate, subtype.into()));
+        self
+    }
+
+    /// The VAT subtype at `rate` percent: an override, else `zero_vat_subtype` at 0,
+    /// `vat_subtype` at 14 and `other_rate_vat_subtype` at any other rate.
+    pub fn vat_subtype_for(&self, rate: Decimal) -> &str {
+        if let Some((_, sub)) = self.vat_subtype_overrides.iter().find(|(r, _)| *r == rate) {
+            sub
+        } else if rate.is_zero() {
+            &self.zero_vat_subtype
+        } else if rate == crate::tables::GENERAL_VAT_RATE {
+            &self.vat_subtype
+        } else {
+            &self.other_rate_vat_subtype
+        }
     }
 
     fn egs(&self, code: &str) -> String {
@@ -402,6 +429,8 @@ pub fn line_item(
         total: net + tax - overshoot,
         commercial_discount_data,
         item_discount_data,
+        additional_commercial_discount: None,
+        additional_item_discount: None,
         value_difference: None,
         taxable_items: vec![TaxableItem {
             tax_type: TaxType::T1,
@@ -463,11 +492,7 @@ fn sale_item(
         Some(g) => (ItemType::Gs1, g.clone()),
         None => (ItemType::Egs, config.egs(&line.sku)),
     };
-    let subtype = if line.vat_rate.is_zero() {
-        &config.zero_vat_subtype
-    } else {
-        &config.vat_subtype
-    };
+    let subtype = config.vat_subtype_for(line.vat_rate);
     line_item(
         field,
         &line.sku,
@@ -489,11 +514,7 @@ fn shipping_item(
     paid: Decimal,
     vat_rate: Decimal,
 ) -> Result<Item, MappingError> {
-    let subtype = if vat_rate.is_zero() {
-        &config.zero_vat_subtype
-    } else {
-        &config.vat_subtype
-    };
+    let subtype = config.vat_subtype_for(vat_rate);
     line_item(
         "shipping",
         &config.shipping_code,

@@ -348,13 +348,13 @@ pub struct Item {
     /// Net unit price.
     #[serde(with = "amount")]
     pub unit_price: Decimal,
-    /// `totalSale − Σ commercial discounts`.
+    /// `totalSale − Σ commercial discounts − additional commercial discount`.
     #[serde(with = "amount")]
     pub net_sale: Decimal,
     /// `quantity × unitPrice`.
     #[serde(with = "amount")]
     pub total_sale: Decimal,
-    /// `netSale + taxes − T4 − Σ item discounts`.
+    /// `netSale + taxes − T4 − Σ item discounts − additional item discount`.
     #[serde(with = "amount")]
     pub total: Decimal,
     /// Discounts before tax.
@@ -363,6 +363,13 @@ pub struct Item {
     /// Discounts after tax.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub item_discount_data: Vec<Discount>,
+    /// One further discount before tax (v1.2); subtracted from `netSale` like
+    /// `commercialDiscountData`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub additional_commercial_discount: Option<Discount>,
+    /// One further discount after tax (v1.2); subtracted from `total` like `itemDiscountData`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub additional_item_discount: Option<Discount>,
     /// Added to the VAT base only.
     #[serde(with = "amount::opt", skip_serializing_if = "Option::is_none", default)]
     pub value_difference: Option<Decimal>,
@@ -595,6 +602,8 @@ pub(crate) mod tests {
                 total: dec!(23.94),
                 commercial_discount_data: vec![],
                 item_discount_data: vec![],
+                additional_commercial_discount: None,
+                additional_item_discount: None,
                 value_difference: None,
                 taxable_items: vec![TaxableItem {
                     tax_type: TaxType::T1,

@@ -8,7 +8,10 @@
 //! - at most 300 lines; return receipts carry `referenceUUID`;
 //! - buyer rules: type B (and F) always need `id` and `name`; type P needs them from
 //!   150,000 EGP (`totalAmount`);
-//! - calculation checks (line and receipt totals, VAT and withholding) within a tolerance
+//! - tax subtypes from ETA's table, each only under its own tax type;
+//! - calculation checks per ETA's receipt main calculations (line and receipt totals; VAT and
+//!   T2 on a base that includes the taxable fees T5–T12; withholding; percentage fees; the
+//!   additional commercial and item discounts) within a tolerance
 //!   (default ±0.5, ETA's reported allowance), tax types unique per line and in `taxTotals`,
 //!   at most 5 decimals, `feesAmount` and `adjustment` zero;
 //! - string values free of `"`, `\` and control characters (ETA's reference serializers
@@ -33,6 +36,7 @@ use crate::builder::{MAX_AMOUNT, MAX_DECIMALS, MAX_LINES};
 use crate::canonical;
 use crate::codes::{BuyerType, ItemType, TaxType};
 use crate::model::{Item, Receipt};
+use crate::tables::SubtypeKind;
 
 /// One validation failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -393,8 +397,16 @@ fn validate_inner(r: &Receipt, o: &ValidationOptions, check_uuid: bool) -> Vec<P
         );
     }
     let cd = sum(&|i| i.commercial_discount_data.iter().map(|d| d.amount).sum());
+    let acd = sum(&|i| {
+        i.additional_commercial_discount
+            .as_ref()
+            .map_or(Decimal::ZERO, |d| d.amount)
+    });
+    // ETA's pages do not say whether the additional discounts count in these totals: both
+    // readings are accepted.
     if let Some(v) = r.total_commercial_discount
         && !near(v, cd)
+        && !near(v, cd + acd)
     {
         s.add(
             "totalCommercialDiscount",
@@ -402,8 +414,14 @@ fn validate_inner(r: &Receipt, o: &ValidationOptions, check_uuid: bool) -> Vec<P
         );
     }
     let idisc = sum(&|i| i.item_discount_data.iter().map(|d| d.amount).sum());
+    let aid = sum(&|i| {
+        i.additional_item_discount
+            .as_ref()
+            .map_or(Decimal::ZERO, |d| d.amount)
+    });
     if let Some(v) = r.total_items_discount
         && !near(v, idisc)
+        && !near(v, idisc + aid)
     {
         s.add(
             "totalItemsDiscount",
@@ -544,6 +562,18 @@ fn amounts(r: &Receipt) -> Vec<(String, Decimal)> {
                 opt(&format!("{p}.{field}[{k}].rate"), d.rate);
             }
         }
+        for (field, d) in [
+            (
+                "additionalCommercialDiscount",
+                &it.additional_commercial_discount,
+            ),
+            ("additionalItemDiscount", &it.additional_item_discount),
+        ] {
+            if let Some(d) = d {
+                opt(&format!("{p}.{field}.amount"), Some(d.amount));
+                opt(&format!("{p}.{field}.rate"), d.rate);
+            }
+        }
         for (k, t) in it.taxable_items.iter().enumerate() {
             opt(&format!("{p}.taxableItems[{k}].amount"), Some(t.amount));
             opt(&format!("{p}.taxableItems[{k}].rate"), Some(t.rate));
@@ -628,12 +658,26 @@ fn check_item(s: &mut Sink, o: &ValidationOptions, rin: &str, i: usize, it: &Ite
         scale(s, &path, d.amount);
         negative(s, &path, d.amount);
     }
-    if !near(it.net_sale, it.total_sale - cd) {
+    let mut additional = |field: &str, d: &Option<crate::model::Discount>| {
+        let Some(d) = d else {
+            return Decimal::ZERO;
+        };
+        let path = format!("{p}.{field}.amount");
+        scale(s, &path, d.amount);
+        negative(s, &path, d.amount);
+        d.amount
+    };
+    let acd = additional(
+        "additionalCommercialDiscount",
+        &it.additional_commercial_discount,
+    );
+    let aid = additional("additionalItemDiscount", &it.additional_item_discount);
+    if !near(it.net_sale, it.total_sale - cd - acd) {
         s.add(
             format!("{p}.netSale"),
             format!(
-                "must equal totalSale − Σ commercialDiscountData.amount = {}",
-                it.total_sale - cd
+                "must equal totalSale − Σ commercialDiscountData.amount − additionalCommercialDiscount.amount = {}",
+                it.total_sale - cd - acd
             ),
         );
     }
@@ -645,7 +689,13 @@ fn check_item(s: &mut Sink, o: &ValidationOptions, rin: &str, i: usize, it: &Ite
             .sum::<Decimal>()
     };
     let vd = it.value_difference.unwrap_or_default();
-    let mut expected_total = it.net_sale - idisc;
+    let fees: Decimal = it
+        .taxable_items
+        .iter()
+        .filter(|t| t.tax_type.is_taxable_fee())
+        .map(|t| t.amount)
+        .sum();
+    let mut expected_total = it.net_sale - idisc - aid;
     for (k, t) in it.taxable_items.iter().enumerate() {
         let tp = format!("{p}.taxableItems[{k}]");
         if it.taxable_items[..k]
@@ -654,29 +704,36 @@ fn check_item(s: &mut Sink, o: &ValidationOptions, rin: &str, i: usize, it: &Ite
         {
             s.add(format!("{tp}.taxType"), "tax type must be unique on a line");
         }
-        if let Err(rule) = t.tax_type.check_subtype(&t.sub_type) {
-            s.add(format!("{tp}.subType"), rule);
-        }
+        let kind = match t.tax_type.subtype(&t.sub_type) {
+            Ok(sub) => Some(sub.kind),
+            Err(rule) => {
+                s.add(format!("{tp}.subType"), rule);
+                None
+            }
+        };
         if t.rate < Decimal::ZERO || t.rate > Decimal::ONE_HUNDRED {
             s.add(format!("{tp}.rate"), "must be between 0 and 100");
         }
         scale(s, &format!("{tp}.amount"), t.amount);
         negative(s, &format!("{tp}.amount"), t.amount);
         let rate = t.rate / Decimal::ONE_HUNDRED;
-        let expected = match t.tax_type {
-            TaxType::T1 => Some((
-                (it.net_sale + vd + of(TaxType::T2) + of(TaxType::T3)) * rate,
-                "(netSale + valueDifference + T2 + T3) × rate",
+        // a fixed-amount subtype (T3, T6, T14, the …02 / …04 fees) is taken as given; its
+        // amount is checked through the line total and the T1/T2 bases
+        let expected = match (t.tax_type, kind) {
+            (_, Some(SubtypeKind::Amount)) => None,
+            (TaxType::T1, _) => Some((
+                (it.net_sale + fees + vd + of(TaxType::T2) + of(TaxType::T3)) * rate,
+                "(netSale + totalTaxableFees T5–T12 + valueDifference + T2 + T3) × rate",
             )),
-            TaxType::T2 => Some((
-                (it.net_sale + vd + of(TaxType::T3)) * rate,
-                "(netSale + valueDifference + T3) × rate",
+            (TaxType::T2, _) => Some((
+                (it.net_sale + fees + vd + of(TaxType::T3)) * rate,
+                "(netSale + totalTaxableFees T5–T12 + valueDifference + T3) × rate",
             )),
-            TaxType::T4 => Some((
+            (TaxType::T4, _) => Some((
                 (it.net_sale - idisc) * rate,
                 "(netSale − Σ itemDiscountData.amount) × rate",
             )),
-            ty if ty.is_fixed_amount() => None,
+            (_, None) => None,
             _ => Some((it.net_sale * rate, "netSale × rate")),
         };
         if let Some((expected, formula)) = expected
@@ -697,7 +754,7 @@ fn check_item(s: &mut Sink, o: &ValidationOptions, rin: &str, i: usize, it: &Ite
         s.add(
             format!("{p}.total"),
             format!(
-                "must equal netSale + taxes − T4 − Σ itemDiscountData.amount = {expected_total}"
+                "must equal netSale + taxes − T4 − Σ itemDiscountData.amount − additionalItemDiscount.amount = {expected_total}"
             ),
         );
     }
@@ -735,189 +792,4 @@ fn check_strings(s: &mut Sink, path: &str, v: &serde_json::Value) {
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
-    use rust_decimal_macros::dec;
-
-    use super::*;
-    use crate::builder::{LineInput, ReceiptBuilder, TaxInput, example_seller};
-    use crate::codes::{ReceiptType, UnitType};
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap()
-    }
-
-    fn good() -> Receipt {
-        ReceiptBuilder::sale(example_seller(), "R-1", now() - chrono::Duration::hours(1))
-            .line(
-                LineInput::new(
-                    "SKU1",
-                    "Tea",
-                    ItemType::Egs,
-                    "EG-674859545-SKU1",
-                    UnitType::Each,
-                    dec!(3),
-                    dec!(33.33333),
-                )
-                .tax(TaxInput::rate(TaxType::T1, "V009", dec!(14))),
-            )
-            .build()
-            .unwrap()
-    }
-
-    fn rules(r: &Receipt) -> Vec<String> {
-        validate(r, &ValidationOptions::at(now()).tolerance(dec!(0.00001)))
-            .iter()
-            .map(ToString::to_string)
-            .collect()
-    }
-
-    #[test]
-    fn a_built_receipt_is_valid_and_its_sealed_json_too() {
-        assert_eq!(rules(&good()), Vec::<String>::new());
-        let sealed = good().seal().unwrap();
-        assert_eq!(
-            validate_json(&sealed.json, &ValidationOptions::at(now())),
-            vec![]
-        );
-        assert_eq!(rules(&sealed.receipt), Vec::<String>::new());
-    }
-
-    #[test]
-    fn each_rule_names_its_path() {
-        let mut r = good();
-        r.header.date_time_issued = "2026-11-28 09:00".into();
-        assert_eq!(
-            rules(&r),
-            ["header.dateTimeIssued: must be UTC date-time YYYY-MM-DDTHH:MM:SSZ"]
-        );
-        r.header.date_time_issued = "2026-11-28T09:00:01Z".into();
-        assert_eq!(
-            rules(&r),
-            ["header.dateTimeIssued: must not be in the future"]
-        );
-        r.header.date_time_issued = "2026-11-27T08:59:59Z".into();
-        assert_eq!(
-            rules(&r),
-            ["header.dateTimeIssued: is older than the 24-hour submission window"]
-        );
-
-        let mut r = good();
-        r.document_type.receipt_type = ReceiptType::Return;
-        assert_eq!(
-            rules(&r),
-            ["header.referenceUUID: is mandatory on a return receipt (the sale receipt's uuid)"]
-        );
-
-        let mut r = good();
-        r.document_type.receipt_type = ReceiptType::ReturnWithoutReference;
-        assert_eq!(
-            rules(&r),
-            [
-                "header.documentUseReason: is mandatory on a return without reference (RWR)",
-                "header.salesIssuedDateTime: is mandatory on a return without reference (RWR): UTC date-time of the sale"
-            ]
-        );
-        r.header.document_use_reason = Some("damaged".into());
-        r.header.sales_issued_date_time = Some("2026-11-01T10:00:00Z".into());
-        assert_eq!(rules(&r), Vec::<String>::new());
-
-        let mut r = good();
-        r.buyer.buyer_type = BuyerType::Business;
-        assert_eq!(
-            rules(&r),
-            ["buyer: a business buyer (B) always needs id and name"]
-        );
-        r.buyer.id = Some("12345".into());
-        r.buyer.name = Some("Co".into());
-        assert_eq!(
-            rules(&r),
-            ["buyer.id: must be a 9-digit registration number for type B"]
-        );
-
-        let mut r = good();
-        r.total_amount = dec!(150000);
-        let got = rules(&r);
-        assert!(
-            got.contains(
-                &"buyer: a person buyer (P) needs id and name when totalAmount is 150000 or more"
-                    .to_owned()
-            ),
-            "{got:?}"
-        );
-
-        let mut r = good();
-        r.item_data[0].total += dec!(0.01);
-        let got = rules(&r);
-        assert!(
-            got[0].starts_with("itemData[0].total: must equal netSale + taxes"),
-            "{got:?}"
-        );
-        assert!(got[1].starts_with("totalAmount: must equal"), "{got:?}");
-
-        let mut r = good();
-        r.item_data[0].taxable_items[0].amount += dec!(0.01);
-        assert!(rules(&r)[0].starts_with("itemData[0].taxableItems[0].amount: must equal (netSale + valueDifference + T2 + T3) × rate"));
-
-        let mut r = good();
-        r.item_data[0].item_code = "EG-111111111-X".into();
-        assert!(
-            rules(&r)[0]
-                .starts_with("itemData[0].itemCode: an EGS code must be EG-<seller RIN>-<code>")
-        );
-
-        let mut r = good();
-        r.item_data[0].description = "say \"hi\"".into();
-        assert_eq!(
-            rules(&r)[0].split(':').next(),
-            Some("itemData[0].description")
-        );
-
-        let mut r = good();
-        r.fees_amount = Some(dec!(1));
-        assert!(
-            rules(&r)
-                .iter()
-                .any(|x| x.starts_with("feesAmount: must be 0"))
-        );
-
-        let mut r = good();
-        r.header.uuid = "ab".repeat(32);
-        assert!(rules(&r)[0].starts_with("header.uuid: does not match the receipt's content"));
-
-        let mut r = good();
-        r.item_data[0].unit_price = Decimal::MAX;
-        assert_eq!(
-            rules(&r),
-            ["itemData[0].unitPrice: must be below 10^13 in magnitude"]
-        );
-
-        let mut r = good();
-        let line = r.item_data[0].clone();
-        r.item_data = vec![line; 301];
-        crate::builder::fill_totals(&mut r);
-        assert!(rules(&r).contains(&"itemData: at most 300 lines per receipt".to_owned()));
-    }
-
-    #[test]
-    fn json_problems_carry_the_path() {
-        let o = ValidationOptions::at(now());
-        let sealed = good().seal().unwrap();
-        let bad = sealed
-            .json
-            .replace("\"paymentMethod\":\"C\"", "\"paymentMethod\":\"Cash\"");
-        let got = validate_json(&bad, &o);
-        assert_eq!(got.len(), 1);
-        assert_eq!(got[0].path, "paymentMethod");
-        let tampered = sealed
-            .json
-            .replace("\"receiptNumber\":\"R-1\"", "\"receiptNumber\":\"R-2\"");
-        let got = validate_json(&tampered, &o);
-        assert_eq!(got[0].path, "header.uuid");
-        let got = validate_json("{\"header\":{\"uuid\":\"\"}", &o);
-        assert!(
-            got[0].rule.starts_with("invalid JSON at byte 21"),
-            "{got:?}"
-        );
-    }
-}
+mod tests;

@@ -374,15 +374,19 @@ fn item() -> impl Strategy<Value = Item> {
             proptest::sample::select(ItemType::ALL),
             text(),
         ),
-        proptest::sample::select(UnitType::ALL),
+        proptest::sample::select(UnitType::all()),
         (amount(), amount(), amount(), amount(), amount()),
         proptest::collection::vec(discount(), 0..3),
         proptest::collection::vec(discount(), 0..3),
         proptest::option::of(amount()),
         proptest::collection::vec(taxable(), 0..4),
+        (
+            proptest::option::of(discount()),
+            proptest::option::of(discount()),
+        ),
     )
         .prop_map(
-            |((ic, d, it, code), unit, (q, up, ns, ts, t), cd, idd, vd, tax)| Item {
+            |((ic, d, it, code), unit, (q, up, ns, ts, t), cd, idd, vd, tax, (acd, aid))| Item {
                 internal_code: ic,
                 description: d,
                 item_type: it,
@@ -395,6 +399,8 @@ fn item() -> impl Strategy<Value = Item> {
                 total: t,
                 commercial_discount_data: cd,
                 item_discount_data: idd,
+                additional_commercial_discount: acd,
+                additional_item_discount: aid,
                 value_difference: vd,
                 taxable_items: tax,
             },
