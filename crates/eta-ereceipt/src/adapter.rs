@@ -413,8 +413,10 @@ impl TaxAuthority for EtaTaxAuthority {
         crate::recovery::find(&self.client, self.device(), &number, kind).await
     }
 
-    async fn chain_tail(&self) -> ConnectorResult<Option<String>> {
-        crate::recovery::chain_tail(&self.client, self.device()).await
+    async fn chain_tail(&self) -> ConnectorResult<Option<model::ReceiptUuid>> {
+        Ok(crate::recovery::chain_tail(&self.client, self.device())
+            .await?
+            .map(model::ReceiptUuid::from))
     }
 
     async fn lookup(&self, uuid: &model::ReceiptUuid) -> ConnectorResult<Option<SubmitOutcome>> {

@@ -134,7 +134,7 @@ impl Entry {
             .as_deref()
             .is_some_and(|s| s.eq_ignore_ascii_case("valid"));
         SubmitOutcome {
-            uuid: self.uuid.clone(),
+            uuid: self.uuid.clone().into(),
             state: if valid {
                 ReceiptState::Accepted
             } else {

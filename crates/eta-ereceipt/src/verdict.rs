@@ -40,7 +40,7 @@ pub(crate) fn final_outcome(summary: &Value) -> Option<SubmitOutcome> {
     let status = summary.get("status")?.as_str()?;
     let state = state_of(status)?;
     Some(SubmitOutcome {
-        uuid: uuid.to_owned(),
+        uuid: uuid.to_owned().into(),
         state,
         long_id: summary
             .get("longId")

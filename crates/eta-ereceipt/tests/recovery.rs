@@ -26,7 +26,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 fn order(n: u32) -> Order {
     let at = Utc::now() - chrono::Duration::minutes(5);
     Order {
-        external_id: format!("gid://shopify/Order/{n}"),
+        external_id: format!("gid://shopify/Order/{n}").into(),
         name: format!("#{}", 1000 + n),
         created_at: at,
         updated_at: at,
@@ -127,7 +127,7 @@ async fn a_sale_and_its_return_are_found_by_number_on_their_device_and_the_chain
 
     // Two sales and a return, in two submissions.
     let (o1, o2) = (order(1), order(2));
-    let s1 = eta.build_sale(&o1, "").unwrap();
+    let s1 = eta.build_sale(&o1, &Default::default()).unwrap();
     let s2 = eta.build_sale(&o2, &s1.uuid).unwrap();
     let outcomes = eta.submit(&[s1.clone(), s2.clone()]).await.unwrap();
     assert!(
@@ -260,7 +260,7 @@ async fn summaries_that_say_little_are_completed_from_the_receipt_and_other_devi
             .await;
     }
     let eta = mock_authority(&server);
-    assert_eq!(eta.chain_tail().await.unwrap(), Some(c.clone()));
+    assert_eq!(eta.chain_tail().await.unwrap(), Some(c.clone().into()));
 
     // A receipt number found on another device's receipt (the filter ignored) is not this
     // sale's; the matching one is confirmed from the receipt.

@@ -20,7 +20,7 @@ use sync_core::money::Currency;
 fn order(n: u32, sku: &str) -> Order {
     let at = Utc::now() - chrono::Duration::minutes(5);
     Order {
-        external_id: format!("gid://shopify/Order/{n}"),
+        external_id: format!("gid://shopify/Order/{n}").into(),
         name: format!("#{}", 2000 + n),
         created_at: at,
         updated_at: at,
@@ -98,7 +98,9 @@ fn authority(sb: &RunningSandbox) -> EtaTaxAuthority {
 async fn a_receipt_eta_finds_invalid_is_answered_invalid_with_etas_reasons_not_accepted() {
     let sb = start(Duration::ZERO).await;
     let eta = authority(&sb);
-    let good = eta.build_sale(&order(1, "TEA-1"), "").unwrap();
+    let good = eta
+        .build_sale(&order(1, "TEA-1"), &Default::default())
+        .unwrap();
     let bad = eta.build_sale(&order(2, "COFFEE-9"), &good.uuid).unwrap();
     let out = eta.submit(&[good.clone(), bad.clone()]).await.unwrap();
     assert_eq!(out[0].state, ReceiptState::Accepted, "{out:?}");
@@ -122,7 +124,9 @@ async fn a_receipt_eta_finds_invalid_is_answered_invalid_with_etas_reasons_not_a
 async fn a_late_verdict_is_pending_then_found_by_look_up_without_sending_again() {
     let sb = start(Duration::from_millis(1_500)).await;
     let eta = authority(&sb).with_verdict_waits(vec![Duration::ZERO]);
-    let good = eta.build_sale(&order(1, "TEA-1"), "").unwrap();
+    let good = eta
+        .build_sale(&order(1, "TEA-1"), &Default::default())
+        .unwrap();
     let bad = eta.build_sale(&order(2, "COFFEE-9"), &good.uuid).unwrap();
     let out = eta.submit(&[good.clone(), bad.clone()]).await.unwrap();
     assert!(

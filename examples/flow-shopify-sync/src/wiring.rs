@@ -371,15 +371,23 @@ pub async fn connect(config: &Config) -> Result<Wired> {
     })
 }
 
-/// Replaces location names in the engine's map by the storefront's ids.
+/// Replaces location names in the engine's map by the storefront's ids; an id given as a GID
+/// is checked for its form (`gid://shopify/Location/<digits>`) here, at start, not at the
+/// first stock write.
 ///
 /// # Errors
 ///
-/// When the locations cannot be read or a name matches none of them.
+/// When the locations cannot be read, a name matches none of them, or a GID is malformed.
 pub async fn resolve_locations(
     storefront: &dyn StorefrontCatalog,
     map: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, LocationId>> {
+    for (store, target) in map {
+        if target.starts_with("gid://") {
+            shopify_client::gid::LocationGid::parse(&format!("engine.locations.{store}"), target)
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+    }
     if map.values().all(|v| v.starts_with("gid://")) {
         return Ok(map
             .iter()

@@ -279,6 +279,22 @@ async fn errors_exit_2_and_logs_follow_the_options() {
         "ETA is still checked: {check}"
     );
 
+    // A malformed location GID is refused at start, naming the key.
+    let bad_gid = dir.join("bad-gid.toml");
+    let text = std::fs::read_to_string(path).unwrap().replace(
+        "\"1\" = \"Cairo Store\"",
+        "\"1\" = \"gid://shopify/Location/cairo\"",
+    );
+    assert!(
+        text.contains("Location/cairo"),
+        "the sandbox's config changed: {text}"
+    );
+    std::fs::write(&bad_gid, text).unwrap();
+    let out = run(&["plan"], &bad_gid).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("engine.locations.1"), "{stderr}");
+
     // A TOML syntax error names the file, line and column.
     let broken = dir.join("broken.toml");
     std::fs::write(&broken, "[store]\nurl = = 1\n").unwrap();
