@@ -81,13 +81,14 @@ fn check(dump: &Value) -> (usize, usize, usize) {
 
 fn no_dead_letters(config: &Path) {
     let out = Command::new(BIN)
-        .args(["dlq", "list", "--config"])
+        .args(["dlq", "list", "--json", "--config"])
         .arg(config)
         .output()
         .expect("the binary runs");
-    assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text.trim(), "no dead letters", "{text}");
+    assert!(out.status.success(), "{text}");
+    let list: serde_json::Value = serde_json::from_str(&text).expect("dlq list --json is JSON");
+    assert_eq!(list["jobs"], serde_json::json!([]), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
