@@ -20,8 +20,10 @@ pub struct SubmissionDetailsPage {
     pub raw: serde_json::Value,
 }
 
-/// Filters of [`EtaClient::search`] (ETA's query parameter names; `None`s are omitted).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Filters of [`EtaClient::search`] (sent under ETA's query parameter names, the fields'
+/// names in PascalCase; `None`s are omitted).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct SearchQuery {
     /// Free text (at least 5 characters).
     pub free_text: Option<String>,
@@ -45,35 +47,10 @@ pub struct SearchQuery {
     pub page_size: Option<u32>,
 }
 
-impl SearchQuery {
-    fn pairs(&self) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        let mut add = |k: &'static str, v: &Option<String>| {
-            if let Some(v) = v {
-                out.push((k, v.clone()));
-            }
-        };
-        add("FreeText", &self.free_text);
-        add("Direction", &self.direction);
-        add("DateTimeIssuedFrom", &self.date_time_issued_from);
-        add("DateTimeIssuedTo", &self.date_time_issued_to);
-        add("DateTimeReceivedFrom", &self.date_time_received_from);
-        add("DateTimeReceivedTo", &self.date_time_received_to);
-        add("DocumentTypeCode", &self.document_type_code);
-        add("PosSerialNumber", &self.pos_serial_number);
-        if let Some(n) = self.page_no {
-            out.push(("PageNo", n.to_string()));
-        }
-        if let Some(n) = self.page_size {
-            out.push(("PageSize", n.to_string()));
-        }
-        out
-    }
-}
-
 /// Filters of [`EtaClient::recent`], Get Recent Receipts (ETA's query parameter names;
-/// `None`s are omitted).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `None`s are omitted; sent under the fields' names in PascalCase).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct RecentQuery {
     /// The receipt's uuid.
     pub uuid: Option<String>,
@@ -99,31 +76,12 @@ pub struct RecentQuery {
     pub page_size: Option<u32>,
 }
 
-impl RecentQuery {
-    fn pairs(&self) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        let mut add = |k: &'static str, v: &Option<String>| {
-            if let Some(v) = v {
-                out.push((k, v.clone()));
-            }
-        };
-        add("Uuid", &self.uuid);
-        add("SubmissionUuid", &self.submission_uuid);
-        add("ReceiptNumber", &self.receipt_number);
-        add("DocumentTypeCode", &self.document_type_code);
-        add("PosSerialNumber", &self.pos_serial_number);
-        add("Status", &self.status);
-        add("Direction", &self.direction);
-        add("SortBy", &self.sort_by);
-        add("SortDir", &self.sort_dir);
-        if let Some(n) = self.page_no {
-            out.push(("PageNo", n.to_string()));
-        }
-        if let Some(n) = self.page_size {
-            out.push(("PageSize", n.to_string()));
-        }
-        out
-    }
+/// A filter struct as a URL query: its `Some` fields under their serde names, percent-encoded.
+fn query_string<T: serde::Serialize>(query: &T) -> Result<String, Error> {
+    serde_urlencoded::to_string(query).map_err(|e| Error::Build {
+        field: "query",
+        reason: e.to_string(),
+    })
 }
 
 /// One page of a receipt list (Search Receipts, Get Recent Receipts).
@@ -217,13 +175,7 @@ impl EtaClient {
     ///
     /// Any failure (after retries).
     pub async fn search(&self, query: &SearchQuery) -> Result<serde_json::Value, Error> {
-        let query = {
-            let mut q = url::form_urlencoded::Serializer::new(String::new());
-            for (k, v) in query.pairs() {
-                q.append_pair(k, &v);
-            }
-            q.finish()
-        };
+        let query = query_string(query)?;
         let response = self
             .call(
                 "search",
@@ -243,13 +195,7 @@ impl EtaClient {
     ///
     /// Any failure (after retries).
     pub async fn recent(&self, query: &RecentQuery) -> Result<ReceiptListPage, Error> {
-        let query = {
-            let mut q = url::form_urlencoded::Serializer::new(String::new());
-            for (k, v) in query.pairs() {
-                q.append_pair(k, &v);
-            }
-            q.finish()
-        };
+        let query = query_string(query)?;
         let response = self
             .call(
                 "recent",
