@@ -12,7 +12,10 @@ use std::path::PathBuf;
 
 use flow_shopify_sync::config::Config;
 
-const DOC: &str = include_str!("../../../docs/configuration.md");
+const DOC: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../docs/configuration.md"
+));
 const PROBE: &str = "__probe__";
 
 /// The secret keys of each section: the file names them `KEY_env` or `KEY_file`.
