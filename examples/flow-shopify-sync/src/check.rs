@@ -185,10 +185,16 @@ async fn shopify(report: &mut CheckReport, config: &Config, wired: &Wired) {
             return;
         }
     }
-    report.pass(
+    let version = wired.shopify.version_status();
+    report.push(
         "shopify",
         "api version",
-        format!("{} requested", wired.shopify.api_version()),
+        if version.needs_attention() {
+            Err(version.to_string())
+        } else {
+            Ok(version.to_string())
+        },
+        "move shopify.api_version to a newer version (docs/shopify.md says how)",
     );
     let locations = wiring::resolve_locations(
         wired.connectors.storefront_catalog.as_ref(),

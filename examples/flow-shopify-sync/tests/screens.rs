@@ -93,8 +93,20 @@ async fn every_screen_prints_one_json_document_of_a_stable_shape_and_exits_by_it
     let path = site.config.as_path();
 
     let (code, check) = json_screen(&["config", "check"], path).await;
-    assert_eq!(code, 0, "config check: {check}");
-    assert_eq!(check["failed"], 0);
+    // Every check passes against the sandbox, but the API version's once it is within 90
+    // days of its retirement (a date, not a defect of this run).
+    let failed: Vec<&Value> = check["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .collect();
+    assert!(
+        failed.iter().all(|c| c["check"] == "api version"),
+        "config check: {check}"
+    );
+    assert_eq!(check["failed"], failed.len());
+    assert_eq!(code, if failed.is_empty() { 0 } else { 1 }, "{check}");
     insta::assert_json_snapshot!("config_check", shape(&check));
 
     let (code, store) = json_screen(&["store-id"], path).await;
