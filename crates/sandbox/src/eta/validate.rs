@@ -674,15 +674,26 @@ fn check_amounts(c: &mut Ctx<'_>, r: &Node) -> Option<Decimal> {
             .filter(|(t, ..)| t == "T2" || t == "T3")
             .map(|(_, a, ..)| *a)
             .sum();
+        // ETA's main calculations: the taxable fees T5–T12 are in the VAT base; the
+        // non-taxable fees T13–T20 are not.
+        let taxable_fees: Decimal = taxes
+            .iter()
+            .filter(|(t, ..)| {
+                t.strip_prefix('T')
+                    .and_then(|n| n.parse::<u8>().ok())
+                    .is_some_and(|n| (5..=12).contains(&n))
+            })
+            .map(|(_, a, ..)| *a)
+            .sum();
         let mut added = Decimal::ZERO;
         let mut withheld = Decimal::ZERO;
         for (ty, amount, rate, tp) in &taxes {
             match (ty.as_str(), rate) {
                 ("T1", Some(rate)) => c.close(
                     &format!("{tp}.amount"),
-                    "T1 amount = (netSale + valueDifference + T2 + T3) x rate / 100",
+                    "T1 amount = (netSale + taxable fees T5-T12 + valueDifference + T2 + T3) x rate / 100",
                     Some(*amount),
-                    (net_sale + value_diff + table_taxes) * rate / hundred,
+                    (net_sale + taxable_fees + value_diff + table_taxes) * rate / hundred,
                 ),
                 ("T4", Some(rate)) => c.close(
                     &format!("{tp}.amount"),
