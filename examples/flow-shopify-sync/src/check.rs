@@ -158,7 +158,7 @@ pub async fn run(path: &Path) -> CheckReport {
         }
     };
     shopify(&mut report, &config, &wired).await;
-    flow(&mut report, &config, &wired).await;
+    flow(&mut report, &wired).await;
     eta(&mut report, &wired).await;
     report
 }
@@ -246,7 +246,7 @@ async fn shopify(report: &mut CheckReport, config: &Config, wired: &Wired) {
     }
 }
 
-async fn flow(report: &mut CheckReport, _config: &Config, wired: &Wired) {
+async fn flow(report: &mut CheckReport, wired: &Wired) {
     let flow = &wired.flow;
     let host = flow.config().hosts.api.to_string();
     if let Err(error) = flow.session().await {
