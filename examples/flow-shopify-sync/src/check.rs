@@ -8,6 +8,8 @@
 
 use std::path::Path;
 
+use flow_erp_client::config::SkuSource;
+use flow_erp_client::{FlowClient, Record};
 use serde::Serialize;
 use sync_core::error::{Classify, OutageCause};
 
@@ -306,6 +308,7 @@ async fn flow(report: &mut CheckReport, wired: &Wired) {
             "check flow.tenant.company",
         ),
     }
+    tenant_fields(report, flow).await;
     match wired.connectors.erp_catalog.product_groups().await {
         Ok(groups) => report.pass(
             "flow",
@@ -319,6 +322,171 @@ async fn flow(report: &mut CheckReport, wired: &Wired) {
             "check flow.catalog (item fields and the image source)",
         ),
     }
+}
+
+/// A reference no document carries: the look-ups below must run, and find nothing.
+const PROBE_REFERENCE: &str = "config-check-probe";
+
+/// The tenant's names that the configuration gives: the operations, the reference field and
+/// its look-up SQL, the item fields of the catalogue mapping, the customer reference field.
+/// Flow's field names differ per tenant, and a wrong one otherwise shows only at the first
+/// order (a look-up that fails) or as products without titles.
+async fn tenant_fields(report: &mut CheckReport, flow: &FlowClient) {
+    let config = flow.config();
+    let host = config.hosts.api.to_string();
+    let ops = [&config.operations.web_order, &config.operations.refund];
+    let mut unknown = Vec::new();
+    for op in ops {
+        if let Err(error) = flow.operation_config(op).await {
+            unknown.push(format!("{op} ({error})"));
+        }
+    }
+    report.push(
+        "flow",
+        "operations",
+        if unknown.is_empty() {
+            Ok(format!(
+                "{} and {} known to the tenant",
+                config.operations.web_order, config.operations.refund
+            ))
+        } else {
+            Err(format!("{host}: {}", unknown.join("; ")))
+        },
+        "set flow.operations.web_order and flow.operations.refund to the tenant's operation codes",
+    );
+    let field = &config.documents.reference_field;
+    let lookup = flow
+        .find_documents_by_reference(&config.operations.web_order, PROBE_REFERENCE)
+        .await;
+    let batch = if config.documents.reference_batch_sql.is_empty() {
+        Ok(())
+    } else {
+        flow.find_documents_by_references(
+            &config.operations.web_order,
+            &[PROBE_REFERENCE.to_owned()],
+        )
+        .await
+        .map(|_| ())
+    };
+    report.push(
+        "flow",
+        "reference field",
+        match (lookup, batch) {
+            (Ok(_), Ok(())) => Ok(format!(
+                "documents are found by {field}: the look-up SQL runs"
+            )),
+            (Err(error), _) => Err(format!("{host}: reference_lookup_sql: {error}")),
+            (_, Err(error)) => Err(format!("{host}: reference_batch_sql: {error}")),
+        },
+        "check flow.documents.reference_field and the look-up SQL's column names for this tenant",
+    );
+    match flow.items().await {
+        Ok(items) => {
+            let catalog = &config.catalog;
+            let sku = match catalog.sku {
+                SkuSource::ItCode => "ITCODE",
+                SkuSource::ItNo => "ITNO",
+            };
+            let named = [
+                ("group_field", catalog.group_field.as_str()),
+                ("sku", sku),
+                ("title_field", catalog.title_field.as_str()),
+                ("description_field", catalog.description_field.as_str()),
+                ("price_field", catalog.price_field.as_str()),
+                ("status_field", catalog.status_field.as_str()),
+            ];
+            report.push(
+                "flow",
+                "item fields",
+                fields_present(
+                    "items",
+                    items.iter().map(|i| &i.raw),
+                    &named,
+                    "flow.catalog",
+                ),
+                "set each flow.catalog key named to a field of the tenant's item rows (GETITM)",
+            );
+        }
+        Err(error) => report.push(
+            "flow",
+            "item fields",
+            Err(format!("{host}: {error}")),
+            "check the Flow user's rights to read items",
+        ),
+    }
+    let field = &config.customers.reference_field;
+    if field.is_empty() {
+        report.pass(
+            "flow",
+            "customer field",
+            "no customer reference field: customers are matched by their details",
+        );
+        return;
+    }
+    match flow.customers().await {
+        // Advisory: the connector writes this field on the customers it creates, and Flow
+        // leaves empty fields out of its rows, so a tenant whose customers were all made by
+        // hand shows none yet. Said, not failed.
+        Ok(customers) => report.pass(
+            "flow",
+            "customer field",
+            fields_present(
+                "customers",
+                customers.iter().map(|c| &c.raw),
+                &[("reference_field", field.as_str())],
+                "flow.customers",
+            )
+            .unwrap_or_else(|missing| {
+                format!(
+                    "{missing}; it is written on the customers the connector creates: confirm \
+                     that the tenant's customers have it, or set flow.customers.reference_field"
+                )
+            }),
+        ),
+        Err(error) => report.push(
+            "flow",
+            "customer field",
+            Err(format!("{host}: {error}")),
+            "check the Flow user's rights to read customers",
+        ),
+    }
+}
+
+/// Whether every named field appears in at least one of `rows` (Flow leaves empty fields
+/// out of some rows, so one row is not enough to say a field is unknown). No rows: nothing
+/// to check against, which passes and says so.
+fn fields_present<'a>(
+    what: &str,
+    rows: impl Iterator<Item = &'a Record>,
+    named: &[(&str, &str)],
+    section: &str,
+) -> Result<String, String> {
+    let mut missing: Vec<(&str, &str)> = named.to_vec();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut count = 0usize;
+    for row in rows {
+        count += 1;
+        missing.retain(|(_, field)| row.get(field).is_none());
+        if seen.len() < 64 {
+            seen.extend(row.0.keys().cloned());
+        }
+    }
+    if count == 0 {
+        return Ok(format!("no {what} yet to check the fields against"));
+    }
+    if missing.is_empty() {
+        let names: Vec<&str> = named.iter().map(|(_, field)| *field).collect();
+        return Ok(format!("{count} {what} carry {}", names.join(", ")));
+    }
+    Err(format!(
+        "no {what} row has {} (fields seen: {})",
+        missing
+            .iter()
+            .map(|(key, field)| format!("{field} ({section}.{key})"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        seen.into_iter().collect::<Vec<_>>().join(", ")
+    ))
 }
 
 async fn eta(report: &mut CheckReport, wired: &Wired) {

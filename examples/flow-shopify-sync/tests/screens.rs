@@ -216,6 +216,92 @@ async fn a_reconciliation_out_of_balance_exits_1_and_says_so() {
     site.sandbox.shutdown().await;
 }
 
+/// Sets `path.to.key` in the TOML file at `config` (every table on the way must exist).
+fn set_key(config: &Path, keys: &[&str], value: toml::Value) {
+    let mut doc: toml::Table = std::fs::read_to_string(config).unwrap().parse().unwrap();
+    let mut table = &mut doc;
+    for key in &keys[..keys.len() - 1] {
+        table = table
+            .entry(*key)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .unwrap();
+    }
+    table.insert(keys[keys.len() - 1].to_owned(), value);
+    std::fs::write(config, toml::to_string(&doc).unwrap()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_check_names_each_tenant_field_flow_does_not_have() {
+    let site = site(29, 2, 2, FaultRates::none()).await;
+    let path = site.config.as_path();
+    set_key(path, &["flow", "catalog", "title_field"], "ITTITLE".into());
+    set_key(
+        path,
+        &["flow", "customers", "reference_field"],
+        "SHOPIFYID".into(),
+    );
+    set_key(
+        path,
+        &["flow", "documents", "reference_lookup_sql"],
+        "SELECT opcode, docno FROM trnhdr WHERE opcode = :op AND shopref = :reference".into(),
+    );
+    // An operation the client has a template for, but the tenant does not know.
+    set_key(path, &["flow", "operations", "web_order"], "WEBORD".into());
+    let mut template = toml::Table::new();
+    template.insert("builtin".into(), "SALINV".into());
+    set_key(
+        path,
+        &["flow", "documents", "templates", "WEBORD"],
+        template.into(),
+    );
+    let (code, check) = json_screen(&["config", "check"], path).await;
+    assert_eq!(code, 1, "{check}");
+    let flow = |name: &str| -> Value {
+        check["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["system"] == "flow" && c["check"] == name)
+            .unwrap_or_else(|| panic!("no Flow check {name}: {check}"))
+            .clone()
+    };
+    let items = flow("item fields");
+    assert_eq!(items["ok"], false, "{items}");
+    let detail = items["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("ITTITLE (flow.catalog.title_field)"),
+        "{items}"
+    );
+    assert!(!detail.contains("ITNA ("), "ITNA exists: {items}");
+    assert!(
+        items["fix"].as_str().unwrap().contains("flow.catalog"),
+        "{items}"
+    );
+    // Advisory only (Flow leaves empty fields out of its rows), but named.
+    let customers = flow("customer field");
+    let detail = customers["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("SHOPIFYID (flow.customers.reference_field)") && detail.contains("confirm"),
+        "{customers}"
+    );
+    let operations = flow("operations");
+    assert_eq!(operations["ok"], false, "{operations}");
+    assert!(
+        operations["detail"].as_str().unwrap().contains("WEBORD"),
+        "{operations}"
+    );
+    let reference = flow("reference field");
+    assert_eq!(reference["ok"], false, "{reference}");
+    assert!(
+        reference["detail"]
+            .as_str()
+            .unwrap()
+            .contains("reference_lookup_sql"),
+        "{reference}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_exit_2_and_logs_follow_the_options() {
     let site = site(42, 1, 1, FaultRates::none()).await;
