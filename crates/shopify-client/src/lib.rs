@@ -25,7 +25,7 @@
 //!
 //! | area | methods |
 //! |---|---|
-//! | shop | [`shop_info`](ShopifyClient::shop_info), [`locations`](ShopifyClient::locations), [`all_locations`](ShopifyClient::all_locations) |
+//! | shop | [`shop_info`](ShopifyClient::shop_info), [`access_scopes`](ShopifyClient::access_scopes) (compare with [`scopes::REQUIRED`]), [`locations`](ShopifyClient::locations), [`all_locations`](ShopifyClient::all_locations) |
 //! | products | [`product_set`](ShopifyClient::product_set) (sync / async), [`variants_by_sku`](ShopifyClient::variants_by_sku), [`set_product_status`](ShopifyClient::set_product_status), [`hold_product`](ShopifyClient::hold_product), [`activate_product`](ShopifyClient::activate_product) |
 //! | media | [`upload_product_images`](ShopifyClient::upload_product_images), [`delete_product_images`](ShopifyClient::delete_product_images), [`delete_media`](ShopifyClient::delete_media) |
 //! | prices | [`update_variant_prices`](ShopifyClient::update_variant_prices), [`create_automatic_discount`](ShopifyClient::create_automatic_discount), [`update_automatic_discount`](ShopifyClient::update_automatic_discount), [`add_fixed_prices`](ShopifyClient::add_fixed_prices) |
@@ -151,6 +151,7 @@ pub mod ops;
 pub mod queries;
 mod response;
 pub mod scalars;
+pub mod scopes;
 pub mod version;
 pub mod webhook;
 

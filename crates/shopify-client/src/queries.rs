@@ -77,6 +77,18 @@ pub enum WeightUnit {
 )]
 pub struct ShopInfo;
 
+/// The app's granted access scopes (`currentAppInstallation { accessScopes }`).
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/access_scopes.graphql",
+    response_derives = "Debug, Clone, PartialEq, Serialize",
+    variables_derives = "Debug, Clone, PartialEq",
+    skip_serializing_none,
+    deprecated = "warn"
+)]
+pub struct AccessScopes;
+
 /// One page of locations.
 #[derive(GraphQLQuery)]
 #[graphql(

@@ -306,3 +306,34 @@ async fn orders_with_nothing_to_ship_are_delivered_once_paid_and_not_when_nothin
     }
     assert!(seen.0 > 0 && seen.1 > 0, "both cases occur: {seen:?}");
 }
+
+#[tokio::test]
+async fn the_granted_access_scopes_are_read_and_compared_with_what_the_connector_needs() {
+    let sb = start(ShopifyConfig {
+        access_scopes: vec![
+            "write_products".into(),
+            "write_inventory".into(),
+            "read_orders".into(),
+        ],
+        ..ShopifyConfig::default()
+    })
+    .await;
+    let granted = client(&sb).access_scopes().await.unwrap();
+    assert_eq!(
+        granted,
+        ["write_products", "write_inventory", "read_orders"]
+    );
+    let missing = shopify_client::scopes::missing(shopify_client::scopes::REQUIRED, &granted);
+    let named: Vec<&str> = missing.iter().map(|need| need.any_of[0]).collect();
+    assert_eq!(
+        named,
+        [
+            "read_locations",
+            "read_returns",
+            "read_customers",
+            "write_discounts",
+            "write_files",
+            "write_merchant_managed_fulfillment_orders"
+        ]
+    );
+}

@@ -11,6 +11,7 @@ use std::path::Path;
 use flow_erp_client::config::SkuSource;
 use flow_erp_client::{FlowClient, Record};
 use serde::Serialize;
+use shopify_client::scopes;
 use sync_core::error::{Classify, OutageCause};
 
 use crate::config::Config;
@@ -187,6 +188,7 @@ async fn shopify(report: &mut CheckReport, config: &Config, wired: &Wired) {
             return;
         }
     }
+    scopes(report, wired).await;
     let version = wired.shopify.version_status();
     report.push(
         "shopify",
@@ -246,6 +248,56 @@ async fn shopify(report: &mut CheckReport, config: &Config, wired: &Wired) {
             ),
         },
     }
+}
+
+/// The access scopes granted against what the connector's jobs need; a missing recommended
+/// scope is said, not failed.
+async fn scopes(report: &mut CheckReport, wired: &Wired) {
+    let granted = match wired.shopify.access_scopes().await {
+        Ok(granted) => granted,
+        Err(error) => {
+            report.push(
+                "shopify",
+                "scopes",
+                Err(error.to_string()),
+                "see the error; `--log debug` shows each request",
+            );
+            return;
+        }
+    };
+    let missing = scopes::missing(scopes::REQUIRED, &granted);
+    let list = |needs: &[&scopes::ScopeNeed]| {
+        needs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !missing.is_empty() {
+        report.push(
+            "shopify",
+            "scopes",
+            Err(format!("the app lacks {}", list(&missing))),
+            "add the scopes named to the app's configuration, then approve them on the shop (the \
+             token is issued with the new scopes after that)",
+        );
+        return;
+    }
+    let recommended = scopes::missing(scopes::RECOMMENDED, &granted);
+    report.pass(
+        "shopify",
+        "scopes",
+        if recommended.is_empty() {
+            format!("{} scopes granted, all the connector needs", granted.len())
+        } else {
+            format!(
+                "{} scopes granted, all the connector needs; without {} older orders stay \
+                 out of reach",
+                granted.len(),
+                list(&recommended)
+            )
+        },
+    );
 }
 
 async fn flow(report: &mut CheckReport, wired: &Wired) {

@@ -12,10 +12,10 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use sandbox::FaultRates;
 use sandbox::shopify::CatalogEntry;
+use sandbox::{FaultRates, SandboxConfig};
 use serde_json::{Map, Value, json};
-use support::{BIN, run, site};
+use support::{BIN, run, site, site_from};
 
 /// Runs a screen with `--json`; returns its exit code and its one JSON document.
 async fn json_screen(args: &[&str], config: &Path) -> (i32, Value) {
@@ -232,8 +232,18 @@ fn set_key(config: &Path, keys: &[&str], value: toml::Value) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn config_check_names_each_tenant_field_flow_does_not_have() {
-    let site = site(29, 2, 2, FaultRates::none()).await;
+async fn config_check_names_each_tenant_field_flow_does_not_have_and_each_scope_the_app_lacks() {
+    let mut config = SandboxConfig {
+        seed: 29,
+        orders: 2,
+        catalog_groups: 2,
+        ..SandboxConfig::default()
+    };
+    config
+        .shopify
+        .access_scopes
+        .retain(|s| s != "write_discounts" && s != "read_all_orders");
+    let site = site_from(config).await;
     let path = site.config.as_path();
     set_key(path, &["flow", "catalog", "title_field"], "ITTITLE".into());
     set_key(
@@ -266,6 +276,20 @@ async fn config_check_names_each_tenant_field_flow_does_not_have() {
             .unwrap_or_else(|| panic!("no Flow check {name}: {check}"))
             .clone()
     };
+    let scopes = check["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["system"] == "shopify" && c["check"] == "scopes")
+        .unwrap_or_else(|| panic!("no scopes check: {check}"));
+    assert_eq!(scopes["ok"], false, "{scopes}");
+    let detail = scopes["detail"].as_str().unwrap();
+    assert!(detail.contains("write_discounts (promotions"), "{scopes}");
+    // Only what is missing is named; a recommended scope is not a failure.
+    assert!(
+        !detail.contains("write_products") && !detail.contains("read_all_orders"),
+        "{scopes}"
+    );
     let items = flow("item fields");
     assert_eq!(items["ok"], false, "{items}");
     let detail = items["detail"].as_str().unwrap();

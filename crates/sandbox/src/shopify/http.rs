@@ -405,7 +405,7 @@ async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> 
         StatusCode::OK,
         &json!({
             "access_token": token,
-            "scope": "read_products,write_products,read_inventory,write_inventory,read_orders,read_all_orders,write_fulfillments,read_customers,write_discounts,write_files,read_locations,write_publications",
+            "scope": state.config.access_scopes.join(","),
             "expires_in": 86_399,
         }),
         None,

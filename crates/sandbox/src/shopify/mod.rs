@@ -177,6 +177,11 @@ pub struct ShopifyConfig {
     pub client_id: String,
     /// The app's client secret: the client-credentials secret and the webhook HMAC key.
     pub client_secret: String,
+    /// The access scopes granted to the app: answered by `currentAppInstallation` and in the
+    /// token grant's `scope`. The stand-in reports them; it does not refuse calls outside
+    /// them (`docs/sandbox.md`). Default: what a Flow connector is installed with, from
+    /// `read_products` to `write_merchant_managed_fulfillment_orders`.
+    pub access_scopes: Vec<String>,
     /// Leaky bucket size in cost points (`maximumAvailable`). Default 2000.
     pub bucket_max: f64,
     /// Points restored per second (`restoreRate`). Default 100 (Standard plan).
@@ -213,6 +218,7 @@ impl fmt::Debug for ShopifyConfig {
             .field("access_token", &"[redacted]")
             .field("client_id", &self.client_id)
             .field("client_secret", &"[redacted]")
+            .field("access_scopes", &self.access_scopes)
             .field("bucket_max", &self.bucket_max)
             .field("restore_rate", &self.restore_rate)
             .field("max_query_cost", &self.max_query_cost)
@@ -235,6 +241,23 @@ impl Default for ShopifyConfig {
             access_token: "shpat_sandbox_static_token".to_string(),
             client_id: "sandbox-client-id".to_string(),
             client_secret: "sandbox-client-secret".to_string(),
+            access_scopes: [
+                "read_products",
+                "write_products",
+                "read_inventory",
+                "write_inventory",
+                "read_locations",
+                "read_orders",
+                "read_all_orders",
+                "read_returns",
+                "read_customers",
+                "write_discounts",
+                "write_files",
+                "write_merchant_managed_fulfillment_orders",
+                "write_publications",
+            ]
+            .map(String::from)
+            .to_vec(),
             bucket_max: 2000.0,
             restore_rate: 100.0,
             max_query_cost: 1000,

@@ -4,7 +4,7 @@ use futures::{Stream, TryStreamExt};
 
 use crate::client::{MAX_PAGE_SIZE, Safety, ShopifyClient};
 use crate::error::Error;
-use crate::queries::{self, locations, shop_info};
+use crate::queries::{self, access_scopes, locations, shop_info};
 
 /// The shop: id, name, myshopify domain, currency, time zone, tax settings, plan.
 pub type Shop = shop_info::ShopInfoShop;
@@ -22,6 +22,26 @@ impl ShopifyClient {
             .run::<queries::ShopInfo, _>(shop_info::Variables, Safety::Repeatable)
             .await?;
         Ok(data.shop)
+    }
+
+    /// The access scopes granted to this app on the shop
+    /// (`currentAppInstallation { accessScopes { handle } }`), as their handles
+    /// (`read_orders`, `write_products`…). Compare them with what a job needs with
+    /// [`scopes::missing`](crate::scopes::missing).
+    ///
+    /// # Errors
+    ///
+    /// See [`Error`].
+    pub async fn access_scopes(&self) -> Result<Vec<String>, Error> {
+        let data: access_scopes::ResponseData = self
+            .run::<queries::AccessScopes, _>(access_scopes::Variables, Safety::Repeatable)
+            .await?;
+        Ok(data
+            .current_app_installation
+            .access_scopes
+            .into_iter()
+            .map(|scope| scope.handle)
+            .collect())
     }
 
     /// Streams every location (inactive and legacy ones included when `include_inactive`),

@@ -26,13 +26,18 @@ pub(crate) struct Site {
 /// unless `faults` says otherwise, whose receipts may be issued now for orders of the past
 /// hours; and a configuration for it.
 pub(crate) async fn site(seed: u64, orders: usize, groups: usize, faults: FaultRates) -> Site {
-    let mut config = SandboxConfig {
+    site_from(SandboxConfig {
         seed,
         orders,
         catalog_groups: groups,
         faults,
         ..SandboxConfig::default()
-    };
+    })
+    .await
+}
+
+/// As [`site`], from a whole sandbox configuration.
+pub(crate) async fn site_from(mut config: SandboxConfig) -> Site {
     config.eta.max_receipt_age = None;
     let sandbox = Sandbox::start(config).await.expect("sandbox starts");
     let dir = tempfile::tempdir().expect("a temporary folder");

@@ -190,6 +190,22 @@ impl ShopQueries {
         Shop
     }
 
+    /// The calling app's installation: the access scopes the shop granted it
+    /// ([`ShopifyConfig::access_scopes`](crate::shopify::ShopifyConfig::access_scopes)).
+    async fn current_app_installation(&self, ctx: &Context<'_>) -> Result<AppInstallation> {
+        let scopes = &cx(ctx)?.state.config.access_scopes;
+        Ok(AppInstallation {
+            id: gql_id("AppInstallation", 1),
+            access_scopes: scopes
+                .iter()
+                .map(|handle| AccessScope {
+                    description: format!("Allows the app to {}", handle.replace('_', " ")),
+                    handle: handle.clone(),
+                })
+                .collect(),
+        })
+    }
+
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
         let st = lock(&cx(ctx)?.state.store);
         Ok(find_node(&st, id.as_str()))

@@ -340,6 +340,20 @@ pub(crate) struct Domain {
     pub(crate) url: Url,
 }
 
+/// `AppInstallation`: the calling app's installation on the shop.
+#[derive(SimpleObject, Debug, Clone)]
+pub(crate) struct AppInstallation {
+    pub(crate) id: async_graphql::ID,
+    pub(crate) access_scopes: Vec<AccessScope>,
+}
+
+/// `AccessScope`.
+#[derive(SimpleObject, Debug, Clone)]
+pub(crate) struct AccessScope {
+    pub(crate) description: String,
+    pub(crate) handle: String,
+}
+
 /// `LocationAddress`.
 #[derive(SimpleObject, Debug, Clone)]
 pub(crate) struct LocationAddress {
