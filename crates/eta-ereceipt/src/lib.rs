@@ -27,6 +27,8 @@
 //! # Quick start: build, chain, validate and send
 //!
 //! ```no_run
+//! # #[cfg(feature = "client")]
+//! # mod demo {
 //! use chrono::Utc;
 //! use eta_ereceipt::builder::{LineInput, ReceiptBuilder, TaxInput};
 //! use eta_ereceipt::chain::{MemoryChainStore, ReceiptChain};
@@ -53,6 +55,8 @@
 //! let result = client.submit(&SubmissionBatch::from_sealed(&[sealed])?).await?;
 //! println!("accepted: {}, rejected: {}", result.accepted.len(), result.rejected.len());
 //! # Ok(()) }
+//! # }
+//! # fn main() {}
 //! ```
 //!
 //! # Authentication
@@ -81,6 +85,16 @@
 //! |---|---|---|
 //! | `rustls` | yes | TLS through rustls |
 //! | `native-tls` | no | the platform's TLS library (ETA's hosts may need legacy renegotiation) |
+//! | `client` | yes (through `rustls`) | [`client`], [`adapter`] and [`Error`]: the HTTP client (reqwest, through sync-core) and its tokio runtime |
+//! | `png` | yes | [`qr::qr_png`], the QR code as a PNG image (the `image` encoder) |
+//!
+//! An offline tool that only prepares or checks receipts (model, canonical form and uuid,
+//! builder, mapping, validation, chain, QR content and SVG) builds without both:
+//!
+//! ```toml
+//! [dependencies]
+//! eta-ereceipt = { version = "0.1", default-features = false }
+//! ```
 //!
 //! # Testing
 //!
@@ -92,24 +106,30 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod adapter;
 pub mod builder;
 pub mod canonical;
 pub mod chain;
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
 pub mod codes;
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod error;
 pub mod mapping;
 pub mod model;
 pub mod qr;
+#[cfg(feature = "client")]
 mod recovery;
 pub mod tables;
+mod uuid;
 pub mod validate;
+#[cfg(feature = "client")]
 mod verdict;
 
+#[cfg(feature = "client")]
 pub use error::Error;
-
-sync_core::define_id!(
-    /// A receipt UUID: 64 lowercase hex characters, the SHA-256 of the receipt's canonical text.
-    ReceiptUuid
-);
+pub use uuid::ReceiptUuid;

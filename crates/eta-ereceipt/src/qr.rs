@@ -20,6 +20,7 @@
 //! );
 //! ```
 
+#[cfg(feature = "png")]
 use std::io::Cursor;
 
 use qrcode::{EcLevel, QrCode};
@@ -93,6 +94,7 @@ pub enum QrError {
     #[error("the text does not fit in a QR code")]
     Encode(#[source] qrcode::types::QrError),
     /// PNG encoding failed.
+    #[cfg(feature = "png")]
     #[error("PNG encoding failed")]
     Png(#[source] image::ImageError),
 }
@@ -119,6 +121,8 @@ pub fn qr_svg(content: &str) -> Result<String, QrError> {
 /// # Errors
 ///
 /// [`QrError::Encode`] when the text is too long, [`QrError::Png`] if encoding fails.
+#[cfg(feature = "png")]
+#[cfg_attr(docsrs, doc(cfg(feature = "png")))]
 pub fn qr_png(content: &str, module_px: u32) -> Result<Vec<u8>, QrError> {
     let image = code(content)?
         .render::<image::Luma<u8>>()
@@ -170,6 +174,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "png")]
     fn png_modules_match_the_encoded_content() {
         let png = qr_png(URL, 3).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
