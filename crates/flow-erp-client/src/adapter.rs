@@ -480,9 +480,17 @@ impl FlowErp {
             doc.lines.push(l);
         }
         if doc.lines.is_empty() {
+            // A refund of shipping or of money alone (goodwill) reverses no item of the sale,
+            // and a return document needs one (its lines come from the source document).
+            // How a tenant books such a credit is its own choice: said, not guessed.
             return Err(ConnectorError::permanent(format!(
-                "refund {}: no line with a quantity to return",
-                refund.external_id
+                "refund {} of {} returns no item ({} refunded, {} of it shipping): a Flow \
+                 return needs item lines of the sale; book this credit in Flow and its ETA \
+                 return receipt by hand, then dismiss this job",
+                refund.external_id,
+                order.name,
+                refund.total.round_dp(2),
+                refund.shipping.round_dp(2)
             )));
         }
         doc.shipping = refund.shipping;

@@ -111,3 +111,66 @@ async fn a_processed_return_becomes_one_flow_return_and_one_return_receipt() {
     assert_eq!((again.0, again.1.len()), (after.0, after.1.len()));
     sandbox.shutdown().await;
 }
+
+/// `dlq list --json`'s jobs.
+fn dlq(config: &Path) -> Vec<Value> {
+    let out = Command::new(BIN)
+        .args(["dlq", "list", "--json", "--config"])
+        .arg(config)
+        .output()
+        .expect("the binary runs");
+    let list: Value = serde_json::from_slice(&out.stdout).expect("dlq list --json");
+    list["jobs"].as_array().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_of_shipping_alone_is_a_dead_letter_that_says_what_to_do_and_nothing_is_written() {
+    let mut config = SandboxConfig {
+        seed: 17,
+        orders: 4,
+        catalog_groups: 3,
+        refund_rate: 0.0,
+        cancel_rate: 0.0,
+        ..SandboxConfig::default()
+    };
+    config.eta.max_receipt_age = None;
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = sandbox::sync_config::write(&sandbox, dir.path()).unwrap();
+    let run = |p: std::path::PathBuf| tokio::task::spawn_blocking(move || run_until_done(&p));
+    run(path.clone()).await.unwrap();
+    let before = counts(&sandbox.dump());
+    let dump = sandbox.dump();
+    let order = dump["shopify"]["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["shipping"].as_str().is_some_and(|s| s != "0.00"))
+        .expect("an order with shipping")
+        .clone();
+    let shipping = order["shipping"].as_str().unwrap().to_owned();
+    sandbox
+        .shopify()
+        .refund_order(order["id"].as_str().unwrap(), &[], true)
+        .unwrap();
+
+    run(path.clone()).await.unwrap();
+    let jobs = dlq(&path);
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0]["state"], "dead", "{jobs:?}");
+    assert_eq!(jobs[0]["order_name"], order["name"], "{jobs:?}");
+    let error = jobs[0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("returns no item")
+            && error.contains(&format!("{shipping} of it shipping"))
+            && error.contains("by hand"),
+        "{error}"
+    );
+    let after = counts(&sandbox.dump());
+    assert_eq!(
+        (after.0, after.1.len()),
+        (before.0, before.1.len()),
+        "nothing written"
+    );
+    sandbox.shutdown().await;
+}
