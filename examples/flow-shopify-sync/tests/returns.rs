@@ -2,14 +2,17 @@
 //! Flow and ETA through the refund it records: one Flow return document and one ETA return
 //! receipt referencing the sale's receipt, exactly once. Runs the binary against the sandbox.
 
-use std::path::Path;
+mod support;
+
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use sandbox::SandboxConfig;
 use sandbox::shopify::{NewReturn, ReturnLineSpec};
-use sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
+use support::{Site, site_from};
 
-const BIN: &str = env!("CARGO_BIN_EXE_flow-shopify-sync");
+use support::BIN;
 
 fn run_until_done(config: &Path) {
     for _ in 0..5 {
@@ -47,22 +50,31 @@ fn counts(dump: &Value) -> (usize, Vec<(String, String)>, Vec<String>) {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_processed_return_becomes_one_flow_return_and_one_return_receipt() {
-    let mut config = SandboxConfig {
-        seed: 16,
+/// A sandbox of four paid orders (no refunds, no cancellations) and a configuration for it,
+/// after a first run.
+async fn synced_site(seed: u64) -> Site {
+    let site = site_from(SandboxConfig {
+        seed,
         orders: 4,
         catalog_groups: 3,
         refund_rate: 0.0,
         cancel_rate: 0.0,
         ..SandboxConfig::default()
-    };
-    config.eta.max_receipt_age = None;
-    let sandbox = Sandbox::start(config).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = sandbox::sync_config::write(&sandbox, dir.path()).unwrap();
-    let run = |p: std::path::PathBuf| tokio::task::spawn_blocking(move || run_until_done(&p));
-    run(path.clone()).await.unwrap();
+    })
+    .await;
+    run(site.config.clone()).await.unwrap();
+    site
+}
+
+/// Runs the binary until a run finishes, off the async runtime.
+fn run(config: PathBuf) -> tokio::task::JoinHandle<()> {
+    tokio::task::spawn_blocking(move || run_until_done(&config))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_processed_return_becomes_one_flow_return_and_one_return_receipt() {
+    let site = synced_site(16).await;
+    let (sandbox, path) = (&site.sandbox, site.config.clone());
     let before = counts(&sandbox.dump());
     assert!(!before.2.is_empty(), "sales have their receipts");
 
@@ -109,7 +121,6 @@ async fn a_processed_return_becomes_one_flow_return_and_one_return_receipt() {
     run(path).await.unwrap();
     let again = counts(&sandbox.dump());
     assert_eq!((again.0, again.1.len()), (after.0, after.1.len()));
-    sandbox.shutdown().await;
 }
 
 /// `dlq list --json`'s jobs.
@@ -125,20 +136,8 @@ fn dlq(config: &Path) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refund_of_shipping_alone_is_a_dead_letter_that_says_what_to_do_and_nothing_is_written() {
-    let mut config = SandboxConfig {
-        seed: 17,
-        orders: 4,
-        catalog_groups: 3,
-        refund_rate: 0.0,
-        cancel_rate: 0.0,
-        ..SandboxConfig::default()
-    };
-    config.eta.max_receipt_age = None;
-    let sandbox = Sandbox::start(config).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = sandbox::sync_config::write(&sandbox, dir.path()).unwrap();
-    let run = |p: std::path::PathBuf| tokio::task::spawn_blocking(move || run_until_done(&p));
-    run(path.clone()).await.unwrap();
+    let site = synced_site(17).await;
+    let (sandbox, path) = (&site.sandbox, site.config.clone());
     let before = counts(&sandbox.dump());
     let dump = sandbox.dump();
     let order = dump["shopify"]["orders"]
@@ -172,5 +171,4 @@ async fn a_refund_of_shipping_alone_is_a_dead_letter_that_says_what_to_do_and_no
         (before.0, before.1.len()),
         "nothing written"
     );
-    sandbox.shutdown().await;
 }
