@@ -402,6 +402,28 @@ pub struct ChatAlerts {
     pub webhook_url: String,
 }
 
+impl std::fmt::Debug for EmailAlerts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailAlerts")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for ChatAlerts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatAlerts")
+            .field("webhook_url", &REDACTED)
+            .finish_non_exhaustive()
+    }
+}
+
 impl std::fmt::Debug for AlertsSection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AlertsSection")

@@ -14,7 +14,7 @@ use flow_shopify_sync::console::Console;
 use flow_shopify_sync::daemon;
 use flow_shopify_sync::listener::{self, Limits};
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{COOKIE, SET_COOKIE};
 use sandbox::FaultRates;
 use sync_core::engine::{Engine, Shutdown};
 use sync_core::store::JobState;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Query, State};
@@ -32,9 +33,12 @@ pub(crate) struct DayTotals {
     balanced: bool,
 }
 
-/// Past days' totals, read once an hour at most.
+/// Past days' totals, read once an hour at most, in the background.
 #[derive(Default)]
-pub(crate) struct DayCache(Mutex<BTreeMap<NaiveDate, (Instant, DayTotals)>>);
+pub(crate) struct DayCache {
+    days: Mutex<BTreeMap<NaiveDate, (Instant, DayTotals)>>,
+    filling: AtomicBool,
+}
 
 pub(crate) fn totals(sales: &SalesReconciliation) -> DayTotals {
     let mut t = DayTotals {
@@ -57,8 +61,12 @@ pub(crate) struct ReconcileQuery {
     stock: Option<String>,
 }
 
-async fn days(console: &Console, today: NaiveDate, today_totals: DayTotals) -> Vec<(NaiveDate, Option<DayTotals>)> {
+/// The chart's days: today's figures, and the past days from the cache. Days not read yet
+/// (or read over an hour ago) are read in the background, one at a time, so the page never
+/// waits for thirty comparisons; they show grey until then.
+fn days(console: &Console, today: NaiveDate, today_totals: DayTotals) -> Vec<(NaiveDate, Option<DayTotals>)> {
     let mut out = Vec::new();
+    let mut missing = Vec::new();
     for back in (0..CHART_DAYS).rev() {
         let day = today - chrono::Duration::days(back);
         if back == 0 {
@@ -67,27 +75,33 @@ async fn days(console: &Console, today: NaiveDate, today_totals: DayTotals) -> V
         }
         let cached = console
             .days
-            .0
+            .days
             .lock()
             .ok()
-            .and_then(|c| c.get(&day).filter(|(at, _)| at.elapsed() < DAY_FRESH_FOR).map(|(_, t)| *t));
-        let t = match cached {
-            Some(t) => Some(t),
-            None => match console.engine.reconcile_sales(day).await {
-                Ok(sales) => {
-                    let t = totals(&sales);
-                    if let Ok(mut c) = console.days.0.lock() {
-                        c.insert(day, (Instant::now(), t));
+            .and_then(|c| c.get(&day).map(|(at, t)| (at.elapsed() < DAY_FRESH_FOR, *t)));
+        if !cached.is_some_and(|(fresh, _)| fresh) {
+            missing.push(day);
+        }
+        out.push((day, cached.map(|(_, t)| t)));
+    }
+    if !missing.is_empty() && !console.days.filling.swap(true, Ordering::AcqRel) {
+        let (engine, cache) = (console.engine.clone(), console.days.clone());
+        tokio::spawn(async move {
+            for day in missing {
+                match engine.reconcile_sales(day).await {
+                    Ok(sales) => {
+                        if let Ok(mut c) = cache.days.lock() {
+                            c.insert(day, (Instant::now(), totals(&sales)));
+                        }
                     }
-                    Some(t)
+                    Err(error) => {
+                        tracing::warn!(%error, %day, "the chart's day could not be read");
+                        break;
+                    }
                 }
-                Err(error) => {
-                    tracing::warn!(%error, %day, "the chart's day could not be read");
-                    None
-                }
-            },
-        };
-        out.push((day, t));
+            }
+            cache.filling.store(false, Ordering::Release);
+        });
     }
     out
 }
@@ -124,7 +138,7 @@ fn chart(days: &[(NaiveDate, Option<DayTotals>)]) -> Markup {
                     ),
                 )
             }
-            None => (h, "#d8dde3", format!("{day}: could not be read")),
+            None => (h, "#d8dde3", format!("{day}: not read yet")),
         };
         svg.push_str(&format!(
             r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{fill}"><title>{}</title></rect>"#,
@@ -143,7 +157,7 @@ fn chart(days: &[(NaiveDate, Option<DayTotals>)]) -> Markup {
         ));
     }
     svg.push_str("</svg>");
-    html! { figure { (PreEscaped(svg)) figcaption.mute { "Shopify sales per day; red: out of balance, grey: could not be read. Hover a bar for its figures." } } }
+    html! { figure { (PreEscaped(svg)) figcaption.mute { "Shopify sales per day; red: out of balance, grey: not read yet (the past days are read in the background: reload in a minute). Hover a bar for its figures." } } }
 }
 
 /// `GET /console/reconciliation`.
@@ -171,7 +185,8 @@ pub(crate) async fn page(
                 let empty = StockReconciliation::default();
                 let stock_ok = match &stock { Some(Ok(s)) => s, _ => &empty };
                 let report = ReconcileReport::new(stock_ok, &sales, day, true, &console.locations);
-                let chart_days = days(&console, today, if day == today { totals(&sales) } else { match console.engine.reconcile_sales(today).await { Ok(s) => totals(&s), Err(_) => DayTotals::default() } }).await;
+                let today_totals = if day == today { totals(&sales) } else { match console.engine.reconcile_sales(today).await { Ok(s) => totals(&s), Err(_) => DayTotals::default() } };
+                let chart_days = days(&console, today, today_totals);
                 body(&report, &chart_days, stock.as_ref().map(|s| s.as_ref().map(|_| ()).map_err(|e| e.to_string())))
             }
         },

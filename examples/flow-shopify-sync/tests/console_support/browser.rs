@@ -123,7 +123,7 @@ impl Browser {
         let mut bytes = serde_json::to_vec(&message).unwrap();
         bytes.push(0);
         self.to_browser.write_all(&bytes).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.from_browser.recv_timeout(left) {
@@ -134,7 +134,7 @@ impl Browser {
                     return answer["result"].clone();
                 }
                 Ok(_event) => {}
-                Err(RecvTimeoutError::Timeout) => panic!("{method}: no answer in 60 s"),
+                Err(RecvTimeoutError::Timeout) => panic!("{method}: no answer in 120 s"),
                 Err(RecvTimeoutError::Disconnected) => panic!("{method}: the browser closed"),
             }
         }
