@@ -295,16 +295,26 @@ pub async fn run(
             shopify: Some(wired.shopify.clone()),
         };
         let console_url = config.console.enabled().then(|| {
-            config.daemon.public_url.as_deref().and_then(|u| url::Url::parse(u).ok()).map_or_else(
-                || format!("http://{bound}/console/"),
-                |mut u| {
-                    u.set_path("/console/");
-                    u.set_query(None);
-                    u.to_string()
-                },
-            )
+            config
+                .daemon
+                .public_url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok())
+                .map_or_else(
+                    || format!("http://{bound}/console/"),
+                    |mut u| {
+                        u.set_path("/console/");
+                        u.set_query(None);
+                        u.to_string()
+                    },
+                )
         });
-        tokio::spawn(crate::alerts::run(sources, config.alerts.clone(), console_url, shutdown.clone()));
+        tokio::spawn(crate::alerts::run(
+            sources,
+            config.alerts.clone(),
+            console_url,
+            shutdown.clone(),
+        ));
         tracing::info!(
             email = config.alerts.email.is_some(),
             chat = config.alerts.chat.is_some(),

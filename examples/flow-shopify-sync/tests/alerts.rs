@@ -45,7 +45,10 @@ async fn smtp_catcher() -> (u16, Inbox) {
                             b"250 OK\r\n"
                         }
                         "DATA" => {
-                            write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await.unwrap();
+                            write
+                                .write_all(b"354 end with <CRLF>.<CRLF>\r\n")
+                                .await
+                                .unwrap();
                             let mut data = String::new();
                             loop {
                                 line.clear();
@@ -55,7 +58,10 @@ async fn smtp_catcher() -> (u16, Inbox) {
                                 }
                                 data.push_str(&line);
                             }
-                            inbox.lock().unwrap().push((std::mem::take(&mut rcpt), data));
+                            inbox
+                                .lock()
+                                .unwrap()
+                                .push((std::mem::take(&mut rcpt), data));
                             b"250 queued\r\n"
                         }
                         "QUIT" => {
@@ -79,7 +85,8 @@ async fn webhook_receiver() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
         .route(
             "/hook",
             axum::routing::post(
-                |State(kept): State<Arc<Mutex<Vec<serde_json::Value>>>>, Json(body): Json<serde_json::Value>| async move {
+                |State(kept): State<Arc<Mutex<Vec<serde_json::Value>>>>,
+                 Json(body): Json<serde_json::Value>| async move {
                     kept.lock().unwrap().push(body);
                     "ok"
                 },
@@ -98,7 +105,11 @@ async fn one_digest_goes_to_the_smtp_catcher_and_the_webhook_saying_what_to_do()
     let site = support::site(41, 4, 3, FaultRates::none()).await;
     site.sandbox.shopify().generate_orders(
         2,
-        &[CatalogEntry { sku: String::new(), title: "Gift wrapping".into(), price: "75.00".parse().unwrap() }],
+        &[CatalogEntry {
+            sku: String::new(),
+            title: "Gift wrapping".into(),
+            price: "75.00".parse().unwrap(),
+        }],
         0.0,
         0.0,
         941,
@@ -111,7 +122,13 @@ async fn one_digest_goes_to_the_smtp_catcher_and_the_webhook_saying_what_to_do()
     let unmapped = original
         .replace("default_payment_method = \"O\"\n", "")
         .lines()
-        .map(|l| if l.starts_with("payment_methods = ") { "payment_methods = {}" } else { l })
+        .map(|l| {
+            if l.starts_with("payment_methods = ") {
+                "payment_methods = {}"
+            } else {
+                l
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     let text = format!(
@@ -120,23 +137,41 @@ async fn one_digest_goes_to_the_smtp_catcher_and_the_webhook_saying_what_to_do()
     std::fs::write(&site.config, text).unwrap();
     let config = Config::load(&site.config).unwrap();
     assert!(config.alerts.enabled());
-    assert!(!format!("{config:?}").contains(&hook), "the webhook URL is a secret");
-    let (_, engine, wired) = flow_shopify_sync::demo::engine_for(&site.config).await.unwrap();
+    assert!(
+        !format!("{config:?}").contains(&hook),
+        "the webhook URL is a secret"
+    );
+    let (_, engine, wired) = flow_shopify_sync::demo::engine_for(&site.config)
+        .await
+        .unwrap();
     engine.run_once().await.unwrap();
     let parked = engine
         .store()
-        .jobs(&engine.config().scope, Some(sync_core::store::JobState::Parked))
+        .jobs(
+            &engine.config().scope,
+            Some(sync_core::store::JobState::Parked),
+        )
         .await
         .unwrap();
     assert!(parked.len() >= 2, "several receipts park: {}", parked.len());
 
-    let sources = Sources { engine: engine.clone(), shopify: Some(wired.shopify.clone()) };
-    let digest = alerts::collect(&sources, &config.alerts, chrono::Utc::now(), None).await.unwrap();
+    let sources = Sources {
+        engine: engine.clone(),
+        shopify: Some(wired.shopify.clone()),
+    };
+    let digest = alerts::collect(&sources, &config.alerts, chrono::Utc::now(), None)
+        .await
+        .unwrap();
     let kinds: Vec<&str> = digest.findings.iter().map(|f| f.kind.as_str()).collect();
     assert!(kinds.contains(&"parked"), "{kinds:?}");
     assert!(kinds.contains(&"dead_letters"), "{kinds:?}");
     assert!(digest.findings.iter().all(|f| !f.what_to_do.is_empty()));
-    let failures = alerts::send(&config.alerts, &digest, Some("https://sync.shop.example/console/")).await;
+    let failures = alerts::send(
+        &config.alerts,
+        &digest,
+        Some("https://sync.shop.example/console/"),
+    )
+    .await;
     assert!(failures.is_empty(), "{failures:?}");
 
     // One e-mail for everything, to both recipients, naming what to do.
@@ -146,16 +181,28 @@ async fn one_digest_goes_to_the_smtp_catcher_and_the_webhook_saying_what_to_do()
     assert_eq!(rcpt.len(), 2, "{rcpt:?}");
     assert!(data.contains("Subject: flow-shopify-sync:"), "{data}");
     assert!(data.contains("What to do:"), "{data}");
-    assert!(data.contains("gateway:"), "the parked jobs are grouped by mapping: {data}");
-    assert!(data.contains("https://sync.shop.example/console/"), "{data}");
+    assert!(
+        data.contains("gateway:"),
+        "the parked jobs are grouped by mapping: {data}"
+    );
+    assert!(
+        data.contains("https://sync.shop.example/console/"),
+        "{data}"
+    );
     // One chat message, in the `{"text": …}` shape Slack and Teams accept.
     let posts = posts.lock().unwrap().clone();
     assert_eq!(posts.len(), 1);
     let text = posts[0]["text"].as_str().expect("a text message");
-    assert!(text.contains("What to do:") && text.contains("dead letter"), "{text}");
+    assert!(
+        text.contains("What to do:") && text.contains("dead letter"),
+        "{text}"
+    );
     let dead_jobs = engine
         .store()
-        .jobs(&engine.config().scope, Some(sync_core::store::JobState::Dead))
+        .jobs(
+            &engine.config().scope,
+            Some(sync_core::store::JobState::Dead),
+        )
         .await
         .unwrap();
     assert!(dead_jobs.len() >= 2);
@@ -171,14 +218,27 @@ fn alert_settings_are_checked_naming_the_key() {
             .unwrap_err()
             .to_string()
     };
-    let clear = refuse("[alerts.email]\nsmtp_host = \"mail.example.com\"\nsecurity = \"none\"\nfrom = \"a@b.example\"\nto = [\"c@d.example\"]\n");
+    let clear = refuse(
+        "[alerts.email]\nsmtp_host = \"mail.example.com\"\nsecurity = \"none\"\nfrom = \"a@b.example\"\nto = [\"c@d.example\"]\n",
+    );
     assert!(clear.starts_with("alerts.email.security:"), "{clear}");
-    let bad_to = refuse("[alerts.email]\nsmtp_host = \"mail.example.com\"\nfrom = \"a@b.example\"\nto = [\"not an address\"]\n");
+    let bad_to = refuse(
+        "[alerts.email]\nsmtp_host = \"mail.example.com\"\nfrom = \"a@b.example\"\nto = [\"not an address\"]\n",
+    );
     assert!(bad_to.starts_with("alerts.email.to[0]:"), "{bad_to}");
-    let in_file = refuse("[alerts.chat]\nwebhook_url = \"https://hooks.slack.com/services/T/B/secret\"\n");
-    assert!(in_file.starts_with("alerts.chat.webhook_url: secrets are not accepted"), "{in_file}");
+    let in_file =
+        refuse("[alerts.chat]\nwebhook_url = \"https://hooks.slack.com/services/T/B/secret\"\n");
+    assert!(
+        in_file.starts_with("alerts.chat.webhook_url: secrets are not accepted"),
+        "{in_file}"
+    );
     assert!(!in_file.contains("secret\""), "{in_file}");
-    let ok = Config::parse(&format!("{base}[alerts.chat]\nwebhook_url_env = \"HOOK\"\n"), std::path::PathBuf::new(), &env).unwrap();
+    let ok = Config::parse(
+        &format!("{base}[alerts.chat]\nwebhook_url_env = \"HOOK\"\n"),
+        std::path::PathBuf::new(),
+        &env,
+    )
+    .unwrap();
     assert!(ok.alerts.enabled());
     assert!(!format!("{ok:?}").contains("hooks.slack.com"));
 }

@@ -24,7 +24,10 @@ fn hash(password: &str) -> String {
     let params = argon2::Params::new(1024, 1, 1, None).unwrap();
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let salt = SaltString::encode_b64(b"console-test-salt").unwrap();
-    argon.hash_password(password.as_bytes(), &salt).unwrap().to_string()
+    argon
+        .hash_password(password.as_bytes(), &salt)
+        .unwrap()
+        .to_string()
 }
 
 /// Adds two operators to the configuration: `alice` (operator) and `bob` (read only).
@@ -66,7 +69,12 @@ async fn daemon(config: &Path) -> Daemon {
     let base = format!("http://{}", tcp.local_addr().unwrap());
     let stop = Shutdown::new();
     let server = tokio::spawn(listener::serve(tcp, app, limits, stop.clone()));
-    Daemon { base, engine, stop, server }
+    Daemon {
+        base,
+        engine,
+        stop,
+        server,
+    }
 }
 
 impl Daemon {
@@ -85,7 +93,9 @@ fn http() -> reqwest::Client {
 
 /// The value of hidden field `csrf` in a page.
 fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("the page has a CSRF field");
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("the page has a CSRF field");
     let rest = &html[at + "name=\"csrf\" value=\"".len()..];
     rest[..rest.find('"').unwrap()].to_owned()
 }
@@ -104,13 +114,21 @@ fn set_cookie(response: &reqwest::Response, name: &str) -> Option<(String, Strin
 /// Signs in through the form; returns the session cookie (`fss_session=…`).
 async fn sign_in(base: &str, name: &str, password: &str) -> Result<String, StatusCode> {
     let http = http();
-    let form = http.get(format!("{base}/console/login")).send().await.unwrap();
+    let form = http
+        .get(format!("{base}/console/login"))
+        .send()
+        .await
+        .unwrap();
     let (login_cookie, _) = set_cookie(&form, "fss_login").expect("the form sets its token cookie");
     let token = csrf_of(&form.text().await.unwrap());
     let answer = http
         .post(format!("{base}/console/login"))
         .header(COOKIE, login_cookie)
-        .form(&[("csrf", token.as_str()), ("name", name), ("password", password)])
+        .form(&[
+            ("csrf", token.as_str()),
+            ("name", name),
+            ("password", password),
+        ])
         .send()
         .await
         .unwrap();
@@ -133,7 +151,12 @@ async fn get(base: &str, session: &str, path: &str) -> (StatusCode, String) {
     (answer.status(), answer.text().await.unwrap())
 }
 
-async fn post(base: &str, session: &str, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+async fn post(
+    base: &str,
+    session: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String) {
     let answer = http()
         .post(format!("{base}{path}"))
         .header(COOKIE, session)
@@ -168,7 +191,11 @@ async fn an_operator_signs_in_releases_a_parked_order_and_repairs_a_dead_letter(
     let known = site.sandbox.flow().catalog_items()[0].clone();
     site.sandbox.shopify().generate_orders(
         1,
-        &[CatalogEntry { sku: String::new(), title: "Gift wrapping".into(), price: "75.00".parse().unwrap() }],
+        &[CatalogEntry {
+            sku: String::new(),
+            title: "Gift wrapping".into(),
+            price: "75.00".parse().unwrap(),
+        }],
         0.0,
         0.0,
         931,
@@ -177,7 +204,13 @@ async fn an_operator_signs_in_releases_a_parked_order_and_repairs_a_dead_letter(
     let unmapped = original
         .replace("default_payment_method = \"O\"\n", "")
         .lines()
-        .map(|l| if l.starts_with("payment_methods = ") { "payment_methods = {}" } else { l })
+        .map(|l| {
+            if l.starts_with("payment_methods = ") {
+                "payment_methods = {}"
+            } else {
+                l
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     assert_ne!(unmapped, original);
@@ -189,21 +222,47 @@ async fn an_operator_signs_in_releases_a_parked_order_and_repairs_a_dead_letter(
     let store = d.engine.store().clone();
     let parked = store.jobs(&scope, Some(JobState::Parked)).await.unwrap();
     let dead = store.jobs(&scope, Some(JobState::Dead)).await.unwrap();
-    assert!(!parked.is_empty(), "receipts park on their unmapped gateway");
-    assert!(parked.iter().all(|j| j.parked_on.as_deref().is_some_and(|m| m.starts_with("gateway:"))), "{parked:?}");
+    assert!(
+        !parked.is_empty(),
+        "receipts park on their unmapped gateway"
+    );
+    assert!(
+        parked.iter().all(|j| j
+            .parked_on
+            .as_deref()
+            .is_some_and(|m| m.starts_with("gateway:"))),
+        "{parked:?}"
+    );
     let no_sku = dead
         .iter()
-        .find(|j| j.last_error.as_deref().is_some_and(|e| e.contains("has no SKU")))
+        .find(|j| {
+            j.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("has no SKU"))
+        })
         .expect("the order without SKU is a dead letter")
         .clone();
 
     // Pages need a session; the sign-in form needs its token; wrong passwords are limited.
     let (status, _) = get(&d.base, "", "/console/").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (status, _) = post(&d.base, "", "/console/login", &[("name", "alice"), ("password", "alice-pw")]).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "a sign-in without its token is refused");
+    let (status, _) = post(
+        &d.base,
+        "",
+        "/console/login",
+        &[("name", "alice"), ("password", "alice-pw")],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a sign-in without its token is refused"
+    );
     for _ in 0..3 {
-        assert_eq!(sign_in(&d.base, "alice", "wrong").await, Err(StatusCode::UNAUTHORIZED));
+        assert_eq!(
+            sign_in(&d.base, "alice", "wrong").await,
+            Err(StatusCode::UNAUTHORIZED)
+        );
     }
     assert_eq!(
         sign_in(&d.base, "alice", "alice-pw").await,
@@ -215,15 +274,28 @@ async fn an_operator_signs_in_releases_a_parked_order_and_repairs_a_dead_letter(
     // A read-only operator sees the pages and cannot act.
     let (status, overview) = get(&d.base, &bob, "/console/").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(overview.contains("Shopify API version") && overview.contains("parked jobs"), "{overview}");
+    assert!(
+        overview.contains("Shopify API version") && overview.contains("parked jobs"),
+        "{overview}"
+    );
     let (status, attention) = get(&d.base, &bob, "/console/attention").await;
     assert_eq!(status, StatusCode::OK);
     let mapping = parked[0].parked_on.clone().unwrap();
     assert!(attention.contains(&mapping), "{attention}");
     assert!(attention.contains("has no SKU"), "{attention}");
     let token = csrf_of(&attention);
-    let (status, _) = post(&d.base, &bob, "/console/attention/mapping", &[("csrf", &token), ("mapping", &mapping)]).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "read_only cannot release jobs");
+    let (status, _) = post(
+        &d.base,
+        &bob,
+        "/console/attention/mapping",
+        &[("csrf", &token), ("mapping", &mapping)],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "read_only cannot release jobs"
+    );
     d.stop().await;
 
     // The operator adds the mappings to the configuration and restarts, as the page says.
@@ -233,14 +305,43 @@ async fn an_operator_signs_in_releases_a_parked_order_and_repairs_a_dead_letter(
     let (_, attention) = get(&d.base, &alice, "/console/attention").await;
     let token = csrf_of(&attention);
     // A POST without the CSRF token (or with another) changes nothing.
-    let (status, _) = post(&d.base, &alice, "/console/attention/mapping", &[("mapping", &mapping)]).await;
+    let (status, _) = post(
+        &d.base,
+        &alice,
+        "/console/attention/mapping",
+        &[("mapping", &mapping)],
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = post(&d.base, &alice, "/console/attention/mapping", &[("csrf", "forged"), ("mapping", &mapping)]).await;
+    let (status, _) = post(
+        &d.base,
+        &alice,
+        "/console/attention/mapping",
+        &[("csrf", "forged"), ("mapping", &mapping)],
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(store.jobs(&scope, Some(JobState::Parked)).await.unwrap().iter().any(|j| j.parked_on.as_deref() == Some(mapping.as_str())));
-    let (status, _) = post(&d.base, &alice, "/console/attention/mapping", &[("csrf", &token), ("mapping", &mapping)]).await;
+    assert!(
+        store
+            .jobs(&scope, Some(JobState::Parked))
+            .await
+            .unwrap()
+            .iter()
+            .any(|j| j.parked_on.as_deref() == Some(mapping.as_str()))
+    );
+    let (status, _) = post(
+        &d.base,
+        &alice,
+        "/console/attention/mapping",
+        &[("csrf", &token), ("mapping", &mapping)],
+    )
+    .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let released: Vec<i64> = parked.iter().filter(|j| j.parked_on.as_deref() == Some(mapping.as_str())).map(|j| j.id).collect();
+    let released: Vec<i64> = parked
+        .iter()
+        .filter(|j| j.parked_on.as_deref() == Some(mapping.as_str()))
+        .map(|j| j.id)
+        .collect();
     until("the released jobs are done", || {
         let store = store.clone();
         let released = released.clone();
@@ -256,30 +357,64 @@ async fn an_operator_signs_in_releases_a_parked_order_and_repairs_a_dead_letter(
     .await;
 
     // The order's story: its Flow document, its receipt, the audit trail.
-    let order_id = parked[0].payload.pointer("/order/external_id").and_then(|v| v.as_str()).map(str::to_owned);
+    let order_id = parked[0]
+        .payload
+        .pointer("/order/external_id")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
     let orders = store.bindings(&scope, "order").await.unwrap();
     let order = orders
         .iter()
         .find(|o| Some(o.key.as_str()) == order_id.as_deref())
         .unwrap_or(&orders[0]);
     let name = order.data["name"].as_str().unwrap().to_owned();
-    let (status, found) = get(&d.base, &alice, &format!("/console/orders?q={}", name.trim_start_matches('#'))).await;
+    let (status, found) = get(
+        &d.base,
+        &alice,
+        &format!("/console/orders?q={}", name.trim_start_matches('#')),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(found.contains(&order.remote_id), "the search finds the order by name: {found}");
+    assert!(
+        found.contains(&order.remote_id),
+        "the search finds the order by name: {found}"
+    );
     let story_path = format!(
         "/console/orders/story?id={}",
         url::form_urlencoded::byte_serialize(order.key.as_bytes()).collect::<String>()
     );
     let (_, story) = get(&d.base, &alice, &story_path).await;
-    assert!(story.contains(&order.remote_id) && story.contains("Audit trail"), "{story}");
-    let (_, by_document) = get(&d.base, &alice, &format!("/console/orders?q={}", order.data["number"].as_str().unwrap_or_default())).await;
-    assert!(by_document.contains(&name), "the search finds the order by Flow document number");
+    assert!(
+        story.contains(&order.remote_id) && story.contains("Audit trail"),
+        "{story}"
+    );
+    let (_, by_document) = get(
+        &d.base,
+        &alice,
+        &format!(
+            "/console/orders?q={}",
+            order.data["number"].as_str().unwrap_or_default()
+        ),
+    )
+    .await;
+    assert!(
+        by_document.contains(&name),
+        "the search finds the order by Flow document number"
+    );
 
     // The dead letter: its payload repaired (the line gets a SKU) and retried.
-    let (_, job_page) = get(&d.base, &alice, &format!("/console/attention/jobs/{}", no_sku.id)).await;
+    let (_, job_page) = get(
+        &d.base,
+        &alice,
+        &format!("/console/attention/jobs/{}", no_sku.id),
+    )
+    .await;
     assert!(job_page.contains("Save and retry"), "{job_page}");
     let mut payload = no_sku.payload.clone();
-    let lines = payload.pointer_mut("/order/lines").and_then(|l| l.as_array_mut()).expect("the order's lines");
+    let lines = payload
+        .pointer_mut("/order/lines")
+        .and_then(|l| l.as_array_mut())
+        .expect("the order's lines");
     for line in lines {
         line["sku"] = serde_json::json!(known.sku);
     }
@@ -307,20 +442,50 @@ async fn an_operator_signs_in_releases_a_parked_order_and_repairs_a_dead_letter(
     .await;
 
     // Every action is in the audit log with the operator's name.
-    let operator = store.operator().expect("the SQLite store has the operator's queries");
+    let operator = store
+        .operator()
+        .expect("the SQLite store has the operator's queries");
     let trail = operator
-        .audit_trail(&scope, &[&format!("mapping:{mapping}"), &format!("job:{}", no_sku.id)], 50)
+        .audit_trail(
+            &scope,
+            &[&format!("mapping:{mapping}"), &format!("job:{}", no_sku.id)],
+            50,
+        )
         .await
         .unwrap();
     let actions: Vec<(String, String)> = trail
         .iter()
-        .map(|r| (r.entry.payload["operator"].as_str().unwrap_or_default().to_owned(), r.entry.payload["action"].as_str().unwrap_or_default().to_owned()))
+        .map(|r| {
+            (
+                r.entry.payload["operator"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                r.entry.payload["action"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
         .collect();
-    assert!(actions.contains(&("alice".into(), "mapping_added".into())), "{actions:?}");
-    assert!(actions.contains(&("alice".into(), "edit_and_retry".into())), "{actions:?}");
+    assert!(
+        actions.contains(&("alice".into(), "mapping_added".into())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("alice".into(), "edit_and_retry".into())),
+        "{actions:?}"
+    );
 
     // Every page renders for a signed-in operator.
-    for page in ["/console/", "/console/orders", "/console/attention", "/console/receipts", "/console/reconciliation", "/console/sync"] {
+    for page in [
+        "/console/",
+        "/console/orders",
+        "/console/attention",
+        "/console/receipts",
+        "/console/reconciliation",
+        "/console/sync",
+    ] {
         let (status, html) = get(&d.base, &alice, page).await;
         assert_eq!(status, StatusCode::OK, "{page}: {html}");
         assert!(html.contains("<html lang=\"en\""), "{page}");
@@ -356,7 +521,11 @@ async fn in_a_real_browser_an_operator_works_through_what_needs_attention() {
     let known = site.sandbox.flow().catalog_items()[0].clone();
     site.sandbox.shopify().generate_orders(
         1,
-        &[CatalogEntry { sku: String::new(), title: "تغليف هدية".into(), price: "75.00".parse().unwrap() }],
+        &[CatalogEntry {
+            sku: String::new(),
+            title: "تغليف هدية".into(),
+            price: "75.00".parse().unwrap(),
+        }],
         0.0,
         0.0,
         932,
@@ -364,7 +533,13 @@ async fn in_a_real_browser_an_operator_works_through_what_needs_attention() {
     let unmapped = original
         .replace("default_payment_method = \"O\"\n", "")
         .lines()
-        .map(|l| if l.starts_with("payment_methods = ") { "payment_methods = {}" } else { l })
+        .map(|l| {
+            if l.starts_with("payment_methods = ") {
+                "payment_methods = {}"
+            } else {
+                l
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(&site.config, with_operators(&unmapped, site.dir.path())).unwrap();
@@ -377,7 +552,11 @@ async fn in_a_real_browser_an_operator_works_through_what_needs_attention() {
     let dead = store.jobs(&scope, Some(JobState::Dead)).await.unwrap();
     let no_sku = dead
         .iter()
-        .find(|j| j.last_error.as_deref().is_some_and(|e| e.contains("has no SKU")))
+        .find(|j| {
+            j.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("has no SKU"))
+        })
         .expect("the order without SKU is a dead letter")
         .clone();
 
@@ -409,7 +588,11 @@ async fn in_a_real_browser_an_operator_works_through_what_needs_attention() {
     let (tx_done, rx_done) = std::sync::mpsc::channel::<()>();
     let shots_dir = shots.clone();
     let mut repaired = no_sku.payload.clone();
-    for line in repaired.pointer_mut("/order/lines").and_then(|l| l.as_array_mut()).unwrap() {
+    for line in repaired
+        .pointer_mut("/order/lines")
+        .and_then(|l| l.as_array_mut())
+        .unwrap()
+    {
         line["sku"] = serde_json::json!(known.sku);
     }
     let no_sku_id = no_sku.id;
@@ -435,7 +618,10 @@ async fn in_a_real_browser_an_operator_works_through_what_needs_attention() {
         b.open(&format!("{base}/console/orders"), "/console/orders");
         b.screenshot(&shots_dir.join("orders-search.png"));
         // Replay the dead letter with its payload repaired.
-        b.open(&format!("{base}/console/attention/jobs/{no_sku_id}"), &format!("/console/attention/jobs/{no_sku_id}"));
+        b.open(
+            &format!("{base}/console/attention/jobs/{no_sku_id}"),
+            &format!("/console/attention/jobs/{no_sku_id}"),
+        );
         b.screenshot(&shots_dir.join("dead-letter.png"));
         b.navigate_by(
             &format!(
@@ -456,7 +642,9 @@ async fn in_a_real_browser_an_operator_works_through_what_needs_attention() {
         b
     });
     // Watch the released jobs go through.
-    tokio::task::spawn_blocking(move || rx.recv().unwrap()).await.unwrap();
+    tokio::task::spawn_blocking(move || rx.recv().unwrap())
+        .await
+        .unwrap();
     until("the released jobs are done", || {
         let store = store.clone();
         let released = released.clone();
@@ -478,14 +666,32 @@ async fn in_a_real_browser_an_operator_works_through_what_needs_attention() {
     })
     .await;
     // The story of the released order: Flow document, accepted receipt.
-    let order_id = parked[0].payload.pointer("/order/external_id").and_then(|v| v.as_str()).unwrap().to_owned();
-    let order = store.binding(&scope, "order", &order_id).await.unwrap().expect("the order reached Flow");
+    let order_id = parked[0]
+        .payload
+        .pointer("/order/external_id")
+        .and_then(|v| v.as_str())
+        .unwrap()
+        .to_owned();
+    let order = store
+        .binding(&scope, "order", &order_id)
+        .await
+        .unwrap()
+        .expect("the order reached Flow");
     let base = d.base.clone();
     let shots_dir = shots.clone();
     tokio::task::spawn_blocking(move || {
         let name = order.data["name"].as_str().unwrap().to_owned();
-        b.open(&format!("{base}/console/orders?q={}", url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()), "/console/orders");
-        b.navigate_by("document.querySelector('table a').click(); true", "/console/orders/story");
+        b.open(
+            &format!(
+                "{base}/console/orders?q={}",
+                url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
+            ),
+            "/console/orders",
+        );
+        b.navigate_by(
+            "document.querySelector('table a').click(); true",
+            "/console/orders/story",
+        );
         let text = b.text();
         assert!(text.contains(&order.remote_id), "{text}");
         assert!(text.contains("Audit trail"), "{text}");
@@ -493,8 +699,19 @@ async fn in_a_real_browser_an_operator_works_through_what_needs_attention() {
     })
     .await
     .unwrap();
-    for file in ["overview.png", "attention.png", "order-story.png", "receipts.png", "reconciliation.png", "sync.png", "dead-letter.png"] {
-        assert!(shots.join(file).metadata().unwrap().len() > 1_000, "{file} written");
+    for file in [
+        "overview.png",
+        "attention.png",
+        "order-story.png",
+        "receipts.png",
+        "reconciliation.png",
+        "sync.png",
+        "dead-letter.png",
+    ] {
+        assert!(
+            shots.join(file).metadata().unwrap().len() > 1_000,
+            "{file} written"
+        );
     }
     d.stop().await;
 }

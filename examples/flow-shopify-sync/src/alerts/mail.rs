@@ -21,7 +21,9 @@ pub async fn send(config: &EmailAlerts, subject: &str, body: &str) -> Result<()>
     let from: Mailbox = config.from.parse().context("alerts.email.from")?;
     let mut message = Message::builder().from(from).subject(subject);
     for to in &config.to {
-        message = message.to(to.parse().with_context(|| format!("alerts.email.to: {to:?}"))?);
+        message = message.to(to
+            .parse()
+            .with_context(|| format!("alerts.email.to: {to:?}"))?);
     }
     let message = message
         .header(ContentType::TEXT_PLAIN)

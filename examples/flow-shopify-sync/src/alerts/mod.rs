@@ -69,7 +69,9 @@ impl Digest {
         if let Some(url) = console_url {
             text.push_str(&format!("Operator console: {url}\n"));
         }
-        text.push_str("This digest is sent again only when it changes, or once a day while it stays.\n");
+        text.push_str(
+            "This digest is sent again only when it changes, or once a day while it stays.\n",
+        );
         text
     }
 }
@@ -121,14 +123,21 @@ pub async fn collect(
         findings.push(Finding {
             kind: format!("system_down_{}", outage.system.as_str()),
             title: format!("{} is down ({auth})", system_name(outage.system)),
-            examples: vec![format!("since {}: {}", outage.since.format("%Y-%m-%d %H:%M UTC"), outage.detail)],
+            examples: vec![format!(
+                "since {}: {}",
+                outage.since.format("%Y-%m-%d %H:%M UTC"),
+                outage.detail
+            )],
             what_to_do: format!("{}: {what}.", system_name(outage.system)),
         });
     }
 
     // Receipts.
     let all = store.bindings(scope, "receipt").await?;
-    let refused: Vec<_> = all.iter().filter(|r| receipts::refused(receipts::state(r))).collect();
+    let refused: Vec<_> = all
+        .iter()
+        .filter(|r| receipts::refused(receipts::state(r)))
+        .collect();
     if !refused.is_empty() {
         findings.push(Finding {
             kind: "receipts_invalid".to_owned(),
@@ -229,9 +238,21 @@ pub async fn collect(
                     .by_gateway
                     .iter()
                     .filter(|(_, s)| !(s.storefront == s.erp && s.erp == s.receipts))
-                    .map(|(g, s)| format!("{g}: Shopify {} · Flow {} · ETA {}", crate::screens::money(s.storefront), crate::screens::money(s.erp), crate::screens::money(s.receipts)))
+                    .map(|(g, s)| {
+                        format!(
+                            "{g}: Shopify {} · Flow {} · ETA {}",
+                            crate::screens::money(s.storefront),
+                            crate::screens::money(s.erp),
+                            crate::screens::money(s.receipts)
+                        )
+                    })
                     .collect();
-                examples.extend(sales.mismatches.iter().map(|m| format!("{}: {}", m.name, m.problem)));
+                examples.extend(
+                    sales
+                        .mismatches
+                        .iter()
+                        .map(|m| format!("{}: {}", m.name, m.problem)),
+                );
                 if !examples.is_empty() {
                     let n = examples.len();
                     examples.truncate(EXAMPLES);
@@ -250,7 +271,11 @@ pub async fn collect(
 }
 
 /// Sends `digest` on every configured channel; each failure is returned, not hidden.
-pub async fn send(config: &AlertsSection, digest: &Digest, console_url: Option<&str>) -> Vec<String> {
+pub async fn send(
+    config: &AlertsSection,
+    digest: &Digest,
+    console_url: Option<&str>,
+) -> Vec<String> {
     let mut failures = Vec::new();
     if let Some(email) = &config.email
         && let Err(error) = mail::send(email, &digest.subject(), &digest.text(console_url)).await
@@ -268,7 +293,12 @@ pub async fn send(config: &AlertsSection, digest: &Digest, console_url: Option<&
 /// Checks every `alerts.interval_minutes` until `stop`, sending a digest when the findings
 /// change (or after `alerts.repeat_hours` unchanged); yesterday's reconciliation is checked
 /// once a day.
-pub async fn run(sources: Sources, config: AlertsSection, console_url: Option<String>, stop: Shutdown) {
+pub async fn run(
+    sources: Sources,
+    config: AlertsSection,
+    console_url: Option<String>,
+    stop: Shutdown,
+) {
     let mut last: Option<(Digest, DateTime<Utc>)> = None;
     let mut reconciled: Option<NaiveDate> = None;
     let interval = Duration::from_secs(config.interval_minutes * 60);
@@ -295,7 +325,9 @@ pub async fn run(sources: Sources, config: AlertsSection, console_url: Option<St
                     last = None;
                 }
             }
-            Err(error) => tracing::warn!(%error, "alerts: the state store failed; trying again next time"),
+            Err(error) => {
+                tracing::warn!(%error, "alerts: the state store failed; trying again next time")
+            }
         }
         let deadline = tokio::time::Instant::now() + interval;
         while !stop.is_triggered() && tokio::time::Instant::now() < deadline {

@@ -60,7 +60,8 @@ pub(crate) fn run_soon(console: &Console) {
 /// `GET /console/attention`.
 pub(crate) async fn page(State(console): State<Console>, signed: Signed) -> Markup {
     let engine = &console.engine;
-    let jobs = sync_core::store::dead_letters(engine.store().as_ref(), &engine.config().scope).await;
+    let jobs =
+        sync_core::store::dead_letters(engine.store().as_ref(), &engine.config().scope).await;
     let body = match jobs {
         Err(e) => layout::problem("the state store failed", &e),
         Ok(jobs) => {
@@ -126,11 +127,21 @@ pub(crate) async fn page(State(console): State<Console>, signed: Signed) -> Mark
 }
 
 /// `GET /console/attention/jobs/{id}`: one job with its payload and the actions on it.
-pub(crate) async fn job(State(console): State<Console>, signed: Signed, Path(id): Path<i64>) -> Response {
+pub(crate) async fn job(
+    State(console): State<Console>,
+    signed: Signed,
+    Path(id): Path<i64>,
+) -> Response {
     let job = match console.engine.store().job(id).await {
         Ok(Some(job)) if job.scope == console.engine.config().scope => job,
         Ok(_) => return (StatusCode::NOT_FOUND, format!("no job {id}")).into_response(),
-        Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, layout::problem("the state store failed", &e)).into_response(),
+        Err(e) => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                layout::problem("the state store failed", &e),
+            )
+                .into_response();
+        }
     };
     let acts = signed.0.role == crate::config::Role::Operator;
     let open = matches!(job.state, JobState::Dead | JobState::Parked);
@@ -196,7 +207,7 @@ pub(crate) async fn add_mapping(
     Form(form): Form<MappingForm>,
 ) -> Response {
     if let Err(refused) = signed.may_act(form.csrf.as_deref()) {
-        return refused;
+        return refused.into_response();
     }
     let mapping = form.mapping.trim();
     if mapping.is_empty() || mapping.len() > 300 {
@@ -205,12 +216,21 @@ pub(crate) async fn add_mapping(
     match console.engine.store().unpark(mapping).await {
         Ok(released) => {
             console
-                .record(&signed.0.operator, "mapping_added", &format!("mapping:{mapping}"), serde_json::json!({"jobs_released": released}))
+                .record(
+                    &signed.0.operator,
+                    "mapping_added",
+                    &format!("mapping:{mapping}"),
+                    serde_json::json!({"jobs_released": released}),
+                )
                 .await;
             run_soon(&console);
             Redirect::to("/console/attention").into_response()
         }
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, layout::problem("the state store failed", &e)).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            layout::problem("the state store failed", &e),
+        )
+            .into_response(),
     }
 }
 
@@ -218,7 +238,11 @@ async fn in_scope(console: &Console, id: i64) -> Result<Job, Response> {
     match console.engine.store().job(id).await {
         Ok(Some(job)) if job.scope == console.engine.config().scope => Ok(job),
         Ok(_) => Err((StatusCode::NOT_FOUND, format!("no job {id}")).into_response()),
-        Err(e) => Err((StatusCode::SERVICE_UNAVAILABLE, format!("the state store failed: {e}")).into_response()),
+        Err(e) => Err((
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the state store failed: {e}"),
+        )
+            .into_response()),
     }
 }
 
@@ -230,18 +254,29 @@ pub(crate) async fn retry(
     Form(form): Form<TokenForm>,
 ) -> Response {
     if let Err(refused) = signed.may_act(form.csrf.as_deref()) {
-        return refused;
+        return refused.into_response();
     }
     if let Err(response) = in_scope(&console, id).await {
         return response;
     }
     match console.engine.replay(Some(id)).await {
         Ok(n) => {
-            console.record(&signed.0.operator, "retry", &format!("job:{id}"), serde_json::json!({"replayed": n})).await;
+            console
+                .record(
+                    &signed.0.operator,
+                    "retry",
+                    &format!("job:{id}"),
+                    serde_json::json!({"replayed": n}),
+                )
+                .await;
             run_soon(&console);
             Redirect::to("/console/attention").into_response()
         }
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("retry failed: {e}")).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("retry failed: {e}"),
+        )
+            .into_response(),
     }
 }
 
@@ -260,27 +295,50 @@ pub(crate) async fn edit_and_retry(
     Form(form): Form<EditForm>,
 ) -> Response {
     if let Err(refused) = signed.may_act(form.csrf.as_deref()) {
-        return refused;
+        return refused.into_response();
     }
     let before = match in_scope(&console, id).await {
         Ok(job) => job,
         Err(response) => return response,
     };
     if form.payload.len() > MAX_PAYLOAD_BYTES {
-        return (StatusCode::PAYLOAD_TOO_LARGE, format!("payload: at most {MAX_PAYLOAD_BYTES} bytes")).into_response();
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("payload: at most {MAX_PAYLOAD_BYTES} bytes"),
+        )
+            .into_response();
     }
     let payload: serde_json::Value = match serde_json::from_str(&form.payload) {
         Ok(value) => value,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("payload: not valid JSON ({e}); nothing was changed")).into_response(),
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("payload: not valid JSON ({e}); nothing was changed"),
+            )
+                .into_response();
+        }
     };
     let Some(operator) = console.engine.store().operator() else {
-        return (StatusCode::NOT_IMPLEMENTED, "this state store cannot edit payloads").into_response();
+        return (
+            StatusCode::NOT_IMPLEMENTED,
+            "this state store cannot edit payloads",
+        )
+            .into_response();
     };
     match operator.replace_payload(id, payload.clone()).await {
-        Ok(0) => (StatusCode::CONFLICT, format!("job {id} is not a dead letter (any more); nothing was changed")).into_response(),
+        Ok(0) => (
+            StatusCode::CONFLICT,
+            format!("job {id} is not a dead letter (any more); nothing was changed"),
+        )
+            .into_response(),
         Ok(_) => {
             console
-                .record(&signed.0.operator, "edit_and_retry", &format!("job:{id}"), serde_json::json!({"before": before.payload, "after": payload}))
+                .record(
+                    &signed.0.operator,
+                    "edit_and_retry",
+                    &format!("job:{id}"),
+                    serde_json::json!({"before": before.payload, "after": payload}),
+                )
                 .await;
             let _ = console.engine.replay(Some(id)).await;
             run_soon(&console);
@@ -305,25 +363,48 @@ pub(crate) async fn dismiss(
     Form(form): Form<DismissForm>,
 ) -> Response {
     if let Err(refused) = signed.may_act(form.csrf.as_deref()) {
-        return refused;
+        return refused.into_response();
     }
     let reason = form.reason.trim();
     if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-        return (StatusCode::BAD_REQUEST, format!("reason: 1 to {MAX_REASON_CHARS} characters; say why the job is dismissed")).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("reason: 1 to {MAX_REASON_CHARS} characters; say why the job is dismissed"),
+        )
+            .into_response();
     }
     if let Err(response) = in_scope(&console, id).await {
         return response;
     }
     let Some(operator) = console.engine.store().operator() else {
-        return (StatusCode::NOT_IMPLEMENTED, "this state store cannot dismiss jobs").into_response();
+        return (
+            StatusCode::NOT_IMPLEMENTED,
+            "this state store cannot dismiss jobs",
+        )
+            .into_response();
     };
     let note = serde_json::json!({"dismissed_by": signed.0.operator, "why": reason, "at": chrono::Utc::now()});
     match operator.dismiss(id, note).await {
-        Ok(0) => (StatusCode::CONFLICT, format!("job {id} is neither dead nor parked; nothing was changed")).into_response(),
+        Ok(0) => (
+            StatusCode::CONFLICT,
+            format!("job {id} is neither dead nor parked; nothing was changed"),
+        )
+            .into_response(),
         Ok(_) => {
-            console.record(&signed.0.operator, "dismiss", &format!("job:{id}"), serde_json::json!({"why": reason})).await;
+            console
+                .record(
+                    &signed.0.operator,
+                    "dismiss",
+                    &format!("job:{id}"),
+                    serde_json::json!({"why": reason}),
+                )
+                .await;
             Redirect::to("/console/attention").into_response()
         }
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("dismiss failed: {e}")).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("dismiss failed: {e}"),
+        )
+            .into_response(),
     }
 }

@@ -188,7 +188,8 @@ impl Auth {
     }
 
     fn end(&self, headers: &HeaderMap) {
-        if let (Some(id), Ok(mut sessions)) = (cookie(headers, SESSION_COOKIE), self.sessions.lock())
+        if let (Some(id), Ok(mut sessions)) =
+            (cookie(headers, SESSION_COOKIE), self.sessions.lock())
         {
             sessions.remove(id);
         }
@@ -214,20 +215,28 @@ impl FromRequestParts<Console> for Signed {
     }
 }
 
+/// A refused POST: answered 403 with the reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused(pub &'static str);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        (StatusCode::FORBIDDEN, self.0).into_response()
+    }
+}
+
 impl Signed {
     /// The session's CSRF token checked against a form's: 403 unless they match.
     ///
     /// # Errors
     ///
-    /// The 403 response when the token is missing or wrong.
-    pub fn check(&self, form_token: Option<&str>) -> Result<(), Response> {
+    /// [`Refused`] when the token is missing or wrong.
+    pub fn check(&self, form_token: Option<&str>) -> Result<(), Refused> {
         match form_token {
             Some(t) if same(t, &self.0.csrf) => Ok(()),
-            _ => Err((
-                StatusCode::FORBIDDEN,
+            _ => Err(Refused(
                 "refused: the form's security token is missing or out of date; reload the page and try again",
-            )
-                .into_response()),
+            )),
         }
     }
 
@@ -235,17 +244,13 @@ impl Signed {
     ///
     /// # Errors
     ///
-    /// The 403 response.
-    pub fn may_act(&self, form_token: Option<&str>) -> Result<(), Response> {
+    /// [`Refused`] when the token is wrong or the role is `read_only`.
+    pub fn may_act(&self, form_token: Option<&str>) -> Result<(), Refused> {
         self.check(form_token)?;
         if self.0.role == Role::Operator {
             Ok(())
         } else {
-            Err((
-                StatusCode::FORBIDDEN,
-                "refused: your role is read_only; ask an operator",
-            )
-                .into_response())
+            Err(Refused("refused: your role is read_only; ask an operator"))
         }
     }
 }
@@ -255,7 +260,12 @@ pub async fn login_page(State(console): State<Console>, headers: HeaderMap) -> R
     login_form(&console, &headers, None, StatusCode::OK)
 }
 
-fn login_form(console: &Console, headers: &HeaderMap, error: Option<&str>, status: StatusCode) -> Response {
+fn login_form(
+    console: &Console,
+    headers: &HeaderMap,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
     let token = token();
     let body = layout::bare(
         "Sign in",
@@ -290,7 +300,9 @@ pub struct LoginForm {
 
 impl std::fmt::Debug for LoginForm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginForm").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("LoginForm")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -327,8 +339,11 @@ pub async fn login(
     let password = form.password;
     let verified = match found {
         Some((operator, role, hash)) => tokio::task::spawn_blocking(move || {
-            let ok = PasswordHash::new(&hash)
-                .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok());
+            let ok = PasswordHash::new(&hash).is_ok_and(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            });
             ok.then_some((operator, role))
         })
         .await
@@ -348,7 +363,12 @@ pub async fn login(
     };
     let (id, _) = auth.start(&operator, role);
     console
-        .record(&operator, "sign_in", &format!("operator:{operator}"), serde_json::json!({"role": role.as_str()}))
+        .record(
+            &operator,
+            "sign_in",
+            &format!("operator:{operator}"),
+            serde_json::json!({"role": role.as_str()}),
+        )
         .await;
     let mut response = Redirect::to("/console/").into_response();
     if let Ok(value) = HeaderValue::from_str(&format!(
@@ -375,11 +395,16 @@ pub async fn logout(
     Form(form): Form<TokenForm>,
 ) -> Response {
     if let Err(refused) = signed.check(form.csrf.as_deref()) {
-        return refused;
+        return refused.into_response();
     }
     console.auth.end(&headers);
     console
-        .record(&signed.0.operator, "sign_out", &format!("operator:{}", signed.0.operator), serde_json::Value::Null)
+        .record(
+            &signed.0.operator,
+            "sign_out",
+            &format!("operator:{}", signed.0.operator),
+            serde_json::Value::Null,
+        )
         .await;
     let mut response = Redirect::to("/console/login").into_response();
     if let Ok(value) = HeaderValue::from_str(&format!(

@@ -115,8 +115,14 @@ pub fn router(console: Console) -> Router {
         .route("/console/attention/mapping", post(attention::add_mapping))
         .route("/console/attention/jobs/{id}", get(attention::job))
         .route("/console/attention/jobs/{id}/retry", post(attention::retry))
-        .route("/console/attention/jobs/{id}/edit", post(attention::edit_and_retry))
-        .route("/console/attention/jobs/{id}/dismiss", post(attention::dismiss))
+        .route(
+            "/console/attention/jobs/{id}/edit",
+            post(attention::edit_and_retry),
+        )
+        .route(
+            "/console/attention/jobs/{id}/dismiss",
+            post(attention::dismiss),
+        )
         .route("/console/receipts", get(receipts::page))
         .route("/console/reconciliation", get(reconcile::page))
         .route("/console/sync", get(sync::page).post(sync::run))

@@ -30,7 +30,12 @@ async fn find(console: &Console, q: &str) -> Result<Vec<Binding>, StoreError> {
     let bare = q.trim_start_matches('#');
     let hashed = format!("#{bare}");
     let mut found = store
-        .bindings_where(scope, "order", &[("name", &[q, bare, hashed.as_str()])], MAX_FOUND)
+        .bindings_where(
+            scope,
+            "order",
+            &[("name", &[q, bare, hashed.as_str()])],
+            MAX_FOUND,
+        )
         .await?;
     if found.is_empty() {
         found = store
@@ -48,7 +53,10 @@ async fn find(console: &Console, q: &str) -> Result<Vec<Binding>, StoreError> {
         if let Some(order) = operator.binding_by_remote_id(scope, "order", q).await? {
             found.push(order);
         } else if let Some(receipt) = operator.binding_by_remote_id(scope, "receipt", q).await?
-            && let Some(order_id) = receipt.data.get("order").and_then(serde_json::Value::as_str)
+            && let Some(order_id) = receipt
+                .data
+                .get("order")
+                .and_then(serde_json::Value::as_str)
             && let Some(order) = store.binding(scope, "order", order_id).await?
         {
             found.push(order);
@@ -148,7 +156,11 @@ async fn story_body(console: &Console, id: &str) -> Result<Markup, StoreError> {
         .bindings_where(scope, "refund", &[("order", &[id])], 50)
         .await?;
     let fulfilment = match store.operator() {
-        Some(operator) => operator.binding_by_remote_id(scope, "fulfillment", id).await?,
+        Some(operator) => {
+            operator
+                .binding_by_remote_id(scope, "fulfillment", id)
+                .await?
+        }
         None => None,
     };
     let mut keys: Vec<&str> = vec![id];

@@ -52,7 +52,12 @@ pub(crate) async fn page(State(console): State<Console>, signed: Signed) -> Mark
     let scope = &engine.config().scope;
     let mut flows = Vec::new();
     for flow in Flow::ALL {
-        let mark = engine.store().checkpoint(scope, flow.name()).await.ok().flatten();
+        let mark = engine
+            .store()
+            .checkpoint(scope, flow.name())
+            .await
+            .ok()
+            .flatten();
         let at = mark
             .as_deref()
             .and_then(|m| DateTime::parse_from_rfc3339(m).ok())
@@ -63,7 +68,10 @@ pub(crate) async fn page(State(console): State<Console>, signed: Signed) -> Mark
     let receipts = engine.receipt_states().await;
     let today = today(&console).await;
     let outages = engine.outages();
-    let version = console.shopify.as_ref().map(shopify_client::ShopifyClient::version_status);
+    let version = console
+        .shopify
+        .as_ref()
+        .map(shopify_client::ShopifyClient::version_status);
     let body = html! {
         h2 { "Today" }
         @match (&today, &receipts) {

@@ -31,7 +31,10 @@ pub(crate) fn state(receipt: &Binding) -> &str {
 
 /// Whether ETA has settled the receipt (accepted / valid, or refused).
 pub(crate) fn settled(state: &str) -> bool {
-    matches!(state, "accepted" | "valid" | "rejected" | "invalid" | "cancelled")
+    matches!(
+        state,
+        "accepted" | "valid" | "rejected" | "invalid" | "cancelled"
+    )
 }
 
 /// Whether ETA refused the receipt.
@@ -64,15 +67,27 @@ pub(crate) fn reasons(receipt: &Binding) -> String {
 /// `GET /console/receipts`.
 pub(crate) async fn page(State(console): State<Console>, signed: Signed) -> Markup {
     let engine = &console.engine;
-    let body = match engine.store().bindings(&engine.config().scope, "receipt").await {
+    let body = match engine
+        .store()
+        .bindings(&engine.config().scope, "receipt")
+        .await
+    {
         Err(e) => layout::problem("the state store failed", &e),
         Ok(receipts) => {
             let mut by_device: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
             let mut states = std::collections::BTreeSet::new();
             for r in &receipts {
-                let device = r.data.get("device").and_then(serde_json::Value::as_str).unwrap_or("?");
+                let device = r
+                    .data
+                    .get("device")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("?");
                 states.insert(state(r).to_owned());
-                *by_device.entry(device.to_owned()).or_default().entry(state(r).to_owned()).or_default() += 1;
+                *by_device
+                    .entry(device.to_owned())
+                    .or_default()
+                    .entry(state(r).to_owned())
+                    .or_default() += 1;
             }
             let now = Utc::now();
             let mut open: Vec<(&Binding, Option<DateTime<Utc>>)> = receipts

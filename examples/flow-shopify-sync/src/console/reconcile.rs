@@ -64,7 +64,11 @@ pub(crate) struct ReconcileQuery {
 /// The chart's days: today's figures, and the past days from the cache. Days not read yet
 /// (or read over an hour ago) are read in the background, one at a time, so the page never
 /// waits for thirty comparisons; they show grey until then.
-fn days(console: &Console, today: NaiveDate, today_totals: DayTotals) -> Vec<(NaiveDate, Option<DayTotals>)> {
+fn days(
+    console: &Console,
+    today: NaiveDate,
+    today_totals: DayTotals,
+) -> Vec<(NaiveDate, Option<DayTotals>)> {
     let mut out = Vec::new();
     let mut missing = Vec::new();
     for back in (0..CHART_DAYS).rev() {
@@ -73,12 +77,10 @@ fn days(console: &Console, today: NaiveDate, today_totals: DayTotals) -> Vec<(Na
             out.push((day, Some(today_totals)));
             continue;
         }
-        let cached = console
-            .days
-            .days
-            .lock()
-            .ok()
-            .and_then(|c| c.get(&day).map(|(at, t)| (at.elapsed() < DAY_FRESH_FOR, *t)));
+        let cached = console.days.days.lock().ok().and_then(|c| {
+            c.get(&day)
+                .map(|(at, t)| (at.elapsed() < DAY_FRESH_FOR, *t))
+        });
         if !cached.is_some_and(|(fresh, _)| fresh) {
             missing.push(day);
         }
@@ -183,18 +185,38 @@ pub(crate) async fn page(
                     None
                 };
                 let empty = StockReconciliation::default();
-                let stock_ok = match &stock { Some(Ok(s)) => s, _ => &empty };
+                let stock_ok = match &stock {
+                    Some(Ok(s)) => s,
+                    _ => &empty,
+                };
                 let report = ReconcileReport::new(stock_ok, &sales, day, true, &console.locations);
-                let today_totals = if day == today { totals(&sales) } else { match console.engine.reconcile_sales(today).await { Ok(s) => totals(&s), Err(_) => DayTotals::default() } };
+                let today_totals = if day == today {
+                    totals(&sales)
+                } else {
+                    match console.engine.reconcile_sales(today).await {
+                        Ok(s) => totals(&s),
+                        Err(_) => DayTotals::default(),
+                    }
+                };
                 let chart_days = days(&console, today, today_totals);
-                body(&report, &chart_days, stock.as_ref().map(|s| s.as_ref().map(|_| ()).map_err(|e| e.to_string())))
+                body(
+                    &report,
+                    &chart_days,
+                    stock
+                        .as_ref()
+                        .map(|s| s.as_ref().map(|_| ()).map_err(|e| e.to_string())),
+                )
             }
         },
     };
     layout::page("Reconciliation", "/console/reconciliation", &signed, body)
 }
 
-fn body(report: &ReconcileReport, days: &[(NaiveDate, Option<DayTotals>)], stock: Option<Result<(), String>>) -> Markup {
+fn body(
+    report: &ReconcileReport,
+    days: &[(NaiveDate, Option<DayTotals>)],
+    stock: Option<Result<(), String>>,
+) -> Markup {
     html! {
         form method="get" action="/console/reconciliation" {
             label { "Day " input type="date" name="day" value=(report.day); }

@@ -43,7 +43,15 @@ impl Runs {
     fn start(&self, operator: &str, what: String) -> DateTime<Utc> {
         let started = Utc::now();
         if let Ok(mut runs) = self.0.lock() {
-            runs.insert(0, Run { operator: operator.to_owned(), what, started, outcome: None });
+            runs.insert(
+                0,
+                Run {
+                    operator: operator.to_owned(),
+                    what,
+                    started,
+                    outcome: None,
+                },
+            );
             runs.truncate(KEPT);
         }
         started
@@ -115,9 +123,13 @@ pub(crate) struct SyncForm {
 }
 
 /// `POST /console/sync`.
-pub(crate) async fn run(State(console): State<Console>, signed: Signed, Form(form): Form<SyncForm>) -> Response {
+pub(crate) async fn run(
+    State(console): State<Console>,
+    signed: Signed,
+    Form(form): Form<SyncForm>,
+) -> Response {
     if let Err(refused) = signed.may_act(form.csrf.as_deref()) {
-        return refused;
+        return refused.into_response();
     }
     let operator = signed.0.operator.clone();
     match form.action.as_str() {
@@ -125,16 +137,33 @@ pub(crate) async fn run(State(console): State<Console>, signed: Signed, Form(for
             let name = form.flow.unwrap_or_default();
             let Some(flow) = Flow::ALL.into_iter().find(|f| f.name() == name) else {
                 let names: Vec<&str> = Flow::ALL.iter().map(|f| f.name()).collect();
-                return (StatusCode::BAD_REQUEST, format!("flow: expected one of {}, got {name:?}", names.join(", "))).into_response();
+                return (
+                    StatusCode::BAD_REQUEST,
+                    format!("flow: expected one of {}, got {name:?}", names.join(", ")),
+                )
+                    .into_response();
             };
-            console.record(&operator, "run_flow", &format!("flow:{name}"), serde_json::Value::Null).await;
+            console
+                .record(
+                    &operator,
+                    "run_flow",
+                    &format!("flow:{name}"),
+                    serde_json::Value::Null,
+                )
+                .await;
             let started = console.runs.start(&operator, format!("flow {name}"));
             let (engine, runs) = (console.engine.clone(), console.runs.clone());
             tokio::spawn(async move {
                 let outcome = engine
                     .run_flows(&[flow])
                     .await
-                    .map(|summary| crate::screens::summary_lines(&summary).iter().map(|l| l.trim().to_owned()).collect::<Vec<_>>().join("; "))
+                    .map(|summary| {
+                        crate::screens::summary_lines(&summary)
+                            .iter()
+                            .map(|l| l.trim().to_owned())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    })
                     .map_err(|e| e.to_string());
                 runs.finish(started, outcome);
             });
@@ -149,7 +178,11 @@ pub(crate) async fn run(State(console): State<Console>, signed: Signed, Form(for
                 .map(str::to_owned)
                 .collect();
             if names.is_empty() || names.len() > MAX_ORDERS {
-                return (StatusCode::BAD_REQUEST, format!("names: 1 to {MAX_ORDERS} order names, got {}", names.len())).into_response();
+                return (
+                    StatusCode::BAD_REQUEST,
+                    format!("names: 1 to {MAX_ORDERS} order names, got {}", names.len()),
+                )
+                    .into_response();
             }
             let store = console.engine.store();
             let scope = &console.engine.config().scope;
@@ -159,7 +192,12 @@ pub(crate) async fn run(State(console): State<Console>, signed: Signed, Form(for
                 let bare = name.trim_start_matches('#');
                 let hashed = format!("#{bare}");
                 let found = store
-                    .bindings_where(scope, "order", &[("name", &[name.as_str(), bare, hashed.as_str()])], 1)
+                    .bindings_where(
+                        scope,
+                        "order",
+                        &[("name", &[name.as_str(), bare, hashed.as_str()])],
+                        1,
+                    )
                     .await;
                 match found {
                     Ok(found) if !found.is_empty() => {
@@ -172,20 +210,38 @@ pub(crate) async fn run(State(console): State<Console>, signed: Signed, Form(for
                             payload: serde_json::json!({"kind": "refetch_order", "order_id": id}),
                         };
                         if let Err(e) = store.enqueue(job).await {
-                            return (StatusCode::SERVICE_UNAVAILABLE, layout::problem("the state store failed", &e)).into_response();
+                            return (
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                layout::problem("the state store failed", &e),
+                            )
+                                .into_response();
                         }
                         queued.push(name.clone());
                     }
                     Ok(_) => unknown.push(name.clone()),
-                    Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, layout::problem("the state store failed", &e)).into_response(),
+                    Err(e) => {
+                        return (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            layout::problem("the state store failed", &e),
+                        )
+                            .into_response();
+                    }
                 }
             }
             console
-                .record(&operator, "reread_orders", "orders", serde_json::json!({"queued": queued, "not_imported": unknown}))
+                .record(
+                    &operator,
+                    "reread_orders",
+                    "orders",
+                    serde_json::json!({"queued": queued, "not_imported": unknown}),
+                )
                 .await;
             let mut what = format!("re-read {}", queued.join(", "));
             if !unknown.is_empty() {
-                what.push_str(&format!(" (not imported yet, the orders flow reads them: {})", unknown.join(", ")));
+                what.push_str(&format!(
+                    " (not imported yet, the orders flow reads them: {})",
+                    unknown.join(", ")
+                ));
             }
             let started = console.runs.start(&operator, what);
             let (engine, runs) = (console.engine.clone(), console.runs.clone());
@@ -193,12 +249,24 @@ pub(crate) async fn run(State(console): State<Console>, signed: Signed, Form(for
                 let outcome = engine
                     .run_pending()
                     .await
-                    .map(|summary| crate::screens::summary_lines(&summary).iter().map(|l| l.trim().to_owned()).collect::<Vec<_>>().join("; "))
+                    .map(|summary| {
+                        crate::screens::summary_lines(&summary)
+                            .iter()
+                            .map(|l| l.trim().to_owned())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    })
                     .map_err(|e| e.to_string());
                 runs.finish(started, outcome);
             });
         }
-        other => return (StatusCode::BAD_REQUEST, format!("action: expected flow or orders, got {other:?}")).into_response(),
+        other => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("action: expected flow or orders, got {other:?}"),
+            )
+                .into_response();
+        }
     }
     Redirect::to("/console/sync").into_response()
 }

@@ -203,7 +203,10 @@ impl Browser {
 
     /// The page's visible text.
     pub(crate) fn text(&mut self) -> String {
-        self.eval("document.body.innerText").as_str().unwrap_or_default().to_owned()
+        self.eval("document.body.innerText")
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Writes a PNG of the whole page to `path`.
