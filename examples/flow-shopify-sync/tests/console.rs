@@ -167,13 +167,13 @@ async fn post(
     (answer.status(), answer.text().await.unwrap())
 }
 
-/// Waits until `check` holds, at most 60 s.
+/// Waits until `check` holds, at most 120 s.
 async fn until<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..600 {
+    for _ in 0..1200 {
         if check().await {
             return;
         }
@@ -596,6 +596,7 @@ async fn in_a_real_browser_an_operator_works_through_what_needs_attention() {
         line["sku"] = serde_json::json!(known.sku);
     }
     let no_sku_id = no_sku.id;
+    let mapping_form = mapping.clone();
     let browser = tokio::task::spawn_blocking(move || {
         let mut b = browser::Browser::launch();
         browser_sign_in(&mut b, &base);
@@ -608,8 +609,12 @@ async fn in_a_real_browser_an_operator_works_through_what_needs_attention() {
         // Add the mapping: confirm it is in place and release the jobs.
         b.open(&format!("{base}/console/attention"), "/console/attention");
         b.navigate_by(
-            "const f = document.querySelector('form[action=\"/console/attention/mapping\"]');\
-             f.querySelector('[name=confirm]').checked = true; f.submit(); true",
+            &format!(
+                "const f = [...document.querySelectorAll('form[action=\"/console/attention/mapping\"]')]\
+                 .find(f => f.querySelector('[name=mapping]').value === {});\
+                 f.querySelector('[name=confirm]').checked = true; f.submit(); true",
+                serde_json::to_string(&mapping_form).unwrap()
+            ),
             "/console/attention",
         );
         tx.send(()).unwrap();
