@@ -83,7 +83,7 @@ pub(crate) async fn page(State(console): State<Console>, signed: Signed) -> Mark
                         div.card { div class=(format!("num {}", state_class(state))) { (n) } div.mute { "receipts " (state) } }
                     }
                 }
-                p.mute { "Receipt counts are all-time, by state." }
+                @if receipts.is_empty() { p.mute { "No ETA receipt issued yet." } } @else { p.mute { "Receipt counts are all-time, by state." } }
             }
             (Err(e), _) => { (layout::problem("the state store failed", e)) }
             (_, Err(e)) => { (layout::problem("the state store failed", e)) }
