@@ -25,6 +25,10 @@ pub struct Config {
     pub engine: EngineSection,
     /// `[daemon]`.
     pub daemon: DaemonSection,
+    /// `[console]`: the operator console (off without operators).
+    pub console: ConsoleSection,
+    /// `[alerts]`: digests by e-mail and/or chat webhook (off without a channel).
+    pub alerts: AlertsSection,
     /// `[shopify]`, with secrets resolved (kept as TOML for the client's own parser).
     pub shopify: toml::Table,
     /// `[flow]`, with secrets resolved.
@@ -95,6 +99,12 @@ impl StoreSection {
         Ok(())
     }
 }
+
+mod operators;
+
+pub use operators::{
+    AlertsSection, ChatAlerts, ConsoleSection, EmailAlerts, OperatorEntry, Role, SmtpSecurity,
+};
 
 /// `[engine]`: scope, schedule and mappings.
 #[derive(Debug, Clone, Deserialize)]
@@ -200,6 +210,8 @@ impl std::fmt::Debug for Config {
             .field("store", &self.store)
             .field("engine", &self.engine)
             .field("daemon", &self.daemon)
+            .field("console", &self.console)
+            .field("alerts", &self.alerts)
             .field("shopify", &redacted("shopify", &self.shopify))
             .field("flow", &redacted("flow", &self.flow))
             .field("eta", &redacted("eta", &self.eta))
@@ -251,7 +263,9 @@ impl Config {
             });
             anyhow!("not valid TOML{at}: {}", e.message().trim_end())
         })?;
-        let known = ["store", "engine", "daemon", "shopify", "flow", "eta"];
+        let known = [
+            "store", "engine", "daemon", "console", "alerts", "shopify", "flow", "eta",
+        ];
         if let Some(unknown) = root.keys().find(|k| !known.contains(&k.as_str())) {
             bail!(
                 "{unknown}: unknown section (expected one of {})",
@@ -262,6 +276,19 @@ impl Config {
         store.resolve_password(&base_dir, env)?;
         let engine = section::<EngineSection>(&mut root, "engine")?;
         let daemon = section::<DaemonSection>(&mut root, "daemon")?;
+        operators::refuse_clear_secrets(&root)?;
+        let mut console = section::<ConsoleSection>(&mut root, "console")?;
+        console.resolve(&base_dir, env)?;
+        let mut alerts = section::<AlertsSection>(&mut root, "alerts")?;
+        alerts.resolve(&base_dir, env)?;
+        if console.secure_cookie.is_none() {
+            console.secure_cookie = Some(
+                daemon
+                    .public_url
+                    .as_deref()
+                    .is_some_and(|u| u.starts_with("https://")),
+            );
+        }
         let mut systems = BTreeMap::new();
         for (name, secrets) in SECRETS {
             let mut table = match root.remove(*name) {
@@ -292,6 +319,8 @@ impl Config {
             store,
             engine,
             daemon,
+            console,
+            alerts,
             shopify: systems.remove("shopify").unwrap_or_default(),
             flow: systems.remove("flow").unwrap_or_default(),
             eta: systems.remove("eta").unwrap_or_default(),

@@ -59,6 +59,11 @@ pub fn router(
         })
 }
 
+/// `app` with the operator console's routes under `/console` (see [`crate::console`]).
+pub fn with_console(app: Router, console: crate::console::Console) -> Router {
+    app.merge(crate::console::router(console))
+}
+
 async fn webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -264,8 +269,58 @@ pub async fn run(
     }
     let shutdown = Shutdown::new();
     let limits = Limits::default();
-    let app = router(engine.clone(), metrics, Some(wired.shopify.clone()), limits);
+    let mut app = router(engine.clone(), metrics, Some(wired.shopify.clone()), limits);
+    if config.console.enabled() {
+        let locations = wired.location_names().await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "location names unavailable: the console shows location ids");
+            Default::default()
+        });
+        let console = crate::console::Console::new(
+            engine.clone(),
+            Some(wired.shopify.clone()),
+            locations,
+            &config.console,
+        );
+        app = with_console(app, console);
+        tracing::info!(
+            url = %format!("http://{bound}/console/"),
+            operators = config.console.operators.len(),
+            "operator console on"
+        );
+    }
     let server = tokio::spawn(listener::serve(listener, app, limits, shutdown.clone()));
+    if config.alerts.enabled() {
+        let sources = crate::alerts::Sources {
+            engine: engine.clone(),
+            shopify: Some(wired.shopify.clone()),
+        };
+        let console_url = config.console.enabled().then(|| {
+            config
+                .daemon
+                .public_url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok())
+                .map_or_else(
+                    || format!("http://{bound}/console/"),
+                    |mut u| {
+                        u.set_path("/console/");
+                        u.set_query(None);
+                        u.to_string()
+                    },
+                )
+        });
+        tokio::spawn(crate::alerts::run(
+            sources,
+            config.alerts.clone(),
+            console_url,
+            shutdown.clone(),
+        ));
+        tracing::info!(
+            email = config.alerts.email.is_some(),
+            chat = config.alerts.chat.is_some(),
+            "alert digests on"
+        );
+    }
     let signals = shutdown.clone();
     tokio::spawn(async move {
         stop.await;

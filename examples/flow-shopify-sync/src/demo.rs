@@ -25,6 +25,8 @@ pub struct DemoOptions {
     pub faults: String,
     /// Seed.
     pub seed: u64,
+    /// Serve the operator console afterwards (until Ctrl-C), printing its URL and a sign-in.
+    pub console: bool,
 }
 
 /// Builds the engine for a configuration file (the same path `run` takes).
@@ -128,6 +130,52 @@ pub async fn run(options: DemoOptions) -> Result<()> {
         });
         crate::output::print_line(&line.to_string());
     }
+    if options.console {
+        serve_console(&out, engine, &wired).await?;
+    }
     sandbox.shutdown().await;
+    Ok(())
+}
+
+/// Serves the console over the demo's engine on a free loopback port with a one-time operator
+/// `demo` (role operator, a random password), prints how to sign in, and serves until Ctrl-C.
+async fn serve_console(out: &Output, engine: Arc<Engine>, wired: &wiring::Wired) -> Result<()> {
+    let password = crate::console::auth::token();
+    let section = crate::config::ConsoleSection {
+        operators: vec![crate::config::OperatorEntry {
+            name: "demo".to_owned(),
+            role: crate::config::Role::Operator,
+            password_hash_env: None,
+            password_hash_file: None,
+            password_hash: crate::console::auth::hash_password(&password)?,
+        }],
+        secure_cookie: Some(false),
+        session_minutes: 480,
+        login_attempts: 5,
+    };
+    let locations = wired.location_names().await.unwrap_or_default();
+    let console = crate::console::Console::new(
+        engine.clone(),
+        Some(wired.shopify.clone()),
+        locations,
+        &section,
+    );
+    let limits = crate::listener::Limits::default();
+    let app = crate::daemon::with_console(
+        crate::daemon::router(engine, None, Some(wired.shopify.clone()), limits),
+        console,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("binding the console's port")?;
+    let address = listener.local_addr().context("the console's address")?;
+    let stop = sync_core::engine::Shutdown::new();
+    let server = tokio::spawn(crate::listener::serve(listener, app, limits, stop.clone()));
+    out.line(&format!("console: http://{address}/console/"));
+    out.line(&format!("sign in as demo with password {password}"));
+    out.line("(serving until Ctrl-C)");
+    let _ = tokio::signal::ctrl_c().await;
+    stop.trigger();
+    let _ = server.await;
     Ok(())
 }

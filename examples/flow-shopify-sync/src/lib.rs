@@ -2,8 +2,10 @@
 //! engine, the daemon, the demo and terminal output. The binary (`src/main.rs`) is a thin CLI
 //! over it; benchmarks and tests build engines through it too.
 
+pub mod alerts;
 pub mod check;
 pub mod config;
+pub mod console;
 pub mod daemon;
 pub mod demo;
 pub mod listener;

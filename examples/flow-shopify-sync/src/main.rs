@@ -70,6 +70,10 @@ enum Command {
         /// Seed of the generators.
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// Then serve the operator console over the demo's state on a local port, print its
+        /// URL and a one-time sign-in, and keep serving until Ctrl-C.
+        #[arg(long)]
+        console: bool,
     },
     /// Runs the daemon: scheduled passes, webhook listener, health and metrics endpoints.
     Run {
@@ -141,6 +145,17 @@ enum Command {
     },
     /// Shows what every flow would write, without writing.
     Plan,
+    /// The operator console's tools: `hash-password` reads a password on stdin and prints its
+    /// Argon2 PHC string, for `console.operators[].password_hash_env` / `_file`.
+    Console {
+        /// What to do.
+        action: ConsoleAction,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ConsoleAction {
+    HashPassword,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -271,6 +286,7 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
             orders,
             faults,
             seed,
+            console,
         } => {
             demo::run(demo::DemoOptions {
                 json: cli.json,
@@ -278,8 +294,22 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
                 orders: *orders,
                 faults: faults.clone(),
                 seed: *seed,
+                console: *console,
             })
             .await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Console {
+            action: ConsoleAction::HashPassword,
+        } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .map_err(|e| anyhow::anyhow!("reading the password on stdin: {e}"))?;
+            let hash = flow_shopify_sync::console::auth::hash_password(
+                password.trim_end_matches(['\n', '\r']),
+            )?;
+            output::print_line(&hash);
             return Ok(ExitCode::SUCCESS);
         }
         Command::Config {
@@ -304,6 +334,7 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
     let (config, engine, wired) = engine_from(cli.config.as_ref()).await?;
     let code = match cli.command {
         Command::Demo { .. }
+        | Command::Console { .. }
         | Command::Config { .. }
         | Command::Dlq {
             action: DlqAction::List,

@@ -150,7 +150,9 @@ async fn the_complete_example_is_accepted_as_it_stands() {
 async fn the_reference_lists_exactly_the_keys_the_code_accepts() {
     let base: toml::Table = example().parse().expect("the example is TOML");
     let mut keys = BTreeSet::new();
-    for section in ["store", "engine", "daemon", "shopify", "flow", "eta"] {
+    for section in [
+        "store", "engine", "daemon", "console", "alerts", "shopify", "flow", "eta",
+    ] {
         probe(&base, vec![section.to_owned()], &mut keys).await;
     }
     let code = spelled(&keys);

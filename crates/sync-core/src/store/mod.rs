@@ -395,8 +395,15 @@ pub trait StateStore: Send + Sync {
     /// Deletes the webhook event ids received before `before` (a sender retries a delivery for
     /// a day or two, not longer); returns how many.
     async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// The operator's queries and corrections ([`OperatorStore`]), when this store has them.
+    /// The default has none; the SQL stores have.
+    fn operator(&self) -> Option<&dyn OperatorStore> {
+        None
+    }
 }
 
+mod operator;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -404,6 +411,7 @@ mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
+pub use operator::{AuditRecord, MAX_AUDIT_TRAIL, OperatorStore};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]

@@ -15,6 +15,8 @@ use super::{
 };
 use crate::model::StoreScope;
 
+mod operator;
+
 /// Connections per store unless the caller builds its own pool.
 const POOL_SIZE: u32 = 8;
 
@@ -189,6 +191,10 @@ async fn upsert_binding(conn: &mut PgConnection, binding: &Binding) -> StoreResu
 
 #[async_trait]
 impl StateStore for PostgresStore {
+    fn operator(&self) -> Option<&dyn super::OperatorStore> {
+        Some(self)
+    }
+
     async fn migrate(&self) -> StoreResult<()> {
         let mut migrator = sqlx::migrate!("./migrations/postgres");
         migrator.dangerous_set_table_name(MIGRATIONS_TABLE);

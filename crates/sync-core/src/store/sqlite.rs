@@ -19,6 +19,8 @@ use super::{
 };
 use crate::model::StoreScope;
 
+mod operator;
+
 /// How long a connection waits for another one's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -298,6 +300,10 @@ async fn upsert_binding(conn: &mut SqliteConnection, binding: &Binding) -> Store
 
 #[async_trait]
 impl StateStore for SqliteStore {
+    fn operator(&self) -> Option<&dyn super::OperatorStore> {
+        Some(self)
+    }
+
     async fn migrate(&self) -> StoreResult<()> {
         let mut migrator = sqlx::migrate!("./migrations/sqlite");
         migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
