@@ -97,6 +97,7 @@ pub mod builder;
 pub mod canonical;
 pub mod chain;
 pub mod client;
+pub mod code_check;
 pub mod codes;
 pub mod error;
 pub mod mapping;

@@ -49,6 +49,10 @@ use crate::builder::{MAX_LINES, check_magnitude, fill_totals, format_issued};
 use crate::codes::{ItemType, PaymentMethod, ReceiptType, TaxType, UnitType};
 use crate::model::{Buyer, Discount, DocumentType, Header, Item, Receipt, Seller, TaxableItem};
 
+pub mod item_codes;
+
+pub use item_codes::{ItemCode, ItemCodes};
+
 /// A sale that cannot be mapped, naming the input field and the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {rule}")]
@@ -131,6 +135,9 @@ pub struct MappingConfig {
     pub vat_subtype_overrides: Vec<(Decimal, String)>,
     /// When receipts are issued. Default [`ReceiptTrigger::OnPayment`].
     pub trigger: ReceiptTrigger,
+    /// Where each line's ETA item code comes from. Default: the pattern `EG-{rin}-{sku}`
+    /// (a line's GS1 barcode when it has one).
+    pub item_codes: ItemCodes,
 }
 
 impl MappingConfig {
@@ -148,7 +155,25 @@ impl MappingConfig {
             zero_vat_subtype: "V003".into(),
             vat_subtype_overrides: Vec::new(),
             trigger: ReceiptTrigger::OnPayment,
+            item_codes: ItemCodes::default(),
         }
+    }
+
+    /// The seller's registration number.
+    pub fn seller_rin(&self) -> &str {
+        &self.seller_rin
+    }
+
+    /// The ETA item code of a sale line with SKU `sku` and barcode `gtin`
+    /// ([`ItemCodes::for_item`]).
+    pub fn item_code(&self, sku: &str, gtin: Option<&str>) -> ItemCode {
+        self.item_codes.for_item(&self.seller_rin, sku, gtin)
+    }
+
+    /// The ETA item code of the shipping line ([`ItemCodes::for_service`]).
+    pub fn shipping_item_code(&self) -> ItemCode {
+        self.item_codes
+            .for_service(&self.seller_rin, &self.shipping_code)
     }
 
     /// Maps a payment gateway name (case-insensitive) to an ETA payment method.
@@ -201,16 +226,12 @@ impl MappingConfig {
             &self.other_rate_vat_subtype
         }
     }
-
-    fn egs(&self, code: &str) -> String {
-        format!("EG-{}-{code}", self.seller_rin)
-    }
 }
 
 /// One line of a sale, prices VAT-inclusive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaleLine {
-    /// SKU: the internal code, and the EGS code `EG-<rin>-<sku>` unless `gtin` is set.
+    /// SKU: the internal code, and the key of its ETA item code ([`MappingConfig::item_code`]).
     pub sku: String,
     /// Description.
     pub description: String,
@@ -488,17 +509,14 @@ fn sale_item(
     line: &SaleLine,
     paid: Decimal,
 ) -> Result<Item, MappingError> {
-    let (item_type, item_code) = match &line.gtin {
-        Some(g) => (ItemType::Gs1, g.clone()),
-        None => (ItemType::Egs, config.egs(&line.sku)),
-    };
+    let code = config.item_code(&line.sku, line.gtin.as_deref());
     let subtype = config.vat_subtype_for(line.vat_rate);
     line_item(
         field,
         &line.sku,
         &line.description,
-        item_type,
-        item_code,
+        code.item_type,
+        code.code,
         line.unit,
         line.quantity,
         line.unit_price_incl,
@@ -515,12 +533,13 @@ fn shipping_item(
     vat_rate: Decimal,
 ) -> Result<Item, MappingError> {
     let subtype = config.vat_subtype_for(vat_rate);
+    let code = config.shipping_item_code();
     line_item(
         "shipping",
         &config.shipping_code,
         description,
-        ItemType::Egs,
-        config.egs(&config.shipping_code),
+        code.item_type,
+        code.code,
         config.shipping_unit,
         Decimal::ONE,
         paid,
