@@ -6,6 +6,7 @@ pub mod check;
 pub mod config;
 pub mod daemon;
 pub mod demo;
+pub mod eta_codes;
 pub mod listener;
 pub mod memory;
 pub mod output;
