@@ -17,8 +17,10 @@
 //!   [`ItemCodeSource`], such as the ERP's item master, when one is set); with
 //!   [`EtaTaxAuthority::with_code_check`], a receipt whose codes are not all registered and
 //!   active at ETA is not issued: the job parks on `eta-item-code:<code>`, naming the item;
+//! - a person buyer at or above 150,000 EGP (compared in EGP) without a national id and a name
+//!   is not issued: the job parks on `buyer-id:<receipt number>` with the reason;
 //! - a receipt that fails [`crate::validate::validate`] is a permanent error naming
-//!   every problem (for example a person buyer above 150,000 EGP without a national id);
+//!   every problem;
 //! - the state store is a cache: `find_receipt` looks a sale's or return's receipt up at ETA
 //!   by its receipt number (Get Recent Receipts, `ReceiptNumber` + `PosSerialNumber`), and
 //!   `chain_tail` finds the device's last receipt there (the newest received, the one no
@@ -248,7 +250,9 @@ impl EtaTaxAuthority {
 
     fn finish(&self, mut receipt: Receipt, previous_uuid: &str) -> ConnectorResult<BuiltReceipt> {
         receipt.header.previous_uuid = previous_uuid.to_owned();
-        let problems = validate(&receipt, &ValidationOptions::at(self.clock.now_utc()));
+        let options = ValidationOptions::at(self.clock.now_utc());
+        buyer_identity(&receipt, &options)?;
+        let problems = validate(&receipt, &options);
         if !problems.is_empty() {
             let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
             return Err(ConnectorError::permanent(format!(
@@ -268,6 +272,37 @@ impl EtaTaxAuthority {
             total,
         })
     }
+}
+
+/// A person buyer at or above ETA's threshold (150,000 EGP, compared in EGP) needs a national
+/// id and a name. Without them the receipt is not issued: the job parks on
+/// `buyer-id:<receipt number>` with the reason, until the order carries them and it is replayed.
+fn buyer_identity(receipt: &Receipt, options: &ValidationOptions) -> ConnectorResult<()> {
+    let buyer = &receipt.buyer;
+    let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
+    let egp = crate::validate::total_in_egp(receipt);
+    if buyer.buyer_type != crate::codes::BuyerType::Person
+        || egp < options.person_id_threshold
+        || !(blank(&buyer.id) || blank(&buyer.name))
+    {
+        return Ok(());
+    }
+    let number = &receipt.header.receipt_number;
+    let missing = match (blank(&buyer.id), blank(&buyer.name)) {
+        (true, true) => "no national id and no name",
+        (true, false) => "no national id",
+        _ => "no name",
+    };
+    Err(ConnectorError::needs_mapping(
+        format!("buyer-id:{number}"),
+        format!(
+            "receipt {number}: the buyer is a person and the total is {} EGP, at or above ETA's {} EGP, \
+             so ETA needs the buyer's 14-digit national id and name; the order carries {missing}: \
+             add the customer's tax id and name in the shop, then replay the job",
+            egp.round_dp(2),
+            options.person_id_threshold
+        ),
+    ))
 }
 
 fn mapping_error(e: MappingError) -> ConnectorError {
