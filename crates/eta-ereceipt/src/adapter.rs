@@ -347,11 +347,31 @@ fn sale_line(order: &Order, line: &OrderLine) -> ConnectorResult<SaleLine> {
     Ok(out)
 }
 
+/// An order's amounts must be in EGP: a receipt in another currency needs its exchange rate
+/// to EGP (from the shop's and the customer's amounts of the order), which the neutral order
+/// does not carry yet. Such an order parks on `currency:<code>` rather than being issued in EGP
+/// with amounts of another currency.
+fn require_egp(order: &Order) -> ConnectorResult<()> {
+    if order.currency == sync_core::money::Currency::EGP {
+        return Ok(());
+    }
+    let code = order.currency.as_str();
+    Err(ConnectorError::needs_mapping(
+        format!("currency:{code}"),
+        format!(
+            "order {}: its amounts are in {code}; a receipt in {code} needs the exchange rate \
+             to EGP (ETA's exchangeRate), which the connector does not read from the shop yet",
+            order.name
+        ),
+    ))
+}
+
 fn sale_from_order(
     order: &Order,
     number: String,
     issued: chrono::DateTime<chrono::Utc>,
 ) -> ConnectorResult<Sale> {
+    require_egp(order)?;
     let lines = order
         .lines
         .iter()
@@ -403,6 +423,7 @@ fn sale_from_order(
         shipping,
         gateway: order.main_gateway().unwrap_or("").to_owned(),
         buyer,
+        currency: None,
     })
 }
 

@@ -89,7 +89,7 @@ impl CodeCheck {
         let age = |c: &Cached| (now - c.at).to_std().unwrap_or_default();
         let fresh = cached.as_ref().is_some_and(|c| {
             let a = age(c);
-            a < self.keep && !(missing && a >= self.early)
+            a < self.keep && (!missing || a < self.early)
         });
         if !fresh {
             let codes = self

@@ -35,6 +35,7 @@
 //!     shipping: None,
 //!     gateway: "cash".into(),
 //!     buyer: None,
+//!     currency: None,
 //! };
 //! let receipt = map_sale(&config, example_seller(), &sale).unwrap();
 //! assert_eq!(receipt.total_amount, dec!(99.99));
@@ -306,6 +307,37 @@ pub struct Sale {
     pub gateway: String,
     /// A named buyer; default walk-in person.
     pub buyer: Option<Buyer>,
+    /// The currency, when not EGP: the receipt is issued in it, with ETA's `exchangeRate`.
+    pub currency: Option<SaleCurrency>,
+}
+
+/// A sale paid in another currency than EGP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleCurrency {
+    /// ISO 4217 code (`USD`).
+    pub code: String,
+    /// EGP per unit of `code`: ETA's `exchangeRate` (greater than 0).
+    pub egp_per_unit: Decimal,
+}
+
+/// Checks the sale's currency: three capital letters, and a positive rate unless EGP.
+fn check_currency(sale: &Sale) -> Result<(), MappingError> {
+    let Some(c) = &sale.currency else {
+        return Ok(());
+    };
+    if c.code.len() != 3 || !c.code.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(err(
+            "currency.code",
+            format!("{:?} is not an ISO 4217 code", c.code),
+        ));
+    }
+    if c.code != "EGP" && c.egp_per_unit <= Decimal::ZERO {
+        return Err(err(
+            "currency.egp_per_unit",
+            "must be greater than 0 (EGP per unit of the currency)",
+        ));
+    }
+    check_magnitude("currency.egp_per_unit", c.egp_per_unit).map_err(|e| err(e.path, e.rule))
 }
 
 /// One refunded line: which sale line, how many, and the amount refunded (VAT included).
@@ -604,8 +636,16 @@ fn receipt_shell(
             previous_uuid: String::new(),
             reference_uuid: None,
             reference_old_uuid: None,
-            currency: "EGP".into(),
-            exchange_rate: Some(Decimal::ZERO),
+            currency: sale
+                .currency
+                .as_ref()
+                .map_or_else(|| "EGP".to_owned(), |c| c.code.clone()),
+            exchange_rate: Some(
+                sale.currency
+                    .as_ref()
+                    .filter(|c| c.code != "EGP")
+                    .map_or(Decimal::ZERO, |c| c.egp_per_unit),
+            ),
             s_order_name_code: order_name,
             order_delivery_mode: None,
             gross_weight: None,
@@ -649,6 +689,7 @@ pub fn map_sale(
     sale: &Sale,
 ) -> Result<Receipt, MappingError> {
     let method = config.payment_method(&sale.gateway)?;
+    check_currency(sale)?;
     if sale.lines.is_empty() {
         return Err(err("lines", "a sale needs at least one line"));
     }
@@ -700,6 +741,7 @@ pub fn map_refund(
     sale_uuid: &str,
 ) -> Result<Receipt, MappingError> {
     let method = config.payment_method(&sale.gateway)?;
+    check_currency(sale)?;
     let paid = paid_per_line(sale)?;
     let mut items = Vec::with_capacity(refund.lines.len() + 1);
     for (k, r) in refund.lines.iter().enumerate() {

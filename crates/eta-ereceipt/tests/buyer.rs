@@ -111,6 +111,7 @@ fn receipt_in(currency: &str, rate: Decimal) -> Receipt {
         order_discount: dec!(0),
         shipping: None,
         gateway: "cash".into(),
+        currency: None,
         buyer: Some(Buyer {
             name: Some("John".into()),
             ..Buyer::walk_in()
