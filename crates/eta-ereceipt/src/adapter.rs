@@ -13,15 +13,21 @@
 //!   amount paid per line is its net total plus its taxes;
 //! - the payment method comes from the order's main gateway through [`MappingConfig`]; an
 //!   unmapped gateway is a `needs_mapping("gateway:<name>")` error;
+//! - each line's item code comes from [`MappingConfig::item_codes`] (with codes read from an
+//!   [`ItemCodeSource`], such as the ERP's item master, when one is set); with
+//!   [`EtaTaxAuthority::with_code_check`], a receipt whose codes are not all registered and
+//!   active at ETA is not issued: the job parks on `eta-item-code:<code>`, naming the item;
+//! - a person buyer at or above 150,000 EGP (compared in EGP) without a national id and a name
+//!   is not issued: the job parks on `buyer-id:<receipt number>` with the reason;
 //! - a receipt that fails [`crate::validate::validate`] is a permanent error naming
-//!   every problem (for example a person buyer above 150,000 EGP without a national id);
+//!   every problem;
 //! - the state store is a cache: `find_receipt` looks a sale's or return's receipt up at ETA
 //!   by its receipt number (Get Recent Receipts, `ReceiptNumber` + `PosSerialNumber`), and
 //!   `chain_tail` finds the device's last receipt there (the newest received, the one no
 //!   other names as `previousUUID`); both read at most a few pages of 100.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -33,6 +39,7 @@ use sync_core::connector::{
 use sync_core::model::{self, Order, OrderLine, ReceiptState, Refund};
 
 use crate::client::{EtaClient, SubmissionBatch, SubmissionResult};
+use crate::code_check::{CodeCheck, CodedLine, ItemCodeSource};
 use crate::mapping::{
     MappingConfig, MappingError, RefundedLine, Sale, SaleLine, SaleRefund, SaleShipping,
     map_refund, map_sale,
@@ -44,9 +51,21 @@ use crate::validate::{ValidationOptions, validate};
 pub struct EtaTaxAuthority {
     client: EtaClient,
     seller: Seller,
-    config: MappingConfig,
+    base: MappingConfig,
+    config: RwLock<Arc<MappingConfig>>,
     clock: Arc<dyn Clock>,
     verdict_waits: Vec<Duration>,
+    code_check: Option<CodeCheck>,
+    code_source: Option<SourceState>,
+}
+
+/// An [`ItemCodeSource`] and when it was last read.
+struct SourceState {
+    source: Arc<dyn ItemCodeSource>,
+    keep: Duration,
+    read: tokio::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
+    /// SKUs whose code from the source is malformed, with the rule.
+    bad: RwLock<Vec<(String, String)>>,
 }
 
 impl fmt::Debug for EtaTaxAuthority {
@@ -65,8 +84,11 @@ impl EtaTaxAuthority {
         EtaTaxAuthority {
             client,
             seller,
-            config,
+            config: RwLock::new(Arc::new(config.clone())),
+            base: config,
             clock: Arc::new(TokioClock),
+            code_check: None,
+            code_source: None,
             verdict_waits: vec![
                 Duration::ZERO,
                 Duration::from_secs(1),
@@ -119,6 +141,102 @@ impl EtaTaxAuthority {
         }
     }
 
+    /// Checks, before each receipt is issued, that every line's item code is registered and
+    /// active for the taxpayer at ETA ([`CodeCheck`]); a receipt with a code that is not parks
+    /// on `eta-item-code:<code>`. Default: not checked (ETA makes such a receipt Invalid).
+    pub fn with_code_check(mut self, check: CodeCheck) -> Self {
+        self.code_check = Some(check);
+        self
+    }
+
+    /// Reads item codes by SKU from `source` (read again after `keep`); they come before the
+    /// codes of the configuration's pattern, and after the codes it lists by SKU.
+    pub fn with_code_source(mut self, source: Arc<dyn ItemCodeSource>, keep: Duration) -> Self {
+        self.code_source = Some(SourceState {
+            source,
+            keep,
+            read: tokio::sync::Mutex::new(None),
+            bad: RwLock::new(Vec::new()),
+        });
+        self
+    }
+
+    /// The mapping in force (the configuration's, with the codes read from the source).
+    fn mapping(&self) -> Arc<MappingConfig> {
+        self.config
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Reads the code source again when its last reading is older than its interval.
+    async fn refresh_source(&self) -> ConnectorResult<()> {
+        let Some(state) = &self.code_source else {
+            return Ok(());
+        };
+        let now = self.clock.now_utc();
+        let mut read = state.read.lock().await;
+        if read.is_some_and(|at| (now - at).to_std().unwrap_or_default() < state.keep) {
+            return Ok(());
+        }
+        let pairs = state.source.item_codes().await?;
+        let mut codes = self.base.item_codes.clone();
+        let mut bad = Vec::new();
+        for (sku, code) in &pairs {
+            if self.base.item_codes.configured(sku).is_some() {
+                continue; // the configuration file's own code wins
+            }
+            match codes.clone().with_code(sku.as_str(), code) {
+                Ok(c) => codes = c,
+                Err(e) => bad.push((sku.clone(), e.rule)),
+            }
+        }
+        let mut config = self.base.clone();
+        config.item_codes = codes;
+        *self
+            .config
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(config);
+        *state
+            .bad
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = bad;
+        *read = Some(now);
+        Ok(())
+    }
+
+    /// The item-coded lines of the receipt `order` (or its `refund`) would carry.
+    fn coded_lines(&self, order: &Order, refund: Option<&Refund>) -> Vec<CodedLine> {
+        let config = self.mapping();
+        let mut out = Vec::new();
+        for line in &order.lines {
+            if let Some(r) = refund
+                && !r.lines.iter().any(|l| l.line_id == line.line_id)
+            {
+                continue;
+            }
+            let sku = line_sku(line);
+            out.push(CodedLine {
+                label: format!("line {:?} (SKU {sku})", line.title),
+                code: config.item_code(&sku, None).code,
+            });
+        }
+        let shipping = match refund {
+            None => order
+                .shipping_lines
+                .iter()
+                .any(|s| !(s.price - s.discount).is_zero()),
+            Some(r) => !r.shipping.is_zero(),
+        };
+        if shipping {
+            out.push(CodedLine {
+                label: "the shipping line".into(),
+                code: config.shipping_item_code().code,
+            });
+        }
+        out
+    }
+
     /// Sets the clock used for `dateTimeIssued`. Default [`TokioClock`].
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -132,7 +250,9 @@ impl EtaTaxAuthority {
 
     fn finish(&self, mut receipt: Receipt, previous_uuid: &str) -> ConnectorResult<BuiltReceipt> {
         receipt.header.previous_uuid = previous_uuid.to_owned();
-        let problems = validate(&receipt, &ValidationOptions::at(self.clock.now_utc()));
+        let options = ValidationOptions::at(self.clock.now_utc());
+        buyer_identity(&receipt, &options)?;
+        let problems = validate(&receipt, &options);
         if !problems.is_empty() {
             let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
             return Err(ConnectorError::permanent(format!(
@@ -154,6 +274,37 @@ impl EtaTaxAuthority {
     }
 }
 
+/// A person buyer at or above ETA's threshold (150,000 EGP, compared in EGP) needs a national
+/// id and a name. Without them the receipt is not issued: the job parks on
+/// `buyer-id:<receipt number>` with the reason, until the order carries them and it is replayed.
+fn buyer_identity(receipt: &Receipt, options: &ValidationOptions) -> ConnectorResult<()> {
+    let buyer = &receipt.buyer;
+    let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
+    let egp = crate::validate::total_in_egp(receipt);
+    if buyer.buyer_type != crate::codes::BuyerType::Person
+        || egp < options.person_id_threshold
+        || !(blank(&buyer.id) || blank(&buyer.name))
+    {
+        return Ok(());
+    }
+    let number = &receipt.header.receipt_number;
+    let missing = match (blank(&buyer.id), blank(&buyer.name)) {
+        (true, true) => "no national id and no name",
+        (true, false) => "no national id",
+        _ => "no name",
+    };
+    Err(ConnectorError::needs_mapping(
+        format!("buyer-id:{number}"),
+        format!(
+            "receipt {number}: the buyer is a person and the total is {} EGP, at or above ETA's {} EGP, \
+             so ETA needs the buyer's 14-digit national id and name; the order carries {missing}: \
+             add the customer's tax id and name in the shop, then replay the job",
+            egp.round_dp(2),
+            options.person_id_threshold
+        ),
+    ))
+}
+
 fn mapping_error(e: MappingError) -> ConnectorError {
     if e.needs_mapping() {
         let gateway = e.rule.split('"').nth(1).unwrap_or_default().to_lowercase();
@@ -167,13 +318,17 @@ fn vat_percent(line_rates: impl Iterator<Item = Decimal>) -> Decimal {
     line_rates.sum::<Decimal>() * Decimal::ONE_HUNDRED
 }
 
-fn sale_line(order: &Order, line: &OrderLine) -> ConnectorResult<SaleLine> {
-    let vat = vat_percent(line.tax_lines.iter().map(|t| t.rate)).normalize();
-    let sku = line
-        .sku
+/// The SKU a line is mapped by: its SKU, else its line id.
+fn line_sku(line: &OrderLine) -> String {
+    line.sku
         .as_ref()
         .map(|s| s.as_str().to_owned())
-        .unwrap_or_else(|| line.line_id.to_string());
+        .unwrap_or_else(|| line.line_id.to_string())
+}
+
+fn sale_line(order: &Order, line: &OrderLine) -> ConnectorResult<SaleLine> {
+    let vat = vat_percent(line.tax_lines.iter().map(|t| t.rate)).normalize();
+    let sku = line_sku(line);
     let mut out = SaleLine::new(sku, line.title.clone(), line.quantity, line.unit_price, vat);
     if order.taxes_included {
         out.discount_incl = line.discount;
@@ -192,11 +347,31 @@ fn sale_line(order: &Order, line: &OrderLine) -> ConnectorResult<SaleLine> {
     Ok(out)
 }
 
+/// An order's amounts must be in EGP: a receipt in another currency needs its exchange rate
+/// to EGP (from the shop's and the customer's amounts of the order), which the neutral order
+/// does not carry yet. Such an order parks on `currency:<code>` rather than being issued in EGP
+/// with amounts of another currency.
+fn require_egp(order: &Order) -> ConnectorResult<()> {
+    if order.currency == sync_core::money::Currency::EGP {
+        return Ok(());
+    }
+    let code = order.currency.as_str();
+    Err(ConnectorError::needs_mapping(
+        format!("currency:{code}"),
+        format!(
+            "order {}: its amounts are in {code}; a receipt in {code} needs the exchange rate \
+             to EGP (ETA's exchangeRate), which the connector does not read from the shop yet",
+            order.name
+        ),
+    ))
+}
+
 fn sale_from_order(
     order: &Order,
     number: String,
     issued: chrono::DateTime<chrono::Utc>,
 ) -> ConnectorResult<Sale> {
+    require_egp(order)?;
     let lines = order
         .lines
         .iter()
@@ -248,6 +423,7 @@ fn sale_from_order(
         shipping,
         gateway: order.main_gateway().unwrap_or("").to_owned(),
         buyer,
+        currency: None,
     })
 }
 
@@ -332,7 +508,8 @@ impl TaxAuthority for EtaTaxAuthority {
     ) -> ConnectorResult<BuiltReceipt> {
         let number = order.name.trim_start_matches('#').to_owned();
         let sale = sale_from_order(order, number, self.now())?;
-        let receipt = map_sale(&self.config, self.seller.clone(), &sale).map_err(mapping_error)?;
+        let receipt =
+            map_sale(&self.mapping(), self.seller.clone(), &sale).map_err(mapping_error)?;
         self.finish(receipt, previous_uuid.as_str())
     }
 
@@ -375,7 +552,7 @@ impl TaxAuthority for EtaTaxAuthority {
             shipping_incl: refund.shipping,
         };
         let receipt = map_refund(
-            &self.config,
+            &self.mapping(),
             self.seller.clone(),
             &sale,
             &sale_refund,
@@ -383,6 +560,44 @@ impl TaxAuthority for EtaTaxAuthority {
         )
         .map_err(mapping_error)?;
         self.finish(receipt, previous_uuid.as_str())
+    }
+
+    async fn prepare(&self, order: &Order, refund: Option<&Refund>) -> ConnectorResult<()> {
+        self.refresh_source().await?;
+        if let Some(state) = &self.code_source {
+            let bad = state
+                .bad
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            for line in &order.lines {
+                let sku = line_sku(line);
+                if let Some((_, rule)) = bad.iter().find(|(s, _)| *s == sku) {
+                    return Err(ConnectorError::needs_mapping(
+                        format!("eta-item-code:{sku}"),
+                        format!(
+                            "order {}: line {:?} (SKU {sku}): the item code read for it is not usable: {rule}",
+                            order.name, line.title
+                        ),
+                    ));
+                }
+            }
+        }
+        let Some(check) = &self.code_check else {
+            return Ok(());
+        };
+        let name = order.name.trim_start_matches('#');
+        let number = match refund {
+            None => name.to_owned(),
+            Some(r) => format!("{name}-R{}", r.external_id),
+        };
+        check
+            .require_active(
+                self.clock.now_utc(),
+                &number,
+                &self.coded_lines(order, refund),
+            )
+            .await
     }
 
     async fn submit(&self, receipts: &[BuiltReceipt]) -> ConnectorResult<Vec<SubmitOutcome>> {

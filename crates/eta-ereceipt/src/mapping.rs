@@ -35,6 +35,7 @@
 //!     shipping: None,
 //!     gateway: "cash".into(),
 //!     buyer: None,
+//!     currency: None,
 //! };
 //! let receipt = map_sale(&config, example_seller(), &sale).unwrap();
 //! assert_eq!(receipt.total_amount, dec!(99.99));
@@ -48,6 +49,10 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use crate::builder::{MAX_LINES, check_magnitude, fill_totals, format_issued};
 use crate::codes::{ItemType, PaymentMethod, ReceiptType, TaxType, UnitType};
 use crate::model::{Buyer, Discount, DocumentType, Header, Item, Receipt, Seller, TaxableItem};
+
+pub mod item_codes;
+
+pub use item_codes::{ItemCode, ItemCodes};
 
 /// A sale that cannot be mapped, naming the input field and the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -131,6 +136,9 @@ pub struct MappingConfig {
     pub vat_subtype_overrides: Vec<(Decimal, String)>,
     /// When receipts are issued. Default [`ReceiptTrigger::OnPayment`].
     pub trigger: ReceiptTrigger,
+    /// Where each line's ETA item code comes from. Default: the pattern `EG-{rin}-{sku}`
+    /// (a line's GS1 barcode when it has one).
+    pub item_codes: ItemCodes,
 }
 
 impl MappingConfig {
@@ -148,7 +156,25 @@ impl MappingConfig {
             zero_vat_subtype: "V003".into(),
             vat_subtype_overrides: Vec::new(),
             trigger: ReceiptTrigger::OnPayment,
+            item_codes: ItemCodes::default(),
         }
+    }
+
+    /// The seller's registration number.
+    pub fn seller_rin(&self) -> &str {
+        &self.seller_rin
+    }
+
+    /// The ETA item code of a sale line with SKU `sku` and barcode `gtin`
+    /// ([`ItemCodes::for_item`]).
+    pub fn item_code(&self, sku: &str, gtin: Option<&str>) -> ItemCode {
+        self.item_codes.for_item(&self.seller_rin, sku, gtin)
+    }
+
+    /// The ETA item code of the shipping line ([`ItemCodes::for_service`]).
+    pub fn shipping_item_code(&self) -> ItemCode {
+        self.item_codes
+            .for_service(&self.seller_rin, &self.shipping_code)
     }
 
     /// Maps a payment gateway name (case-insensitive) to an ETA payment method.
@@ -201,16 +227,12 @@ impl MappingConfig {
             &self.other_rate_vat_subtype
         }
     }
-
-    fn egs(&self, code: &str) -> String {
-        format!("EG-{}-{code}", self.seller_rin)
-    }
 }
 
 /// One line of a sale, prices VAT-inclusive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaleLine {
-    /// SKU: the internal code, and the EGS code `EG-<rin>-<sku>` unless `gtin` is set.
+    /// SKU: the internal code, and the key of its ETA item code ([`MappingConfig::item_code`]).
     pub sku: String,
     /// Description.
     pub description: String,
@@ -285,6 +307,37 @@ pub struct Sale {
     pub gateway: String,
     /// A named buyer; default walk-in person.
     pub buyer: Option<Buyer>,
+    /// The currency, when not EGP: the receipt is issued in it, with ETA's `exchangeRate`.
+    pub currency: Option<SaleCurrency>,
+}
+
+/// A sale paid in another currency than EGP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleCurrency {
+    /// ISO 4217 code (`USD`).
+    pub code: String,
+    /// EGP per unit of `code`: ETA's `exchangeRate` (greater than 0).
+    pub egp_per_unit: Decimal,
+}
+
+/// Checks the sale's currency: three capital letters, and a positive rate unless EGP.
+fn check_currency(sale: &Sale) -> Result<(), MappingError> {
+    let Some(c) = &sale.currency else {
+        return Ok(());
+    };
+    if c.code.len() != 3 || !c.code.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(err(
+            "currency.code",
+            format!("{:?} is not an ISO 4217 code", c.code),
+        ));
+    }
+    if c.code != "EGP" && c.egp_per_unit <= Decimal::ZERO {
+        return Err(err(
+            "currency.egp_per_unit",
+            "must be greater than 0 (EGP per unit of the currency)",
+        ));
+    }
+    check_magnitude("currency.egp_per_unit", c.egp_per_unit).map_err(|e| err(e.path, e.rule))
 }
 
 /// One refunded line: which sale line, how many, and the amount refunded (VAT included).
@@ -488,17 +541,14 @@ fn sale_item(
     line: &SaleLine,
     paid: Decimal,
 ) -> Result<Item, MappingError> {
-    let (item_type, item_code) = match &line.gtin {
-        Some(g) => (ItemType::Gs1, g.clone()),
-        None => (ItemType::Egs, config.egs(&line.sku)),
-    };
+    let code = config.item_code(&line.sku, line.gtin.as_deref());
     let subtype = config.vat_subtype_for(line.vat_rate);
     line_item(
         field,
         &line.sku,
         &line.description,
-        item_type,
-        item_code,
+        code.item_type,
+        code.code,
         line.unit,
         line.quantity,
         line.unit_price_incl,
@@ -515,12 +565,13 @@ fn shipping_item(
     vat_rate: Decimal,
 ) -> Result<Item, MappingError> {
     let subtype = config.vat_subtype_for(vat_rate);
+    let code = config.shipping_item_code();
     line_item(
         "shipping",
         &config.shipping_code,
         description,
-        ItemType::Egs,
-        config.egs(&config.shipping_code),
+        code.item_type,
+        code.code,
         config.shipping_unit,
         Decimal::ONE,
         paid,
@@ -585,8 +636,16 @@ fn receipt_shell(
             previous_uuid: String::new(),
             reference_uuid: None,
             reference_old_uuid: None,
-            currency: "EGP".into(),
-            exchange_rate: Some(Decimal::ZERO),
+            currency: sale
+                .currency
+                .as_ref()
+                .map_or_else(|| "EGP".to_owned(), |c| c.code.clone()),
+            exchange_rate: Some(
+                sale.currency
+                    .as_ref()
+                    .filter(|c| c.code != "EGP")
+                    .map_or(Decimal::ZERO, |c| c.egp_per_unit),
+            ),
             s_order_name_code: order_name,
             order_delivery_mode: None,
             gross_weight: None,
@@ -630,6 +689,7 @@ pub fn map_sale(
     sale: &Sale,
 ) -> Result<Receipt, MappingError> {
     let method = config.payment_method(&sale.gateway)?;
+    check_currency(sale)?;
     if sale.lines.is_empty() {
         return Err(err("lines", "a sale needs at least one line"));
     }
@@ -681,6 +741,7 @@ pub fn map_refund(
     sale_uuid: &str,
 ) -> Result<Receipt, MappingError> {
     let method = config.payment_method(&sale.gateway)?;
+    check_currency(sale)?;
     let paid = paid_per_line(sale)?;
     let mut items = Vec::with_capacity(refund.lines.len() + 1);
     for (k, r) in refund.lines.iter().enumerate() {

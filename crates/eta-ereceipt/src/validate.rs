@@ -133,6 +133,16 @@ pub fn validate_json(text: &str, options: &ValidationOptions) -> Vec<Problem> {
     sink.0
 }
 
+/// The receipt's `totalAmount` in EGP: as it is in EGP, else times `exchangeRate` (EGP per
+/// unit of the receipt's currency; the amount as it is when the rate is missing, which the
+/// header rule reports). ETA's person-buyer threshold (150,000 EGP) is compared in EGP.
+pub fn total_in_egp(r: &Receipt) -> Decimal {
+    match r.header.exchange_rate {
+        Some(rate) if r.header.currency != "EGP" && rate > Decimal::ZERO => r.total_amount * rate,
+        _ => r.total_amount,
+    }
+}
+
 /// Validates a typed receipt. A non-empty `header.uuid` must equal the receipt's uuid.
 pub fn validate(receipt: &Receipt, options: &ValidationOptions) -> Vec<Problem> {
     validate_inner(receipt, options, true)
@@ -318,7 +328,7 @@ fn validate_inner(r: &Receipt, o: &ValidationOptions, check_uuid: bool) -> Vec<P
     let name = b.name.as_deref().unwrap_or("");
     let needs_id = match b.buyer_type {
         BuyerType::Business | BuyerType::Foreigner => true,
-        BuyerType::Person => r.total_amount >= o.person_id_threshold,
+        BuyerType::Person => total_in_egp(r) >= o.person_id_threshold,
     };
     if needs_id && (id.trim().is_empty() || name.trim().is_empty()) {
         s.add(
@@ -327,7 +337,7 @@ fn validate_inner(r: &Receipt, o: &ValidationOptions, check_uuid: bool) -> Vec<P
                 BuyerType::Business => "a business buyer (B) always needs id and name".to_owned(),
                 BuyerType::Foreigner => "a foreign buyer (F) always needs id and name".to_owned(),
                 _ => format!(
-                    "a person buyer (P) needs id and name when totalAmount is {} or more",
+                    "a person buyer (P) needs id and name when totalAmount is {} EGP or more",
                     o.person_id_threshold
                 ),
             },

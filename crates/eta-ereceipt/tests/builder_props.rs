@@ -173,6 +173,7 @@ fn the_mapping_chooses_the_vat_subtype_per_rate() {
         }),
         gateway: "cash".into(),
         buyer: None,
+        currency: None,
     };
     let subtypes = |config: &MappingConfig| -> Vec<String> {
         map_sale(config, example_seller(), &sale)

@@ -77,6 +77,7 @@ fn sale() -> impl Strategy<Value = Sale> {
                 }),
                 gateway: "cash".into(),
                 buyer: None,
+                currency: None,
             }
         })
 }

@@ -509,6 +509,20 @@ pub trait TaxAuthority: Send + Sync {
         sale_uuid: &ReceiptUuid,
         previous_uuid: &ReceiptUuid,
     ) -> ConnectorResult<BuiltReceipt>;
+    /// Checks, before a receipt of `order` (or of its `refund`) is built, what the build
+    /// cannot check without a remote call: for example that every item code is registered
+    /// with the authority. The engine calls it before [`TaxAuthority::build_sale`] and
+    /// [`TaxAuthority::build_return`]. The default checks nothing.
+    ///
+    /// # Errors
+    ///
+    /// A missing registration or mapping is a [`ConnectorError::needs_mapping`] naming it (the
+    /// receipt waits, parked, instead of being issued to be refused); a failed look-up is
+    /// classified as usual.
+    async fn prepare(&self, order: &Order, refund: Option<&Refund>) -> ConnectorResult<()> {
+        let _ = (order, refund);
+        Ok(())
+    }
     /// Submits receipts of this device in one batch, in chain order.
     async fn submit(&self, receipts: &[BuiltReceipt]) -> ConnectorResult<Vec<SubmitOutcome>>;
     /// Looks a receipt up by uuid (`None` when the authority does not have it).

@@ -7,7 +7,7 @@ use flow_shopify_sync::screens::{
     CustomerMatchesReport, DeadLettersReport, ItemsStatusReport, PassReport, PlanReport,
     ReceiptStatesReport, ReconcileReport,
 };
-use flow_shopify_sync::{check, config, daemon, demo, output, wiring};
+use flow_shopify_sync::{check, config, daemon, demo, eta_codes, output, wiring};
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -145,6 +145,17 @@ enum Command {
     },
     /// Shows what every flow would write, without writing.
     Plan,
+    /// Shows each Flow item's ETA item code and its status at ETA, and prepares a code-usage
+    /// request for each of the taxpayer's own codes not registered; files them only with
+    /// `--submit`.
+    EtaCodes {
+        /// File the prepared requests with ETA.
+        #[arg(long)]
+        submit: bool,
+        /// The 8-digit GPC brick code of the requests (default `eta.item_codes.parent_code`).
+        #[arg(long)]
+        parent_code: Option<String>,
+    },
     /// The operator console's tools: `hash-password` reads a password on stdin and prints its
     /// Argon2 PHC string, for `console.operators[].password_hash_env` / `_file`.
     Console {
@@ -496,6 +507,22 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
             })
         }
         Command::Plan => out.report(&PlanReport::new(engine.plan().await?)),
+        Command::EtaCodes {
+            submit,
+            parent_code,
+        } => out.report(
+            &out.spin(
+                "reading the Flow catalogue and ETA's registered codes",
+                eta_codes::run(
+                    &wired.eta_codes,
+                    &wired.flow,
+                    &wired.eta,
+                    parent_code,
+                    submit,
+                ),
+            )
+            .await?,
+        ),
     };
     Ok(code)
 }

@@ -69,6 +69,9 @@ struct EtaSection {
     /// The issuer, with ETA's field names (`rin`, `companyTradeName`, `branchCode`,
     /// `branchAddress`, `deviceSerialNumber`, `activityCode`).
     seller: eta_ereceipt::model::Seller,
+    /// Where each item's ETA code comes from, and whether codes are checked at ETA.
+    #[serde(default)]
+    item_codes: crate::eta_codes::ItemCodesSection,
 }
 
 fn preprod() -> String {
@@ -93,6 +96,8 @@ pub struct Wired {
     pub flow: flow_erp_client::FlowClient,
     /// The ETA client behind the tax connector.
     pub eta: eta_ereceipt::client::EtaClient,
+    /// What the `eta-codes` screen needs (the ETA mapping and where codes come from).
+    pub eta_codes: crate::eta_codes::EtaCodesSetup,
 }
 
 impl std::fmt::Debug for Wired {
@@ -349,11 +354,21 @@ pub async fn connect(config: &Config) -> Result<Wired> {
             .map_err(|err| anyhow!("eta.default_payment_method: {err}"))?;
         mapping = mapping.default_method(method);
     }
-    let tax = Arc::new(eta_ereceipt::adapter::EtaTaxAuthority::new(
-        eta.clone(),
-        e.seller,
-        mapping,
-    ));
+    mapping.item_codes = crate::eta_codes::item_codes(&e.item_codes, &config.base_dir)?;
+    let sku_source = flow.config().catalog.sku;
+    let eta_codes = crate::eta_codes::setup(&e.item_codes, mapping.clone(), sku_source);
+    let refresh = crate::eta_codes::refresh(&e.item_codes);
+    let mut authority = eta_ereceipt::adapter::EtaTaxAuthority::new(eta.clone(), e.seller, mapping);
+    if crate::eta_codes::check_registered(&e.item_codes) {
+        authority = authority.with_code_check(
+            eta_ereceipt::code_check::CodeCheck::new(eta.clone())
+                .with_intervals(refresh, std::time::Duration::from_secs(60)),
+        );
+    }
+    if let Some(source) = crate::eta_codes::flow_source(&e.item_codes, &flow, sku_source) {
+        authority = authority.with_code_source(source, refresh);
+    }
+    let tax = Arc::new(authority);
 
     let connectors = Connectors {
         erp_catalog: erp.clone(),
@@ -368,6 +383,7 @@ pub async fn connect(config: &Config) -> Result<Wired> {
         shopify,
         flow,
         eta,
+        eta_codes,
     })
 }
 

@@ -9,8 +9,9 @@
 //! receipts up by uuid and resends only those ETA does not have.
 //!
 //! The module is split by what the calls do: [`auth`] (POS credentials and the token
-//! cache), [`submit`] (batches and their submission) and [`queries`] (look-ups, search and
-//! submission details). Their types are re-exported here.
+//! cache), [`submit`] (batches and their submission), [`queries`] (look-ups, search and
+//! submission details) and [`codes`] (the taxpayer's registered item codes and code-usage
+//! requests). Their types are re-exported here.
 //!
 //! ```no_run
 //! use eta_ereceipt::client::{EtaClient, Environment, PosCredentials, SubmissionBatch};
@@ -44,11 +45,15 @@ use url::Url;
 use crate::error::{Error, EtaError};
 
 pub mod auth;
+pub mod codes;
 pub mod queries;
 pub mod submit;
 
 use auth::TokenKey;
 pub use auth::{PosCredentials, TokenCache};
+pub use codes::{
+    CodeRequest, CodeRequestPage, CodeRequestQuery, CodeStatus, NewCodeRequest, RegisteredCodes,
+};
 pub use queries::{ReceiptListPage, RecentQuery, SearchQuery, SubmissionDetailsPage};
 pub use submit::{
     AcceptedReceipt, BatchReceipt, KnownReceipt, MAX_BATCH_BYTES, MAX_BATCH_RECEIPTS,

@@ -77,7 +77,7 @@ pub struct RecentQuery {
 }
 
 /// A filter struct as a URL query: its `Some` fields under their serde names, percent-encoded.
-fn query_string<T: serde::Serialize>(query: &T) -> Result<String, Error> {
+pub(super) fn query_string<T: serde::Serialize>(query: &T) -> Result<String, Error> {
     serde_urlencoded::to_string(query).map_err(|e| Error::Build {
         field: "query",
         reason: e.to_string(),

@@ -25,6 +25,7 @@ fn sale(lines: Vec<SaleLine>) -> Sale {
         shipping: None,
         gateway: "paymob".into(),
         buyer: None,
+        currency: None,
     }
 }
 

@@ -103,7 +103,7 @@ fn each_rule_names_its_path() {
     let got = rules(&r);
     assert!(
         got.contains(
-            &"buyer: a person buyer (P) needs id and name when totalAmount is 150000 or more"
+            &"buyer: a person buyer (P) needs id and name when totalAmount is 150000 EGP or more"
                 .to_owned()
         ),
         "{got:?}"

@@ -10,6 +10,7 @@
 //! its error code.
 
 pub mod canonical;
+mod codes;
 pub mod json;
 mod search;
 mod submission;
@@ -89,9 +90,11 @@ pub struct EtaConfig {
     /// (`Valid` or `Invalid`); until then it is `Submitted` and its submission `InProgress`.
     /// Default zero (decided at once).
     pub validation_delay: Duration,
-    /// The item codes (`itemCode`, EGS or GS1) registered for the taxpayer; a receipt with a
-    /// line whose code is not registered becomes `Invalid` at the asynchronous step. `None`
-    /// (the default): every well-formed code counts as registered.
+    /// The item codes (`itemCode`, EGS or GS1) registered for the taxpayer, listed by the code
+    /// API as approved and active; codes filed through the code API and approved
+    /// ([`EtaState::decide_code_request`]) join them. A receipt with a line whose code is not
+    /// registered and active becomes `Invalid` at the asynchronous step. `None` (the
+    /// default): every well-formed code counts as registered.
     pub registered_item_codes: Option<Vec<String>>,
 }
 
@@ -296,12 +299,15 @@ struct Data {
 pub struct EtaState {
     cfg: EtaConfig,
     data: Mutex<Data>,
+    /// The taxpayer's code-usage requests (module `codes`).
+    codes: Mutex<codes::Registry>,
 }
 
 impl EtaState {
     /// A stand-in with no receipts.
     pub fn new(cfg: EtaConfig, seed: u64) -> Arc<EtaState> {
         Arc::new(EtaState {
+            codes: Mutex::new(codes::Registry::new(&cfg)),
             cfg,
             data: Mutex::new(Data {
                 rng: StdRng::seed_from_u64(seed ^ 0xE7A0_0000_0000_0003),
@@ -406,6 +412,11 @@ pub(crate) fn router(state: Arc<EtaState>) -> Router {
         .route("/api/v1/receipts/recent", get(search::recent))
         .route("/api/v1/receipts/{uuid}/raw", get(receipt_raw))
         .route("/api/v1/receipts/{uuid}/details", get(receipt_details))
+        .route("/api/v1.0/codetypes/requests/my", get(codes::my_requests))
+        .route(
+            "/api/v1.0/codetypes/requests/codes",
+            post(codes::file_requests),
+        )
         .layer(DefaultBodyLimit::max(4 * MAX_SUBMISSION_BYTES))
         .with_state(state)
 }

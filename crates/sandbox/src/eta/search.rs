@@ -64,7 +64,10 @@ fn bad(message: impl Into<String>) -> Bad {
 }
 
 /// The query with lower-case names; an unknown or repeated name is refused.
-fn params(pairs: Vec<(String, String)>, known: &[&str]) -> Result<HashMap<String, String>, Bad> {
+pub(super) fn params(
+    pairs: Vec<(String, String)>,
+    known: &[&str],
+) -> Result<HashMap<String, String>, Bad> {
     let mut out = HashMap::new();
     for (name, value) in pairs {
         let lower = name.to_ascii_lowercase();
@@ -326,7 +329,7 @@ impl EtaState {
     }
 }
 
-fn query_pairs(uri: &axum::http::Uri) -> Vec<(String, String)> {
+pub(super) fn query_pairs(uri: &axum::http::Uri) -> Vec<(String, String)> {
     uri.query()
         .unwrap_or_default()
         .split('&')

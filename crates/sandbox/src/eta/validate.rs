@@ -258,6 +258,8 @@ pub(crate) fn check(receipt: &Node, rules: &Rules<'_>) -> (Facts, Vec<Detail>) {
     }
 
     // header
+    // EGP per unit of the receipt's currency: the buyer threshold is compared in EGP.
+    let mut egp_rate = Decimal::ONE;
     if let Some(h) = c.obj(receipt, "header", "header") {
         if let Some(dt) = c.text(h, "dateTimeIssued", "header.dateTimeIssued", false) {
             check_date(&mut c, &dt);
@@ -318,7 +320,7 @@ pub(crate) fn check(receipt: &Node, rules: &Rules<'_>) -> (Facts, Vec<Detail>) {
                 );
             } else if cur != "EGP" {
                 match c.num(h, "exchangeRate", "header.exchangeRate", true) {
-                    Some(r) if r > Decimal::ZERO => {}
+                    Some(r) if r > Decimal::ZERO => egp_rate = r,
                     Some(_) => c.err(
                         "CoreFieldsError",
                         "header.exchangeRate",
@@ -433,9 +435,9 @@ pub(crate) fn check(receipt: &Node, rules: &Rules<'_>) -> (Facts, Vec<Detail>) {
                 }
             }
             "P" => {
-                let over = totals.is_some_and(|t| t >= Decimal::from(P_BUYER_THRESHOLD));
+                let over = totals.is_some_and(|t| t * egp_rate >= Decimal::from(P_BUYER_THRESHOLD));
                 if over && (!digits(&id, 14) || name.trim().is_empty()) {
-                    c.err("CoreFieldsError", "buyer.id", "buyer type P with totalAmount >= 150000 needs the 14-digit national id and a name");
+                    c.err("CoreFieldsError", "buyer.id", "buyer type P with totalAmount >= 150000 EGP (totalAmount × exchangeRate in another currency) needs the 14-digit national id and a name");
                 } else if !id.is_empty() && !digits(&id, 14) {
                     c.err(
                         "CoreFieldsError",

@@ -225,6 +225,9 @@ pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<Refun
             },
         );
     }
+    // What the build cannot check alone (item codes registered with the authority): a
+    // missing registration parks the job, naming it, before anything is issued.
+    tax.prepare(&order, refund).await?;
     let device = tax.device().to_owned();
     for _ in 0..8 {
         // A device without a local chain head (a first start, or a lost store) goes on from
