@@ -40,6 +40,15 @@ pub(crate) enum JobError {
     /// Not ready yet (a dependency is missing): retry after the wait, no attempt counted as
     /// failed against the limit.
     NotYet(&'static str),
+    /// Waiting for another party that will answer in time (the tax authority's verdict, a
+    /// sale's verdict before its return): run again at `at`. Never counted as an attempt,
+    /// never a dead letter: the job stays stored, so a crash loses no wait.
+    Wait {
+        /// Why, for the job's last error.
+        why: String,
+        /// When to run again.
+        at: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 impl From<ConnectorError> for JobError {
@@ -271,6 +280,15 @@ impl Engine {
                 };
                 self.store
                     .fail(job.id, &self.config.worker, failure)
+                    .await?;
+            }
+            Err(JobError::Wait { why, at }) => {
+                self.store
+                    .fail(
+                        job.id,
+                        &self.config.worker,
+                        JobFailure::Retry { at, error: why },
+                    )
                     .await?;
             }
             Err(JobError::Store(e)) => return Err(e.into()),
