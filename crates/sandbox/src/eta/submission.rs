@@ -127,7 +127,8 @@ impl EtaState {
                 error: None,
             };
             if errors.is_empty() {
-                receipt.verdict_error = verdict::asynchronous_error(&self.cfg, &receipt);
+                receipt.verdict_error =
+                    verdict::asynchronous_error(&self.cfg, &d.registered_later, &receipt);
                 receipt.long_id = random_id(&mut d.rng, 40).to_lowercase();
                 receipt.hash_key = base64::engine::general_purpose::STANDARD
                     .encode(Sha256::digest(receipt.raw.as_bytes()));

@@ -1,14 +1,19 @@
 //! ETA's asynchronous step: after its synchronous checks, each receipt ETA took for processing
 //! gets its final status, `Valid` or `Invalid`, once `EtaConfig::validation_delay` has passed.
 //! The stand-in fails a receipt there for a rule ETA checks late: an item code that is not
-//! registered for the taxpayer (`EtaConfig::registered_item_codes`).
+//! registered for the taxpayer (`EtaConfig::registered_item_codes`, and the codes registered
+//! later through `EtaState::register_item_codes` or `POST /__admin/eta/item_codes`).
 
 use serde_json::{Value, json};
 
 use super::{EtaConfig, Receipt};
 
 /// The error (ETA's error body) that makes `receipt` Invalid at the asynchronous step, if any.
-pub(super) fn asynchronous_error(cfg: &EtaConfig, receipt: &Receipt) -> Option<Value> {
+pub(super) fn asynchronous_error(
+    cfg: &EtaConfig,
+    registered_later: &[String],
+    receipt: &Receipt,
+) -> Option<Value> {
     let registered = cfg.registered_item_codes.as_ref()?;
     let raw: Value = serde_json::from_str(&receipt.raw).ok()?;
     let details: Vec<Value> = raw["itemData"]
@@ -18,7 +23,8 @@ pub(super) fn asynchronous_error(cfg: &EtaConfig, receipt: &Receipt) -> Option<V
         .enumerate()
         .filter_map(|(i, line)| {
             let code = line["itemCode"].as_str().unwrap_or_default();
-            (!registered.iter().any(|r| r == code)).then(|| {
+            let known = registered.iter().chain(registered_later).any(|r| r == code);
+            (!known).then(|| {
                 json!({
                     "code": "ItemCodeNotRegistered",
                     "message": format!("item code {code} is not registered and active for taxpayer {}", cfg.taxpayer_rin),

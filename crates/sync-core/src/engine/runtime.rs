@@ -131,8 +131,15 @@ impl Engine {
                 // every wait cost a read of the whole queue.
                 let next_due = self.store.next_due(&self.config.scope).await?;
                 let Some(next_due) = next_due else { break };
-                if started.elapsed() >= self.config.drain_timeout {
+                let left = self.config.drain_timeout.saturating_sub(started.elapsed());
+                if left.is_zero() {
                     tracing::info!("drain timeout: leaving jobs for the next pass");
+                    break;
+                }
+                if (next_due - self.now()).to_std().is_ok_and(|wait| wait > left) {
+                    // The next job is due after the drain would end (a long back-off, a
+                    // receipt's verdict read minutes later): not worth waiting for.
+                    tracing::info!(%next_due, "next job due after the drain timeout: leaving it for a later pass");
                     break;
                 }
                 let wait = (next_due - self.now())

@@ -222,7 +222,7 @@ impl Task for Work {
             }
             Work::RefetchOrder { order_id } => orders::refetch(engine, &order_id).await,
             Work::IssueReceipt { order, refund_id } => {
-                receipts::issue(engine, order, refund_id).await
+                receipts::issue(engine, job, order, refund_id).await
             }
             Work::SubmitReceipts { device } => receipts::submit(engine, job, &device).await,
             Work::RecordReceipt {

@@ -187,7 +187,12 @@ pub(crate) fn state_of(binding: &Binding) -> &str {
 }
 
 /// Builds and chains one receipt.
-pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<RefundId>) -> JobResult {
+pub(crate) async fn issue(
+    engine: &Engine,
+    job: &Job,
+    order: Order,
+    refund_id: Option<RefundId>,
+) -> JobResult {
     let scope = &engine.config.scope;
     let tax = &engine.connectors.tax;
     let key = match &refund_id {
@@ -252,7 +257,7 @@ pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<Refun
         let built: BuiltReceipt = match refund {
             None => tax.build_sale(&order, &head)?,
             Some(refund) => {
-                let sale = valid_sale(engine, &order).await?;
+                let sale = valid_sale(engine, job, &order).await?;
                 let built = tax.build_return(&order, refund, &sale, &head)?;
                 reference = Some(sale);
                 built
@@ -330,8 +335,13 @@ pub(crate) fn receipt_data(
 }
 
 /// The uuid of the sale's receipt once it is Valid: a return references only a Valid sale.
-/// While the sale is undecided, or Invalid and waiting for its replacement, the return waits.
-pub(crate) async fn valid_sale(engine: &Engine, order: &Order) -> Result<ReceiptUuid, JobError> {
+/// While the sale is undecided, or Invalid and waiting for its replacement, the return's
+/// `job` waits (half its age, within the polling bounds; never counted as an attempt).
+pub(crate) async fn valid_sale(
+    engine: &Engine,
+    job: &Job,
+    order: &Order,
+) -> Result<ReceiptUuid, JobError> {
     let sale_key = format!("sale:{}", order.external_id);
     let Some(sale) = engine.binding(BindingKind::Receipt, &sale_key).await? else {
         return Err(JobError::NotYet("the sale receipt is not issued yet"));
@@ -352,9 +362,13 @@ pub(crate) async fn valid_sale(engine: &Engine, order: &Order) -> Result<Receipt
             sale.remote_id
         ),
     };
-    let wait = chrono::Duration::from_std(engine.config.receipt_poll_min)
+    let min = chrono::Duration::from_std(engine.config.receipt_poll_min)
         .unwrap_or_default()
         .max(chrono::Duration::milliseconds(100));
+    let max = chrono::Duration::from_std(engine.config.receipt_poll_max)
+        .unwrap_or_default()
+        .max(min);
+    let wait = ((engine.now() - job.created_at) / 2).clamp(min, max);
     Err(JobError::Wait {
         why,
         at: engine.now() + wait,

@@ -303,7 +303,7 @@ pub(crate) async fn replace(
         ),
     };
     let sale = match refund {
-        Some(_) => Some(valid_sale(engine, &order).await?),
+        Some(_) => Some(valid_sale(engine, job, &order).await?),
         None => None,
     };
     let tax = &engine.connectors.tax;
@@ -323,7 +323,9 @@ pub(crate) async fn replace(
         // The Invalid receipt stays listed, naming its replacement.
         let mut old = current.data.clone();
         old["replaced_by"] = json!(built.uuid);
-        old.as_object_mut().map(|o| o.remove("body"));
+        if let Some(fields) = old.as_object_mut() {
+            fields.remove("body");
+        }
         engine
             .bind(BindingKind::Receipt, &format!("replaced:{invalid}"), invalid, None, old)
             .await?;
