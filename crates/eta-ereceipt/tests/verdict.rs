@@ -133,7 +133,10 @@ async fn a_late_verdict_is_pending_then_found_by_look_up_without_sending_again()
         out.iter().all(|o| o.state == ReceiptState::Pending),
         "{out:?}"
     );
-    let submission = out[0].submission.clone().expect("the submission's uuid is kept");
+    let submission = out[0]
+        .submission
+        .clone()
+        .expect("the submission's uuid is kept");
     assert_eq!(out[1].submission.as_deref(), Some(submission.as_str()));
     let uuids = [good.uuid.clone(), bad.uuid.clone()];
     assert!(
@@ -161,7 +164,13 @@ async fn a_late_verdict_is_pending_then_found_by_look_up_without_sending_again()
     let of = |u: &sync_core::model::ReceiptUuid| verdicts.iter().find(|v| &v.uuid == u).unwrap();
     assert_eq!(of(&good.uuid).state, ReceiptState::Accepted);
     assert_eq!(of(&bad.uuid).state, ReceiptState::Invalid);
-    assert!(of(&bad.uuid).reason.as_deref().unwrap().contains("ItemCodeNotRegistered"));
+    assert!(
+        of(&bad.uuid)
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("ItemCodeNotRegistered")
+    );
     // Without the submission, each receipt is read.
     let read = eta.verdicts(None, &uuids).await.unwrap();
     assert_eq!(read.len(), 2, "{read:?}");
@@ -179,9 +188,7 @@ async fn an_invalid_receipt_is_replaced_by_one_naming_it_in_reference_old_uuid()
     let out = eta.submit(std::slice::from_ref(&bad)).await.unwrap();
     assert_eq!(out[0].state, ReceiptState::Invalid, "{out:?}");
     // The replacement of a Valid receipt is refused; of the Invalid one, taken.
-    let good = eta
-        .build_sale(&order(1, "TEA-1"), &bad.uuid)
-        .unwrap();
+    let good = eta.build_sale(&order(1, "TEA-1"), &bad.uuid).unwrap();
     assert_eq!(
         eta.submit(std::slice::from_ref(&good)).await.unwrap()[0].state,
         ReceiptState::Accepted
@@ -191,7 +198,13 @@ async fn an_invalid_receipt_is_replaced_by_one_naming_it_in_reference_old_uuid()
         .unwrap();
     let refused = eta.submit(std::slice::from_ref(&wrong)).await.unwrap();
     assert_eq!(refused[0].state, ReceiptState::Rejected, "{refused:?}");
-    assert!(refused[0].reason.as_deref().unwrap().contains("referenceOldUUID"));
+    assert!(
+        refused[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("referenceOldUUID")
+    );
     let replacement = eta
         .build_replacement(&order(2, "TEA-1"), None, &bad.uuid, &good.uuid)
         .unwrap();
@@ -202,7 +215,10 @@ async fn an_invalid_receipt_is_replaced_by_one_naming_it_in_reference_old_uuid()
         "{}",
         replacement.body
     );
-    let out = eta.submit(std::slice::from_ref(&replacement)).await.unwrap();
+    let out = eta
+        .submit(std::slice::from_ref(&replacement))
+        .await
+        .unwrap();
     assert_eq!(out[0].state, ReceiptState::Accepted, "{out:?}");
     sb.shutdown().await;
 }

@@ -24,7 +24,10 @@ async fn older_stored_states_read_as_new_and_an_undecided_receipt_is_polled_not_
     assert_eq!(statuses.len(), 3);
     assert!(statuses.iter().all(|r| r.state == ReceiptPhase::Valid));
     assert!(statuses.iter().all(|r| r.deadline.is_some()));
-    assert_eq!(statuses[0].order_name.as_deref(), Some(orders[0].name.as_str()));
+    assert_eq!(
+        statuses[0].order_name.as_deref(),
+        Some(orders[0].name.as_str())
+    );
 
     // A store written by an earlier version: `accepted`, `pending`, `issued`-era forms.
     let mut bindings = store.bindings(&"shop-1".into(), "receipt").await.unwrap();
@@ -57,7 +60,11 @@ async fn older_stored_states_read_as_new_and_an_undecided_receipt_is_polled_not_
     let sent_before = world.tax.received().len();
     let second = engine.run_once().await.unwrap();
     assert_eq!(second.receipts_accepted, 2, "{second:?}");
-    assert_eq!(world.tax.received().len(), sent_before, "nothing sent again");
+    assert_eq!(
+        world.tax.received().len(),
+        sent_before,
+        "nothing sent again"
+    );
     assert!(
         engine
             .receipt_statuses(None)

@@ -367,7 +367,10 @@ fn check_bounds(engine: &EngineSection) -> Result<()> {
         );
     }
     for (key, hours) in [
-        ("engine.receipt_deadline_hours", engine.receipt_deadline_hours),
+        (
+            "engine.receipt_deadline_hours",
+            engine.receipt_deadline_hours,
+        ),
         (
             "engine.receipt_deadline_margin_hours",
             engine.receipt_deadline_margin_hours,

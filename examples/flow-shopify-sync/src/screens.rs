@@ -303,7 +303,14 @@ impl Screen for ReceiptStatusReport {
             return vec!["no receipts".to_owned()];
         }
         let mut table = Table::new(&[
-            "ORDER", "KIND", "STATE", "DEVICE", "UUID", "SUBMITTED", "DEADLINE", "REASON",
+            "ORDER",
+            "KIND",
+            "STATE",
+            "DEVICE",
+            "UUID",
+            "SUBMITTED",
+            "DEADLINE",
+            "REASON",
         ]);
         let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
         for r in &self.receipts {
@@ -340,7 +347,11 @@ impl Screen for ReceiptStatusReport {
         let mut lines = table.lines();
         let totals: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
         lines.push(String::new());
-        lines.push(format!("{} receipts: {}", self.receipts.len(), totals.join(", ")));
+        lines.push(format!(
+            "{} receipts: {}",
+            self.receipts.len(),
+            totals.join(", ")
+        ));
         let near = self.near_deadline();
         if near > 0 {
             lines.push(format!(

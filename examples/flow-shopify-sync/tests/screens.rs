@@ -159,9 +159,12 @@ async fn every_screen_prints_one_json_document_of_a_stable_shape_and_exits_by_it
     let (code, submitted) = json_screen(&["receipts", "submit"], path).await;
     assert_eq!(code, 0, "{submitted}");
     let (code, receipts) = json_screen(&["receipts", "status"], path).await;
-    let list = receipts.as_array().expect("receipts status --json is an array");
+    let list = receipts
+        .as_array()
+        .expect("receipts status --json is an array");
     assert!(
-        list.iter().any(|r| r["state"] == "valid" || r["state"] == "submitted"),
+        list.iter()
+            .any(|r| r["state"] == "valid" || r["state"] == "submitted"),
         "{receipts}"
     );
     assert!(code == 0 || code == 1, "{receipts}");

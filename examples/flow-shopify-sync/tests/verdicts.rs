@@ -26,7 +26,10 @@ fn cli(config: &Path, args: &[&str]) -> (i32, Value) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let value = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
     if !out.status.success() && value.is_null() {
-        eprintln!("{args:?}:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        eprintln!(
+            "{args:?}:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     (out.status.code().unwrap_or(-1), value)
 }
@@ -39,7 +42,10 @@ async fn cli_async(config: &Path, args: &[&'static str]) -> (i32, Value) {
         .unwrap()
 }
 
-async fn start(registered: Option<Vec<String>>, delay: Duration) -> (RunningSandbox, tempfile::TempDir, std::path::PathBuf) {
+async fn start(
+    registered: Option<Vec<String>>,
+    delay: Duration,
+) -> (RunningSandbox, tempfile::TempDir, std::path::PathBuf) {
     let mut config = SandboxConfig {
         seed: 17,
         orders: 3,
@@ -72,22 +78,36 @@ async fn an_invalid_receipt_is_a_dead_letter_then_replaced_once_fixed_and_its_re
     assert!(code == 0 || code == 1, "{pass}");
     let at_eta = eta_receipts(&sandbox);
     assert!(!at_eta.is_empty(), "receipts were sent");
-    assert!(at_eta.iter().all(|r| r["status"] == "Invalid"), "{at_eta:?}");
+    assert!(
+        at_eta.iter().all(|r| r["status"] == "Invalid"),
+        "{at_eta:?}"
+    );
 
     // Each is listed invalid with ETA's reasons, none counts as valid, and each is a dead
     // letter naming the reasons.
-    let (_, invalid) = cli_async(&config, &["receipts", "status", "--state", "invalid", "--json"]).await;
+    let (_, invalid) = cli_async(
+        &config,
+        &["receipts", "status", "--state", "invalid", "--json"],
+    )
+    .await;
     let invalid = invalid.as_array().cloned().unwrap_or_default();
     assert_eq!(invalid.len(), at_eta.len(), "{invalid:?}");
     for r in &invalid {
         assert_eq!(r["eta_status"], "Invalid");
         assert!(
-            r["reason"].as_str().unwrap_or("").contains("ItemCodeNotRegistered"),
+            r["reason"]
+                .as_str()
+                .unwrap_or("")
+                .contains("ItemCodeNotRegistered"),
             "{r}"
         );
         assert!(r["deadline"].is_string(), "{r}");
     }
-    let (_, valid) = cli_async(&config, &["receipts", "status", "--state", "valid", "--json"]).await;
+    let (_, valid) = cli_async(
+        &config,
+        &["receipts", "status", "--state", "valid", "--json"],
+    )
+    .await;
     assert_eq!(valid, serde_json::json!([]));
     let (code, dlq) = cli_async(&config, &["dlq", "list", "--json"]).await;
     assert_eq!(code, 1, "{dlq}");
@@ -171,9 +191,17 @@ async fn an_invalid_receipt_is_a_dead_letter_then_replaced_once_fixed_and_its_re
     let all = eta_receipts(&sandbox);
     let replacements: Vec<&Value> = all
         .iter()
-        .filter(|r| r["reference_old_uuid"].as_str().is_some_and(|s| !s.is_empty()))
+        .filter(|r| {
+            r["reference_old_uuid"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty())
+        })
         .collect();
-    assert_eq!(replacements.len(), invalid.len(), "one replacement per Invalid receipt: {all:?}");
+    assert_eq!(
+        replacements.len(),
+        invalid.len(),
+        "one replacement per Invalid receipt: {all:?}"
+    );
     for r in &replacements {
         assert_eq!(r["status"], "Valid", "{r}");
         let old = r["reference_old_uuid"].as_str().unwrap();
@@ -196,7 +224,9 @@ async fn an_invalid_receipt_is_a_dead_letter_then_replaced_once_fixed_and_its_re
         .expect("the return receipt was issued");
     assert_eq!(ret["status"], "Valid", "{ret}");
     assert!(
-        replacements.iter().any(|r| r["uuid"] == ret["reference_uuid"]),
+        replacements
+            .iter()
+            .any(|r| r["uuid"] == ret["reference_uuid"]),
         "{ret}"
     );
 
@@ -267,7 +297,11 @@ async fn a_crash_while_receipts_await_their_verdict_loses_nothing_and_sends_noth
     assert!(!listed.is_empty());
     assert!(listed.iter().all(|r| r["state"] == "valid"), "{listed:?}");
     let at_eta = eta_receipts(&sandbox);
-    assert_eq!(at_eta.len(), listed.len(), "each receipt sent once: {at_eta:?}");
+    assert_eq!(
+        at_eta.len(),
+        listed.len(),
+        "each receipt sent once: {at_eta:?}"
+    );
     assert!(at_eta.iter().all(|r| r["status"] == "Valid"));
     assert_eq!(sandbox.stats()["eta"]["duplicate_submissions"], 0);
     sandbox.shutdown().await;

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-
-
 use super::base::{Engine, EngineError, Summary};
 use super::flows::{Decisions, catalog};
 use super::kinds::BindingKind;

@@ -292,6 +292,10 @@ mod tests {
             assert_eq!(ReceiptPhase::parse(phase.as_str()), Ok(phase));
             assert_eq!(ReceiptPhase::from_stored(phase.as_str()), Some(phase));
         }
-        assert!(ReceiptPhase::parse("accepted").unwrap_err().contains("valid"));
+        assert!(
+            ReceiptPhase::parse("accepted")
+                .unwrap_err()
+                .contains("valid")
+        );
     }
 }

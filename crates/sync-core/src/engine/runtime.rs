@@ -136,7 +136,10 @@ impl Engine {
                     tracing::info!("drain timeout: leaving jobs for the next pass");
                     break;
                 }
-                if (next_due - self.now()).to_std().is_ok_and(|wait| wait > left) {
+                if (next_due - self.now())
+                    .to_std()
+                    .is_ok_and(|wait| wait > left)
+                {
                     // The next job is due after the drain would end (a long back-off, a
                     // receipt's verdict read minutes later): not worth waiting for.
                     tracing::info!(%next_due, "next job due after the drain timeout: leaving it for a later pass");

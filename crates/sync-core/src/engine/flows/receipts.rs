@@ -30,14 +30,14 @@ use serde_json::{Value, json};
 
 use super::{Decision, Decisions, Work};
 use crate::connector::{BuiltReceipt, ConnectorError, SubmitOutcome};
+use crate::engine::ReceiptPhase;
 use crate::engine::ReceiptTrigger;
 use crate::engine::base::{Engine, EngineError, Summary};
 use crate::engine::kinds::BindingKind;
-use crate::engine::runtime::{JobError, JobResult, document_of, done};
 use crate::engine::receipt_status::{
     BUILT, INVALID, REJECTED, SENDING, SUBMITTED, TO_SEND, VALID, is_sending,
 };
-use crate::engine::ReceiptPhase;
+use crate::engine::runtime::{JobError, JobResult, document_of, done};
 use crate::model::{
     FinancialStatus, Order, OrderId, ReceiptRef, ReceiptState, ReceiptUuid, Refund, RefundId,
 };

@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use super::{Decisions, stock};
 use crate::connector::{RemoteVariant, StockWrite};
-use crate::engine::base::{Engine, EngineError, Summary};
 use crate::engine::ReceiptPhase;
+use crate::engine::base::{Engine, EngineError, Summary};
 use crate::engine::kinds::BindingKind;
 use crate::model::{InventoryItemId, LocationId, OrderId, Sku};
 

@@ -24,7 +24,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use serde_json::{Value, json};
 
-use super::receipts::{apply_outcome, receipt_data, receipts_in, state_of, submit_soon, valid_sale};
+use super::receipts::{
+    apply_outcome, receipt_data, receipts_in, state_of, submit_soon, valid_sale,
+};
 use super::{Decision, Decisions, Work};
 use crate::connector::{BuiltReceipt, ConnectorError};
 use crate::engine::ReceiptPhase;
@@ -185,7 +187,9 @@ pub(crate) async fn poll(
             if outcome.state == ReceiptState::Pending {
                 continue;
             }
-            let Some(binding) = bindings.iter().find(|b| b.remote_id == outcome.uuid.as_str())
+            let Some(binding) = bindings
+                .iter()
+                .find(|b| b.remote_id == outcome.uuid.as_str())
             else {
                 continue;
             };
@@ -278,12 +282,7 @@ pub(crate) async fn replace(
         .into());
     }
     let order_id: OrderId = text(&current.data, "order").unwrap_or_default().into();
-    let Some(order) = engine
-        .connectors
-        .storefront_orders
-        .order(&order_id)
-        .await?
-    else {
+    let Some(order) = engine.connectors.storefront_orders.order(&order_id).await? else {
         return Err(ConnectorError::permanent(format!(
             "order {order_id} of the Invalid receipt {invalid} is not in the storefront"
         ))
@@ -314,12 +313,8 @@ pub(crate) async fn replace(
             Some(head) => (head.clone(), ReceiptUuid::new(head)),
             None => (String::new(), tax.chain_tail().await?.unwrap_or_default()),
         };
-        let built: BuiltReceipt = tax.build_replacement(
-            &order,
-            refund.zip(sale.as_ref()),
-            &old_uuid,
-            &head,
-        )?;
+        let built: BuiltReceipt =
+            tax.build_replacement(&order, refund.zip(sale.as_ref()), &old_uuid, &head)?;
         // The Invalid receipt stays listed, naming its replacement.
         let mut old = current.data.clone();
         old["replaced_by"] = json!(built.uuid);
@@ -327,7 +322,13 @@ pub(crate) async fn replace(
             fields.remove("body");
         }
         engine
-            .bind(BindingKind::Receipt, &format!("replaced:{invalid}"), invalid, None, old)
+            .bind(
+                BindingKind::Receipt,
+                &format!("replaced:{invalid}"),
+                invalid,
+                None,
+                old,
+            )
             .await?;
         let mut data = receipt_data(engine, &order, refund, &device, BUILT);
         data["previous"] = json!(built.previous_uuid);
