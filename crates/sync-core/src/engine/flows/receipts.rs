@@ -477,8 +477,11 @@ async fn submit_page(
             None => to_send.push(binding),
         }
     }
-    for batch in batches(to_send, tax.max_batch().max(1)) {
-        for binding in &batch {
+    for mut batch in batches(to_send, tax.max_batch().max(1)) {
+        let now = json!(engine.now().to_rfc3339());
+        for binding in &mut batch {
+            // Kept on the binding in hand too: the outcome is recorded from it.
+            binding.data["submitted_at"] = now.clone();
             set_state(engine, binding, SENDING, None).await?;
         }
         let receipts: Vec<BuiltReceipt> = batch.iter().map(built_receipt).collect();
@@ -556,9 +559,6 @@ async fn set_state(
 ) -> Result<(), crate::store::StoreError> {
     let mut data = binding.data.clone();
     data["state"] = json!(state);
-    if state == SENDING {
-        data["submitted_at"] = json!(engine.now().to_rfc3339());
-    }
     if let Some(outcome) = outcome {
         if outcome.long_id.is_some() || data.get("long_id").is_none() {
             data["long_id"] = json!(outcome.long_id);
