@@ -24,7 +24,10 @@ async fn older_stored_states_read_as_new_and_an_undecided_receipt_is_polled_not_
     assert_eq!(statuses.len(), 3);
     assert!(statuses.iter().all(|r| r.state == ReceiptPhase::Valid));
     assert!(statuses.iter().all(|r| r.deadline.is_some()));
-    assert!(statuses.iter().all(|r| r.submitted_at.is_some()), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|r| r.submitted_at.is_some()),
+        "{statuses:?}"
+    );
     assert_eq!(
         statuses[0].order_name.as_deref(),
         Some(orders[0].name.as_str())
