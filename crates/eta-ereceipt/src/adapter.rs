@@ -129,6 +129,7 @@ impl EtaTaxAuthority {
                                 let long_id = o.long_id.take();
                                 *o = d;
                                 o.long_id = o.long_id.take().or(long_id);
+                                o.submission = Some(id.clone());
                             }
                         }
                     }
@@ -305,6 +306,63 @@ fn buyer_identity(receipt: &Receipt, options: &ValidationOptions) -> ConnectorRe
     ))
 }
 
+impl EtaTaxAuthority {
+    /// The sale receipt of `order`, not chained or sealed yet.
+    fn sale_receipt(&self, order: &Order) -> ConnectorResult<Receipt> {
+        let number = order.name.trim_start_matches('#').to_owned();
+        let sale = sale_from_order(order, number, self.now())?;
+        map_sale(&self.mapping(), self.seller.clone(), &sale).map_err(mapping_error)
+    }
+
+    /// The return receipt of `refund`, referencing `sale_uuid`, not chained or sealed yet.
+    fn return_receipt(
+        &self,
+        order: &Order,
+        refund: &Refund,
+        sale_uuid: &model::ReceiptUuid,
+    ) -> ConnectorResult<Receipt> {
+        let name = order.name.trim_start_matches('#');
+        let sale = sale_from_order(order, name.to_owned(), self.now())?;
+        let mut lines = Vec::with_capacity(refund.lines.len());
+        for r in &refund.lines {
+            let index = order
+                .lines
+                .iter()
+                .position(|l| l.line_id == r.line_id)
+                .ok_or_else(|| {
+                    ConnectorError::permanent(format!(
+                        "refund {} names line {} that order {} does not have",
+                        refund.external_id, r.line_id, order.name
+                    ))
+                })?;
+            let amount = if order.taxes_included {
+                r.amount
+            } else {
+                r.amount + r.tax
+            };
+            lines.push(RefundedLine {
+                line: index,
+                quantity: r.quantity,
+                amount_incl: Some(amount),
+            });
+        }
+        let sale_refund = SaleRefund {
+            receipt_number: format!("{name}-R{}", refund.external_id),
+            issued: self.now(),
+            lines,
+            shipping_incl: refund.shipping,
+        };
+        map_refund(
+            &self.mapping(),
+            self.seller.clone(),
+            &sale,
+            &sale_refund,
+            sale_uuid.as_str(),
+        )
+        .map_err(mapping_error)
+    }
+}
+
 fn mapping_error(e: MappingError) -> ConnectorError {
     if e.needs_mapping() {
         let gateway = e.rule.split('"').nth(1).unwrap_or_default().to_lowercase();
@@ -443,12 +501,19 @@ fn outcome_from_raw(uuid: &str, raw: &serde_json::Value) -> SubmitOutcome {
             .or_else(|| raw.get("receipt").and_then(|r| r.get("longId")))
             .and_then(|s| s.as_str())
             .map(str::to_owned),
-        reason: (state == ReceiptState::Rejected)
+        reason: matches!(state, ReceiptState::Rejected | ReceiptState::Invalid)
             .then(|| crate::verdict::reason(raw.get("receipt").unwrap_or(raw), status)),
+        submission: None,
     }
 }
 
 fn outcomes(receipts: &[BuiltReceipt], result: &SubmissionResult) -> Vec<SubmitOutcome> {
+    // The submission a receipt taken for processing belongs to, when the answer names one
+    // (several requests: the receipt itself is read later instead).
+    let submission = match result.submission_ids.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    };
     receipts
         .iter()
         .map(|r| {
@@ -460,6 +525,7 @@ fn outcomes(receipts: &[BuiltReceipt], result: &SubmissionResult) -> Vec<SubmitO
                     state: ReceiptState::Pending,
                     long_id: a.long_id.clone(),
                     reason: None,
+                    submission: submission.clone(),
                 }
             } else if let Some(x) = result
                 .rejected
@@ -476,6 +542,7 @@ fn outcomes(receipts: &[BuiltReceipt], result: &SubmissionResult) -> Vec<SubmitO
                             .map(ToString::to_string)
                             .unwrap_or_else(|| "rejected".into()),
                     ),
+                    submission: None,
                 }
             } else if let Some(k) = result
                 .already_known
@@ -489,6 +556,7 @@ fn outcomes(receipts: &[BuiltReceipt], result: &SubmissionResult) -> Vec<SubmitO
                     state: ReceiptState::Pending,
                     long_id: None,
                     reason: None,
+                    submission: None,
                 }
             }
         })
@@ -506,11 +574,7 @@ impl TaxAuthority for EtaTaxAuthority {
         order: &Order,
         previous_uuid: &model::ReceiptUuid,
     ) -> ConnectorResult<BuiltReceipt> {
-        let number = order.name.trim_start_matches('#').to_owned();
-        let sale = sale_from_order(order, number, self.now())?;
-        let receipt =
-            map_sale(&self.mapping(), self.seller.clone(), &sale).map_err(mapping_error)?;
-        self.finish(receipt, previous_uuid.as_str())
+        self.finish(self.sale_receipt(order)?, previous_uuid.as_str())
     }
 
     fn build_return(
@@ -520,45 +584,24 @@ impl TaxAuthority for EtaTaxAuthority {
         sale_uuid: &model::ReceiptUuid,
         previous_uuid: &model::ReceiptUuid,
     ) -> ConnectorResult<BuiltReceipt> {
-        let name = order.name.trim_start_matches('#');
-        let sale = sale_from_order(order, name.to_owned(), self.now())?;
-        let mut lines = Vec::with_capacity(refund.lines.len());
-        for r in &refund.lines {
-            let index = order
-                .lines
-                .iter()
-                .position(|l| l.line_id == r.line_id)
-                .ok_or_else(|| {
-                    ConnectorError::permanent(format!(
-                        "refund {} names line {} that order {} does not have",
-                        refund.external_id, r.line_id, order.name
-                    ))
-                })?;
-            let amount = if order.taxes_included {
-                r.amount
-            } else {
-                r.amount + r.tax
-            };
-            lines.push(RefundedLine {
-                line: index,
-                quantity: r.quantity,
-                amount_incl: Some(amount),
-            });
-        }
-        let sale_refund = SaleRefund {
-            receipt_number: format!("{name}-R{}", refund.external_id),
-            issued: self.now(),
-            lines,
-            shipping_incl: refund.shipping,
+        let receipt = self.return_receipt(order, refund, sale_uuid)?;
+        self.finish(receipt, previous_uuid.as_str())
+    }
+
+    /// The receipt built again from today's data, with `header.referenceOldUUID` = the
+    /// Invalid receipt's uuid, chained at the device's head.
+    fn build_replacement(
+        &self,
+        order: &Order,
+        refund: Option<(&Refund, &model::ReceiptUuid)>,
+        invalid: &model::ReceiptUuid,
+        previous_uuid: &model::ReceiptUuid,
+    ) -> ConnectorResult<BuiltReceipt> {
+        let mut receipt = match refund {
+            None => self.sale_receipt(order)?,
+            Some((refund, sale_uuid)) => self.return_receipt(order, refund, sale_uuid)?,
         };
-        let receipt = map_refund(
-            &self.mapping(),
-            self.seller.clone(),
-            &sale,
-            &sale_refund,
-            sale_uuid.as_str(),
-        )
-        .map_err(mapping_error)?;
+        receipt.header.reference_old_uuid = Some(invalid.as_str().to_owned());
         self.finish(receipt, previous_uuid.as_str())
     }
 
@@ -641,5 +684,34 @@ impl TaxAuthority for EtaTaxAuthority {
             .await
             .map_err(ConnectorError::from_client)?;
         Ok(raw.map(|raw| outcome_from_raw(uuid.as_str(), &raw)))
+    }
+
+    /// Reads the submission's details (Get Receipt Submission) when it is known, else each
+    /// receipt (Get Receipt); answers the receipts of `uuids` ETA has decided.
+    async fn verdicts(
+        &self,
+        submission: Option<&str>,
+        uuids: &[model::ReceiptUuid],
+    ) -> ConnectorResult<Vec<SubmitOutcome>> {
+        let Some(submission) = submission else {
+            let mut out = Vec::with_capacity(uuids.len());
+            for uuid in uuids {
+                if let Some(outcome) = self.lookup(uuid).await? {
+                    out.push(outcome);
+                }
+            }
+            return Ok(out);
+        };
+        let decided = crate::verdict::decided(&self.client, submission)
+            .await
+            .map_err(ConnectorError::from_client)?;
+        Ok(decided
+            .into_iter()
+            .filter(|d| uuids.contains(&d.uuid))
+            .map(|mut d| {
+                d.submission = Some(submission.to_owned());
+                d
+            })
+            .collect())
     }
 }

@@ -142,6 +142,7 @@ impl Entry {
             },
             long_id: self.long_id.clone(),
             reason: None,
+            submission: None,
         }
     }
 }

@@ -47,16 +47,19 @@ pub(crate) fn final_outcome(summary: &Value) -> Option<SubmitOutcome> {
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
             .map(str::to_owned),
-        reason: (state == ReceiptState::Rejected).then(|| reason(summary, status)),
+        reason: matches!(state, ReceiptState::Rejected | ReceiptState::Invalid)
+            .then(|| reason(summary, status)),
+        submission: None,
     })
 }
 
-/// `Valid` → accepted, `Invalid` / `Rejected` / `Cancelled` → rejected, anything else (still
-/// `Submitted`, `InProgress`) → not decided.
+/// `Valid` → accepted, `Invalid` → invalid (a replacement is due), `Rejected` / `Cancelled`
+/// → rejected, anything else (still `Submitted`, `InProgress`) → not decided.
 pub(crate) fn state_of(status: &str) -> Option<ReceiptState> {
     match status.to_ascii_lowercase().as_str() {
         "valid" => Some(ReceiptState::Accepted),
-        "invalid" | "rejected" | "cancelled" => Some(ReceiptState::Rejected),
+        "invalid" => Some(ReceiptState::Invalid),
+        "rejected" | "cancelled" => Some(ReceiptState::Rejected),
         _ => None,
     }
 }

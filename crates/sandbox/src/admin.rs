@@ -168,6 +168,7 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/__admin/shopify/returns", post(shopify_return))
         .route("/__admin/flow/stock", post(flow_stock))
         .route("/__admin/flow/item", post(flow_item))
+        .route("/__admin/eta/item_codes", post(eta_item_codes))
         .with_state(hub)
 }
 
@@ -281,6 +282,37 @@ async fn flow_item(State(hub): State<Arc<Hub>>, body: axum::body::Bytes) -> Resp
         Ok(()) => json_response(StatusCode::OK, &json!({"ok": true})),
         Err(e) => json_response(StatusCode::BAD_REQUEST, &json!({"error": e})),
     }
+}
+
+/// Most item codes one `POST /__admin/eta/item_codes` may register.
+const MAX_ITEM_CODES_PER_CALL: usize = 10_000;
+
+/// `POST /__admin/eta/item_codes` `{"codes": ["EG-…", …]}`: registers item codes for the
+/// taxpayer from now on (receipts already decided keep their status).
+async fn eta_item_codes(State(hub): State<Arc<Hub>>, body: axum::body::Bytes) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Codes {
+        codes: Vec<String>,
+    }
+    let codes: Codes = match serde_json::from_slice(&body) {
+        Ok(c) => c,
+        Err(e) => {
+            return json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({"error": format!("body must be {{\"codes\": [\"…\"]}}: {e}")}),
+            );
+        }
+    };
+    if codes.codes.len() > MAX_ITEM_CODES_PER_CALL
+        || codes.codes.iter().any(|c| c.is_empty() || c.len() > 100)
+    {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({"error": format!("codes: at most {MAX_ITEM_CODES_PER_CALL}, each 1 to 100 characters")}),
+        );
+    }
+    hub.eta.register_item_codes(&codes.codes);
+    json_response(StatusCode::OK, &json!({"registered": codes.codes.len()}))
 }
 
 /// State of the fault middleware of one service.

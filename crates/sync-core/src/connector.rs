@@ -466,12 +466,16 @@ pub struct BuiltReceipt {
 pub struct SubmitOutcome {
     /// The receipt uuid.
     pub uuid: ReceiptUuid,
-    /// Accepted, rejected or pending.
+    /// Valid (accepted), Invalid, rejected or pending.
     pub state: crate::model::ReceiptState,
     /// The authority's long id, when accepted.
     pub long_id: Option<String>,
-    /// Why it was rejected.
+    /// Why it was rejected or found Invalid (the authority's words, bounded).
     pub reason: Option<String>,
+    /// The submission that carried it, when the authority named one: where its final status
+    /// is read later ([`TaxAuthority::verdicts`]).
+    #[serde(default)]
+    pub submission: Option<String>,
 }
 
 /// The tax authority: builds receipts for sales and refunds and submits them.
@@ -522,6 +526,49 @@ pub trait TaxAuthority: Send + Sync {
     async fn prepare(&self, order: &Order, refund: Option<&Refund>) -> ConnectorResult<()> {
         let _ = (order, refund);
         Ok(())
+    }
+    /// Builds a replacement for the Invalid receipt `invalid`, chained after
+    /// `previous_uuid` and naming `invalid` as the receipt it replaces: of the sale `order`
+    /// when `refund` is `None`, else of that return, referencing the sale receipt given with
+    /// it.
+    ///
+    /// The default refuses (an authority without replacements): a permanent error.
+    ///
+    /// # Errors
+    ///
+    /// As [`TaxAuthority::build_sale`].
+    fn build_replacement(
+        &self,
+        order: &Order,
+        refund: Option<(&Refund, &ReceiptUuid)>,
+        invalid: &ReceiptUuid,
+        previous_uuid: &ReceiptUuid,
+    ) -> ConnectorResult<BuiltReceipt> {
+        let _ = (order, refund, previous_uuid);
+        Err(ConnectorError::permanent(format!(
+            "this tax authority cannot replace the Invalid receipt {invalid}"
+        )))
+    }
+    /// The final status of receipts submitted earlier: those of `uuids` the authority has
+    /// decided (Valid or Invalid, with its reasons), read from the details of `submission`
+    /// when it is known, else from each receipt. A receipt not decided yet is answered
+    /// [`Pending`](crate::model::ReceiptState::Pending) or left out. Read only: nothing is
+    /// sent again.
+    ///
+    /// The default looks each receipt up ([`TaxAuthority::lookup`]).
+    async fn verdicts(
+        &self,
+        submission: Option<&str>,
+        uuids: &[ReceiptUuid],
+    ) -> ConnectorResult<Vec<SubmitOutcome>> {
+        let _ = submission;
+        let mut out = Vec::with_capacity(uuids.len());
+        for uuid in uuids {
+            if let Some(outcome) = self.lookup(uuid).await? {
+                out.push(outcome);
+            }
+        }
+        Ok(out)
     }
     /// Submits receipts of this device in one batch, in chain order.
     async fn submit(&self, receipts: &[BuiltReceipt]) -> ConnectorResult<Vec<SubmitOutcome>>;

@@ -458,12 +458,15 @@ pub struct ErpDocumentRef {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReceiptState {
-    /// Accepted.
+    /// Valid: the tax authority's final, positive status.
     Accepted,
-    /// Rejected; a correction is needed.
+    /// Refused by the authority's synchronous checks; a correction is needed.
     Rejected,
-    /// Submitted, outcome not known yet.
+    /// Submitted, final status not known yet.
     Pending,
+    /// Invalid: taken for processing, then failed the authority's later validation (an
+    /// unregistered item code, a missing buyer id…); a replacement receipt is needed.
+    Invalid,
 }
 
 /// A tax receipt issued for a sale or a refund.
@@ -477,7 +480,7 @@ pub struct ReceiptRef {
     pub state: ReceiptState,
     /// The authority's long id, when accepted.
     pub long_id: Option<String>,
-    /// Why it was rejected, when it was.
+    /// Why it was rejected or found Invalid, when it was (the authority's words).
     pub reason: Option<String>,
 }
 

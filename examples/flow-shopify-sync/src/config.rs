@@ -127,6 +127,12 @@ pub struct EngineSection {
     /// Whether receipts are issued. Default `true`.
     #[serde(default = "yes")]
     pub receipts: bool,
+    /// Hours after a sale (or refund) by which its receipt should be Valid at ETA. Default 24 (ETA's window).
+    #[serde(default = "default_deadline_hours")]
+    pub receipt_deadline_hours: u64,
+    /// Receipts not Valid with fewer hours than this left before their deadline are reported (warn log, `/metrics`, `receipts status`). Default 4.
+    #[serde(default = "default_deadline_margin_hours")]
+    pub receipt_deadline_margin_hours: u64,
     /// Flow store number → Shopify location id (`gid://shopify/Location/…`) or name.
     #[serde(default)]
     pub locations: BTreeMap<String, String>,
@@ -146,6 +152,12 @@ fn default_overlap() -> u64 {
 }
 fn default_retention() -> u64 {
     30
+}
+fn default_deadline_hours() -> u64 {
+    24
+}
+fn default_deadline_margin_hours() -> u64 {
+    4
 }
 fn yes() -> bool {
     true
@@ -361,12 +373,17 @@ impl Config {
         config.receipt_trigger = self.engine.receipt_trigger;
         config.receipts_enabled = self.engine.receipts;
         config.audit_retention = Duration::from_secs(self.engine.audit_retention_days * 86_400);
+        config.receipt_deadline = Duration::from_secs(self.engine.receipt_deadline_hours * 3_600);
+        config.receipt_deadline_margin =
+            Duration::from_secs(self.engine.receipt_deadline_margin_hours * 3_600);
         config
     }
 }
 
 /// The longest overlap window an incremental read may have (one day).
 const MAX_OVERLAP_SECS: u64 = 86_400;
+/// The longest receipt deadline or margin, in hours (30 days).
+const MAX_RECEIPT_HOURS: u64 = 720;
 /// The longest audit retention (ten years).
 const MAX_AUDIT_RETENTION_DAYS: u64 = 3_650;
 
@@ -377,6 +394,20 @@ fn check_bounds(engine: &EngineSection) -> Result<()> {
             "engine.overlap_secs: at most {MAX_OVERLAP_SECS} (one day), got {}",
             engine.overlap_secs
         );
+    }
+    for (key, hours) in [
+        (
+            "engine.receipt_deadline_hours",
+            engine.receipt_deadline_hours,
+        ),
+        (
+            "engine.receipt_deadline_margin_hours",
+            engine.receipt_deadline_margin_hours,
+        ),
+    ] {
+        if hours > MAX_RECEIPT_HOURS {
+            bail!("{key}: at most {MAX_RECEIPT_HOURS} (30 days), got {hours}");
+        }
     }
     if engine.audit_retention_days > MAX_AUDIT_RETENTION_DAYS {
         bail!(

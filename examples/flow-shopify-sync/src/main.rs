@@ -5,7 +5,7 @@
 
 use flow_shopify_sync::screens::{
     CustomerMatchesReport, DeadLettersReport, ItemsStatusReport, PassReport, PlanReport,
-    ReceiptStatesReport, ReconcileReport,
+    ReceiptStatusReport, ReconcileReport,
 };
 use flow_shopify_sync::{check, config, daemon, demo, eta_codes, output, wiring};
 
@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use anyhow::{Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use sync_core::engine::{Engine, Flow, Summary};
+use sync_core::engine::{Engine, Flow, ReceiptPhase, Summary};
 use sync_core::model::ProductStatus;
 
 use crate::config::Config;
@@ -118,10 +118,14 @@ enum Command {
         /// What to do.
         action: CustomersAction,
     },
-    /// Submits receipts or shows their states.
+    /// Submits receipts or lists them with their states (`status`).
     Receipts {
         /// What to do.
         action: ReceiptsAction,
+        /// `status`: only the receipts in this state (`built`, `submitted`, `valid`,
+        /// `invalid`, `rejected`, `parked`).
+        #[arg(long, value_parser = ReceiptPhase::parse)]
+        state: Option<ReceiptPhase>,
     },
     /// Compares stock in full (pushing corrections) and the day's sales three ways; exits 1
     /// when anything is out of balance.
@@ -459,6 +463,7 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
         }),
         Command::Receipts {
             action: ReceiptsAction::Submit,
+            ..
         } => out.report(&pass(
             &engine,
             "receipts submit",
@@ -471,8 +476,12 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<ExitCode> {
         )?),
         Command::Receipts {
             action: ReceiptsAction::Status,
-        } => out.report(&ReceiptStatesReport {
-            states: engine.receipt_states().await?,
+            state,
+        } => out.report(&ReceiptStatusReport {
+            receipts: engine.receipt_statuses(state).await?,
+            now: chrono::Utc::now(),
+            margin: chrono::Duration::from_std(engine.config().receipt_deadline_margin)
+                .unwrap_or_default(),
         }),
         Command::Reconcile { day, dry_run } => {
             let stock = out

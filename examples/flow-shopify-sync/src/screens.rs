@@ -16,7 +16,9 @@ use std::fmt::Write as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use sync_core::engine::{PlannedWrite, SalesReconciliation, StockReconciliation, Summary};
+use sync_core::engine::{
+    PlannedWrite, ReceiptPhase, ReceiptStatus, SalesReconciliation, StockReconciliation, Summary,
+};
 use sync_core::store::{Job, JobState};
 
 /// What a screen's outcome asks of the process's exit status.
@@ -263,33 +265,123 @@ impl Screen for StoreIdReport {
     }
 }
 
-/// `receipts status`: receipts counted by state.
+/// `receipts status`: one entry per receipt (a JSON array), optionally of one state.
 #[derive(Debug, Clone, Serialize)]
-pub struct ReceiptStatesReport {
-    /// Receipts per state (`issued`, `submitting`, `pending`, `accepted`, `rejected`).
-    pub states: BTreeMap<String, u64>,
+#[serde(transparent)]
+pub struct ReceiptStatusReport {
+    /// The receipts, in the order they were first stored (parked ones last).
+    pub receipts: Vec<ReceiptStatus>,
+    /// When the report was made, to tell the time left before each deadline (not printed
+    /// in JSON: each receipt carries its deadline).
+    #[serde(skip)]
+    pub now: DateTime<Utc>,
+    /// Time left before a deadline under which a receipt not Valid is flagged.
+    #[serde(skip)]
+    pub margin: chrono::Duration,
 }
 
-impl Screen for ReceiptStatesReport {
+impl ReceiptStatusReport {
+    /// The receipts not Valid whose deadline is less than the margin away (or past).
+    pub fn near_deadline(&self) -> usize {
+        self.receipts
+            .iter()
+            .filter(|r| near_deadline(r, self.now, self.margin))
+            .count()
+    }
+}
+
+/// Whether `r` is not Valid (nor replaced) and its deadline is less than `margin` away.
+fn near_deadline(r: &ReceiptStatus, now: DateTime<Utc>, margin: chrono::Duration) -> bool {
+    r.state != ReceiptPhase::Valid
+        && r.replaced_by.is_none()
+        && r.deadline.is_some_and(|d| d - now < margin)
+}
+
+impl Screen for ReceiptStatusReport {
     fn lines(&self) -> Vec<String> {
-        if self.states.is_empty() {
-            return vec!["no receipts yet".to_owned()];
+        if self.receipts.is_empty() {
+            return vec!["no receipts".to_owned()];
         }
-        let mut table = Table::new(&["STATE", ">RECEIPTS"]);
-        for (state, count) in &self.states {
-            table.row(vec![state.clone(), count.to_string()]);
+        let mut table = Table::new(&[
+            "ORDER",
+            "KIND",
+            "STATE",
+            "DEVICE",
+            "UUID",
+            "SUBMITTED",
+            "DEADLINE",
+            "REASON",
+        ]);
+        let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+        for r in &self.receipts {
+            *counts.entry(r.state.as_str()).or_default() += 1;
+            let deadline = r.deadline.map_or_else(String::new, |d| {
+                let mut text = d.format("%Y-%m-%d %H:%M").to_string();
+                if near_deadline(r, self.now, self.margin) {
+                    text.push_str(if d <= self.now { " PAST" } else { " SOON" });
+                }
+                text
+            });
+            let mut reason = r.reason.clone().unwrap_or_default();
+            if let Some(by) = &r.replaced_by {
+                reason = format!("replaced by {}; {reason}", short(by));
+            } else if let Some(old) = &r.reference_old_uuid {
+                reason = format!("replaces {}", short(old));
+            }
+            if reason.chars().count() > 80 {
+                reason = reason.chars().take(79).collect::<String>() + "…";
+            }
+            table.row(vec![
+                r.order_name.clone().unwrap_or_else(|| r.order_id.clone()),
+                r.kind.clone(),
+                r.state.as_str().to_owned(),
+                r.device.clone(),
+                r.uuid.as_deref().map(short).unwrap_or_default(),
+                r.submitted_at
+                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_default(),
+                deadline,
+                reason,
+            ]);
         }
-        table.lines()
+        let mut lines = table.lines();
+        let totals: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        lines.push(String::new());
+        lines.push(format!(
+            "{} receipts: {}",
+            self.receipts.len(),
+            totals.join(", ")
+        ));
+        let near = self.near_deadline();
+        if near > 0 {
+            lines.push(format!(
+                "{near} receipt(s) not Valid with less than {} h before their deadline",
+                self.margin.num_hours()
+            ));
+        }
+        lines
     }
 
-    /// Attention while any receipt is rejected.
+    /// Attention while any receipt is rejected, Invalid and not replaced, parked, or near its
+    /// deadline.
     fn status(&self) -> Status {
-        if self.states.get("rejected").copied().unwrap_or(0) > 0 {
+        let stuck = self.receipts.iter().any(|r| {
+            matches!(
+                r.state,
+                ReceiptPhase::Rejected | ReceiptPhase::Invalid | ReceiptPhase::Parked
+            ) && r.replaced_by.is_none()
+        });
+        if stuck || self.near_deadline() > 0 {
             Status::Attention
         } else {
             Status::Ok
         }
     }
+}
+
+/// The first 12 characters of a uuid, for a table.
+fn short(uuid: &str) -> String {
+    uuid.chars().take(12).collect()
 }
 
 /// One stock level that differs, with its location's name.

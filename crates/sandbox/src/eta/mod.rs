@@ -292,6 +292,8 @@ struct Data {
     submission_index: HashMap<String, usize>,
     recent_bodies: HashMap<[u8; 32], Instant>,
     counters: Counters,
+    /// Item codes registered after start (`EtaState::register_item_codes`).
+    registered_later: Vec<String>,
 }
 
 /// The state of the ETA stand-in.
@@ -319,6 +321,7 @@ impl EtaState {
                 submission_index: HashMap::new(),
                 recent_bodies: HashMap::new(),
                 counters: Counters::default(),
+                registered_later: Vec::new(),
             }),
         })
     }
@@ -347,6 +350,18 @@ impl EtaState {
         self.lock().tokens.remove(token);
     }
 
+    /// Registers item codes for the taxpayer from now on (an operator fixing the cause of
+    /// Invalid receipts): receipts submitted later with them are not Invalid for it; receipts
+    /// already decided keep their status. Also `POST /__admin/eta/item_codes`.
+    pub fn register_item_codes(&self, codes: &[String]) {
+        let mut d = self.lock();
+        for code in codes {
+            if !d.registered_later.contains(code) {
+                d.registered_later.push(code.clone());
+            }
+        }
+    }
+
     /// The last accepted uuid of a device (`None` before its first receipt).
     pub fn last_uuid(&self, device: &str) -> Option<String> {
         self.lock().last_uuid.get(device).cloned()
@@ -361,6 +376,9 @@ impl EtaState {
                 "uuid": r.uuid,
                 "previous_uuid": r.previous_uuid,
                 "reference_uuid": r.reference_uuid,
+                "reference_old_uuid": serde_json::from_str::<Value>(&r.raw).ok()
+                    .and_then(|raw| raw["header"]["referenceOldUUID"].as_str().map(str::to_owned))
+                    .unwrap_or_default(),
                 "device": r.device,
                 "receipt_type": r.receipt_type,
                 "receipt_number": r.receipt_number,

@@ -129,7 +129,9 @@ impl EtaState {
             if errors.is_empty() {
                 receipt.verdict_error = verdict::asynchronous_error(
                     &self.cfg,
-                    |code| self.code_is_active(code),
+                    |code| {
+                        self.code_is_active(code) || d.registered_later.iter().any(|r| r == code)
+                    },
                     &receipt,
                 );
                 receipt.long_id = random_id(&mut d.rng, 40).to_lowercase();

@@ -1,8 +1,9 @@
 //! ETA's asynchronous step: after its synchronous checks, each receipt ETA took for processing
 //! gets its final status, `Valid` or `Invalid`, once `EtaConfig::validation_delay` has passed.
 //! The stand-in fails a receipt there for a rule ETA checks late: an item code that is not
-//! registered and active for the taxpayer (`EtaConfig::registered_item_codes`, and the code
-//! API's approved requests: module `codes`).
+//! registered and active for the taxpayer (`EtaConfig::registered_item_codes`, the code API's
+//! approved requests: module `codes`, and the codes registered later through
+//! `EtaState::register_item_codes` or `POST /__admin/eta/item_codes`).
 
 use serde_json::{Value, json};
 

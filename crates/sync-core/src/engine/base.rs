@@ -89,6 +89,18 @@ pub struct EngineConfig {
     /// How long webhook event ids are kept for deduplication. Default 7 days (Shopify retries
     /// a delivery for about two days).
     pub event_retention: Duration,
+    /// The shortest wait between two readings of a submitted receipt's final status. Each
+    /// wait is half the time the oldest undecided receipt has waited so far, within this and
+    /// [`receipt_poll_max`](Self::receipt_poll_max). Default 2 s.
+    pub receipt_poll_min: Duration,
+    /// The longest wait between two readings of a receipt's final status. Default 5 minutes.
+    pub receipt_poll_max: Duration,
+    /// How long after the sale (or refund) the tax authority expects its receipt. Default
+    /// 24 hours, ETA's window.
+    pub receipt_deadline: Duration,
+    /// A receipt not Valid with less than this left before its deadline is reported (a warn
+    /// log, the `sync_receipts_near_deadline` gauge, `receipts status`). Default 4 hours.
+    pub receipt_deadline_margin: Duration,
 }
 
 impl EngineConfig {
@@ -109,6 +121,10 @@ impl EngineConfig {
             drain_timeout: Duration::from_secs(120),
             job_retention: Duration::from_secs(30 * 24 * 3600),
             event_retention: Duration::from_secs(7 * 24 * 3600),
+            receipt_poll_min: Duration::from_secs(2),
+            receipt_poll_max: Duration::from_secs(300),
+            receipt_deadline: Duration::from_secs(24 * 3600),
+            receipt_deadline_margin: Duration::from_secs(4 * 3600),
         }
     }
 }
@@ -164,6 +180,10 @@ pub struct Summary {
     pub receipts_accepted: u64,
     /// Receipts the tax authority rejected.
     pub receipts_rejected: u64,
+    /// Receipts the tax authority found Invalid after taking them (each a dead letter until
+    /// replaced).
+    #[serde(default)]
+    pub receipts_invalid: u64,
     /// Jobs that failed and will be retried.
     pub retries: u64,
     /// Jobs now in the dead-letter queue (this pass).
@@ -195,6 +215,7 @@ impl Summary {
             receipts_issued,
             receipts_accepted,
             receipts_rejected,
+            receipts_invalid,
             retries,
             dead_letters,
             parked,

@@ -117,6 +117,10 @@ text_enum! {
         SubmitReceipts => "submit_receipts",
         /// Write a receipt's outcome to its ERP document.
         RecordReceipt => "record_receipt",
+        /// Read the final status (Valid or Invalid) of a device's submitted receipts.
+        PollReceipts => "poll_receipts",
+        /// An Invalid receipt: a dead letter until replayed, then its replacement.
+        ReplaceReceipt => "replace_receipt",
     }
 }
 
@@ -136,7 +140,10 @@ impl JobKind {
             | JobKind::CancelOrder
             | JobKind::ImportRefund
             | JobKind::RecordReceipt => System::Erp,
-            JobKind::IssueReceipt | JobKind::SubmitReceipts => System::TaxAuthority,
+            JobKind::IssueReceipt
+            | JobKind::SubmitReceipts
+            | JobKind::PollReceipts
+            | JobKind::ReplaceReceipt => System::TaxAuthority,
         }
     }
 
@@ -151,7 +158,11 @@ impl JobKind {
             JobKind::ImportOrder | JobKind::CancelOrder | JobKind::RefetchOrder => "orders",
             JobKind::ImportRefund => "refunds",
             JobKind::CreateFulfillment => "fulfillments",
-            JobKind::IssueReceipt | JobKind::SubmitReceipts | JobKind::RecordReceipt => "receipts",
+            JobKind::IssueReceipt
+            | JobKind::SubmitReceipts
+            | JobKind::RecordReceipt
+            | JobKind::PollReceipts
+            | JobKind::ReplaceReceipt => "receipts",
         }
     }
 }

@@ -846,6 +846,7 @@ impl TaxAuthority for MemoryTax {
                     state: ReceiptState::Rejected,
                     long_id: None,
                     reason: Some("duplicate uuid".to_owned()),
+                    submission: None,
                 }
             } else if r.previous_uuid != state.last {
                 SubmitOutcome {
@@ -856,6 +857,7 @@ impl TaxAuthority for MemoryTax {
                         "previousUUID {} is not the device's last receipt {}",
                         r.previous_uuid, state.last
                     )),
+                    submission: None,
                 }
             } else {
                 state.last = r.uuid.clone();
@@ -872,6 +874,7 @@ impl TaxAuthority for MemoryTax {
                     state: ReceiptState::Accepted,
                     long_id: Some(format!("L-{}", &r.uuid.as_str()[..8])),
                     reason: None,
+                    submission: None,
                 }
             };
             state

@@ -26,6 +26,7 @@
 //! | `ops`, `flows/reconcile` | operator actions and reconciliation, on request |
 //! | `flows/*` | one module per flow, each with `decide` and `execute` |
 //! | `runtime` | the job runtime: queue, lease, run, classify failures, bind, audit (no flow) |
+//! | `receipt_status` | the receipt states, their stored forms, the per-receipt listing |
 //! | `base`, `kinds` | the engine value, its configuration and counters; [`BindingKind`], [`JobKind`] |
 //! | `webhook` | the [`WebhookVerifier`] seam |
 //!
@@ -37,6 +38,7 @@ mod kinds;
 pub mod memory;
 mod ops;
 mod pass;
+mod receipt_status;
 mod runtime;
 mod webhook;
 
@@ -50,4 +52,5 @@ pub use flows::reconcile::{
 };
 pub use kinds::{BindingKind, JobKind, UnknownKind};
 pub use ops::PushedItems;
+pub use receipt_status::{ReceiptPhase, ReceiptStatus};
 pub use webhook::{WebhookError, WebhookEvent, WebhookOutcome, WebhookVerifier};

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use super::base::{Engine, EngineError, Summary};
 use super::flows::{Decisions, catalog};
 use super::kinds::BindingKind;
@@ -111,23 +109,16 @@ impl Engine {
         Ok(missing)
     }
 
-    /// How many receipts are in each state (`issued`, `submitting`, `pending`, `accepted`,
-    /// `rejected`).
+    /// How many receipts are in each state (`parked`, `built`, `submitted`, `valid`,
+    /// `invalid`, `rejected`; the text forms of earlier versions are read as these).
     ///
     /// # Errors
     ///
     /// When the store fails.
     pub async fn receipt_states(&self) -> Result<BTreeMap<String, u64>, EngineError> {
-        self.migrate().await?;
         let mut counts = BTreeMap::new();
-        for binding in self.bindings(BindingKind::Receipt).await? {
-            let state = binding
-                .data
-                .get("state")
-                .and_then(Value::as_str)
-                .unwrap_or("issued")
-                .to_owned();
-            *counts.entry(state).or_default() += 1;
+        for receipt in self.receipt_statuses(None).await? {
+            *counts.entry(receipt.state.as_str().to_owned()).or_default() += 1;
         }
         Ok(counts)
     }

@@ -40,6 +40,15 @@ pub(crate) enum JobError {
     /// Not ready yet (a dependency is missing): retry after the wait, no attempt counted as
     /// failed against the limit.
     NotYet(&'static str),
+    /// Waiting for another party that will answer in time (the tax authority's verdict, a
+    /// sale's verdict before its return): run again at `at`. Never counted as an attempt,
+    /// never a dead letter: the job stays stored, so a crash loses no wait.
+    Wait {
+        /// Why, for the job's last error.
+        why: String,
+        /// When to run again.
+        at: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 impl From<ConnectorError> for JobError {
@@ -122,8 +131,18 @@ impl Engine {
                 // every wait cost a read of the whole queue.
                 let next_due = self.store.next_due(&self.config.scope).await?;
                 let Some(next_due) = next_due else { break };
-                if started.elapsed() >= self.config.drain_timeout {
+                let left = self.config.drain_timeout.saturating_sub(started.elapsed());
+                if left.is_zero() {
                     tracing::info!("drain timeout: leaving jobs for the next pass");
+                    break;
+                }
+                if (next_due - self.now())
+                    .to_std()
+                    .is_ok_and(|wait| wait > left)
+                {
+                    // The next job is due after the drain would end (a long back-off, a
+                    // receipt's verdict read minutes later): not worth waiting for.
+                    tracing::info!(%next_due, "next job due after the drain timeout: leaving it for a later pass");
                     break;
                 }
                 let wait = (next_due - self.now())
@@ -271,6 +290,15 @@ impl Engine {
                 };
                 self.store
                     .fail(job.id, &self.config.worker, failure)
+                    .await?;
+            }
+            Err(JobError::Wait { why, at }) => {
+                self.store
+                    .fail(
+                        job.id,
+                        &self.config.worker,
+                        JobFailure::Retry { at, error: why },
+                    )
                     .await?;
             }
             Err(JobError::Store(e)) => return Err(e.into()),

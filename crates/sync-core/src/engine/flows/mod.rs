@@ -18,6 +18,7 @@
 //! | [`refunds`] | (follows an order) | create an ERP return |
 //! | [`fulfillments`] | ERP shipments since the checkpoint | report a fulfilment |
 //! | [`receipts`] | open receipts; (follows orders and refunds) | issue, submit, record receipts |
+//! | [`verdicts`] | (follows receipts) undecided receipts | read final statuses, replace Invalid ones |
 //! | [`reconcile`] | a full comparison, on request | (stock corrections as [`stock`] writes) |
 //!
 //! Imports point one way: flows → [`runtime`](super::runtime) → store and model.
@@ -33,6 +34,7 @@ pub(crate) mod receipts;
 pub(crate) mod reconcile;
 pub(crate) mod refunds;
 pub(crate) mod stock;
+pub(crate) mod verdicts;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -169,6 +171,16 @@ pub(crate) enum Work {
         order_id: OrderId,
         receipt_key: String,
     },
+    PollReceipts {
+        device: String,
+        oldest: String,
+        #[serde(default)]
+        not_before: Option<DateTime<Utc>>,
+    },
+    ReplaceReceipt {
+        receipt_key: String,
+        invalid: String,
+    },
 }
 
 #[async_trait::async_trait]
@@ -188,6 +200,8 @@ impl Task for Work {
             Work::IssueReceipt { .. } => JobKind::IssueReceipt,
             Work::SubmitReceipts { .. } => JobKind::SubmitReceipts,
             Work::RecordReceipt { .. } => JobKind::RecordReceipt,
+            Work::PollReceipts { .. } => JobKind::PollReceipts,
+            Work::ReplaceReceipt { .. } => JobKind::ReplaceReceipt,
         }
     }
 
@@ -208,13 +222,22 @@ impl Task for Work {
             }
             Work::RefetchOrder { order_id } => orders::refetch(engine, &order_id).await,
             Work::IssueReceipt { order, refund_id } => {
-                receipts::issue(engine, order, refund_id).await
+                receipts::issue(engine, job, order, refund_id).await
             }
             Work::SubmitReceipts { device } => receipts::submit(engine, job, &device).await,
             Work::RecordReceipt {
                 order_id,
                 receipt_key,
             } => receipts::record(engine, job, &order_id, &receipt_key).await,
+            Work::PollReceipts {
+                device,
+                oldest,
+                not_before,
+            } => verdicts::poll(engine, &device, &oldest, not_before).await,
+            Work::ReplaceReceipt {
+                receipt_key,
+                invalid,
+            } => verdicts::replace(engine, job, &receipt_key, &invalid).await,
         }
     }
 }

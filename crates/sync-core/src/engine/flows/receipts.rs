@@ -16,35 +16,39 @@
 //! time. Receipts therefore leave as soon as they are issued, in batches as large as what was
 //! issued while the previous batch was on its way, and memory holds one page of receipt
 //! bodies however long the backlog.
+//!
+//! ETA's answer to a submission reflects only its synchronous checks. A receipt it takes is
+//! `submitted` (its submission's uuid kept) until the polling job of [`super::verdicts`]
+//! reads its final status, Valid or Invalid, without sending it again. States and their
+//! stored forms: [`crate::engine::ReceiptPhase`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
 use std::sync::atomic::Ordering;
 
 use serde_json::{Value, json};
 
 use super::{Decision, Decisions, Work};
 use crate::connector::{BuiltReceipt, ConnectorError, SubmitOutcome};
+use crate::engine::ReceiptPhase;
 use crate::engine::ReceiptTrigger;
 use crate::engine::base::{Engine, EngineError, Summary};
 use crate::engine::kinds::BindingKind;
+use crate::engine::receipt_status::{
+    BUILT, INVALID, REJECTED, SENDING, SUBMITTED, TO_SEND, VALID, is_sending,
+};
 use crate::engine::runtime::{JobError, JobResult, document_of, done};
 use crate::model::{
     FinancialStatus, Order, OrderId, ReceiptRef, ReceiptState, ReceiptUuid, Refund, RefundId,
 };
 use crate::store::{Binding, Direction, Job};
 
-const ISSUED: &str = "issued";
-const SUBMITTING: &str = "submitting";
-const PENDING: &str = "pending";
-const ACCEPTED: &str = "accepted";
-const REJECTED: &str = "rejected";
-/// The states of a receipt not yet settled with the tax authority.
-const OPEN: &[&str] = &[ISSUED, SUBMITTING, PENDING];
-
-/// The oldest open receipts of `device`, at most `limit`, in the order they were issued.
-async fn open_receipts(
+/// The oldest receipts of `device` in one of the stored `states`, at most `limit`, in the
+/// order they were issued.
+pub(crate) async fn receipts_in(
     engine: &Engine,
     device: &str,
+    states: &[&str],
     limit: usize,
 ) -> Result<Vec<Binding>, crate::store::StoreError> {
     engine
@@ -52,23 +56,33 @@ async fn open_receipts(
         .bindings_where(
             &engine.config.scope,
             BindingKind::Receipt.as_str(),
-            &[("state", OPEN), ("device", &[device])],
+            &[("state", states), ("device", &[device])],
             limit,
         )
         .await
 }
 
-/// A submission of the device's open receipts, when it has any.
+/// The oldest receipts of `device` still to send, at most `limit`.
+async fn open_receipts(
+    engine: &Engine,
+    device: &str,
+    limit: usize,
+) -> Result<Vec<Binding>, crate::store::StoreError> {
+    receipts_in(engine, device, TO_SEND, limit).await
+}
+
+/// A submission of the device's receipts still to send, and a reading of the final status
+/// of those sent and undecided, when it has any.
 pub(crate) async fn decide(d: &mut Decisions<'_>) -> Result<(), EngineError> {
     let engine = d.engine();
     if !engine.config.receipts_enabled {
         return Ok(());
     }
     let device = engine.connectors.tax.device().to_owned();
-    if open_receipts(engine, &device, 1).await?.is_empty() {
-        return Ok(());
+    if !open_receipts(engine, &device, 1).await?.is_empty() {
+        queue_submission(d, &device).await?;
     }
-    queue_submission(d, &device).await
+    super::verdicts::decide(d, &device).await
 }
 
 /// When a sale becomes due for its receipt under `trigger`.
@@ -159,20 +173,26 @@ async fn queue_submission(d: &mut Decisions<'_>, device: &str) -> Result<(), Eng
 }
 
 /// Queues a submission for the device now (from a running job).
-async fn submit_soon(engine: &Engine, device: &str) -> Result<(), JobError> {
+pub(crate) async fn submit_soon(engine: &Engine, device: &str) -> Result<(), JobError> {
     Ok(queue_submission(&mut Decisions::run(engine), device).await?)
 }
 
-fn state_of(binding: &Binding) -> &str {
+/// A receipt binding's stored state (`built` when it has none).
+pub(crate) fn state_of(binding: &Binding) -> &str {
     binding
         .data
         .get("state")
         .and_then(Value::as_str)
-        .unwrap_or(ISSUED)
+        .unwrap_or(BUILT)
 }
 
 /// Builds and chains one receipt.
-pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<RefundId>) -> JobResult {
+pub(crate) async fn issue(
+    engine: &Engine,
+    job: &Job,
+    order: Order,
+    refund_id: Option<RefundId>,
+) -> JobResult {
     let scope = &engine.config.scope;
     let tax = &engine.connectors.tax;
     let key = match &refund_id {
@@ -208,7 +228,7 @@ pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<Refun
     // authority whether it holds one for this sale or return already (a lost or fresh store).
     if let Some(held) = tax.find_receipt(&order, refund).await? {
         tracing::info!(%key, uuid = %held.uuid, "receipt found at the tax authority; recorded, not issued again");
-        let mut data = receipt_data(&order, refund_id.as_ref(), tax.device(), SUBMITTING);
+        let mut data = receipt_data(engine, &order, refund, tax.device(), SENDING);
         data["total"] = json!(order_total(&order, refund).to_string());
         data["recovered"] = json!(true);
         engine
@@ -236,14 +256,14 @@ pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<Refun
             Some(head) => (head.clone(), ReceiptUuid::new(head)),
             None => (String::new(), tax.chain_tail().await?.unwrap_or_default()),
         };
+        let mut reference = None;
         let built: BuiltReceipt = match refund {
             None => tax.build_sale(&order, &head)?,
             Some(refund) => {
-                let sale_key = format!("sale:{}", order.external_id);
-                let Some(sale) = engine.binding(BindingKind::Receipt, &sale_key).await? else {
-                    return Err(JobError::NotYet("the sale receipt is not issued yet"));
-                };
-                tax.build_return(&order, refund, &ReceiptUuid::new(sale.remote_id), &head)?
+                let sale = valid_sale(engine, job, &order).await?;
+                let built = tax.build_return(&order, refund, &sale, &head)?;
+                reference = Some(sale);
+                built
             }
         };
         let binding = Binding {
@@ -253,8 +273,9 @@ pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<Refun
             remote_id: built.uuid.to_string(),
             content_hash: None,
             data: {
-                let mut data = receipt_data(&order, refund_id.as_ref(), &device, ISSUED);
+                let mut data = receipt_data(engine, &order, refund, &device, BUILT);
                 data["previous"] = json!(built.previous_uuid);
+                data["reference"] = json!(reference);
                 data["body"] = json!(built.body);
                 data["total"] = json!(built.total.to_string());
                 data
@@ -293,15 +314,67 @@ pub(crate) async fn issue(engine: &Engine, order: Order, refund_id: Option<Refun
     Err(ConnectorError::transient("the receipt chain kept moving; will retry").into())
 }
 
-/// What a receipt binding records of its sale or return, in `state`, on `device`.
-fn receipt_data(order: &Order, refund_id: Option<&RefundId>, device: &str, state: &str) -> Value {
+/// What a receipt binding records of its sale or return, in `state`, on `device`: with its
+/// deadline, the sale's (or refund's) time plus the configured window.
+pub(crate) fn receipt_data(
+    engine: &Engine,
+    order: &Order,
+    refund: Option<&Refund>,
+    device: &str,
+    state: &str,
+) -> Value {
+    let sold = refund.map_or(order.created_at, |r| r.created_at);
+    let window = chrono::Duration::from_std(engine.config.receipt_deadline).unwrap_or_default();
     json!({
         "state": state,
         "device": device,
         "order": order.external_id,
-        "refund": refund_id,
+        "name": order.name,
+        "refund": refund.map(|r| &r.external_id),
         "gateway": order.main_gateway(),
         "day": order.created_at.date_naive().to_string(),
+        "deadline": (sold + window).to_rfc3339(),
+    })
+}
+
+/// The uuid of the sale's receipt once it is Valid: a return references only a Valid sale.
+/// While the sale is undecided, or Invalid and waiting for its replacement, the return's
+/// `job` waits (half its age, within the polling bounds; never counted as an attempt).
+pub(crate) async fn valid_sale(
+    engine: &Engine,
+    job: &Job,
+    order: &Order,
+) -> Result<ReceiptUuid, JobError> {
+    let sale_key = format!("sale:{}", order.external_id);
+    let Some(sale) = engine.binding(BindingKind::Receipt, &sale_key).await? else {
+        return Err(JobError::NotYet("the sale receipt is not issued yet"));
+    };
+    let why = match ReceiptPhase::from_stored(state_of(&sale)) {
+        Some(ReceiptPhase::Valid) => return Ok(ReceiptUuid::new(sale.remote_id)),
+        Some(ReceiptPhase::Rejected) => {
+            return Err(JobError::NotYet(
+                "the sale receipt was rejected; the return waits for a corrected sale",
+            ));
+        }
+        Some(ReceiptPhase::Invalid) => format!(
+            "the sale receipt {} is Invalid; the return waits for its replacement",
+            sale.remote_id
+        ),
+        _ => format!(
+            "the sale receipt {} is not Valid yet; the return waits",
+            sale.remote_id
+        ),
+    };
+    let min = chrono::Duration::from_std(engine.config.receipt_poll_min)
+        .unwrap_or_default()
+        .max(chrono::Duration::milliseconds(100));
+    let max = chrono::Duration::from_std(engine.config.receipt_poll_max)
+        .unwrap_or_default()
+        .max(min);
+    let wait = ((engine.now() - job.created_at) / 2).clamp(min, max);
+    Err(JobError::Wait {
+        why,
+        at: engine.now() + wait,
     })
 }
 
@@ -361,20 +434,15 @@ pub(crate) async fn submit(engine: &Engine, job: &Job, device: &str) -> JobResul
     let max = engine.connectors.tax.max_batch().max(1);
     let mut summary = Summary::default();
     let mut sent = 0usize;
-    // Receipts this job dealt with that stayed open (the tax authority has no final answer
-    // yet): skipped by the later pages, left for the next submission.
-    let mut left_open: HashSet<String> = HashSet::new();
     for _ in 0..PAGES_PER_JOB {
-        let page: Vec<Binding> = open_receipts(engine, device, max + left_open.len())
-            .await?
-            .into_iter()
-            .filter(|b| !left_open.contains(&b.remote_id))
-            .collect();
+        // Every receipt a page deals with leaves the states to send (a receipt taken but
+        // undecided is `submitted`, for the polling job), so the next page reads new ones.
+        let page: Vec<Binding> = open_receipts(engine, device, max).await?;
         if page.is_empty() {
             return done(json!({"submitted": sent}), summary);
         }
         let full = page.len() >= max;
-        submit_page(engine, job, page, &mut summary, &mut sent, &mut left_open).await?;
+        submit_page(engine, job, page, &mut summary, &mut sent).await?;
         if !full {
             return done(json!({"submitted": sent}), summary);
         }
@@ -392,12 +460,11 @@ async fn submit_page(
     page: Vec<Binding>,
     summary: &mut Summary,
     sent: &mut usize,
-    left_open: &mut HashSet<String>,
 ) -> Result<(), JobError> {
     let tax = &engine.connectors.tax;
     let mut to_send = Vec::new();
     for binding in chain_order(page) {
-        if state_of(&binding) == ISSUED {
+        if !is_sending(state_of(&binding)) {
             to_send.push(binding);
             continue;
         }
@@ -408,17 +475,17 @@ async fn submit_page(
         {
             Some(outcome) => {
                 summary.recovered_by_lookup += 1;
-                if outcome.state == ReceiptState::Pending {
-                    left_open.insert(binding.remote_id.clone());
-                }
                 apply_outcome(engine, binding, &outcome, summary).await?;
             }
             None => to_send.push(binding),
         }
     }
-    for batch in batches(to_send, tax.max_batch().max(1)) {
-        for binding in &batch {
-            set_state(engine, binding, SUBMITTING, None).await?;
+    for mut batch in batches(to_send, tax.max_batch().max(1)) {
+        let now = json!(engine.now().to_rfc3339());
+        for binding in &mut batch {
+            // Kept on the binding in hand too: the outcome is recorded from it.
+            binding.data["submitted_at"] = now.clone();
+            set_state(engine, binding, SENDING, None).await?;
         }
         let receipts: Vec<BuiltReceipt> = batch.iter().map(built_receipt).collect();
         engine.mark_started(job).await?;
@@ -432,12 +499,10 @@ async fn submit_page(
                     state: ReceiptState::Pending,
                     long_id: None,
                     reason: None,
+                    submission: None,
                 },
                 |o| (*o).clone(),
             );
-            if outcome.state == ReceiptState::Pending {
-                left_open.insert(binding.remote_id.clone());
-            }
             apply_outcome(engine, binding, &outcome, summary).await?;
             *sent += 1;
         }
@@ -498,7 +563,12 @@ async fn set_state(
     let mut data = binding.data.clone();
     data["state"] = json!(state);
     if let Some(outcome) = outcome {
-        data["long_id"] = json!(outcome.long_id);
+        if outcome.long_id.is_some() || data.get("long_id").is_none() {
+            data["long_id"] = json!(outcome.long_id);
+        }
+        if outcome.submission.is_some() || data.get("submission").is_none() {
+            data["submission"] = json!(outcome.submission);
+        }
         data["reason"] = json!(outcome.reason);
     }
     engine
@@ -512,25 +582,43 @@ async fn set_state(
         .await
 }
 
-async fn apply_outcome(
+/// Records what the tax authority said of a receipt: its state, long id, reasons and
+/// submission; a receipt taken but undecided gets a polling job, an Invalid one its dead
+/// letter, and a final state is written to the ERP document.
+pub(crate) async fn apply_outcome(
     engine: &Engine,
     binding: Binding,
     outcome: &SubmitOutcome,
     summary: &mut Summary,
 ) -> Result<(), JobError> {
     let state = match outcome.state {
-        ReceiptState::Accepted => ACCEPTED,
+        ReceiptState::Accepted => VALID,
         ReceiptState::Rejected => REJECTED,
-        ReceiptState::Pending => PENDING,
+        ReceiptState::Pending => SUBMITTED,
+        ReceiptState::Invalid => INVALID,
     };
     set_state(engine, &binding, state, Some(outcome)).await?;
+    let device = binding
+        .data
+        .get("device")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     match outcome.state {
         ReceiptState::Accepted => summary.receipts_accepted += 1,
         ReceiptState::Rejected => {
             summary.receipts_rejected += 1;
             tracing::warn!(uuid = %outcome.uuid, reason = ?outcome.reason, "receipt rejected by the tax authority");
         }
-        ReceiptState::Pending => return Ok(()),
+        ReceiptState::Invalid => {
+            summary.receipts_invalid += 1;
+            tracing::warn!(uuid = %outcome.uuid, reason = ?outcome.reason, "receipt Invalid at the tax authority; a dead letter until replaced");
+            super::verdicts::queue_replacement(engine, &binding, &device).await?;
+        }
+        ReceiptState::Pending => {
+            super::verdicts::poll_soon(engine, &device).await?;
+            return Ok(());
+        }
     }
     let order_id: OrderId = binding
         .data
@@ -544,7 +632,7 @@ async fn apply_outcome(
                 order_id: order_id.clone(),
                 receipt_key: binding.key.clone(),
             },
-            format!("record:{}:{}", binding.key, state),
+            format!("record:{}:{}:{}", binding.key, binding.remote_id, state),
             format!("order:{order_id}"),
         )
         .await?;
@@ -569,9 +657,10 @@ pub(crate) async fn record(
         return Err(JobError::NotYet("the ERP document is not recorded yet"));
     };
     let document = document_of(&document_binding)?;
-    let state = match state_of(&receipt) {
-        ACCEPTED => ReceiptState::Accepted,
-        REJECTED => ReceiptState::Rejected,
+    let state = match ReceiptPhase::from_stored(state_of(&receipt)) {
+        Some(ReceiptPhase::Valid) => ReceiptState::Accepted,
+        Some(ReceiptPhase::Rejected) => ReceiptState::Rejected,
+        Some(ReceiptPhase::Invalid) => ReceiptState::Invalid,
         _ => ReceiptState::Pending,
     };
     let reference = ReceiptRef {

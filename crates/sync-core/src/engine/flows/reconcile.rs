@@ -1,6 +1,6 @@
 //! Reconciliation: stock compared in full between ERP and storefront (only differences pushed),
-//! and the day's sales compared three ways (storefront orders, ERP documents, accepted
-//! receipts), by payment method.
+//! and the day's sales compared three ways (storefront orders, ERP documents, Valid
+//! receipts), by payment method; receipts not decided yet and Invalid ones counted apart.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::{Decisions, stock};
 use crate::connector::{RemoteVariant, StockWrite};
+use crate::engine::ReceiptPhase;
 use crate::engine::base::{Engine, EngineError, Summary};
 use crate::engine::kinds::BindingKind;
 use crate::model::{InventoryItemId, LocationId, OrderId, Sku};
@@ -57,10 +58,16 @@ pub struct DailySales {
     pub storefront: Decimal,
     /// ERP document totals.
     pub erp: Decimal,
-    /// Accepted sale receipt totals.
+    /// Valid sale receipt totals (only a Valid receipt counts as reported).
     pub receipts: Decimal,
     /// Orders counted.
     pub orders: u64,
+    /// Sale receipts sent (or still to send) whose final status is not known yet.
+    #[serde(default)]
+    pub receipts_pending: u64,
+    /// Sale receipts the tax authority found Invalid or refused, not yet replaced.
+    #[serde(default)]
+    pub receipts_invalid: u64,
 }
 
 /// The three-way sales comparison of one day.
@@ -217,8 +224,22 @@ impl Engine {
                         }
                     }
                 }
+                let phase = receipts.get(order.external_id.as_str()).and_then(|data| {
+                    crate::engine::ReceiptPhase::from_stored(
+                        data.get("state").and_then(Value::as_str).unwrap_or("built"),
+                    )
+                });
+                match phase {
+                    Some(ReceiptPhase::Built | ReceiptPhase::Submitted) => {
+                        entry.receipts_pending += 1;
+                    }
+                    Some(ReceiptPhase::Invalid | ReceiptPhase::Rejected) => {
+                        entry.receipts_invalid += 1;
+                    }
+                    _ => {}
+                }
                 match receipts.get(order.external_id.as_str()) {
-                    Some(data) if data.get("state").and_then(Value::as_str) == Some("accepted") => {
+                    Some(data) if phase == Some(ReceiptPhase::Valid) => {
                         let total: Decimal = data
                             .get("total")
                             .and_then(Value::as_str)
@@ -238,7 +259,7 @@ impl Engine {
                             .and_then(Value::as_str)
                             .unwrap_or("unknown")
                     )),
-                    None => mismatch("no accepted receipt".to_owned()),
+                    None => mismatch("no receipt".to_owned()),
                 }
             }
             match page.next {
