@@ -344,10 +344,7 @@ async fn orders(n: usize, unthrottled: bool, started: Instant, report: &mut impl
     let plan = if unthrottled {
         "no Shopify limit".to_owned()
     } else {
-        format!(
-            "Standard plan: bucket {}, restore {}/s",
-            limits.0, limits.1
-        )
+        format!("Standard plan: bucket {}, restore {}/s", limits.0, limits.1)
     };
     report(Row {
         scenario: format!("orders: import {n} orders to Flow ({plan})"),
