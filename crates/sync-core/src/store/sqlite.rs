@@ -465,10 +465,10 @@ impl StateStore for SqliteStore {
         // lease (or complete) between our choice of jobs and our update.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let ids: Vec<i64> = sqlx::query_scalar(LEASE_HEADS)
-        .bind(now_us)
-        .bind(sql::limit(limit))
-        .fetch_all(&mut *tx)
-        .await?;
+            .bind(now_us)
+            .bind(sql::limit(limit))
+            .fetch_all(&mut *tx)
+            .await?;
         let mut jobs = Vec::with_capacity(ids.len());
         for id in ids {
             jobs.push(take_lease(&mut tx, id, worker, until).await?);

@@ -46,14 +46,14 @@ async fn the_lease_searches_indexes_instead_of_walking_the_history() {
     let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
         "EXPLAIN QUERY PLAN {LEASE_HEADS}"
     )))
-        .bind(now)
-        .bind(8_i64)
-        .fetch_all(store.pool())
-        .await
-        .expect("plan")
-        .iter()
-        .map(|row| row.get::<String, _>(3))
-        .collect();
+    .bind(now)
+    .bind(8_i64)
+    .fetch_all(store.pool())
+    .await
+    .expect("plan")
+    .iter()
+    .map(|row| row.get::<String, _>(3))
+    .collect();
     assert!(!plan.is_empty(), "no plan read");
     let scans: Vec<&String> = plan.iter().filter(|d| d.starts_with("SCAN")).collect();
     assert!(
