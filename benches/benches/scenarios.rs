@@ -310,10 +310,16 @@ async fn reupload_row(
 /// batches), the engine in a child process.
 async fn orders(n: usize, unthrottled: bool, started: Instant, report: &mut impl FnMut(Row)) {
     progress(started, &format!("orders: seeding {n} orders"));
+    // `SCENARIO_BUCKET` and `SCENARIO_RESTORE` change the Standard plan's bucket (default
+    // 2,000 points) and restore rate (default 100 points/s), e.g. to Shopify's documented
+    // 1,000-point bucket.
     let limits = if unthrottled {
         (1.0e12, 1.0e12)
     } else {
-        STANDARD
+        (
+            env("SCENARIO_BUCKET", STANDARD.0 as usize) as f64,
+            env("SCENARIO_RESTORE", STANDARD.1 as usize) as f64,
+        )
     };
     let sb = sandbox(20, n, limits).await;
     let dir = tempfile::tempdir().unwrap();
@@ -336,9 +342,9 @@ async fn orders(n: usize, unthrottled: bool, started: Instant, report: &mut impl
     let num = |k: &str| out[k].as_f64().unwrap_or(0.0);
     let imported = num("orders_imported");
     let plan = if unthrottled {
-        "no Shopify limit"
+        "no Shopify limit".to_owned()
     } else {
-        "Standard plan"
+        format!("Standard plan: bucket {}, restore {}/s", limits.0, limits.1)
     };
     report(Row {
         scenario: format!("orders: import {n} orders to Flow ({plan})"),

@@ -208,6 +208,9 @@ impl SandboxConfig {
         if self.refund_rate + self.cancel_rate > 1.0 {
             return bad("refund_rate + cancel_rate", "must not exceed 1");
         }
+        if !(1..=250).contains(&self.shopify.max_lines_per_order) {
+            return bad("shopify.max_lines_per_order", "must be between 1 and 250");
+        }
         if self.shopify.api_versions.is_empty() {
             return bad("shopify.api_versions", "must name at least one version");
         }

@@ -337,3 +337,49 @@ async fn the_granted_access_scopes_are_read_and_compared_with_what_the_connector
         ]
     );
 }
+
+/// An order with more lines than the first page asks for is read whole (the rest by cursor),
+/// while every order read asks Shopify for no more than a typical order's worth of points.
+#[tokio::test]
+async fn an_order_longer_than_the_first_page_is_read_whole_at_a_typical_requested_cost() {
+    use shopify_client::adapter::{ShopifyStorefront, StorefrontConfig};
+    use sync_core::connector::StorefrontOrders;
+    let sb = Sandbox::start(SandboxConfig {
+        catalog_groups: 10,
+        orders: 12,
+        shopify: ShopifyConfig {
+            max_lines_per_order: 40,
+            ..ShopifyConfig::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let config = StorefrontConfig::default();
+    let first_page = config.order_pull.lines as usize;
+    let store = ShopifyStorefront::new(client(&sb), config);
+    let dump = sb.shopify().dump();
+    let orders = dump["orders"].as_array().unwrap();
+    let mut long = 0;
+    for o in orders {
+        let gid = o["id"].as_str().unwrap();
+        let id = sync_core::model::OrderId::new(gid);
+        let read = store.order(&id).await.unwrap().expect("the order exists");
+        let expected = o["lines"].as_array().unwrap().len();
+        assert_eq!(read.lines.len(), expected, "order {gid}");
+        long += usize::from(expected > first_page);
+    }
+    assert!(long >= 2, "some orders are longer than the first page");
+    let stats = sb.shopify().stats();
+    let requested = &stats["requested_max_by_operation"];
+    assert!(
+        requested["Order"].as_u64().unwrap() <= 250,
+        "order(id:) requests {}",
+        requested["Order"]
+    );
+    assert!(
+        stats["calls_by_operation"]["OrderLines"].as_u64().unwrap() >= 2,
+        "the long orders' remaining lines were read by cursor"
+    );
+    assert_eq!(stats["throttled"], 0);
+}

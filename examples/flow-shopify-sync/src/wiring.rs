@@ -282,16 +282,9 @@ pub async fn connect(config: &Config) -> Result<Wired> {
         builder = builder.api_version(version.clone());
     }
     let shopify = builder.build().map_err(|e| anyhow!("shopify: {e}"))?;
-    // Shopify refuses a query above 1,000 cost points: orders of up to `lines` lines, a few a
-    // page, stay well below it.
-    let storefront_config = shopify_client::adapter::StorefrontConfig {
-        order_pull: shopify_client::ops::orders::OrderPull {
-            page_size: 3,
-            lines: 8,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    // The client's page sizes: each query's requested cost sized for typical data
+    // (`docs/shopify.md`, query cost budgets), long orders completed by cursor.
+    let storefront_config = shopify_client::adapter::StorefrontConfig::default();
     let storefront = Arc::new(shopify_client::adapter::ShopifyStorefront::new(
         shopify.clone(),
         storefront_config,

@@ -270,7 +270,8 @@ pub(crate) fn generate(
             let number = st.next_order_number;
             st.next_order_number += 1;
             // Lines.
-            let count = rng.random_range(1..=catalog.len().min(4));
+            let count =
+                rng.random_range(1..=catalog.len().min(state.config.max_lines_per_order.max(1)));
             let picks: Vec<&CatalogEntry> = catalog.choose_multiple(&mut rng, count).collect();
             let mut lines = Vec::new();
             for entry in picks {

@@ -299,9 +299,14 @@ async fn graphql(
         let mut s = lock(&state.stats);
         s.cost_requested += requested;
         s.cost_spent += actual;
-        *s.cost_by_operation
-            .entry(op_name.as_deref().unwrap_or("(anonymous)").to_owned())
-            .or_default() += actual;
+        let name = op_name.as_deref().unwrap_or("(anonymous)");
+        *s.cost_by_operation.entry(name.to_owned()).or_default() += actual;
+        *s.calls_by_operation.entry(name.to_owned()).or_default() += 1;
+        let max = s
+            .requested_max_by_operation
+            .entry(name.to_owned())
+            .or_default();
+        *max = (*max).max(requested);
     }
     let mut out = serde_json::Map::new();
     if !resp.errors.is_empty() {

@@ -207,6 +207,10 @@ pub struct ShopifyConfig {
     /// (`LineItem.requiresShipping: false`), in `[0, 1]`. Default 0 (every line ships, and
     /// the generated orders are those of earlier releases for the same seed).
     pub digital_line_rate: f64,
+    /// Most lines of a generated order (each order draws 1 to this many, at most the
+    /// catalogue's size). Default 4 (the generated orders of earlier releases for the same
+    /// seed); raise it to see orders with more lines than a client reads in its first page.
+    pub max_lines_per_order: usize,
 }
 
 impl fmt::Debug for ShopifyConfig {
@@ -228,6 +232,7 @@ impl fmt::Debug for ShopifyConfig {
             .field("webhooks", &self.webhooks)
             .field("vat_rate", &self.vat_rate)
             .field("digital_line_rate", &self.digital_line_rate)
+            .field("max_lines_per_order", &self.max_lines_per_order)
             .finish()
     }
 }
@@ -276,6 +281,7 @@ impl Default for ShopifyConfig {
             webhooks: WebhookOptions::default(),
             vat_rate: Decimal::new(14, 2),
             digital_line_rate: 0.0,
+            max_lines_per_order: 4,
         }
     }
 }
@@ -345,6 +351,10 @@ pub(crate) struct Stats {
     pub(crate) throttled_by_operation: std::collections::BTreeMap<String, u64>,
     /// Cost points spent (actual cost) by operation name (`(anonymous)` without one).
     pub(crate) cost_by_operation: std::collections::BTreeMap<String, u64>,
+    /// The highest requested cost seen, by operation name.
+    pub(crate) requested_max_by_operation: std::collections::BTreeMap<String, u64>,
+    /// Requests answered with data (costed), by operation name.
+    pub(crate) calls_by_operation: std::collections::BTreeMap<String, u64>,
     pub(crate) unauthorized: u64,
     pub(crate) faults_injected: u64,
     pub(crate) webhooks_sent: u64,
@@ -542,6 +552,21 @@ impl ShopifyState {
         dump::dump(self)
     }
 
+    /// The cost this stand-in requests for `query` (its operation `operation`, or the only
+    /// one) with `variables` before running it: the figure its bucket is charged and
+    /// `extensions.cost.requestedQueryCost` reports, computed by Shopify's documented rules
+    /// (`docs/sandbox.md`). `None` when the text does not parse or names no such operation.
+    pub fn requested_cost(
+        &self,
+        query: &str,
+        operation: Option<&str>,
+        variables: &Value,
+    ) -> Option<u64> {
+        let doc = async_graphql::parser::parse_query(query).ok()?;
+        let planned = cost::plan(&doc, operation)?;
+        Some(planned.requested(&self.type_info, variables))
+    }
+
     /// Counters: requests, cost requested and spent, throttled answers, webhooks.
     pub fn stats(&self) -> Value {
         let s = lock(&self.stats).clone();
@@ -554,6 +579,8 @@ impl ShopifyState {
             "throttled": s.throttled,
             "throttled_by_operation": s.throttled_by_operation,
             "cost_by_operation": s.cost_by_operation,
+            "requested_max_by_operation": s.requested_max_by_operation,
+            "calls_by_operation": s.calls_by_operation,
             "unauthorized": s.unauthorized,
             "faults_injected": s.faults_injected,
             "webhooks_sent": s.webhooks_sent,

@@ -524,7 +524,7 @@ impl StorefrontOrders for ShopifyStorefront {
     async fn order(&self, id: &model::OrderId) -> ConnectorResult<Option<model::Order>> {
         match self
             .client
-            .order(&edge::gid(id)?, crate::ops::orders::LINES_PER_REQUEST)
+            .order(&edge::gid(id)?, self.config.order_pull.lines)
             .await
             .map_err(err)?
         {

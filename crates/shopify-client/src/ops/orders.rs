@@ -31,12 +31,15 @@ pub type Refund = refund::RefundRefund;
 /// Options of the incremental order pull.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderPull {
-    /// Orders per request (1..=250). Default 4. The query cost grows with both numbers
-    /// (about `page_size × (115 + 11 × lines)` points) and one query may cost at most 1,000.
+    /// Orders per request (1..=250). Default 4. The requested cost grows with both numbers
+    /// (about `page_size × (112 + 11 × lines)` points) and one query may cost at most 1,000.
     pub page_size: u32,
-    /// Line items read per order (1..=250). Default 10; an order with more has
-    /// `line_items.page_info.has_next_page` set; [`ShopifyClient::complete_order_lines`]
-    /// reads the rest.
+    /// Line items read per order in the first request (1..=250). Default 5, sized for the
+    /// usual order (one to a few lines): Shopify admits a query on its requested cost, the
+    /// worst case of this number, so a larger one makes every order wait for points it never
+    /// spends. An order with more has `line_items.page_info.has_next_page` set;
+    /// [`ShopifyClient::complete_order_lines`] reads the rest, [`LINES_PER_REQUEST`] at a
+    /// time.
     pub lines: u32,
     /// How far before the checkpoint to start. Default 5 minutes.
     pub overlap: Duration,
@@ -46,7 +49,7 @@ impl Default for OrderPull {
     fn default() -> Self {
         OrderPull {
             page_size: 4,
-            lines: 10,
+            lines: 5,
             overlap: Duration::from_secs(300),
         }
     }
@@ -94,8 +97,10 @@ struct OrderLinesOrder {
     line_items: orders::OrderFieldsLineItems,
 }
 
-/// Line items read per request when completing an order (about 11 cost points each).
-pub const LINES_PER_REQUEST: u32 = 80;
+/// Line items read per request when completing a long order (about 11 requested cost points
+/// each: 40 request about 450 points, half of Shopify's single-query ceiling, so a follow-up
+/// never waits for a whole bucket).
+pub const LINES_PER_REQUEST: u32 = 40;
 
 #[derive(Deserialize)]
 struct OrderData {

@@ -2,9 +2,12 @@
 
 use futures::{Stream, TryStreamExt};
 
-use crate::client::{MAX_PAGE_SIZE, Safety, ShopifyClient};
+use crate::client::{Safety, ShopifyClient};
 use crate::error::Error;
 use crate::queries::{self, access_scopes, locations, shop_info};
+
+/// Locations per page when reading them all.
+const LOCATIONS_PAGE: u32 = 50;
 
 /// The shop: id, name, myshopify domain, currency, time zone, tax settings, plan.
 pub type Shop = shop_info::ShopInfoShop;
@@ -75,12 +78,13 @@ impl ShopifyClient {
         })
     }
 
-    /// Every active location, read in pages of 250.
+    /// Every active location, read in pages of 50 (shops have a handful; a page of 250
+    /// would request some 500 cost points).
     ///
     /// # Errors
     ///
     /// See [`Error`].
     pub async fn all_locations(&self) -> Result<Vec<Location>, Error> {
-        self.locations(MAX_PAGE_SIZE, false).try_collect().await
+        self.locations(LOCATIONS_PAGE, false).try_collect().await
     }
 }

@@ -259,7 +259,13 @@ impl Engine {
                     .complete(job.id, &self.config.worker, result)
                     .await
                 {
-                    Ok(()) => {}
+                    Ok(()) => {
+                        // With `sync_jobs_enqueued_total`, the progress of a long backfill,
+                        // re-upload or catalogue push in `/metrics` (finished of known, and
+                        // their rate), as the CLI shows it on the terminal.
+                        metrics::counter!("sync_jobs_completed_total", "kind" => job.kind.clone())
+                            .increment(1);
+                    }
                     Err(StoreError::LeaseLost(id)) => {
                         tracing::warn!(
                             id,

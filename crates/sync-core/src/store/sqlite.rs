@@ -100,6 +100,24 @@ fn create_private(path: &Path) {
     }
 }
 
+/// The jobs a lease takes: runnable jobs whose resource no live lease holds, the oldest
+/// runnable job of each resource only. The heads are found in one grouped pass over the
+/// runnable jobs (the `(state, run_after)` and `(state, updated_at)` indexes), not by a
+/// look-up per candidate, which made a lease cost grow with the square of the queue when many
+/// jobs waited. `lease_plan_tests` holds that the plan never walks the whole history.
+pub(crate) const LEASE_HEADS: &str = "SELECT j.id FROM sync_jobs j \
+     WHERE ((j.state = 'pending' AND j.run_after <= $1) \
+         OR (j.state = 'running' AND j.leased_until <= $1)) \
+       AND j.id IN (SELECT MIN(c.id) FROM sync_jobs c \
+           WHERE (c.state = 'pending' AND c.run_after <= $1) \
+              OR (c.state = 'running' AND c.leased_until <= $1) \
+           GROUP BY c.resource) \
+       AND NOT EXISTS (SELECT 1 FROM sync_jobs r \
+           WHERE r.resource = j.resource AND r.state = 'running' \
+             AND r.leased_until > $1) \
+     ORDER BY j.id \
+     LIMIT $2";
+
 impl SqliteStore {
     /// Runs a `DELETE … < ?` of rows older than `before`; returns how many went.
     async fn delete_before(&self, sql: &'static str, before: DateTime<Utc>) -> StoreResult<u64> {
@@ -452,28 +470,11 @@ impl StateStore for SqliteStore {
         // BEGIN IMMEDIATE takes the write lock before the first read: no other connection can
         // lease (or complete) between our choice of jobs and our update.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        // Runnable jobs whose resource no live lease holds, the oldest runnable job of each
-        // resource only. The heads are found in one grouped pass over the runnable jobs (the
-        // `(state, run_after)` index), not by a look-up per candidate, which made a lease cost
-        // grow with the square of the queue when many jobs waited.
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT j.id FROM sync_jobs j \
-             WHERE ((j.state = 'pending' AND j.run_after <= $1) \
-                 OR (j.state = 'running' AND j.leased_until <= $1)) \
-               AND j.id IN (SELECT MIN(c.id) FROM sync_jobs c \
-                   WHERE (c.state = 'pending' AND c.run_after <= $1) \
-                      OR (c.state = 'running' AND c.leased_until <= $1) \
-                   GROUP BY c.resource) \
-               AND NOT EXISTS (SELECT 1 FROM sync_jobs r \
-                   WHERE r.resource = j.resource AND r.state = 'running' \
-                     AND r.leased_until > $1) \
-             ORDER BY j.id \
-             LIMIT $2",
-        )
-        .bind(now_us)
-        .bind(sql::limit(limit))
-        .fetch_all(&mut *tx)
-        .await?;
+        let ids: Vec<i64> = sqlx::query_scalar(LEASE_HEADS)
+            .bind(now_us)
+            .bind(sql::limit(limit))
+            .fetch_all(&mut *tx)
+            .await?;
         let mut jobs = Vec::with_capacity(ids.len());
         for id in ids {
             jobs.push(take_lease(&mut tx, id, worker, until).await?);
@@ -787,3 +788,7 @@ impl StateStore for SqliteStore {
             .await
     }
 }
+
+#[cfg(test)]
+#[path = "sqlite_plan_tests.rs"]
+mod lease_plan_tests;
