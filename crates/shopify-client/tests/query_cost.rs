@@ -36,6 +36,7 @@ fn operations() -> Vec<(&'static str, &'static str, Value, u64)> {
     }
     vec![
         op!(shop_info, json!({}), 10),
+        op!(access_scopes, json!({}), 10),
         op!(locations, json!({"first": 50}), 110),
         // The order pull: a page of whole orders, and one order by id, each with the first
         // page of lines; the rest of a long order by cursor.
