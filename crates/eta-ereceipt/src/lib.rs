@@ -115,6 +115,8 @@ pub mod chain;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod code_check;
 pub mod codes;
 #[cfg(feature = "client")]
