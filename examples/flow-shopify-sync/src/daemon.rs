@@ -280,7 +280,8 @@ pub async fn run(
             Some(wired.shopify.clone()),
             locations,
             &config.console,
-        );
+        )
+        .with_portal(wired.eta.environment().portal());
         app = with_console(app, console);
         tracing::info!(
             url = %format!("http://{bound}/console/"),

@@ -159,7 +159,8 @@ async fn serve_console(out: &Output, engine: Arc<Engine>, wired: &wiring::Wired)
         Some(wired.shopify.clone()),
         locations,
         &section,
-    );
+    )
+    .with_portal(wired.eta.environment().portal());
     let limits = crate::listener::Limits::default();
     let app = crate::daemon::with_console(
         crate::daemon::router(engine, None, Some(wired.shopify.clone()), limits),

@@ -62,7 +62,8 @@ async fn daemon(config: &Path) -> Daemon {
         Some(wired.shopify.clone()),
         wired.location_names().await.unwrap_or_default(),
         &config.console,
-    );
+    )
+    .with_portal(wired.eta.environment().portal());
     let limits = Limits::default();
     let app = daemon::with_console(daemon::router(engine.clone(), None, None, limits), console);
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -388,6 +389,26 @@ async fn an_operator_signs_in_releases_a_parked_order_and_repairs_a_dead_letter(
         story.contains(&order.remote_id) && story.contains("Audit trail"),
         "{story}"
     );
+    // Each built receipt shows its QR code and the ETA link it encodes.
+    let receipts = store
+        .bindings_where(&scope, "receipt", &[("order", &[order.key.as_str()])], 10)
+        .await
+        .unwrap();
+    let built: Vec<_> = receipts
+        .iter()
+        .filter(|r| r.data.get("body").is_some())
+        .collect();
+    assert!(
+        !built.is_empty(),
+        "the order has a built receipt: {receipts:?}"
+    );
+    for r in built {
+        assert!(
+            story.contains(&format!("/receipts/search/{}/share/", r.remote_id)),
+            "the receipt's ETA link: {story}"
+        );
+    }
+    assert!(story.contains("<svg"), "a QR code: {story}");
     let (_, by_document) = get(
         &d.base,
         &alice,

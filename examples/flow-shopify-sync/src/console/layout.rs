@@ -18,6 +18,7 @@ main{padding:1rem;max-width:72rem;margin:0 auto}h1{font-size:1.4rem;margin:.2rem
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid var(--line);padding:.4rem .5rem;text-align:start;vertical-align:top}
 td.n,th.n{text-align:end;font-variant-numeric:tabular-nums}tr.diff td{background:var(--badbg)}
 .pill{display:inline-block;padding:0 .5rem;border-radius:1rem;font-size:.85rem}.pill.bad{background:var(--badbg)}.pill.warn{background:var(--warnbg)}.pill.ok{background:var(--okbg)}
+.qr svg{width:10rem;height:10rem;background:#fff}
 form.inline{display:inline}label{display:block;margin:.4rem 0}input,select,textarea,button{font:inherit}input,select,textarea{padding:.35rem;border:1px solid var(--line);border-radius:.3rem;max-width:100%}
 textarea{width:100%;min-height:8rem;font-family:ui-monospace,monospace;font-size:.85rem}button{background:var(--acc);color:#fff;border:0;border-radius:.3rem;padding:.35rem .8rem;cursor:pointer}
 button.quiet{background:#fff;color:var(--acc);border:1px solid var(--acc)}pre{white-space:pre-wrap;word-break:break-word;background:#fff;border:1px solid var(--line);padding:.5rem;font-size:.85rem;max-height:20rem;overflow:auto}

@@ -42,6 +42,8 @@ pub struct Console {
     pub(crate) auth: Arc<auth::Auth>,
     pub(crate) days: Arc<reconcile::DayCache>,
     pub(crate) runs: Arc<sync::Runs>,
+    /// Which ETA portal a receipt's QR code and link open.
+    pub(crate) portal: eta_ereceipt::qr::Portal,
 }
 
 /// Flow store number → location name, for the stock drift table.
@@ -71,7 +73,15 @@ impl Console {
             auth: Arc::new(auth::Auth::new(section)),
             days: Arc::default(),
             runs: Arc::default(),
+            portal: eta_ereceipt::qr::Portal::Production,
         }
+    }
+
+    /// Sets the ETA portal that receipts' QR codes and links open (default production): the
+    /// one of the configured `eta.environment`.
+    pub fn with_portal(mut self, portal: eta_ereceipt::qr::Portal) -> Console {
+        self.portal = portal;
+        self
     }
 
     /// Records an operator's action in the audit log (system `console`, kind

@@ -3,7 +3,7 @@
 //! audit trail.
 
 use axum::extract::{Query, State};
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 use sync_core::store::{Binding, StoreError};
 
@@ -143,6 +143,16 @@ pub(crate) async fn story(
     layout::page("Order story", "/console/orders", &signed, body)
 }
 
+/// A receipt's QR code (an inline SVG) and the ETA link it encodes, from the receipt as it was
+/// sent (`body` of its binding); `None` before it is built.
+fn receipt_qr(console: &Console, receipt: &Binding) -> Option<(String, String)> {
+    let body = receipt.data.get("body")?.as_str()?;
+    let parsed = eta_ereceipt::model::Receipt::from_json(body).ok()?;
+    let link = eta_ereceipt::qr::receipt_qr_content(&console.portal, &parsed).ok()?;
+    let svg = eta_ereceipt::qr::qr_svg(&link).ok()?;
+    Some((link, svg))
+}
+
 async fn story_body(console: &Console, id: &str) -> Result<Markup, StoreError> {
     let store = console.engine.store();
     let scope = &console.engine.config().scope;
@@ -186,7 +196,7 @@ async fn story_body(console: &Console, id: &str) -> Result<Markup, StoreError> {
             p.mute { "No receipt issued yet." }
         } @else {
             div.scroll { table {
-                tr { th { "Receipt" } th { "uuid" } th { "State" } th { "Device" } th.n { "Total" } th { "ETA's reasons" } th { "Changed" } }
+                tr { th { "Receipt" } th { "uuid" } th { "State" } th { "Device" } th.n { "Total" } th { "ETA's reasons" } th { "Changed" } th { "QR" } }
                 @for r in &receipts {
                     @let state = field(r, "state");
                     tr {
@@ -197,6 +207,9 @@ async fn story_body(console: &Console, id: &str) -> Result<Markup, StoreError> {
                         td.n { (field(r, "total")) }
                         td { @if let Some(reasons) = r.data.get("reasons").or_else(|| r.data.get("errors")) { (reasons.to_string()) } }
                         td { (when(r.updated_at)) }
+                        td { @if let Some((link, svg)) = receipt_qr(console, r) {
+                            details { summary { "show" } div.qr { (PreEscaped(svg)) } a href=(link) { "open at ETA" } }
+                        } }
                     }
                 }
             } }
