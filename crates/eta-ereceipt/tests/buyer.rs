@@ -3,6 +3,8 @@
 //! and a name. The adapter parks such a receipt with a clear reason instead of failing it; the
 //! validator and the ETA stand-in compare in EGP.
 
+mod common;
+
 use chrono::{Duration, Utc};
 use eta_ereceipt::adapter::EtaTaxAuthority;
 use eta_ereceipt::builder::example_seller;
@@ -15,56 +17,21 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use sandbox::{Sandbox, SandboxConfig};
 use sync_core::connector::TaxAuthority;
-use sync_core::model::{Customer, FinancialStatus, Order, OrderLine, Payment, Sku, TaxLine};
-use sync_core::money::Currency;
+use sync_core::model::{Customer, Order};
 
 fn big_order(customer_name: Option<&str>) -> Order {
-    let at = Utc::now() - Duration::minutes(5);
-    Order {
-        external_id: "gid://shopify/Order/77".into(),
-        name: "#4077".into(),
-        created_at: at,
-        updated_at: at,
-        currency: Currency::EGP,
-        taxes_included: true,
-        customer: customer_name.map(|n| Customer {
-            external_id: "gid://shopify/Customer/9".into(),
-            email: None,
-            phone: None,
-            first_name: Some(n.into()),
-            last_name: None,
-            addresses: vec![],
-            updated_at: at,
-        }),
+    let mut order =
+        common::paid_order(77, "#4077", "SOFA-1", "Sofa", dec!(1), dec!(171000), "cash");
+    order.customer = customer_name.map(|n| Customer {
+        external_id: "gid://shopify/Customer/9".into(),
         email: None,
         phone: None,
-        billing_address: None,
-        shipping_address: None,
-        lines: vec![OrderLine {
-            line_id: "L1".into(),
-            sku: Some(Sku::from("SOFA-1")),
-            title: "Sofa".into(),
-            quantity: dec!(1),
-            unit_price: dec!(171000),
-            discount: dec!(0),
-            tax_lines: vec![TaxLine {
-                title: "VAT".into(),
-                rate: dec!(0.14),
-                amount: dec!(21000),
-            }],
-        }],
-        shipping_lines: vec![],
-        total: dec!(171000),
-        total_tax: dec!(21000),
-        financial_status: FinancialStatus::Paid,
-        fulfilled: false,
-        cancelled_at: None,
-        payments: vec![Payment {
-            gateway: "cash".into(),
-            amount: dec!(171000),
-        }],
-        refunds: vec![],
-    }
+        first_name: Some(n.into()),
+        last_name: None,
+        addresses: vec![],
+        updated_at: order.created_at,
+    });
+    order
 }
 
 #[test]

@@ -3,6 +3,8 @@
 //! amounts are not in EGP and carries no rate is parked, not issued in EGP with foreign
 //! amounts.
 
+mod common;
+
 use chrono::{Duration, Utc};
 use eta_ereceipt::adapter::EtaTaxAuthority;
 use eta_ereceipt::builder::example_seller;
@@ -12,7 +14,6 @@ use eta_ereceipt::mapping::{MappingConfig, Sale, SaleCurrency, SaleLine, map_sal
 use eta_ereceipt::validate::{ValidationOptions, total_in_egp, validate};
 use rust_decimal_macros::dec;
 use sync_core::connector::TaxAuthority;
-use sync_core::model::{FinancialStatus, Order, OrderLine, Payment, Sku, TaxLine};
 use sync_core::money::Currency;
 
 fn sale(currency: Option<SaleCurrency>) -> Sale {
@@ -62,44 +63,9 @@ fn a_sale_in_another_currency_is_issued_in_it_with_the_rate_to_egp() {
 
 #[test]
 fn an_order_not_in_egp_parks_on_its_currency() {
-    let at = Utc::now() - Duration::minutes(5);
-    let order = Order {
-        external_id: "gid://shopify/Order/5".into(),
-        name: "#5005".into(),
-        created_at: at,
-        updated_at: at,
-        currency: Currency::USD,
-        taxes_included: true,
-        customer: None,
-        email: None,
-        phone: None,
-        billing_address: None,
-        shipping_address: None,
-        lines: vec![OrderLine {
-            line_id: "L1".into(),
-            sku: Some(Sku::from("TEA-1")),
-            title: "Tea".into(),
-            quantity: dec!(1),
-            unit_price: dec!(11.4),
-            discount: dec!(0),
-            tax_lines: vec![TaxLine {
-                title: "VAT".into(),
-                rate: dec!(0.14),
-                amount: dec!(1.4),
-            }],
-        }],
-        shipping_lines: vec![],
-        total: dec!(11.4),
-        total_tax: dec!(1.4),
-        financial_status: FinancialStatus::Paid,
-        fulfilled: false,
-        cancelled_at: None,
-        payments: vec![Payment {
-            gateway: "cash".into(),
-            amount: dec!(11.4),
-        }],
-        refunds: vec![],
-    };
+    let _at = Utc::now() - Duration::minutes(5);
+    let mut order = common::paid_order(5, "#5005", "TEA-1", "Tea", dec!(1), dec!(11.4), "cash");
+    order.currency = Currency::USD;
     let client = EtaClient::builder(
         Environment::Preproduction,
         PosCredentials::new("id", "secret", "POS-1", "os", "1", "psk"),

@@ -3,64 +3,32 @@
 //! parks a receipt whose code is not registered and active, naming the item, instead of
 //! issuing it to become Invalid. Against the sandbox's ETA stand-in, over real HTTP.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
 use eta_ereceipt::adapter::EtaTaxAuthority;
-use eta_ereceipt::builder::example_seller;
-use eta_ereceipt::client::{
-    CodeRequestQuery, CodeStatus, Environment, EtaClient, NewCodeRequest, PosCredentials,
-};
+use eta_ereceipt::client::{CodeRequestQuery, CodeStatus, EtaClient, NewCodeRequest};
 use eta_ereceipt::code_check::{CodeCheck, ItemCodeSource};
-use eta_ereceipt::codes::PaymentMethod;
 use eta_ereceipt::mapping::{ItemCodes, MappingConfig};
 use rust_decimal_macros::dec;
 use sandbox::{RunningSandbox, Sandbox, SandboxConfig};
 use sync_core::connector::{ConnectorResult, TaxAuthority};
-use sync_core::model::{FinancialStatus, Order, OrderLine, Payment, ShippingLine, Sku, TaxLine};
-use sync_core::money::Currency;
+use sync_core::model::{Order, ShippingLine, TaxLine};
 
 fn order(n: u32, sku: &str) -> Order {
-    let at = Utc::now() - chrono::Duration::minutes(5);
-    Order {
-        external_id: format!("gid://shopify/Order/{n}").into(),
-        name: format!("#{}", 3000 + n),
-        created_at: at,
-        updated_at: at,
-        currency: Currency::EGP,
-        taxes_included: true,
-        customer: None,
-        email: None,
-        phone: None,
-        billing_address: None,
-        shipping_address: None,
-        lines: vec![OrderLine {
-            line_id: "L1".into(),
-            sku: Some(Sku::from(sku)),
-            title: "Tea".into(),
-            quantity: dec!(1),
-            unit_price: dec!(114),
-            discount: dec!(0),
-            tax_lines: vec![TaxLine {
-                title: "VAT".into(),
-                rate: dec!(0.14),
-                amount: dec!(14),
-            }],
-        }],
-        shipping_lines: vec![],
-        total: dec!(114),
-        total_tax: dec!(14),
-        financial_status: FinancialStatus::Paid,
-        fulfilled: false,
-        cancelled_at: None,
-        payments: vec![Payment {
-            gateway: "Paymob".into(),
-            amount: dec!(114),
-        }],
-        refunds: vec![],
-    }
+    common::paid_order(
+        n,
+        &format!("#{}", 3000 + n),
+        sku,
+        "Tea",
+        dec!(1),
+        dec!(114),
+        "Paymob",
+    )
 }
 
 async fn start() -> RunningSandbox {
@@ -78,35 +46,17 @@ async fn start() -> RunningSandbox {
 }
 
 fn client(sb: &RunningSandbox) -> EtaClient {
-    let cfg = &sb.config().eta;
-    let dev = &cfg.devices[0];
-    let credentials = PosCredentials::new(
-        cfg.client_id.clone(),
-        cfg.client_secret.clone(),
-        dev.serial.clone(),
-        "os",
-        "1",
-        dev.preshared_key.clone(),
-    );
-    EtaClient::builder(Environment::Preproduction, credentials)
-        .identity_url(sb.eta_url())
-        .api_url(sb.eta_url())
-        .build()
-        .unwrap()
+    common::client(sb, 0)
 }
 
 fn authority(sb: &RunningSandbox, mapping: MappingConfig) -> EtaTaxAuthority {
-    let cfg = &sb.config().eta;
-    let mut seller = example_seller();
-    seller.rin = cfg.taxpayer_rin.clone();
-    seller.device_serial_number = cfg.devices[0].serial.clone();
-    EtaTaxAuthority::new(client(sb), seller, mapping).with_code_check(
+    EtaTaxAuthority::new(client(sb), common::seller(sb, 0), mapping).with_code_check(
         CodeCheck::new(client(sb)).with_intervals(Duration::from_secs(600), Duration::ZERO),
     )
 }
 
 fn mapping(sb: &RunningSandbox) -> MappingConfig {
-    MappingConfig::new(sb.config().eta.taxpayer_rin.clone()).gateway("paymob", PaymentMethod::Visa)
+    common::mapping(sb)
 }
 
 fn request(rin: &str, code: &str) -> NewCodeRequest {

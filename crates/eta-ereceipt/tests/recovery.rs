@@ -2,6 +2,8 @@
 //! HTTP) the receipt of a sale or return and the last receipt of a device's chain, and reads
 //! what a list summary leaves out from the receipt itself.
 
+mod common;
+
 use std::time::Duration;
 
 use chrono::Utc;
@@ -11,57 +13,25 @@ use eta_ereceipt::client::{Environment, EtaClient, PosCredentials};
 use eta_ereceipt::codes::PaymentMethod;
 use eta_ereceipt::mapping::MappingConfig;
 use rust_decimal_macros::dec;
-use sandbox::{RunningSandbox, Sandbox, SandboxConfig};
+use sandbox::{Sandbox, SandboxConfig};
 use serde_json::json;
 use sync_core::connector::TaxAuthority;
 use sync_core::error::{Classify, ErrorKind};
-use sync_core::model::{
-    FinancialStatus, Order, OrderLine, Payment, ReceiptState, Refund, RefundLine, Sku, TaxLine,
-};
-use sync_core::money::Currency;
+use sync_core::model::{Order, ReceiptState, Refund, RefundLine, Sku};
 use sync_core::retry::RetryPolicy;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn order(n: u32) -> Order {
-    let at = Utc::now() - chrono::Duration::minutes(5);
-    Order {
-        external_id: format!("gid://shopify/Order/{n}").into(),
-        name: format!("#{}", 1000 + n),
-        created_at: at,
-        updated_at: at,
-        currency: Currency::EGP,
-        taxes_included: true,
-        customer: None,
-        email: None,
-        phone: None,
-        billing_address: None,
-        shipping_address: None,
-        lines: vec![OrderLine {
-            line_id: "L1".into(),
-            sku: Some(Sku::from("TEA-1")),
-            title: "Tea".into(),
-            quantity: dec!(2),
-            unit_price: dec!(57),
-            discount: dec!(0),
-            tax_lines: vec![TaxLine {
-                title: "VAT".into(),
-                rate: dec!(0.14),
-                amount: dec!(14),
-            }],
-        }],
-        shipping_lines: vec![],
-        total: dec!(114),
-        total_tax: dec!(14),
-        financial_status: FinancialStatus::Paid,
-        fulfilled: false,
-        cancelled_at: None,
-        payments: vec![Payment {
-            gateway: "Paymob".into(),
-            amount: dec!(114),
-        }],
-        refunds: vec![],
-    }
+    common::paid_order(
+        n,
+        &format!("#{}", 1000 + n),
+        "TEA-1",
+        "Tea",
+        dec!(2),
+        dec!(57),
+        "Paymob",
+    )
 }
 
 fn refund() -> Refund {
@@ -81,34 +51,6 @@ fn refund() -> Refund {
     }
 }
 
-fn client(sb: &RunningSandbox, device: usize) -> EtaClient {
-    let cfg = &sb.config().eta;
-    let dev = &cfg.devices[device];
-    let credentials = PosCredentials::new(
-        cfg.client_id.clone(),
-        cfg.client_secret.clone(),
-        dev.serial.clone(),
-        "os",
-        "1",
-        dev.preshared_key.clone(),
-    );
-    EtaClient::builder(Environment::Preproduction, credentials)
-        .identity_url(sb.eta_url())
-        .api_url(sb.eta_url())
-        .build()
-        .unwrap()
-}
-
-fn authority(sb: &RunningSandbox, device: usize) -> EtaTaxAuthority {
-    let cfg = &sb.config().eta;
-    let mut seller = example_seller();
-    seller.rin = cfg.taxpayer_rin.clone();
-    seller.device_serial_number = cfg.devices[device].serial.clone();
-    let mapping =
-        MappingConfig::new(cfg.taxpayer_rin.clone()).gateway("paymob", PaymentMethod::Visa);
-    EtaTaxAuthority::new(client(sb, device), seller, mapping)
-}
-
 #[tokio::test]
 async fn a_sale_and_its_return_are_found_by_number_on_their_device_and_the_chain_goes_on_from_etas_last_receipt()
  {
@@ -119,8 +61,8 @@ async fn a_sale_and_its_return_are_found_by_number_on_their_device_and_the_chain
     })
     .await
     .unwrap();
-    let eta = authority(&sb, 0);
-    let other = authority(&sb, 1);
+    let eta = common::authority(&sb, 0);
+    let other = common::authority(&sb, 1);
     // Nothing held yet: no receipt, no chain.
     assert_eq!(eta.chain_tail().await.unwrap(), None);
     assert_eq!(eta.find_receipt(&order(1), None).await.unwrap(), None);

@@ -3,59 +3,26 @@
 //! details, and a verdict that comes later is found by a look-up, never by sending again.
 //! Against the sandbox's ETA stand-in, over real HTTP.
 
+mod common;
+
 use std::time::Duration;
 
-use chrono::Utc;
 use eta_ereceipt::adapter::EtaTaxAuthority;
-use eta_ereceipt::builder::example_seller;
-use eta_ereceipt::client::{Environment, EtaClient, PosCredentials};
-use eta_ereceipt::codes::PaymentMethod;
-use eta_ereceipt::mapping::MappingConfig;
 use rust_decimal_macros::dec;
 use sandbox::{RunningSandbox, Sandbox, SandboxConfig};
 use sync_core::connector::TaxAuthority;
-use sync_core::model::{FinancialStatus, Order, OrderLine, Payment, ReceiptState, Sku, TaxLine};
-use sync_core::money::Currency;
+use sync_core::model::{Order, ReceiptState};
 
 fn order(n: u32, sku: &str) -> Order {
-    let at = Utc::now() - chrono::Duration::minutes(5);
-    Order {
-        external_id: format!("gid://shopify/Order/{n}").into(),
-        name: format!("#{}", 2000 + n),
-        created_at: at,
-        updated_at: at,
-        currency: Currency::EGP,
-        taxes_included: true,
-        customer: None,
-        email: None,
-        phone: None,
-        billing_address: None,
-        shipping_address: None,
-        lines: vec![OrderLine {
-            line_id: "L1".into(),
-            sku: Some(Sku::from(sku)),
-            title: "Tea".into(),
-            quantity: dec!(1),
-            unit_price: dec!(114),
-            discount: dec!(0),
-            tax_lines: vec![TaxLine {
-                title: "VAT".into(),
-                rate: dec!(0.14),
-                amount: dec!(14),
-            }],
-        }],
-        shipping_lines: vec![],
-        total: dec!(114),
-        total_tax: dec!(14),
-        financial_status: FinancialStatus::Paid,
-        fulfilled: false,
-        cancelled_at: None,
-        payments: vec![Payment {
-            gateway: "Paymob".into(),
-            amount: dec!(114),
-        }],
-        refunds: vec![],
-    }
+    common::paid_order(
+        n,
+        &format!("#{}", 2000 + n),
+        sku,
+        "Tea",
+        dec!(1),
+        dec!(114),
+        "Paymob",
+    )
 }
 
 async fn start(delay: Duration) -> RunningSandbox {
@@ -71,27 +38,7 @@ async fn start(delay: Duration) -> RunningSandbox {
 }
 
 fn authority(sb: &RunningSandbox) -> EtaTaxAuthority {
-    let cfg = &sb.config().eta;
-    let dev = &cfg.devices[0];
-    let credentials = PosCredentials::new(
-        cfg.client_id.clone(),
-        cfg.client_secret.clone(),
-        dev.serial.clone(),
-        "os",
-        "1",
-        dev.preshared_key.clone(),
-    );
-    let client = EtaClient::builder(Environment::Preproduction, credentials)
-        .identity_url(sb.eta_url())
-        .api_url(sb.eta_url())
-        .build()
-        .unwrap();
-    let mut seller = example_seller();
-    seller.rin = cfg.taxpayer_rin.clone();
-    seller.device_serial_number = dev.serial.clone();
-    let mapping =
-        MappingConfig::new(cfg.taxpayer_rin.clone()).gateway("paymob", PaymentMethod::Visa);
-    EtaTaxAuthority::new(client, seller, mapping)
+    common::authority(sb, 0)
 }
 
 #[tokio::test]

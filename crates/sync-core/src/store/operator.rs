@@ -56,6 +56,7 @@ pub trait OperatorStore: Send + Sync {
 }
 
 /// The most audit entries a query asks for.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn trail_limit(limit: usize) -> i64 {
     i64::try_from(limit.min(MAX_AUDIT_TRAIL)).unwrap_or(0)
 }
