@@ -152,12 +152,14 @@ pub(crate) async fn page(State(console): State<Console>, signed: Signed) -> Mark
     layout::page("Overview", "/console/", &signed, body)
 }
 
-/// The colour of a receipt state: accepted / valid good, rejected / invalid bad, the rest
-/// (issued, submitting, pending) waiting.
+/// The colour of a receipt state: Valid good, refused bad, the rest (built, submitted,
+/// parked) waiting.
 pub(crate) fn state_class(state: &str) -> &'static str {
-    match state {
-        "accepted" | "valid" => "ok",
-        "rejected" | "invalid" | "cancelled" => "bad",
-        _ => "warn",
+    if super::receipts::refused(state) {
+        "bad"
+    } else if super::receipts::settled(state) {
+        "ok"
+    } else {
+        "warn"
     }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use chrono::{DateTime, Duration, Utc};
 use maud::{Markup, html};
+use sync_core::engine::ReceiptPhase;
 use sync_core::store::Binding;
 
 use super::Console;
@@ -29,17 +30,21 @@ pub(crate) fn state(receipt: &Binding) -> &str {
         .unwrap_or("issued")
 }
 
-/// Whether ETA has settled the receipt (accepted / valid, or refused).
+/// Whether ETA has settled the receipt (Valid, or refused): by the engine's reading of the
+/// stored state, earlier versions' forms included.
 pub(crate) fn settled(state: &str) -> bool {
     matches!(
-        state,
-        "accepted" | "valid" | "rejected" | "invalid" | "cancelled"
+        ReceiptPhase::from_stored(state),
+        Some(ReceiptPhase::Valid | ReceiptPhase::Invalid | ReceiptPhase::Rejected)
     )
 }
 
-/// Whether ETA refused the receipt.
+/// Whether ETA refused the receipt (Invalid, or Rejected at once).
 pub(crate) fn refused(state: &str) -> bool {
-    matches!(state, "rejected" | "invalid")
+    matches!(
+        ReceiptPhase::from_stored(state),
+        Some(ReceiptPhase::Invalid | ReceiptPhase::Rejected)
+    )
 }
 
 /// When the receipt was issued (its `dateTimeIssued`), if it says.
