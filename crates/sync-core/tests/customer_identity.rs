@@ -175,3 +175,62 @@ async fn an_operator_rule_links_by_email_and_still_never_overwrites() {
     );
     assert!(engine.customer_matches().await.unwrap().is_empty());
 }
+
+/// A shopper's first orders (and their customer change) arrive together (a webhook burst, a
+/// backfill): several order jobs, and the customer job, reach the same new customer at once,
+/// in one worker and across two workers on one store. The ERP gets that customer once, and every
+/// order is booked to it.
+#[tokio::test]
+async fn one_new_customer_met_by_concurrent_jobs_is_created_in_the_erp_once() {
+    for workers in [1, 2] {
+        let world = world();
+        let first = order(1, "A-RED", 1, 100);
+        let shopper = first.customer.clone().expect("the order has a customer");
+        let orders: Vec<Order> = (1..=8)
+            .map(|n| {
+                let mut placed = order(n, "A-RED", 1, 100);
+                placed.customer = Some(shopper.clone());
+                placed
+            })
+            .collect();
+        for placed in &orders {
+            world.shop.put_order(placed.clone());
+        }
+        // Every second run also lists the customer itself, read by the customers flow
+        // (another worker's pass may be in that flow while this one imports orders).
+        if workers == 2 {
+            world.shop.put_customer(shopper.clone());
+        }
+
+        let store = sqlite().await;
+        let engines: Vec<_> = (0..workers)
+            .map(|w| engine(&world, store.clone(), &format!("w{w}")))
+            .collect();
+        let passes = engines.iter().map(|e| e.run_once());
+        for result in futures::future::join_all(passes).await {
+            result.expect("a pass");
+        }
+
+        let created: Vec<_> = world
+            .erp
+            .customers()
+            .into_iter()
+            .filter(|(_, c)| c.external_id == shopper.external_id)
+            .collect();
+        assert_eq!(
+            created.len(),
+            1,
+            "{workers} worker(s): the shopper is in the ERP {} times",
+            created.len()
+        );
+        assert_each_order_once(&world, &orders);
+        let bookings = world.erp.bookings();
+        assert_eq!(bookings.len(), orders.len(), "{workers} worker(s)");
+        assert!(
+            bookings
+                .iter()
+                .all(|(_, c)| c.as_ref() == Some(&created[0].0)),
+            "{workers} worker(s): an order booked to another customer: {bookings:?}"
+        );
+    }
+}

@@ -369,6 +369,23 @@ pub trait StateStore: Send + Sync {
             .min())
     }
 
+    /// Takes the claim `name` for `holder` until `until`: `true` when it was free, its time
+    /// was up at `now` (a holder that crashed), or `holder` has it already (the time is then
+    /// extended). `false`, and nothing changes, while another holder has it.
+    ///
+    /// A claim serialises what job resources cannot: the one remote record that jobs of
+    /// several resources may meet first (a new customer met by each of its first orders).
+    async fn claim(
+        &self,
+        scope: &StoreScope,
+        name: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Ends `holder`'s claim on `name` (nothing when another holds it or none does).
+    async fn release(&self, scope: &StoreScope, name: &str, holder: &str) -> StoreResult<()>;
+
     /// Records a webhook event id; `true` when it was not seen before.
     async fn record_event(&self, scope: &StoreScope, event_id: &str) -> StoreResult<bool>;
 

@@ -627,6 +627,40 @@ impl StateStore for PostgresStore {
         Ok(depths)
     }
 
+    async fn claim(
+        &self,
+        scope: &StoreScope,
+        name: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO sync_claims (scope, name, holder, until) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (scope, name) DO UPDATE SET holder = excluded.holder, \
+             until = excluded.until \
+             WHERE sync_claims.holder = excluded.holder OR sync_claims.until <= $5",
+        )
+        .bind(scope.as_str())
+        .bind(name)
+        .bind(holder)
+        .bind(until)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn release(&self, scope: &StoreScope, name: &str, holder: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sync_claims WHERE scope = $1 AND name = $2 AND holder = $3")
+            .bind(scope.as_str())
+            .bind(name)
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn record_event(&self, scope: &StoreScope, event_id: &str) -> StoreResult<bool> {
         let done = sqlx::query(
             "INSERT INTO sync_events (scope, event_id, received_at) VALUES ($1, $2, $3) \

@@ -697,6 +697,40 @@ impl StateStore for SqliteStore {
         Ok(depths)
     }
 
+    async fn claim(
+        &self,
+        scope: &StoreScope,
+        name: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO sync_claims (scope, name, holder, until) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (scope, name) DO UPDATE SET holder = excluded.holder, \
+             until = excluded.until \
+             WHERE sync_claims.holder = excluded.holder OR sync_claims.until <= ?",
+        )
+        .bind(scope.as_str())
+        .bind(name)
+        .bind(holder)
+        .bind(micros(until))
+        .bind(micros(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn release(&self, scope: &StoreScope, name: &str, holder: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sync_claims WHERE scope = ? AND name = ? AND holder = ?")
+            .bind(scope.as_str())
+            .bind(name)
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn record_event(&self, scope: &StoreScope, event_id: &str) -> StoreResult<bool> {
         let done = sqlx::query(
             "INSERT INTO sync_events (scope, event_id, received_at) VALUES (?, ?, ?) \

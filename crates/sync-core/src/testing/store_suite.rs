@@ -73,6 +73,7 @@ pub async fn run_all(store: &dyn StateStore) {
     next_due_is_the_earliest_wait(store).await;
     assert_idle(store, "next_due_is_the_earliest_wait").await;
     events_are_deduplicated(store).await;
+    claims_are_exclusive_until_released_or_expired(store).await;
     chain_advances_by_compare_and_set(store).await;
     audit_is_kept_and_pruned(store).await;
     finished_jobs_and_events_are_pruned(store).await;
@@ -1077,6 +1078,89 @@ pub async fn queue_depth_counts_states(store: &dyn StateStore) {
     assert_eq!(depth[&JobState::Running], before[&JobState::Running]);
     assert_eq!(depth[&JobState::Done], before[&JobState::Done] + 1);
     finish_all(store, "w", [q2]).await;
+}
+
+/// Claims: one holder at a time per (scope, name); the holder may take it again (extending
+/// it); another holder gets it once it is released or its time is up; a release by another
+/// holder changes nothing; scopes and names are independent.
+///
+/// # Panics
+///
+/// When a rule is broken or the store returns an error.
+pub async fn claims_are_exclusive_until_released_or_expired(store: &dyn StateStore) {
+    let scope = StoreScope::new("suite-claims");
+    let other_scope = StoreScope::new("suite-claims-other");
+    let now = Utc::now();
+    let later = now + chrono::Duration::seconds(60);
+    let claim = |scope: &StoreScope, name: &str, holder: &str, until, at| {
+        let (scope, name, holder) = (scope.clone(), name.to_owned(), holder.to_owned());
+        async move {
+            store
+                .claim(&scope, &name, &holder, until, at)
+                .await
+                .expect("claim")
+        }
+    };
+    assert!(claim(&scope, "customer:1", "a", later, now).await, "free");
+    assert!(
+        !claim(&scope, "customer:1", "b", later, now).await,
+        "held by a"
+    );
+    assert!(
+        claim(&scope, "customer:1", "a", later, now).await,
+        "a again"
+    );
+    assert!(
+        claim(&scope, "customer:2", "b", later, now).await,
+        "another name"
+    );
+    assert!(
+        claim(&other_scope, "customer:1", "b", later, now).await,
+        "another scope"
+    );
+
+    store
+        .release(&scope, "customer:1", "b")
+        .await
+        .expect("release");
+    assert!(
+        !claim(&scope, "customer:1", "b", later, now).await,
+        "a release by another holder freed the claim"
+    );
+    store
+        .release(&scope, "customer:1", "a")
+        .await
+        .expect("release");
+    assert!(
+        claim(&scope, "customer:1", "b", later, now).await,
+        "released"
+    );
+
+    // b's time is up at `later`: c takes it over then, not before.
+    let just_before = later - chrono::Duration::seconds(1);
+    assert!(!claim(&scope, "customer:1", "c", later, just_before).await);
+    assert!(
+        claim(
+            &scope,
+            "customer:1",
+            "c",
+            later + chrono::Duration::seconds(60),
+            later
+        )
+        .await,
+        "an expired claim is taken over"
+    );
+    assert!(
+        !claim(&scope, "customer:1", "b", later, later).await,
+        "c holds it now"
+    );
+    for (scope, name, holder) in [
+        (&scope, "customer:1", "c"),
+        (&scope, "customer:2", "b"),
+        (&other_scope, "customer:1", "b"),
+    ] {
+        store.release(scope, name, holder).await.expect("release");
+    }
 }
 
 /// Webhook events: the first sight of an id is `true`, a repeat `false`, per scope.

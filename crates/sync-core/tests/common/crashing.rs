@@ -151,6 +151,21 @@ impl StateStore for CrashingStore {
         self.alive()?;
         self.inner.queue_depth().await
     }
+    async fn claim(
+        &self,
+        s: &StoreScope,
+        name: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.write()?;
+        self.inner.claim(s, name, holder, until, now).await
+    }
+    async fn release(&self, s: &StoreScope, name: &str, holder: &str) -> StoreResult<()> {
+        self.write()?;
+        self.inner.release(s, name, holder).await
+    }
     async fn record_event(&self, s: &StoreScope, e: &str) -> StoreResult<bool> {
         self.write()?;
         self.inner.record_event(s, e).await

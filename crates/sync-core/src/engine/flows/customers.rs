@@ -96,13 +96,60 @@ pub(crate) async fn execute(engine: &Engine, job: &Job, customer: Customer) -> J
 ///   listed by [`Engine::customer_matches`].
 ///
 /// [`ErpSales::identify_customer`]: crate::connector::ErpSales::identify_customer
+///
+/// Jobs of several resources meet a new customer at once (its first orders, its own customer
+/// job): the not-bound path runs under a claim on the customer in the state store, so one job
+/// asks the ERP and creates it, and the others wait for the claim and find it bound.
 pub(crate) async fn ensure(
     engine: &Engine,
     job: &Job,
     customer: &Customer,
 ) -> Result<ErpCustomerNo, JobError> {
+    if let Some(number) = settled(engine, customer).await? {
+        return Ok(number);
+    }
+    let name = format!("customer:{}", customer.external_id);
+    let holder = format!("{}#{}", engine.config.worker, job.id);
+    let now = engine.now();
+    let lease = chrono::Duration::from_std(engine.config.lease).unwrap_or(chrono::Duration::MAX);
+    let store = &engine.store;
+    let scope = &engine.config.scope;
+    if !store.claim(scope, &name, &holder, now + lease, now).await? {
+        // Another job is creating or updating this customer: come back when it is done.
+        return Err(JobError::Wait {
+            why: format!("another job is writing customer {}", customer.external_id),
+            at: now + chrono::Duration::milliseconds(CLAIM_RETRY_MS),
+        });
+    }
+    let result = write(engine, job, customer).await;
+    // A job that failed after the claim gives it up too: its retry (or another job) looks
+    // the customer up again before writing.
+    store.release(scope, &name, &holder).await?;
+    result
+}
+
+/// How long a job that met another job's claim on a customer waits before looking again.
+const CLAIM_RETRY_MS: i64 = 100;
+
+/// The bound ERP number when nothing is left to write: a linked customer, or one whose
+/// content is unchanged since it was written.
+async fn settled(engine: &Engine, customer: &Customer) -> Result<Option<ErpCustomerNo>, JobError> {
+    let hash = content_hash(customer);
+    Ok(engine
+        .binding(BindingKind::Customer, &customer.external_id)
+        .await?
+        .filter(|binding| {
+            binding.data.get(LINKED_BY).is_some()
+                || binding.content_hash.as_deref() == Some(hash.as_str())
+        })
+        .map(|binding| binding.remote_id.into()))
+}
+
+/// Creates or updates the customer in the ERP (under the claim; see [`ensure`]).
+async fn write(engine: &Engine, job: &Job, customer: &Customer) -> Result<ErpCustomerNo, JobError> {
     let erp = &engine.connectors.erp_sales;
     let hash = content_hash(customer);
+    // Read again under the claim: the job that held it before may have written the customer.
     let (existing, data) = match engine
         .binding(BindingKind::Customer, &customer.external_id)
         .await?
