@@ -71,6 +71,8 @@ pub(crate) struct Inner {
     fall_forwards: AtomicU64,
     /// Whether a fall-forward was logged already (it is logged once).
     fall_forward_logged: AtomicBool,
+    /// Answers refused with `THROTTLED`.
+    throttled: AtomicU64,
 }
 
 impl fmt::Debug for ShopifyClient {
@@ -319,6 +321,7 @@ impl ShopifyClientBuilder {
                 estimates: Mutex::new(Estimates::default()),
                 fall_forwards: AtomicU64::new(0),
                 fall_forward_logged: AtomicBool::new(false),
+                throttled: AtomicU64::new(0),
                 poll_interval: self.poll_interval,
                 poll_timeout: self.poll_timeout,
             }),
@@ -504,6 +507,27 @@ impl ShopifyClient {
                 inner.api_version
             );
         }
+    }
+
+    /// The shop's cost bucket as the client sees it now: the points it thinks are free
+    /// (Shopify's last `throttleStatus`, refilled since at the restore rate, less what requests
+    /// in flight reserved), the bucket size and restore rate, in Shopify's shape; for an
+    /// operator's view of how close the connector runs to the limit.
+    pub fn throttle_state(&self) -> crate::cost::ThrottleStatus {
+        let bucket = &self.inner.bucket;
+        let (maximum_available, restore_rate) = bucket.limits();
+        crate::cost::ThrottleStatus {
+            maximum_available,
+            currently_available: bucket.available(tokio::time::Instant::now()),
+            restore_rate,
+        }
+    }
+
+    /// How many answers Shopify refused with `THROTTLED` since the client was built (each was
+    /// waited out and retried; a steady rise means the connector asks for more than the
+    /// plan's restore rate).
+    pub fn throttled(&self) -> u64 {
+        self.inner.throttled.load(Ordering::Relaxed)
     }
 
     /// The GraphQL endpoint URL.
@@ -739,6 +763,7 @@ impl ShopifyClient {
                 .iter()
                 .any(|e| e.code.as_deref() == Some("THROTTLED"))
             {
+                self.inner.throttled.fetch_add(1, Ordering::Relaxed);
                 let wait = cost
                     .map(|c| c.wait_for(c.requested_query_cost))
                     .unwrap_or(Duration::from_secs(1))

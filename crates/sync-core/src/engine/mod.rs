@@ -35,6 +35,7 @@
 mod base;
 mod flows;
 mod kinds;
+mod last_pass;
 pub mod memory;
 mod ops;
 mod pass;
@@ -51,6 +52,7 @@ pub use flows::reconcile::{
     DailySales, SalesMismatch, SalesReconciliation, StockDrift, StockReconciliation,
 };
 pub use kinds::{BindingKind, JobKind, UnknownKind};
+pub use last_pass::{LastPass, PassOutcome};
 pub use ops::PushedItems;
 pub use receipt_status::{ReceiptPhase, ReceiptStatus};
 pub use webhook::{WebhookError, WebhookEvent, WebhookOutcome, WebhookVerifier};

@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 
 use super::base::{Engine, EngineError, PlannedWrite, Shutdown, Summary, uuid_like};
 use super::flows::{Decisions, Flow, stock};
+use super::last_pass::{LastPass, PassOutcome};
 use crate::error::Classify;
 use crate::store::JobState;
 
@@ -32,7 +33,11 @@ impl Engine {
         for flow in flows {
             let span = tracing::info_span!("flow", flow = flow.name(), correlation = %uuid_like());
             let _enter = span.enter();
-            match self.enqueue_flow(*flow, &mut summary).await {
+            let started_at = self.now();
+            let started = tokio::time::Instant::now();
+            let mut done = Summary::default();
+            let mut outcome = PassOutcome::Ran;
+            match self.enqueue_flow(*flow, &mut done).await {
                 Err(EngineError::Source { flow, source }) if source.outage().is_some() => {
                     // The system the flow reads is down: this flow waits for the next pass,
                     // the others go on.
@@ -40,6 +45,7 @@ impl Engine {
                         self.record_outage(outage, super::runtime::error_chain(&source));
                     }
                     tracing::warn!(flow, "flow skipped: its source system is down");
+                    outcome = PassOutcome::Skipped;
                 }
                 Ok(()) => {
                     // The flow read its source: that system answers again, even when it has
@@ -48,13 +54,31 @@ impl Engine {
                         self.system_up(system);
                     }
                 }
-                Err(other) => return Err(other),
+                Err(other) => {
+                    // The source could not be read (not an outage): recorded, then the
+                    // pass ends with the error.
+                    let pass = LastPass {
+                        started_at,
+                        duration_ms: elapsed_ms(started),
+                        outcome: PassOutcome::Failed,
+                        summary: done,
+                    };
+                    self.record_pass(*flow, &pass).await?;
+                    return Err(other);
+                }
             }
             drop(_enter);
             // Drain after each flow so later flows see earlier results (the receipts flow
             // needs the orders imported).
-            let drained = self.drain().await?;
-            summary.add(&drained);
+            done.add(&self.drain().await?);
+            let pass = LastPass {
+                started_at,
+                duration_ms: elapsed_ms(started),
+                outcome,
+                summary: done,
+            };
+            self.record_pass(*flow, &pass).await?;
+            summary.add(&pass.summary);
         }
         self.housekeeping().await?;
         Ok(summary)
@@ -246,4 +270,9 @@ impl Pause {
     fn next(&self) -> Duration {
         self.backoff.unwrap_or(self.interval)
     }
+}
+
+/// Milliseconds since `started`.
+fn elapsed_ms(started: tokio::time::Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }

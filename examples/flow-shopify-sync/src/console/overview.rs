@@ -3,7 +3,7 @@
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
-use sync_core::engine::Flow;
+use sync_core::engine::{Flow, PassOutcome, Summary};
 use sync_core::error::System;
 use sync_core::store::JobState;
 
@@ -62,7 +62,8 @@ pub(crate) async fn page(State(console): State<Console>, signed: Signed) -> Mark
             .as_deref()
             .and_then(|m| DateTime::parse_from_rfc3339(m).ok())
             .map(|d| d.with_timezone(&Utc));
-        flows.push((flow.name(), at));
+        let last = engine.last_pass(flow).await.ok().flatten();
+        flows.push((flow.name(), at, last));
     }
     let depth = engine.queue_depth().await;
     let receipts = engine.receipt_states().await;
@@ -72,6 +73,10 @@ pub(crate) async fn page(State(console): State<Console>, signed: Signed) -> Mark
         .shopify
         .as_ref()
         .map(shopify_client::ShopifyClient::version_status);
+    let throttle = console
+        .shopify
+        .as_ref()
+        .map(|client| (client.throttle_state(), client.throttled()));
     let body = html! {
         h2 { "Today" }
         @match (&today, &receipts) {
@@ -123,6 +128,22 @@ pub(crate) async fn page(State(console): State<Console>, signed: Signed) -> Mark
                     }
                 }
             }
+            @if let Some((throttle, throttled)) = &throttle {
+                tr {
+                    td { "Shopify cost bucket" }
+                    td {
+                        @let low = throttle.currently_available < throttle.maximum_available / 10.0;
+                        span class=(if low { "pill warn" } else { "pill ok" }) {
+                            (format!("{:.0}", throttle.currently_available)) " / " (format!("{:.0}", throttle.maximum_available)) " points"
+                        }
+                    }
+                    td {
+                        "restores " (format!("{:.0}", throttle.restore_rate)) " points/s; "
+                        (throttled) " request(s) throttled since start"
+                        @if *throttled > 0 { " (each waited out and retried; a steady rise means the connector asks for more than the plan restores)" }
+                    }
+                }
+            }
             @if let Some(version) = &version {
                 tr {
                     td { "Shopify API version" }
@@ -142,12 +163,30 @@ pub(crate) async fn page(State(console): State<Console>, signed: Signed) -> Mark
         } }
         h2 { "Flows" }
         div.scroll { table {
-            tr { th { "Flow" } th { "Read up to" } }
-            @for (name, at) in &flows {
-                tr { td { (name) } td { @match at { Some(at) => { (layout::when(*at)) " (" (ago(*at)) ")" } None => span.mute { "—" } } } }
+            tr { th { "Flow" } th { "Last pass" } th { "Took" } th { "What it did" } th { "Read up to" } }
+            @for (name, at, last) in &flows {
+                tr {
+                    td { (name) }
+                    @match last {
+                        Some(last) => {
+                            td {
+                                (layout::when(last.started_at)) " (" (ago(last.started_at)) ")"
+                                @match last.outcome {
+                                    PassOutcome::Ran => {}
+                                    PassOutcome::Skipped => { br; span.pill.warn { "skipped: its system was down" } }
+                                    PassOutcome::Failed => { br; span.pill.bad { "failed: its source could not be read" } }
+                                }
+                            }
+                            td { (took(last.duration_ms)) }
+                            td { (did(&last.summary)) }
+                        }
+                        None => { td.mute { "not yet" } td.mute { "—" } td.mute { "—" } }
+                    }
+                    td { @match at { Some(at) => { (layout::when(*at)) " (" (ago(*at)) ")" } None => span.mute { "—" } } }
+                }
             }
         } }
-        p.mute { "“Read up to” is where each flow's next pass resumes reading its source. Run a flow now from " a href="/console/sync" { "Sync now" } "." }
+        p.mute { "“Last pass” is the newest pass of any worker; “What it did” counts the jobs it queued and ran. “Read up to” is where each flow's next pass resumes reading its source. Run a flow now from " a href="/console/sync" { "Sync now" } "." }
     };
     layout::page("Overview", "/console/", &signed, body)
 }
@@ -161,5 +200,34 @@ pub(crate) fn state_class(state: &str) -> &'static str {
         "ok"
     } else {
         "warn"
+    }
+}
+
+/// A pass's duration as a person reads it.
+fn took(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("{ms} ms"),
+        1_000..60_000 => format!("{:.1} s", ms as f64 / 1000.0),
+        _ => format!("{} min {} s", ms / 60_000, ms % 60_000 / 1000),
+    }
+}
+
+/// What a pass did: its summary's counts that are not zero (`orders imported 3, …`), or
+/// "nothing to do".
+pub(crate) fn did(summary: &Summary) -> String {
+    let counts = serde_json::to_value(summary).unwrap_or_default();
+    let done: Vec<String> = counts
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, n)| {
+            let n = n.as_u64().filter(|n| *n > 0)?;
+            Some(format!("{} {n}", name.replace('_', " ")))
+        })
+        .collect();
+    if done.is_empty() {
+        "nothing to do".to_owned()
+    } else {
+        done.join(", ")
     }
 }
