@@ -40,6 +40,7 @@ use sync_core::model::{self, Order, OrderLine, ReceiptState, Refund};
 
 use crate::client::{EtaClient, SubmissionBatch, SubmissionResult};
 use crate::code_check::{CodeCheck, CodedLine, ItemCodeSource};
+use crate::codes::PaymentMethod;
 use crate::mapping::{
     MappingConfig, MappingError, RefundedLine, Sale, SaleLine, SaleRefund, SaleShipping,
     map_refund, map_sale,
@@ -51,7 +52,8 @@ use crate::validate::{ValidationOptions, validate};
 pub struct EtaTaxAuthority {
     client: EtaClient,
     seller: Seller,
-    base: MappingConfig,
+    /// The configuration's mapping, with the gateways mapped since ([`Self::map_gateway`]).
+    base: RwLock<MappingConfig>,
     config: RwLock<Arc<MappingConfig>>,
     clock: Arc<dyn Clock>,
     verdict_waits: Vec<Duration>,
@@ -85,7 +87,7 @@ impl EtaTaxAuthority {
             client,
             seller,
             config: RwLock::new(Arc::new(config.clone())),
-            base: config,
+            base: RwLock::new(config),
             clock: Arc::new(TokioClock),
             code_check: None,
             code_source: None,
@@ -162,6 +164,23 @@ impl EtaTaxAuthority {
         self
     }
 
+    /// Maps payment gateway `gateway` (case-insensitive) to `method` from now on, as if the
+    /// configuration had said so: for an operator adding a missing mapping while the adapter
+    /// runs (the console). Receipts parked on `gateway:<name>` can then be issued. Kept only
+    /// in memory: whoever calls this also keeps the mapping where the next start reads it.
+    pub fn map_gateway(&self, gateway: &str, method: PaymentMethod) {
+        let mut base = self
+            .base
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *base = base.clone().gateway(gateway, method);
+        let mut config = self
+            .config
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *config = Arc::new((**config).clone().gateway(gateway, method));
+    }
+
     /// The mapping in force (the configuration's, with the codes read from the source).
     fn mapping(&self) -> Arc<MappingConfig> {
         self.config
@@ -181,10 +200,15 @@ impl EtaTaxAuthority {
             return Ok(());
         }
         let pairs = state.source.item_codes().await?;
-        let mut codes = self.base.item_codes.clone();
+        let base = self
+            .base
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let mut codes = base.item_codes.clone();
         let mut bad = Vec::new();
         for (sku, code) in &pairs {
-            if self.base.item_codes.configured(sku).is_some() {
+            if base.item_codes.configured(sku).is_some() {
                 continue; // the configuration file's own code wins
             }
             match codes.clone().with_code(sku.as_str(), code) {
@@ -192,7 +216,7 @@ impl EtaTaxAuthority {
                 Err(e) => bad.push((sku.clone(), e.rule)),
             }
         }
-        let mut config = self.base.clone();
+        let mut config = base;
         config.item_codes = codes;
         *self
             .config

@@ -183,6 +183,7 @@ pos_serial = "{serial}"
 preshared_key_file = "eta-psk"
 default_payment_method = "O"
 payment_methods = {{ "shopify_payments" = "V", "paymob" = "V", "valu" = "O", "Cash on Delivery (COD)" = "C", "manual" = "C", "gift_card" = "GC" }}
+payment_methods_file = "payment-methods.toml"
 
 [eta.seller]
 rin = "{rin}"

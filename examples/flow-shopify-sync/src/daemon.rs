@@ -271,17 +271,7 @@ pub async fn run(
     let limits = Limits::default();
     let mut app = router(engine.clone(), metrics, Some(wired.shopify.clone()), limits);
     if config.console.enabled() {
-        let locations = wired.location_names().await.unwrap_or_else(|error| {
-            tracing::warn!(%error, "location names unavailable: the console shows location ids");
-            Default::default()
-        });
-        let console = crate::console::Console::new(
-            engine.clone(),
-            Some(wired.shopify.clone()),
-            locations,
-            &config.console,
-        )
-        .with_portal(wired.eta.environment().portal());
+        let console = crate::console::Console::for_daemon(&config, engine.clone(), &wired).await;
         app = with_console(app, console);
         tracing::info!(
             url = %format!("http://{bound}/console/"),

@@ -160,7 +160,8 @@ async fn serve_console(out: &Output, engine: Arc<Engine>, wired: &wiring::Wired)
         locations,
         &section,
     )
-    .with_portal(wired.eta.environment().portal());
+    .with_portal(wired.eta.environment().portal())
+    .with_gateways(wired.gateways.clone());
     let limits = crate::listener::Limits::default();
     let app = crate::daemon::with_console(
         crate::daemon::router(engine, None, Some(wired.shopify.clone()), limits),

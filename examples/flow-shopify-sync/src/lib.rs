@@ -9,6 +9,7 @@ pub mod console;
 pub mod daemon;
 pub mod demo;
 pub mod eta_codes;
+pub mod gateways;
 pub mod listener;
 pub mod memory;
 pub mod output;

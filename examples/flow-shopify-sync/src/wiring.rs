@@ -66,6 +66,10 @@ struct EtaSection {
     payment_methods: BTreeMap<String, String>,
     /// The method of gateways not listed; without it they park until mapped.
     default_payment_method: Option<String>,
+    /// A file of more `gateway = "code"` mappings (relative to the configuration's folder),
+    /// read at start; the console adds to it while the daemon runs (`src/gateways.rs`).
+    /// Without it, a gateway is mapped only in `payment_methods`.
+    payment_methods_file: Option<std::path::PathBuf>,
     /// The issuer, with ETA's field names (`rin`, `companyTradeName`, `branchCode`,
     /// `branchAddress`, `deviceSerialNumber`, `activityCode`).
     seller: eta_ereceipt::model::Seller,
@@ -98,6 +102,8 @@ pub struct Wired {
     pub eta: eta_ereceipt::client::EtaClient,
     /// What the `eta-codes` screen needs (the ETA mapping and where codes come from).
     pub eta_codes: crate::eta_codes::EtaCodesSetup,
+    /// Where the console adds gateway mappings (`eta.payment_methods_file`), if set.
+    pub gateways: Option<Arc<crate::gateways::GatewayMappings>>,
 }
 
 impl std::fmt::Debug for Wired {
@@ -341,6 +347,28 @@ pub async fn connect(config: &Config) -> Result<Wired> {
             .map_err(|err| anyhow!("eta.payment_methods.{gateway}: {err}"))?;
         mapping = mapping.gateway(gateway, method);
     }
+    let gateways_file = e
+        .payment_methods_file
+        .as_ref()
+        .map(|file| config.base_dir.join(file));
+    if let Some(file) = &gateways_file {
+        for (gateway, method) in crate::gateways::read(file)? {
+            let configured = e
+                .payment_methods
+                .iter()
+                .find(|(g, _)| g.to_lowercase() == gateway);
+            if let Some((g, code)) = configured
+                && code.as_str() != method.code()
+            {
+                return Err(anyhow!(
+                    "eta.payment_methods.{g} = {code:?} and {} says {gateway} = {:?}: keep one",
+                    file.display(),
+                    method.code()
+                ));
+            }
+            mapping = mapping.gateway(&gateway, method);
+        }
+    }
     if let Some(code) = &e.default_payment_method {
         let method: eta_ereceipt::codes::PaymentMethod = code
             .parse()
@@ -361,7 +389,14 @@ pub async fn connect(config: &Config) -> Result<Wired> {
     if let Some(source) = crate::eta_codes::flow_source(&e.item_codes, &flow, sku_source) {
         authority = authority.with_code_source(source, refresh);
     }
-    let tax = Arc::new(authority);
+    let authority = Arc::new(authority);
+    let gateways = gateways_file.map(|file| {
+        Arc::new(crate::gateways::GatewayMappings::new(
+            file,
+            vec![authority.clone()],
+        ))
+    });
+    let tax = authority;
 
     let connectors = Connectors {
         erp_catalog: erp.clone(),
@@ -377,6 +412,7 @@ pub async fn connect(config: &Config) -> Result<Wired> {
         flow,
         eta,
         eta_codes,
+        gateways,
     })
 }
 

@@ -57,13 +57,7 @@ struct Daemon {
 async fn daemon(config: &Path) -> Daemon {
     let (config, engine, wired) = flow_shopify_sync::demo::engine_for(config).await.unwrap();
     assert!(config.console.enabled());
-    let console = Console::new(
-        engine.clone(),
-        Some(wired.shopify.clone()),
-        wired.location_names().await.unwrap_or_default(),
-        &config.console,
-    )
-    .with_portal(wired.eta.environment().portal());
+    let console = Console::for_daemon(&config, engine.clone(), &wired).await;
     let limits = Limits::default();
     let app = daemon::with_console(daemon::router(engine.clone(), None, None, limits), console);
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -279,6 +273,24 @@ async fn an_operator_signs_in_releases_a_parked_order_and_repairs_a_dead_letter(
         overview.contains("Shopify API version") && overview.contains("parked jobs"),
         "{overview}"
     );
+    // Each flow's last pass (the one run above): when, how long, what it did; and the shop's
+    // cost bucket as the client sees it.
+    let orders_row = overview
+        .split("<tr>")
+        .find(|row| row.contains("<td>orders</td>"))
+        .expect("the orders flow's row");
+    assert!(
+        orders_row.contains("orders imported 4") && orders_row.contains(" UTC ("),
+        "{orders_row}"
+    );
+    assert!(
+        !overview.contains("not yet"),
+        "a flow without a pass: {overview}"
+    );
+    assert!(
+        overview.contains("Shopify cost bucket") && overview.contains("points/s"),
+        "{overview}"
+    );
     let (status, attention) = get(&d.base, &bob, "/console/attention").await;
     assert_eq!(status, StatusCode::OK);
     let mapping = parked[0].parked_on.clone().unwrap();
@@ -322,6 +334,17 @@ async fn an_operator_signs_in_releases_a_parked_order_and_repairs_a_dead_letter(
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // A payment method that is not ETA's is refused, naming the field; nothing is written.
+    let (status, refused) = post(
+        &d.base,
+        &alice,
+        "/console/attention/mapping",
+        &[("csrf", &token), ("mapping", &mapping), ("method", "Cash")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(refused.starts_with("method:"), "{refused}");
+    assert!(!site.dir.path().join("payment-methods.toml").exists());
     assert!(
         store
             .jobs(&scope, Some(JobState::Parked))
@@ -594,11 +617,8 @@ async fn in_a_real_browser_an_operator_works_through_what_needs_attention() {
     })
     .await
     .unwrap();
-    d.stop().await;
 
-    // The mapping goes into the configuration; the daemon restarts.
-    std::fs::write(&site.config, with_operators(&original, site.dir.path())).unwrap();
-    let d = daemon(&site.config).await;
+    // The operator adds the gateway's payment method in the console itself: no restart.
     let base = d.base.clone();
     let released: Vec<i64> = parked
         .iter()
@@ -627,13 +647,13 @@ async fn in_a_real_browser_an_operator_works_through_what_needs_attention() {
             "fetch('/console/attention/mapping', {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'}, body: 'mapping=x'}).then(r => r.status)",
         );
         assert_eq!(status, 403);
-        // Add the mapping: confirm it is in place and release the jobs.
+        // Add the mapping: choose the gateway's ETA payment method; the jobs run.
         b.open(&format!("{base}/console/attention"), "/console/attention");
         b.navigate_by(
             &format!(
                 "const f = [...document.querySelectorAll('form[action=\"/console/attention/mapping\"]')]\
                  .find(f => f.querySelector('[name=mapping]').value === {});\
-                 f.querySelector('[name=confirm]').checked = true; f.submit(); true",
+                 f.querySelector('select[name=method]').value = 'V'; f.submit(); true",
                 serde_json::to_string(&mapping_form).unwrap()
             ),
             "/console/attention",
@@ -739,5 +759,13 @@ async fn in_a_real_browser_an_operator_works_through_what_needs_attention() {
             "{file} written"
         );
     }
+    // The mapping is kept where the next start reads it.
+    let gateway = mapping.strip_prefix("gateway:").unwrap();
+    let kept = std::fs::read_to_string(site.dir.path().join("payment-methods.toml")).unwrap();
+    assert!(
+        kept.lines()
+            .any(|l| l.contains(gateway) && l.trim_end().ends_with("= \"V\"")),
+        "{kept}"
+    );
     d.stop().await;
 }

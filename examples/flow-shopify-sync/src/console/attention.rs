@@ -15,6 +15,7 @@ use super::Console;
 use super::auth::{Signed, TokenForm};
 use super::layout::{self, ago, csrf, text, when};
 use crate::screens::DeadLettersReport;
+use eta_ereceipt::codes::PaymentMethod;
 
 /// The largest payload an edit may send.
 const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
@@ -96,11 +97,32 @@ pub(crate) async fn page(State(console): State<Console>, signed: Signed) -> Mark
                             }
                         } }
                         @if acts {
-                            form method="post" action="/console/attention/mapping" {
-                                (csrf(&signed))
-                                input type="hidden" name="mapping" value=(mapping);
-                                label { input type="checkbox" name="confirm" value="yes" required; " The mapping " code { (mapping) } " is in place" }
-                                button type="submit" { "Run these " (rows.len()) " job(s) again" }
+                            @match (mapping.strip_prefix("gateway:"), &console.gateways) {
+                                (Some(gateway), Some(gateways)) => {
+                                    form method="post" action="/console/attention/mapping" {
+                                        (csrf(&signed))
+                                        input type="hidden" name="mapping" value=(mapping);
+                                        label {
+                                            "ETA payment method of gateway " code dir="auto" { (gateway) } " "
+                                            select name="method" required {
+                                                option value="" { "choose…" }
+                                                @for method in PaymentMethod::ALL {
+                                                    option value=(method.code()) { (method.code()) " — " (method.name()) }
+                                                }
+                                            }
+                                        }
+                                        button type="submit" { "Add the mapping and run these " (rows.len()) " job(s)" }
+                                        p.mute { "Kept in " code { (gateways.file().display()) } ", read at every start." }
+                                    }
+                                }
+                                _ => {
+                                    form method="post" action="/console/attention/mapping" {
+                                        (csrf(&signed))
+                                        input type="hidden" name="mapping" value=(mapping);
+                                        label { input type="checkbox" name="confirm" value="yes" required; " The mapping " code { (mapping) } " is in place" }
+                                        button type="submit" { "Run these " (rows.len()) " job(s) again" }
+                                    }
+                                }
                             }
                         }
                     }
@@ -198,6 +220,8 @@ fn details(job: &Job) -> Markup {
 pub(crate) struct MappingForm {
     csrf: Option<String>,
     mapping: String,
+    /// For a `gateway:<name>` mapping: the ETA payment method code to add for it.
+    method: Option<String>,
 }
 
 /// `POST /console/attention/mapping`: the mapping is in place; the jobs parked on it run.
@@ -213,6 +237,13 @@ pub(crate) async fn add_mapping(
     if mapping.is_empty() || mapping.len() > 300 {
         return (StatusCode::BAD_REQUEST, "mapping: 1 to 300 characters").into_response();
     }
+    let method = match form.method.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(code) => match add_gateway(&console, mapping, code).await {
+            Ok(method) => Some(method),
+            Err(refused) => return refused,
+        },
+    };
     match console.engine.store().unpark(mapping).await {
         Ok(released) => {
             console
@@ -220,7 +251,10 @@ pub(crate) async fn add_mapping(
                     &signed.0.operator,
                     "mapping_added",
                     &format!("mapping:{mapping}"),
-                    serde_json::json!({"jobs_released": released}),
+                    serde_json::json!({
+                        "jobs_released": released,
+                        "payment_method": method.map(PaymentMethod::code),
+                    }),
                 )
                 .await;
             run_soon(&console);
@@ -232,6 +266,36 @@ pub(crate) async fn add_mapping(
         )
             .into_response(),
     }
+}
+
+/// Adds the ETA payment method `code` for the gateway of `mapping` (`gateway:<name>`).
+async fn add_gateway(
+    console: &Console,
+    mapping: &str,
+    code: &str,
+) -> Result<PaymentMethod, Response> {
+    let refuse = |why: String| (StatusCode::BAD_REQUEST, why).into_response();
+    let Some(gateway) = mapping.strip_prefix("gateway:") else {
+        return Err(refuse(format!(
+            "method: only a gateway:<name> mapping takes a payment method, not {mapping:?}"
+        )));
+    };
+    let Some(gateways) = &console.gateways else {
+        return Err(refuse(
+            "method: set eta.payment_methods_file to add gateway mappings in the console".into(),
+        ));
+    };
+    let method = code
+        .parse::<PaymentMethod>()
+        .map_err(|e| refuse(format!("method: {e}")))?;
+    gateways.add(gateway, method).await.map_err(|e| {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the gateway mapping could not be kept: {e:#}"),
+        )
+            .into_response()
+    })?;
+    Ok(method)
 }
 
 async fn in_scope(console: &Console, id: i64) -> Result<Job, Response> {

@@ -44,6 +44,8 @@ pub struct Console {
     pub(crate) runs: Arc<sync::Runs>,
     /// Which ETA portal a receipt's QR code and link open.
     pub(crate) portal: eta_ereceipt::qr::Portal,
+    /// Where a gateway's payment method can be added (`eta.payment_methods_file`), if set.
+    pub(crate) gateways: Option<Arc<crate::gateways::GatewayMappings>>,
 }
 
 /// Flow store number → location name, for the stock drift table.
@@ -74,13 +76,47 @@ impl Console {
             days: Arc::default(),
             runs: Arc::default(),
             portal: eta_ereceipt::qr::Portal::Production,
+            gateways: None,
         }
+    }
+
+    /// The console the daemon serves for `config` over `engine` and the clients of `wired`:
+    /// the configured operators, the locations' names (ids when Shopify cannot say them),
+    /// the ETA environment's portal and the gateway mappings file.
+    pub async fn for_daemon(
+        config: &crate::config::Config,
+        engine: Arc<Engine>,
+        wired: &crate::wiring::Wired,
+    ) -> Console {
+        let locations = wired.location_names().await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "location names unavailable: the console shows location ids");
+            Default::default()
+        });
+        Console::new(
+            engine,
+            Some(wired.shopify.clone()),
+            locations,
+            &config.console,
+        )
+        .with_portal(wired.eta.environment().portal())
+        .with_gateways(wired.gateways.clone())
     }
 
     /// Sets the ETA portal that receipts' QR codes and links open (default production): the
     /// one of the configured `eta.environment`.
     pub fn with_portal(mut self, portal: eta_ereceipt::qr::Portal) -> Console {
         self.portal = portal;
+        self
+    }
+
+    /// Lets operators add a payment gateway's ETA method on the "Needs attention" page
+    /// (kept in `gateways`' file, applied to the running adapter). Without it the page says
+    /// to add the mapping to the configuration and restart.
+    pub fn with_gateways(
+        mut self,
+        gateways: Option<Arc<crate::gateways::GatewayMappings>>,
+    ) -> Console {
+        self.gateways = gateways;
         self
     }
 
