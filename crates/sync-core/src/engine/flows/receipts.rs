@@ -193,6 +193,7 @@ pub(crate) async fn issue(
     order: Order,
     refund_id: Option<RefundId>,
 ) -> JobResult {
+    let scope = &engine.config.scope;
     let tax = &engine.connectors.tax;
     let key = match &refund_id {
         None => format!("sale:{}", order.external_id),
@@ -265,10 +266,36 @@ pub(crate) async fn issue(
                 built
             }
         };
-        let mut data = receipt_data(engine, &order, refund, &device, BUILT);
-        data["reference"] = json!(reference);
-        let audit = json!({"uuid": built.uuid, "previous": built.previous_uuid});
-        if chain_built(engine, &device, &expected, &key, &built, data, audit).await? {
+        let binding = Binding {
+            scope: scope.clone(),
+            kind: BindingKind::Receipt.as_str().to_owned(),
+            key: key.clone(),
+            remote_id: built.uuid.to_string(),
+            content_hash: None,
+            data: {
+                let mut data = receipt_data(engine, &order, refund, &device, BUILT);
+                data["previous"] = json!(built.previous_uuid);
+                data["reference"] = json!(reference);
+                data["body"] = json!(built.body);
+                data["total"] = json!(built.total.to_string());
+                data
+            },
+            updated_at: engine.now(),
+        };
+        if engine
+            .store
+            .advance_chain(&device, &expected, built.uuid.as_str(), &binding)
+            .await?
+        {
+            engine
+                .audit(
+                    Direction::Outbound,
+                    "tax",
+                    BindingKind::Receipt,
+                    &key,
+                    json!({"uuid": built.uuid, "previous": built.previous_uuid}),
+                )
+                .await;
             // Submit it soon rather than at the next pass: unless a submission is queued
             // already (it will take this receipt too), queue one.
             if !engine.submission_queued.load(Ordering::Acquire) {
@@ -285,44 +312,6 @@ pub(crate) async fn issue(
         // Another worker moved the head: build again on the new head.
     }
     Err(ConnectorError::transient("the receipt chain kept moving; will retry").into())
-}
-
-/// Records `built` as the receipt of `key` and the new head of `device`'s chain, if the head
-/// is still `expected` (compare-and-set: `false` when another worker moved it, and the
-/// receipt must be built again on the new head); audits it with `audit`. `data` is what the
-/// binding records besides the receipt itself (its previous uuid, body and total are added).
-pub(crate) async fn chain_built(
-    engine: &Engine,
-    device: &str,
-    expected: &str,
-    key: &str,
-    built: &BuiltReceipt,
-    mut data: Value,
-    audit: Value,
-) -> Result<bool, JobError> {
-    data["previous"] = json!(built.previous_uuid);
-    data["body"] = json!(built.body);
-    data["total"] = json!(built.total.to_string());
-    let binding = Binding {
-        scope: engine.config.scope.clone(),
-        kind: BindingKind::Receipt.as_str().to_owned(),
-        key: key.to_owned(),
-        remote_id: built.uuid.to_string(),
-        content_hash: None,
-        data,
-        updated_at: engine.now(),
-    };
-    if !engine
-        .store
-        .advance_chain(device, expected, built.uuid.as_str(), &binding)
-        .await?
-    {
-        return Ok(false);
-    }
-    engine
-        .audit(Direction::Outbound, "tax", BindingKind::Receipt, key, audit)
-        .await;
-    Ok(true)
 }
 
 /// What a receipt binding records of its sale or return, in `state`, on `device`: with its

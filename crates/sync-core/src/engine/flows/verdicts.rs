@@ -25,7 +25,7 @@ use chrono::{DateTime, Duration as TimeDelta, Utc};
 use serde_json::{Value, json};
 
 use super::receipts::{
-    apply_outcome, chain_built, receipt_data, receipts_in, state_of, submit_soon, valid_sale,
+    apply_outcome, receipt_data, receipts_in, state_of, submit_soon, valid_sale,
 };
 use super::{Decision, Decisions, Work};
 use crate::connector::{BuiltReceipt, ConnectorError};
@@ -35,7 +35,7 @@ use crate::engine::kinds::BindingKind;
 use crate::engine::receipt_status::{BUILT, INVALID, REJECTED, TO_SEND, UNDECIDED};
 use crate::engine::runtime::{JobError, JobResult, done};
 use crate::model::{OrderId, ReceiptState, ReceiptUuid, RefundId};
-use crate::store::{Binding, Job};
+use crate::store::{Binding, Direction, Job};
 
 /// Undecided receipts one reading covers.
 const POLL_PAGE: usize = 500;
@@ -331,11 +331,34 @@ pub(crate) async fn replace(
             )
             .await?;
         let mut data = receipt_data(engine, &order, refund, &device, BUILT);
+        data["previous"] = json!(built.previous_uuid);
+        data["body"] = json!(built.body);
+        data["total"] = json!(built.total.to_string());
         data["reference"] = json!(sale);
         data["replaces"] = json!(invalid);
-        let audit =
-            json!({"uuid": built.uuid, "previous": built.previous_uuid, "replaces": invalid});
-        if chain_built(engine, &device, &expected, receipt_key, &built, data, audit).await? {
+        let binding = Binding {
+            scope: engine.config.scope.clone(),
+            kind: BindingKind::Receipt.as_str().to_owned(),
+            key: receipt_key.to_owned(),
+            remote_id: built.uuid.to_string(),
+            content_hash: None,
+            data,
+            updated_at: engine.now(),
+        };
+        if engine
+            .store
+            .advance_chain(&device, &expected, built.uuid.as_str(), &binding)
+            .await?
+        {
+            engine
+                .audit(
+                    Direction::Outbound,
+                    "tax",
+                    BindingKind::Receipt,
+                    receipt_key,
+                    json!({"uuid": built.uuid, "previous": built.previous_uuid, "replaces": invalid}),
+                )
+                .await;
             tracing::info!(%receipt_key, %invalid, uuid = %built.uuid, "replacement receipt issued");
             submit_soon(engine, &device).await?;
             return done(
