@@ -54,6 +54,7 @@ use crate::ops::products::{ProductIdentifier, ProductSetMode};
 use crate::queries::product_set;
 
 mod edge;
+mod buyer;
 mod mapping;
 
 use mapping::status_to_shopify;

@@ -129,6 +129,8 @@ impl ShopifyClient {
                     after: cursor,
                     query,
                     lines: i64::from(options.lines),
+                    buyer_id_namespace: self.inner.buyer_id_metafield.0.clone(),
+                    buyer_id_key: self.inner.buyer_id_metafield.1.clone(),
                 },
                 Safety::Repeatable,
             )
@@ -200,6 +202,8 @@ impl ShopifyClient {
                 order::Variables {
                     id: id.as_str().to_owned(),
                     lines: i64::from(lines),
+                    buyer_id_namespace: self.inner.buyer_id_metafield.0.clone(),
+                    buyer_id_key: self.inner.buyer_id_metafield.1.clone(),
                 },
                 Safety::Repeatable,
             )
