@@ -170,8 +170,9 @@ fn valid_version(v: &str) -> bool {
 impl ShopifyClientBuilder {
     /// The Admin API version, `YYYY-MM` (quarterly: 01, 04, 07, 10) or `unstable`.
     /// Default [`DEFAULT_API_VERSION`] (2026-10), the version the operations are checked
-    /// against; [`version::OLDEST_API_VERSION`] (2026-04) is the oldest they run on (they read
-    /// inactive inventory levels and send the `@idempotent` keys 2026-04 made mandatory).
+    /// against; [`version::OLDEST_API_VERSION`] (2026-07) is the oldest they run on (the order
+    /// read asks for the customer's tax id, from 2026-07; they read inactive inventory levels
+    /// and send the `@idempotent` keys 2026-04 made mandatory).
     /// [`ShopifyClient::version_status`] tells how long Shopify keeps serving it.
     pub fn api_version(mut self, version: impl Into<String>) -> Self {
         self.api_version = version.into();
@@ -264,7 +265,8 @@ impl ShopifyClientBuilder {
                 field: "api_version",
                 reason: format!(
                     "{} is older than {}, the oldest version this client's operations run on \
-                     (inactive inventory levels, mandatory @idempotent keys); use {} or newer",
+                     (the customer's tax id, inactive inventory levels, mandatory @idempotent \
+                     keys); use {} or newer",
                     self.api_version,
                     version::OLDEST_API_VERSION,
                     version::OLDEST_API_VERSION

@@ -76,7 +76,7 @@ pub(super) fn buyer_facts(order: &ShopifyOrder) -> model::BuyerFacts {
 }
 
 /// The amount in the customer's (presentment) currency.
-fn presented(m: &orders::MoneyFields) -> Decimal {
+fn presented(m: &orders::PairFields) -> Decimal {
     m.presentment_money.amount
 }
 

@@ -159,10 +159,10 @@ fn rate(rate: Option<f64>) -> Decimal {
 }
 
 /// Which amount of a money bag to read: the shop's or the customer's (presentment).
-pub(super) type Pick = fn(&orders::MoneyFields) -> Decimal;
+pub(super) type Pick = fn(&orders::PairFields) -> Decimal;
 
 /// The amount in the shop's currency.
-pub(super) fn shop(m: &orders::MoneyFields) -> Decimal {
+pub(super) fn shop(m: &orders::PairFields) -> Decimal {
     m.shop_money.amount
 }
 

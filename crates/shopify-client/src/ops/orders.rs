@@ -17,14 +17,19 @@ use crate::error::Error;
 use crate::gid::{OrderGid, RefundGid};
 use crate::queries::{self, order, order_changes, order_lines, orders, refund};
 
-/// An order with everything the ERP needs: lines (SKU, quantities, prices, discount
-/// allocations, tax lines), shipping lines with their tax, addresses, customer,
-/// transactions with gateways, statuses, cancellation, and refund summaries.
+/// An order with everything the ERP and a tax receipt need: lines (SKU, quantities, prices,
+/// discount allocations, tax lines), shipping lines with their tax, addresses, customer (with
+/// tags, tax id and the configured buyer-id metafield), custom attributes, a B2B order's
+/// purchasing company, transactions with gateways, statuses, cancellation, and refund
+/// summaries. The amounts a receipt is built from carry both the shop's and the customer's
+/// (presentment) currency.
 pub type Order = orders::OrderFields;
 /// An order's id and the time of its last change.
 pub type OrderChange = order_changes::OrderChangesOrdersNodes;
-/// A money amount in shop and presentment currencies.
+/// A money amount in the shop's currency.
 pub type MoneyBag = orders::MoneyFields;
+/// A money amount in the shop's and the customer's (presentment) currencies.
+pub type MoneyPair = orders::PairFields;
 /// A refund with its lines, shipping refunds and transactions.
 pub type Refund = refund::RefundRefund;
 
