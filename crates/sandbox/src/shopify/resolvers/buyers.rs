@@ -8,13 +8,6 @@ use super::*;
 use crate::shopify::store::CompanyRec;
 use crate::shopify::types::*;
 
-/// `Attribute`: a custom attribute of an order.
-#[derive(SimpleObject, Clone)]
-pub(crate) struct Attribute {
-    pub(crate) key: String,
-    pub(crate) value: Option<String>,
-}
-
 /// `TaxSettings`: a customer's tax settings (from 2026-07).
 #[derive(SimpleObject, Clone)]
 #[graphql(visible = "crate::shopify::versions::since_2026_07")]

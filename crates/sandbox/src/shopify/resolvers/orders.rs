@@ -162,11 +162,11 @@ impl Order {
     async fn billing_address(&self) -> Option<MailingAddress> {
         self.0.billing_address.clone().map(MailingAddress)
     }
-    async fn custom_attributes(&self) -> Vec<super::buyers::Attribute> {
+    async fn custom_attributes(&self) -> Vec<Attribute> {
         self.0
             .custom_attributes
             .iter()
-            .map(|(key, value)| super::buyers::Attribute {
+            .map(|(key, value)| Attribute {
                 key: key.clone(),
                 value: value.clone(),
             })
