@@ -346,9 +346,15 @@ async fn the_granted_access_scopes_are_read_and_compared_with_what_the_connector
 async fn an_order_longer_than_the_first_page_is_read_whole_at_a_typical_requested_cost() {
     use shopify_client::adapter::{ShopifyStorefront, StorefrontConfig};
     use sync_core::connector::StorefrontOrders;
+    // No refunds: a refund is read by its own operation, whose first call the client sends on
+    // a 50-point guess (it has not seen its cost yet); with the bucket lowered by reading
+    // long orders in two currencies that first call can be throttled once, which is not what
+    // this test measures.
     let sb = Sandbox::start(SandboxConfig {
         catalog_groups: 10,
         orders: 12,
+        refund_rate: 0.0,
+        cancel_rate: 0.0,
         shopify: ShopifyConfig {
             max_lines_per_order: 40,
             ..ShopifyConfig::default()
@@ -383,5 +389,5 @@ async fn an_order_longer_than_the_first_page_is_read_whole_at_a_typical_requeste
         stats["calls_by_operation"]["OrderLines"].as_u64().unwrap() >= 2,
         "the long orders' remaining lines were read by cursor"
     );
-    assert_eq!(stats["throttled"], 0);
+    assert_eq!(stats["throttled"], 0, "{stats}");
 }

@@ -36,8 +36,8 @@ pub type Refund = refund::RefundRefund;
 /// Options of the incremental order pull.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderPull {
-    /// Orders per request (1..=250). Default 4. The requested cost grows with both numbers
-    /// (about `page_size × (112 + 11 × lines)` points) and one query may cost at most 1,000.
+    /// Orders per request (1..=250). Default 3. The requested cost grows with both numbers
+    /// (about `page_size × (154 + 14 × lines)` points) and one query may cost at most 1,000.
     pub page_size: u32,
     /// Line items read per order in the first request (1..=250). Default 5, sized for the
     /// usual order (one to a few lines): Shopify admits a query on its requested cost, the
@@ -53,7 +53,7 @@ pub struct OrderPull {
 impl Default for OrderPull {
     fn default() -> Self {
         OrderPull {
-            page_size: 4,
+            page_size: 3,
             lines: 5,
             overlap: Duration::from_secs(300),
         }
@@ -102,10 +102,10 @@ struct OrderLinesOrder {
     line_items: orders::OrderFieldsLineItems,
 }
 
-/// Line items read per request when completing a long order (about 11 requested cost points
-/// each: 40 request about 450 points, half of Shopify's single-query ceiling, so a follow-up
-/// never waits for a whole bucket).
-pub const LINES_PER_REQUEST: u32 = 40;
+/// Line items read per request when completing a long order (about 14 requested cost points
+/// each, with the amounts in both currencies: 32 request about 450 points, half of Shopify's
+/// single-query ceiling, so a follow-up never waits for a whole bucket).
+pub const LINES_PER_REQUEST: u32 = 32;
 
 #[derive(Deserialize)]
 struct OrderData {
