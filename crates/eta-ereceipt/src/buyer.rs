@@ -93,19 +93,13 @@ pub const MAX_FOREIGN_ID: usize = 30;
 /// A business registration number as ETA takes it: 9 digits. Spaces and dashes (as in
 /// `123-456-789`) are dropped first; anything else is refused.
 pub fn registration_number(text: &str) -> Option<String> {
-    let digits: String = text
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
-        .collect();
+    let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     (digits.len() == 9 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 
 /// A national id as ETA takes it: 14 digits, spaces and dashes dropped first.
 pub fn national_id(text: &str) -> Option<String> {
-    let digits: String = text
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
-        .collect();
+    let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     (digits.len() == 14 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 
@@ -123,10 +117,16 @@ mod tests {
 
     #[test]
     fn ids_are_checked_by_etas_rules() {
-        assert_eq!(registration_number("123-456-789").as_deref(), Some("123456789"));
+        assert_eq!(
+            registration_number("123-456-789").as_deref(),
+            Some("123456789")
+        );
         assert_eq!(registration_number("12345678"), None);
         assert_eq!(registration_number("12345678X"), None);
-        assert_eq!(national_id("2900101 0123456").as_deref(), Some("29001010123456"));
+        assert_eq!(
+            national_id("2900101 0123456").as_deref(),
+            Some("29001010123456")
+        );
         assert_eq!(national_id("2900101012345"), None);
         assert_eq!(foreign_id(" P1234567 ").as_deref(), Some("P1234567"));
         assert_eq!(foreign_id(&"x".repeat(31)), None);
@@ -135,8 +135,14 @@ mod tests {
 
     #[test]
     fn sources_parse_by_name() {
-        assert_eq!("metafield".parse::<IdSource>().unwrap(), IdSource::Metafield);
+        assert_eq!(
+            "metafield".parse::<IdSource>().unwrap(),
+            IdSource::Metafield
+        );
         let e = "national".parse::<IdSource>().unwrap_err();
-        assert!(e.to_string().contains("tax_id, metafield or attribute"), "{e}");
+        assert!(
+            e.to_string().contains("tax_id, metafield or attribute"),
+            "{e}"
+        );
     }
 }

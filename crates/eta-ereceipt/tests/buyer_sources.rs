@@ -142,7 +142,10 @@ fn a_b2b_company_is_a_business_buyer_with_its_registration_number() {
     // A malformed one is refused with ETA's rule.
     o.buyer.company.as_mut().unwrap().tax_registration_id = Some("12345".into());
     let text = parked(&eta.build_sale(&o, &Default::default()).unwrap_err());
-    assert!(text.contains("\"12345\"") && text.contains("9-digit"), "{text}");
+    assert!(
+        text.contains("\"12345\"") && text.contains("9-digit"),
+        "{text}"
+    );
 }
 
 #[test]

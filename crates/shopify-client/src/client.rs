@@ -237,7 +237,11 @@ impl ShopifyClientBuilder {
     /// the adapter hands on as a buyer's tax id ([`sync_core::model::BuyerFacts`]). Default
     /// `custom` / `eta_buyer_id`. Shopify's rules apply: a namespace of 3 to 255 and a key of
     /// 2 to 64 characters, each ASCII letters, digits, `-` and `_`.
-    pub fn buyer_id_metafield(mut self, namespace: impl Into<String>, key: impl Into<String>) -> Self {
+    pub fn buyer_id_metafield(
+        mut self,
+        namespace: impl Into<String>,
+        key: impl Into<String>,
+    ) -> Self {
         self.buyer_id_metafield = (namespace.into(), key.into());
         self
     }

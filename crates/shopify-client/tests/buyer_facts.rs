@@ -47,7 +47,10 @@ fn order(sb: &RunningSandbox, price: &str) -> (String, String) {
         price: price.parse().unwrap(),
     };
     for seed in 1..100 {
-        let id = sb.shopify().generate_orders(1, &[entry.clone()], 0.0, 0.0, seed)[0].clone();
+        let id = sb
+            .shopify()
+            .generate_orders(1, &[entry.clone()], 0.0, 0.0, seed)[0]
+            .clone();
         if let Some(c) = sb.shopify().order_customer(&id) {
             return (id, c);
         }
@@ -99,7 +102,10 @@ async fn the_order_read_carries_the_buyer_facts_the_shop_holds() {
     assert_eq!(company.name, "Nile Traders");
     assert_eq!(company.tax_registration_id.as_deref(), Some("123-456-789"));
     assert_eq!(company.country_code.as_deref(), Some("EG"));
-    assert!(read.presentment.is_none(), "presented in the shop's currency");
+    assert!(
+        read.presentment.is_none(),
+        "presented in the shop's currency"
+    );
     sb.shutdown().await;
 }
 

@@ -158,7 +158,10 @@ async fn versions_before_2026_07_are_refused_with_the_reason() {
         let err = builder(&sb).api_version(old).build().unwrap_err();
         let text = err.to_string();
         assert!(text.starts_with("api_version:"), "{text}");
-        assert!(text.contains("2026-07") && text.contains("tax id"), "{text}");
+        assert!(
+            text.contains("2026-07") && text.contains("tax id"),
+            "{text}"
+        );
     }
 }
 

@@ -34,7 +34,9 @@ pub fn metafield(text: Option<&str>) -> Result<(String, String)> {
     let text = text.unwrap_or(DEFAULT_METAFIELD).trim();
     match text.rsplit_once('.') {
         Some((ns, key)) if !ns.is_empty() && !key.is_empty() => Ok((ns.to_owned(), key.to_owned())),
-        _ => bail!("shopify.buyer_id_metafield: {text:?} must be namespace.key, e.g. {DEFAULT_METAFIELD}"),
+        _ => bail!(
+            "shopify.buyer_id_metafield: {text:?} must be namespace.key, e.g. {DEFAULT_METAFIELD}"
+        ),
     }
 }
 
@@ -91,13 +93,21 @@ mod tests {
     fn the_section_names_the_key_it_refuses() {
         let m = metafield(None).unwrap();
         assert_eq!(m, ("custom".to_owned(), "eta_buyer_id".to_owned()));
-        assert!(metafield(Some("nodot")).unwrap_err().to_string().contains("shopify.buyer_id_metafield"));
+        assert!(
+            metafield(Some("nodot"))
+                .unwrap_err()
+                .to_string()
+                .contains("shopify.buyer_id_metafield")
+        );
         let section = BuyerSection {
             id_sources: Some(vec!["attribute".into(), "passport".into()]),
             ..BuyerSection::default()
         };
         let e = rules(&section, &m).unwrap_err().to_string();
-        assert!(e.contains("eta.buyer.id_sources") && e.contains("passport"), "{e}");
+        assert!(
+            e.contains("eta.buyer.id_sources") && e.contains("passport"),
+            "{e}"
+        );
         let section = BuyerSection {
             id_sources: Some(vec!["attribute".into(), "tax_id".into()]),
             business_tag: Some("b2b".into()),

@@ -52,7 +52,10 @@ fn order_with_customer(sb: &RunningSandbox, price: &str, seed: u64) -> (String, 
         price: price.parse().unwrap(),
     };
     for s in seed..seed + 50 {
-        let id = sb.shopify().generate_orders(1, &[entry.clone()], 0.0, 0.0, s)[0].clone();
+        let id = sb
+            .shopify()
+            .generate_orders(1, &[entry.clone()], 0.0, 0.0, s)[0]
+            .clone();
         if let Some(customer) = sb.shopify().order_customer(&id) {
             return (id, customer);
         }
@@ -98,12 +101,14 @@ async fn buyer_ids_come_from_the_shop_and_a_missing_one_parks_with_where_it_look
     let shop = sb.shopify();
 
     let (by_tax_id, c1) = order_with_customer(&sb, "200000.00", 100);
-    shop.set_customer_tax_id(&c1, Some("29001010123456")).unwrap();
+    shop.set_customer_tax_id(&c1, Some("29001010123456"))
+        .unwrap();
     let (by_metafield, c2) = order_with_customer(&sb, "200000.00", 200);
     shop.set_customer_metafield(&c2, "custom", "eta_buyer_id", "29001010000002")
         .unwrap();
     let (by_attribute, c3) = order_with_customer(&sb, "200000.00", 300);
-    shop.set_customer_tax_id(&c3, Some("29001010000009")).unwrap();
+    shop.set_customer_tax_id(&c3, Some("29001010000009"))
+        .unwrap();
     shop.set_order_attributes(&by_attribute, &[("eta_buyer_id", "29001010000003")])
         .unwrap();
     let (company, _) = order_with_customer(&sb, "1500.00", 400);

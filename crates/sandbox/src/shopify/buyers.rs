@@ -123,7 +123,11 @@ impl ShopifyState {
     ///
     /// # Errors
     /// An unknown order or a malformed GID.
-    pub fn set_order_attributes(&self, order: &str, attributes: &[(&str, &str)]) -> Result<(), String> {
+    pub fn set_order_attributes(
+        &self,
+        order: &str,
+        attributes: &[(&str, &str)],
+    ) -> Result<(), String> {
         self.with_order(order, |o| {
             o.custom_attributes = attributes
                 .iter()

@@ -167,7 +167,13 @@ impl Customer {
         namespace: Option<String>,
         key: String,
     ) -> Option<super::metafields::Metafield> {
-        super::metafields::find_metafield(&self.0.metafields, namespace, &key, "Customer", self.0.id)
+        super::metafields::find_metafield(
+            &self.0.metafields,
+            namespace,
+            &key,
+            "Customer",
+            self.0.id,
+        )
     }
     async fn locale(&self) -> &str {
         "en"

@@ -179,9 +179,9 @@ impl Order {
     ) -> Result<Option<super::buyers::PurchasingEntity>> {
         use super::buyers::{PurchasingCompany, PurchasingEntity};
         if let Some(c) = &self.0.company {
-            return Ok(Some(PurchasingEntity::PurchasingCompany(PurchasingCompany(
-                c.clone(),
-            ))));
+            return Ok(Some(PurchasingEntity::PurchasingCompany(
+                PurchasingCompany(c.clone()),
+            )));
         }
         let st = lock(&cx(ctx)?.state.store);
         Ok(self
