@@ -17,14 +17,22 @@
 //!   [`ItemCodeSource`], such as the ERP's item master, when one is set); with
 //!   [`EtaTaxAuthority::with_code_check`], a receipt whose codes are not all registered and
 //!   active at ETA is not issued: the job parks on `eta-item-code:<code>`, naming the item;
-//! - a person buyer at or above 150,000 EGP (compared in EGP) without a national id and a name
-//!   is not issued: the job parks on `buyer-id:<receipt number>` with the reason;
+//! - the buyer comes from the order's buyer facts by [`MappingConfig::buyer`] (a B2B company
+//!   or a tagged customer is a business or a foreigner; the id from the configured sources in
+//!   their order); a buyer without what ETA needs for its type (a person: from 150,000 EGP,
+//!   compared in EGP) is not issued: the job parks on `buyer-id:<receipt number>` with a
+//!   reason naming where the connector looked;
+//! - an EGP shop's order paid in another currency is issued in that currency, with
+//!   `exchangeRate` from the order's EGP and presentment totals (5 decimals); a shop whose own
+//!   currency is not EGP, and the returns of such sales, park on `currency:<code>`;
 //! - a receipt that fails [`crate::validate::validate`] is a permanent error naming
 //!   every problem;
 //! - the state store is a cache: `find_receipt` looks a sale's or return's receipt up at ETA
 //!   by its receipt number (Get Recent Receipts, `ReceiptNumber` + `PosSerialNumber`), and
 //!   `chain_tail` finds the device's last receipt there (the newest received, the one no
 //!   other names as `previousUUID`); both read at most a few pages of 100.
+
+mod buyer;
 
 use std::fmt;
 use std::sync::{Arc, RwLock};
@@ -45,7 +53,7 @@ use crate::mapping::{
     MappingConfig, MappingError, RefundedLine, Sale, SaleLine, SaleRefund, SaleShipping,
     map_refund, map_sale,
 };
-use crate::model::{Buyer, Receipt, Seller};
+use crate::model::{Receipt, Seller};
 use crate::validate::{ValidationOptions, validate};
 
 /// ETA behind the engine's tax-authority trait, for one POS device.
@@ -334,8 +342,15 @@ impl EtaTaxAuthority {
     /// The sale receipt of `order`, not chained or sealed yet.
     fn sale_receipt(&self, order: &Order) -> ConnectorResult<Receipt> {
         let number = order.name.trim_start_matches('#').to_owned();
-        let sale = sale_from_order(order, number, self.now())?;
-        map_sale(&self.mapping(), self.seller.clone(), &sale).map_err(mapping_error)
+        let config = self.mapping();
+        let (sale, found) = sale_from_order(order, number, self.now(), &config)?;
+        let receipt = map_sale(&config, self.seller.clone(), &sale).map_err(mapping_error)?;
+        buyer::require(
+            &receipt,
+            &found,
+            &ValidationOptions::at(self.clock.now_utc()),
+        )?;
+        Ok(receipt)
     }
 
     /// The return receipt of `refund`, referencing `sale_uuid`, not chained or sealed yet.
@@ -346,7 +361,23 @@ impl EtaTaxAuthority {
         sale_uuid: &model::ReceiptUuid,
     ) -> ConnectorResult<Receipt> {
         let name = order.name.trim_start_matches('#');
-        let sale = sale_from_order(order, name.to_owned(), self.now())?;
+        let config = self.mapping();
+        if let Some(p) = order
+            .presentment
+            .as_ref()
+            .filter(|p| p.currency != sync_core::money::Currency::EGP)
+        {
+            let code = p.currency.as_str();
+            return Err(ConnectorError::needs_mapping(
+                format!("currency:{code}"),
+                format!(
+                    "order {}: refund {} of a sale paid in {code}: the connector does not read \
+                     refunds' {code} amounts yet, so it issues no return receipt for it",
+                    order.name, refund.external_id
+                ),
+            ));
+        }
+        let (sale, found) = sale_from_order(order, name.to_owned(), self.now(), &config)?;
         let mut lines = Vec::with_capacity(refund.lines.len());
         for r in &refund.lines {
             let index = order
@@ -376,14 +407,20 @@ impl EtaTaxAuthority {
             lines,
             shipping_incl: refund.shipping,
         };
-        map_refund(
-            &self.mapping(),
+        let receipt = map_refund(
+            &config,
             self.seller.clone(),
             &sale,
             &sale_refund,
             sale_uuid.as_str(),
         )
-        .map_err(mapping_error)
+        .map_err(mapping_error)?;
+        buyer::require(
+            &receipt,
+            &found,
+            &ValidationOptions::at(self.clock.now_utc()),
+        )?;
+        Ok(receipt)
     }
 }
 
@@ -429,41 +466,35 @@ fn sale_line(order: &Order, line: &OrderLine) -> ConnectorResult<SaleLine> {
     Ok(out)
 }
 
-/// An order's amounts must be in EGP: a receipt in another currency needs its exchange rate
-/// to EGP (from the shop's and the customer's amounts of the order), which the neutral order
-/// does not carry yet. Such an order parks on `currency:<code>` rather than being issued in EGP
-/// with amounts of another currency.
-fn require_egp(order: &Order) -> ConnectorResult<()> {
-    if order.currency == sync_core::money::Currency::EGP {
-        return Ok(());
-    }
-    let code = order.currency.as_str();
-    Err(ConnectorError::needs_mapping(
-        format!("currency:{code}"),
-        format!(
-            "order {}: its amounts are in {code}; a receipt in {code} needs the exchange rate \
-             to EGP (ETA's exchangeRate), which the connector does not read from the shop yet",
-            order.name
-        ),
-    ))
-}
-
+/// The sale of `order`: in EGP, or in the currency the customer paid in with its rate to EGP
+/// (see [`buyer`]), with the buyer the configuration's rules find.
 fn sale_from_order(
     order: &Order,
     number: String,
     issued: chrono::DateTime<chrono::Utc>,
-) -> ConnectorResult<Sale> {
-    require_egp(order)?;
-    let lines = order
-        .lines
+    config: &MappingConfig,
+) -> ConnectorResult<(Sale, buyer::BuyerLookup)> {
+    let currency = buyer::sale_currency(order)?;
+    let (order_lines, shipping_lines, payments) = match (&currency, &order.presentment) {
+        (Some(_), Some(p)) => (&p.lines, &p.shipping_lines, &p.payments),
+        _ => (&order.lines, &order.shipping_lines, &order.payments),
+    };
+    if order_lines.len() != order.lines.len() {
+        return Err(ConnectorError::permanent(format!(
+            "order {}: {} lines in the presentment currency for {} lines",
+            order.name,
+            order_lines.len(),
+            order.lines.len()
+        )));
+    }
+    let lines = order_lines
         .iter()
         .map(|l| sale_line(order, l))
         .collect::<ConnectorResult<Vec<_>>>()?;
-    let shipping = if order.shipping_lines.is_empty() {
+    let shipping = if shipping_lines.is_empty() {
         None
     } else {
-        let price: Decimal = order
-            .shipping_lines
+        let price: Decimal = shipping_lines
             .iter()
             .map(|s| {
                 let net = s.price - s.discount;
@@ -474,39 +505,39 @@ fn sale_from_order(
                 }
             })
             .sum();
-        let rate = order
-            .shipping_lines
+        let rate = shipping_lines
             .iter()
             .find(|s| !s.tax_lines.is_empty())
             .map(|s| vat_percent(s.tax_lines.iter().map(|t| t.rate)).normalize())
             .unwrap_or_default();
-        let titles: Vec<&str> = order
-            .shipping_lines
-            .iter()
-            .map(|s| s.title.as_str())
-            .collect();
+        let titles: Vec<&str> = shipping_lines.iter().map(|s| s.title.as_str()).collect();
         Some(SaleShipping {
             description: titles.join(", "),
             price_incl: price,
             vat_rate: rate,
         })
     };
-    let buyer = order.customer.as_ref().map(|c| Buyer {
-        name: Some(c.display_name()).filter(|n| !n.is_empty()),
-        mobile_number: c.phone.clone(),
-        ..Buyer::walk_in()
-    });
-    Ok(Sale {
+    let found = buyer::lookup(order, &config.buyer);
+    let named = order.customer.is_some()
+        || found.buyer.buyer_type != crate::codes::BuyerType::Person
+        || found.buyer.id.is_some();
+    let gateway = payments
+        .iter()
+        .max_by_key(|p| p.amount)
+        .map(|p| p.gateway.clone())
+        .unwrap_or_default();
+    let sale = Sale {
         receipt_number: number,
         order_name: Some(order.name.clone()),
         issued,
         lines,
         order_discount: Decimal::ZERO,
         shipping,
-        gateway: order.main_gateway().unwrap_or("").to_owned(),
-        buyer,
-        currency: None,
-    })
+        gateway,
+        buyer: named.then(|| found.buyer.clone()),
+        currency,
+    };
+    Ok((sale, found))
 }
 
 fn outcome_from_raw(uuid: &str, raw: &serde_json::Value) -> SubmitOutcome {

@@ -110,6 +110,7 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod adapter;
 pub mod builder;
+pub mod buyer;
 pub mod canonical;
 pub mod chain;
 #[cfg(feature = "client")]

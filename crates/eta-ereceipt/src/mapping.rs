@@ -139,6 +139,8 @@ pub struct MappingConfig {
     /// Where each line's ETA item code comes from. Default: the pattern `EG-{rin}-{sku}`
     /// (a line's GS1 barcode when it has one).
     pub item_codes: ItemCodes,
+    /// Where a buyer's id and type come from. Default [`BuyerRules::default`].
+    pub buyer: crate::buyer::BuyerRules,
 }
 
 impl MappingConfig {
@@ -157,6 +159,7 @@ impl MappingConfig {
             vat_subtype_overrides: Vec::new(),
             trigger: ReceiptTrigger::OnPayment,
             item_codes: ItemCodes::default(),
+            buyer: crate::buyer::BuyerRules::default(),
         }
     }
 

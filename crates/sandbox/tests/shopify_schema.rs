@@ -113,6 +113,10 @@ fn versions_serve_their_own_members() {
     };
     assert!(code(&old));
     assert!(!code(&new));
+    // The customer's tax id is read from 2026-07.
+    let tax_settings = |t: &HashMap<String, Ty>| t["Customer"].fields.contains_key("taxSettings");
+    assert!(!tax_settings(&old));
+    assert!(tax_settings(&new));
 }
 
 fn check_subset(served_sdl: &str, version: &str) {

@@ -67,6 +67,8 @@ pub(crate) struct Inner {
     estimates: Mutex<Estimates>,
     pub(crate) poll_interval: Duration,
     pub(crate) poll_timeout: Duration,
+    /// The customer metafield (`namespace`, `key`) order reads ask for as a buyer's tax id.
+    pub(crate) buyer_id_metafield: (String, String),
     /// Answers given by another version than the one asked for.
     fall_forwards: AtomicU64,
     /// Whether a fall-forward was logged already (it is logged once).
@@ -97,6 +99,7 @@ pub struct ShopifyClientBuilder {
     refresh_margin: Duration,
     poll_interval: Duration,
     poll_timeout: Duration,
+    buyer_id_metafield: (String, String),
 }
 
 impl fmt::Debug for ShopifyClientBuilder {
@@ -169,8 +172,9 @@ fn valid_version(v: &str) -> bool {
 impl ShopifyClientBuilder {
     /// The Admin API version, `YYYY-MM` (quarterly: 01, 04, 07, 10) or `unstable`.
     /// Default [`DEFAULT_API_VERSION`] (2026-10), the version the operations are checked
-    /// against; [`version::OLDEST_API_VERSION`] (2026-04) is the oldest they run on (they read
-    /// inactive inventory levels and send the `@idempotent` keys 2026-04 made mandatory).
+    /// against; [`version::OLDEST_API_VERSION`] (2026-07) is the oldest they run on (the order
+    /// read asks for the customer's tax id, from 2026-07; they read inactive inventory levels
+    /// and send the `@idempotent` keys 2026-04 made mandatory).
     /// [`ShopifyClient::version_status`] tells how long Shopify keeps serving it.
     pub fn api_version(mut self, version: impl Into<String>) -> Self {
         self.api_version = version.into();
@@ -231,6 +235,19 @@ impl ShopifyClientBuilder {
         self
     }
 
+    /// The customer metafield (`namespace`, `key`) every order read asks for, whose value
+    /// the adapter hands on as a buyer's tax id ([`sync_core::model::BuyerFacts`]). Default
+    /// `custom` / `eta_buyer_id`. Shopify's rules apply: a namespace of 3 to 255 and a key of
+    /// 2 to 64 characters, each ASCII letters, digits, `-` and `_`.
+    pub fn buyer_id_metafield(
+        mut self,
+        namespace: impl Into<String>,
+        key: impl Into<String>,
+    ) -> Self {
+        self.buyer_id_metafield = (namespace.into(), key.into());
+        self
+    }
+
     /// Validates the settings and builds the client.
     ///
     /// # Errors
@@ -254,7 +271,8 @@ impl ShopifyClientBuilder {
                 field: "api_version",
                 reason: format!(
                     "{} is older than {}, the oldest version this client's operations run on \
-                     (inactive inventory levels, mandatory @idempotent keys); use {} or newer",
+                     (the customer's tax id, inactive inventory levels, mandatory @idempotent \
+                     keys); use {} or newer",
                     self.api_version,
                     version::OLDEST_API_VERSION,
                     version::OLDEST_API_VERSION
@@ -282,6 +300,7 @@ impl ShopifyClientBuilder {
             }
             Auth::ClientCredentials { .. } => {}
         }
+        check_metafield(&self.buyer_id_metafield)?;
         let mut base = match &self.base_url {
             Some(text) => parse_base_url("base_url", text, InsecureHttp::Refuse).map_err(|e| {
                 Error::Config {
@@ -324,9 +343,29 @@ impl ShopifyClientBuilder {
                 throttled: AtomicU64::new(0),
                 poll_interval: self.poll_interval,
                 poll_timeout: self.poll_timeout,
+                buyer_id_metafield: self.buyer_id_metafield,
             }),
         })
     }
+}
+
+/// Refuses a metafield namespace or key outside Shopify's rules, naming the setting.
+fn check_metafield((namespace, key): &(String, String)) -> Result<(), Error> {
+    let ok = |s: &str, min: usize, max: usize| {
+        (min..=max).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if !ok(namespace, 3, 255) || !ok(key, 2, 64) {
+        return Err(Error::Config {
+            field: "buyer_id_metafield",
+            reason: format!(
+                "{namespace:?}.{key:?} is not a metafield: the namespace needs 3 to 255 and the \
+                 key 2 to 64 characters, each an ASCII letter, digit, '-' or '_'"
+            ),
+        });
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -454,6 +493,7 @@ impl ShopifyClient {
             refresh_margin: Duration::from_secs(300),
             poll_interval: Duration::from_secs(2),
             poll_timeout: Duration::from_secs(3600),
+            buyer_id_metafield: ("custom".into(), "eta_buyer_id".into()),
         }
     }
 

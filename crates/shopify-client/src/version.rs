@@ -16,9 +16,10 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 /// vendored full schema `schema/admin-2026-10.graphql.gz`).
 pub const DEFAULT_API_VERSION: &str = "2026-10";
 
-/// The oldest version this crate's operations run on: they read `InventoryLevel.isActive`
-/// with `includeInactive`, which 2026-04 introduced.
-pub const OLDEST_API_VERSION: &str = "2026-04";
+/// The oldest version this crate's operations run on: the order read asks for the customer's
+/// tax id (`Customer.taxSettings`), which 2026-07 introduced (and the stock reads use
+/// `InventoryLevel.isActive` with `includeInactive`, from 2026-04).
+pub const OLDEST_API_VERSION: &str = "2026-07";
 
 /// How long Shopify supports a quarterly version, in months.
 pub const SUPPORT_MONTHS: u32 = 12;
@@ -177,7 +178,8 @@ mod tests {
     #[test]
     fn versions_compare_by_year_then_month() {
         assert!(is_older("2026-01", OLDEST_API_VERSION));
-        assert!(!is_older("2026-04", OLDEST_API_VERSION));
+        assert!(is_older("2026-04", OLDEST_API_VERSION));
+        assert!(!is_older("2026-07", OLDEST_API_VERSION));
         assert!(!is_older("2027-01", "2026-10"));
         assert!(!is_older("unstable", OLDEST_API_VERSION));
     }

@@ -167,13 +167,13 @@ fn configuration_errors_name_the_setting() {
         "https://Demo.myshopify.com/",
         Auth::access_token("shpat_secret_value"),
     )
-    .api_version("2026-04")
+    .api_version("2026-07")
     .build()
     .unwrap();
     assert_eq!(ok.shop(), "demo.myshopify.com");
     assert_eq!(
         ok.endpoint().as_str(),
-        "https://demo.myshopify.com/admin/api/2026-04/graphql.json"
+        "https://demo.myshopify.com/admin/api/2026-07/graphql.json"
     );
     let debug = format!("{ok:?}");
     assert!(!debug.contains("shpat_secret_value"), "{debug}");

@@ -45,11 +45,11 @@ fn operations() -> Vec<(&'static str, &'static str, Value, u64)> {
             json!({"first": pull.page_size, "lines": pull.lines}),
             700
         ),
-        op!(order, json!({"id": ORDER, "lines": pull.lines}), 200),
+        op!(order, json!({"id": ORDER, "lines": pull.lines}), 230),
         op!(
             order_lines,
             json!({"id": ORDER, "first": LINES_PER_REQUEST}),
-            450
+            460
         ),
         op!(order_changes, json!({"first": changes}), 260),
         op!(order_fulfillment_orders, json!({"id": ORDER}), 820),

@@ -138,26 +138,31 @@ async fn the_client_asks_for_2026_10_and_counts_days_left_on_its_clock() {
 
 #[tokio::test]
 async fn an_answer_from_another_version_is_counted_as_a_fall_forward() {
-    // 2026-04 is retired on this stand-in: its calls are answered by 2026-07.
+    // 2026-07 is retired on this stand-in: its calls are answered by 2026-10.
     let sb = start(ShopifyConfig {
-        api_versions: vec!["2026-07".into(), "2026-10".into()],
+        api_versions: vec!["2026-10".into()],
         ..ShopifyConfig::default()
     })
     .await;
-    let client = builder(&sb).api_version("2026-04").build().unwrap();
+    let client = builder(&sb).api_version("2026-07").build().unwrap();
     client.shop_info().await.unwrap();
     client.all_locations().await.unwrap();
-    assert_eq!(client.fall_forwards(), 2, "each answer from 2026-07 counts");
+    assert_eq!(client.fall_forwards(), 2, "each answer from 2026-10 counts");
     assert_eq!(client.clone().fall_forwards(), 2, "clones share the count");
 }
 
 #[tokio::test]
-async fn versions_before_2026_04_are_refused_with_the_reason() {
+async fn versions_before_2026_07_are_refused_with_the_reason() {
     let sb = start(ShopifyConfig::default()).await;
-    let err = builder(&sb).api_version("2026-01").build().unwrap_err();
-    let text = err.to_string();
-    assert!(text.starts_with("api_version:"), "{text}");
-    assert!(text.contains("2026-04"), "{text}");
+    for old in ["2026-01", "2026-04"] {
+        let err = builder(&sb).api_version(old).build().unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("api_version:"), "{text}");
+        assert!(
+            text.contains("2026-07") && text.contains("tax id"),
+            "{text}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -344,9 +349,15 @@ async fn the_granted_access_scopes_are_read_and_compared_with_what_the_connector
 async fn an_order_longer_than_the_first_page_is_read_whole_at_a_typical_requested_cost() {
     use shopify_client::adapter::{ShopifyStorefront, StorefrontConfig};
     use sync_core::connector::StorefrontOrders;
+    // No refunds: a refund is read by its own operation, whose first call the client sends on
+    // a 50-point guess (it has not seen its cost yet); with the bucket lowered by reading
+    // long orders in two currencies that first call can be throttled once, which is not what
+    // this test measures.
     let sb = Sandbox::start(SandboxConfig {
         catalog_groups: 10,
         orders: 12,
+        refund_rate: 0.0,
+        cancel_rate: 0.0,
         shopify: ShopifyConfig {
             max_lines_per_order: 40,
             ..ShopifyConfig::default()
@@ -381,5 +392,5 @@ async fn an_order_longer_than_the_first_page_is_read_whole_at_a_typical_requeste
         stats["calls_by_operation"]["OrderLines"].as_u64().unwrap() >= 2,
         "the long orders' remaining lines were read by cursor"
     );
-    assert_eq!(stats["throttled"], 0);
+    assert_eq!(stats["throttled"], 0, "{stats}");
 }

@@ -421,6 +421,89 @@ pub struct Order {
     pub payments: Vec<Payment>,
     /// Refunds made.
     pub refunds: Vec<Refund>,
+    /// What the storefront knows of who buys, for a tax receipt's buyer (tax ids, tags,
+    /// attributes, a B2B company). Empty when the storefront reads none.
+    #[serde(default)]
+    pub buyer: BuyerFacts,
+    /// The order's amounts in the currency the customer paid in, when it differs from
+    /// [`Order::currency`] (a Shopify Markets order presented in another currency).
+    #[serde(default)]
+    pub presentment: Option<Presentment>,
+}
+
+/// What a storefront knows of an order's buyer that a tax authority may ask for.
+///
+/// Each field is what the storefront holds, unchecked: the tax connector decides which source
+/// to use and checks its form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuyerFacts {
+    /// The customer's tax id (Shopify `Customer.taxSettings.taxId`).
+    #[serde(default)]
+    pub customer_tax_id: Option<String>,
+    /// The value of the configured customer metafield holding a tax id, if set.
+    #[serde(default)]
+    pub customer_metafield: Option<String>,
+    /// The customer's tags.
+    #[serde(default)]
+    pub customer_tags: Vec<String>,
+    /// The order's custom attributes (`key`, `value`), in the storefront's order.
+    #[serde(default)]
+    pub attributes: Vec<(String, String)>,
+    /// The company of a B2B order, if the order was placed for one.
+    #[serde(default)]
+    pub company: Option<BuyerCompany>,
+}
+
+impl BuyerFacts {
+    /// The value of the order attribute `key` (compared exactly), if set and not blank.
+    pub fn attribute(&self, key: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Whether the customer carries `tag` (compared without regard to case or surrounding
+    /// spaces, as Shopify compares tags).
+    pub fn has_tag(&self, tag: &str) -> bool {
+        let tag = tag.trim();
+        !tag.is_empty()
+            && self
+                .customer_tags
+                .iter()
+                .any(|t| t.trim().eq_ignore_ascii_case(tag))
+    }
+}
+
+/// The company a B2B order was placed for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuyerCompany {
+    /// The company's name.
+    pub name: String,
+    /// The ordering location's tax registration id (Shopify
+    /// `CompanyLocation.taxSettings.taxRegistrationId`).
+    #[serde(default)]
+    pub tax_registration_id: Option<String>,
+    /// ISO 3166-1 alpha-2 country of the location's billing address, if known.
+    #[serde(default)]
+    pub country_code: Option<String>,
+}
+
+/// An order's amounts in its presentment currency (what the customer saw and paid), line by
+/// line in the same order as [`Order::lines`] and [`Order::shipping_lines`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presentment {
+    /// The presentment currency.
+    pub currency: Currency,
+    /// Lines, with amounts in `currency`.
+    pub lines: Vec<OrderLine>,
+    /// Shipping charges, with amounts in `currency`.
+    pub shipping_lines: Vec<ShippingLine>,
+    /// Total the customer pays, in `currency`.
+    pub total: Decimal,
+    /// Payments received, in `currency`.
+    pub payments: Vec<Payment>,
 }
 
 impl Order {

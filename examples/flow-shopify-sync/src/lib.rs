@@ -8,6 +8,7 @@ pub mod config;
 pub mod console;
 pub mod daemon;
 pub mod demo;
+pub mod eta_buyer;
 pub mod eta_codes;
 pub mod gateways;
 pub mod listener;

@@ -32,6 +32,9 @@ struct ShopifySection {
     client_secret: Option<SecretString>,
     /// Webhook HMAC key (default: the client secret).
     webhook_secret: Option<SecretString>,
+    /// The customer metafield (`namespace.key`) order reads ask for as a buyer id. Default
+    /// `custom.eta_buyer_id`.
+    buyer_id_metafield: Option<String>,
 }
 
 /// `[eta]`.
@@ -76,6 +79,9 @@ struct EtaSection {
     /// Where each item's ETA code comes from, and whether codes are checked at ETA.
     #[serde(default)]
     item_codes: crate::eta_codes::ItemCodesSection,
+    /// Where a receipt's buyer id and type come from.
+    #[serde(default)]
+    buyer: crate::eta_buyer::BuyerSection,
 }
 
 fn preprod() -> String {
@@ -287,6 +293,8 @@ pub async fn connect(config: &Config) -> Result<Wired> {
     if let Some(version) = &s.api_version {
         builder = builder.api_version(version.clone());
     }
+    let buyer_metafield = crate::eta_buyer::metafield(s.buyer_id_metafield.as_deref())?;
+    builder = builder.buyer_id_metafield(buyer_metafield.0.clone(), buyer_metafield.1.clone());
     let shopify = builder.build().map_err(|e| anyhow!("shopify: {e}"))?;
     // The client's page sizes: each query's requested cost sized for typical data
     // (`docs/shopify.md`, query cost budgets), long orders completed by cursor.
@@ -376,6 +384,7 @@ pub async fn connect(config: &Config) -> Result<Wired> {
         mapping = mapping.default_method(method);
     }
     mapping.item_codes = crate::eta_codes::item_codes(&e.item_codes, &config.base_dir)?;
+    mapping.buyer = crate::eta_buyer::rules(&e.buyer, &buyer_metafield)?;
     let sku_source = flow.config().catalog.sku;
     let eta_codes = crate::eta_codes::setup(&e.item_codes, mapping.clone(), sku_source);
     let refresh = crate::eta_codes::refresh(&e.item_codes);

@@ -148,12 +148,12 @@ async fn stopping_with_hung_clients_ends_within_the_deadline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_and_metrics_report_the_shopify_api_version() {
     use chrono::TimeZone;
-    // 2026-04 is retired on this stand-in: a 2026-04 client is answered by 2026-07.
+    // 2026-07 is retired on this stand-in: a 2026-07 client is answered by 2026-10.
     let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig {
         catalog_groups: 1,
         orders: 0,
         shopify: sandbox::ShopifyConfig {
-            api_versions: vec!["2026-07".into(), "2026-10".into()],
+            api_versions: vec!["2026-10".into()],
             ..sandbox::ShopifyConfig::default()
         },
         ..sandbox::SandboxConfig::default()
@@ -162,14 +162,14 @@ async fn healthz_and_metrics_report_the_shopify_api_version() {
     .unwrap();
     let c = &sandbox.config().shopify;
     let clock = Arc::new(sync_core::clock::FixedClock::new(
-        chrono::Utc.with_ymd_and_hms(2027, 2, 1, 0, 0, 0).unwrap(),
+        chrono::Utc.with_ymd_and_hms(2027, 5, 3, 0, 0, 0).unwrap(),
     ));
     let client = shopify_client::ShopifyClient::builder(
         c.shop_domain.clone(),
         shopify_client::Auth::access_token(c.access_token.clone()),
     )
     .base_url(sandbox.shopify_url())
-    .api_version("2026-04")
+    .api_version("2026-07")
     .clock(clock)
     .build()
     .unwrap();
@@ -188,8 +188,8 @@ async fn healthz_and_metrics_report_the_shopify_api_version() {
         .await
         .unwrap();
     let api = &health["shopify_api"];
-    assert_eq!(api["version"], "2026-04");
-    assert_eq!(api["retires_on"], "2027-04-01");
+    assert_eq!(api["version"], "2026-07");
+    assert_eq!(api["retires_on"], "2027-07-01");
     assert_eq!(api["days_left"], 59);
     assert!(
         api["warning"].as_str().unwrap().contains("59 day(s) left"),

@@ -257,6 +257,8 @@ pub(crate) fn generate(
                     Vec::new()
                 },
                 note: None,
+                tax_id: None,
+                metafields: Vec::new(),
                 created_at: created,
                 updated_at: created,
             };
@@ -457,6 +459,8 @@ pub(crate) fn generate(
                 cancel_reason: None,
                 note: None,
                 tags: Vec::new(),
+                custom_attributes: Vec::new(),
+                company: None,
                 source_name: if pos { "pos".into() } else { "web".into() },
                 created_at: created,
                 processed_at: created,

@@ -99,6 +99,7 @@
 //! # }
 //! ```
 
+mod buyers;
 mod cost;
 mod dump;
 mod generator;
@@ -121,6 +122,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
+pub use buyers::NewCompany;
 pub use generator::CatalogEntry;
 pub use http::router;
 pub use returns::{ExchangeLineSpec, NewReturn, ReturnLineSpec};
@@ -211,6 +213,15 @@ pub struct ShopifyConfig {
     /// catalogue's size). Default 4 (the generated orders of earlier releases for the same
     /// seed); raise it to see orders with more lines than a client reads in its first page.
     pub max_lines_per_order: usize,
+    /// The currency orders are presented in (Shopify Markets: what the customer sees and
+    /// pays), when not the shop's: every money bag of an order then carries
+    /// `presentmentMoney` in it, the shop amount divided by
+    /// [`presentment_rate`](Self::presentment_rate) to the cent. Default: none (presented in
+    /// the shop's currency).
+    pub presentment_currency: Option<String>,
+    /// Shop currency units per unit of [`presentment_currency`](Self::presentment_currency)
+    /// (greater than 0). Default 1.
+    pub presentment_rate: Decimal,
 }
 
 impl fmt::Debug for ShopifyConfig {
@@ -233,6 +244,8 @@ impl fmt::Debug for ShopifyConfig {
             .field("vat_rate", &self.vat_rate)
             .field("digital_line_rate", &self.digital_line_rate)
             .field("max_lines_per_order", &self.max_lines_per_order)
+            .field("presentment_currency", &self.presentment_currency)
+            .field("presentment_rate", &self.presentment_rate)
             .finish()
     }
 }
@@ -282,6 +295,8 @@ impl Default for ShopifyConfig {
             vat_rate: Decimal::new(14, 2),
             digital_line_rate: 0.0,
             max_lines_per_order: 4,
+            presentment_currency: None,
+            presentment_rate: Decimal::ONE,
         }
     }
 }
@@ -369,6 +384,9 @@ pub(crate) type ShopSchema = Schema<QueryRoot, Mutation, EmptySubscription>;
 pub struct ShopifyState {
     pub(crate) config: ShopifyConfig,
     pub(crate) currency: CurrencyCode,
+    /// The presentment currency and shop units per presentment unit, when orders are
+    /// presented in another currency.
+    pub(crate) presentment: Option<(CurrencyCode, Decimal)>,
     pub(crate) store: Mutex<Store>,
     pub(crate) bucket: Mutex<Bucket>,
     pub(crate) stats: Mutex<Stats>,
@@ -404,6 +422,15 @@ impl ShopifyState {
         let currency = CurrencyCode::parse(&config.currency).unwrap_or_else(|| {
             tracing::warn!(currency = %config.currency, "unknown shop currency, using EGP");
             CurrencyCode::EGP
+        });
+        let presentment = config.presentment_currency.as_deref().and_then(|code| {
+            let parsed = CurrencyCode::parse(code);
+            if parsed.is_none() || config.presentment_rate <= Decimal::ZERO {
+                tracing::warn!(currency = %code, rate = %config.presentment_rate, "unknown presentment currency or a rate not above 0: orders are presented in the shop's currency");
+            }
+            parsed
+                .filter(|c| *c != currency && config.presentment_rate > Decimal::ZERO)
+                .map(|c| (c, config.presentment_rate))
         });
         let schema = build_schema();
         let type_info = TypeInfo::from_sdl(&schema.sdl());
@@ -446,6 +473,7 @@ impl ShopifyState {
             .unwrap_or_default();
         Arc::new(ShopifyState {
             currency,
+            presentment,
             store: Mutex::new(store),
             bucket: Mutex::new(Bucket::new(config.bucket_max, config.restore_rate)),
             stats: Mutex::new(Stats::default()),

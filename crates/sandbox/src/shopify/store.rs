@@ -229,8 +229,26 @@ pub(crate) struct CustomerRec {
     pub(crate) address: Option<AddressRec>,
     pub(crate) tags: Vec<String>,
     pub(crate) note: Option<String>,
+    /// The customer's tax id (`Customer.taxSettings.taxId`).
+    pub(crate) tax_id: Option<String>,
+    /// The customer's metafields.
+    pub(crate) metafields: Vec<MetafieldRec>,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) updated_at: DateTime<Utc>,
+}
+
+/// The company and location a B2B order was placed for (`Order.purchasingEntity`).
+#[derive(Debug, Clone)]
+pub(crate) struct CompanyRec {
+    pub(crate) id: u64,
+    pub(crate) name: String,
+    pub(crate) location_id: u64,
+    pub(crate) location_name: String,
+    pub(crate) address_id: u64,
+    /// `CompanyLocation.taxSettings.taxRegistrationId`.
+    pub(crate) tax_registration_id: Option<String>,
+    /// The location's billing country (ISO 3166-1 alpha-2).
+    pub(crate) country_code: String,
 }
 
 /// A tax line: title, rate (0.14) and amount.
@@ -381,6 +399,10 @@ pub(crate) struct OrderRec {
     pub(crate) cancel_reason: Option<&'static str>,
     pub(crate) note: Option<String>,
     pub(crate) tags: Vec<String>,
+    /// `customAttributes` (key, value).
+    pub(crate) custom_attributes: Vec<(String, Option<String>)>,
+    /// The company of a B2B order.
+    pub(crate) company: Option<CompanyRec>,
     pub(crate) source_name: String,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) processed_at: DateTime<Utc>,

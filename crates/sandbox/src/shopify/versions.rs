@@ -42,6 +42,14 @@ pub(crate) fn before_2026_04(ctx: &Context<'_>) -> bool {
     served(ctx).is_none_or(|v| v < V2026_04)
 }
 
+/// The first version with `Customer.taxSettings` (the customer's tax id).
+pub(crate) const V2026_07: &str = "2026-07";
+
+/// Gate: the member exists from 2026-07 on.
+pub(crate) fn since_2026_07(ctx: &Context<'_>) -> bool {
+    served(ctx).is_none_or(|v| v >= V2026_07)
+}
+
 /// Gate: the member exists from 2026-10 on.
 pub(crate) fn since_2026_10(ctx: &Context<'_>) -> bool {
     served(ctx).is_none_or(|v| v >= V2026_10)

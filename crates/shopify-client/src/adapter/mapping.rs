@@ -158,13 +158,21 @@ fn rate(rate: Option<f64>) -> Decimal {
         .unwrap_or_default()
 }
 
-fn tax_lines(lines: &[orders::TaxLineFields]) -> Vec<model::TaxLine> {
+/// Which amount of a money bag to read: the shop's or the customer's (presentment).
+pub(super) type Pick = fn(&orders::PairFields) -> Decimal;
+
+/// The amount in the shop's currency.
+pub(super) fn shop(m: &orders::PairFields) -> Decimal {
+    m.shop_money.amount
+}
+
+fn tax_lines(lines: &[orders::TaxLineFields], pick: Pick) -> Vec<model::TaxLine> {
     lines
         .iter()
         .map(|t| model::TaxLine {
             title: t.title.clone(),
             rate: rate(t.rate),
-            amount: t.price_set.shop_money.amount,
+            amount: pick(&t.price_set),
         })
         .collect()
 }
@@ -316,42 +324,8 @@ pub fn map_order(
             ),
         )
     })?;
-    let lines = order
-        .line_items
-        .nodes
-        .iter()
-        .map(|l| {
-            Ok(model::OrderLine {
-                line_id: edge::id(&l.id)?,
-                sku: l
-                    .sku
-                    .clone()
-                    .filter(|s| !s.is_empty())
-                    .map(model::Sku::from),
-                title: l.name.clone(),
-                quantity: Decimal::from(l.quantity),
-                unit_price: l.original_unit_price_set.shop_money.amount,
-                discount: l
-                    .discount_allocations
-                    .iter()
-                    .map(|a| a.allocated_amount_set.shop_money.amount)
-                    .sum(),
-                tax_lines: tax_lines(&l.tax_lines),
-            })
-        })
-        .collect::<ConnectorResult<Vec<_>>>()?;
-    let shipping_lines = order
-        .shipping_lines
-        .nodes
-        .iter()
-        .map(|s| model::ShippingLine {
-            title: s.title.clone(),
-            price: s.original_price_set.shop_money.amount,
-            discount: s.original_price_set.shop_money.amount
-                - s.discounted_price_set.shop_money.amount,
-            tax_lines: tax_lines(&s.tax_lines),
-        })
-        .collect();
+    let lines = order_lines(order, shop)?;
+    let shipping_lines = shipping_lines(order, shop);
     let customer = order
         .customer
         .as_ref()
@@ -396,20 +370,73 @@ pub fn map_order(
         financial_status: financial_status(order.display_financial_status.as_ref()),
         fulfilled: delivered(order),
         cancelled_at: order.cancelled_at,
-        payments: order
-            .transactions
-            .iter()
-            .filter(|t| {
-                matches!(enum_text(&t.kind).as_str(), "SALE" | "CAPTURE")
-                    && enum_text(&t.status) == "SUCCESS"
-            })
-            .map(|t| model::Payment {
-                gateway: t.gateway.clone().unwrap_or_default(),
-                amount: t.amount_set.shop_money.amount,
-            })
-            .collect(),
+        payments: payments(order, shop),
         refunds,
+        buyer: super::buyer::buyer_facts(order),
+        presentment: super::buyer::presentment(order)?,
     })
+}
+
+/// The order's lines, with amounts read by `pick`.
+pub(super) fn order_lines(
+    order: &ShopifyOrder,
+    pick: Pick,
+) -> ConnectorResult<Vec<model::OrderLine>> {
+    order
+        .line_items
+        .nodes
+        .iter()
+        .map(|l| {
+            Ok(model::OrderLine {
+                line_id: edge::id(&l.id)?,
+                sku: l
+                    .sku
+                    .clone()
+                    .filter(|s| !s.is_empty())
+                    .map(model::Sku::from),
+                title: l.name.clone(),
+                quantity: Decimal::from(l.quantity),
+                unit_price: pick(&l.original_unit_price_set),
+                discount: l
+                    .discount_allocations
+                    .iter()
+                    .map(|a| pick(&a.allocated_amount_set))
+                    .sum(),
+                tax_lines: tax_lines(&l.tax_lines, pick),
+            })
+        })
+        .collect()
+}
+
+/// The order's shipping lines, with amounts read by `pick`.
+pub(super) fn shipping_lines(order: &ShopifyOrder, pick: Pick) -> Vec<model::ShippingLine> {
+    order
+        .shipping_lines
+        .nodes
+        .iter()
+        .map(|s| model::ShippingLine {
+            title: s.title.clone(),
+            price: pick(&s.original_price_set),
+            discount: pick(&s.original_price_set) - pick(&s.discounted_price_set),
+            tax_lines: tax_lines(&s.tax_lines, pick),
+        })
+        .collect()
+}
+
+/// The order's successful sales and captures, with amounts read by `pick`.
+pub(super) fn payments(order: &ShopifyOrder, pick: Pick) -> Vec<model::Payment> {
+    order
+        .transactions
+        .iter()
+        .filter(|t| {
+            matches!(enum_text(&t.kind).as_str(), "SALE" | "CAPTURE")
+                && enum_text(&t.status) == "SUCCESS"
+        })
+        .map(|t| model::Payment {
+            gateway: t.gateway.clone().unwrap_or_default(),
+            amount: pick(&t.amount_set),
+        })
+        .collect()
 }
 
 /// Maps a customer to the neutral model.

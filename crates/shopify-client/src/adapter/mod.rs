@@ -11,7 +11,11 @@
 //!   without options becomes Shopify's single `Title` / `Default Title` option.
 //! - **Amounts** are the shop-currency (`shopMoney`) amounts, exact decimals. Prices are sent
 //!   as the ERP gives them; whether they include VAT is the shop's `taxesIncluded` setting,
-//!   and each order carries its own `taxes_included` flag.
+//!   and each order carries its own `taxes_included` flag. An order presented in another
+//!   currency than the shop's also carries its lines, shipping lines, payments and total in
+//!   that currency (`presentmentMoney`, in `Order::presentment`), for a receipt issued in it.
+//! - **Buyer facts** (`Order::buyer`): the customer's tax id, tags and configured metafield,
+//!   the order's custom attributes and a B2B order's company (see the `buyer` module).
 //! - **Order lines**: `unit_price` is the original unit price; `discount` is the sum of the
 //!   line's discount allocations, which already spread order-level discounts over the lines
 //!   (Shopify allocates them). A 100 %-discounted line stays, with a discount equal to its
@@ -53,6 +57,7 @@ use crate::ops::pricing::{AutomaticDiscount, CompareAtPrice, DiscountValue, Vari
 use crate::ops::products::{ProductIdentifier, ProductSetMode};
 use crate::queries::product_set;
 
+mod buyer;
 mod edge;
 mod mapping;
 

@@ -17,22 +17,27 @@ use crate::error::Error;
 use crate::gid::{OrderGid, RefundGid};
 use crate::queries::{self, order, order_changes, order_lines, orders, refund};
 
-/// An order with everything the ERP needs: lines (SKU, quantities, prices, discount
-/// allocations, tax lines), shipping lines with their tax, addresses, customer,
-/// transactions with gateways, statuses, cancellation, and refund summaries.
+/// An order with everything the ERP and a tax receipt need: lines (SKU, quantities, prices,
+/// discount allocations, tax lines), shipping lines with their tax, addresses, customer (with
+/// tags, tax id and the configured buyer-id metafield), custom attributes, a B2B order's
+/// purchasing company, transactions with gateways, statuses, cancellation, and refund
+/// summaries. The amounts a receipt is built from carry both the shop's and the customer's
+/// (presentment) currency.
 pub type Order = orders::OrderFields;
 /// An order's id and the time of its last change.
 pub type OrderChange = order_changes::OrderChangesOrdersNodes;
-/// A money amount in shop and presentment currencies.
+/// A money amount in the shop's currency.
 pub type MoneyBag = orders::MoneyFields;
+/// A money amount in the shop's and the customer's (presentment) currencies.
+pub type MoneyPair = orders::PairFields;
 /// A refund with its lines, shipping refunds and transactions.
 pub type Refund = refund::RefundRefund;
 
 /// Options of the incremental order pull.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderPull {
-    /// Orders per request (1..=250). Default 4. The requested cost grows with both numbers
-    /// (about `page_size × (112 + 11 × lines)` points) and one query may cost at most 1,000.
+    /// Orders per request (1..=250). Default 3. The requested cost grows with both numbers
+    /// (about `page_size × (154 + 14 × lines)` points) and one query may cost at most 1,000.
     pub page_size: u32,
     /// Line items read per order in the first request (1..=250). Default 5, sized for the
     /// usual order (one to a few lines): Shopify admits a query on its requested cost, the
@@ -48,7 +53,7 @@ pub struct OrderPull {
 impl Default for OrderPull {
     fn default() -> Self {
         OrderPull {
-            page_size: 4,
+            page_size: 3,
             lines: 5,
             overlap: Duration::from_secs(300),
         }
@@ -97,10 +102,10 @@ struct OrderLinesOrder {
     line_items: orders::OrderFieldsLineItems,
 }
 
-/// Line items read per request when completing a long order (about 11 requested cost points
-/// each: 40 request about 450 points, half of Shopify's single-query ceiling, so a follow-up
-/// never waits for a whole bucket).
-pub const LINES_PER_REQUEST: u32 = 40;
+/// Line items read per request when completing a long order (about 14 requested cost points
+/// each, with the amounts in both currencies: 32 request about 450 points, half of Shopify's
+/// single-query ceiling, so a follow-up never waits for a whole bucket).
+pub const LINES_PER_REQUEST: u32 = 32;
 
 #[derive(Deserialize)]
 struct OrderData {
@@ -129,6 +134,8 @@ impl ShopifyClient {
                     after: cursor,
                     query,
                     lines: i64::from(options.lines),
+                    buyer_id_namespace: self.inner.buyer_id_metafield.0.clone(),
+                    buyer_id_key: self.inner.buyer_id_metafield.1.clone(),
                 },
                 Safety::Repeatable,
             )
@@ -200,6 +207,8 @@ impl ShopifyClient {
                 order::Variables {
                     id: id.as_str().to_owned(),
                     lines: i64::from(lines),
+                    buyer_id_namespace: self.inner.buyer_id_metafield.0.clone(),
+                    buyer_id_key: self.inner.buyer_id_metafield.1.clone(),
                 },
                 Safety::Repeatable,
             )

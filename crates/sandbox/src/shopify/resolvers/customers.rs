@@ -153,6 +153,28 @@ impl Customer {
     async fn tax_exempt(&self) -> bool {
         false
     }
+    /// From 2026-07 (the customer's tax id).
+    #[graphql(visible = "crate::shopify::versions::since_2026_07")]
+    async fn tax_settings(&self) -> super::buyers::TaxSettings {
+        super::buyers::TaxSettings {
+            tax_id: self.0.tax_id.clone(),
+        }
+    }
+    /// One metafield by namespace (default `custom`, as Shopify's app-reserved namespace is
+    /// not modelled) and key.
+    async fn metafield(
+        &self,
+        namespace: Option<String>,
+        key: String,
+    ) -> Option<super::metafields::Metafield> {
+        super::metafields::find_metafield(
+            &self.0.metafields,
+            namespace,
+            &key,
+            "Customer",
+            self.0.id,
+        )
+    }
     async fn locale(&self) -> &str {
         "en"
     }

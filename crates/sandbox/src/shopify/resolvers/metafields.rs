@@ -35,6 +35,7 @@ impl Metafield {
     async fn owner_type(&self) -> MetafieldOwnerType {
         match self.owner_kind {
             "ProductVariant" => MetafieldOwnerType::PRODUCTVARIANT,
+            "Customer" => MetafieldOwnerType::CUSTOMER,
             _ => MetafieldOwnerType::PRODUCT,
         }
     }

@@ -8,6 +8,7 @@
 //! imports it back.
 
 pub(crate) mod bulk;
+pub(crate) mod buyers;
 pub(crate) mod customers;
 pub(crate) mod discounts;
 pub(crate) mod files;
@@ -205,7 +206,12 @@ fn money(ctx: &Context<'_>, amount: Decimal) -> Result<MoneyV2> {
 }
 
 fn bag(ctx: &Context<'_>, amount: Decimal) -> Result<MoneyBag> {
-    Ok(MoneyBag::new(amount, cx(ctx)?.state.currency))
+    let state = &cx(ctx)?.state;
+    let mut bag = MoneyBag::new(amount, state.currency);
+    if let Some((currency, rate)) = state.presentment {
+        bag.presentment_money = MoneyV2::new(amount / rate, currency);
+    }
+    Ok(bag)
 }
 
 fn gql_id(kind: &str, id: u64) -> ID {

@@ -104,7 +104,8 @@ impl Order {
         Ok(cx(ctx)?.state.currency)
     }
     async fn presentment_currency_code(&self, ctx: &Context<'_>) -> Result<CurrencyCode> {
-        Ok(cx(ctx)?.state.currency)
+        let state = &cx(ctx)?.state;
+        Ok(state.presentment.map_or(state.currency, |(c, _)| c))
     }
     async fn taxes_included(&self) -> bool {
         true
@@ -160,6 +161,35 @@ impl Order {
     }
     async fn billing_address(&self) -> Option<MailingAddress> {
         self.0.billing_address.clone().map(MailingAddress)
+    }
+    async fn custom_attributes(&self) -> Vec<Attribute> {
+        self.0
+            .custom_attributes
+            .iter()
+            .map(|(key, value)| Attribute {
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect()
+    }
+    /// The company of a B2B order, else the customer.
+    async fn purchasing_entity(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<super::buyers::PurchasingEntity>> {
+        use super::buyers::{PurchasingCompany, PurchasingEntity};
+        if let Some(c) = &self.0.company {
+            return Ok(Some(PurchasingEntity::PurchasingCompany(
+                PurchasingCompany(c.clone()),
+            )));
+        }
+        let st = lock(&cx(ctx)?.state.store);
+        Ok(self
+            .0
+            .customer_id
+            .and_then(|id| st.customers.get(&id))
+            .cloned()
+            .map(|c| PurchasingEntity::Customer(Customer(c))))
     }
     async fn shipping_address(&self) -> Option<MailingAddress> {
         self.0.shipping_address.clone().map(MailingAddress)

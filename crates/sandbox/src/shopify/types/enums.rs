@@ -564,6 +564,7 @@ gql_enum!(DiscountStatus {
 });
 gql_enum!(CountPrecision { EXACT, AT_LEAST });
 gql_enum!(MetafieldOwnerType {
+    CUSTOMER,
     PRODUCT,
     PRODUCTVARIANT
 });

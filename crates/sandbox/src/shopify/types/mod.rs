@@ -202,7 +202,8 @@ impl MoneyV2 {
     }
 }
 
-/// `MoneyBag`: the same amount in shop and presentment currency (always equal here).
+/// `MoneyBag`: an amount in shop and presentment currency (equal unless the stand-in is
+/// configured with a presentment currency).
 #[derive(SimpleObject, Debug, Clone)]
 pub(crate) struct MoneyBag {
     pub(crate) shop_money: MoneyV2,
