@@ -53,6 +53,9 @@ impl Pulled for Order {
     async fn decide_page(records: Vec<Self>, d: &mut Decisions<'_>) -> Result<(), EngineError> {
         decide_orders(d, records).await
     }
+    async fn export(d: &mut Decisions<'_>, from: Option<DateTime<Utc>>) -> Result<(), EngineError> {
+        super::export::export_orders(d, from).await
+    }
 }
 
 /// Storefront order changes since the checkpoint → import, cancel, refunds, receipts.

@@ -53,6 +53,13 @@ pub(crate) trait Pulled: Sized + Send + 'static {
     fn stamp(&self) -> (&Self::Id, DateTime<Utc>);
     /// Decides what the record, as read now, needs.
     async fn decide(self, d: &mut Decisions<'_>) -> Result<(), EngineError>;
+    /// Reads the records through one storefront export instead, when the kind has exports
+    /// and more are to be read since `from` than the threshold, or an export is recorded
+    /// (see [`export`](super::export)). The default reads none.
+    async fn export(d: &mut Decisions<'_>, from: Option<DateTime<Utc>>) -> Result<(), EngineError> {
+        let _ = (d, from);
+        Ok(())
+    }
     /// Decides what a page of records needs (one by one, unless the kind does better with
     /// the whole page, as orders do to look their documents up in one query).
     async fn decide_page(records: Vec<Self>, d: &mut Decisions<'_>) -> Result<(), EngineError> {
@@ -68,6 +75,9 @@ pub(crate) async fn pull<T: Pulled>(d: &mut Decisions<'_>) -> Result<(), EngineE
     let engine = d.engine();
     let scope = &engine.config.scope;
     let storefront = engine.connectors.storefront_orders.as_ref();
+    let from = since(engine, engine.store.checkpoint(scope, T::FLOW).await?);
+    T::export(d, from).await?;
+    // After an export, the checkpoint is its start: go on incrementally from there.
     let from = since(engine, engine.store.checkpoint(scope, T::FLOW).await?);
     let mut cursor = None;
     let mut newest: Option<DateTime<Utc>> = None;
@@ -145,7 +155,7 @@ async fn fetch_each<T: Pulled>(
 
 /// Whether the engine already read `change` of its record (or a later one), long enough after
 /// it for no other change to hide under the same time stamp.
-async fn already_read(
+pub(crate) async fn already_read(
     engine: &Engine,
     kind: BindingKind,
     change: &Change<impl AsRef<str>>,
