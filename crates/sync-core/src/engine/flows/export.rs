@@ -2,10 +2,12 @@
 //! orders [`pull`](super::pull) when more orders are to be read than
 //! [`EngineConfig::bulk_threshold`](crate::engine::EngineConfig::bulk_threshold).
 //!
-//! When to export is decided from a count, not from the checkpoint's age: the storefront
-//! counts the orders changed since the checkpoint (all of them on a first run) for about the
-//! price of one read ([`StorefrontOrders::count_order_changes`]), so a quiet shop after a long
-//! gap keeps the cheap incremental read, and a busy one after a short gap still exports.
+//! When to export is decided from a count, not from the checkpoint's age: when the first page
+//! of changes since the checkpoint is full (more are to come), the storefront counts the
+//! orders changed since the checkpoint (all of them on a first run) for about the price of one
+//! read ([`StorefrontOrders::count_order_changes`]). So a quiet shop after a long gap keeps
+//! the cheap incremental read, a busy one after a short gap still exports, and a pass with
+//! few changes asks for no count at all.
 //!
 //! The export's id is recorded in the state store (checkpoint `orders:export`) before it is
 //! read, so the engine runs one export per shop at a time, and a restart (a crash, a kill
@@ -47,16 +49,17 @@ struct Recorded {
     started_at: DateTime<Utc>,
 }
 
-/// Reads the orders through an export when one is recorded or when more than the threshold
-/// are to be read since `from`; does nothing otherwise (in a plan too: a plan starts nothing
-/// remote). Returns after the export has been read whole.
+/// Reads the orders through an export when one is recorded, or, if `may_start`, when more
+/// than the threshold are to be read since `from`; does nothing otherwise (in a plan
+/// neither: a plan starts nothing remote). Returns whether it read an export (whole).
 pub(crate) async fn export_orders(
     d: &mut Decisions<'_>,
     from: Option<DateTime<Utc>>,
-) -> Result<(), EngineError> {
+    may_start: bool,
+) -> Result<bool, EngineError> {
     let engine = d.engine();
     if !d.is_run() {
-        return Ok(());
+        return Ok(false);
     }
     let scope = &engine.config.scope;
     let storefront = engine.connectors.storefront_orders.as_ref();
@@ -71,14 +74,14 @@ pub(crate) async fn export_orders(
             (recorded, expected)
         }
         None => {
-            let Some(threshold) = engine.config.bulk_threshold else {
-                return Ok(());
+            let Some(threshold) = engine.config.bulk_threshold.filter(|_| may_start) else {
+                return Ok(false);
             };
             let Some(expected) = count(storefront, from).await? else {
-                return Ok(());
+                return Ok(false);
             };
             if expected <= threshold {
-                return Ok(());
+                return Ok(false);
             }
             let started_at = engine.now();
             let id = storefront
@@ -139,7 +142,7 @@ pub(crate) async fn export_orders(
         .await?;
     engine.store.set_checkpoint(scope, EXPORT, "").await?;
     progress.finish();
-    Ok(())
+    Ok(true)
 }
 
 /// The storefront's count of the orders changed since `since`.

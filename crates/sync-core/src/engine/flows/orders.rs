@@ -53,8 +53,12 @@ impl Pulled for Order {
     async fn decide_page(records: Vec<Self>, d: &mut Decisions<'_>) -> Result<(), EngineError> {
         decide_orders(d, records).await
     }
-    async fn export(d: &mut Decisions<'_>, from: Option<DateTime<Utc>>) -> Result<(), EngineError> {
-        super::export::export_orders(d, from).await
+    async fn export(
+        d: &mut Decisions<'_>,
+        from: Option<DateTime<Utc>>,
+        may_start: bool,
+    ) -> Result<bool, EngineError> {
+        super::export::export_orders(d, from, may_start).await
     }
 }
 
