@@ -53,7 +53,11 @@ fn operations() -> Vec<(&'static str, &'static str, Value, u64)> {
         ),
         op!(order_changes, json!({"first": changes}), 260),
         // The backfill's choice between paging and a bulk query.
-        op!(orders_count, json!({"query": "updated_at:>='2026-01-01T00:00:00Z'"}), 10),
+        op!(
+            orders_count,
+            json!({"query": "updated_at:>='2026-01-01T00:00:00Z'"}),
+            10
+        ),
         op!(order_fulfillment_orders, json!({"id": ORDER}), 820),
         op!(refund, json!({"id": "gid://shopify/Refund/1"}), 520),
         op!(customers, json!({"first": 100}), 510),

@@ -243,3 +243,102 @@ async fn under_the_threshold_the_incremental_read_is_kept() {
     assert_eq!(world.shop.calls().order_reads, u64::from(ORDERS));
     assert_each_order_once(&world, &orders);
 }
+
+/// The value of `name{flow="orders"}` in a Prometheus text rendering.
+fn orders_metric(text: &str, name: &str) -> Option<u64> {
+    let prefix = format!("{name}{{flow=\"orders\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+#[test]
+fn a_backfill_reports_the_orders_read_and_expected_in_metrics() {
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let (world, orders) = seeded_world();
+    // A current-thread runtime inside the local recorder's scope: the pass runs on this
+    // thread, so the counters land in this test's recorder only.
+    metrics::with_local_recorder(&recorder, || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let engine = bulk_engine(&world, world.shop.clone(), sqlite().await);
+                engine
+                    .run_flows(&[Flow::Catalog, Flow::Orders])
+                    .await
+                    .unwrap();
+            });
+    });
+    let text = handle.render();
+    assert_eq!(
+        orders_metric(&text, "sync_backfill_items_total"),
+        Some(u64::from(ORDERS)),
+        "{text}"
+    );
+    assert_eq!(
+        orders_metric(&text, "sync_backfill_expected"),
+        Some(u64::from(ORDERS)),
+        "{text}"
+    );
+    assert_each_order_once(&world, &orders);
+}
+
+/// Without a terminal, the progress is logged: a line every `progress_every` while reading
+/// and one at the end, with the counts.
+#[test]
+fn a_backfill_logs_its_progress_with_the_counts() {
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let (world, _orders) = seeded_world();
+    tracing::subscriber::with_default(subscriber, || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let connectors = Connectors {
+                    erp_catalog: world.erp.clone(),
+                    erp_sales: world.erp.clone(),
+                    storefront_catalog: world.shop.clone(),
+                    storefront_orders: world.shop.clone(),
+                    tax: world.tax.clone(),
+                };
+                let mut config = config("w1");
+                config.bulk_threshold = Some(100);
+                config.receipts_enabled = false;
+                config.progress_every = std::time::Duration::ZERO;
+                let engine = Engine::new(connectors, sqlite().await, config);
+                engine
+                    .run_flows(&[Flow::Catalog, Flow::Orders])
+                    .await
+                    .unwrap();
+            });
+    });
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("backfill progress: 50 of 120 orders read"),
+        "{text}"
+    );
+    assert!(
+        text.contains("backfill read: 120 of 120 orders read"),
+        "{text}"
+    );
+}

@@ -385,7 +385,8 @@ impl Config {
         config.receipt_deadline = Duration::from_secs(self.engine.receipt_deadline_hours * 3_600);
         config.receipt_deadline_margin =
             Duration::from_secs(self.engine.receipt_deadline_margin_hours * 3_600);
-        config.bulk_threshold = (self.engine.bulk_threshold > 0).then_some(self.engine.bulk_threshold);
+        config.bulk_threshold =
+            (self.engine.bulk_threshold > 0).then_some(self.engine.bulk_threshold);
         config
     }
 }

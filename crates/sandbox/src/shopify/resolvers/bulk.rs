@@ -169,7 +169,11 @@ fn operation_kind(text: &str) -> Option<(OperationType, usize)> {
 /// 2026-01 up to five bulk queries, before it one; one bulk mutation in every version
 /// (shopify.dev, "Perform bulk operations with the GraphQL Admin API", Limitations).
 fn concurrent_limit(mutation: bool, version: &str) -> usize {
-    if !mutation && version >= "2026-01" { 5 } else { 1 }
+    if !mutation && version >= "2026-01" {
+        5
+    } else {
+        1
+    }
 }
 
 fn start(
