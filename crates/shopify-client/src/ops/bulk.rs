@@ -254,29 +254,39 @@ impl ShopifyClient {
         use futures::StreamExt;
         const OP: &str = "bulk result download";
         let url = crate::ops::check_url("url", url)?;
-        let request = http::Request::get(url.as_str())
-            .body(Bytes::new())
-            .map_err(|e| Error::invalid("url", e.to_string()))?;
-        let response = self
-            .inner
-            .frame
-            .transport()
-            .send_streaming(request)
-            .await
-            .map_err(|source| Error::Transport {
-                operation: OP.into(),
-                retry_safe: true,
-                source,
-            })?;
-        if !response.status().is_success() {
-            return Err(Error::Http {
-                operation: OP.into(),
-                status: response.status().as_u16(),
-                message: String::new(),
-                request_id: None,
-                retry_safe: true,
-            });
-        }
+        let frame = &self.inner.frame;
+        // Until the answer's head arrives, the client's retry policy applies; the body is
+        // read once, as it arrives.
+        let response = sync_core::retry::run(frame.retry_policy(), frame.clock().as_ref(), |_| {
+            let url = url.clone();
+            async move {
+                let request = http::Request::get(url.as_str())
+                    .body(Bytes::new())
+                    .map_err(|e| Error::invalid("url", e.to_string()))?;
+                let response =
+                    frame
+                        .transport()
+                        .send_streaming(request)
+                        .await
+                        .map_err(|source| Error::Transport {
+                            operation: OP.into(),
+                            retry_safe: true,
+                            source,
+                        })?;
+                if response.status().is_success() {
+                    Ok(response)
+                } else {
+                    Err(Error::Http {
+                        operation: OP.into(),
+                        status: response.status().as_u16(),
+                        message: String::new(),
+                        request_id: None,
+                        retry_safe: true,
+                    })
+                }
+            }
+        })
+        .await?;
         let chunks = response
             .into_body()
             .map(|chunk| chunk.map_err(std::io::Error::other));
