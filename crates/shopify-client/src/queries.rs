@@ -310,6 +310,18 @@ pub struct CustomerChanges;
 )]
 pub struct OrderChanges;
 
+/// How many orders match a search query (`ordersCount`).
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/orders_count.graphql",
+    response_derives = "Debug, Clone, PartialEq, Serialize",
+    variables_derives = "Debug, Clone, PartialEq",
+    skip_serializing_none,
+    deprecated = "warn"
+)]
+pub struct OrdersCount;
+
 /// One order by id.
 #[derive(GraphQLQuery)]
 #[graphql(

@@ -52,6 +52,12 @@ fn operations() -> Vec<(&'static str, &'static str, Value, u64)> {
             460
         ),
         op!(order_changes, json!({"first": changes}), 260),
+        // The backfill's choice between paging and a bulk query.
+        op!(
+            orders_count,
+            json!({"query": "updated_at:>='2026-01-01T00:00:00Z'"}),
+            10
+        ),
         op!(order_fulfillment_orders, json!({"id": ORDER}), 820),
         op!(refund, json!({"id": "gid://shopify/Refund/1"}), 520),
         op!(customers, json!({"first": 100}), 510),
@@ -104,7 +110,11 @@ fn operations() -> Vec<(&'static str, &'static str, Value, u64)> {
         op!(fulfillment_create, json!({}), 10),
         op!(webhook_subscription_create, json!({}), 10),
         op!(webhook_subscription_delete, json!({}), 10),
-        op!(bulk_operation_run_query, json!({}), 10),
+        op!(
+            bulk_operation_run_query,
+            json!({"query": "{ orders { edges { node { id } } } }", "groupObjects": true}),
+            10
+        ),
         op!(bulk_operation_run_mutation, json!({}), 10),
     ]
 }

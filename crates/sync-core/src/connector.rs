@@ -446,7 +446,53 @@ pub trait StorefrontOrders: Send + Sync {
     ) -> ConnectorResult<Page<Change<CustomerId>, String>>;
     /// One customer by id (`None` when it does not exist).
     async fn customer(&self, id: &CustomerId) -> ConnectorResult<Option<Customer>>;
+    /// How many orders were updated at or after `since` (all of them for `None`), when the
+    /// storefront can count them for about the price of one read (a count may stop at the
+    /// storefront's cap: it is then at least that). `None` (the default) when it cannot: the
+    /// engine then never starts an [export](Self::start_order_export) and reads changes page
+    /// by page.
+    async fn count_order_changes(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> ConnectorResult<Option<u64>> {
+        let _ = since;
+        Ok(None)
+    }
+    /// Starts an export of the orders updated at or after `since`, run by the storefront on
+    /// its side (Shopify: a bulk query); returns the export's id, which the engine records
+    /// before it reads the export, so a restart resumes it instead of starting another.
+    ///
+    /// The default starts nothing and returns [`PAGED_EXPORT`]: its
+    /// [`order_export`](Self::order_export) reads [`orders_page`](Self::orders_page) page by
+    /// page, so a connector without exports (the memory connector) takes the same path.
+    async fn start_order_export(&self, since: Option<DateTime<Utc>>) -> ConnectorResult<String> {
+        let _ = since;
+        Ok(PAGED_EXPORT.to_owned())
+    }
+    /// The orders of the export `id` (started with `since`), as a stream read a little at a
+    /// time (never the whole export in memory); waits for the export to finish first.
+    /// `Ok(None)` when the export no longer exists or ended without a result (failed,
+    /// cancelled, expired): the engine forgets it and starts another.
+    ///
+    /// The default reads [`orders_page`](Self::orders_page) from `since`, page by page.
+    async fn order_export(
+        &self,
+        id: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> ConnectorResult<Option<OrderStream<'_>>> {
+        if id != PAGED_EXPORT {
+            return Ok(None);
+        }
+        let pages = crate::paging::paginate(None, move |cursor| self.orders_page(since, cursor));
+        Ok(Some(Box::pin(pages)))
+    }
 }
+
+/// A stream of orders read from an export ([`StorefrontOrders::order_export`]).
+pub type OrderStream<'a> = futures::stream::BoxStream<'a, ConnectorResult<Order>>;
+
+/// The id of the export that [`StorefrontOrders`]'s default methods read page by page.
+pub const PAGED_EXPORT: &str = "paged";
 
 /// A receipt built and hashed, ready to submit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -117,12 +117,36 @@ impl TransportError {
 pub trait Transport: Send + Sync {
     /// Sends `request` and waits for the whole response body.
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+
+    /// Sends `request` and hands its body over as it arrives, chunk by chunk, for answers
+    /// too large to hold whole (a bulk export's result). The reader bounds what it keeps
+    /// (for example the length of a line); the transport's body limit does not apply.
+    ///
+    /// The default waits for the whole body ([`send`](Self::send)) and hands it over as one
+    /// chunk; [`ReqwestTransport`] streams it.
+    async fn send_streaming(
+        &self,
+        request: HttpRequest,
+    ) -> Result<http::Response<BodyStream>, TransportError> {
+        let response = self.send(request).await?;
+        Ok(response
+            .map(|body| -> BodyStream { Box::pin(futures::stream::once(async move { Ok(body) })) }))
+    }
 }
+
+/// A response body handed over as it arrives ([`Transport::send_streaming`]).
+pub type BodyStream = futures::stream::BoxStream<'static, Result<Bytes, TransportError>>;
 
 #[async_trait]
 impl<T: Transport + ?Sized> Transport for Arc<T> {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         (**self).send(request).await
+    }
+    async fn send_streaming(
+        &self,
+        request: HttpRequest,
+    ) -> Result<http::Response<BodyStream>, TransportError> {
+        (**self).send_streaming(request).await
     }
 }
 
@@ -278,9 +302,13 @@ fn classify_reqwest(error: reqwest::Error) -> TransportError {
     TransportError::new(kind, Some(Box::new(error.without_url())))
 }
 
-#[async_trait]
-impl Transport for ReqwestTransport {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+impl ReqwestTransport {
+    /// Sends `request` and returns the answer's head and the reqwest response to read its
+    /// body from.
+    async fn start(
+        &self,
+        request: HttpRequest,
+    ) -> Result<(http::response::Builder, reqwest::Response), TransportError> {
         let (parts, body) = request.into_parts();
         let url = parts.uri.to_string();
         let mut builder = self
@@ -291,7 +319,7 @@ impl Transport for ReqwestTransport {
         for (name, value) in &parts.headers {
             builder = builder.header(name, value);
         }
-        let mut response = builder.send().await.map_err(classify_reqwest)?;
+        let response = builder.send().await.map_err(classify_reqwest)?;
         let mut out = http::Response::builder()
             .status(response.status())
             .version(response.version());
@@ -303,6 +331,30 @@ impl Transport for ReqwestTransport {
                     .map(|(k, v)| (k.clone(), v.clone())),
             );
         }
+        Ok((out, response))
+    }
+}
+
+#[async_trait]
+impl Transport for ReqwestTransport {
+    async fn send_streaming(
+        &self,
+        request: HttpRequest,
+    ) -> Result<http::Response<BodyStream>, TransportError> {
+        let (out, response) = self.start(request).await?;
+        let chunks = futures::stream::try_unfold(response, |mut response| async move {
+            Ok(response
+                .chunk()
+                .await
+                .map_err(classify_reqwest)?
+                .map(|chunk| (chunk, response)))
+        });
+        out.body(Box::pin(chunks) as BodyStream)
+            .map_err(|e| TransportError::new(TransportErrorKind::Io, Some(Box::new(e))))
+    }
+
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let (out, mut response) = self.start(request).await?;
         let limit = self.max_body_bytes;
         let too_large = || {
             TransportError::new(

@@ -139,6 +139,15 @@ pub struct EngineSection {
     /// Days of audit log kept. Default 30.
     #[serde(default = "default_retention")]
     pub audit_retention_days: u64,
+    /// More orders to read than this (Shopify's `ordersCount`, asked when the first page of
+    /// changes is full) and they are read through one bulk query instead of page by page;
+    /// 0 never uses one. Default 2000.
+    #[serde(default = "default_bulk_threshold")]
+    pub bulk_threshold: u64,
+}
+
+fn default_bulk_threshold() -> u64 {
+    2_000
 }
 
 fn default_scope() -> String {
@@ -376,6 +385,8 @@ impl Config {
         config.receipt_deadline = Duration::from_secs(self.engine.receipt_deadline_hours * 3_600);
         config.receipt_deadline_margin =
             Duration::from_secs(self.engine.receipt_deadline_margin_hours * 3_600);
+        config.bulk_threshold =
+            (self.engine.bulk_threshold > 0).then_some(self.engine.bulk_threshold);
         config
     }
 }

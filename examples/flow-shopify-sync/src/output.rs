@@ -142,15 +142,17 @@ impl Output {
                     let now = Counts::of(&depth);
                     let finished = now.finished.saturating_sub(base.finished);
                     let known = finished + now.open;
+                    let reading = backfill_text(engine.backfill_progress());
                     match &bar {
                         Some(bar) => {
                             bar.set_length(known);
                             bar.set_position(finished);
+                            bar.set_message(format!("{label}{reading}"));
                         }
                         None => {
                             let secs = started.elapsed().as_secs_f64();
                             print_err(&format!(
-                                "{label}: {finished} of {known} jobs finished, {:.1}/s, {:.0} s",
+                                "{label}: {finished} of {known} jobs finished, {:.1}/s, {:.0} s{reading}",
                                 finished as f64 / secs.max(0.001),
                                 secs
                             ));
@@ -170,6 +172,18 @@ impl Output {
         for line in summary_lines(summary) {
             self.line(&line);
         }
+    }
+}
+
+/// What a backfill still reading through an export adds to a progress line
+/// (`"; read 1200 of 5000 orders"`), nothing once it has been read.
+fn backfill_text(progress: Option<sync_core::engine::BackfillProgress>) -> String {
+    match progress {
+        Some(p) if !p.finished => match p.expected {
+            Some(expected) => format!("; read {} of {expected} {}", p.read, p.flow),
+            None => format!("; read {} {}", p.read, p.flow),
+        },
+        _ => String::new(),
     }
 }
 

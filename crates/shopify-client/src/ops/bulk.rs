@@ -25,6 +25,10 @@ use crate::queries::{
 
 pub use crate::queries::bulk_operation::BulkOperationStatus;
 
+/// The longest line of a bulk result that [`ShopifyClient::bulk_results`] reads (1 MiB):
+/// one object with its own fields, nested connections being lines of their own.
+pub const MAX_BULK_LINE: usize = 1 << 20;
+
 /// A bulk operation's state, from `bulkOperation(id:)`.
 pub type BulkOperation = bo::BulkOperationBulkOperation;
 
@@ -38,12 +42,29 @@ impl ShopifyClient {
     /// [`Error::Invalid`] for an empty query; [`Error::UserErrors`] when refused (e.g.
     /// `OPERATION_IN_PROGRESS`, an invalid query).
     pub async fn bulk_query(&self, query: &str) -> Result<String, Error> {
+        self.bulk_query_grouped(query, false).await
+    }
+
+    /// [`bulk_query`](Self::bulk_query), with `groupObjects` set: when `true`, the lines of
+    /// each object's nested connections follow it in the result (slower for Shopify to
+    /// produce, but the result can then be read one object at a time, as
+    /// [`bulk_orders`](Self::bulk_orders) does).
+    ///
+    /// # Errors
+    ///
+    /// As [`bulk_query`](Self::bulk_query).
+    pub async fn bulk_query_grouped(
+        &self,
+        query: &str,
+        group_objects: bool,
+    ) -> Result<String, Error> {
         const OP: &str = "BulkOperationRunQuery";
         require("query", query)?;
         let data: borq::ResponseData = self
             .run::<queries::BulkOperationRunQuery, _>(
                 borq::Variables {
                     query: query.to_owned(),
+                    group_objects,
                 },
                 Safety::Once,
             )
@@ -216,32 +237,99 @@ impl ShopifyClient {
     }
 
     /// Downloads a bulk result (`url` of a completed operation; pre-signed, so no token is
-    /// sent) and streams its JSONL lines as JSON values. The file is held in memory while
-    /// its lines are handed out. Each line of a nested query carries `__parentId`.
+    /// sent) and streams its JSONL lines as JSON values, as the download arrives: the file is
+    /// never held whole, only the line being read (at most [`MAX_BULK_LINE`] bytes). Each
+    /// line of a nested query carries `__parentId`.
     ///
     /// # Errors
     ///
-    /// The download fails as a whole ([`Error::Http`], [`Error::Transport`], retried per
-    /// the policy); a line that is not JSON is an [`Error::Decode`] item of the stream.
+    /// The download's start fails as a whole ([`Error::Http`], [`Error::Transport`]); a
+    /// failure while reading it, a line longer than [`MAX_BULK_LINE`] or a line that is not
+    /// JSON is an error item of the stream ([`Error::Transport`], [`Error::Invalid`],
+    /// [`Error::Decode`]), after which the stream ends.
     pub async fn bulk_results(
         &self,
         url: &str,
     ) -> Result<impl Stream<Item = Result<serde_json::Value, Error>> + use<>, Error> {
+        use futures::StreamExt;
         const OP: &str = "bulk result download";
-        let body = self.download(url).await?;
-        let lines: Vec<Bytes> = body
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-            .map(|l| body.slice_ref(l))
-            .collect();
-        Ok(futures::stream::iter(lines.into_iter().map(|line| {
-            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&line))
-                .map_err(|source| Error::Decode {
-                    operation: OP.into(),
-                    retry_safe: true,
-                    source,
-                    body: line.clone(),
-                })
-        })))
+        let url = crate::ops::check_url("url", url)?;
+        let frame = &self.inner.frame;
+        // Until the answer's head arrives, the client's retry policy applies; the body is
+        // read once, as it arrives.
+        let response = sync_core::retry::run(frame.retry_policy(), frame.clock().as_ref(), |_| {
+            let url = url.clone();
+            async move {
+                let request = http::Request::get(url.as_str())
+                    .body(Bytes::new())
+                    .map_err(|e| Error::invalid("url", e.to_string()))?;
+                let response =
+                    frame
+                        .transport()
+                        .send_streaming(request)
+                        .await
+                        .map_err(|source| Error::Transport {
+                            operation: OP.into(),
+                            retry_safe: true,
+                            source,
+                        })?;
+                if response.status().is_success() {
+                    Ok(response)
+                } else {
+                    Err(Error::Http {
+                        operation: OP.into(),
+                        status: response.status().as_u16(),
+                        message: String::new(),
+                        request_id: None,
+                        retry_safe: true,
+                    })
+                }
+            }
+        })
+        .await?;
+        let chunks = response
+            .into_body()
+            .map(|chunk| chunk.map_err(std::io::Error::other));
+        let lines = tokio_util::codec::FramedRead::new(
+            tokio_util::io::StreamReader::new(chunks),
+            tokio_util::codec::LinesCodec::new_with_max_length(MAX_BULK_LINE),
+        );
+        let mut failed = false;
+        Ok(lines
+            .filter(|line| {
+                let blank = matches!(line, Ok(l) if l.trim().is_empty());
+                std::future::ready(!blank)
+            })
+            .map(|line| {
+                let line = line.map_err(|e| match e {
+                    tokio_util::codec::LinesCodecError::MaxLineLengthExceeded => Error::invalid(
+                        "bulk result",
+                        format!("a line is longer than {MAX_BULK_LINE} bytes"),
+                    ),
+                    tokio_util::codec::LinesCodecError::Io(io) => {
+                        match io.downcast::<sync_core::transport::TransportError>() {
+                            Ok(source) => Error::Transport {
+                                operation: OP.into(),
+                                retry_safe: true,
+                                source,
+                            },
+                            Err(io) => Error::invalid("bulk result", io.to_string()),
+                        }
+                    }
+                })?;
+                serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&line))
+                    .map_err(|source| Error::Decode {
+                        operation: OP.into(),
+                        retry_safe: true,
+                        source,
+                        body: Bytes::from(line),
+                    })
+            })
+            .take_while(move |item| {
+                // The stream ends after its first error.
+                let go = !failed;
+                failed |= item.is_err();
+                std::future::ready(go)
+            }))
     }
 }

@@ -173,6 +173,27 @@ impl ShopifyClient {
         Ok(paged!(data.orders))
     }
 
+    /// How many orders match `query` (Shopify's search syntax; all orders for `None`), and
+    /// whether that is exact: Shopify stops counting at 10,000 (then it is at least that).
+    pub async fn orders_count(&self, query: Option<String>) -> Result<(u64, bool), Error> {
+        let data: queries::orders_count::ResponseData = self
+            .run::<queries::OrdersCount, _>(
+                queries::orders_count::Variables { query },
+                Safety::Repeatable,
+            )
+            .await?;
+        let count = data
+            .orders_count
+            .ok_or_else(|| crate::ops::missing("OrdersCount", "ordersCount"))?;
+        Ok((
+            u64::try_from(count.count).unwrap_or(0),
+            matches!(
+                count.precision,
+                queries::orders_count::CountPrecision::EXACT
+            ),
+        ))
+    }
+
     /// Streams the orders updated since `since` (minus the overlap), oldest update first.
     pub fn orders_updated_since(
         &self,

@@ -101,6 +101,14 @@ pub struct EngineConfig {
     /// A receipt not Valid with less than this left before its deadline is reported (a warn
     /// log, the `sync_receipts_near_deadline` gauge, `receipts status`). Default 4 hours.
     pub receipt_deadline_margin: Duration,
+    /// More orders to read than this (counted by the storefront, see
+    /// [`StorefrontOrders::count_order_changes`](crate::connector::StorefrontOrders::count_order_changes))
+    /// and the orders flow reads them through one export (Shopify: a bulk query) instead of
+    /// page by page. `None` never exports. Default 2,000.
+    pub bulk_threshold: Option<u64>,
+    /// How often a long read (an export, a backfill) logs its progress when the progress is
+    /// not drawn on a terminal. Default 10 s.
+    pub progress_every: Duration,
 }
 
 impl EngineConfig {
@@ -125,6 +133,8 @@ impl EngineConfig {
             receipt_poll_max: Duration::from_secs(300),
             receipt_deadline: Duration::from_secs(24 * 3600),
             receipt_deadline_margin: Duration::from_secs(4 * 3600),
+            bulk_threshold: Some(2_000),
+            progress_every: Duration::from_secs(10),
         }
     }
 }
@@ -301,6 +311,21 @@ pub struct Engine {
     pub(crate) submission_seq: std::sync::atomic::AtomicU64,
     /// The systems found down, each until its next try (the circuit breakers).
     pub(crate) outages: std::sync::Mutex<BTreeMap<System, OutageReport>>,
+    /// The progress of the last long read (an export), for [`Engine::backfill_progress`].
+    pub(crate) backfill: std::sync::Mutex<Option<BackfillProgress>>,
+}
+
+/// How far a long read (a backfill through an export) has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BackfillProgress {
+    /// The flow reading (`orders`).
+    pub flow: &'static str,
+    /// Records read so far.
+    pub read: u64,
+    /// Records the storefront counted to read, when it could count them.
+    pub expected: Option<u64>,
+    /// Whether the read has ended.
+    pub finished: bool,
 }
 
 /// A system found down (credentials refused, unreachable): its work waits until `retry_at`.
@@ -348,7 +373,18 @@ impl Engine {
             submission_queued: std::sync::atomic::AtomicBool::new(false),
             submission_seq: std::sync::atomic::AtomicU64::new(0),
             outages: std::sync::Mutex::new(BTreeMap::new()),
+            backfill: std::sync::Mutex::new(None),
         }
+    }
+
+    /// How far the last long read (a backfill through an export) of this engine has come:
+    /// `None` before any. The CLI draws it; `/metrics` has the same counters
+    /// (`sync_backfill_items_total`, `sync_backfill_expected`).
+    pub fn backfill_progress(&self) -> Option<BackfillProgress> {
+        *self
+            .backfill
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Uses `clock` for time and waits. Default [`TokioClock`].

@@ -674,6 +674,17 @@ impl StorefrontOrders for MemoryStorefront {
             .collect();
         Ok(Self::page(items, cursor))
     }
+    async fn count_order_changes(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> ConnectorResult<Option<u64>> {
+        Ok(Some(
+            lock(&self.orders)
+                .iter()
+                .filter(|o| since.is_none_or(|s| o.updated_at >= s))
+                .count() as u64,
+        ))
+    }
     async fn order(&self, id: &OrderId) -> ConnectorResult<Option<Order>> {
         lock(&self.calls).order_reads += 1;
         Ok(lock(&self.orders)

@@ -44,8 +44,8 @@ mod runtime;
 mod webhook;
 
 pub use base::{
-    Connectors, Engine, EngineConfig, EngineError, OutageReport, PlannedWrite, ReceiptTrigger,
-    Shutdown, Summary, content_hash,
+    BackfillProgress, Connectors, Engine, EngineConfig, EngineError, OutageReport, PlannedWrite,
+    ReceiptTrigger, Shutdown, Summary, content_hash,
 };
 pub use flows::Flow;
 pub use flows::reconcile::{

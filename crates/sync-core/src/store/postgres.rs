@@ -616,10 +616,9 @@ impl StateStore for PostgresStore {
     }
 
     async fn queue_depth(&self) -> StoreResult<HashMap<JobState, u64>> {
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT state, COUNT(*) FROM sync_jobs GROUP BY state")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(sql::QUEUE_DEPTH)
+            .fetch_all(&self.pool)
+            .await?;
         let mut depths = sql::zero_depths();
         for (state, count) in rows {
             depths.insert(sql::parse_state(&state)?, u64::try_from(count).unwrap_or(0));

@@ -141,3 +141,13 @@ pub(crate) fn direction_name(direction: Direction) -> &'static str {
         Direction::Outbound => "outbound",
     }
 }
+
+/// The jobs by state, without walking the history: the states that hold queued work are
+/// counted through the `(state, run_after)` index (each one a range of that index), and the
+/// finished jobs, which stay for `job_retention`, are read from the count the store's
+/// triggers keep (`sync_job_counts`, migration 0004). The same text for SQLite and PostgreSQL.
+pub(crate) const QUEUE_DEPTH: &str = "\
+    SELECT state, COUNT(*) FROM sync_jobs \
+      WHERE state IN ('pending', 'running', 'dead', 'parked') GROUP BY state \
+    UNION ALL \
+    SELECT state, n FROM sync_job_counts WHERE state = 'done'";

@@ -69,3 +69,42 @@ async fn the_lease_searches_indexes_instead_of_walking_the_history() {
     assert!(jobs.iter().all(|j| j.key.starts_with('p')), "{jobs:?}");
     assert!(jobs.windows(2).all(|w| w[0].id < w[1].id));
 }
+
+#[tokio::test]
+async fn queue_depth_reads_the_queued_states_and_the_done_count_not_the_history() {
+    let store = store_with_history(50_000, 50).await;
+    let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "EXPLAIN QUERY PLAN {}",
+        crate::store::sql::QUEUE_DEPTH
+    )))
+    .fetch_all(store.pool())
+    .await
+    .expect("plan")
+    .iter()
+    .map(|row| row.get::<String, _>(3))
+    .collect();
+    assert!(!plan.is_empty(), "no plan read");
+    let scans: Vec<&String> = plan
+        .iter()
+        .filter(|d| d.starts_with("SCAN") && d.contains("sync_jobs"))
+        .collect();
+    assert!(
+        scans.is_empty(),
+        "queue_depth walks the jobs: {scans:?} in {plan:#?}"
+    );
+    // The triggers kept the count through the inserts, a completion and a prune.
+    let depth = store.queue_depth().await.expect("depth");
+    assert_eq!(depth[&crate::store::JobState::Done], 50_000);
+    assert_eq!(depth[&crate::store::JobState::Pending], 50);
+    sqlx::query("UPDATE sync_jobs SET state = 'done' WHERE key = 'p1'")
+        .execute(store.pool())
+        .await
+        .expect("finish one");
+    sqlx::query("DELETE FROM sync_jobs WHERE key IN ('d1', 'd2', 'p2')")
+        .execute(store.pool())
+        .await
+        .expect("prune");
+    let depth = store.queue_depth().await.expect("depth");
+    assert_eq!(depth[&crate::store::JobState::Done], 49_999);
+    assert_eq!(depth[&crate::store::JobState::Pending], 48);
+}

@@ -100,9 +100,8 @@ impl BulkMutations {
         #[graphql(default = false)] group_objects: bool,
     ) -> Result<Option<BulkOperationRunQueryPayload>> {
         let result: Result<BulkOperationRunQueryPayload> = async move {
-            let _ = group_objects;
             let c = cx(ctx)?;
-            Ok(run_query(c, query))
+            Ok(run_query(c, query, group_objects))
         }
         .await;
         result.map(Some)
@@ -166,13 +165,30 @@ fn operation_kind(text: &str) -> Option<(OperationType, usize)> {
     Some((op.node.ty, op.node.selection_set.node.items.len()))
 }
 
-fn start(state: &Arc<ShopifyState>, mutation: bool, query: &str) -> Result<BulkRec, ()> {
+/// How many bulk operations of a type may run at once on a shop, by API version: from
+/// 2026-01 up to five bulk queries, before it one; one bulk mutation in every version
+/// (shopify.dev, "Perform bulk operations with the GraphQL Admin API", Limitations).
+fn concurrent_limit(mutation: bool, version: &str) -> usize {
+    if !mutation && version >= "2026-01" {
+        5
+    } else {
+        1
+    }
+}
+
+fn start(
+    state: &Arc<ShopifyState>,
+    mutation: bool,
+    query: &str,
+    version: &str,
+) -> Result<BulkRec, ()> {
     let mut st = lock(&state.store);
-    if st
+    let running = st
         .bulk_ops
         .values()
-        .any(|b| b.mutation == mutation && matches!(b.status, "CREATED" | "RUNNING"))
-    {
+        .filter(|b| b.mutation == mutation && matches!(b.status, "CREATED" | "RUNNING"))
+        .count();
+    if running >= concurrent_limit(mutation, version) {
         return Err(());
     }
     let id = st.next_id();
@@ -223,7 +239,11 @@ fn set_running(state: &Arc<ShopifyState>, id: u64) {
 }
 
 /// Starts a bulk query.
-pub(crate) fn run_query(c: &Ctx, query: String) -> BulkOperationRunQueryPayload {
+///
+/// Without `groupObjects`, Shopify promises no order of the lines; the stand-in then writes
+/// every root object first and the nested ones after them (the least convenient order it may
+/// take), so a reader that needs an object's children right after it must ask for grouping.
+pub(crate) fn run_query(c: &Ctx, query: String, group: bool) -> BulkOperationRunQueryPayload {
     let err = |code, m: &str| BulkOperationRunQueryPayload {
         bulk_operation: None,
         user_errors: vec![BulkOperationUserError::new(code, path(&["query"]), m)],
@@ -243,10 +263,10 @@ pub(crate) fn run_query(c: &Ctx, query: String) -> BulkOperationRunQueryPayload 
             );
         }
     }
-    let Ok(rec) = start(&c.state, false, &query) else {
+    let Ok(rec) = start(&c.state, false, &query, &c.version) else {
         return err(
             BulkOperationUserErrorCode::OPERATION_IN_PROGRESS,
-            "A bulk query operation for this app and shop is already in progress.",
+            "As many bulk query operations as this API version allows are already in progress for this app and shop.",
         );
     };
     let state = c.state.clone();
@@ -264,7 +284,7 @@ pub(crate) fn run_query(c: &Ctx, query: String) -> BulkOperationRunQueryPayload 
         let resp = crate::shopify::versions::execute(&state, req, &version).await;
         let result = if resp.errors.is_empty() {
             let data = resp.data.into_json().unwrap_or(Value::Null);
-            Ok(flatten(&data))
+            Ok(flatten(&data, group))
         } else {
             tracing::warn!(errors = ?resp.errors, "bulk query failed");
             Err(())
@@ -278,7 +298,7 @@ pub(crate) fn run_query(c: &Ctx, query: String) -> BulkOperationRunQueryPayload 
 }
 
 /// Turns the data of a bulk query into JSONL lines: (text, objects, root objects).
-fn flatten(data: &Value) -> (String, u64, u64) {
+fn flatten(data: &Value, group: bool) -> (String, u64, u64) {
     let mut lines = Vec::new();
     let mut roots = 0;
     if let Some(root) = data.as_object().and_then(|m| m.values().next()) {
@@ -295,6 +315,11 @@ fn flatten(data: &Value) -> (String, u64, u64) {
             }
         }
     }
+    if !group {
+        // Roots first, nested objects after (a stable partition).
+        lines.sort_by_key(|(nested, _)| *nested);
+    }
+    let lines: Vec<String> = lines.into_iter().map(|(_, line)| line).collect();
     let count = lines.len() as u64;
     let mut text = lines.join("\n");
     if !text.is_empty() {
@@ -313,7 +338,7 @@ fn nodes_of(v: &Value) -> Option<Vec<&Value>> {
         .map(|n| n.iter().collect())
 }
 
-fn emit_node(node: &Value, parent: Option<&str>, lines: &mut Vec<String>) {
+fn emit_node(node: &Value, parent: Option<&str>, lines: &mut Vec<(bool, String)>) {
     let Some(obj) = node.as_object() else { return };
     let mut own = Map::new();
     let mut children = Vec::new();
@@ -330,7 +355,7 @@ fn emit_node(node: &Value, parent: Option<&str>, lines: &mut Vec<String>) {
     if let Some(p) = parent {
         own.insert("__parentId".to_string(), Value::String(p.to_string()));
     }
-    lines.push(Value::Object(own).to_string());
+    lines.push((parent.is_some(), Value::Object(own).to_string()));
     let id = obj.get("id").and_then(Value::as_str).map(str::to_string);
     for child in children {
         emit_node(child, id.as_deref(), lines);
@@ -392,7 +417,7 @@ pub(crate) fn run_mutation(
             }
         }
     }
-    let Ok(rec) = start(&c.state, true, &mutation) else {
+    let Ok(rec) = start(&c.state, true, &mutation, &c.version) else {
         return err(
             BulkMutationErrorCode::OPERATION_IN_PROGRESS,
             "mutation",
@@ -437,12 +462,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn without_grouping_every_root_comes_before_the_nested_lines() {
+        let data = json!({"products": {"edges": [
+            {"node": {"id": "P1", "variants": {"edges": [{"node": {"id": "V1"}}]}}},
+            {"node": {"id": "P2", "variants": {"edges": [{"node": {"id": "V2"}}]}}}
+        ]}});
+        let ids = |group| {
+            let (text, _, _) = flatten(&data, group);
+            text.lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(true), vec!["P1", "V1", "P2", "V2"]);
+        assert_eq!(ids(false), vec!["P1", "P2", "V1", "V2"]);
+    }
+
+    #[test]
+    fn five_bulk_queries_at_once_from_2026_01_one_before_and_one_mutation_always() {
+        assert_eq!(concurrent_limit(false, "2025-10"), 1);
+        assert_eq!(concurrent_limit(false, "2026-01"), 5);
+        assert_eq!(concurrent_limit(false, "2026-10"), 5);
+        assert_eq!(concurrent_limit(true, "2026-10"), 1);
+    }
+
+    #[test]
     fn flattens_nested_connections_with_parent_ids() {
         let data = json!({"products": {"edges": [
             {"node": {"id": "gid://shopify/Product/1", "title": "A",
                       "variants": {"edges": [{"node": {"id": "gid://shopify/ProductVariant/2", "sku": "A-1"}}]}}}
         ]}});
-        let (text, objects, roots) = flatten(&data);
+        let (text, objects, roots) = flatten(&data, true);
         let lines: Vec<Value> = text
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())

@@ -25,6 +25,7 @@
 
 pub(crate) mod catalog;
 pub(crate) mod customers;
+mod export;
 pub(crate) mod fulfillments;
 pub(crate) mod orders;
 pub(crate) mod prices;

@@ -53,6 +53,13 @@ impl Pulled for Order {
     async fn decide_page(records: Vec<Self>, d: &mut Decisions<'_>) -> Result<(), EngineError> {
         decide_orders(d, records).await
     }
+    async fn export(
+        d: &mut Decisions<'_>,
+        from: Option<DateTime<Utc>>,
+        may_start: bool,
+    ) -> Result<bool, EngineError> {
+        super::export::export_orders(d, from, may_start).await
+    }
 }
 
 /// Storefront order changes since the checkpoint → import, cancel, refunds, receipts.

@@ -53,6 +53,18 @@ pub(crate) trait Pulled: Sized + Send + 'static {
     fn stamp(&self) -> (&Self::Id, DateTime<Utc>);
     /// Decides what the record, as read now, needs.
     async fn decide(self, d: &mut Decisions<'_>) -> Result<(), EngineError>;
+    /// Reads the records through one storefront export instead, when the kind has exports
+    /// and an export is recorded, or `may_start` and more are to be read since `from` than
+    /// the threshold (see [`export`](super::export)); returns whether it did. The default
+    /// reads none.
+    async fn export(
+        d: &mut Decisions<'_>,
+        from: Option<DateTime<Utc>>,
+        may_start: bool,
+    ) -> Result<bool, EngineError> {
+        let _ = (d, from, may_start);
+        Ok(false)
+    }
     /// Decides what a page of records needs (one by one, unless the kind does better with
     /// the whole page, as orders do to look their documents up in one query).
     async fn decide_page(records: Vec<Self>, d: &mut Decisions<'_>) -> Result<(), EngineError> {
@@ -68,13 +80,24 @@ pub(crate) async fn pull<T: Pulled>(d: &mut Decisions<'_>) -> Result<(), EngineE
     let engine = d.engine();
     let scope = &engine.config.scope;
     let storefront = engine.connectors.storefront_orders.as_ref();
-    let from = since(engine, engine.store.checkpoint(scope, T::FLOW).await?);
+    let mut from = since(engine, engine.store.checkpoint(scope, T::FLOW).await?);
+    // An export recorded before (a restart) is read first.
+    if T::export(d, from, false).await? {
+        from = since(engine, engine.store.checkpoint(scope, T::FLOW).await?);
+    }
     let mut cursor = None;
     let mut newest: Option<DateTime<Utc>> = None;
+    let mut first = true;
     loop {
         let page = T::changes(storefront, from, cursor.take())
             .await
             .map_err(source(T::FLOW))?;
+        // A full first page: perhaps a backlog worth an export (the storefront counts it).
+        if std::mem::take(&mut first) && page.has_more && T::export(d, from, true).await? {
+            // After an export the checkpoint is its start: go on incrementally from there.
+            from = since(engine, engine.store.checkpoint(scope, T::FLOW).await?);
+            continue;
+        }
         let mut unread = Vec::new();
         for change in &page.items {
             newest = newest.max(Some(change.updated_at));
@@ -145,7 +168,7 @@ async fn fetch_each<T: Pulled>(
 
 /// Whether the engine already read `change` of its record (or a later one), long enough after
 /// it for no other change to hide under the same time stamp.
-async fn already_read(
+pub(crate) async fn already_read(
     engine: &Engine,
     kind: BindingKind,
     change: &Change<impl AsRef<str>>,

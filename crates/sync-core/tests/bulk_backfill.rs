@@ -1,0 +1,344 @@
+//! A backfill through a storefront export: more orders to read than the bulk threshold are
+//! read from one export (the memory connector's default, paged), imported by the same
+//! exactly-once jobs as the incremental read, and the read goes on incrementally from the
+//! export's start; an export interrupted half-way is resumed, not duplicated.
+
+mod common;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use common::*;
+use futures::StreamExt;
+use sync_core::connector::{
+    ConnectorError, ConnectorResult, OrderStream, PAGED_EXPORT, StorefrontOrders,
+};
+use sync_core::engine::{Connectors, Engine, Flow};
+use sync_core::model::{Change, Customer, CustomerId, Order, OrderId, StoreScope};
+use sync_core::paging::Page;
+
+const ORDERS: u32 = 120;
+
+fn bulk_engine(
+    world: &World,
+    orders: Arc<dyn StorefrontOrders>,
+    store: Arc<dyn sync_core::store::StateStore>,
+) -> Engine {
+    let connectors = Connectors {
+        erp_catalog: world.erp.clone(),
+        erp_sales: world.erp.clone(),
+        storefront_catalog: world.shop.clone(),
+        storefront_orders: orders,
+        tax: world.tax.clone(),
+    };
+    let mut config = config("w1");
+    config.bulk_threshold = Some(100);
+    config.receipts_enabled = false;
+    Engine::new(connectors, store, config)
+}
+
+/// The memory storefront, counting exports started, and failing its export's stream after
+/// `fail_after` orders while that is set.
+struct Exporting {
+    inner: Arc<sync_core::engine::memory::MemoryStorefront>,
+    started: AtomicU32,
+    fail_after: Mutex<Option<usize>>,
+}
+
+#[async_trait]
+impl StorefrontOrders for Exporting {
+    async fn orders_page(
+        &self,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> ConnectorResult<Page<Order, String>> {
+        self.inner.orders_page(since, cursor).await
+    }
+    async fn order_changes_page(
+        &self,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> ConnectorResult<Page<Change<OrderId>, String>> {
+        self.inner.order_changes_page(since, cursor).await
+    }
+    async fn order(&self, id: &OrderId) -> ConnectorResult<Option<Order>> {
+        self.inner.order(id).await
+    }
+    async fn customer_changes_page(
+        &self,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> ConnectorResult<Page<Change<CustomerId>, String>> {
+        self.inner.customer_changes_page(since, cursor).await
+    }
+    async fn customer(&self, id: &CustomerId) -> ConnectorResult<Option<Customer>> {
+        self.inner.customer(id).await
+    }
+    async fn count_order_changes(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> ConnectorResult<Option<u64>> {
+        self.inner.count_order_changes(since).await
+    }
+    async fn start_order_export(&self, since: Option<DateTime<Utc>>) -> ConnectorResult<String> {
+        self.started.fetch_add(1, Ordering::SeqCst);
+        self.inner.start_order_export(since).await
+    }
+    async fn order_export(
+        &self,
+        id: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> ConnectorResult<Option<OrderStream<'_>>> {
+        let Some(stream) = self.inner.order_export(id, since).await? else {
+            return Ok(None);
+        };
+        let fail_after = *self.fail_after.lock().unwrap();
+        Ok(Some(match fail_after {
+            None => stream,
+            Some(n) => stream
+                .take(n)
+                .chain(futures::stream::once(async {
+                    Err(ConnectorError::transient("the export's download broke off"))
+                }))
+                .boxed(),
+        }))
+    }
+}
+
+fn seeded_world() -> (World, Vec<Order>) {
+    let world = world();
+    let orders: Vec<Order> = (1..=ORDERS).map(|n| order(n, "A-RED", 1, 100)).collect();
+    for o in &orders {
+        world.shop.put_order(o.clone());
+    }
+    (world, orders)
+}
+
+#[tokio::test]
+async fn a_backfill_over_the_threshold_reads_one_export_then_goes_on_incrementally() {
+    let (world, orders) = seeded_world();
+    let store = sqlite().await;
+    let exporting = Arc::new(Exporting {
+        inner: world.shop.clone(),
+        started: AtomicU32::new(0),
+        fail_after: Mutex::new(None),
+    });
+    let engine = bulk_engine(&world, exporting.clone(), store.clone());
+    engine
+        .run_flows(&[Flow::Catalog, Flow::Orders])
+        .await
+        .unwrap();
+    assert_eq!(exporting.started.load(Ordering::SeqCst), 1, "one export");
+    assert_each_order_once(&world, &orders);
+    assert_eq!(
+        world.shop.calls().order_reads,
+        0,
+        "the export brought the orders whole: none read one by one"
+    );
+    let progress = engine.backfill_progress().expect("progress");
+    assert_eq!(
+        (progress.read, progress.expected, progress.finished),
+        (u64::from(ORDERS), Some(u64::from(ORDERS)), true)
+    );
+    let scope = StoreScope::new("shop-1");
+    assert_eq!(
+        store
+            .checkpoint(&scope, "orders:export")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(""),
+        "the export is no longer recorded once read"
+    );
+    let checkpoint = store
+        .checkpoint(&scope, "orders")
+        .await
+        .unwrap()
+        .expect("checkpoint");
+    let checkpoint = DateTime::parse_from_rfc3339(&checkpoint).unwrap();
+    assert!(
+        checkpoint.with_timezone(&Utc) > orders[0].updated_at,
+        "{checkpoint}"
+    );
+
+    // A new order: read incrementally (no second export), imported once; nothing twice.
+    let mut late = order(ORDERS + 1, "A-RED", 1, 100);
+    late.updated_at = Utc::now();
+    world.shop.put_order(late.clone());
+    engine.run_flows(&[Flow::Orders]).await.unwrap();
+    assert_eq!(
+        exporting.started.load(Ordering::SeqCst),
+        1,
+        "still one export"
+    );
+    let mut all = orders.clone();
+    all.push(late);
+    assert_each_order_once(&world, &all);
+    assert_eq!(world.erp.documents().len(), all.len());
+}
+
+#[tokio::test]
+async fn an_export_broken_off_half_way_is_resumed_without_duplicates() {
+    let (world, orders) = seeded_world();
+    let store = sqlite().await;
+    let exporting = Arc::new(Exporting {
+        inner: world.shop.clone(),
+        started: AtomicU32::new(0),
+        fail_after: Mutex::new(Some(70)),
+    });
+    let engine = bulk_engine(&world, exporting.clone(), store.clone());
+    engine.run_flows(&[Flow::Catalog]).await.unwrap();
+    let first = engine.run_flows(&[Flow::Orders]).await;
+    assert!(
+        first.is_err(),
+        "the broken export fails the pass: {first:?}"
+    );
+    let scope = StoreScope::new("shop-1");
+    let recorded = store.checkpoint(&scope, "orders:export").await.unwrap();
+    assert!(
+        recorded
+            .as_deref()
+            .is_some_and(|r| r.contains(PAGED_EXPORT)),
+        "the export stays recorded: {recorded:?}"
+    );
+    // A new process (a restart) resumes the recorded export instead of starting another.
+    *exporting.fail_after.lock().unwrap() = None;
+    let engine = bulk_engine(&world, exporting.clone(), store.clone());
+    engine.run_flows(&[Flow::Orders]).await.unwrap();
+    assert_eq!(
+        exporting.started.load(Ordering::SeqCst),
+        1,
+        "resumed, not restarted"
+    );
+    assert_each_order_once(&world, &orders);
+    assert_eq!(world.erp.documents().len(), orders.len());
+}
+
+#[tokio::test]
+async fn under_the_threshold_the_incremental_read_is_kept() {
+    let (world, orders) = seeded_world();
+    let exporting = Arc::new(Exporting {
+        inner: world.shop.clone(),
+        started: AtomicU32::new(0),
+        fail_after: Mutex::new(None),
+    });
+    let connectors = Connectors {
+        erp_catalog: world.erp.clone(),
+        erp_sales: world.erp.clone(),
+        storefront_catalog: world.shop.clone(),
+        storefront_orders: exporting.clone(),
+        tax: world.tax.clone(),
+    };
+    let mut config = config("w1");
+    config.bulk_threshold = Some(u64::from(ORDERS));
+    config.receipts_enabled = false;
+    let engine = Engine::new(connectors, sqlite().await, config);
+    engine
+        .run_flows(&[Flow::Catalog, Flow::Orders])
+        .await
+        .unwrap();
+    assert_eq!(exporting.started.load(Ordering::SeqCst), 0);
+    assert_eq!(world.shop.calls().order_reads, u64::from(ORDERS));
+    assert_each_order_once(&world, &orders);
+}
+
+/// The value of `name{flow="orders"}` in a Prometheus text rendering.
+fn orders_metric(text: &str, name: &str) -> Option<u64> {
+    let prefix = format!("{name}{{flow=\"orders\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+#[test]
+fn a_backfill_reports_the_orders_read_and_expected_in_metrics() {
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let (world, orders) = seeded_world();
+    // A current-thread runtime inside the local recorder's scope: the pass runs on this
+    // thread, so the counters land in this test's recorder only.
+    metrics::with_local_recorder(&recorder, || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let engine = bulk_engine(&world, world.shop.clone(), sqlite().await);
+                engine
+                    .run_flows(&[Flow::Catalog, Flow::Orders])
+                    .await
+                    .unwrap();
+            });
+    });
+    let text = handle.render();
+    assert_eq!(
+        orders_metric(&text, "sync_backfill_items_total"),
+        Some(u64::from(ORDERS)),
+        "{text}"
+    );
+    assert_eq!(
+        orders_metric(&text, "sync_backfill_expected"),
+        Some(u64::from(ORDERS)),
+        "{text}"
+    );
+    assert_each_order_once(&world, &orders);
+}
+
+/// Without a terminal, the progress is logged: a line every `progress_every` while reading
+/// and one at the end, with the counts.
+#[test]
+fn a_backfill_logs_its_progress_with_the_counts() {
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let (world, _orders) = seeded_world();
+    tracing::subscriber::with_default(subscriber, || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let connectors = Connectors {
+                    erp_catalog: world.erp.clone(),
+                    erp_sales: world.erp.clone(),
+                    storefront_catalog: world.shop.clone(),
+                    storefront_orders: world.shop.clone(),
+                    tax: world.tax.clone(),
+                };
+                let mut config = config("w1");
+                config.bulk_threshold = Some(100);
+                config.receipts_enabled = false;
+                config.progress_every = std::time::Duration::ZERO;
+                let engine = Engine::new(connectors, sqlite().await, config);
+                engine
+                    .run_flows(&[Flow::Catalog, Flow::Orders])
+                    .await
+                    .unwrap();
+            });
+    });
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("backfill progress: 50 of 120 orders read"),
+        "{text}"
+    );
+    assert!(
+        text.contains("backfill read: 120 of 120 orders read"),
+        "{text}"
+    );
+}
