@@ -84,6 +84,8 @@ fn order(taxes_included: bool) -> Order {
             amount: dec!(140.49),
         }],
         refunds: vec![],
+        source: None,
+        location: None,
     }
 }
 

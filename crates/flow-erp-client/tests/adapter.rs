@@ -125,6 +125,8 @@ fn order(sku: &str) -> Order {
         cancelled_at: None,
         payments: vec![],
         refunds: vec![],
+        source: None,
+        location: None,
     }
 }
 

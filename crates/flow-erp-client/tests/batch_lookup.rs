@@ -70,6 +70,8 @@ fn order(sb: &RunningSandbox, n: u32) -> Order {
         cancelled_at: None,
         payments: vec![],
         refunds: vec![],
+        source: None,
+        location: None,
     }
 }
 

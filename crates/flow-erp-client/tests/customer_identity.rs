@@ -129,6 +129,8 @@ fn order(sb: &RunningSandbox, n: u32, customer: &Customer) -> Order {
         cancelled_at: None,
         payments: vec![],
         refunds: vec![],
+        source: None,
+        location: None,
     }
 }
 

@@ -86,6 +86,8 @@ fn order(sku: &str, price: rust_decimal::Decimal) -> Order {
         cancelled_at: None,
         payments: vec![],
         refunds: vec![],
+        source: None,
+        location: None,
     }
 }
 

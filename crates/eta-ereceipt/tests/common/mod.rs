@@ -67,6 +67,8 @@ pub(crate) fn paid_order(
             amount: total,
         }],
         refunds: vec![],
+        source: None,
+        location: None,
     }
 }
 

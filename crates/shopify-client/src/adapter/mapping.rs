@@ -409,6 +409,12 @@ pub fn map_order(
             })
             .collect(),
         refunds,
+        source: order.source_name.clone().filter(|s| !s.is_empty()),
+        location: order
+            .retail_location
+            .as_ref()
+            .map(|l| edge::id(&l.id))
+            .transpose()?,
     })
 }
 

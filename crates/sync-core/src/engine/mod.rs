@@ -33,6 +33,7 @@
 //! `docs/architecture.md` of the workspace shows how to add a flow.
 
 mod base;
+mod devices;
 mod flows;
 mod kinds;
 pub mod memory;
@@ -46,6 +47,7 @@ pub use base::{
     Connectors, Engine, EngineConfig, EngineError, OutageReport, PlannedWrite, ReceiptTrigger,
     Shutdown, Summary, content_hash,
 };
+pub use devices::{DeviceRoute, DevicesError, TaxDevices};
 pub use flows::Flow;
 pub use flows::reconcile::{
     DailySales, SalesMismatch, SalesReconciliation, StockDrift, StockReconciliation,

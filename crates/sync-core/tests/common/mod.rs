@@ -128,6 +128,8 @@ pub fn order(n: u32, sku: &str, qty: i64, price: i64) -> Order {
             amount: total,
         }],
         refunds: vec![],
+        source: None,
+        location: None,
     }
 }
 
