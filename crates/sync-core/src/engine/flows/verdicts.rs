@@ -300,6 +300,13 @@ pub(crate) async fn replace(
                 })?,
         ),
     };
+    if current.data.get("unreferenced").and_then(Value::as_bool) == Some(true) {
+        return Err(ConnectorError::permanent(format!(
+            "receipt {invalid} ({receipt_key}) is an Invalid return without reference: the \
+             connector does not replace those; issue its correction from ETA's portal"
+        ))
+        .into());
+    }
     let sale = match refund {
         Some(_) => Some(valid_sale(engine, job, &order).await?),
         None => None,
