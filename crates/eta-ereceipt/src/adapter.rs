@@ -424,6 +424,9 @@ impl EtaTaxAuthority {
     }
 }
 
+/// `header.documentUseReason` of a return without reference.
+const UNREFERENCED_REASON: &str = "refund of a sale made before e-receipts were issued for it";
+
 fn mapping_error(e: MappingError) -> ConnectorError {
     if e.needs_mapping() {
         let gateway = e.rule.split('"').nth(1).unwrap_or_default().to_lowercase();
@@ -643,6 +646,24 @@ impl TaxAuthority for EtaTaxAuthority {
         self.finish(receipt, previous_uuid.as_str())
     }
 
+    /// A return without reference (`RWR`): the refund of a sale made before the connector
+    /// went live, which ETA never received. It carries `header.documentUseReason` and the
+    /// sale's time in `header.salesIssuedDateTime`, and no `referenceUUID`.
+    fn build_unreferenced_return(
+        &self,
+        order: &Order,
+        refund: &Refund,
+        previous_uuid: &model::ReceiptUuid,
+    ) -> ConnectorResult<BuiltReceipt> {
+        let mut receipt = self.return_receipt(order, refund, &model::ReceiptUuid::new(""))?;
+        receipt.document_type.receipt_type = crate::codes::ReceiptType::ReturnWithoutReference;
+        receipt.header.reference_uuid = None;
+        receipt.header.document_use_reason = Some(UNREFERENCED_REASON.to_owned());
+        receipt.header.sales_issued_date_time =
+            Some(crate::builder::format_issued(order.created_at));
+        self.finish(receipt, previous_uuid.as_str())
+    }
+
     /// The receipt built again from today's data, with `header.referenceOldUUID` = the
     /// Invalid receipt's uuid, chained at the device's head.
     fn build_replacement(
@@ -723,7 +744,12 @@ impl TaxAuthority for EtaTaxAuthority {
             None => (name.to_owned(), "s"),
             Some(refund) => (format!("{name}-R{}", refund.external_id), "r"),
         };
-        crate::recovery::find(&self.client, self.device(), &number, kind).await
+        let found = crate::recovery::find(&self.client, self.device(), &number, kind).await?;
+        if found.is_some() || refund.is_none() {
+            return Ok(found);
+        }
+        // A refund of a sale made before go-live was issued as a return without reference.
+        crate::recovery::find(&self.client, self.device(), &number, "RWR").await
     }
 
     async fn chain_tail(&self) -> ConnectorResult<Option<model::ReceiptUuid>> {

@@ -154,7 +154,7 @@ async fn page(client: &EtaClient, query: &RecentQuery) -> ConnectorResult<Receip
         .map_err(ConnectorError::from_client)
 }
 
-/// The receipt numbered `number` of type `kind` (`s` or `r`) that `device` issued and ETA
+/// The receipt numbered `number` of type `kind` (`s`, `r` or `RWR`) that `device` issued and ETA
 /// holds (Valid before pending; Invalid and cancelled ones do not count).
 pub(crate) async fn find(
     client: &EtaClient,
@@ -166,7 +166,9 @@ pub(crate) async fn find(
     for page_no in 1..=MAX_FIND_PAGES {
         let query = RecentQuery {
             receipt_number: Some(number.to_owned()),
-            document_type_code: Some(kind.to_owned()),
+            // The search knows the codes `s` and `r` only; another type (`RWR`) is told by
+            // each receipt's own type below.
+            document_type_code: matches!(kind, "s" | "r").then(|| kind.to_owned()),
             pos_serial_number: Some(device.to_owned()),
             page_no: Some(page_no),
             page_size: Some(PAGE_SIZE),

@@ -86,6 +86,8 @@ fn order(taxes_included: bool) -> Order {
         refunds: vec![],
         buyer: Default::default(),
         presentment: None,
+        source: None,
+        location: None,
     }
 }
 

@@ -127,6 +127,8 @@ fn order(sku: &str) -> Order {
         refunds: vec![],
         buyer: Default::default(),
         presentment: None,
+        source: None,
+        location: None,
     }
 }
 

@@ -72,6 +72,8 @@ fn order(sb: &RunningSandbox, n: u32) -> Order {
         refunds: vec![],
         buyer: Default::default(),
         presentment: None,
+        source: None,
+        location: None,
     }
 }
 

@@ -131,6 +131,8 @@ fn order(sb: &RunningSandbox, n: u32, customer: &Customer) -> Order {
         refunds: vec![],
         buyer: Default::default(),
         presentment: None,
+        source: None,
+        location: None,
     }
 }
 

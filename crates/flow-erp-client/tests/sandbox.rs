@@ -88,6 +88,8 @@ fn order(sku: &str, price: rust_decimal::Decimal) -> Order {
         refunds: vec![],
         buyer: Default::default(),
         presentment: None,
+        source: None,
+        location: None,
     }
 }
 

@@ -559,6 +559,27 @@ pub trait TaxAuthority: Send + Sync {
         sale_uuid: &ReceiptUuid,
         previous_uuid: &ReceiptUuid,
     ) -> ConnectorResult<BuiltReceipt>;
+    /// Builds a return receipt of `refund` that references no sale receipt: the refund of a
+    /// sale made before the connector went live, of which the authority holds no receipt
+    /// (ETA's return without reference, `RWR`).
+    ///
+    /// The default refuses (an authority without such returns): a permanent error.
+    ///
+    /// # Errors
+    ///
+    /// As [`TaxAuthority::build_sale`].
+    fn build_unreferenced_return(
+        &self,
+        order: &Order,
+        refund: &Refund,
+        previous_uuid: &ReceiptUuid,
+    ) -> ConnectorResult<BuiltReceipt> {
+        let _ = (order, previous_uuid);
+        Err(ConnectorError::permanent(format!(
+            "refund {}: this tax authority cannot issue a return receipt without reference",
+            refund.external_id
+        )))
+    }
     /// Checks, before a receipt of `order` (or of its `refund`) is built, what the build
     /// cannot check without a remote call: for example that every item code is registered
     /// with the authority. The engine calls it before [`TaxAuthority::build_sale`] and

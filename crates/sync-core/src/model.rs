@@ -421,6 +421,15 @@ pub struct Order {
     pub payments: Vec<Payment>,
     /// Refunds made.
     pub refunds: Vec<Refund>,
+    /// The sales channel the order came through, as the storefront names it (Shopify's
+    /// `sourceName`: `web`, `pos`, an app's name); `None` when not known. Routes the order's
+    /// receipts to a tax device.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The storefront location where a point-of-sale order was made (Shopify's
+    /// `retailLocation`); `None` for an online order.
+    #[serde(default)]
+    pub location: Option<LocationId>,
     /// What the storefront knows of who buys, for a tax receipt's buyer (tax ids, tags,
     /// attributes, a B2B company). Empty when the storefront reads none.
     #[serde(default)]

@@ -542,8 +542,18 @@ fn fields_present<'a>(
 }
 
 async fn eta(report: &mut CheckReport, wired: &Wired) {
-    let device = wired.connectors.tax.device().to_owned();
-    match wired.eta.access_token().await {
+    // Each device has its own credentials: each is checked (one line per device).
+    for device in &wired.devices {
+        eta_device(report, device.authority.device(), &device.client).await;
+    }
+}
+
+async fn eta_device(
+    report: &mut CheckReport,
+    device: &str,
+    client: &eta_ereceipt::client::EtaClient,
+) {
+    match client.access_token().await {
         Ok(_) => report.pass(
             "eta",
             "credentials",
@@ -555,7 +565,7 @@ async fn eta(report: &mut CheckReport, wired: &Wired) {
             &error,
             Fixes {
                 unreachable: "check eta.environment (or eta.identity_url / eta.api_url) and the network",
-                credentials: "check eta.client_id, the client secret, eta.pos_serial and the pre-shared key of the device registered with ETA",
+                credentials: "check the client id, client secret, POS serial and pre-shared key of this device (eta.client_id … or its [[eta.devices]] entry) as registered with ETA",
                 other: "see the error; `--log debug` shows each request",
             },
         ),

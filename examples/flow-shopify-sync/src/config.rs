@@ -133,6 +133,8 @@ pub struct EngineSection {
     /// Receipts not Valid with fewer hours than this left before their deadline are reported (warn log, `/metrics`, `receipts status`). Default 4.
     #[serde(default = "default_deadline_margin_hours")]
     pub receipt_deadline_margin_hours: u64,
+    /// When receipts went live, UTC (`"2026-12-01"` or `"2026-12-01T08:00:00Z"`): an order made before it gets no sale receipt, and its refunds a return receipt referencing the sale receipt ETA holds, or else one without reference. Default: none (every sale gets its receipt, and a return always waits for its sale's).
+    pub receipts_go_live: Option<String>,
     /// Flow store number → Shopify location id (`gid://shopify/Location/…`) or name.
     #[serde(default)]
     pub locations: BTreeMap<String, String>,
@@ -221,6 +223,19 @@ impl std::fmt::Debug for Config {
             for key in secrets {
                 if shown.contains_key(*key) {
                     shown.insert((*key).to_owned(), toml::Value::String(REDACTED.to_owned()));
+                }
+            }
+            // Each ETA device's own secrets too.
+            if let Some(toml::Value::Array(devices)) = shown.get_mut("devices") {
+                for device in devices.iter_mut().filter_map(toml::Value::as_table_mut) {
+                    for key in secrets {
+                        if device.contains_key(*key) {
+                            device.insert(
+                                (*key).to_owned(),
+                                toml::Value::String(REDACTED.to_owned()),
+                            );
+                        }
+                    }
                 }
             }
             shown
@@ -320,6 +335,26 @@ impl Config {
             for secret in *secrets {
                 resolve_secret(name, secret, &mut table, &base_dir, env)?;
             }
+            // `[[eta.devices]]`: each device's secrets, named by its place in the list.
+            if let Some(devices) = table.get_mut("devices") {
+                let toml::Value::Array(devices) = devices else {
+                    bail!("{name}.devices: expected a list of tables ([[{name}.devices]])");
+                };
+                for (i, device) in devices.iter_mut().enumerate() {
+                    let toml::Value::Table(device) = device else {
+                        bail!("{name}.devices[{i}]: expected a table");
+                    };
+                    for secret in *secrets {
+                        resolve_secret(
+                            &format!("{name}.devices[{i}]"),
+                            secret,
+                            device,
+                            &base_dir,
+                            env,
+                        )?;
+                    }
+                }
+            }
             systems.insert(*name, table);
         }
         check_bounds(&engine)?;
@@ -387,6 +422,8 @@ impl Config {
             Duration::from_secs(self.engine.receipt_deadline_margin_hours * 3_600);
         config.bulk_threshold =
             (self.engine.bulk_threshold > 0).then_some(self.engine.bulk_threshold);
+        // Checked when the file was read.
+        config.go_live = go_live(&self.engine).ok().flatten();
         config
     }
 }
@@ -398,8 +435,28 @@ const MAX_RECEIPT_HOURS: u64 = 720;
 /// The longest audit retention (ten years).
 const MAX_AUDIT_RETENTION_DAYS: u64 = 3_650;
 
+/// `engine.receipts_go_live` as a time: a date is its midnight UTC.
+fn go_live(engine: &EngineSection) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    let Some(text) = engine.receipts_go_live.as_deref() else {
+        return Ok(None);
+    };
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(Some(at.with_timezone(&chrono::Utc)));
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| Some(t.and_utc()))
+        .ok_or_else(|| {
+            anyhow!(
+                "engine.receipts_go_live: expected a date (\"2026-12-01\") or an RFC 3339 time (\"2026-12-01T08:00:00Z\"), got {text:?}"
+            )
+        })
+}
+
 /// Numbers that would overflow the engine's date arithmetic are refused, naming the key.
 fn check_bounds(engine: &EngineSection) -> Result<()> {
+    go_live(engine)?;
     if engine.overlap_secs > MAX_OVERLAP_SECS {
         bail!(
             "engine.overlap_secs: at most {MAX_OVERLAP_SECS} (one day), got {}",

@@ -107,6 +107,15 @@ pub fn system_name(system: System) -> &'static str {
     }
 }
 
+/// What an operator knows a breaker by: the system, or the system and its device when only
+/// one ETA device is down (`ETA device POS-2`).
+pub fn outage_name(outage: &sync_core::engine::OutageReport) -> String {
+    match &outage.device {
+        Some(device) => format!("{} device {device}", system_name(outage.system)),
+        None => system_name(outage.system).to_owned(),
+    }
+}
+
 /// Fails naming every system the last pass found down (which, why, what the failure said, and
 /// that its work waits in the queue): the pass did not do what it was asked, and an operator
 /// must act.
@@ -124,7 +133,7 @@ pub fn systems_up(engine: &Engine) -> Result<()> {
         .map(|outage| {
             format!(
                 "{} is down ({}): {}; its work waits in the queue",
-                system_name(outage.system),
+                outage_name(outage),
                 outage.cause,
                 outage.detail
             )
@@ -168,6 +177,7 @@ async fn health(State(state): State<AppState>) -> (StatusCode, String) {
                             "detail": o.detail,
                             "since": o.since,
                             "retry_at": o.retry_at,
+                            "device": o.device,
                         }),
                     };
                     (system.as_str().to_owned(), value)

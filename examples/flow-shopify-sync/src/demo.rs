@@ -44,7 +44,9 @@ pub async fn engine_for(path: &Path) -> Result<(Config, Arc<Engine>, wiring::Wir
         &config.engine.locations,
     )
     .await?;
-    let mut engine = Engine::new(wired.connectors.clone(), store, engine_config);
+    let devices = wiring::tax_devices(&wired).await?;
+    let mut engine =
+        Engine::new(wired.connectors.clone(), store, engine_config).with_tax_devices(devices);
     if let Some(verifier) = wired.verifier.clone() {
         engine = engine.with_webhook_verifier(verifier);
     }

@@ -48,13 +48,15 @@ struct EtaSection {
     identity_url: Option<String>,
     /// API host override.
     api_url: Option<String>,
-    /// Client id of the POS device registered with ETA. Required.
-    client_id: String,
-    /// Its client secret (from `client_secret_env` / `client_secret_file`). Required.
-    client_secret: SecretString,
+    /// Client id of the POS device registered with ETA. Required, unless `devices` lists
+    /// the devices.
+    client_id: Option<String>,
+    /// Its client secret (from `client_secret_env` / `client_secret_file`). Required, unless
+    /// `devices` lists the devices.
+    client_secret: Option<SecretString>,
     /// The POS device's serial number, sent as `posserial` (= `seller.deviceSerialNumber`).
-    /// Required.
-    pos_serial: String,
+    /// Required, unless `devices` lists the devices.
+    pos_serial: Option<String>,
     /// The POS operating system version, sent as `pososversion`. Default `os`.
     #[serde(default = "os")]
     pos_os_version: String,
@@ -62,8 +64,12 @@ struct EtaSection {
     #[serde(default = "one")]
     pos_model_framework: String,
     /// The device's pre-shared key (from `preshared_key_env` / `preshared_key_file`).
-    /// Required.
-    preshared_key: SecretString,
+    /// Required, unless `devices` lists the devices.
+    preshared_key: Option<SecretString>,
+    /// Several POS devices (`[[eta.devices]]`), each with its own chain, in place of the
+    /// single device above.
+    #[serde(default)]
+    devices: Vec<EtaDeviceSection>,
     /// Shop payment gateway → ETA payment method code (C, V, CC, VC, VO, PR, GC, P, O).
     #[serde(default)]
     payment_methods: BTreeMap<String, String>,
@@ -82,6 +88,57 @@ struct EtaSection {
     /// Where a receipt's buyer id and type come from.
     #[serde(default)]
     buyer: crate::eta_buyer::BuyerSection,
+}
+
+/// `[[eta.devices]]`: one POS device registered with ETA and the orders routed to it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EtaDeviceSection {
+    /// Its serial number (`posserial`, `seller.deviceSerialNumber`).
+    pos_serial: String,
+    /// Its client id.
+    client_id: String,
+    /// Its client secret (from `client_secret_env` / `client_secret_file`).
+    client_secret: SecretString,
+    /// Its pre-shared key (from `preshared_key_env` / `preshared_key_file`).
+    preshared_key: SecretString,
+    /// Its OS version (`pososversion`). Default: `eta.pos_os_version`.
+    pos_os_version: Option<String>,
+    /// Its model framework (`posmodelframework`). Default: `eta.pos_model_framework`.
+    pos_model_framework: Option<String>,
+    /// Its branch (`seller.branchCode`). Default: `eta.seller.branchCode`.
+    branch_code: Option<String>,
+    /// Shopify channels (`sourceName`: `web`, `pos`, an app's) whose orders it takes.
+    #[serde(default)]
+    sources: Vec<String>,
+    /// Shopify locations (ids or names) whose point-of-sale orders it takes.
+    #[serde(default)]
+    locations: Vec<String>,
+    /// Takes the orders no route names (one device at most; default: the first listed).
+    #[serde(default)]
+    default: bool,
+}
+
+/// One ETA device as wired: its adapter, client and routes (locations not resolved yet).
+pub struct WiredDevice {
+    /// The adapter issuing on its chain.
+    pub authority: Arc<dyn sync_core::connector::TaxAuthority>,
+    /// Its client (token checks).
+    pub client: eta_ereceipt::client::EtaClient,
+    /// Channels routed to it.
+    pub sources: Vec<String>,
+    /// Locations (ids or names) routed to it.
+    pub locations: Vec<String>,
+}
+
+impl std::fmt::Debug for WiredDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WiredDevice")
+            .field("device", &self.authority.device())
+            .field("sources", &self.sources)
+            .field("locations", &self.locations)
+            .finish_non_exhaustive()
+    }
 }
 
 fn preprod() -> String {
@@ -104,8 +161,10 @@ pub struct Wired {
     pub shopify: shopify_client::ShopifyClient,
     /// The Flow client behind the ERP connectors.
     pub flow: flow_erp_client::FlowClient,
-    /// The ETA client behind the tax connector.
+    /// The ETA client of the default device.
     pub eta: eta_ereceipt::client::EtaClient,
+    /// Every ETA device, the default first.
+    pub devices: Vec<WiredDevice>,
     /// What the `eta-codes` screen needs (the ETA mapping and where codes come from).
     pub eta_codes: crate::eta_codes::EtaCodesSetup,
     /// Where the console adds gateway mappings (`eta.payment_methods_file`), if set.
@@ -320,34 +379,12 @@ pub async fn connect(config: &Config) -> Result<Wired> {
     let erp = Arc::new(flow_erp_client::adapter::FlowErp::new(flow.clone()));
 
     // ETA.
-    let e: EtaSection = parse_section("eta", &config.eta)?;
+    let e: EtaSection = parse_section("eta", &eta_table(&config.eta))?;
     let env = match e.environment.as_str() {
         "preprod" => eta_ereceipt::client::Environment::Preproduction,
         "prod" => eta_ereceipt::client::Environment::Production,
         other => bail!("eta.environment: expected \"preprod\" or \"prod\", got {other:?}"),
     };
-    if e.seller.device_serial_number != e.pos_serial {
-        bail!(
-            "eta.seller.deviceSerialNumber: must equal eta.pos_serial ({}), the device the token is for",
-            e.pos_serial
-        );
-    }
-    let credentials = eta_ereceipt::client::PosCredentials::new(
-        e.client_id.clone(),
-        e.client_secret.expose_secret(),
-        e.pos_serial.clone(),
-        e.pos_os_version.clone(),
-        e.pos_model_framework.clone(),
-        e.preshared_key.expose_secret(),
-    );
-    let mut eta_builder = eta_ereceipt::client::EtaClient::builder(env, credentials);
-    if let Some(url) = &e.identity_url {
-        eta_builder = eta_builder.identity_url(url.clone());
-    }
-    if let Some(url) = &e.api_url {
-        eta_builder = eta_builder.api_url(url.clone());
-    }
-    let eta = eta_builder.build().map_err(|err| anyhow!("eta: {err}"))?;
     let mut mapping = eta_ereceipt::mapping::MappingConfig::new(e.seller.rin.clone());
     for (gateway, code) in &e.payment_methods {
         let method: eta_ereceipt::codes::PaymentMethod = code
@@ -388,24 +425,61 @@ pub async fn connect(config: &Config) -> Result<Wired> {
     let sku_source = flow.config().catalog.sku;
     let eta_codes = crate::eta_codes::setup(&e.item_codes, mapping.clone(), sku_source);
     let refresh = crate::eta_codes::refresh(&e.item_codes);
-    let mut authority = eta_ereceipt::adapter::EtaTaxAuthority::new(eta.clone(), e.seller, mapping);
-    if crate::eta_codes::check_registered(&e.item_codes) {
-        authority = authority.with_code_check(
-            eta_ereceipt::code_check::CodeCheck::new(eta.clone())
-                .with_intervals(refresh, std::time::Duration::from_secs(60)),
+    let mut devices = Vec::new();
+    // The adapters themselves, for the gateway mappings the console adds to each.
+    let mut adapters = Vec::new();
+    for device in eta_devices(&e)? {
+        let credentials = eta_ereceipt::client::PosCredentials::new(
+            device.client_id.clone(),
+            device.client_secret.expose_secret(),
+            device.pos_serial.clone(),
+            device.pos_os_version.clone(),
+            device.pos_model_framework.clone(),
+            device.preshared_key.expose_secret(),
         );
+        let mut eta_builder = eta_ereceipt::client::EtaClient::builder(env, credentials);
+        if let Some(url) = &e.identity_url {
+            eta_builder = eta_builder.identity_url(url.clone());
+        }
+        if let Some(url) = &e.api_url {
+            eta_builder = eta_builder.api_url(url.clone());
+        }
+        let eta = eta_builder
+            .build()
+            .map_err(|err| anyhow!("{}: {err}", device.key))?;
+        let mut seller = e.seller.clone();
+        seller.device_serial_number = device.pos_serial.clone();
+        if let Some(branch) = &device.branch_code {
+            seller.branch_code = branch.clone();
+        }
+        let mut authority =
+            eta_ereceipt::adapter::EtaTaxAuthority::new(eta.clone(), seller, mapping.clone());
+        if crate::eta_codes::check_registered(&e.item_codes) {
+            authority = authority.with_code_check(
+                eta_ereceipt::code_check::CodeCheck::new(eta.clone())
+                    .with_intervals(refresh, std::time::Duration::from_secs(60)),
+            );
+        }
+        if let Some(source) = crate::eta_codes::flow_source(&e.item_codes, &flow, sku_source) {
+            authority = authority.with_code_source(source, refresh);
+        }
+        let authority = Arc::new(authority);
+        adapters.push(authority.clone());
+        devices.push(WiredDevice {
+            authority,
+            client: eta,
+            sources: device.sources,
+            locations: device.locations,
+        });
     }
-    if let Some(source) = crate::eta_codes::flow_source(&e.item_codes, &flow, sku_source) {
-        authority = authority.with_code_source(source, refresh);
-    }
-    let authority = Arc::new(authority);
     let gateways = gateways_file.map(|file| {
         Arc::new(crate::gateways::GatewayMappings::new(
             file,
-            vec![authority.clone()],
+            adapters,
         ))
     });
-    let tax = authority;
+    let tax = devices[0].authority.clone();
+    let eta = devices[0].client.clone();
 
     let connectors = Connectors {
         erp_catalog: erp.clone(),
@@ -420,9 +494,189 @@ pub async fn connect(config: &Config) -> Result<Wired> {
         shopify,
         flow,
         eta,
+        devices,
         eta_codes,
         gateways,
     })
+}
+
+/// `[eta]` as its parser reads it: with `[[eta.devices]]`, the seller's device serial number
+/// is each device's, so it may be left out of `[eta.seller]`.
+fn eta_table(eta: &toml::Table) -> toml::Table {
+    let mut table = eta.clone();
+    if table.contains_key("devices")
+        && let Some(toml::Value::Table(seller)) = table.get_mut("seller")
+    {
+        seller
+            .entry("deviceSerialNumber")
+            .or_insert_with(|| toml::Value::String(String::new()));
+    }
+    table
+}
+
+/// One device of `[eta]`, from the list or from the single-device keys.
+struct DeviceSettings {
+    key: String,
+    pos_serial: String,
+    client_id: String,
+    client_secret: SecretString,
+    preshared_key: SecretString,
+    pos_os_version: String,
+    pos_model_framework: String,
+    branch_code: Option<String>,
+    sources: Vec<String>,
+    locations: Vec<String>,
+}
+
+/// The devices `[eta]` configures, the default first: the `[[eta.devices]]` list, or the one
+/// device of `eta.client_id`, `eta.pos_serial` and their secrets (the form before devices
+/// were a list, still accepted as a list of one).
+fn eta_devices(e: &EtaSection) -> Result<Vec<DeviceSettings>> {
+    if e.devices.is_empty() {
+        let missing = |key: &str| {
+            anyhow!(
+                "eta.{key}: required (or list the devices as [[eta.devices]], each with its own \
+                 pos_serial, client_id and secrets)"
+            )
+        };
+        let pos_serial = e.pos_serial.clone().ok_or_else(|| missing("pos_serial"))?;
+        if e.seller.device_serial_number != pos_serial {
+            bail!(
+                "eta.seller.deviceSerialNumber: must equal eta.pos_serial ({pos_serial}), the device the token is for"
+            );
+        }
+        return Ok(vec![DeviceSettings {
+            key: "eta".to_owned(),
+            pos_serial,
+            client_id: e.client_id.clone().ok_or_else(|| missing("client_id"))?,
+            client_secret: e
+                .client_secret
+                .clone()
+                .ok_or_else(|| missing("client_secret_env"))?,
+            preshared_key: e
+                .preshared_key
+                .clone()
+                .ok_or_else(|| missing("preshared_key_env"))?,
+            pos_os_version: e.pos_os_version.clone(),
+            pos_model_framework: e.pos_model_framework.clone(),
+            branch_code: None,
+            sources: Vec::new(),
+            locations: Vec::new(),
+        }]);
+    }
+    for (key, given) in [
+        ("client_id", e.client_id.is_some()),
+        ("client_secret", e.client_secret.is_some()),
+        ("pos_serial", e.pos_serial.is_some()),
+        ("preshared_key", e.preshared_key.is_some()),
+    ] {
+        if given {
+            bail!(
+                "eta.{key}: give the devices either as eta.client_id, eta.pos_serial and their \
+                 secrets (one device) or as [[eta.devices]], not both"
+            );
+        }
+    }
+    if !e.seller.device_serial_number.is_empty() {
+        bail!(
+            "eta.seller.deviceSerialNumber: with [[eta.devices]], each device's pos_serial is its \
+             deviceSerialNumber; leave it out of [eta.seller]"
+        );
+    }
+    let defaults: Vec<usize> = (0..e.devices.len())
+        .filter(|i| e.devices[*i].default)
+        .collect();
+    if defaults.len() > 1 {
+        bail!(
+            "eta.devices[{}].default: only one device takes the orders no route names (eta.devices[{}] does already)",
+            defaults[1],
+            defaults[0]
+        );
+    }
+    let first = defaults.first().copied().unwrap_or(0);
+    let mut order: Vec<usize> = vec![first];
+    order.extend((0..e.devices.len()).filter(|i| *i != first));
+    let mut out = Vec::with_capacity(order.len());
+    for i in order {
+        let d = &e.devices[i];
+        let key = format!("eta.devices[{i}]");
+        if d.pos_serial.trim().is_empty() || d.pos_serial.len() > 100 {
+            bail!("{key}.pos_serial: 1 to 100 characters (the serial ETA registered)");
+        }
+        if d.client_id.trim().is_empty() {
+            bail!("{key}.client_id: must not be empty");
+        }
+        if let Some(other) = out
+            .iter()
+            .find(|o: &&DeviceSettings| o.pos_serial == d.pos_serial)
+        {
+            bail!(
+                "{key}.pos_serial: {} is listed twice ({} has it)",
+                d.pos_serial,
+                other.key
+            );
+        }
+        out.push(DeviceSettings {
+            key,
+            pos_serial: d.pos_serial.clone(),
+            client_id: d.client_id.clone(),
+            client_secret: d.client_secret.clone(),
+            preshared_key: d.preshared_key.clone(),
+            pos_os_version: d
+                .pos_os_version
+                .clone()
+                .unwrap_or_else(|| e.pos_os_version.clone()),
+            pos_model_framework: d
+                .pos_model_framework
+                .clone()
+                .unwrap_or_else(|| e.pos_model_framework.clone()),
+            branch_code: d.branch_code.clone(),
+            sources: d.sources.clone(),
+            locations: d.locations.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// The engine's tax devices: every wired device with its routes, Shopify location names
+/// resolved to ids (a GID is checked for its form).
+///
+/// # Errors
+///
+/// When a location matches none of the shop's, or one location or channel is routed to two
+/// devices.
+pub async fn tax_devices(wired: &Wired) -> Result<sync_core::engine::TaxDevices> {
+    let mut devices = sync_core::engine::TaxDevices::single(wired.devices[0].authority.clone());
+    for (i, device) in wired.devices.iter().enumerate() {
+        let names: BTreeMap<String, String> = device
+            .locations
+            .iter()
+            .map(|l| (l.clone(), l.clone()))
+            .collect();
+        let resolved = if names.is_empty() {
+            BTreeMap::new()
+        } else {
+            resolve_locations(wired.connectors.storefront_catalog.as_ref(), &names)
+                .await
+                .with_context(|| {
+                    format!(
+                        "eta.devices: locations of device {}",
+                        device.authority.device()
+                    )
+                })?
+        };
+        let route = sync_core::engine::DeviceRoute {
+            sources: device.sources.clone(),
+            locations: resolved.into_values().collect(),
+        };
+        devices = if i == 0 {
+            devices.with_default_route(route)
+        } else {
+            devices.with_device(device.authority.clone(), route)
+        }
+        .map_err(|err| anyhow!("eta.devices: {err}"))?;
+    }
+    Ok(devices)
 }
 
 /// Replaces location names in the engine's map by the storefront's ids; an id given as a GID

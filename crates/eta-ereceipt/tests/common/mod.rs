@@ -69,6 +69,8 @@ pub(crate) fn paid_order(
         refunds: vec![],
         buyer: Default::default(),
         presentment: None,
+        source: None,
+        location: None,
     }
 }
 

@@ -51,6 +51,10 @@ pub struct EtaDevice {
     pub serial: String,
     /// The POS pre-shared key (`presharedkey` header).
     pub preshared_key: String,
+    /// The device's own OAuth client id and secret, as ETA issues each registered POS;
+    /// `None`: the stand-in's shared [`EtaConfig::client_id`] and
+    /// [`EtaConfig::client_secret`].
+    pub credentials: Option<(String, String)>,
 }
 
 impl fmt::Debug for EtaDevice {
@@ -58,6 +62,10 @@ impl fmt::Debug for EtaDevice {
         f.debug_struct("EtaDevice")
             .field("serial", &self.serial)
             .field("preshared_key", &"[redacted]")
+            .field(
+                "client_id",
+                &self.credentials.as_ref().map(|(id, _)| id.as_str()),
+            )
             .finish()
     }
 }
@@ -108,10 +116,12 @@ impl Default for EtaConfig {
                 EtaDevice {
                     serial: "POS-0001".into(),
                     preshared_key: "sandbox-psk-0001".into(),
+                    credentials: None,
                 },
                 EtaDevice {
                     serial: "POS-0002".into(),
                     preshared_key: "sandbox-psk-0002".into(),
+                    credentials: None,
                 },
             ],
             token_ttl: Duration::from_secs(3600),
@@ -166,6 +176,16 @@ impl EtaConfig {
             return bad(
                 "eta.devices",
                 "needs at least one device, each with a serial (1 to 100 characters) and a pre-shared key",
+            );
+        }
+        if self.devices.iter().any(|d| {
+            d.credentials
+                .as_ref()
+                .is_some_and(|(id, secret)| id.is_empty() || secret.is_empty())
+        }) {
+            return bad(
+                "eta.devices.credentials",
+                "a device's own client id and secret must not be empty",
             );
         }
         if self.tolerance < Decimal::ZERO {
@@ -536,12 +556,6 @@ async fn token(State(st): State<Arc<EtaState>>, headers: HeaderMap, body: Bytes)
         );
     }
     let cfg = &st.cfg;
-    if field("client_id") != cfg.client_id {
-        return fail("invalid_client", "unknown client_id");
-    }
-    if field("client_secret") != cfg.client_secret {
-        return fail("invalid_clientsecret", "wrong client_secret");
-    }
     let h = |k: &str| {
         headers
             .get(k)
@@ -551,7 +565,19 @@ async fn token(State(st): State<Arc<EtaState>>, headers: HeaderMap, body: Bytes)
             .to_string()
     };
     let serial = h("posserial");
-    let Some(device) = cfg.devices.iter().find(|d| d.serial == serial) else {
+    let known = cfg.devices.iter().find(|d| d.serial == serial);
+    // A device registered with its own client credentials takes only those.
+    let (client_id, client_secret) = known.and_then(|d| d.credentials.as_ref()).map_or(
+        (cfg.client_id.as_str(), cfg.client_secret.as_str()),
+        |(id, secret)| (id.as_str(), secret.as_str()),
+    );
+    if field("client_id") != client_id {
+        return fail("invalid_client", "unknown client_id");
+    }
+    if field("client_secret") != client_secret {
+        return fail("invalid_clientsecret", "wrong client_secret");
+    }
+    let Some(device) = known else {
         return fail(
             "invalid_posserial",
             "posserial is missing or not a registered POS",

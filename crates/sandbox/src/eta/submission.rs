@@ -286,6 +286,9 @@ impl EtaState {
                     )),
                 }
             }
+            // A return without reference names no sale (checked structurally); it must not
+            // stand for a sale this POS reported.
+            "RWR" => {}
             "s" if !facts.reference_uuid.is_empty() => errors.push(Detail::new(
                 "InvalidReference",
                 "header.referenceUUID",

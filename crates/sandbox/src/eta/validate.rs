@@ -60,6 +60,10 @@ pub(crate) struct Facts {
     pub(crate) device: String,
     pub(crate) date_time_issued: String,
     pub(crate) total_amount: String,
+    /// `header.documentUseReason` (a return without reference).
+    pub(crate) document_use_reason: String,
+    /// `header.salesIssuedDateTime` (a return without reference), as sent.
+    pub(crate) sales_issued: String,
 }
 
 /// The settings the checks use.
@@ -299,6 +303,12 @@ pub(crate) fn check(receipt: &Node, rules: &Rules<'_>) -> (Facts, Vec<Detail>) {
         f.reference_uuid = c
             .opt_text(h, "referenceUUID", "header.referenceUUID")
             .unwrap_or_default();
+        f.document_use_reason = c
+            .opt_text(h, "documentUseReason", "header.documentUseReason")
+            .unwrap_or_default();
+        f.sales_issued = c
+            .opt_text(h, "salesIssuedDateTime", "header.salesIssuedDateTime")
+            .unwrap_or_default();
         let old = c.opt_text(h, "referenceOldUUID", "header.referenceOldUUID");
         f.reference_old_uuid = old.clone().unwrap_or_default();
         if let Some(old) = old
@@ -339,12 +349,16 @@ pub(crate) fn check(receipt: &Node, rules: &Rules<'_>) -> (Facts, Vec<Detail>) {
         if let Some(t) = c.text(dtype, "receiptType", "documentType.receiptType", false) {
             match t.as_str() {
                 "s" | "S" | "r" | "R" => f.receipt_type = t.to_ascii_lowercase(),
+                "RWR" => f.receipt_type = t,
                 other => c.err(
                     "CodeValidationError",
                     "documentType.receiptType",
-                    format!("receiptType {other} is not accepted (s or r)"),
+                    format!("receiptType {other} is not accepted (s, r or RWR)"),
                 ),
             }
+        }
+        if f.receipt_type == "RWR" {
+            check_unreferenced(&mut c, &f);
         }
         if let Some(v) = c.text(dtype, "typeVersion", "documentType.typeVersion", false)
             && v != "1.2"
@@ -466,6 +480,46 @@ pub(crate) fn check(receipt: &Node, rules: &Rules<'_>) -> (Facts, Vec<Detail>) {
         );
     }
     (f, c.errors)
+}
+
+/// A return without reference (`RWR`) names no sale receipt: it carries why it is issued
+/// (`documentUseReason`) and when the sale was made (`salesIssuedDateTime`, UTC, not after the
+/// return). The stand-in is strict: both are required and `referenceUUID` must be absent.
+fn check_unreferenced(c: &mut Ctx<'_>, f: &Facts) {
+    if !f.reference_uuid.is_empty() {
+        c.err(
+            "InvalidReference",
+            "header.referenceUUID",
+            "a return without reference (RWR) must not carry a referenceUUID",
+        );
+    }
+    if f.document_use_reason.trim().is_empty() {
+        c.err(
+            "CoreFieldsError",
+            "header.documentUseReason",
+            "documentUseReason is mandatory on a return without reference (RWR)",
+        );
+    }
+    let sold = NaiveDateTime::parse_from_str(&f.sales_issued, "%Y-%m-%dT%H:%M:%SZ")
+        .ok()
+        .filter(|_| f.sales_issued.len() == 20)
+        .map(|t| t.and_utc());
+    let issued = NaiveDateTime::parse_from_str(&f.date_time_issued, "%Y-%m-%dT%H:%M:%SZ")
+        .ok()
+        .map(|t| t.and_utc());
+    match (sold, issued) {
+        (None, _) => c.err(
+            "CoreFieldsError",
+            "header.salesIssuedDateTime",
+            "salesIssuedDateTime is mandatory on a return without reference (RWR), UTC in the form YYYY-MM-DDTHH:MM:SSZ",
+        ),
+        (Some(sold), Some(issued)) if sold > issued => c.err(
+            "CoreFieldsError",
+            "header.salesIssuedDateTime",
+            "salesIssuedDateTime is after the return's dateTimeIssued",
+        ),
+        _ => {}
+    }
 }
 
 fn check_date(c: &mut Ctx<'_>, dt: &str) {

@@ -97,6 +97,8 @@ pub(crate) fn dump(state: &ShopifyState) -> Value {
                     "discount": money_s(l.discount_total()),
                 })).collect::<Vec<_>>(),
                 "refund_ids": o.refund_ids.iter().map(|r| gid("Refund", *r)).collect::<Vec<_>>(),
+                "source_name": o.source_name,
+                "retail_location_id": o.location_id.filter(|_| o.source_name == "pos").map(|l| gid("Location", l)),
                 "created_at": time_str(o.created_at),
                 "updated_at": time_str(o.updated_at),
             })

@@ -374,6 +374,12 @@ pub fn map_order(
         refunds,
         buyer: super::buyer::buyer_facts(order),
         presentment: super::buyer::presentment(order)?,
+        source: order.source_name.clone().filter(|s| !s.is_empty()),
+        location: order
+            .retail_location
+            .as_ref()
+            .map(|l| edge::id(&l.id))
+            .transpose()?,
     })
 }
 

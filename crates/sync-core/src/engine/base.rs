@@ -109,6 +109,12 @@ pub struct EngineConfig {
     /// How often a long read (an export, a backfill) logs its progress when the progress is
     /// not drawn on a terminal. Default 10 s.
     pub progress_every: Duration,
+    /// When the connector went live for receipts. An order created before it gets no sale
+    /// receipt from the connector (another system issued it, or none was due), and a refund of
+    /// it gets a return receipt referencing the sale receipt the tax authority holds for it,
+    /// or, when it holds none, a return receipt without reference. `None` (the default):
+    /// every sale gets its receipt, and a return always waits for its sale's.
+    pub go_live: Option<DateTime<Utc>>,
 }
 
 impl EngineConfig {
@@ -135,6 +141,7 @@ impl EngineConfig {
             receipt_deadline_margin: Duration::from_secs(4 * 3600),
             bulk_threshold: Some(2_000),
             progress_every: Duration::from_secs(10),
+            go_live: None,
         }
     }
 }
@@ -305,12 +312,16 @@ pub struct Engine {
     pub(crate) wake: Arc<Notify>,
     pub(crate) verifier: Option<Arc<dyn WebhookVerifier>>,
     pub(crate) migrated: tokio::sync::OnceCell<()>,
-    /// A submission job is queued and has not started yet (a hint, lost on restart).
-    pub(crate) submission_queued: std::sync::atomic::AtomicBool,
+    /// The devices with a submission job queued and not started yet (a hint, lost on
+    /// restart).
+    pub(crate) submission_queued: std::sync::Mutex<std::collections::BTreeSet<String>>,
     /// Makes the keys of submission jobs enqueued in the same millisecond distinct.
     pub(crate) submission_seq: std::sync::atomic::AtomicU64,
-    /// The systems found down, each until its next try (the circuit breakers).
-    pub(crate) outages: std::sync::Mutex<BTreeMap<System, OutageReport>>,
+    /// The systems found down, each until its next try (the circuit breakers): a whole
+    /// system (`None`), or one tax device of it.
+    pub(crate) outages: std::sync::Mutex<BTreeMap<(System, Option<String>), OutageReport>>,
+    /// The tax devices and the routing of orders to them.
+    pub(crate) devices: super::devices::TaxDevices,
     /// The progress of the last long read (an export), for [`Engine::backfill_progress`].
     pub(crate) backfill: std::sync::Mutex<Option<BackfillProgress>>,
 }
@@ -343,6 +354,10 @@ pub struct OutageReport {
     pub retry_at: DateTime<Utc>,
     /// Failures seen in a row.
     pub failures: u32,
+    /// The tax device whose work alone waits (its credentials refused), when only one
+    /// device of the system is down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 impl fmt::Debug for Engine {
@@ -363,6 +378,7 @@ impl Engine {
     /// An engine over `connectors` and `store`.
     pub fn new(connectors: Connectors, store: Arc<dyn StateStore>, config: EngineConfig) -> Self {
         Engine {
+            devices: super::devices::TaxDevices::single(connectors.tax.clone()),
             connectors,
             store,
             config,
@@ -370,7 +386,7 @@ impl Engine {
             wake: Arc::new(Notify::new()),
             verifier: None,
             migrated: tokio::sync::OnceCell::new(),
-            submission_queued: std::sync::atomic::AtomicBool::new(false),
+            submission_queued: std::sync::Mutex::new(std::collections::BTreeSet::new()),
             submission_seq: std::sync::atomic::AtomicU64::new(0),
             outages: std::sync::Mutex::new(BTreeMap::new()),
             backfill: std::sync::Mutex::new(None),
@@ -391,6 +407,36 @@ impl Engine {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Issues receipts on several tax devices, routing each order to one of them
+    /// ([`TaxDevices::route`](super::devices::TaxDevices::route)). Without it, every receipt
+    /// goes on the chain of [`Connectors::tax`]. The default device of `devices` becomes
+    /// [`Connectors::tax`].
+    pub fn with_tax_devices(mut self, devices: super::devices::TaxDevices) -> Self {
+        if let Some(default) = devices.get(devices.default_device()) {
+            self.connectors.tax = default.clone();
+        }
+        self.devices = devices;
+        self
+    }
+
+    /// The tax devices.
+    pub fn tax_devices(&self) -> &super::devices::TaxDevices {
+        &self.devices
+    }
+
+    /// The tax device with serial number `device`.
+    pub(crate) fn tax_for(
+        &self,
+        device: &str,
+    ) -> Result<Arc<dyn TaxAuthority>, crate::connector::ConnectorError> {
+        self.devices.get(device).cloned().ok_or_else(|| {
+            crate::connector::ConnectorError::permanent(format!(
+                "tax device {device} is not configured (devices: {})",
+                self.devices.names().collect::<Vec<_>>().join(", ")
+            ))
+        })
     }
 
     /// Sets the webhook verifier (Shopify's HMAC check). Without one, every webhook is refused.
@@ -431,7 +477,9 @@ impl Engine {
         self.lock_outages().values().cloned().collect()
     }
 
-    pub(crate) fn lock_outages(&self) -> std::sync::MutexGuard<'_, BTreeMap<System, OutageReport>> {
+    pub(crate) fn lock_outages(
+        &self,
+    ) -> std::sync::MutexGuard<'_, BTreeMap<(System, Option<String>), OutageReport>> {
         self.outages
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -440,13 +488,25 @@ impl Engine {
     /// Records that `outage` was met (opens or extends the system's breaker: its work waits
     /// 5 s, doubling with each failure in a row, up to 5 minutes) and returns when to try again.
     pub(crate) fn record_outage(&self, outage: Outage, detail: String) -> DateTime<Utc> {
+        self.record_outage_of(outage, None, detail)
+    }
+
+    /// As [`Engine::record_outage`], for one tax `device` of the system when given: only its
+    /// work waits.
+    pub(crate) fn record_outage_of(
+        &self,
+        outage: Outage,
+        device: Option<&str>,
+        detail: String,
+    ) -> DateTime<Utc> {
         const FIRST: Duration = Duration::from_secs(5);
         const LONGEST: Duration = Duration::from_secs(300);
         let now = self.now();
         let mut outages = self.lock_outages();
         let report = outages
-            .entry(outage.system)
+            .entry((outage.system, device.map(str::to_owned)))
             .or_insert_with(|| OutageReport {
+                device: device.map(str::to_owned),
                 system: outage.system,
                 cause: outage.cause,
                 detail: String::new(),
@@ -467,30 +527,51 @@ impl Engine {
         report.retry_at = now + chrono::Duration::from_std(wait).unwrap_or_default();
         tracing::warn!(
             system = %outage.system,
+            device = device.unwrap_or(""),
             cause = %outage.cause,
             detail = %report.detail,
             retry_in_s = wait.as_secs(),
             "system down; its work waits"
         );
-        metrics::gauge!("sync_system_up", "system" => outage.system.as_str()).set(0.0);
+        match device {
+            None => metrics::gauge!("sync_system_up", "system" => outage.system.as_str()).set(0.0),
+            Some(device) => {
+                metrics::gauge!("sync_tax_device_up", "device" => device.to_owned()).set(0.0);
+            }
+        }
         report.retry_at
     }
 
     /// When `system`'s work may run again, while its breaker is open.
-    pub(crate) fn down_until(&self, system: System) -> Option<DateTime<Utc>> {
+    pub(crate) fn down_until(&self, system: System, device: Option<&str>) -> Option<DateTime<Utc>> {
         let now = self.now();
-        self.lock_outages()
-            .get(&system)
-            .map(|r| r.retry_at)
-            .filter(|at| *at > now)
+        let outages = self.lock_outages();
+        let whole = outages.get(&(system, None)).map(|r| r.retry_at);
+        let one = device
+            .and_then(|d| outages.get(&(system, Some(d.to_owned()))))
+            .map(|r| r.retry_at);
+        whole.max(one).filter(|at| *at > now)
     }
 
     /// Records that `system` answered: its breaker closes.
     pub(crate) fn system_up(&self, system: System) {
-        if self.lock_outages().remove(&system).is_some() {
+        if self.lock_outages().remove(&(system, None)).is_some() {
             tracing::info!(%system, "system answers again");
         }
         metrics::gauge!("sync_system_up", "system" => system.as_str()).set(1.0);
+    }
+
+    /// Records that tax `device` answered: its own breaker closes (and the system's).
+    pub(crate) fn device_up(&self, system: System, device: &str) {
+        if self
+            .lock_outages()
+            .remove(&(system, Some(device.to_owned())))
+            .is_some()
+        {
+            tracing::info!(%system, %device, "device answers again");
+            metrics::gauge!("sync_tax_device_up", "device" => device.to_owned()).set(1.0);
+        }
+        self.system_up(system);
     }
 }
 

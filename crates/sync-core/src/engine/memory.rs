@@ -724,6 +724,7 @@ pub struct MemoryTax {
     max_batch: usize,
     state: Mutex<TaxState>,
     faults: Mutex<VecDeque<Injected>>,
+    down: Mutex<Option<OutageCause>>,
 }
 
 #[derive(Debug, Default)]
@@ -745,6 +746,24 @@ impl MemoryTax {
             max_batch: 500,
             state: Mutex::new(TaxState::default()),
             faults: Mutex::new(VecDeque::new()),
+            down: Mutex::new(None),
+        }
+    }
+    /// Makes every remote call of this device fail as an outage (`Unauthenticated`: its
+    /// credentials refused); `None`: it answers again.
+    pub fn set_down(&self, cause: Option<OutageCause>) {
+        *lock(&self.down) = cause;
+    }
+    fn up(&self) -> ConnectorResult<()> {
+        match *lock(&self.down) {
+            None => Ok(()),
+            Some(cause) => Err(ConnectorError::down(
+                Outage {
+                    system: System::TaxAuthority,
+                    cause,
+                },
+                format!("memory tax authority, device {}: {cause}", self.device),
+            )),
         }
     }
     /// Makes the next submission fail as given.
@@ -834,7 +853,23 @@ impl TaxAuthority for MemoryTax {
             Some(sale_uuid),
         )
     }
+    fn build_unreferenced_return(
+        &self,
+        order: &Order,
+        refund: &Refund,
+        previous_uuid: &ReceiptUuid,
+    ) -> ConnectorResult<BuiltReceipt> {
+        self.build(
+            "rwr",
+            refund.external_id.as_str(),
+            refund.total,
+            order.main_gateway(),
+            previous_uuid,
+            None,
+        )
+    }
     async fn submit(&self, receipts: &[BuiltReceipt]) -> ConnectorResult<Vec<SubmitOutcome>> {
+        self.up()?;
         let fault = lock(&self.faults).pop_front();
         if fault == Some(Injected::Transient) {
             return Err(ConnectorError::transient("connection refused"));
@@ -901,6 +936,7 @@ impl TaxAuthority for MemoryTax {
         Ok(outcomes)
     }
     async fn lookup(&self, uuid: &ReceiptUuid) -> ConnectorResult<Option<SubmitOutcome>> {
+        self.up()?;
         Ok(lock(&self.state)
             .received
             .iter()
@@ -912,6 +948,7 @@ impl TaxAuthority for MemoryTax {
         order: &Order,
         refund: Option<&Refund>,
     ) -> ConnectorResult<Option<SubmitOutcome>> {
+        self.up()?;
         let (kind, key) = match refund {
             None => ("s", order.external_id.as_str()),
             Some(refund) => ("r", refund.external_id.as_str()),
@@ -924,6 +961,7 @@ impl TaxAuthority for MemoryTax {
             .map(|(_, _, o)| o.clone()))
     }
     async fn chain_tail(&self) -> ConnectorResult<Option<ReceiptUuid>> {
+        self.up()?;
         let state = lock(&self.state);
         Ok(Some(state.last.clone()).filter(|last| !last.as_str().is_empty()))
     }

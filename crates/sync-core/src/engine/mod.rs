@@ -33,6 +33,7 @@
 //! `docs/architecture.md` of the workspace shows how to add a flow.
 
 mod base;
+mod devices;
 mod flows;
 mod kinds;
 mod last_pass;
@@ -47,6 +48,7 @@ pub use base::{
     BackfillProgress, Connectors, Engine, EngineConfig, EngineError, OutageReport, PlannedWrite,
     ReceiptTrigger, Shutdown, Summary, content_hash,
 };
+pub use devices::{DeviceRoute, DevicesError, TaxDevices};
 pub use flows::Flow;
 pub use flows::reconcile::{
     DailySales, SalesMismatch, SalesReconciliation, StockDrift, StockReconciliation,

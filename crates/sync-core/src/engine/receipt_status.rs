@@ -246,7 +246,11 @@ impl Engine {
                 uuid: None,
                 order_id: text(order, "external_id").unwrap_or_default(),
                 order_name: text(order, "name"),
-                device: self.connectors.tax.device().to_owned(),
+                device: job
+                    .resource
+                    .strip_prefix("chain:")
+                    .unwrap_or_else(|| self.devices.default_device())
+                    .to_owned(),
                 kind: if refund.is_some() { "return" } else { "sale" }.to_owned(),
                 state: ReceiptPhase::Parked,
                 eta_status: None,

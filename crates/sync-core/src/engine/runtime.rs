@@ -193,7 +193,8 @@ impl Engine {
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, key = %job.key);
         let _guard = span.enter();
         let system = job.kind.parse::<JobKind>().ok().map(JobKind::system);
-        if let Some(until) = system.and_then(|s| self.down_until(s)) {
+        let device = device_of(&job, system);
+        if let Some(until) = system.and_then(|s| self.down_until(s, device)) {
             // Its system is down: the job waits for the breaker, no attempt counted.
             self.store
                 .fail(
@@ -251,8 +252,10 @@ impl Engine {
         match outcome {
             Ok((result, done)) => {
                 summary.add(&done);
-                if let Some(system) = system {
-                    self.system_up(system);
+                match (system, device) {
+                    (Some(system), Some(device)) => self.device_up(system, device),
+                    (Some(system), None) => self.system_up(system),
+                    _ => {}
                 }
                 match self
                     .store
@@ -331,7 +334,8 @@ impl Engine {
             // Not this job's failure: the whole system is down. The job waits, however many
             // attempts it has had, and never becomes a dead letter for it.
             let reason = error_chain(error);
-            let at = self.record_outage(outage, reason.clone());
+            let device = device_of(job, Some(outage.system));
+            let at = self.record_outage_of(outage, device, reason.clone());
             return JobFailure::Retry { at, error: reason };
         }
         if let Some(mapping) = error.mapping() {
@@ -462,6 +466,16 @@ impl Engine {
 }
 
 /// The text of a panic's payload (a `&str` or a `String`, as `panic!` makes them).
+/// The tax device a job works for, from its resource (`chain:`, `submit:` or `poll:` and the
+/// device), when it is a tax authority job: its failures open that device's breaker only.
+fn device_of(job: &Job, system: Option<System>) -> Option<&str> {
+    if system != Some(System::TaxAuthority) {
+        return None;
+    }
+    let (prefix, device) = job.resource.split_once(':')?;
+    matches!(prefix, "chain" | "submit" | "poll").then_some(device)
+}
+
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()

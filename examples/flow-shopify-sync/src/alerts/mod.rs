@@ -22,7 +22,6 @@ use sync_core::store::JobState;
 
 use crate::config::AlertsSection;
 use crate::console::receipts;
-use crate::daemon::system_name;
 
 /// At most this many examples (orders, receipts) are named per finding.
 const EXAMPLES: usize = 5;
@@ -122,13 +121,13 @@ pub async fn collect(
         };
         findings.push(Finding {
             kind: format!("system_down_{}", outage.system.as_str()),
-            title: format!("{} is down ({auth})", system_name(outage.system)),
+            title: format!("{} is down ({auth})", crate::daemon::outage_name(&outage)),
             examples: vec![format!(
                 "since {}: {}",
                 outage.since.format("%Y-%m-%d %H:%M UTC"),
                 outage.detail
             )],
-            what_to_do: format!("{}: {what}.", system_name(outage.system)),
+            what_to_do: format!("{}: {what}.", crate::daemon::outage_name(&outage)),
         });
     }
 

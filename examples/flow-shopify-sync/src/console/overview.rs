@@ -123,7 +123,7 @@ pub(crate) async fn page(State(console): State<Console>, signed: Signed) -> Mark
                         None => { td { span.pill.ok { "reachable" } } td.mute { "no failure in the last pass" } }
                         Some(o) => {
                             td { span.pill.bad { "down: " (format!("{:?}", o.cause).to_lowercase()) } }
-                            td { (o.detail) " — since " (layout::when(o.since)) ", next try " (layout::when(o.retry_at)) "; its work waits in the queue." }
+                            td { @if let Some(device) = &o.device { "device " (device) ": " } (o.detail) " — since " (layout::when(o.since)) ", next try " (layout::when(o.retry_at)) "; its work waits in the queue." }
                         }
                     }
                 }

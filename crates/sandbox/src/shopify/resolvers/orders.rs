@@ -69,6 +69,20 @@ impl Order {
     async fn source_name(&self) -> Option<&str> {
         Some(&self.0.source_name)
     }
+    /// The location of a point-of-sale order (`null` for an online one), as Shopify's
+    /// `retailLocation` since 2024-07.
+    async fn retail_location(&self, ctx: &Context<'_>) -> Result<Option<Location>> {
+        if self.0.source_name != "pos" {
+            return Ok(None);
+        }
+        let st = lock(&cx(ctx)?.state.store);
+        Ok(self
+            .0
+            .location_id
+            .and_then(|id| st.locations.get(&id))
+            .cloned()
+            .map(Location))
+    }
     async fn test(&self) -> bool {
         false
     }

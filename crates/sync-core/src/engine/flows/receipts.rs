@@ -24,12 +24,10 @@
 
 use std::collections::HashMap;
 
-use std::sync::atomic::Ordering;
-
 use serde_json::{Value, json};
 
 use super::{Decision, Decisions, Work};
-use crate::connector::{BuiltReceipt, ConnectorError, SubmitOutcome};
+use crate::connector::{BuiltReceipt, ConnectorError, SubmitOutcome, TaxAuthority};
 use crate::engine::ReceiptPhase;
 use crate::engine::ReceiptTrigger;
 use crate::engine::base::{Engine, EngineError, Summary};
@@ -78,11 +76,38 @@ pub(crate) async fn decide(d: &mut Decisions<'_>) -> Result<(), EngineError> {
     if !engine.config.receipts_enabled {
         return Ok(());
     }
-    let device = engine.connectors.tax.device().to_owned();
-    if !open_receipts(engine, &device, 1).await?.is_empty() {
-        queue_submission(d, &device).await?;
+    let devices: Vec<String> = engine.devices.names().map(str::to_owned).collect();
+    for device in devices {
+        if !open_receipts(engine, &device, 1).await?.is_empty() {
+            queue_submission(d, &device).await?;
+        }
+        super::verdicts::decide(d, &device).await?;
     }
-    super::verdicts::decide(d, &device).await
+    Ok(())
+}
+
+/// The device whose chain `order`'s receipts go on: its sale receipt's, once issued (a
+/// return goes on the sale's device even if the routes changed since), else the route's.
+pub(crate) async fn device_for(
+    engine: &Engine,
+    order: &Order,
+) -> Result<String, crate::store::StoreError> {
+    let sale_key = format!("sale:{}", order.external_id);
+    if let Some(sale) = engine.binding(BindingKind::Receipt, &sale_key).await?
+        && let Some(device) = sale.data.get("device").and_then(Value::as_str)
+        && engine.devices.get(device).is_some()
+    {
+        return Ok(device.to_owned());
+    }
+    Ok(engine.devices.route(order).to_owned())
+}
+
+/// Whether `order` was made before the connector went live for receipts.
+pub(crate) fn before_go_live(engine: &Engine, order: &Order) -> bool {
+    engine
+        .config
+        .go_live
+        .is_some_and(|live| order.created_at < live)
 }
 
 /// When a sale becomes due for its receipt under `trigger`.
@@ -111,14 +136,17 @@ pub(crate) async fn decide_for_order(
     if !engine.config.receipts_enabled {
         return Ok(());
     }
-    let device = engine.connectors.tax.device().to_owned();
+    let device = device_for(engine, order).await?;
     let chain = format!("chain:{device}");
     let sale_key = format!("sale:{}", order.external_id);
     let sale_issued = engine
         .binding(BindingKind::Receipt, &sale_key)
         .await?
         .is_some();
-    let sale_due = receipt_due(engine.config.receipt_trigger, order);
+    // A sale made before the connector went live has its receipt elsewhere, or none; its
+    // refunds still get return receipts.
+    let before_live = before_go_live(engine, order);
+    let sale_due = receipt_due(engine.config.receipt_trigger, order) && !before_live;
     if !sale_issued && sale_due {
         let work = Work::IssueReceipt {
             order: order.clone(),
@@ -128,7 +156,7 @@ pub(crate) async fn decide_for_order(
         d.add(Decision::new(work, sale_key, chain.clone()).reads("create", "tax", label))
             .await?;
     }
-    if sale_issued || sale_due {
+    if sale_issued || sale_due || before_live {
         for refund in &order.refunds {
             // A return receipt needs the return in the ERP first.
             if engine
@@ -154,7 +182,9 @@ pub(crate) async fn decide_for_order(
 /// key carries the time and a sequence number: each submission is a new job.
 async fn queue_submission(d: &mut Decisions<'_>, device: &str) -> Result<(), EngineError> {
     let engine = d.engine();
-    let seq = engine.submission_seq.fetch_add(1, Ordering::Relaxed);
+    let seq = engine
+        .submission_seq
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let key = format!("submit:{device}:{}:{seq}", engine.now().timestamp_millis());
     let work = Work::SubmitReceipts {
         device: device.to_owned(),
@@ -164,12 +194,34 @@ async fn queue_submission(d: &mut Decisions<'_>, device: &str) -> Result<(), Eng
     if !d.is_run() {
         return d.add(decision).await;
     }
-    engine.submission_queued.store(true, Ordering::Release);
+    set_queued(engine, device, true);
     let queued = d.add(decision).await;
     if queued.is_err() {
-        engine.submission_queued.store(false, Ordering::Release);
+        set_queued(engine, device, false);
     }
     queued
+}
+
+/// Notes whether the device has a submission queued and not started yet.
+fn set_queued(engine: &Engine, device: &str, queued: bool) {
+    let mut set = engine
+        .submission_queued
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if queued {
+        set.insert(device.to_owned());
+    } else {
+        set.remove(device);
+    }
+}
+
+/// Whether the device has a submission queued and not started yet.
+fn is_queued(engine: &Engine, device: &str) -> bool {
+    engine
+        .submission_queued
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .contains(device)
 }
 
 /// Queues a submission for the device now (from a running job).
@@ -194,7 +246,13 @@ pub(crate) async fn issue(
     refund_id: Option<RefundId>,
 ) -> JobResult {
     let scope = &engine.config.scope;
-    let tax = &engine.connectors.tax;
+    // The device is the one the job was queued for (its resource), so the chain it moves is
+    // the one its lease serialises.
+    let device = match job.resource.strip_prefix("chain:") {
+        Some(device) => device.to_owned(),
+        None => device_for(engine, &order).await?,
+    };
+    let tax = engine.tax_for(&device)?;
     let key = match &refund_id {
         None => format!("sale:{}", order.external_id),
         Some(id) => format!("return:{id}"),
@@ -228,7 +286,7 @@ pub(crate) async fn issue(
     // authority whether it holds one for this sale or return already (a lost or fresh store).
     if let Some(held) = tax.find_receipt(&order, refund).await? {
         tracing::info!(%key, uuid = %held.uuid, "receipt found at the tax authority; recorded, not issued again");
-        let mut data = receipt_data(engine, &order, refund, tax.device(), SENDING);
+        let mut data = receipt_data(engine, &order, refund, &device, SENDING);
         data["total"] = json!(order_total(&order, refund).to_string());
         data["recovered"] = json!(true);
         engine
@@ -236,7 +294,7 @@ pub(crate) async fn issue(
             .await?;
         // The next submission asks the authority for its outcome (a submitted receipt is
         // looked up, never sent again) and records it.
-        submit_soon(engine, tax.device()).await?;
+        submit_soon(engine, &device).await?;
         return done(
             json!({"found": held.uuid}),
             Summary {
@@ -248,7 +306,12 @@ pub(crate) async fn issue(
     // What the build cannot check alone (item codes registered with the authority): a
     // missing registration parks the job, naming it, before anything is issued.
     tax.prepare(&order, refund).await?;
-    let device = tax.device().to_owned();
+    // A return references its sale's Valid receipt; a refund of a sale made before go-live
+    // references the one the authority holds, or none (a return without reference).
+    let sale = match refund {
+        None => None,
+        Some(_) => sale_reference(engine, job, tax.as_ref(), &order).await?,
+    };
     for _ in 0..8 {
         // A device without a local chain head (a first start, or a lost store) goes on from
         // the last receipt the authority holds for it.
@@ -256,15 +319,10 @@ pub(crate) async fn issue(
             Some(head) => (head.clone(), ReceiptUuid::new(head)),
             None => (String::new(), tax.chain_tail().await?.unwrap_or_default()),
         };
-        let mut reference = None;
-        let built: BuiltReceipt = match refund {
-            None => tax.build_sale(&order, &head)?,
-            Some(refund) => {
-                let sale = valid_sale(engine, job, &order).await?;
-                let built = tax.build_return(&order, refund, &sale, &head)?;
-                reference = Some(sale);
-                built
-            }
+        let built: BuiltReceipt = match (refund, &sale) {
+            (None, _) => tax.build_sale(&order, &head)?,
+            (Some(refund), Some(sale)) => tax.build_return(&order, refund, sale, &head)?,
+            (Some(refund), None) => tax.build_unreferenced_return(&order, refund, &head)?,
         };
         let binding = Binding {
             scope: scope.clone(),
@@ -275,7 +333,10 @@ pub(crate) async fn issue(
             data: {
                 let mut data = receipt_data(engine, &order, refund, &device, BUILT);
                 data["previous"] = json!(built.previous_uuid);
-                data["reference"] = json!(reference);
+                data["reference"] = json!(sale);
+                if refund.is_some() && sale.is_none() {
+                    data["unreferenced"] = json!(true);
+                }
                 data["body"] = json!(built.body);
                 data["total"] = json!(built.total.to_string());
                 data
@@ -298,7 +359,7 @@ pub(crate) async fn issue(
                 .await;
             // Submit it soon rather than at the next pass: unless a submission is queued
             // already (it will take this receipt too), queue one.
-            if !engine.submission_queued.load(Ordering::Acquire) {
+            if !is_queued(engine, &device) {
                 submit_soon(engine, &device).await?;
             }
             return done(
@@ -378,6 +439,40 @@ pub(crate) async fn valid_sale(
     })
 }
 
+/// What a return receipt of `order` references: its sale's Valid receipt
+/// ([`valid_sale`]). For a sale made before go-live with no sale receipt recorded, the one
+/// the tax authority holds for it (recorded, then waited for as any sale receipt), or, when
+/// it holds none, nothing: the return is issued without reference.
+async fn sale_reference(
+    engine: &Engine,
+    job: &Job,
+    tax: &dyn TaxAuthority,
+    order: &Order,
+) -> Result<Option<ReceiptUuid>, JobError> {
+    let sale_key = format!("sale:{}", order.external_id);
+    if !before_go_live(engine, order)
+        || engine
+            .binding(BindingKind::Receipt, &sale_key)
+            .await?
+            .is_some()
+    {
+        return valid_sale(engine, job, order).await.map(Some);
+    }
+    let Some(held) = tax.find_receipt(order, None).await? else {
+        tracing::info!(order = %order.external_id, "sale made before go-live with no receipt at the tax authority: return receipt without reference");
+        return Ok(None);
+    };
+    let device = tax.device().to_owned();
+    let mut data = receipt_data(engine, order, None, &device, SENDING);
+    data["total"] = json!(order.total.to_string());
+    data["recovered"] = json!(true);
+    engine
+        .bind(BindingKind::Receipt, &sale_key, &held.uuid, None, data)
+        .await?;
+    submit_soon(engine, &device).await?;
+    valid_sale(engine, job, order).await.map(Some)
+}
+
 /// The total a receipt of the sale (or of `refund`) carries.
 fn order_total(order: &Order, refund: Option<&Refund>) -> rust_decimal::Decimal {
     refund.map_or(order.total, |r| r.total)
@@ -430,8 +525,9 @@ const PAGES_PER_JOB: usize = 4;
 /// resolves earlier uncertain submissions first.
 pub(crate) async fn submit(engine: &Engine, job: &Job, device: &str) -> JobResult {
     // From here on, a newly issued receipt asks for a submission of its own.
-    engine.submission_queued.store(false, Ordering::Release);
-    let max = engine.connectors.tax.max_batch().max(1);
+    set_queued(engine, device, false);
+    let tax = engine.tax_for(device)?;
+    let max = tax.max_batch().max(1);
     let mut summary = Summary::default();
     let mut sent = 0usize;
     for _ in 0..PAGES_PER_JOB {
@@ -442,7 +538,7 @@ pub(crate) async fn submit(engine: &Engine, job: &Job, device: &str) -> JobResul
             return done(json!({"submitted": sent}), summary);
         }
         let full = page.len() >= max;
-        submit_page(engine, job, page, &mut summary, &mut sent).await?;
+        submit_page(engine, job, tax.as_ref(), page, &mut summary, &mut sent).await?;
         if !full {
             return done(json!({"submitted": sent}), summary);
         }
@@ -457,11 +553,11 @@ pub(crate) async fn submit(engine: &Engine, job: &Job, device: &str) -> JobResul
 async fn submit_page(
     engine: &Engine,
     job: &Job,
+    tax: &dyn TaxAuthority,
     page: Vec<Binding>,
     summary: &mut Summary,
     sent: &mut usize,
 ) -> Result<(), JobError> {
-    let tax = &engine.connectors.tax;
     let mut to_send = Vec::new();
     for binding in chain_order(page) {
         if !is_sending(state_of(&binding)) {

@@ -179,8 +179,7 @@ pub(crate) async fn poll(
             .map(|b| ReceiptUuid::new(b.remote_id.as_str()))
             .collect();
         let outcomes = engine
-            .connectors
-            .tax
+            .tax_for(device)?
             .verdicts(submission.as_deref(), &uuids)
             .await?;
         for outcome in outcomes {
@@ -301,12 +300,20 @@ pub(crate) async fn replace(
                 })?,
         ),
     };
+    if current.data.get("unreferenced").and_then(Value::as_bool) == Some(true) {
+        return Err(ConnectorError::permanent(format!(
+            "receipt {invalid} ({receipt_key}) is an Invalid return without reference: the \
+             connector does not replace those; issue its correction from ETA's portal"
+        ))
+        .into());
+    }
     let sale = match refund {
         Some(_) => Some(valid_sale(engine, job, &order).await?),
         None => None,
     };
-    let tax = &engine.connectors.tax;
-    let device = text(&current.data, "device").unwrap_or_else(|| tax.device().to_owned());
+    let device =
+        text(&current.data, "device").unwrap_or_else(|| engine.devices.default_device().to_owned());
+    let tax = engine.tax_for(&device)?;
     let old_uuid = ReceiptUuid::new(invalid);
     for _ in 0..8 {
         let (expected, head) = match engine.store.chain_head(&device).await? {
