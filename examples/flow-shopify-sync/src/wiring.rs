@@ -472,12 +472,8 @@ pub async fn connect(config: &Config) -> Result<Wired> {
             locations: device.locations,
         });
     }
-    let gateways = gateways_file.map(|file| {
-        Arc::new(crate::gateways::GatewayMappings::new(
-            file,
-            adapters,
-        ))
-    });
+    let gateways =
+        gateways_file.map(|file| Arc::new(crate::gateways::GatewayMappings::new(file, adapters)));
     let tax = devices[0].authority.clone();
     let eta = devices[0].client.clone();
 
