@@ -175,6 +175,10 @@ impl ShopifyClient {
 
     /// How many orders match `query` (Shopify's search syntax; all orders for `None`), and
     /// whether that is exact: Shopify stops counting at 10,000 (then it is at least that).
+    ///
+    /// # Errors
+    ///
+    /// Request errors; [`Error::JobFailed`] when the answer has no `ordersCount`.
     pub async fn orders_count(&self, query: Option<String>) -> Result<(u64, bool), Error> {
         let data: queries::orders_count::ResponseData = self
             .run::<queries::OrdersCount, _>(
