@@ -49,7 +49,7 @@ fn order(sb: &RunningSandbox, price: &str) -> (String, String) {
     for seed in 1..100 {
         let id = sb
             .shopify()
-            .generate_orders(1, &[entry.clone()], 0.0, 0.0, seed)[0]
+            .generate_orders(1, std::slice::from_ref(&entry), 0.0, 0.0, seed)[0]
             .clone();
         if let Some(c) = sb.shopify().order_customer(&id) {
             return (id, c);

@@ -89,7 +89,9 @@ async fn orders_are_pulled_incrementally_with_overlap_and_updated_at_sort() {
     assert_eq!(orders.len(), 2);
     let sent = variables_sent(&server, "Orders").await;
     assert_eq!(sent[0]["query"], "updated_at:>='2026-01-10T08:55:00Z'");
-    assert_eq!(sent[0]["first"], 4);
+    assert_eq!(sent[0]["first"], 3);
+    assert_eq!(sent[0]["buyerIdNamespace"], "custom");
+    assert_eq!(sent[0]["buyerIdKey"], "eta_buyer_id");
     assert_eq!(sent[0]["lines"], 5);
     let doc: serde_json::Value =
         serde_json::from_slice(&server.received_requests().await.unwrap()[0].body).unwrap();
@@ -263,7 +265,7 @@ async fn the_rest_of_a_long_order_is_read_by_line_cursor() {
     let server = server().await;
     op("OrderLines")
         .and(wiremock::matchers::body_partial_json(
-            serde_json::json!({"variables": {"id": "gid://shopify/Order/5001", "after": "bGluZS0x", "first": 40}}),
+            serde_json::json!({"variables": {"id": "gid://shopify/Order/5001", "after": "bGluZS0x", "first": 32}}),
         ))
         .respond_with(json_fixture(&server, "order_lines__ok.json"))
         .expect(1)

@@ -54,7 +54,7 @@ fn order_with_customer(sb: &RunningSandbox, price: &str, seed: u64) -> (String, 
     for s in seed..seed + 50 {
         let id = sb
             .shopify()
-            .generate_orders(1, &[entry.clone()], 0.0, 0.0, s)[0]
+            .generate_orders(1, std::slice::from_ref(&entry), 0.0, 0.0, s)[0]
             .clone();
         if let Some(customer) = sb.shopify().order_customer(&id) {
             return (id, customer);

@@ -218,9 +218,9 @@ pub(crate) fn sale_currency(order: &Order) -> ConnectorResult<Option<SaleCurrenc
         return Err(ConnectorError::needs_mapping(
             format!("currency:{code}"),
             format!(
-                "order {}: the shop's amounts are in {code}; a receipt needs its amounts' rate \
-                 to EGP (ETA's exchangeRate), which the connector reads only for shops whose \
-                 currency is EGP (from the order's shop and presentment amounts)",
+                "order {}: the shop's amounts are in {code}; a receipt needs the exchange rate \
+                 of its amounts to EGP (ETA's exchangeRate), which the connector reads only for \
+                 shops whose currency is EGP (from the order's shop and presentment amounts)",
                 order.name
             ),
         ));
