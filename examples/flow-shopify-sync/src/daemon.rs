@@ -281,7 +281,7 @@ pub async fn run(
     let limits = Limits::default();
     let mut app = router(engine.clone(), metrics, Some(wired.shopify.clone()), limits);
     if config.console.enabled() {
-        let console = crate::console::Console::for_daemon(&config, engine.clone(), &wired).await;
+        let console = crate::console::Console::for_daemon(config, engine.clone(), wired).await;
         app = with_console(app, console);
         tracing::info!(
             url = %format!("http://{bound}/console/"),
