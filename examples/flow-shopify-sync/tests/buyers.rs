@@ -247,5 +247,23 @@ async fn an_order_presented_in_usd_is_issued_in_usd_with_the_rate_from_its_amoun
         (total * rate - shop_total).abs() < 1.0,
         "{total} × {rate} vs {shop_total}"
     );
+    // The day's reconciliation compares in the shop's currency: the USD receipt matches its
+    // EGP order and Flow document.
+    let day = dump["shopify"]["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == order.as_str())
+        .and_then(|o| o["created_at"].as_str())
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .expect("the order's creation time in the dump")
+        .date_naive();
+    let (_, engine, _) = flow_shopify_sync::demo::engine_for(&config).await.unwrap();
+    let report = engine.reconcile_sales(day).await.unwrap();
+    assert!(
+        report.mismatches.iter().all(|m| m.order.as_str() != order),
+        "{:?}",
+        report.mismatches
+    );
     sb.shutdown().await;
 }

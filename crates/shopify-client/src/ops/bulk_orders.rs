@@ -27,14 +27,22 @@ const LINES_PAGE_INFO: &str = "    pageInfo {\n      hasNextPage\n      endCurso
 
 /// The bulk query of the orders matching `filter` (Shopify's search syntax, for example
 /// [`updated_since_filter`](crate::ops::orders::updated_since_filter); every order for
-/// `None`), with the fields of the order read by id and every line of each order.
-pub fn bulk_orders_query(filter: Option<&str>) -> String {
+/// `None`), with the fields of the order read by id and every line of each order. A bulk
+/// query takes no variables: the customer metafield holding a buyer id (`namespace`, `key`,
+/// as [`buyer_id_metafield`](crate::ShopifyClientBuilder::buyer_id_metafield) sets them) is
+/// written into it as string literals.
+pub fn bulk_orders_query(filter: Option<&str>, (namespace, key): (&str, &str)) -> String {
     let fragments = ORDER_QUERY
         .find("fragment ")
         .map_or(ORDER_QUERY, |at| &ORDER_QUERY[at..])
         .replace("lineItems(first: $lines)", "lineItems")
         .replace("shippingLines(first: 10)", "shippingLines")
-        .replace(LINES_PAGE_INFO, "");
+        .replace(LINES_PAGE_INFO, "")
+        .replace(
+            "$buyerIdNamespace",
+            &Value::String(namespace.to_owned()).to_string(),
+        )
+        .replace("$buyerIdKey", &Value::String(key.to_owned()).to_string());
     let args = filter
         .map(|f| format!("(query: {})", Value::String(f.to_owned())))
         .unwrap_or_default();
@@ -53,7 +61,8 @@ impl ShopifyClient {
     /// `OPERATION_IN_PROGRESS` when the shop runs as many bulk queries as the API version
     /// allows.
     pub async fn start_bulk_orders(&self, filter: Option<&str>) -> Result<String, Error> {
-        self.bulk_query_grouped(&bulk_orders_query(filter), true)
+        let (namespace, key) = &self.inner.buyer_id_metafield;
+        self.bulk_query_grouped(&bulk_orders_query(filter, (namespace, key)), true)
             .await
     }
 
@@ -225,13 +234,20 @@ mod tests {
 
     #[test]
     fn the_bulk_query_has_no_variables_no_page_info_and_every_connection_whole() {
-        let q = bulk_orders_query(Some("updated_at:>='2026-01-01T00:00:00Z'"));
+        let q = bulk_orders_query(
+            Some("updated_at:>='2026-01-01T00:00:00Z'"),
+            ("custom", "eta_buyer_id"),
+        );
         assert!(!q.contains('$'), "{q}");
+        assert!(
+            q.contains(r#"metafield(namespace: "custom", key: "eta_buyer_id")"#),
+            "{q}"
+        );
         assert!(!q.contains("pageInfo"), "{q}");
         assert!(q.contains("lineItems {"), "{q}");
         assert!(q.contains("shippingLines {"), "{q}");
         assert!(q.contains(r#"orders(query: "updated_at:>='2026-01-01T00:00:00Z'")"#));
-        assert!(bulk_orders_query(None).contains("  orders {"));
+        assert!(bulk_orders_query(None, ("custom", "eta_buyer_id")).contains("  orders {"));
     }
 
     #[tokio::test]

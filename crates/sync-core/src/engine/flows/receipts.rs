@@ -339,6 +339,7 @@ pub(crate) async fn issue(
                 }
                 data["body"] = json!(built.body);
                 data["total"] = json!(built.total.to_string());
+                data["shop_total"] = json!(order_total(&order, refund).to_string());
                 data
             },
             updated_at: engine.now(),
@@ -473,8 +474,9 @@ async fn sale_reference(
     valid_sale(engine, job, order).await.map(Some)
 }
 
-/// The total a receipt of the sale (or of `refund`) carries.
-fn order_total(order: &Order, refund: Option<&Refund>) -> rust_decimal::Decimal {
+/// The total of the sale (or of `refund`) in the shop's currency: what reconciliation compares
+/// (a receipt issued in the customer's currency carries another figure, kept as `total`).
+pub(crate) fn order_total(order: &Order, refund: Option<&Refund>) -> rust_decimal::Decimal {
     refund.map_or(order.total, |r| r.total)
 }
 

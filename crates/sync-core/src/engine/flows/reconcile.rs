@@ -240,8 +240,11 @@ impl Engine {
                 }
                 match receipts.get(order.external_id.as_str()) {
                     Some(data) if phase == Some(ReceiptPhase::Valid) => {
+                        // In the shop's currency (`total` is the receipt's own, which may be
+                        // the customer's currency); receipts recorded before have only `total`.
                         let total: Decimal = data
-                            .get("total")
+                            .get("shop_total")
+                            .or_else(|| data.get("total"))
                             .and_then(Value::as_str)
                             .and_then(|t| t.parse().ok())
                             .unwrap_or_default();

@@ -341,6 +341,7 @@ pub(crate) async fn replace(
         data["previous"] = json!(built.previous_uuid);
         data["body"] = json!(built.body);
         data["total"] = json!(built.total.to_string());
+        data["shop_total"] = json!(super::receipts::order_total(&order, refund).to_string());
         data["reference"] = json!(sale);
         data["replaces"] = json!(invalid);
         let binding = Binding {
