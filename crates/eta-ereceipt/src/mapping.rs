@@ -139,7 +139,7 @@ pub struct MappingConfig {
     /// Where each line's ETA item code comes from. Default: the pattern `EG-{rin}-{sku}`
     /// (a line's GS1 barcode when it has one).
     pub item_codes: ItemCodes,
-    /// Where a buyer's id and type come from. Default [`BuyerRules::default`].
+    /// Where a buyer's id and type come from. Default [`BuyerRules::default`](crate::buyer::BuyerRules::default).
     pub buyer: crate::buyer::BuyerRules,
 }
 
