@@ -8,15 +8,12 @@
 //! Refund details are not in the bulk result (an order's refunds are a list of summaries);
 //! the adapter reads them by id, as for an order read one by one.
 
-use std::time::Duration;
-
 use futures::{Stream, StreamExt};
 use serde_json::{Map, Value, json};
 
 use crate::client::ShopifyClient;
 use crate::error::Error;
 use crate::gid::BulkOperationGid;
-use crate::ops::bulk::BulkOperationStatus;
 use crate::ops::orders::Order;
 
 /// The order read by id, whose fragments the bulk query reuses.
@@ -79,40 +76,24 @@ impl ShopifyClient {
         &self,
         id: &BulkOperationGid,
     ) -> Result<Option<impl Stream<Item = Result<Order, Error>> + use<>>, Error> {
-        let started = self.inner.frame.clock().instant();
-        let url = loop {
-            let op = match self.bulk_operation(id).await {
-                Ok(op) => op,
-                Err(Error::JobFailed { .. }) => return Ok(None),
-                Err(e) => return Err(e),
-            };
-            match op.status {
-                BulkOperationStatus::COMPLETED => break op.url,
-                BulkOperationStatus::FAILED
-                | BulkOperationStatus::CANCELED
-                | BulkOperationStatus::EXPIRED => {
-                    tracing::warn!(
-                        operation = id.as_str(),
-                        status = %crate::ops::enum_text(&op.status),
-                        "bulk query of orders ended without a result"
-                    );
-                    return Ok(None);
-                }
-                _ => {}
+        let url = match self.wait_bulk_operation(id).await {
+            Ok(op) => op.url,
+            // No such operation, or it ended without a result: a backfill starts another.
+            Err(Error::JobFailed { status, .. })
+                if matches!(
+                    status.as_str(),
+                    "not found" | "FAILED" | "CANCELED" | "EXPIRED"
+                ) =>
+            {
+                tracing::warn!(
+                    operation = id.as_str(),
+                    %status,
+                    "bulk query of orders ended without a result"
+                );
+                return Ok(None);
             }
-            if started.elapsed() >= self.inner.poll_timeout {
-                return Err(Error::JobFailed {
-                    what: "bulk operation",
-                    id: id.as_str().to_owned(),
-                    status: crate::ops::enum_text(&op.status),
-                    detail: Some("still running when the poll timeout passed".into()),
-                });
-            }
-            self.inner
-                .frame
-                .clock()
-                .sleep(self.inner.poll_interval.max(Duration::from_millis(1)))
-                .await;
+            // Still running at the poll timeout, or a request error.
+            Err(e) => return Err(e),
         };
         let lines = match url {
             Some(url) => self.bulk_results(&url).await?.left_stream(),
