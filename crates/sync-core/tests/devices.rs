@@ -212,6 +212,37 @@ async fn a_device_whose_credentials_fail_stops_only_its_own_chain() {
     }
 }
 
+#[tokio::test]
+async fn a_device_that_is_down_does_not_end_the_pass_before_the_other_devices_work() {
+    // The refused device's receipt fails first; the web orders of one new shopper wait a moment
+    // for the claim on their customer. The pass waits for them: only the refused device's work
+    // is left for the next pass.
+    let world = world();
+    let d = devices();
+    d.cairo.set_down(Some(OutageCause::Unauthenticated));
+    world.shop.put_order(at(
+        order(1, "A-BLUE", 1, 100),
+        "pos",
+        Some("gid://shop/Location/1"),
+    ));
+    for n in 2..=7 {
+        let mut o = at(order(n, "A-RED", 1, 100), "web", None);
+        o.customer = Some(customer("one-new-shopper"));
+        world.shop.put_order(o);
+    }
+    let engine = engine_with(&world, sqlite().await, routed(&d));
+    let first = engine.run_once().await.unwrap();
+    assert_eq!(
+        d.web.received().len(),
+        6,
+        "every web order in the pass: {first:?}"
+    );
+    assert_eq!(first.receipts_accepted, 6, "{first:?}");
+    assert!(d.cairo.received().is_empty());
+    assert_own_chain(&d.web);
+    assert_eq!(engine.outages().len(), 1);
+}
+
 #[test]
 fn a_location_or_channel_routed_to_two_devices_is_refused_naming_it() {
     let d = devices();
