@@ -86,6 +86,7 @@ fn order(taxes_included: bool) -> Order {
         refunds: vec![],
         buyer: Default::default(),
         presentment: None,
+        exchanges: Vec::new(),
         source: None,
         location: None,
     }

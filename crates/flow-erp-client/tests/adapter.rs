@@ -127,6 +127,7 @@ fn order(sku: &str) -> Order {
         refunds: vec![],
         buyer: Default::default(),
         presentment: None,
+        exchanges: Vec::new(),
         source: None,
         location: None,
     }

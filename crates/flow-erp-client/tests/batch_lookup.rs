@@ -72,6 +72,7 @@ fn order(sb: &RunningSandbox, n: u32) -> Order {
         refunds: vec![],
         buyer: Default::default(),
         presentment: None,
+        exchanges: Vec::new(),
         source: None,
         location: None,
     }

@@ -131,6 +131,7 @@ fn order(sb: &RunningSandbox, n: u32, customer: &Customer) -> Order {
         refunds: vec![],
         buyer: Default::default(),
         presentment: None,
+        exchanges: Vec::new(),
         source: None,
         location: None,
     }

@@ -88,6 +88,7 @@ fn order(sku: &str, price: rust_decimal::Decimal) -> Order {
         refunds: vec![],
         buyer: Default::default(),
         presentment: None,
+        exchanges: Vec::new(),
         source: None,
         location: None,
     }

@@ -8,7 +8,7 @@
 //! # Typed ids
 //!
 //! Every id a record carries has its own type, one per kind ([`OrderId`], [`OrderLineId`],
-//! [`RefundId`], [`CustomerId`], [`ProductId`], [`VariantId`], [`InventoryItemId`],
+//! [`RefundId`], [`ExchangeId`], [`CustomerId`], [`ProductId`], [`VariantId`], [`InventoryItemId`],
 //! [`LocationId`], [`PromotionId`], [`ErpCustomerNo`], [`ErpDocumentNo`], [`ReceiptUuid`]), in
 //! the model and in every [connector](crate::connector) method, so a product id cannot be
 //! passed where a location id is expected. Each holds the text the owning system gave the
@@ -57,6 +57,11 @@ crate::define_id!(
 crate::define_id!(
     /// The storefront's id of a refund.
     RefundId
+);
+crate::define_id!(
+    /// The storefront's id of an exchange: the return that gave the shopper other items
+    /// (Shopify's `Return` id).
+    ExchangeId
 );
 crate::define_id!(
     /// The storefront's id of a customer.
@@ -438,6 +443,37 @@ pub struct Order {
     /// [`Order::currency`] (a Shopify Markets order presented in another currency).
     #[serde(default)]
     pub presentment: Option<Presentment>,
+    /// Items given in exchange for returned ones after the sale (each processed exchange of a
+    /// return). Their lines are not in [`Order::lines`], and their amounts not in
+    /// [`Order::total`]: each exchange is a sale of its own ([`Order::exchange_sale`]).
+    #[serde(default)]
+    pub exchanges: Vec<Exchange>,
+}
+
+/// Items a return gave the shopper in place of the returned ones (Shopify's exchange line
+/// items, added to the order when the return is processed).
+///
+/// The returned items come back as a [`Refund`] of the order, as any return; the items given
+/// are a new sale, booked and receipted on their own ([`Order::exchange_sale`]), so the
+/// original sale's document and receipt never change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exchange {
+    /// The storefront's id of the return that made the exchange.
+    pub external_id: ExchangeId,
+    /// The return's name as the merchant sees it (for example `#1001-R1`).
+    pub return_name: String,
+    /// When the storefront recorded it (the items were added to the order).
+    pub created_at: DateTime<Utc>,
+    /// The items given, as order lines (their ids are the order lines the storefront added).
+    pub lines: Vec<OrderLine>,
+    /// The same lines in the order's presentment currency, when it has one (see
+    /// [`Order::presentment`]), in the same order as `lines`.
+    #[serde(default)]
+    pub presentment_lines: Option<Vec<OrderLine>>,
+    /// Total of the items given, tax included, in the order's currency.
+    pub total: Decimal,
+    /// Tax on the items given.
+    pub total_tax: Decimal,
 }
 
 /// What a storefront knows of an order's buyer that a tax authority may ask for.
@@ -522,6 +558,88 @@ impl Order {
             .iter()
             .max_by_key(|p| p.amount)
             .map(|p| p.gateway.as_str())
+    }
+
+    /// The sale that `exchange` makes, as an order of its own: the items given, to the same
+    /// customer and buyer, through the same channel and location, paid (by the value of the
+    /// returned items, and any difference) with the order's main payment method.
+    ///
+    /// Its id is the exchange's and its name the order's with `-X` and the tail of the
+    /// exchange's id (`#1001-X77`), so its ERP document and its tax receipt have references of
+    /// their own, stable across reads. It has no refunds and no exchanges of its own.
+    pub fn exchange_sale(&self, exchange: &Exchange) -> Order {
+        let tail = exchange
+            .external_id
+            .as_str()
+            .rsplit('/')
+            .next()
+            .unwrap_or(exchange.external_id.as_str());
+        let gateway = self.main_gateway().unwrap_or("exchange").to_owned();
+        let presentment = match (&self.presentment, &exchange.presentment_lines) {
+            (Some(p), Some(lines)) => {
+                let total = lines
+                    .iter()
+                    .map(|l| {
+                        let tax: Decimal = l.tax_lines.iter().map(|t| t.amount).sum();
+                        if self.taxes_included {
+                            l.net_total()
+                        } else {
+                            l.net_total() + tax
+                        }
+                    })
+                    .sum();
+                Some(Presentment {
+                    currency: p.currency,
+                    lines: lines.clone(),
+                    shipping_lines: Vec::new(),
+                    total,
+                    payments: vec![Payment {
+                        gateway: gateway.clone(),
+                        amount: total,
+                    }],
+                })
+            }
+            _ => None,
+        };
+        Order {
+            external_id: OrderId::new(exchange.external_id.as_str()),
+            name: format!("{}-X{tail}", self.name),
+            created_at: exchange.created_at,
+            updated_at: self.updated_at,
+            currency: self.currency,
+            taxes_included: self.taxes_included,
+            customer: self.customer.clone(),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            billing_address: self.billing_address.clone(),
+            shipping_address: self.shipping_address.clone(),
+            lines: exchange.lines.clone(),
+            shipping_lines: Vec::new(),
+            total: exchange.total,
+            total_tax: exchange.total_tax,
+            financial_status: FinancialStatus::Paid,
+            fulfilled: self.fulfilled,
+            cancelled_at: None,
+            payments: vec![Payment {
+                gateway,
+                amount: exchange.total,
+            }],
+            refunds: Vec::new(),
+            source: self.source.clone(),
+            location: self.location.clone(),
+            buyer: self.buyer.clone(),
+            presentment,
+            exchanges: Vec::new(),
+        }
+    }
+
+    /// The sales [`exchange_sale`](Self::exchange_sale) makes of each of the order's
+    /// exchanges.
+    pub fn exchange_sales(&self) -> Vec<Order> {
+        self.exchanges
+            .iter()
+            .map(|x| self.exchange_sale(x))
+            .collect()
     }
 }
 

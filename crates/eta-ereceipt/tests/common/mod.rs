@@ -69,6 +69,7 @@ pub(crate) fn paid_order(
         refunds: vec![],
         buyer: Default::default(),
         presentment: None,
+        exchanges: Vec::new(),
         source: None,
         location: None,
     }

@@ -374,6 +374,7 @@ pub fn map_order(
         refunds,
         buyer: super::buyer::buyer_facts(order),
         presentment: super::buyer::presentment(order)?,
+        exchanges: Vec::new(),
         source: order.source_name.clone().filter(|s| !s.is_empty()),
         location: order
             .retail_location

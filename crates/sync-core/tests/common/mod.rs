@@ -130,6 +130,7 @@ pub fn order(n: u32, sku: &str, qty: i64, price: i64) -> Order {
         refunds: vec![],
         buyer: Default::default(),
         presentment: None,
+        exchanges: Vec::new(),
         source: None,
         location: None,
     }

@@ -77,13 +77,18 @@ async fn decide_orders(d: &mut Decisions<'_>, orders: Vec<Order>) -> Result<(), 
     let engine = d.engine();
     let mut unbound = Vec::new();
     for order in &orders {
-        if order.cancelled_at.is_none()
-            && engine
-                .binding(BindingKind::Order, &order.external_id)
+        if order.cancelled_at.is_some() {
+            continue;
+        }
+        // The order, and the sale of each of its exchanges (a document of its own).
+        for sale in std::iter::once(order.clone()).chain(order.exchange_sales()) {
+            if engine
+                .binding(BindingKind::Order, &sale.external_id)
                 .await?
                 .is_none()
-        {
-            unbound.push(order.clone());
+            {
+                unbound.push(sale);
+            }
         }
     }
     let found = if unbound.is_empty() {
@@ -97,18 +102,22 @@ async fn decide_orders(d: &mut Decisions<'_>, orders: Vec<Order>) -> Result<(), 
             .map_err(source("orders"))?
     };
     for order in orders {
-        if let Some(document) = found.get(&order.external_id) {
-            if !d.is_run() {
-                // In the ERP already: a run would bind it, not import it.
-                continue;
-            }
+        let sales = std::iter::once(order.clone()).chain(order.exchange_sales());
+        let found: Vec<(Order, &ErpDocumentRef)> = sales
+            .filter_map(|sale| found.get(&sale.external_id).map(|doc| (sale, doc)))
+            .collect();
+        if !found.is_empty() && !d.is_run() {
+            // In the ERP already: a run would bind it, not import it.
+            continue;
+        }
+        for (sale, document) in found {
             tracing::info!(
-                order = %order.name,
+                order = %sale.name,
                 document = %document.number,
                 "order found in the ERP without a local record; bound, not imported again"
             );
             d.summary.recovered_by_lookup += 1;
-            bind_sale(engine, &order, document).await?;
+            bind_sale(engine, &sale, document).await?;
         }
         decide_order(d, &order).await?;
     }
@@ -188,7 +197,34 @@ pub(crate) async fn decide_followups(
         d.add(Decision::new(work, key.clone(), resource(order)).reads("create", "erp", key))
             .await?;
     }
+    if order.cancelled_at.is_none() {
+        for sale in order.exchange_sales() {
+            decide_exchange(d, order, &sale).await?;
+        }
+    }
     receipts::decide_for_order(d, order).await
+}
+
+/// An exchange's sale (see [`Order::exchange_sale`]): imported as an order of its own, on
+/// the order's resource (after the order's own document); once in the ERP, its receipt.
+async fn decide_exchange(
+    d: &mut Decisions<'_>,
+    order: &Order,
+    sale: &Order,
+) -> Result<(), EngineError> {
+    if d.engine()
+        .binding(BindingKind::Order, &sale.external_id)
+        .await?
+        .is_some()
+    {
+        return receipts::decide_for_order(d, sale).await;
+    }
+    let work = Work::ImportOrder {
+        order: sale.clone(),
+    };
+    let decision = Decision::new(work, sale.external_id.to_string(), resource(order));
+    d.add(decision.reads("create", "erp", sale.name.clone()))
+        .await
 }
 
 /// Queues what follows an order the engine has just written (always a run).

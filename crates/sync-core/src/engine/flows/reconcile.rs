@@ -14,7 +14,7 @@ use crate::connector::{RemoteVariant, StockWrite};
 use crate::engine::ReceiptPhase;
 use crate::engine::base::{Engine, EngineError, Summary};
 use crate::engine::kinds::BindingKind;
-use crate::model::{InventoryItemId, LocationId, OrderId, Sku};
+use crate::model::{InventoryItemId, LocationId, Order, OrderId, Sku};
 
 /// One stock level that differs between the ERP and the storefront.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,14 +188,15 @@ impl Engine {
                     flow: "reconcile",
                     source,
                 })?;
-            for order in page
+            // Each order's exchanges are sales of their own, on the day they were made.
+            let sales: Vec<Order> = page
                 .items
                 .iter()
+                .filter(|o| o.cancelled_at.is_none())
+                .flat_map(|o| std::iter::once(o.clone()).chain(o.exchange_sales()))
                 .filter(|o| o.created_at.date_naive() == day)
-            {
-                if order.cancelled_at.is_some() {
-                    continue;
-                }
+                .collect();
+            for order in &sales {
                 let gateway = order.main_gateway().unwrap_or("unknown").to_owned();
                 let entry = report.by_gateway.entry(gateway).or_default();
                 entry.orders += 1;
