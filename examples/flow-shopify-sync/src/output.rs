@@ -133,35 +133,44 @@ impl Output {
             progress_every()
         };
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        tokio::pin!(work);
-        let result = loop {
-            tokio::select! {
-                result = &mut work => break result,
-                _ = ticks.tick() => {
-                    let Ok(depth) = engine.queue_depth().await else { continue };
-                    let now = Counts::of(&depth);
-                    let finished = now.finished.saturating_sub(base.finished);
-                    let known = finished + now.open;
-                    let reading = backfill_text(engine.backfill_progress());
-                    match &bar {
-                        Some(bar) => {
-                            bar.set_length(known);
-                            bar.set_position(finished);
-                            bar.set_message(format!("{label}{reading}"));
-                        }
-                        None => {
-                            let secs = started.elapsed().as_secs_f64();
-                            print_err(&format!(
-                                "{label}: {finished} of {known} jobs finished, {:.1}/s, {:.0} s{reading}",
-                                finished as f64 / secs.max(0.001),
-                                secs
-                            ));
-                        }
+        // The progress reader is a future of its own, polled beside the work: were it the
+        // body of a `select!` branch, the work would not be polled while it reads the store,
+        // and a job of the work holding the store's write lock (or the pool's last
+        // connection) would stall every other statement until the pool's timeout.
+        let progress = async {
+            loop {
+                ticks.tick().await;
+                let Ok(depth) = engine.queue_depth().await else {
+                    continue;
+                };
+                let now = Counts::of(&depth);
+                let finished = now.finished.saturating_sub(base.finished);
+                let known = finished + now.open;
+                let reading = backfill_text(engine.backfill_progress());
+                match &bar {
+                    Some(bar) => {
+                        bar.set_length(known);
+                        bar.set_position(finished);
+                        bar.set_message(format!("{label}{reading}"));
+                    }
+                    None => {
+                        let secs = started.elapsed().as_secs_f64();
+                        print_err(&format!(
+                            "{label}: {finished} of {known} jobs finished, {:.1}/s, {:.0} s{reading}",
+                            finished as f64 / secs.max(0.001),
+                            secs
+                        ));
                     }
                 }
             }
         };
-        if let Some(bar) = bar {
+        tokio::pin!(work);
+        tokio::pin!(progress);
+        let result = tokio::select! {
+            result = &mut work => result,
+            never = &mut progress => never,
+        };
+        if let Some(bar) = &bar {
             bar.finish_and_clear();
         }
         result
