@@ -76,6 +76,8 @@ resources! {
     LineItem => LineItemGid;
     /// A refund.
     Refund => RefundGid;
+    /// A return (of an order's items, with any exchange).
+    Return => ReturnGid;
     /// A customer.
     Customer => CustomerGid;
     /// An automatic discount.

@@ -346,6 +346,18 @@ pub struct Order;
 )]
 pub struct OrderLines;
 
+/// The returns of one order, with the order lines each processed exchange added.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/order_returns.graphql",
+    response_derives = "Debug, Clone, PartialEq, Serialize",
+    variables_derives = "Debug, Clone, PartialEq",
+    skip_serializing_none,
+    deprecated = "warn"
+)]
+pub struct OrderReturns;
+
 /// One refund with its lines.
 #[derive(GraphQLQuery)]
 #[graphql(

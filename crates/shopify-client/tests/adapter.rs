@@ -8,7 +8,8 @@ use common::*;
 use rust_decimal_macros::dec;
 use serde_json::json;
 use shopify_client::adapter::{
-    ShopifyStorefront, StorefrontConfig, map_order, map_refund, product_input,
+    ShopifyStorefront, StorefrontConfig, map_order, map_order_with_returns, map_refund,
+    product_input,
 };
 use sync_core::connector::{
     NewVariants, RemoteVariant, StockWrite, StorefrontCatalog, StorefrontOrders,
@@ -126,6 +127,78 @@ fn orders_map_lines_discounts_taxes_shipping_and_payments() {
         o.customer.as_ref().unwrap().email.as_deref(),
         Some("customer@example.com")
     );
+}
+
+#[test]
+fn the_lines_an_exchange_added_are_a_sale_of_their_own() {
+    // The order sold SHIRT-M × 2 (810 after discount, 860 with shipping); a return then gave
+    // one HAT at 120 in exchange, which Shopify added as line 11009 and in its totals.
+    let mut order = order_from("orders__page1.json", 0);
+    let mut given = order.line_items.nodes[0].clone();
+    given.id = "gid://shopify/LineItem/11009".into();
+    given.sku = Some("HAT".into());
+    given.quantity = 1;
+    given.discount_allocations.clear();
+    given.original_unit_price_set.shop_money.amount = dec!(120.00);
+    given.tax_lines[0].price_set.shop_money.amount = dec!(14.74);
+    order.line_items.nodes.push(given);
+    order.total_price_set.shop_money.amount = dec!(980.00);
+    let returns: Vec<shopify_client::ops::orders::OrderReturn> = serde_json::from_value(json!([{
+        "id": "gid://shopify/Return/77",
+        "name": "#1001-R1",
+        "status": "CLOSED",
+        "createdAt": "2026-01-12T10:00:00Z",
+        "exchangeLineItems": {
+            "nodes": [{
+                "id": "gid://shopify/ExchangeLineItem/5",
+                "quantity": 1,
+                "processedQuantity": 1,
+                "lineItems": [{"id": "gid://shopify/LineItem/11009"}]
+            }],
+            "pageInfo": {"hasNextPage": false}
+        }
+    }]))
+    .unwrap();
+    let o = map_order_with_returns(&order, vec![], &returns).unwrap();
+    assert_eq!(o.lines.len(), 1, "the sale keeps its own line");
+    assert_eq!(o.lines[0].sku.as_ref().unwrap().as_str(), "SHIRT-M");
+    assert_eq!(
+        o.total,
+        dec!(860.00),
+        "the exchange's amount is not the sale's"
+    );
+    assert_eq!(o.exchanges.len(), 1);
+    let x = &o.exchanges[0];
+    assert_eq!(x.external_id, "gid://shopify/Return/77");
+    assert_eq!(x.return_name, "#1001-R1");
+    assert_eq!(x.lines.len(), 1);
+    assert_eq!(x.lines[0].line_id, "gid://shopify/LineItem/11009");
+    assert_eq!(x.total, dec!(120.00), "taxes included, as the order");
+    assert_eq!(x.total_tax, dec!(14.74));
+    let sale = o.exchange_sale(x);
+    assert_eq!(sale.name, format!("{}-X77", o.name));
+    // A return without exchange (or not processed yet) changes nothing.
+    let unprocessed: Vec<shopify_client::ops::orders::OrderReturn> =
+        serde_json::from_value(json!([{
+            "id": "gid://shopify/Return/78",
+            "name": "#1001-R2",
+            "status": "OPEN",
+            "createdAt": "2026-01-12T10:00:00Z",
+            "exchangeLineItems": {
+                "nodes": [{
+                    "id": "gid://shopify/ExchangeLineItem/6",
+                    "quantity": 1,
+                    "processedQuantity": 0,
+                    "lineItems": null
+                }],
+                "pageInfo": {"hasNextPage": false}
+            }
+        }]))
+        .unwrap();
+    let o =
+        map_order_with_returns(&order_from("orders__page1.json", 0), vec![], &unprocessed).unwrap();
+    assert!(o.exchanges.is_empty());
+    assert_eq!(o.total, dec!(860.00));
 }
 
 #[test]

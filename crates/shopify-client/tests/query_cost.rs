@@ -60,6 +60,12 @@ fn operations() -> Vec<(&'static str, &'static str, Value, u64)> {
         ),
         op!(order_fulfillment_orders, json!({"id": ORDER}), 820),
         op!(refund, json!({"id": "gid://shopify/Refund/1"}), 520),
+        // Read only for an order with returns: 10 returns of 20 exchange items each.
+        op!(
+            order_returns,
+            json!({"id": ORDER, "first": 10, "exchangeLines": 20}),
+            500
+        ),
         op!(customers, json!({"first": 100}), 510),
         op!(customer_changes, json!({"first": changes}), 260),
         op!(customer, json!({"id": "gid://shopify/Customer/1"}), 10),

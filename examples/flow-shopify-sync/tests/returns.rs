@@ -1,6 +1,8 @@
 //! A Shopify return processed at 2026-10 (`returnProcess`, here at a point of sale) reaches
 //! Flow and ETA through the refund it records: one Flow return document and one ETA return
-//! receipt referencing the sale's receipt, exactly once. Runs the binary against the sandbox.
+//! receipt referencing the sale's receipt, exactly once; the items an exchange gives are a
+//! sale of their own: one Flow sales document and one ETA sale receipt. Runs the binary
+//! against the sandbox.
 
 mod support;
 
@@ -8,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sandbox::SandboxConfig;
-use sandbox::shopify::{NewReturn, ReturnLineSpec};
+use sandbox::shopify::{ExchangeLineSpec, NewReturn, ReturnLineSpec};
 use serde_json::Value;
 use support::{Site, site_from};
 
@@ -170,5 +172,139 @@ async fn a_refund_of_shipping_alone_is_a_dead_letter_that_says_what_to_do_and_no
         (after.0, after.1.len()),
         (before.0, before.1.len()),
         "nothing written"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exchange_becomes_a_return_and_a_sale_of_its_own_each_with_its_receipt() {
+    let site = synced_site(17).await;
+    let (sandbox, path) = (&site.sandbox, site.config.clone());
+    let dump = sandbox.dump();
+    let docs_before = dump["flow"]["sales_documents"].as_array().unwrap().len();
+    let before = counts(&dump);
+    let order = dump["shopify"]["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| {
+            o["financial_status"]
+                .as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case("paid"))
+        })
+        .expect("a paid order")
+        .clone();
+    let returned_sku = order["lines"][0]["sku"].as_str().unwrap().to_owned();
+    // Another variant of the shop, given in exchange.
+    let given_sku = dump["shopify"]["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["variants"].as_array().unwrap().iter())
+        .filter_map(|v| v["sku"].as_str())
+        .find(|sku| *sku != returned_sku)
+        .expect("another variant")
+        .to_owned();
+    let made = sandbox
+        .create_return(&NewReturn {
+            order_id: order["id"].as_str().unwrap().to_owned(),
+            source: Some("pos".into()),
+            lines: vec![ReturnLineSpec {
+                line_item_id: order["lines"][0]["id"].as_str().unwrap().to_owned(),
+                quantity: 1,
+                reason: None,
+                note: None,
+                customer_note: None,
+            }],
+            exchange: vec![ExchangeLineSpec {
+                sku: Some(given_sku.clone()),
+                variant_id: None,
+                quantity: 1,
+            }],
+            fulfill: true,
+            process: true,
+        })
+        .unwrap();
+    let return_id = made["return_id"].as_str().unwrap().to_owned();
+    let tail = return_id.rsplit('/').next().unwrap().to_owned();
+
+    run(path.clone()).await.unwrap();
+    let dump = sandbox.dump();
+    let after = counts(&dump);
+    assert_eq!(after.0, before.0 + 1, "one Flow return document");
+    assert_eq!(after.1.len(), before.1.len() + 1, "one ETA return receipt");
+    assert_eq!(
+        after.2.len(),
+        before.2.len() + 1,
+        "one more ETA sale receipt: the exchange's"
+    );
+    let docs = dump["flow"]["sales_documents"].as_array().unwrap();
+    assert_eq!(docs.len(), docs_before + 1, "one Flow sales document more");
+    let name = order["name"].as_str().unwrap();
+    let exchange_ref = format!("{name}-X{tail}");
+    let exchange_doc = docs
+        .iter()
+        .find(|d| {
+            d["external_ref"]
+                .as_str()
+                .is_some_and(|r| r.ends_with(&exchange_ref))
+        })
+        .unwrap_or_else(|| panic!("a Flow document for {exchange_ref}: {docs:?}"));
+    let skus: Vec<&str> = exchange_doc["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["sku"].as_str())
+        .collect();
+    assert_eq!(
+        skus,
+        vec![given_sku.as_str()],
+        "the exchange's document has the item given"
+    );
+    // The sale's own document kept its lines: the item given is not booked twice.
+    let sale_doc = docs
+        .iter()
+        .find(|d| {
+            d["external_ref"]
+                .as_str()
+                .is_some_and(|r| r.ends_with(name))
+        })
+        .expect("the sale's document");
+    assert!(
+        sale_doc["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["sku"].as_str() != Some(given_sku.as_str())
+                || order["lines"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|o| o["sku"].as_str() == Some(given_sku.as_str()))),
+        "{sale_doc}"
+    );
+    let receipt_numbers: Vec<&str> = dump["eta"]["receipts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["receipt_number"].as_str())
+        .collect();
+    let number = exchange_ref.trim_start_matches('#');
+    assert_eq!(
+        receipt_numbers.iter().filter(|n| **n == number).count(),
+        1,
+        "one ETA sale receipt numbered {number}: {receipt_numbers:?}"
+    );
+
+    // Again: nothing more.
+    run(path).await.unwrap();
+    let dump = sandbox.dump();
+    let again = counts(&dump);
+    assert_eq!(
+        (again.0, again.1.len(), again.2.len()),
+        (after.0, after.1.len(), after.2.len())
+    );
+    assert_eq!(
+        dump["flow"]["sales_documents"].as_array().unwrap().len(),
+        docs_before + 1
     );
 }

@@ -10,8 +10,8 @@
 
 use sync_core::connector::{ConnectorError, ConnectorResult};
 use sync_core::model::{
-    CustomerId, InventoryItemId, LocationId, OrderId, OrderLineId, ProductId, PromotionId,
-    RefundId, VariantId,
+    CustomerId, ExchangeId, InventoryItemId, LocationId, OrderId, OrderLineId, ProductId,
+    PromotionId, RefundId, VariantId,
 };
 
 use crate::gid::{self, Gid, Resource};
@@ -53,6 +53,7 @@ edges! {
     OrderId => gid::Order, "order_id";
     OrderLineId => gid::LineItem, "line_id";
     RefundId => gid::Refund, "refund_id";
+    ExchangeId => gid::Return, "return_id";
     CustomerId => gid::Customer, "customer_id";
     PromotionId => gid::DiscountAutomaticNode, "promotion_id";
 }

@@ -10,7 +10,7 @@ use sync_core::model;
 use super::{StorefrontConfig, edge};
 use crate::ops::customers::Customer as ShopifyCustomer;
 use crate::ops::enum_text;
-use crate::ops::orders::{Order as ShopifyOrder, Refund as ShopifyRefund};
+use crate::ops::orders::{Order as ShopifyOrder, OrderReturn, Refund as ShopifyRefund};
 use crate::ops::products::ProductStatus;
 use crate::queries::{customers, orders, product_set};
 
@@ -304,6 +304,105 @@ pub fn map_refund(refund: &ShopifyRefund, taxes_included: bool) -> ConnectorResu
 /// an ISO code, or one of its ids (order, line, customer) is not a Shopify GID of its
 /// resource.
 pub fn map_order(
+    order: &ShopifyOrder,
+    refunds: Vec<model::Refund>,
+) -> ConnectorResult<model::Order> {
+    map_order_with_returns(order, refunds, &[])
+}
+
+/// Maps an order, its refunds and its returns (each read separately) to the neutral model.
+///
+/// The order lines that a processed exchange added (the `lineItems` of a return's
+/// `exchangeLineItems`) are taken out of [`Order::lines`](model::Order::lines) and their
+/// amounts out of its totals: each return with such lines becomes one
+/// [`Exchange`](model::Exchange), a sale of its own. The returned items are in the order's
+/// refunds, as for any return.
+///
+/// # Errors
+///
+/// As [`map_order`]; also a permanent error when a return's id is not a Shopify return GID.
+pub fn map_order_with_returns(
+    order: &ShopifyOrder,
+    refunds: Vec<model::Refund>,
+    returns: &[OrderReturn],
+) -> ConnectorResult<model::Order> {
+    let mut mapped = map_order_lines_and_totals(order, refunds)?;
+    split_exchanges(&mut mapped, returns)?;
+    Ok(mapped)
+}
+
+/// Takes the lines each processed exchange of `returns` added out of `order`'s lines and
+/// totals, into one [`model::Exchange`] per return.
+fn split_exchanges(order: &mut model::Order, returns: &[OrderReturn]) -> ConnectorResult<()> {
+    for r in returns {
+        let added: Vec<&str> = r
+            .exchange_line_items
+            .nodes
+            .iter()
+            .flat_map(|x| x.line_items.iter().flatten())
+            .map(|l| l.id.as_str())
+            .collect();
+        if added.is_empty() {
+            continue;
+        }
+        let mut lines = Vec::new();
+        let mut presented = Vec::new();
+        let mut kept = Vec::new();
+        let mut kept_presented = Vec::new();
+        let mut presentment_lines = order
+            .presentment
+            .as_mut()
+            .map(|p| std::mem::take(&mut p.lines).into_iter());
+        for line in std::mem::take(&mut order.lines) {
+            let shown = presentment_lines.as_mut().and_then(Iterator::next);
+            if added.contains(&line.line_id.as_str()) {
+                lines.push(line);
+                presented.extend(shown);
+            } else {
+                kept.push(line);
+                kept_presented.extend(shown);
+            }
+        }
+        order.lines = kept;
+        let total = |lines: &[model::OrderLine]| -> (Decimal, Decimal) {
+            lines
+                .iter()
+                .fold((Decimal::ZERO, Decimal::ZERO), |(total, tax), l| {
+                    let t: Decimal = l.tax_lines.iter().map(|t| t.amount).sum();
+                    let net = l.net_total();
+                    (
+                        total + if order.taxes_included { net } else { net + t },
+                        tax + t,
+                    )
+                })
+        };
+        let (given, given_tax) = total(&lines);
+        let (shown_total, _) = total(&presented);
+        order.total -= given;
+        order.total_tax -= given_tax;
+        let presentment_lines = match order.presentment.as_mut() {
+            Some(p) => {
+                p.lines = kept_presented;
+                p.total -= shown_total;
+                Some(presented)
+            }
+            None => None,
+        };
+        order.exchanges.push(model::Exchange {
+            external_id: edge::id(&r.id)?,
+            return_name: r.name.clone(),
+            created_at: r.created_at,
+            lines,
+            presentment_lines,
+            total: given,
+            total_tax: given_tax,
+        });
+    }
+    Ok(())
+}
+
+/// [`map_order`] before exchanges are taken apart: every line, Shopify's totals.
+fn map_order_lines_and_totals(
     order: &ShopifyOrder,
     refunds: Vec<model::Refund>,
 ) -> ConnectorResult<model::Order> {

@@ -48,7 +48,7 @@ use sync_core::paging::Page;
 
 use crate::client::ShopifyClient;
 use crate::error::Error;
-use crate::gid::{InventoryItemGid, ProductGid, RefundGid};
+use crate::gid::{InventoryItemGid, OrderGid, ProductGid, RefundGid};
 use crate::ops::fulfillment::{FulfillmentRequest, Tracking};
 use crate::ops::inventory::{QuantityChange, QuantityName, SetQuantities};
 use crate::ops::media::ImageUpload;
@@ -62,7 +62,7 @@ mod edge;
 mod mapping;
 
 use mapping::status_to_shopify;
-pub use mapping::{map_customer, map_order, map_refund, product_input};
+pub use mapping::{map_customer, map_order, map_order_with_returns, map_refund, product_input};
 
 /// Settings of the storefront adapter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,7 +236,17 @@ impl ShopifyStorefront {
             })?;
             refunds.push(map_refund(&refund, order.taxes_included)?);
         }
-        map_order(order, refunds)
+        // Only an order with returns can have exchange lines to tell apart from its sale.
+        let returns = if matches!(
+            order.return_status,
+            crate::queries::orders::OrderReturnStatus::NO_RETURN
+        ) {
+            Vec::new()
+        } else {
+            let id = OrderGid::parse("order.id", &order.id).map_err(err)?;
+            self.client.order_returns(&id).await.map_err(err)?
+        };
+        map_order_with_returns(order, refunds, &returns)
     }
 }
 

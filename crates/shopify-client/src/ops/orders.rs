@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::client::{Safety, ShopifyClient};
 use crate::error::Error;
 use crate::gid::{OrderGid, RefundGid};
-use crate::queries::{self, order, order_changes, order_lines, orders, refund};
+use crate::queries::{self, order, order_changes, order_lines, order_returns, orders, refund};
 
 /// An order with everything the ERP and a tax receipt need: lines (SKU, quantities, prices,
 /// discount allocations, tax lines), shipping lines with their tax, addresses, customer (with
@@ -32,6 +32,14 @@ pub type MoneyBag = orders::MoneyFields;
 pub type MoneyPair = orders::PairFields;
 /// A refund with its lines, shipping refunds and transactions.
 pub type Refund = refund::RefundRefund;
+/// A return of an order: its id, name, status, creation time and the items given in
+/// exchange, each with the order lines Shopify added for it once processed.
+pub type OrderReturn = order_returns::OrderReturnsOrderReturnsNodes;
+
+/// Returns read per order by [`ShopifyClient::order_returns`]; an order with more is refused.
+pub const RETURNS_PER_ORDER: u32 = 10;
+/// Exchange items read per return; a return with more is refused.
+pub const EXCHANGE_LINES_PER_RETURN: u32 = 20;
 
 /// Options of the incremental order pull.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -277,6 +285,56 @@ impl ShopifyClient {
             order.line_items.page_info = more.page_info;
         }
         Ok(())
+    }
+
+    /// Reads the returns of order `id` (at most [`RETURNS_PER_ORDER`], each with at most
+    /// [`EXCHANGE_LINES_PER_RETURN`] items given in exchange): empty when the order has none or
+    /// is gone. Read it for an order whose `returnStatus` is not `NO_RETURN`.
+    ///
+    /// The requested cost stays under 500 points (10 returns × 20 exchange items).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::JobFailed`] when the order has more returns, or a return more exchange items,
+    /// than are read (their lines could not be told apart from the sale's); request errors
+    /// otherwise.
+    pub async fn order_returns(&self, id: &OrderGid) -> Result<Vec<OrderReturn>, Error> {
+        let data: order_returns::ResponseData = self
+            .run::<queries::OrderReturns, _>(
+                order_returns::Variables {
+                    id: id.as_str().to_owned(),
+                    first: i64::from(RETURNS_PER_ORDER),
+                    exchange_lines: i64::from(EXCHANGE_LINES_PER_RETURN),
+                },
+                Safety::Repeatable,
+            )
+            .await?;
+        let Some(order) = data.order else {
+            return Ok(Vec::new());
+        };
+        let too_many = |detail: String| Error::JobFailed {
+            what: "order returns",
+            id: id.as_str().to_owned(),
+            status: "too many to read".into(),
+            detail: Some(detail),
+        };
+        if order.returns.page_info.has_next_page {
+            return Err(too_many(format!(
+                "more than {RETURNS_PER_ORDER} returns on the order"
+            )));
+        }
+        if let Some(r) = order
+            .returns
+            .nodes
+            .iter()
+            .find(|r| r.exchange_line_items.page_info.has_next_page)
+        {
+            return Err(too_many(format!(
+                "return {} gives more than {EXCHANGE_LINES_PER_RETURN} items in exchange",
+                r.name
+            )));
+        }
+        Ok(order.returns.nodes)
     }
 
     /// Reads one refund by id (`gid://shopify/Refund/…`) with its lines; `None` when absent.

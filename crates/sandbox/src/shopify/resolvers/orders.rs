@@ -148,6 +148,31 @@ impl Order {
         let st = lock(&c.state.store);
         Ok(display_fulfillment_status(&st, &self.0, &c.version))
     }
+    /// The returns' status, most pressing first: one open return makes it `IN_PROGRESS`, then
+    /// a requested one `RETURN_REQUESTED`, then a closed one `RETURNED`; only declined or
+    /// cancelled returns, `RETURN_FAILED`; none, `NO_RETURN` (`docs/sandbox.md`).
+    async fn return_status(&self, ctx: &Context<'_>) -> Result<OrderReturnStatus> {
+        let c = cx(ctx)?;
+        let st = lock(&c.state.store);
+        let statuses: Vec<&str> = st
+            .returns
+            .values()
+            .filter(|r| r.order_id == self.0.id)
+            .map(|r| r.status)
+            .collect();
+        let has = |s: &str| statuses.contains(&s);
+        Ok(if statuses.is_empty() {
+            OrderReturnStatus::NO_RETURN
+        } else if has("OPEN") {
+            OrderReturnStatus::IN_PROGRESS
+        } else if has("REQUESTED") {
+            OrderReturnStatus::RETURN_REQUESTED
+        } else if has("CLOSED") {
+            OrderReturnStatus::RETURNED
+        } else {
+            OrderReturnStatus::RETURN_FAILED
+        })
+    }
     async fn fully_paid(&self, ctx: &Context<'_>) -> Result<bool> {
         let t = order_totals(ctx, &self.0)?;
         Ok(t.received >= t.total)

@@ -467,6 +467,14 @@ gql_enum!(WebhookSubscriptionTopic {
     RETURNS_REQUEST,
     RETURNS_UPDATE
 });
+gql_enum!(OrderReturnStatus {
+    INSPECTION_COMPLETE,
+    IN_PROGRESS,
+    NO_RETURN,
+    RETURNED,
+    RETURN_FAILED,
+    RETURN_REQUESTED
+});
 gql_enum!(ReturnStatus {
     CANCELED,
     CLOSED,
