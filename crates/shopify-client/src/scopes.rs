@@ -53,7 +53,7 @@ pub const REQUIRED: &[ScopeNeed] = &[
         any_of: &["read_orders"],
     },
     ScopeNeed {
-        feature: "returns (returns/* webhooks)",
+        feature: "returns (returns/* webhooks, exchanges read from an order's returns)",
         any_of: &["read_returns"],
     },
     ScopeNeed {

@@ -253,20 +253,9 @@ async fn refunds_become_returns_and_return_receipts_and_cancellations_cancel() {
     let engine = engine(&world, sqlite().await, "w1");
     engine.run_once().await.unwrap();
 
-    refunded.refunds.push(Refund {
-        external_id: "gid://shop/Refund/9".into(),
-        created_at: t(30),
-        lines: vec![RefundLine {
-            line_id: "L1".into(),
-            sku: Some(Sku::from("A-RED")),
-            quantity: Decimal::ONE,
-            amount: Decimal::new(100, 0),
-            tax: Decimal::ZERO,
-        }],
-        shipping: Decimal::ZERO,
-        total: Decimal::new(100, 0),
-        payments: vec![],
-    });
+    refunded
+        .refunds
+        .push(unit_refund("9", "L1", "A-RED", 100, 30));
     refunded.financial_status = FinancialStatus::PartiallyRefunded;
     refunded.updated_at = t(30);
     let mut cancelled = cancelled;

@@ -11,20 +11,7 @@ use sync_core::model::*;
 /// Order 1 sold two A-RED at 100; one came back (refund 9) and one B-BLACK at 250 was given
 /// in exchange (return 77, a line the storefront added to the order).
 fn exchanged(mut sold: Order) -> Order {
-    sold.refunds.push(Refund {
-        external_id: "gid://shop/Refund/9".into(),
-        created_at: t(30),
-        lines: vec![RefundLine {
-            line_id: "L1".into(),
-            sku: Some(Sku::from("A-RED")),
-            quantity: Decimal::ONE,
-            amount: Decimal::new(100, 0),
-            tax: Decimal::ZERO,
-        }],
-        shipping: Decimal::ZERO,
-        total: Decimal::new(100, 0),
-        payments: vec![],
-    });
+    sold.refunds.push(unit_refund("9", "L1", "A-RED", 100, 30));
     sold.exchanges.push(Exchange {
         external_id: "gid://shop/Return/77".into(),
         return_name: "#1001-R1".to_owned(),

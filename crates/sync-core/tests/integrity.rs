@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use common::*;
-use rust_decimal::Decimal;
 use sync_core::engine::{WebhookError, WebhookEvent, WebhookOutcome, WebhookVerifier};
 use sync_core::model::*;
 use sync_core::store::JobState;
@@ -134,20 +133,9 @@ async fn the_daemon_loop_backs_off_while_the_store_is_busy_and_goes_on() {
 async fn a_lost_state_store_duplicates_no_document_and_breaks_no_chain() {
     let world = world();
     let mut orders: Vec<Order> = (1..=8).map(|n| order(n, "A-RED", 1, 100)).collect();
-    orders[0].refunds.push(Refund {
-        external_id: "gid://shop/Refund/1".into(),
-        created_at: t(5),
-        lines: vec![RefundLine {
-            line_id: "L1".into(),
-            sku: Some(Sku::from("A-RED")),
-            quantity: Decimal::ONE,
-            amount: Decimal::new(100, 0),
-            tax: Decimal::ZERO,
-        }],
-        shipping: Decimal::ZERO,
-        total: Decimal::new(100, 0),
-        payments: vec![],
-    });
+    orders[0]
+        .refunds
+        .push(unit_refund("1", "L1", "A-RED", 100, 5));
     orders[0].financial_status = FinancialStatus::Refunded;
     for o in &orders {
         world.shop.put_order(o.clone());

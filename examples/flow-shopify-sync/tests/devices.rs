@@ -10,36 +10,16 @@ use std::time::Duration;
 use sandbox::eta::EtaDevice;
 use sandbox::{RunningSandbox, Sandbox, SandboxConfig};
 use serde_json::Value;
+use support::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_flow-shopify-sync");
+mod support;
 
-/// Runs the binary with `args` against `config`; (exit code, stdout as JSON when it is).
-fn cli(config: &Path, args: &[&str]) -> (i32, Value) {
-    let out = Command::new(BIN)
-        // The web device's pre-shared key comes from the environment (`preshared_key_env`).
-        .env("DEVICES_TEST_PSK_WEB", "psk-web")
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .output()
-        .expect("the binary runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let value = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
-    if !out.status.success() && value.is_null() {
-        eprintln!(
-            "{args:?}:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    (out.status.code().unwrap_or(-1), value)
-}
+/// The web device's pre-shared key comes from the environment (`preshared_key_env`).
+const PSK_ENV: &[(&str, &str)] = &[("DEVICES_TEST_PSK_WEB", "psk-web")];
 
+/// Runs the binary with `args` against `config`, the web device's key in its environment.
 async fn cli_async(config: &Path, args: &[&'static str]) -> (i32, Value) {
-    let config = config.to_owned();
-    let args = args.to_vec();
-    tokio::task::spawn_blocking(move || cli(&config, &args))
-        .await
-        .unwrap()
+    cli_env_async(config, args, PSK_ENV).await
 }
 
 const WEB: &str = "POS-WEB";

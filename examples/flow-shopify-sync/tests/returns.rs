@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sandbox::SandboxConfig;
-use sandbox::shopify::{ExchangeLineSpec, NewReturn, ReturnLineSpec};
+use sandbox::shopify::ExchangeLineSpec;
 use serde_json::Value;
-use support::{Site, site_from};
+use support::{Site, first_paid_order, pos_return_of_one, site_from};
 
 use support::BIN;
 
@@ -80,33 +80,9 @@ async fn a_processed_return_becomes_one_flow_return_and_one_return_receipt() {
     let before = counts(&sandbox.dump());
     assert!(!before.2.is_empty(), "sales have their receipts");
 
-    let dump = sandbox.dump();
-    let order = dump["shopify"]["orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| {
-            o["financial_status"]
-                .as_str()
-                .is_some_and(|s| s.eq_ignore_ascii_case("paid"))
-        })
-        .expect("a paid order")
-        .clone();
+    let order = first_paid_order(&sandbox.dump());
     let made = sandbox
-        .create_return(&NewReturn {
-            order_id: order["id"].as_str().unwrap().to_owned(),
-            source: Some("pos".into()),
-            lines: vec![ReturnLineSpec {
-                line_item_id: order["lines"][0]["id"].as_str().unwrap().to_owned(),
-                quantity: 1,
-                reason: None,
-                note: None,
-                customer_note: None,
-            }],
-            exchange: Vec::new(),
-            fulfill: true,
-            process: true,
-        })
+        .create_return(&pos_return_of_one(&order, Vec::new()))
         .unwrap();
     assert!(made["refund_id"].is_string(), "{made}");
 
@@ -182,17 +158,7 @@ async fn an_exchange_becomes_a_return_and_a_sale_of_its_own_each_with_its_receip
     let dump = sandbox.dump();
     let docs_before = dump["flow"]["sales_documents"].as_array().unwrap().len();
     let before = counts(&dump);
-    let order = dump["shopify"]["orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| {
-            o["financial_status"]
-                .as_str()
-                .is_some_and(|s| s.eq_ignore_ascii_case("paid"))
-        })
-        .expect("a paid order")
-        .clone();
+    let order = first_paid_order(&dump);
     let returned_sku = order["lines"][0]["sku"].as_str().unwrap().to_owned();
     // Another variant of the shop, given in exchange.
     let given_sku = dump["shopify"]["products"]
@@ -204,25 +170,13 @@ async fn an_exchange_becomes_a_return_and_a_sale_of_its_own_each_with_its_receip
         .find(|sku| *sku != returned_sku)
         .expect("another variant")
         .to_owned();
+    let given = vec![ExchangeLineSpec {
+        sku: Some(given_sku.clone()),
+        variant_id: None,
+        quantity: 1,
+    }];
     let made = sandbox
-        .create_return(&NewReturn {
-            order_id: order["id"].as_str().unwrap().to_owned(),
-            source: Some("pos".into()),
-            lines: vec![ReturnLineSpec {
-                line_item_id: order["lines"][0]["id"].as_str().unwrap().to_owned(),
-                quantity: 1,
-                reason: None,
-                note: None,
-                customer_note: None,
-            }],
-            exchange: vec![ExchangeLineSpec {
-                sku: Some(given_sku.clone()),
-                variant_id: None,
-                quantity: 1,
-            }],
-            fulfill: true,
-            process: true,
-        })
+        .create_return(&pos_return_of_one(&order, given))
         .unwrap();
     let return_id = made["return_id"].as_str().unwrap().to_owned();
     let tail = return_id.rsplit('/').next().unwrap().to_owned();

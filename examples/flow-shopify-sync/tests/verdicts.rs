@@ -9,37 +9,15 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use sandbox::shopify::{NewReturn, ReturnLineSpec};
 use sandbox::{RunningSandbox, Sandbox, SandboxConfig};
 use serde_json::Value;
+use support::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_flow-shopify-sync");
+mod support;
 
-/// Runs the binary with `args` against `config`; (exit code, stdout as JSON when it is).
-fn cli(config: &Path, args: &[&str]) -> (i32, Value) {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .output()
-        .expect("the binary runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let value = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
-    if !out.status.success() && value.is_null() {
-        eprintln!(
-            "{args:?}:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    (out.status.code().unwrap_or(-1), value)
-}
-
+/// Runs the binary with `args` against `config`.
 async fn cli_async(config: &Path, args: &[&'static str]) -> (i32, Value) {
-    let config = config.to_owned();
-    let args = args.to_vec();
-    tokio::task::spawn_blocking(move || cli(&config, &args))
-        .await
-        .unwrap()
+    cli_env_async(config, args, &[]).await
 }
 
 async fn start(
@@ -126,32 +104,9 @@ async fn an_invalid_receipt_is_a_dead_letter_then_replaced_once_fixed_and_its_re
 
     // A return of the first order: its receipt waits while the sale is Invalid.
     let dump = sandbox.dump();
-    let order = dump["shopify"]["orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| {
-            o["financial_status"]
-                .as_str()
-                .is_some_and(|s| s.eq_ignore_ascii_case("paid"))
-        })
-        .expect("a paid order")
-        .clone();
+    let order = first_paid_order(&dump);
     sandbox
-        .create_return(&NewReturn {
-            order_id: order["id"].as_str().unwrap().to_owned(),
-            source: Some("pos".into()),
-            lines: vec![ReturnLineSpec {
-                line_item_id: order["lines"][0]["id"].as_str().unwrap().to_owned(),
-                quantity: 1,
-                reason: None,
-                note: None,
-                customer_note: None,
-            }],
-            exchange: Vec::new(),
-            fulfill: true,
-            process: true,
-        })
+        .create_return(&pos_return_of_one(&order, Vec::new()))
         .unwrap();
     let before_return = eta_receipts(&sandbox).len();
     cli_async(&config, &["run", "--once", "--json"]).await;

@@ -221,3 +221,21 @@ pub fn assert_chain_without_gap(world: &World) {
     uuids.dedup();
     assert_eq!(uuids.len(), received.len(), "a receipt was submitted twice");
 }
+
+/// Refund `id` of one unit of line `line` (`sku`, at `price`), made at minute `at`.
+pub fn unit_refund(id: &str, line: &str, sku: &str, price: i64, at: u32) -> Refund {
+    Refund {
+        external_id: format!("gid://shop/Refund/{id}").into(),
+        created_at: t(at),
+        lines: vec![RefundLine {
+            line_id: line.into(),
+            sku: Some(Sku::from(sku)),
+            quantity: Decimal::ONE,
+            amount: Decimal::new(price, 0),
+            tax: Decimal::ZERO,
+        }],
+        shipping: Decimal::ZERO,
+        total: Decimal::new(price, 0),
+        payments: vec![],
+    }
+}

@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use sandbox::shopify::{ExchangeLineSpec, NewReturn, ReturnLineSpec};
 use sandbox::{FaultRates, RunningSandbox, Sandbox, SandboxConfig};
+use serde_json::Value;
 
 /// The binary under test.
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_flow-shopify-sync");
@@ -65,4 +67,76 @@ pub(crate) async fn run(args: &[&str], config: &Path) -> Output {
     })
     .await
     .expect("the run task")
+}
+
+/// Runs the binary with `args` against `config`, with the environment variables `env` set;
+/// (exit code, stdout as JSON when it is, else `null`). A failed run that printed no JSON
+/// shows its output.
+pub(crate) fn cli_env(config: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, Value) {
+    let out = Command::new(BIN)
+        .envs(env.iter().copied())
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let value = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
+    if !out.status.success() && value.is_null() {
+        eprintln!(
+            "{args:?}:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    (out.status.code().unwrap_or(-1), value)
+}
+
+/// [`cli_env`] off the async runtime.
+pub(crate) async fn cli_env_async(
+    config: &Path,
+    args: &[&'static str],
+    env: &'static [(&'static str, &'static str)],
+) -> (i32, Value) {
+    let config = config.to_owned();
+    let args = args.to_vec();
+    tokio::task::spawn_blocking(move || cli_env(&config, &args, env))
+        .await
+        .expect("the run task")
+}
+
+/// The first paid order of a sandbox dump.
+pub(crate) fn first_paid_order(dump: &Value) -> Value {
+    dump["shopify"]["orders"]
+        .as_array()
+        .expect("orders")
+        .iter()
+        .find(|o| {
+            o["financial_status"]
+                .as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case("paid"))
+        })
+        .expect("a paid order")
+        .clone()
+}
+
+/// A return processed at a point of sale of one unit of `order`'s first line (fulfilled
+/// first), giving `exchange` in its place.
+pub(crate) fn pos_return_of_one(order: &Value, exchange: Vec<ExchangeLineSpec>) -> NewReturn {
+    NewReturn {
+        order_id: order["id"].as_str().expect("an order id").to_owned(),
+        source: Some("pos".into()),
+        lines: vec![ReturnLineSpec {
+            line_item_id: order["lines"][0]["id"]
+                .as_str()
+                .expect("a line id")
+                .to_owned(),
+            quantity: 1,
+            reason: None,
+            note: None,
+            customer_note: None,
+        }],
+        exchange,
+        fulfill: true,
+        process: true,
+    }
 }
