@@ -185,6 +185,7 @@ impl SandboxConfig {
             ("refund_rate", self.refund_rate),
             ("cancel_rate", self.cancel_rate),
             ("shopify.digital_line_rate", self.shopify.digital_line_rate),
+            ("shopify.exchange_rate", self.shopify.exchange_rate),
         ] {
             if !(0.0..=1.0).contains(&p) {
                 return bad(field, "must be a probability between 0 and 1");

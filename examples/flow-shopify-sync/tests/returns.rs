@@ -262,3 +262,80 @@ async fn an_exchange_becomes_a_return_and_a_sale_of_its_own_each_with_its_receip
         docs_before + 1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_first_read_after_their_exchange_book_the_sale_and_the_exchange_apart() {
+    // A shop whose new orders get exchanged at a point of sale before the connector reads
+    // them: each sale is booked with its own items only, each exchange as its own sale.
+    let mut config = SandboxConfig {
+        seed: 18,
+        orders: 2,
+        catalog_groups: 3,
+        refund_rate: 0.0,
+        cancel_rate: 0.0,
+        ..SandboxConfig::default()
+    };
+    config.shopify.exchange_rate = 1.0;
+    let site = site_from(config).await;
+    run(site.config.clone()).await.unwrap();
+    let (sandbox, path) = (&site.sandbox, site.config.clone());
+    // The catalogue is in the shop now: new orders sell its variants, and can be exchanged.
+    sandbox.generate_orders(12).unwrap();
+    let dump = sandbox.dump();
+    let returns = dump["shopify"]["returns"].as_array().unwrap().clone();
+    assert!(!returns.is_empty(), "the seed fulfils some new orders");
+    run(path.clone()).await.unwrap();
+    let dump = sandbox.dump();
+    let docs = dump["flow"]["sales_documents"].as_array().unwrap();
+    let receipts = dump["eta"]["receipts"].as_array().unwrap();
+    for r in &returns {
+        let order = dump["shopify"]["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == r["order_id"])
+            .unwrap();
+        let name = order["name"].as_str().unwrap();
+        let tail = r["id"].as_str().unwrap().rsplit('/').next().unwrap();
+        let reference = format!("{name}-X{tail}");
+        let given = r["exchange_lines"][0]["sku"].as_str().unwrap();
+        let exchange: Vec<&Value> = docs
+            .iter()
+            .filter(|d| {
+                d["external_ref"]
+                    .as_str()
+                    .is_some_and(|x| x.ends_with(&reference))
+            })
+            .collect();
+        assert_eq!(exchange.len(), 1, "one Flow document for {reference}");
+        assert_eq!(exchange[0]["lines"][0]["sku"], given, "{}", exchange[0]);
+        let sale = docs
+            .iter()
+            .find(|d| {
+                d["external_ref"]
+                    .as_str()
+                    .is_some_and(|x| x.ends_with(name))
+            })
+            .expect("the sale's document");
+        let sold = order["lines"].as_array().unwrap().len() - 1;
+        assert_eq!(
+            sale["lines"].as_array().unwrap().len(),
+            sold,
+            "the sale's document has the items sold, not the one given: {sale}"
+        );
+        let number = reference.trim_start_matches('#');
+        assert_eq!(
+            receipts
+                .iter()
+                .filter(|x| x["receipt_number"] == number && x["status"] == "Valid")
+                .count(),
+            1,
+            "one Valid sale receipt {number}"
+        );
+    }
+    assert_eq!(
+        dump["flow"]["returns"].as_array().unwrap().len(),
+        returns.len(),
+        "one Flow return a return"
+    );
+}

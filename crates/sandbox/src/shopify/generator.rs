@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::orders::{allocate, refund, refunded_quantities, round2, vat_of};
+use super::returns::{ExchangeLineSpec, NewReturn, ReturnLineSpec};
 use super::store::*;
 use super::webhooks::Event;
 use super::{ShopifyState, lock, webhooks};
@@ -554,7 +555,67 @@ pub(crate) fn generate(
     for (topic, payload) in events {
         webhooks::emit(state, topic, payload);
     }
+    exchange_some(state, &ids, seed);
     ids
+}
+
+/// Gives [`ShopifyConfig::exchange_rate`](super::ShopifyConfig::exchange_rate) of the
+/// `orders` an exchange processed at a point of sale: one unit of the first line back, one
+/// unit of another variant of the shop given. Orders that cannot be exchanged are passed over.
+fn exchange_some(state: &Arc<ShopifyState>, orders: &[String], seed: u64) {
+    let rate = state.config.exchange_rate.clamp(0.0, 1.0);
+    if rate <= 0.0 {
+        return;
+    }
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x6578_6368_616e_6765);
+    for id in orders {
+        if !rng.random_bool(rate) {
+            continue;
+        }
+        let spec = {
+            let st = lock(&state.store);
+            let Some(order) = parse_gid("Order", id).and_then(|oid| st.orders.get(&oid)) else {
+                continue;
+            };
+            let Some(line) = order.lines.first() else {
+                continue;
+            };
+            let exchangeable = order.cancelled_at.is_none()
+                && order.refund_ids.is_empty()
+                && line.variant_id.is_some()
+                && line.fulfilled_quantity > 0;
+            let given = st
+                .variants
+                .values()
+                .filter(|v| Some(v.id) != line.variant_id && v.sku.is_some())
+                .min_by_key(|v| v.id)
+                .and_then(|v| v.sku.clone());
+            match (exchangeable, given) {
+                (true, Some(sku)) => NewReturn {
+                    order_id: id.clone(),
+                    source: Some("pos".into()),
+                    lines: vec![ReturnLineSpec {
+                        line_item_id: gid("LineItem", line.id),
+                        quantity: 1,
+                        reason: Some("SIZE_TOO_SMALL".into()),
+                        note: None,
+                        customer_note: None,
+                    }],
+                    exchange: vec![ExchangeLineSpec {
+                        sku: Some(sku),
+                        variant_id: None,
+                        quantity: 1,
+                    }],
+                    fulfill: false,
+                    process: true,
+                },
+                _ => continue,
+            }
+        };
+        // A return the stand-in refuses (none expected: the checks above are its rules) is
+        // left out; the order stays as generated.
+        let _ = super::returns::create(state, &spec);
+    }
 }
 
 #[cfg(test)]

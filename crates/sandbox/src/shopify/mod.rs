@@ -222,6 +222,13 @@ pub struct ShopifyConfig {
     /// Shop currency units per unit of [`presentment_currency`](Self::presentment_currency)
     /// (greater than 0). Default 1.
     pub presentment_rate: Decimal,
+    /// Share of generated orders, in `[0, 1]`, that also get a return processed at a point of
+    /// sale giving one unit of their first line back for another variant of the shop (an
+    /// exchange). Only orders that are fulfilled, not cancelled nor refunded, and whose first
+    /// line is a variant of the shop can be exchanged (Shopify exchanges variants only), so
+    /// generate orders after the catalogue is in the shop. Drawn from a randomness of its own:
+    /// the orders themselves are those of the same seed without it. Default 0.
+    pub exchange_rate: f64,
 }
 
 impl fmt::Debug for ShopifyConfig {
@@ -246,6 +253,7 @@ impl fmt::Debug for ShopifyConfig {
             .field("max_lines_per_order", &self.max_lines_per_order)
             .field("presentment_currency", &self.presentment_currency)
             .field("presentment_rate", &self.presentment_rate)
+            .field("exchange_rate", &self.exchange_rate)
             .finish()
     }
 }
@@ -297,6 +305,7 @@ impl Default for ShopifyConfig {
             max_lines_per_order: 4,
             presentment_currency: None,
             presentment_rate: Decimal::ONE,
+            exchange_rate: 0.0,
         }
     }
 }

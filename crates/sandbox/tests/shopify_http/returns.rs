@@ -286,3 +286,65 @@ async fn returns_need_fulfilled_units_and_customer_requests_need_approval() {
     let dump = shop.state.dump();
     assert_eq!(dump["returns"][0]["source"], "customer_account");
 }
+
+#[tokio::test]
+async fn generated_orders_get_exchanges_at_the_configured_rate() {
+    let shop = start(ShopifyConfig {
+        exchange_rate: 1.0,
+        ..ShopifyConfig::default()
+    })
+    .await;
+    let loc = shop.state.location_ids()[0].clone();
+    shop.gql(
+        PRODUCT_SET,
+        json!({"input": tee_input("Exchange Tee", &loc, &[("Red", "SKU-1", "125.50"), ("Blue", "SKU-2", "151.00")])}),
+    )
+    .await;
+    let ids = shop
+        .state
+        .generate_orders(20, &catalog()[1..2], 0.0, 0.0, 21);
+    let dump = shop.state.dump();
+    let returns = dump["returns"].as_array().unwrap();
+    assert!(!returns.is_empty(), "the seed fulfils some orders");
+    // Every fulfilled order (rate 1) got one processed exchange of SKU-2 for SKU-1; the
+    // others none (only fulfilled units can be returned).
+    let exchanged: BTreeSet<&str> = returns
+        .iter()
+        .map(|r| r["order_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(exchanged.len(), returns.len(), "one return an order");
+    for o in dump["orders"].as_array().unwrap() {
+        if !exchanged.contains(o["id"].as_str().unwrap()) {
+            assert_eq!(o["fulfillment_status"], "UNFULFILLED", "{o}");
+        }
+    }
+    assert!(ids.len() > returns.len(), "some orders are not fulfilled");
+    for r in returns {
+        assert_eq!(r["status"], "CLOSED", "{r}");
+        assert_eq!(r["source"], "pos", "{r}");
+        let x = &r["exchange_lines"][0];
+        assert_eq!(x["sku"], "SKU-1", "{r}");
+        assert_eq!(x["processed"], 1, "{r}");
+        let added = x["line_item_ids"][0].as_str().expect("the line it added");
+        let order = dumped_order(&shop, r["order_id"].as_str().unwrap());
+        assert!(
+            order["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["id"] == added && l["sku"] == "SKU-1"),
+            "{order}"
+        );
+        assert_eq!(r["refund_ids"].as_array().map(Vec::len), Some(1), "{r}");
+    }
+    // The GraphQL view: the order's return status and its exchange's line.
+    let order = returns[0]["order_id"].as_str().unwrap();
+    let data = shop
+        .gql_at(
+            NEW,
+            "query($id: ID!) { order(id: $id) { returnStatus } }",
+            json!({"id": order}),
+        )
+        .await;
+    assert_eq!(data["order"]["returnStatus"], "RETURNED", "{data}");
+}
