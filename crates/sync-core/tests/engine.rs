@@ -13,7 +13,6 @@ use rust_decimal::Decimal;
 use sync_core::engine::memory::Injected;
 use sync_core::engine::{WebhookError, WebhookEvent, WebhookOutcome, WebhookVerifier};
 use sync_core::model::*;
-use sync_core::store::*;
 
 #[tokio::test]
 async fn full_cycle_pushes_catalog_and_stock_imports_orders_once_and_chains_receipts() {
@@ -592,27 +591,8 @@ async fn the_customer_pull_reads_each_change_once_and_imports_a_second_change_in
 #[tokio::test]
 async fn a_crash_at_any_step_loses_and_duplicates_nothing() {
     let orders: Vec<Order> = (1..=3).map(|n| order(n, "A-RED", 1, 100)).collect();
-    let mut step = 1;
-    loop {
-        let world = world();
-        for o in &orders {
-            world.shop.put_order(o.clone());
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let durable: Arc<dyn StateStore> = Arc::new(
-            SqliteStore::open(dir.path().join("state.db"))
-                .await
-                .unwrap(),
-        );
-        let crashing = Arc::new(CrashingStore::new(durable.clone(), step));
-        let first = engine(&world, crashing, "before-crash");
-        let crashed = first.run_once().await.is_err();
-        drop(first);
-        // Restart: a new worker after the old leases expired.
-        tokio::time::sleep(Duration::from_millis(350)).await;
-        let second = engine(&world, durable, "after-crash");
-        second.run_once().await.unwrap();
-        assert_each_order_once(&world, &orders);
+    crash_at_every_step(&orders, |world, step| {
+        assert_each_order_once(world, &orders);
         assert_eq!(
             world
                 .tax
@@ -623,13 +603,9 @@ async fn a_crash_at_any_step_loses_and_duplicates_nothing() {
             3,
             "step {step}"
         );
-        assert_chain_without_gap(&world);
-        if !crashed {
-            assert!(step > 10, "the pass finished after only {step} writes");
-            break;
-        }
-        step += 1;
-    }
+        assert_chain_without_gap(world);
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -31,7 +31,12 @@ const PROCESS: &str = r#"mutation($input: ReturnProcessInput!) { returnProcess(i
 /// A shop selling one catalog entry (`SKU-2`, 151.00, a variant of the shop) and having
 /// `SKU-1` (125.50) to give in exchange; `n` generated orders.
 async fn shop_with_orders(n: usize) -> (Shop, Vec<String>) {
-    let shop = start(ShopifyConfig::default()).await;
+    shop_with_orders_at(n, ShopifyConfig::default()).await
+}
+
+/// As [`shop_with_orders`], the stand-in configured by `config`.
+async fn shop_with_orders_at(n: usize, config: ShopifyConfig) -> (Shop, Vec<String>) {
+    let shop = start(config).await;
     let loc = shop.state.location_ids()[0].clone();
     shop.gql(
         PRODUCT_SET,
@@ -289,20 +294,11 @@ async fn returns_need_fulfilled_units_and_customer_requests_need_approval() {
 
 #[tokio::test]
 async fn generated_orders_get_exchanges_at_the_configured_rate() {
-    let shop = start(ShopifyConfig {
+    let config = ShopifyConfig {
         exchange_rate: 1.0,
         ..ShopifyConfig::default()
-    })
-    .await;
-    let loc = shop.state.location_ids()[0].clone();
-    shop.gql(
-        PRODUCT_SET,
-        json!({"input": tee_input("Exchange Tee", &loc, &[("Red", "SKU-1", "125.50"), ("Blue", "SKU-2", "151.00")])}),
-    )
-    .await;
-    let ids = shop
-        .state
-        .generate_orders(20, &catalog()[1..2], 0.0, 0.0, 21);
+    };
+    let (shop, ids) = shop_with_orders_at(20, config).await;
     let dump = shop.state.dump();
     let returns = dump["returns"].as_array().unwrap();
     assert!(!returns.is_empty(), "the seed fulfils some orders");

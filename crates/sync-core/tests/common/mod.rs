@@ -239,3 +239,36 @@ pub fn unit_refund(id: &str, line: &str, sku: &str, price: i64, at: u32) -> Refu
         payments: vec![],
     }
 }
+
+/// A crash at each step of a pass over `orders`: for n = 1, 2, 3… a new world whose state store
+/// refuses every write after the n-th, then a restart (a new worker, after the old leases
+/// expired) on the same store, and `check(world, n)`; until a pass finishes without crashing,
+/// which must take more than ten writes.
+pub async fn crash_at_every_step(orders: &[Order], check: impl Fn(&World, i64)) {
+    let mut step = 1;
+    loop {
+        let world = world();
+        for o in orders {
+            world.shop.put_order(o.clone());
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let durable: Arc<dyn StateStore> = Arc::new(
+            sync_core::store::SqliteStore::open(dir.path().join("state.db"))
+                .await
+                .unwrap(),
+        );
+        let crashing = Arc::new(CrashingStore::new(durable.clone(), step));
+        let first = engine(&world, crashing, "before-crash");
+        let crashed = first.run_once().await.is_err();
+        drop(first);
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        let second = engine(&world, durable, "after-crash");
+        second.run_once().await.unwrap();
+        check(&world, step);
+        if !crashed {
+            assert!(step > 10, "the pass finished after only {step} writes");
+            break;
+        }
+        step += 1;
+    }
+}
