@@ -79,7 +79,7 @@ async fn every_screen_prints_one_json_document_of_a_stable_shape_and_exits_by_it
     let site = site(23, 6, 3, FaultRates::none()).await;
     let sandbox = &site.sandbox;
     // A line without SKU: Flow cannot take it, so `dlq list` has an entry to show.
-    sandbox.shopify().generate_orders(
+    let unbookable = sandbox.shopify().generate_orders(
         1,
         &[CatalogEntry {
             sku: String::new(),
@@ -183,7 +183,10 @@ async fn every_screen_prints_one_json_document_of_a_stable_shape_and_exits_by_it
     assert_eq!(code, 0, "{matches}");
     insta::assert_json_snapshot!("customers_matches", shape(&matches));
 
-    let (code, reconcile) = json_screen(&["reconcile", "--dry-run"], path).await;
+    // The day of the order Flow could not take (not "today": the generated orders are made
+    // in the hours before the test, which may be yesterday just after midnight UTC).
+    let day = day_of(sandbox, &unbookable[0]);
+    let (code, reconcile) = json_screen(&["reconcile", "--dry-run", "--day", &day], path).await;
     let balanced = reconcile["balanced"].as_bool().expect("balanced is a bool");
     assert_eq!(code, if balanced { 0 } else { 1 }, "{reconcile}");
     insta::assert_json_snapshot!("reconcile", shape(&reconcile));
@@ -211,7 +214,7 @@ async fn a_reconciliation_out_of_balance_exits_1_and_says_so() {
     );
     // A sale Flow has not seen yet: Shopify's side of the day is ahead of Flow's and ETA's.
     let item = sandbox.flow().catalog_items()[0].clone();
-    sandbox.shopify().generate_orders(
+    let unseen = sandbox.shopify().generate_orders(
         1,
         &[CatalogEntry {
             sku: item.sku.clone(),
@@ -222,11 +225,27 @@ async fn a_reconciliation_out_of_balance_exits_1_and_says_so() {
         0.0,
         904,
     );
-    let out = run(&["reconcile", "--dry-run"], path).await;
+    // Its day (the generator dates it an hour or so back: yesterday just after midnight).
+    let day = day_of(sandbox, &unseen[0]);
+    let out = run(&["reconcile", "--dry-run", "--day", &day], path).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("OUT OF BALANCE"), "{text}");
     site.sandbox.shutdown().await;
+}
+
+/// The UTC day (`YYYY-MM-DD`) the Shopify stand-in dates order `id` on.
+fn day_of(sandbox: &sandbox::RunningSandbox, id: &str) -> String {
+    let dump = sandbox.dump();
+    let order = dump["shopify"]["orders"]
+        .as_array()
+        .expect("orders")
+        .iter()
+        .find(|o| o["id"] == id)
+        .unwrap_or_else(|| panic!("order {id} in the dump"))
+        .clone();
+    let created = order["created_at"].as_str().expect("created_at");
+    created.get(..10).expect("an RFC 3339 time").to_owned()
 }
 
 /// Sets `path.to.key` in the TOML file at `config` (every table on the way must exist).
