@@ -57,10 +57,10 @@ async fn orders_child(config: &Path) {
     };
     let start = Instant::now();
     // A pass that fails is run again at once, as `run` would on its next pass, and the count
-    // is reported: with two workers, the second one's bulk query may be refused while the
-    // first one's runs; and the bulk result's download fails when reading it (importing as
+    // is reported: the bulk result's download fails when reading it (deciding the orders as
     // it streams) outlasts the transport's 60 s per-request timeout, after which the next
-    // pass resumes the recorded bulk query and skips the orders already read.
+    // pass resumes the recorded bulk query and skips the orders already read; and with two
+    // workers, a source read answered `THROTTLED` fails the pass.
     let mut failed_passes = 0_u64;
     let mut pass = async |flows: &[Flow]| loop {
         match engine.run_flows(flows).await {
