@@ -61,8 +61,9 @@ pub(crate) fn shopify_counters(stats: &Value) -> (u64, u64, u64) {
     )
 }
 
-/// Shopify's plan limits for the stand-in: (bucket size, restore rate in points per second).
-pub(crate) const STANDARD: (f64, f64) = (2_000.0, 100.0);
+/// Shopify's Standard plan limits for the stand-in: (bucket size, restore rate in points per
+/// second), as Shopify documents them for the GraphQL Admin API: 1,000 points, 100 points/s.
+pub(crate) const STANDARD: (f64, f64) = (1_000.0, 100.0);
 
 /// Starts the sandbox, fault-free, with `groups` item groups, `orders` orders and Shopify's
 /// bucket at `limits`.
@@ -88,6 +89,31 @@ pub(crate) const NO_IMAGES: sandbox::sync_config::Options =
 /// Writes the `flow-shopify-sync` configuration for `sb` into `dir`.
 pub(crate) fn write_config(sb: &RunningSandbox, dir: &Path) -> PathBuf {
     sandbox::sync_config::write_with(sb, dir, NO_IMAGES).expect("config")
+}
+
+/// Sets `key = value` in the `[engine]` section of the configuration at `path` (a line
+/// inserted right after the section's header; the written configuration does not set the
+/// keys the benches set).
+pub(crate) fn set_engine_option(path: &Path, key: &str, value: &str) {
+    let text = std::fs::read_to_string(path).expect("the written configuration");
+    assert!(
+        text.contains("\n[engine]\n"),
+        "the written configuration has an [engine] section"
+    );
+    let text = text.replacen("\n[engine]\n", &format!("\n[engine]\n{key} = {value}\n"), 1);
+    std::fs::write(path, text).expect("the configuration is writable");
+}
+
+/// Points the configuration at `path` to the state store at `url` instead of its SQLite file.
+pub(crate) fn set_store_url(path: &Path, url: &str) {
+    let text = std::fs::read_to_string(path).expect("the written configuration");
+    assert!(text.contains("url = \"sqlite://state.db\""));
+    let text = text.replacen(
+        "url = \"sqlite://state.db\"",
+        &format!("url = \"{url}\""),
+        1,
+    );
+    std::fs::write(path, text).expect("the configuration is writable");
 }
 
 /// The engine `flow-shopify-sync` builds from a configuration file.
