@@ -110,17 +110,7 @@ async fn an_exchange_is_one_return_and_one_sale_each_with_its_receipt_exactly_on
 
     // A lost state store: the exchange's document is found in the ERP, not written again,
     // and no receipt is issued twice.
-    let fresh = sync_core::engine::Engine::new(
-        sync_core::engine::Connectors {
-            erp_catalog: world.erp.clone(),
-            erp_sales: world.erp.clone(),
-            storefront_catalog: world.shop.clone(),
-            storefront_orders: world.shop.clone(),
-            tax: world.tax.clone(),
-        },
-        sqlite().await,
-        config("w2"),
-    );
+    let fresh = common::engine(&world, sqlite().await, "w2");
     let recovered = fresh.run_once().await.unwrap();
     assert!(recovered.recovered_by_lookup >= 2, "{recovered:?}");
     assert_eq!(count(&world, "SALINV", "gid://shop/Return/77"), 1);
