@@ -50,8 +50,8 @@ use crate::client::{EtaClient, SubmissionBatch, SubmissionResult};
 use crate::code_check::{CodeCheck, CodedLine, ItemCodeSource};
 use crate::codes::PaymentMethod;
 use crate::mapping::{
-    MappingConfig, MappingError, RefundedLine, Sale, SaleLine, SaleRefund, SaleShipping,
-    map_refund, map_sale,
+    GoodwillCredit, MappingConfig, MappingError, RefundedLine, Sale, SaleLine, SaleRefund,
+    SaleShipping, map_refund, map_sale,
 };
 use crate::model::{Receipt, Seller};
 use crate::validate::{ValidationOptions, validate};
@@ -267,6 +267,15 @@ impl EtaTaxAuthority {
                 code: config.shipping_item_code().code,
             });
         }
+        if refund
+            .and_then(|r| r.credit(order))
+            .is_some_and(|c| !c.goodwill.is_empty())
+        {
+            out.push(CodedLine {
+                label: "the goodwill credit line".into(),
+                code: config.credit_item_code().code,
+            });
+        }
         out
     }
 
@@ -401,11 +410,28 @@ impl EtaTaxAuthority {
                 amount_incl: Some(amount),
             });
         }
+        // A refund that returns no item credits its shipping and goodwill, split as the
+        // ERP's credit document splits them (`Refund::credit`).
+        let (shipping_incl, goodwill) = match refund.credit(order) {
+            Some(credit) => (
+                credit.shipping,
+                credit
+                    .goodwill
+                    .iter()
+                    .map(|p| GoodwillCredit {
+                        amount_incl: p.amount,
+                        vat_rate: (p.rate * Decimal::ONE_HUNDRED).normalize(),
+                    })
+                    .collect(),
+            ),
+            None => (refund.shipping, Vec::new()),
+        };
         let sale_refund = SaleRefund {
             receipt_number: format!("{name}-R{}", refund.external_id),
             issued: self.now(),
             lines,
-            shipping_incl: refund.shipping,
+            shipping_incl,
+            goodwill,
         };
         let receipt = map_refund(
             &config,

@@ -126,6 +126,9 @@ pub struct MappingConfig {
     pub shipping_code: String,
     /// The unit of the shipping line. Default `EA`.
     pub shipping_unit: UnitType,
+    /// The internal code of a goodwill credit's line on a return receipt (a service, coded
+    /// like the shipping line through [`ItemCodes::for_service`]). Default `CREDIT`.
+    pub credit_code: String,
     /// VAT subtype at ETA's general rate of 14 %. Default `V009` (general item sales).
     pub vat_subtype: String,
     /// VAT subtype at any other non-zero rate. Default `V010` (other rates).
@@ -153,6 +156,7 @@ impl MappingConfig {
             default_method: None,
             shipping_code: "SHIPPING".into(),
             shipping_unit: UnitType::Each,
+            credit_code: "CREDIT".into(),
             vat_subtype: "V009".into(),
             other_rate_vat_subtype: "V010".into(),
             zero_vat_subtype: "V003".into(),
@@ -178,6 +182,12 @@ impl MappingConfig {
     pub fn shipping_item_code(&self) -> ItemCode {
         self.item_codes
             .for_service(&self.seller_rin, &self.shipping_code)
+    }
+
+    /// The ETA item code of a goodwill credit's line ([`ItemCodes::for_service`]).
+    pub fn credit_item_code(&self) -> ItemCode {
+        self.item_codes
+            .for_service(&self.seller_rin, &self.credit_code)
     }
 
     /// Maps a payment gateway name (case-insensitive) to an ETA payment method.
@@ -366,6 +376,19 @@ pub struct SaleRefund {
     pub lines: Vec<RefundedLine>,
     /// Shipping refunded, VAT included (0 for none).
     pub shipping_incl: Decimal,
+    /// Money refunded beyond the lines and the shipping (a goodwill price reduction), one
+    /// entry per VAT rate; each becomes a line of the credit service item
+    /// ([`MappingConfig::credit_code`]). Empty for none.
+    pub goodwill: Vec<GoodwillCredit>,
+}
+
+/// One VAT rate's share of a goodwill credit on a return receipt ([`SaleRefund::goodwill`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoodwillCredit {
+    /// Amount credited, VAT included.
+    pub amount_incl: Decimal,
+    /// VAT rate in percent.
+    pub vat_rate: Decimal,
 }
 
 fn round2(v: Decimal) -> Decimal {
@@ -801,8 +824,43 @@ pub fn map_refund(
             shipping.vat_rate,
         )?);
     }
+    if !refund.goodwill.is_empty() {
+        let returned: Decimal = items.iter().map(|i| i.total).sum();
+        let credited: Decimal = refund.goodwill.iter().map(|g| g.amount_incl).sum();
+        let sold: Decimal = paid.iter().sum::<Decimal>()
+            + sale
+                .shipping
+                .as_ref()
+                .map_or(Decimal::ZERO, |s| s.price_incl);
+        if returned + credited > sold {
+            return Err(err(
+                "refund.goodwill",
+                "the lines, shipping and goodwill credited exceed what the sale was paid",
+            ));
+        }
+        let code = config.credit_item_code();
+        for (k, g) in refund.goodwill.iter().enumerate() {
+            let paid = round2(g.amount_incl);
+            items.push(line_item(
+                &format!("refund.goodwill[{k}]"),
+                &config.credit_code,
+                "Goodwill credit",
+                code.item_type,
+                code.code.clone(),
+                config.shipping_unit,
+                Decimal::ONE,
+                paid,
+                paid,
+                g.vat_rate,
+                config.vat_subtype_for(g.vat_rate),
+            )?);
+        }
+    }
     if items.is_empty() {
-        return Err(err("refund", "nothing refunded: no lines and no shipping"));
+        return Err(err(
+            "refund",
+            "nothing refunded: no lines, no shipping and no goodwill",
+        ));
     }
     let mut receipt = receipt_shell(
         seller,

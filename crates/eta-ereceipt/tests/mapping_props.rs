@@ -129,7 +129,7 @@ proptest! {
             _ => Decimal::ZERO,
         };
         prop_assume!(!lines.is_empty() || !shipping_incl.is_zero());
-        let refund = SaleRefund { receipt_number: "R".into(), issued: issued(), lines: lines.clone(), shipping_incl };
+        let refund = SaleRefund { receipt_number: "R".into(), issued: issued(), lines: lines.clone(), shipping_incl, goodwill: Vec::new() };
         let sale_receipt = map_sale(&config(), example_seller(), &s).unwrap();
         let r = map_refund(&config(), example_seller(), &s, &refund, &"cd".repeat(32)).unwrap();
         let expected: Decimal = lines.iter().map(|l| sale_receipt.item_data[l.line].total).sum::<Decimal>() + shipping_incl;

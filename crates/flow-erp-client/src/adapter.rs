@@ -431,6 +431,17 @@ impl FlowErp {
         customer: Option<&ErpCustomerNo>,
     ) -> ConnectorResult<SalesDocument> {
         let config = self.client.config();
+        if !refund.returns_items()
+            && let (Some(op), Some(item), Some(credit)) = (
+                &config.operations.credit,
+                &config.adapter.credit_item,
+                refund.credit(order),
+            )
+        {
+            return self
+                .credit_document(order, refund, &credit, op, item, customer)
+                .await;
+        }
         let op = config.operations.refund.clone();
         let mut doc = SalesDocument::new(
             op.clone(),
@@ -485,8 +496,9 @@ impl FlowErp {
             // How a tenant books such a credit is its own choice: said, not guessed.
             return Err(ConnectorError::permanent(format!(
                 "refund {} of {} returns no item ({} refunded, {} of it shipping): a Flow \
-                 return needs item lines of the sale; book this credit in Flow and its ETA \
-                 return receipt by hand, then dismiss this job",
+                 return needs item lines of the sale; set flow.operations.credit and \
+                 flow.adapter.credit_item to book such refunds as a credit, or book this \
+                 credit in Flow and its ETA return receipt by hand, then dismiss this job",
                 refund.external_id,
                 order.name,
                 refund.total.round_dp(2),
@@ -503,6 +515,68 @@ impl FlowErp {
         if op_config.source_op.is_some() {
             doc.source_document = Some(sale.number.to_string());
         }
+        Ok(doc)
+    }
+}
+
+impl FlowErp {
+    /// The credit document of a refund that returns no item: operation `op` (no source
+    /// document), one line of the service item `item` for the shipping refunded and one per
+    /// VAT rate of the goodwill ([`Refund::credit`]).
+    async fn credit_document(
+        &self,
+        order: &Order,
+        refund: &Refund,
+        credit: &model::Credit,
+        op: &str,
+        item: &str,
+        customer: Option<&ErpCustomerNo>,
+    ) -> ConnectorResult<SalesDocument> {
+        let op_config = self.client.operation_config(op).await.map_err(connector)?;
+        if let Some(source) = op_config.source_op {
+            return Err(ConnectorError::permanent(format!(
+                "flow.operations.credit: operation {op} takes a source document ({source}); a \
+                 credit without returned items needs an operation without one (SRCDOC -1)"
+            )));
+        }
+        let target = self.resolve_sku(item).await.map_err(|_| {
+            ConnectorError::needs_mapping(
+                format!("sku:{item}"),
+                format!("flow.adapter.credit_item {item} is not a Flow item"),
+            )
+        })?;
+        let config = self.client.config();
+        let mut doc = SalesDocument::new(
+            op.to_owned(),
+            self.return_reference(order, refund),
+            self.date_of(refund.created_at),
+            self.party(order, self.customer_number(customer)?),
+        );
+        let shipping = (!credit.shipping.is_zero()).then_some((
+            "Shipping refund",
+            credit.shipping,
+            credit.shipping_rate,
+        ));
+        let goodwill = credit
+            .goodwill
+            .iter()
+            .map(|p| ("Goodwill credit", p.amount, p.rate));
+        for (what, gross, rate) in shipping.into_iter().chain(goodwill) {
+            let price = if config.adapter.erp_prices_include_vat {
+                gross
+            } else {
+                gross / (Decimal::ONE + rate)
+            };
+            let mut l = DocumentLine::new(target.item.clone(), Decimal::ONE, price.round_dp(4));
+            l.description = Some(format!("{what} of {}", order.name));
+            l.vat_percent = (rate * Decimal::ONE_HUNDRED).normalize();
+            doc.lines.push(l);
+        }
+        doc.payment = Some(PaymentKind::Cash);
+        doc.remark = Some(format!(
+            "Shopify refund {} of {} (no item returned)",
+            refund.external_id, order.name
+        ));
         Ok(doc)
     }
 }
@@ -555,6 +629,10 @@ impl ErpCatalog for FlowErp {
                 .variants
                 .into_iter()
                 .filter(|v| {
+                    // The credit's service item books credits; it is not for sale.
+                    if config.adapter.credit_item.as_deref() == Some(v.sku.as_str()) {
+                        return false;
+                    }
                     if v.price.is_none() {
                         tracing::warn!(sku = %v.sku, "flow item without a price skipped");
                     }
@@ -948,7 +1026,11 @@ impl ErpSales for FlowErp {
         order: &Order,
         refund: &Refund,
     ) -> ConnectorResult<Option<ErpDocumentRef>> {
-        let op = &self.client.config().operations.refund;
+        let config = self.client.config();
+        let op = match &config.operations.credit {
+            Some(credit) if !refund.returns_items() => credit,
+            _ => &config.operations.refund,
+        };
         self.find_by_reference(op, &self.return_reference(order, refund))
             .await
     }

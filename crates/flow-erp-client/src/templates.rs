@@ -114,6 +114,9 @@ impl Templates {
         if let Cancellation::Document { op } = &config.operations.cancellation {
             needed.push(("operations.cancellation.op", op.clone()));
         }
+        if let Some(op) = &config.operations.credit {
+            needed.push(("operations.credit", op.clone()));
+        }
         for (field, op) in needed {
             if !documents.contains_key(&op) {
                 return Err(Error::config(

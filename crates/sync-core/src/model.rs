@@ -42,6 +42,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::money::Currency;
 
+mod credit;
+pub use credit::{Credit, CreditPart};
+
 crate::define_id!(
     /// A stock-keeping unit code, the key that links an ERP item to a storefront variant.
     Sku

@@ -393,6 +393,19 @@ async fn tenant_fields(report: &mut CheckReport, flow: &FlowClient) {
             unknown.push(format!("{op} ({error})"));
         }
     }
+    if let Some(op) = &config.operations.credit {
+        match flow.operation_config(op).await {
+            Err(error) => unknown.push(format!("{op} ({error})")),
+            Ok(found) => {
+                if let Some(source) = found.source_op {
+                    unknown.push(format!(
+                        "operations.credit {op} takes a source document ({source}); a credit \
+                         without returned items needs one without (SRCDOC -1)"
+                    ));
+                }
+            }
+        }
+    }
     report.push(
         "flow",
         "operations",

@@ -355,6 +355,12 @@ pub async fn run(
         Some("شحن".into()),
         mapping.shipping_item_code(),
     );
+    add(
+        mapping.credit_code.clone(),
+        Some("Goodwill credit".into()),
+        Some("تعويض للعميل".into()),
+        mapping.credit_item_code(),
+    );
     rows.sort_by(|a, b| a.sku.cmp(&b.sku));
     if submit && !requests.is_empty() {
         if parent.is_none() {

@@ -106,6 +106,15 @@ async fn unregistered_codes_park_receipts_and_eta_codes_files_requests_only_when
             .any(|r| r["sku"] == "SHIPPING" && r["action"] == "request"),
         "{prepared}"
     );
+    // The goodwill credit's service line needs a code of its own.
+    assert!(
+        prepared["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["sku"] == "CREDIT" && r["action"] == "request"),
+        "{prepared}"
+    );
     assert!(sandbox.eta().code_requests().is_empty());
     insta::assert_json_snapshot!("eta_codes", shape(&prepared));
 

@@ -151,6 +151,123 @@ async fn a_refund_of_shipping_alone_is_a_dead_letter_that_says_what_to_do_and_no
     );
 }
 
+/// A JSON amount (number or string) as a decimal.
+fn dec(v: &Value) -> rust_decimal::Decimal {
+    v.to_string().trim_matches('"').parse().unwrap()
+}
+
+/// The configuration at `path` with the tenant's credit operation and service item set.
+fn with_credit(path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let text = text
+        .replace(
+            "operations = { refund = \"SALRTN\" }",
+            "operations = { refund = \"SALRTN\", credit = \"SALCRN\" }",
+        )
+        .replace(
+            "walk_in_customer = \"1\" }",
+            "walk_in_customer = \"1\", credit_item = \"CREDIT\" }",
+        )
+        .replace(
+            "SALRTN = { builtin = \"SALRET\" }",
+            "SALRTN = { builtin = \"SALRET\" }, SALCRN = { builtin = \"SALRET\" }",
+        );
+    assert!(text.contains("credit = \"SALCRN\"") && text.contains("SALCRN = {"));
+    std::fs::write(path, text).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_of_shipping_and_goodwill_is_a_flow_credit_and_a_return_receipt_once() {
+    let site = synced_site(17).await;
+    let (sandbox, path) = (&site.sandbox, site.config.clone());
+    sandbox
+        .flow()
+        .add_service_item("CREDIT", "Shopify credit")
+        .unwrap();
+    with_credit(&path);
+    let before = counts(&sandbox.dump());
+    let dump = sandbox.dump();
+    let order = dump["shopify"]["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["shipping"].as_str().is_some_and(|s| s != "0.00"))
+        .expect("an order with shipping")
+        .clone();
+    let shipping: rust_decimal::Decimal = order["shipping"].as_str().unwrap().parse().unwrap();
+    let id = order["id"].as_str().unwrap();
+    // The shipping back, then money alone: two refunds that return no item.
+    sandbox.shopify().refund_order(id, &[], true).unwrap();
+    let goodwill = rust_decimal::Decimal::new(2500, 2);
+    sandbox
+        .shopify()
+        .refund_amount(id, goodwill)
+        .expect("a refund of money alone");
+
+    run(path.clone()).await.unwrap();
+    assert!(dlq(&path).is_empty(), "{:?}", dlq(&path));
+    let after = sandbox.dump();
+    let (returns, receipts, sales) = counts(&after);
+    assert_eq!(returns, before.0 + 2, "one Flow credit per refund");
+    assert_eq!(
+        receipts.len(),
+        before.1.len() + 2,
+        "one ETA return per refund"
+    );
+    for (_, referenced) in &receipts[before.1.len()..] {
+        assert!(sales.contains(referenced), "each references the sale");
+    }
+    let credits: Vec<&Value> = after["flow"]["returns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["op"] == "SALCRN")
+        .collect();
+    assert_eq!(credits.len(), 2, "{credits:?}");
+    // Each credit's lines (the service item, VAT included as the sandbox's Flow prices are).
+    let nets: Vec<rust_decimal::Decimal> = credits
+        .iter()
+        .map(|d| {
+            let lines = d["lines"].as_array().unwrap();
+            assert!(lines.iter().all(|l| l["sku"] == "CREDIT"), "{lines:?}");
+            lines
+                .iter()
+                .map(|l| dec(&l["price"]) * dec(&l["qty"]))
+                .sum()
+        })
+        .collect();
+    assert!(
+        nets.contains(&shipping),
+        "the shipping credit: {nets:?} vs {shipping}"
+    );
+    assert!(nets.contains(&goodwill), "the goodwill credit: {nets:?}");
+    // ETA's return receipts carry the same amounts.
+    let totals: Vec<rust_decimal::Decimal> = after["eta"]["receipts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            receipts[before.1.len()..]
+                .iter()
+                .any(|(u, _)| r["uuid"] == *u)
+        })
+        .map(|r| {
+            let raw: Value = serde_json::from_str(r["raw"].as_str().unwrap()).unwrap();
+            dec(&raw["totalAmount"])
+        })
+        .collect();
+    assert_eq!(totals.len(), 2);
+    assert!(
+        totals.contains(&shipping) && totals.contains(&goodwill),
+        "{totals:?}"
+    );
+
+    // Again: nothing more.
+    run(path).await.unwrap();
+    let again = counts(&sandbox.dump());
+    assert_eq!((again.0, again.1.len()), (returns, receipts.len()));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exchange_becomes_a_return_and_a_sale_of_its_own_each_with_its_receipt() {
     let site = synced_site(17).await;

@@ -135,6 +135,7 @@ fn refund_covers_exactly_the_refunded_lines_and_shipping() {
             amount_incl: None,
         }],
         shipping_incl: dec!(30),
+        goodwill: Vec::new(),
     };
     let sale_uuid = "ab".repeat(32);
     let r = map_refund(&config(), example_seller(), &s, &refund, &sale_uuid).unwrap();
@@ -164,6 +165,58 @@ fn refund_covers_exactly_the_refunded_lines_and_shipping() {
         ..refund
     };
     assert!(map_refund(&config(), example_seller(), &s, &nothing, &sale_uuid).is_err());
+}
+
+#[test]
+fn a_goodwill_credit_is_a_credit_line_per_rate_and_never_more_than_was_paid() {
+    let mut s = sale(vec![
+        SaleLine::new("A", "A", dec!(2), dec!(100), dec!(14)),
+        SaleLine::new("B", "B", dec!(1), dec!(50), dec!(0)),
+    ]);
+    s.shipping = Some(SaleShipping {
+        description: "Bosta".into(),
+        price_incl: dec!(30),
+        vat_rate: dec!(14),
+    });
+    let sale_uuid = "ab".repeat(32);
+    let refund = SaleRefund {
+        receipt_number: "RET-2".into(),
+        issued: issued(),
+        lines: vec![],
+        shipping_incl: dec!(30),
+        goodwill: vec![
+            GoodwillCredit {
+                amount_incl: dec!(22.80),
+                vat_rate: dec!(14),
+            },
+            GoodwillCredit {
+                amount_incl: dec!(5),
+                vat_rate: dec!(0),
+            },
+        ],
+    };
+    let r = map_refund(&config(), example_seller(), &s, &refund, &sale_uuid).unwrap();
+    assert_eq!(
+        r.item_data.len(),
+        3,
+        "shipping and one credit line per rate"
+    );
+    assert_eq!(r.item_data[1].internal_code, "CREDIT");
+    assert_eq!(r.item_data[1].total, dec!(22.80));
+    assert_eq!(r.item_data[1].net_sale, dec!(20));
+    assert_eq!(r.item_data[2].total, dec!(5));
+    assert_eq!(r.total_amount, dec!(57.80));
+    assert_eq!(validate(&r, &strict()), vec![]);
+
+    let too_much = SaleRefund {
+        goodwill: vec![GoodwillCredit {
+            amount_incl: dec!(251),
+            vat_rate: dec!(14),
+        }],
+        ..refund
+    };
+    let e = map_refund(&config(), example_seller(), &s, &too_much, &sale_uuid).unwrap_err();
+    assert_eq!(e.field, "refund.goodwill");
 }
 
 #[test]

@@ -252,6 +252,11 @@ pub struct AdapterConfig {
     /// writing into one Flow company (e.g. `"EG1-"`). Default empty.
     #[serde(default)]
     pub reference_prefix: String,
+    /// Item code (SKU) of the service item a credit without returned items books its lines
+    /// on (see `operations.credit`), for example a "Shopify credit" item with no stock. It is
+    /// never published to the storefront. Default none.
+    #[serde(default)]
+    pub credit_item: Option<String>,
 }
 
 fn default_customer_cache() -> u64 {
@@ -279,6 +284,7 @@ impl Default for AdapterConfig {
             return_reference_infix: default_return_infix(),
             customer_cache_secs: default_customer_cache(),
             reference_prefix: String::new(),
+            credit_item: None,
         }
     }
 }

@@ -324,6 +324,13 @@ pub struct Operations {
     /// seen in public captures: confirm the tenant's return operation with Microsystems.
     #[serde(default = "default_refund")]
     pub refund: String,
+    /// Operation of a credit that returns no item: a refund of shipping alone or of money
+    /// alone (goodwill). It must be an operation without source document (`SRCDOC -1`) that
+    /// credits the customer, such as a sales return without invoice; its one line per VAT
+    /// rate is the service item `adapter.credit_item`. Default none: such a refund is a dead
+    /// letter that says what to book by hand. Set both or neither.
+    #[serde(default)]
+    pub credit: Option<String>,
     /// How a cancelled order is reflected. Default: soft-delete the order's document.
     #[serde(default)]
     pub cancellation: Cancellation,
@@ -341,6 +348,7 @@ impl Default for Operations {
         Operations {
             web_order: default_web_order(),
             refund: default_refund(),
+            credit: None,
             cancellation: Cancellation::default(),
         }
     }
@@ -667,6 +675,31 @@ impl FlowConfig {
         self.resolved_hosts()?;
         check_op("operations.web_order", &self.operations.web_order)?;
         check_op("operations.refund", &self.operations.refund)?;
+        match (&self.operations.credit, &self.adapter.credit_item) {
+            (Some(op), Some(item)) => {
+                check_op("operations.credit", op)?;
+                if item.trim().is_empty() {
+                    return Err(Error::config(
+                        "adapter.credit_item",
+                        "must name a service item of the item master",
+                    ));
+                }
+            }
+            (None, None) => {}
+            (Some(_), None) => {
+                return Err(Error::config(
+                    "adapter.credit_item",
+                    "is required with operations.credit (the service item of a credit's lines)",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(Error::config(
+                    "operations.credit",
+                    "is required with adapter.credit_item (the operation of a credit without \
+                     returned items)",
+                ));
+            }
+        }
         if let Cancellation::Document { op } = &self.operations.cancellation {
             check_op("operations.cancellation.op", op)?;
         }
@@ -817,6 +850,25 @@ mod tests {
         let debug = format!("{c:?}");
         assert!(!debug.contains("pw-secret"));
         assert!(debug.contains("[REDACTED]"));
+    }
+
+    #[test]
+    fn a_credit_needs_both_its_operation_and_its_service_item() {
+        let credit = format!("{MINIMAL}[operations]\ncredit = \"SALCRN\"\n");
+        let err = FlowConfig::from_toml_str(&credit).unwrap_err();
+        assert!(
+            err.to_string().starts_with("adapter.credit_item: "),
+            "{err}"
+        );
+        let item = format!("{MINIMAL}[adapter]\ncredit_item = \"CREDIT\"\n");
+        let err = FlowConfig::from_toml_str(&item).unwrap_err();
+        assert!(err.to_string().starts_with("operations.credit: "), "{err}");
+        let both = format!("{credit}[adapter]\ncredit_item = \"CREDIT\"\n");
+        let c = FlowConfig::from_toml_str(&both).unwrap();
+        assert_eq!(c.operations.credit.as_deref(), Some("SALCRN"));
+        let bad = both.replace("\"SALCRN\"", "\"SAL CRN\"");
+        let err = FlowConfig::from_toml_str(&bad).unwrap_err();
+        assert!(err.to_string().starts_with("operations.credit: "), "{err}");
     }
 
     #[test]

@@ -54,6 +54,9 @@ pub(crate) struct Item {
     pub(crate) price: Decimal,
     pub(crate) barcode: String,
     pub(crate) sts: &'static str,
+    /// A service item (no colours, sizes or stock; not part of the catalogue a shop sells),
+    /// added by [`FlowSandbox::add_service_item`](super::FlowState::add_service_item).
+    pub(crate) service: bool,
 }
 
 /// A customer (`C`) or supplier (`S`), kept as the JSON fields the ERP answers with.
@@ -155,6 +158,18 @@ pub(crate) fn operations() -> Vec<OpConfig> {
             "SAL",
             OpKind::Return,
             1,
+        ),
+        // A credit to the customer without a source document: how a tenant books money
+        // given back for no returned item (shipping, goodwill). No stock effect.
+        op(
+            "SALCRN",
+            "Sales credit without invoice",
+            "-1",
+            0,
+            1,
+            "SAL",
+            OpKind::Return,
+            0,
         ),
         op(
             "STROUT",
@@ -290,6 +305,7 @@ pub(crate) fn generate(groups: usize, seed: u64) -> Seeded {
                     price,
                     barcode,
                     sts: if held { "H" } else { "A" },
+                    service: false,
                 });
             }
         }

@@ -257,6 +257,7 @@ impl FlowState {
         self.lock()
             .items
             .iter()
+            .filter(|i| !i.service)
             .map(|i| FlowCatalogItem {
                 sku: i.itno.clone(),
                 title: i.name_en.clone(),
@@ -361,6 +362,39 @@ impl FlowState {
             "items": d.items.len(),
             "item_groups": d.groups.len(),
         })
+    }
+
+    /// Adds a service item `itno` to the item master, as a tenant keeps for charges and
+    /// credits (no colours, sizes or stock, price 0, VAT 14 %; not in
+    /// [`catalog_items`](Self::catalog_items)).
+    ///
+    /// # Errors
+    /// An empty number or one the item master already has.
+    pub fn add_service_item(&self, itno: &str, name: &str) -> Result<(), String> {
+        let mut d = self.lock();
+        if itno.trim().is_empty() {
+            return Err("itno must not be empty".into());
+        }
+        if d.item_index.contains_key(itno) {
+            return Err(format!("item {itno} exists"));
+        }
+        let item = catalog::Item {
+            itno: itno.to_owned(),
+            grpno: 0,
+            catno: 0,
+            name_ar: name.to_owned(),
+            name_en: name.to_owned(),
+            colour: ("", "", ""),
+            size: "",
+            price: Decimal::ZERO,
+            barcode: String::new(),
+            sts: "A",
+            service: true,
+        };
+        d.items.push(item);
+        let at = d.items.len() - 1;
+        d.item_index.insert(itno.to_owned(), at);
+        Ok(())
     }
 
     /// Sets the stock of `sku` in `store` (for tests that need the ERP's stock to move).

@@ -148,6 +148,66 @@ pub(crate) fn refund_order(
     Ok(id)
 }
 
+/// See [`ShopifyState::refund_amount`].
+pub(crate) fn refund_amount(
+    state: &Arc<ShopifyState>,
+    order_id: &str,
+    amount: Decimal,
+) -> Result<String, String> {
+    let oid =
+        parse_gid("Order", order_id).ok_or_else(|| format!("`{order_id}` is not an Order GID"))?;
+    if amount <= Decimal::ZERO || amount.normalize().scale() > 2 {
+        return Err(format!(
+            "amount {amount} must be greater than 0 with at most 2 decimals"
+        ));
+    }
+    let (id, events) = {
+        let mut st = lock(&state.store);
+        let mut order = st
+            .orders
+            .get(&oid)
+            .cloned()
+            .ok_or_else(|| format!("order {order_id} does not exist"))?;
+        if order.cancelled_at.is_some() {
+            return Err(format!("order {} is cancelled", order.name));
+        }
+        let room: Decimal = crate::shopify::orders::refundable_by_gateway(&order)
+            .iter()
+            .map(|(_, r)| *r)
+            .sum();
+        if amount > room {
+            return Err(format!(
+                "amount {amount} exceeds the {room} order {} can still refund",
+                order.name
+            ));
+        }
+        let at = now();
+        let txs = crate::shopify::orders::refund_transactions(&mut st, &order, amount, at);
+        let rec = crate::shopify::orders::record_refund(
+            &mut st,
+            &mut order,
+            Vec::new(),
+            None,
+            txs,
+            at,
+            "Goodwill",
+        );
+        st.orders.insert(oid, order.clone());
+        let payload = webhooks::order_payload(&st, &order);
+        (
+            gid("Refund", rec.id),
+            vec![
+                ("REFUNDS_CREATE", webhooks::refund_payload(&rec)),
+                ("ORDERS_UPDATED", payload),
+            ],
+        )
+    };
+    for (topic, payload) in events {
+        webhooks::emit(state, topic, payload);
+    }
+    Ok(id)
+}
+
 /// See [`ShopifyState::cancel_order`].
 pub(crate) fn cancel_order(state: &Arc<ShopifyState>, order_id: &str) -> Result<(), String> {
     let oid =

@@ -560,6 +560,21 @@ impl ShopifyState {
         generator::refund_order(self, order_id, lines, with_shipping)
     }
 
+    /// Refunds `amount` of an order as money alone (no line, no shipping: a goodwill gesture),
+    /// to the payment methods it was paid with; fires `refunds/create` and `orders/updated`.
+    /// Answers the refund's id.
+    ///
+    /// # Errors
+    /// An unknown or cancelled order, an amount not above 0 (or with more than 2 decimals),
+    /// or more than the order can still refund.
+    pub fn refund_amount(
+        self: &Arc<Self>,
+        order_id: &str,
+        amount: Decimal,
+    ) -> Result<String, String> {
+        generator::refund_amount(self, order_id, amount)
+    }
+
     /// Cancels an unfulfilled order, refunding what is left of it (restock `CANCEL`); fires
     /// `refunds/create`, `orders/cancelled` and `orders/updated`.
     ///

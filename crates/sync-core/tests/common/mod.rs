@@ -187,6 +187,21 @@ pub fn engine_with_catalog(
     Engine::new(connectors, store, config(worker))
 }
 
+/// The world's engine polling receipt verdicts every 100 ms instead of every 2 s, for tests
+/// that run many passes (a return waits for its sale's verdict at that pace).
+pub fn quick_engine(world: &World, store: Arc<dyn StateStore>, worker: &str) -> Engine {
+    let connectors = Connectors {
+        erp_catalog: world.erp.clone(),
+        erp_sales: world.erp.clone(),
+        storefront_catalog: world.shop.clone(),
+        storefront_orders: world.shop.clone(),
+        tax: world.tax.clone(),
+    };
+    let mut config = config(worker);
+    config.receipt_poll_min = Duration::from_millis(100);
+    Engine::new(connectors, store, config)
+}
+
 pub async fn sqlite() -> Arc<dyn StateStore> {
     Arc::new(sync_core::store::SqliteStore::in_memory().await.unwrap())
 }
@@ -258,11 +273,11 @@ pub async fn crash_at_every_step(orders: &[Order], check: impl Fn(&World, i64)) 
                 .unwrap(),
         );
         let crashing = Arc::new(CrashingStore::new(durable.clone(), step));
-        let first = engine(&world, crashing, "before-crash");
+        let first = quick_engine(&world, crashing, "before-crash");
         let crashed = first.run_once().await.is_err();
         drop(first);
         tokio::time::sleep(Duration::from_millis(350)).await;
-        let second = engine(&world, durable, "after-crash");
+        let second = quick_engine(&world, durable, "after-crash");
         second.run_once().await.unwrap();
         check(&world, step);
         if !crashed {
