@@ -177,6 +177,42 @@ fn the_lines_an_exchange_added_are_a_sale_of_their_own() {
     assert_eq!(x.total_tax, dec!(14.74));
     let sale = o.exchange_sale(x);
     assert_eq!(sale.name, format!("{}-X77", o.name));
+    assert!(x.refunds.is_empty());
+    // The HAT given comes back later: a refund of the exchange's sale, not of the order's;
+    // a refund of the order's own line stays the order's.
+    let refund = |id: &str, line: &str| sync_core::model::Refund {
+        external_id: format!("gid://shopify/Refund/{id}").into(),
+        created_at: o.created_at,
+        lines: vec![sync_core::model::RefundLine {
+            line_id: line.into(),
+            sku: None,
+            quantity: dec!(1),
+            amount: dec!(120.00),
+            tax: dec!(14.74),
+        }],
+        shipping: dec!(0),
+        total: dec!(120.00),
+        payments: vec![],
+    };
+    let own_line = o.lines[0].line_id.to_string();
+    let with_refunds = map_order_with_returns(
+        &order,
+        vec![
+            refund("1", "gid://shopify/LineItem/11009"),
+            refund("2", &own_line),
+        ],
+        &returns,
+    )
+    .unwrap();
+    assert_eq!(with_refunds.refunds.len(), 1);
+    assert_eq!(
+        with_refunds.refunds[0].external_id,
+        "gid://shopify/Refund/2"
+    );
+    let x = &with_refunds.exchanges[0];
+    assert_eq!(x.refunds.len(), 1);
+    assert_eq!(x.refunds[0].external_id, "gid://shopify/Refund/1");
+    assert_eq!(with_refunds.exchange_sale(x).refunds, x.refunds);
     // A return without exchange (or not processed yet) changes nothing.
     let unprocessed: Vec<shopify_client::ops::orders::OrderReturn> =
         serde_json::from_value(json!([{

@@ -477,6 +477,10 @@ pub struct Exchange {
     pub total: Decimal,
     /// Tax on the items given.
     pub total_tax: Decimal,
+    /// Refunds of items given in this exchange (every returned line one of [`Self::lines`]):
+    /// returns of the exchange's sale, not of the order's.
+    #[serde(default)]
+    pub refunds: Vec<Refund>,
 }
 
 /// What a storefront knows of an order's buyer that a tax authority may ask for.
@@ -569,7 +573,8 @@ impl Order {
     ///
     /// Its id is the exchange's and its name the order's with `-X` and the tail of the
     /// exchange's id (`#1001-X77`), so its ERP document and its tax receipt have references of
-    /// their own, stable across reads. It has no refunds and no exchanges of its own.
+    /// their own, stable across reads. Its refunds are the exchange's (items given, returned
+    /// later); it has no exchanges of its own.
     pub fn exchange_sale(&self, exchange: &Exchange) -> Order {
         let tail = exchange
             .external_id
@@ -627,7 +632,7 @@ impl Order {
                 gateway,
                 amount: exchange.total,
             }],
-            refunds: Vec::new(),
+            refunds: exchange.refunds.clone(),
             source: self.source.clone(),
             location: self.location.clone(),
             buyer: self.buyer.clone(),

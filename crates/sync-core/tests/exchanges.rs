@@ -28,6 +28,7 @@ fn exchanged(mut sold: Order) -> Order {
         presentment_lines: None,
         total: Decimal::new(250, 0),
         total_tax: Decimal::ZERO,
+        refunds: Vec::new(),
     });
     sold.financial_status = FinancialStatus::PartiallyRefunded;
     sold.updated_at = t(31);
@@ -148,6 +149,57 @@ async fn an_order_first_read_after_its_exchange_books_the_sale_without_the_excha
     assert_eq!(exchange.total, Decimal::new(250, 0));
     assert_eq!(count(&world, "SALRET", "gid://shop/Refund/9"), 1);
     assert_chain_without_gap(&world);
+}
+
+#[tokio::test]
+async fn an_item_given_in_an_exchange_and_returned_later_is_a_return_of_the_exchange_sale() {
+    let world = world();
+    let sold = exchanged(order(1, "A-RED", 2, 100));
+    world.shop.put_order(sold.clone());
+    let engine = engine(&world, sqlite().await, "w1");
+    engine.run_once().await.unwrap();
+
+    // The B-BLACK given in the exchange comes back (refund 11 of line L-X1).
+    let mut again = sold.clone();
+    again.exchanges[0]
+        .refunds
+        .push(unit_refund("11", "L-X1", "B-BLACK", 250, 50));
+    again.updated_at = t(51);
+    world.shop.put_order(again);
+    let summary = engine.run_once().await.unwrap();
+    assert_eq!(summary.returns_imported, 1, "{summary:?}");
+    assert_eq!(count(&world, "SALRET", "gid://shop/Refund/11"), 1);
+    let statuses = engine.receipt_statuses(None).await.unwrap();
+    let exchange_sale = statuses
+        .iter()
+        .find(|s| s.order_id == "gid://shop/Return/77" && s.kind == "sale")
+        .expect("the exchange's sale receipt");
+    let returns: Vec<_> = statuses
+        .iter()
+        .filter(|s| s.kind == "return" && s.reference_uuid == exchange_sale.uuid)
+        .collect();
+    assert_eq!(
+        returns.len(),
+        1,
+        "one return receipt referencing the exchange's sale receipt: {statuses:?}"
+    );
+    assert_chain_without_gap(&world);
+
+    // A lost state store: found in the ERP, not written again; no receipt twice.
+    let fresh = common::engine(&world, sqlite().await, "w2");
+    fresh.run_once().await.unwrap();
+    assert_eq!(count(&world, "SALRET", "gid://shop/Refund/11"), 1);
+    let mut uuids: Vec<_> = world
+        .tax
+        .received()
+        .iter()
+        .map(|(u, _, _)| u.clone())
+        .collect();
+    let n = uuids.len();
+    uuids.sort();
+    uuids.dedup();
+    assert_eq!(uuids.len(), n, "no receipt twice");
+    assert_eq!(n, 4, "sale, return, exchange sale and its return");
 }
 
 /// A crash (the store refusing every write after the n-th) at each step of a pass over an

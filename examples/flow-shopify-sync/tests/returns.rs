@@ -367,7 +367,7 @@ async fn an_exchange_becomes_a_return_and_a_sale_of_its_own_each_with_its_receip
     );
 
     // Again: nothing more.
-    run(path).await.unwrap();
+    run(path.clone()).await.unwrap();
     let dump = sandbox.dump();
     let again = counts(&dump);
     assert_eq!(
@@ -378,6 +378,53 @@ async fn an_exchange_becomes_a_return_and_a_sale_of_its_own_each_with_its_receip
         dump["flow"]["sales_documents"].as_array().unwrap().len(),
         docs_before + 1
     );
+
+    // The item given comes back later: a return of the exchange's sale.
+    let exchanged = dump["shopify"]["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == order["id"])
+        .unwrap()
+        .clone();
+    let given_line = exchanged["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|l| l["sku"].as_str() == Some(given_sku.as_str()))
+        .expect("the line the exchange added")
+        .clone();
+    let mut back = pos_return_of_one(&exchanged, Vec::new());
+    back.lines[0].line_item_id = given_line["id"].as_str().unwrap().to_owned();
+    sandbox.create_return(&back).unwrap();
+    run(path.clone()).await.unwrap();
+    let dump = sandbox.dump();
+    let later = counts(&dump);
+    assert_eq!(later.0, again.0 + 1, "one Flow return more");
+    let flow_return = dump["flow"]["returns"].as_array().unwrap().last().unwrap();
+    assert_eq!(
+        flow_return["source_doc_no"], exchange_doc["doc_no"],
+        "its source is the exchange's document: {flow_return}"
+    );
+    let exchange_receipt = dump["eta"]["receipts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["receipt_number"] == number)
+        .unwrap()["uuid"]
+        .clone();
+    assert_eq!(
+        later.1.len(),
+        again.1.len() + 1,
+        "one ETA return receipt more"
+    );
+    assert_eq!(
+        later.1.last().unwrap().1,
+        exchange_receipt.as_str().unwrap(),
+        "it references the exchange's sale receipt"
+    );
+    assert!(dlq(&path).is_empty(), "{:?}", dlq(&path));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -388,6 +388,20 @@ fn split_exchanges(order: &mut model::Order, returns: &[OrderReturn]) -> Connect
             }
             None => None,
         };
+        // A refund that returns only items given in this exchange is a return of the
+        // exchange's sale. (One mixing them with the order's own items stays with the order,
+        // where the lines it cannot find make it a dead letter naming them.)
+        let (of_exchange, of_order): (Vec<_>, Vec<_>) = std::mem::take(&mut order.refunds)
+            .into_iter()
+            .partition(|refund| {
+                refund.returns_items()
+                    && refund
+                        .lines
+                        .iter()
+                        .filter(|l| l.quantity > Decimal::ZERO)
+                        .all(|l| added.contains(&l.line_id.as_str()))
+            });
+        order.refunds = of_order;
         order.exchanges.push(model::Exchange {
             external_id: edge::id(&r.id)?,
             return_name: r.name.clone(),
@@ -396,6 +410,7 @@ fn split_exchanges(order: &mut model::Order, returns: &[OrderReturn]) -> Connect
             presentment_lines,
             total: given,
             total_tax: given_tax,
+            refunds: of_exchange,
         });
     }
     Ok(())

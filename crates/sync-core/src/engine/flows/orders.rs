@@ -217,7 +217,8 @@ async fn decide_exchange(
         .await?
         .is_some()
     {
-        return receipts::decide_for_order(d, sale).await;
+        // Its receipt, and the returns of items it gave (on its own resource, after it).
+        return Box::pin(decide_followups(d, sale)).await;
     }
     let work = Work::ImportOrder {
         order: sale.clone(),
