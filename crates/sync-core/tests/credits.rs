@@ -143,12 +143,7 @@ async fn a_crash_at_any_step_of_a_credit_loses_and_duplicates_nothing() {
                 .count();
             assert_eq!(n, 1, "{operation} {reference} at step {step}");
         }
-        let accepted = world
-            .tax
-            .received()
-            .iter()
-            .filter(|(_, _, o)| o.state == ReceiptState::Accepted)
-            .count();
+        let accepted = accepted_receipts(world);
         assert!(
             (1..=2).contains(&accepted),
             "{accepted} receipts at step {step}"

@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use sync_core::model::{Order, ReceiptState};
+use sync_core::model::Order;
 use sync_core::store::{PostgresStore, StateStore};
 use sync_core::testing::postgres::TempPostgres;
 
@@ -33,13 +33,7 @@ async fn two_workers_share_one_postgres_store_without_duplicates_or_gaps() {
     assert_eq!(ra.receipts_accepted + rb.receipts_accepted, 30);
     assert_each_order_once(&world, &orders);
     assert_chain_without_gap(&world);
-    let accepted = world
-        .tax
-        .received()
-        .iter()
-        .filter(|(_, _, o)| o.state == ReceiptState::Accepted)
-        .count();
-    assert_eq!(accepted, 30);
+    assert_eq!(accepted_receipts(&world), 30);
     assert_eq!(
         world.shop.products().len(),
         3,

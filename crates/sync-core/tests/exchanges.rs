@@ -220,12 +220,7 @@ async fn a_crash_at_any_step_of_an_exchange_loses_and_duplicates_nothing() {
                 "{operation} {reference} at step {step}"
             );
         }
-        let accepted = world
-            .tax
-            .received()
-            .iter()
-            .filter(|(_, _, o)| o.state == ReceiptState::Accepted)
-            .count();
+        let accepted = accepted_receipts(world);
         assert_eq!(accepted, 3, "three receipts at step {step}");
         assert_chain_without_gap(world);
     })

@@ -101,6 +101,17 @@ async fn a_processed_return_becomes_one_flow_return_and_one_return_receipt() {
     assert_eq!((again.0, again.1.len()), (after.0, after.1.len()));
 }
 
+/// The first order of `dump` that charged shipping.
+fn order_with_shipping(dump: &Value) -> Value {
+    dump["shopify"]["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["shipping"].as_str().is_some_and(|s| s != "0.00"))
+        .expect("an order with shipping")
+        .clone()
+}
+
 /// `dlq list --json`'s jobs.
 fn dlq(config: &Path) -> Vec<Value> {
     let out = Command::new(BIN)
@@ -117,14 +128,7 @@ async fn a_refund_of_shipping_alone_is_a_dead_letter_that_says_what_to_do_and_no
     let site = synced_site(17).await;
     let (sandbox, path) = (&site.sandbox, site.config.clone());
     let before = counts(&sandbox.dump());
-    let dump = sandbox.dump();
-    let order = dump["shopify"]["orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["shipping"].as_str().is_some_and(|s| s != "0.00"))
-        .expect("an order with shipping")
-        .clone();
+    let order = order_with_shipping(&sandbox.dump());
     let shipping = order["shipping"].as_str().unwrap().to_owned();
     sandbox
         .shopify()
@@ -186,14 +190,7 @@ async fn a_refund_of_shipping_and_goodwill_is_a_flow_credit_and_a_return_receipt
         .unwrap();
     with_credit(&path);
     let before = counts(&sandbox.dump());
-    let dump = sandbox.dump();
-    let order = dump["shopify"]["orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["shipping"].as_str().is_some_and(|s| s != "0.00"))
-        .expect("an order with shipping")
-        .clone();
+    let order = order_with_shipping(&sandbox.dump());
     let shipping: rust_decimal::Decimal = order["shipping"].as_str().unwrap().parse().unwrap();
     let id = order["id"].as_str().unwrap();
     // The shipping back, then money alone: two refunds that return no item.

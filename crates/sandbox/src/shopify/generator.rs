@@ -100,8 +100,6 @@ pub(crate) fn refund_order(
     lines: &[(String, i64)],
     with_shipping: bool,
 ) -> Result<String, String> {
-    let oid =
-        parse_gid("Order", order_id).ok_or_else(|| format!("`{order_id}` is not an Order GID"))?;
     let mut parsed = Vec::new();
     for (l, q) in lines {
         parsed.push((
@@ -109,20 +107,11 @@ pub(crate) fn refund_order(
             *q,
         ));
     }
-    let events = {
-        let mut st = lock(&state.store);
-        let mut order = st
-            .orders
-            .get(&oid)
-            .cloned()
-            .ok_or_else(|| format!("order {order_id} does not exist"))?;
-        if order.cancelled_at.is_some() {
-            return Err(format!("order {} is cancelled", order.name));
-        }
+    refund_with(state, order_id, |st, order| {
         let location = st.locations.keys().next().copied();
-        let rec = refund(
-            &mut st,
-            &mut order,
+        refund(
+            st,
+            order,
             &parsed,
             with_shipping,
             false,
@@ -130,22 +119,8 @@ pub(crate) fn refund_order(
             state.config.vat_rate,
             now(),
             "Refund",
-        )?;
-        st.orders.insert(oid, order.clone());
-        let payload = webhooks::order_payload(&st, &order);
-        (
-            gid("Refund", rec.id),
-            vec![
-                ("REFUNDS_CREATE", webhooks::refund_payload(&rec)),
-                ("ORDERS_UPDATED", payload),
-            ],
         )
-    };
-    let (id, events) = events;
-    for (topic, payload) in events {
-        webhooks::emit(state, topic, payload);
-    }
-    Ok(id)
+    })
 }
 
 /// See [`ShopifyState::refund_amount`].
@@ -154,24 +129,13 @@ pub(crate) fn refund_amount(
     order_id: &str,
     amount: Decimal,
 ) -> Result<String, String> {
-    let oid =
-        parse_gid("Order", order_id).ok_or_else(|| format!("`{order_id}` is not an Order GID"))?;
     if amount <= Decimal::ZERO || amount.normalize().scale() > 2 {
         return Err(format!(
             "amount {amount} must be greater than 0 with at most 2 decimals"
         ));
     }
-    let (id, events) = {
-        let mut st = lock(&state.store);
-        let mut order = st
-            .orders
-            .get(&oid)
-            .cloned()
-            .ok_or_else(|| format!("order {order_id} does not exist"))?;
-        if order.cancelled_at.is_some() {
-            return Err(format!("order {} is cancelled", order.name));
-        }
-        let room: Decimal = crate::shopify::orders::refundable_by_gateway(&order)
+    refund_with(state, order_id, |st, order| {
+        let room: Decimal = super::orders::refundable_by_gateway(order)
             .iter()
             .map(|(_, r)| *r)
             .sum();
@@ -182,16 +146,39 @@ pub(crate) fn refund_amount(
             ));
         }
         let at = now();
-        let txs = crate::shopify::orders::refund_transactions(&mut st, &order, amount, at);
-        let rec = crate::shopify::orders::record_refund(
-            &mut st,
-            &mut order,
+        let txs = super::orders::refund_transactions(st, order, amount, at);
+        Ok(super::orders::record_refund(
+            st,
+            order,
             Vec::new(),
             None,
             txs,
             at,
             "Goodwill",
-        );
+        ))
+    })
+}
+
+/// Records the refund `make` makes of the (not cancelled) order `order_id`, then fires
+/// `refunds/create` and `orders/updated`; answers the refund's id.
+fn refund_with(
+    state: &Arc<ShopifyState>,
+    order_id: &str,
+    make: impl FnOnce(&mut Store, &mut OrderRec) -> Result<RefundRec, String>,
+) -> Result<String, String> {
+    let oid =
+        parse_gid("Order", order_id).ok_or_else(|| format!("`{order_id}` is not an Order GID"))?;
+    let (id, events) = {
+        let mut st = lock(&state.store);
+        let mut order = st
+            .orders
+            .get(&oid)
+            .cloned()
+            .ok_or_else(|| format!("order {order_id} does not exist"))?;
+        if order.cancelled_at.is_some() {
+            return Err(format!("order {} is cancelled", order.name));
+        }
+        let rec = make(&mut st, &mut order)?;
         st.orders.insert(oid, order.clone());
         let payload = webhooks::order_payload(&st, &order);
         (

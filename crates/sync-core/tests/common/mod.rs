@@ -177,6 +177,23 @@ pub fn engine_with_catalog(
     store: Arc<dyn StateStore>,
     worker: &str,
 ) -> Engine {
+    world_engine(world, catalog, store, config(worker))
+}
+
+/// The world's engine polling receipt verdicts every 100 ms instead of every 2 s, for tests
+/// that run many passes (a return waits for its sale's verdict at that pace).
+pub fn quick_engine(world: &World, store: Arc<dyn StateStore>, worker: &str) -> Engine {
+    let mut config = config(worker);
+    config.receipt_poll_min = Duration::from_millis(100);
+    world_engine(world, world.erp.clone(), store, config)
+}
+
+fn world_engine(
+    world: &World,
+    catalog: Arc<dyn sync_core::connector::ErpCatalog>,
+    store: Arc<dyn StateStore>,
+    config: EngineConfig,
+) -> Engine {
     let connectors = Connectors {
         erp_catalog: catalog,
         erp_sales: world.erp.clone(),
@@ -184,22 +201,17 @@ pub fn engine_with_catalog(
         storefront_orders: world.shop.clone(),
         tax: world.tax.clone(),
     };
-    Engine::new(connectors, store, config(worker))
+    Engine::new(connectors, store, config)
 }
 
-/// The world's engine polling receipt verdicts every 100 ms instead of every 2 s, for tests
-/// that run many passes (a return waits for its sale's verdict at that pace).
-pub fn quick_engine(world: &World, store: Arc<dyn StateStore>, worker: &str) -> Engine {
-    let connectors = Connectors {
-        erp_catalog: world.erp.clone(),
-        erp_sales: world.erp.clone(),
-        storefront_catalog: world.shop.clone(),
-        storefront_orders: world.shop.clone(),
-        tax: world.tax.clone(),
-    };
-    let mut config = config(worker);
-    config.receipt_poll_min = Duration::from_millis(100);
-    Engine::new(connectors, store, config)
+/// How many receipts the tax authority accepted.
+pub fn accepted_receipts(world: &World) -> usize {
+    world
+        .tax
+        .received()
+        .iter()
+        .filter(|(_, _, o)| o.state == ReceiptState::Accepted)
+        .count()
 }
 
 pub async fn sqlite() -> Arc<dyn StateStore> {
