@@ -11,6 +11,7 @@
 
 use serde_json::{Value, json};
 use shopify_client::adapter::StorefrontConfig;
+use shopify_client::ops::bulk_orders::bulk_orders_query;
 use shopify_client::ops::inventory::{LEVELS_PER_ITEM, MAX_LEVELS_PER_ITEM};
 use shopify_client::ops::orders::{LINES_PER_REQUEST, OrderPull};
 use shopify_client::queries;
@@ -116,9 +117,14 @@ fn operations() -> Vec<(&'static str, &'static str, Value, u64)> {
         op!(fulfillment_create, json!({}), 10),
         op!(webhook_subscription_create, json!({}), 10),
         op!(webhook_subscription_delete, json!({}), 10),
+        // The backfill's bulk query of orders with their refunds: a mutation's 10 points,
+        // whatever the query it runs.
         op!(
             bulk_operation_run_query,
-            json!({"query": "{ orders { edges { node { id } } } }", "groupObjects": true}),
+            json!({
+                "query": bulk_orders_query(None, ("custom", "eta_buyer_id")),
+                "groupObjects": true
+            }),
             10
         ),
         op!(bulk_operation_run_mutation, json!({}), 10),

@@ -474,22 +474,92 @@ pub trait StorefrontOrders: Send + Sync {
     /// `Ok(None)` when the export no longer exists or ended without a result (failed,
     /// cancelled, expired): the engine forgets it and starts another.
     ///
-    /// The default reads [`orders_page`](Self::orders_page) from `since`, page by page.
+    /// Each item is an [`ExportedOrder`]: the order's id and change time, as the export
+    /// gives them, and a way to [complete](ExportedOrder::complete) it with whatever the
+    /// export does not carry (reads of their own: Shopify's returns, a refund's shipping).
+    /// The engine decides from the change alone whether it has read the order already, and
+    /// completes only the orders it has not: a resumed export costs no follow-up read for
+    /// an order imported before. A connector does no read for an item before `complete`.
+    ///
+    /// The default reads [`orders_page`](Self::orders_page) from `since`, page by page,
+    /// each order already complete.
     async fn order_export(
         &self,
         id: &str,
         since: Option<DateTime<Utc>>,
     ) -> ConnectorResult<Option<OrderStream<'_>>> {
+        use futures::StreamExt;
         if id != PAGED_EXPORT {
             return Ok(None);
         }
         let pages = crate::paging::paginate(None, move |cursor| self.orders_page(since, cursor));
-        Ok(Some(Box::pin(pages)))
+        Ok(Some(
+            pages.map(|order| order.map(ExportedOrder::ready)).boxed(),
+        ))
     }
 }
 
 /// A stream of orders read from an export ([`StorefrontOrders::order_export`]).
-pub type OrderStream<'a> = futures::stream::BoxStream<'a, ConnectorResult<Order>>;
+pub type OrderStream<'a> = futures::stream::BoxStream<'a, ConnectorResult<ExportedOrder<'a>>>;
+
+/// One order of an export ([`StorefrontOrders::order_export`]): its change, known from the
+/// export itself, and the order, complete or to be completed by reads of its own.
+pub struct ExportedOrder<'a> {
+    /// The order's id and the time of its last change.
+    pub change: Change<OrderId>,
+    order: Completion<'a>,
+}
+
+enum Completion<'a> {
+    Ready(Box<Order>),
+    Pending(futures::future::BoxFuture<'a, ConnectorResult<Order>>),
+}
+
+impl<'a> ExportedOrder<'a> {
+    /// An order the export brought whole.
+    pub fn ready(order: Order) -> Self {
+        ExportedOrder {
+            change: Change {
+                external_id: order.external_id.clone(),
+                updated_at: order.updated_at,
+            },
+            order: Completion::Ready(Box::new(order)),
+        }
+    }
+
+    /// An order of which the export brought `change`; `complete` does the reads that make
+    /// it whole, and runs only if [`complete`](Self::complete) is called.
+    pub fn pending(
+        change: Change<OrderId>,
+        complete: futures::future::BoxFuture<'a, ConnectorResult<Order>>,
+    ) -> Self {
+        ExportedOrder {
+            change,
+            order: Completion::Pending(complete),
+        }
+    }
+
+    /// The whole order, after the reads it still needs (none when it came whole).
+    ///
+    /// # Errors
+    ///
+    /// When a read it needs fails.
+    pub async fn complete(self) -> ConnectorResult<Order> {
+        match self.order {
+            Completion::Ready(order) => Ok(*order),
+            Completion::Pending(complete) => complete.await,
+        }
+    }
+}
+
+impl std::fmt::Debug for ExportedOrder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportedOrder")
+            .field("change", &self.change)
+            .field("complete", &matches!(self.order, Completion::Ready(_)))
+            .finish()
+    }
+}
 
 /// The id of the export that [`StorefrontOrders`]'s default methods read page by page.
 pub const PAGED_EXPORT: &str = "paged";

@@ -122,6 +122,12 @@ pub trait Transport: Send + Sync {
     /// too large to hold whole (a bulk export's result). The reader bounds what it keeps
     /// (for example the length of a line); the transport's body limit does not apply.
     ///
+    /// Reading such a body may take as long as its reader takes, so the whole-request
+    /// timeout does not cover it: [`ReqwestTransport`] times out the wait for the answer's
+    /// head ([`ReqwestTransportBuilder::timeout`]) and then each wait for the next bytes
+    /// ([`ReqwestTransportBuilder::read_timeout`]), not the time the reader spends between
+    /// reads.
+    ///
     /// The default waits for the whole body ([`send`](Self::send)) and hands it over as one
     /// chunk; [`ReqwestTransport`] streams it.
     async fn send_streaming(
@@ -163,11 +169,14 @@ where
     }
 }
 
-/// The default transport, on `reqwest`, with a connect timeout and a per-attempt timeout.
+/// The default transport, on `reqwest`, with a connect timeout and a per-attempt timeout
+/// (for a streamed body: a timeout on its head and one on each wait for its next bytes).
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
     max_body_bytes: usize,
+    timeout: Duration,
+    read_timeout: Duration,
 }
 
 /// The largest answer body a transport accepts by default (64 MiB).
@@ -181,11 +190,28 @@ pub struct BodyTooLarge {
     pub limit: usize,
 }
 
+/// A streamed answer body that stopped arriving ([`ReqwestTransportBuilder::read_timeout`]).
+#[derive(Debug, thiserror::Error)]
+#[error("no bytes of the answer's body arrived for {} ms (the read timeout)", waited.as_millis())]
+pub struct BodyStalled {
+    /// How long the transport waited for the next bytes.
+    pub waited: Duration,
+}
+
+/// The answer's head did not arrive within the transport's timeout.
+#[derive(Debug, thiserror::Error)]
+#[error("no answer within {} ms (the request timeout)", waited.as_millis())]
+pub struct NoAnswer {
+    /// How long the transport waited.
+    pub waited: Duration,
+}
+
 /// Builder for [`ReqwestTransport`].
 #[derive(Debug, Clone)]
 pub struct ReqwestTransportBuilder {
     connect_timeout: Duration,
     timeout: Duration,
+    read_timeout: Duration,
     user_agent: String,
     native_tls: bool,
     max_body_bytes: usize,
@@ -196,6 +222,7 @@ impl Default for ReqwestTransportBuilder {
         ReqwestTransportBuilder {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(60),
+            read_timeout: Duration::from_secs(60),
             user_agent: concat!("flow-shopify-eta/", env!("CARGO_PKG_VERSION")).to_owned(),
             native_tls: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -212,8 +239,22 @@ impl ReqwestTransportBuilder {
 
     /// Time allowed for one attempt, from sending to the end of the body; backoff sleeps are
     /// not part of it. Default 60 s.
+    ///
+    /// For a body read as it arrives ([`Transport::send_streaming`]) it covers the wait for
+    /// the answer's head only; the body then has [`read_timeout`](Self::read_timeout).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// For a body read as it arrives ([`Transport::send_streaming`], a bulk export's
+    /// result): the longest wait for its next bytes, each time its reader asks for more. The
+    /// time the reader spends between two reads is not counted, so a download read slowly
+    /// (each chunk processed before the next is asked for) may take as long as it needs,
+    /// while a server that stops sending mid-body is an error
+    /// ([`TransportErrorKind::Timeout`], [`BodyStalled`]). Default 60 s.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
         self
     }
 
@@ -252,7 +293,8 @@ impl ReqwestTransportBuilder {
             // refuses it as an error naming the status.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
+            // No client-wide timeout: `send` sets its own on each request, and a streamed
+            // body is timed per read (`send_streaming`), not as a whole.
             .user_agent(self.user_agent);
         #[cfg(feature = "native-tls")]
         let builder = if self.native_tls {
@@ -268,6 +310,8 @@ impl ReqwestTransportBuilder {
         Ok(ReqwestTransport {
             client,
             max_body_bytes: self.max_body_bytes,
+            timeout: self.timeout,
+            read_timeout: self.read_timeout,
         })
     }
 }
@@ -304,10 +348,12 @@ fn classify_reqwest(error: reqwest::Error) -> TransportError {
 
 impl ReqwestTransport {
     /// Sends `request` and returns the answer's head and the reqwest response to read its
-    /// body from.
+    /// body from; `whole` sets reqwest's timeout over the whole request, body included
+    /// (`None` for a streamed body, timed here instead).
     async fn start(
         &self,
         request: HttpRequest,
+        whole: Option<Duration>,
     ) -> Result<(http::response::Builder, reqwest::Response), TransportError> {
         let (parts, body) = request.into_parts();
         let url = parts.uri.to_string();
@@ -319,7 +365,21 @@ impl ReqwestTransport {
         for (name, value) in &parts.headers {
             builder = builder.header(name, value);
         }
-        let response = builder.send().await.map_err(classify_reqwest)?;
+        let response = match whole {
+            Some(timeout) => builder.timeout(timeout).send().await,
+            None => match tokio::time::timeout(self.timeout, builder.send()).await {
+                Ok(sent) => sent,
+                Err(_) => {
+                    return Err(TransportError::new(
+                        TransportErrorKind::Timeout,
+                        Some(Box::new(NoAnswer {
+                            waited: self.timeout,
+                        })),
+                    ));
+                }
+            },
+        }
+        .map_err(classify_reqwest)?;
         let mut out = http::Response::builder()
             .status(response.status())
             .version(response.version());
@@ -341,11 +401,20 @@ impl Transport for ReqwestTransport {
         &self,
         request: HttpRequest,
     ) -> Result<http::Response<BodyStream>, TransportError> {
-        let (out, response) = self.start(request).await?;
-        let chunks = futures::stream::try_unfold(response, |mut response| async move {
-            Ok(response
-                .chunk()
+        let (out, response) = self.start(request, None).await?;
+        let waited = self.read_timeout;
+        // Each read waits at most `read_timeout` for the next bytes; the clock starts when the
+        // reader asks, so the reader's own pace is not counted.
+        let chunks = futures::stream::try_unfold(response, move |mut response| async move {
+            let next = tokio::time::timeout(waited, response.chunk())
                 .await
+                .map_err(|_| {
+                    TransportError::new(
+                        TransportErrorKind::Timeout,
+                        Some(Box::new(BodyStalled { waited })),
+                    )
+                })?;
+            Ok(next
                 .map_err(classify_reqwest)?
                 .map(|chunk| (chunk, response)))
         });
@@ -354,7 +423,7 @@ impl Transport for ReqwestTransport {
     }
 
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let (out, mut response) = self.start(request).await?;
+        let (out, mut response) = self.start(request, Some(self.timeout)).await?;
         let limit = self.max_body_bytes;
         let too_large = || {
             TransportError::new(
@@ -472,6 +541,129 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(roomy.send(get()).await.unwrap().body().len(), 4096);
+    }
+
+    /// A loopback server answering every request with `chunks` (chunked encoding), waiting
+    /// `gap` before each, then holding the connection open for `hold` before ending it.
+    async fn chunked_server(
+        chunks: Vec<&'static [u8]>,
+        gap: Duration,
+        hold: Duration,
+    ) -> std::net::SocketAddr {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    return;
+                }
+                head.extend_from_slice(&buf[..n]);
+            }
+            let _ = socket
+                .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+                .await;
+            for chunk in chunks {
+                tokio::time::sleep(gap).await;
+                let frame = [format!("{:x}\r\n", chunk.len()).as_bytes(), chunk, b"\r\n"].concat();
+                if socket.write_all(&frame).await.is_err() {
+                    return;
+                }
+                let _ = socket.flush().await;
+            }
+            tokio::time::sleep(hold).await;
+            let _ = socket.write_all(b"0\r\n\r\n").await;
+        });
+        addr
+    }
+
+    fn get(addr: std::net::SocketAddr) -> HttpRequest {
+        http::Request::get(format!("http://{addr}/result.jsonl"))
+            .body(Bytes::new())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_streamed_body_read_slowly_outlasts_the_request_timeout_and_completes() {
+        use futures::StreamExt;
+        let chunks: Vec<&'static [u8]> = vec![b"one\n", b"two\n", b"three\n", b"four\n", b"five\n"];
+        let addr = chunked_server(chunks, Duration::from_millis(50), Duration::ZERO).await;
+        let timeout = Duration::from_millis(300);
+        let transport = ReqwestTransport::builder()
+            .timeout(timeout)
+            .read_timeout(timeout)
+            .build()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let mut body = transport
+            .send_streaming(get(addr))
+            .await
+            .unwrap()
+            .into_body();
+        let mut read = Vec::new();
+        while let Some(chunk) = body.next().await {
+            read.extend_from_slice(&chunk.expect("every chunk arrives"));
+            // A slow reader: each chunk takes longer to process than the server takes to send
+            // the next, and the whole read much longer than the request timeout.
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        assert_eq!(read, b"one\ntwo\nthree\nfour\nfive\n");
+        assert!(
+            started.elapsed() > timeout * 2,
+            "the read took {:?}, not longer than the timeout",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_streamed_body_that_stops_arriving_fails_with_the_read_timeout() {
+        use futures::StreamExt;
+        let addr = chunked_server(
+            vec![b"first line\n"],
+            Duration::ZERO,
+            Duration::from_secs(30),
+        )
+        .await;
+        let transport = ReqwestTransport::builder()
+            .timeout(Duration::from_secs(30))
+            .read_timeout(Duration::from_millis(200))
+            .build()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let mut body = transport
+            .send_streaming(get(addr))
+            .await
+            .unwrap()
+            .into_body();
+        let first = body.next().await.unwrap().unwrap();
+        assert_eq!(first.as_ref(), b"first line\n");
+        let error = body.next().await.unwrap().unwrap_err();
+        assert_eq!(error.kind(), TransportErrorKind::Timeout);
+        let cause = std::error::Error::source(&error).unwrap().to_string();
+        assert!(
+            cause.contains("no bytes of the answer's body arrived for 200 ms"),
+            "{cause}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_whole_body_still_has_the_request_timeout() {
+        let addr = chunked_server(vec![b"slow"], Duration::from_millis(500), Duration::ZERO).await;
+        let transport = ReqwestTransport::builder()
+            .timeout(Duration::from_millis(200))
+            .build()
+            .unwrap();
+        let error = transport.send(get(addr)).await.unwrap_err();
+        assert_eq!(error.kind(), TransportErrorKind::Timeout);
     }
 
     #[tokio::test]

@@ -1,7 +1,8 @@
 //! A backfill through a storefront export: more orders to read than the bulk threshold are
 //! read from one export (the memory connector's default, paged), imported by the same
 //! exactly-once jobs as the incremental read, and the read goes on incrementally from the
-//! export's start; an export interrupted half-way is resumed, not duplicated.
+//! export's start; an export interrupted half-way is resumed, not duplicated, and without a
+//! follow-up read of the orders imported before it broke off.
 
 mod common;
 
@@ -11,9 +12,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use common::*;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use sync_core::connector::{
-    ConnectorError, ConnectorResult, OrderStream, PAGED_EXPORT, StorefrontOrders,
+    ConnectorError, ConnectorResult, ExportedOrder, OrderStream, PAGED_EXPORT, StorefrontOrders,
 };
 use sync_core::engine::{Connectors, Engine, Flow};
 use sync_core::model::{Change, Customer, CustomerId, Order, OrderId, StoreScope};
@@ -40,11 +41,27 @@ fn bulk_engine(
 }
 
 /// The memory storefront, counting exports started, and failing its export's stream after
-/// `fail_after` orders while that is set.
+/// `fail_after` orders while that is set. Its exported orders come incomplete, as Shopify's
+/// do, and `completions` counts the follow-up reads that complete them.
 struct Exporting {
     inner: Arc<sync_core::engine::memory::MemoryStorefront>,
     started: AtomicU32,
     fail_after: Mutex<Option<usize>>,
+    completions: AtomicU32,
+}
+
+impl Exporting {
+    fn new(
+        inner: Arc<sync_core::engine::memory::MemoryStorefront>,
+        fail_after: Option<usize>,
+    ) -> Self {
+        Exporting {
+            inner,
+            started: AtomicU32::new(0),
+            fail_after: Mutex::new(fail_after),
+            completions: AtomicU32::new(0),
+        }
+    }
 }
 
 #[async_trait]
@@ -94,6 +111,22 @@ impl StorefrontOrders for Exporting {
         let Some(stream) = self.inner.order_export(id, since).await? else {
             return Ok(None);
         };
+        let completions = &self.completions;
+        let stream = stream
+            .map(move |item| {
+                item.map(|exported| {
+                    let change = exported.change.clone();
+                    ExportedOrder::pending(
+                        change,
+                        async move {
+                            completions.fetch_add(1, Ordering::SeqCst);
+                            exported.complete().await
+                        }
+                        .boxed(),
+                    )
+                })
+            })
+            .boxed();
         let fail_after = *self.fail_after.lock().unwrap();
         Ok(Some(match fail_after {
             None => stream,
@@ -120,11 +153,7 @@ fn seeded_world() -> (World, Vec<Order>) {
 async fn a_backfill_over_the_threshold_reads_one_export_then_goes_on_incrementally() {
     let (world, orders) = seeded_world();
     let store = sqlite().await;
-    let exporting = Arc::new(Exporting {
-        inner: world.shop.clone(),
-        started: AtomicU32::new(0),
-        fail_after: Mutex::new(None),
-    });
+    let exporting = Arc::new(Exporting::new(world.shop.clone(), None));
     let engine = bulk_engine(&world, exporting.clone(), store.clone());
     engine
         .run_flows(&[Flow::Catalog, Flow::Orders])
@@ -183,11 +212,7 @@ async fn a_backfill_over_the_threshold_reads_one_export_then_goes_on_incremental
 async fn an_export_broken_off_half_way_is_resumed_without_duplicates() {
     let (world, orders) = seeded_world();
     let store = sqlite().await;
-    let exporting = Arc::new(Exporting {
-        inner: world.shop.clone(),
-        started: AtomicU32::new(0),
-        fail_after: Mutex::new(Some(70)),
-    });
+    let exporting = Arc::new(Exporting::new(world.shop.clone(), Some(70)));
     let engine = bulk_engine(&world, exporting.clone(), store.clone());
     engine.run_flows(&[Flow::Catalog]).await.unwrap();
     let first = engine.run_flows(&[Flow::Orders]).await;
@@ -214,16 +239,17 @@ async fn an_export_broken_off_half_way_is_resumed_without_duplicates() {
     );
     assert_each_order_once(&world, &orders);
     assert_eq!(world.erp.documents().len(), orders.len());
+    assert_eq!(
+        exporting.completions.load(Ordering::SeqCst),
+        ORDERS,
+        "each order completed once: none of those imported before the break again"
+    );
 }
 
 #[tokio::test]
 async fn under_the_threshold_the_incremental_read_is_kept() {
     let (world, orders) = seeded_world();
-    let exporting = Arc::new(Exporting {
-        inner: world.shop.clone(),
-        started: AtomicU32::new(0),
-        fail_after: Mutex::new(None),
-    });
+    let exporting = Arc::new(Exporting::new(world.shop.clone(), None));
     let connectors = Connectors {
         erp_catalog: world.erp.clone(),
         erp_sales: world.erp.clone(),

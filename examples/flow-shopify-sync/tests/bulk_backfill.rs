@@ -71,6 +71,23 @@ fn each_order_once(site: &Site) -> usize {
     imported
 }
 
+/// How many refunds the stand-in holds, and how many of them belong to an order with
+/// shipping refunded (the refunds the bulk path reads by id).
+fn refunds_and_exceptions(site: &Site) -> (usize, usize) {
+    let dump = site.sandbox.dump();
+    let refunds = dump["shopify"]["refunds"].as_array().expect("refunds");
+    let shipping: std::collections::HashSet<&str> = refunds
+        .iter()
+        .filter(|r| !r["shipping"].is_null())
+        .filter_map(|r| r["order_id"].as_str())
+        .collect();
+    let by_id = refunds
+        .iter()
+        .filter(|r| r["order_id"].as_str().is_some_and(|o| shipping.contains(o)))
+        .count();
+    (refunds.len(), by_id)
+}
+
 async fn run_until_done(site: &Site, tries: usize) {
     for attempt in 1..=tries {
         let out = run(&["run", "--once", "--log", "info"], &site.config).await;
@@ -105,6 +122,18 @@ async fn existing_orders_are_backfilled_by_one_bulk_query_then_read_incrementall
     assert!(calls(&site, "OrdersCount") >= 1);
     let first = each_order_once(&site);
     assert!(first > 0);
+    // Refunds come inside the bulk result: only those of an order with shipping refunded
+    // (not in the bulk result) are read by id.
+    let (refunds, by_id) = refunds_and_exceptions(&site);
+    assert!(
+        refunds > by_id,
+        "the seed has refunds without shipping refunded"
+    );
+    assert_eq!(
+        calls(&site, "Refund"),
+        by_id as u64,
+        "only the refunds of orders with shipping refunded are read by id"
+    );
 
     // A change after the backfill (an order cancelled now; the generated orders are all in
     // the past): read incrementally, by id, with no second bulk query.

@@ -23,7 +23,9 @@
 //! - **Shipping**: one shipping line per Shopify shipping line; `discount` = original −
 //!   discounted price; its tax lines are its own.
 //! - **Refunds** are their own records, read by id with their lines (`subtotalSet` after
-//!   discounts, `totalTaxSet`), refunded shipping and refund transactions.
+//!   discounts, `totalTaxSet`), refunded shipping and refund transactions. A bulk backfill
+//!   reads them inside the bulk query instead, the same fields but the refunded shipping:
+//!   only an order with shipping refunded has its refunds read by id (`ops::bulk_orders`).
 //! - **Payments** are successful `SALE` and `CAPTURE` transactions, by gateway.
 //! - **Images** carry the key `[erp:<group>:<hash of source>]` in their alt text: a re-run
 //!   uploads nothing new, and images with the group's key that the ERP no longer lists are
@@ -39,8 +41,8 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use sha2::{Digest, Sha256};
 use sync_core::connector::{
-    ConnectorError, ConnectorResult, NewVariants, RemoteProduct, RemoteStock, RemoteVariant,
-    StockWrite, StorefrontCatalog, StorefrontOrders,
+    ConnectorError, ConnectorResult, ExportedOrder, NewVariants, RemoteProduct, RemoteStock,
+    RemoteVariant, StockWrite, StorefrontCatalog, StorefrontOrders,
 };
 use sync_core::id::IdempotencyKey;
 use sync_core::model;
@@ -221,20 +223,41 @@ impl ShopifyStorefront {
         Ok(())
     }
 
-    async fn full_order(&self, order: &ShopifyOrder) -> ConnectorResult<model::Order> {
+    /// The whole order: the rest of its lines, its refunds and, when it has any, its
+    /// returns. `bulk_refunds` are its refunds as a bulk result brought them (without their
+    /// refunded shipping): used unless the order had shipping refunded, in which case, as
+    /// without them, each refund is read by id.
+    async fn full_order(
+        &self,
+        order: &ShopifyOrder,
+        bulk_refunds: Option<Vec<crate::ops::orders::Refund>>,
+    ) -> ConnectorResult<model::Order> {
         let mut order = order.clone();
         self.client
             .complete_order_lines(&mut order)
             .await
             .map_err(err)?;
         let order = &order;
+        let bulk_refunds = bulk_refunds.filter(|_| {
+            order
+                .total_refunded_shipping_set
+                .shop_money
+                .amount
+                .is_zero()
+        });
         let mut refunds = Vec::with_capacity(order.refunds.len());
-        for summary in &order.refunds {
-            let id = RefundGid::parse("refunds[].id", &summary.id).map_err(err)?;
-            let refund = self.client.refund(&id).await.map_err(err)?.ok_or_else(|| {
-                ConnectorError::transient(format!("refund {} not readable yet", summary.id))
-            })?;
-            refunds.push(map_refund(&refund, order.taxes_included)?);
+        if let Some(bulk) = bulk_refunds {
+            for refund in &bulk {
+                refunds.push(map_refund(refund, order.taxes_included)?);
+            }
+        } else {
+            for summary in &order.refunds {
+                let id = RefundGid::parse("refunds[].id", &summary.id).map_err(err)?;
+                let refund = self.client.refund(&id).await.map_err(err)?.ok_or_else(|| {
+                    ConnectorError::transient(format!("refund {} not readable yet", summary.id))
+                })?;
+                refunds.push(map_refund(&refund, order.taxes_included)?);
+            }
         }
         // Only an order with returns can have exchange lines to tell apart from its sale.
         let returns = if matches!(
@@ -510,7 +533,7 @@ impl StorefrontOrders for ShopifyStorefront {
             .map_err(err)?;
         let mut items = Vec::with_capacity(page.items.len());
         for o in &page.items {
-            items.push(self.full_order(o).await?);
+            items.push(self.full_order(o, None).await?);
         }
         Ok(Page {
             items,
@@ -544,7 +567,7 @@ impl StorefrontOrders for ShopifyStorefront {
             .map_err(err)?
         {
             None => Ok(None),
-            Some(o) => self.full_order(&o).await.map(Some),
+            Some(o) => self.full_order(&o, None).await.map(Some),
         }
     }
 
@@ -591,7 +614,7 @@ impl StorefrontOrders for ShopifyStorefront {
         id: &str,
         since: Option<DateTime<Utc>>,
     ) -> ConnectorResult<Option<sync_core::connector::OrderStream<'_>>> {
-        use futures::{StreamExt, TryStreamExt};
+        use futures::{FutureExt, StreamExt};
         let _ = since;
         let Ok(gid) = id.parse::<crate::gid::BulkOperationGid>() else {
             // Not one of ours (an export recorded by another connector): start another.
@@ -600,10 +623,22 @@ impl StorefrontOrders for ShopifyStorefront {
         let Some(orders) = self.client.bulk_orders(&gid).await.map_err(err)? else {
             return Ok(None);
         };
+        // Each order is handed over as its change, completed (its returns, refunds with
+        // shipping, lines past the first page) only if the engine has not read it yet.
         Ok(Some(
             orders
-                .map_err(err)
-                .and_then(move |order| async move { self.full_order(&order).await })
+                .map(move |bulk| {
+                    let bulk = bulk.map_err(err)?;
+                    let change = model::Change {
+                        external_id: edge::id(&bulk.order.id)?,
+                        updated_at: bulk.order.updated_at,
+                    };
+                    Ok(ExportedOrder::pending(
+                        change,
+                        async move { self.full_order(&bulk.order, Some(bulk.refunds)).await }
+                            .boxed(),
+                    ))
+                })
                 .boxed(),
         ))
     }

@@ -31,7 +31,7 @@ pub type MoneyBag = orders::MoneyFields;
 /// A money amount in the shop's and the customer's (presentment) currencies.
 pub type MoneyPair = orders::PairFields;
 /// A refund with its lines, shipping refunds and transactions.
-pub type Refund = refund::RefundRefund;
+pub type Refund = refund::RefundFields;
 /// A return of an order: its id, name, status, creation time and the items given in
 /// exchange, each with the order lines Shopify added for it once processed.
 pub type OrderReturn = order_returns::OrderReturnsOrderReturnsNodes;

@@ -3,7 +3,12 @@
 //!
 //! Query results follow Shopify's flattening: each node of the root connection is one line,
 //! and each node of a nested connection is its own line with `__parentId` set to the id of
-//! the object that holds it. Mutation results are one line per input line:
+//! the object that holds it, also when that object is inside a list or an object of its
+//! node's line (an order's refunds, a list, each holding its refund line items). A query
+//! has at most five connections, nested at most two deep (Shopify's documented limits,
+//! checked when it starts); an object holding a nested connection must select its `id`
+//! (strict: Shopify's documents do not say, and without it `__parentId` has no value), or
+//! the operation fails. Mutation results are one line per input line:
 //! `{"data": ..., "errors": ..., "__lineNumber": n}`.
 //!
 //! Here too: the `BulkOperation` object, the two mutations that start a run and the two query
@@ -263,6 +268,31 @@ pub(crate) fn run_query(c: &Ctx, query: String, group: bool) -> BulkOperationRun
             );
         }
     }
+    match connections(&query) {
+        Some((count, _)) if count > MAX_CONNECTIONS => {
+            return err(
+                BulkOperationUserErrorCode::INVALID,
+                &format!(
+                    "Bulk queries are limited to {MAX_CONNECTIONS} connections; this one has {count}."
+                ),
+            );
+        }
+        Some((_, depth)) if depth > MAX_CONNECTION_DEPTH => {
+            return err(
+                BulkOperationUserErrorCode::INVALID,
+                &format!(
+                    "Bulk queries are limited to {MAX_CONNECTION_DEPTH} levels of nested connections; this one has {depth}."
+                ),
+            );
+        }
+        Some((0, _)) | None => {
+            return err(
+                BulkOperationUserErrorCode::INVALID,
+                "Bulk queries must contain at least one connection.",
+            );
+        }
+        Some(_) => {}
+    }
     let Ok(rec) = start(&c.state, false, &query, &c.version) else {
         return err(
             BulkOperationUserErrorCode::OPERATION_IN_PROGRESS,
@@ -284,7 +314,9 @@ pub(crate) fn run_query(c: &Ctx, query: String, group: bool) -> BulkOperationRun
         let resp = crate::shopify::versions::execute(&state, req, &version).await;
         let result = if resp.errors.is_empty() {
             let data = resp.data.into_json().unwrap_or(Value::Null);
-            Ok(flatten(&data, group))
+            flatten(&data, group).map_err(|rule| {
+                tracing::warn!(%rule, "bulk query failed");
+            })
         } else {
             tracing::warn!(errors = ?resp.errors, "bulk query failed");
             Err(())
@@ -297,8 +329,74 @@ pub(crate) fn run_query(c: &Ctx, query: String, group: bool) -> BulkOperationRun
     }
 }
 
-/// Turns the data of a bulk query into JSONL lines: (text, objects, root objects).
-fn flatten(data: &Value, group: bool) -> (String, u64, u64) {
+/// At most this many connections in a bulk query.
+const MAX_CONNECTIONS: usize = 5;
+/// Connections nested at most this deep in a bulk query.
+const MAX_CONNECTION_DEPTH: usize = 2;
+
+/// The connections of a bulk query: how many, and how deep the deepest is nested. A field
+/// is a connection when it selects `edges` or `nodes`; fragments are followed.
+fn connections(text: &str) -> Option<(usize, usize)> {
+    use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
+    fn fields<'a>(
+        doc: &'a ExecutableDocument,
+        set: &'a SelectionSet,
+        out: &mut Vec<&'a Field>,
+        guard: usize,
+    ) {
+        if guard > 32 {
+            return;
+        }
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => out.push(&f.node),
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) = doc.fragments.get(&spread.node.fragment_name.node) {
+                        fields(doc, &fragment.node.selection_set.node, out, guard + 1);
+                    }
+                }
+                Selection::InlineFragment(inline) => {
+                    fields(doc, &inline.node.selection_set.node, out, guard + 1);
+                }
+            }
+        }
+    }
+    fn walk(
+        doc: &ExecutableDocument,
+        set: &SelectionSet,
+        depth: usize,
+        found: &mut (usize, usize),
+        guard: usize,
+    ) {
+        if guard > 64 {
+            return;
+        }
+        let mut here = Vec::new();
+        fields(doc, set, &mut here, 0);
+        for field in here {
+            let mut inner = Vec::new();
+            fields(doc, &field.selection_set.node, &mut inner, 0);
+            let connection = inner
+                .iter()
+                .any(|f| matches!(f.name.node.as_str(), "edges" | "nodes"));
+            let depth = depth + usize::from(connection);
+            if connection {
+                found.0 += 1;
+                found.1 = found.1.max(depth);
+            }
+            walk(doc, &field.selection_set.node, depth, found, guard + 1);
+        }
+    }
+    let doc = async_graphql::parser::parse_query(text).ok()?;
+    let (_, op) = doc.operations.iter().next()?;
+    let mut found = (0, 0);
+    walk(&doc, &op.node.selection_set.node, 0, &mut found, 0);
+    Some(found)
+}
+
+/// Turns the data of a bulk query into JSONL lines: (text, objects, root objects); `Err`
+/// names the rule the data breaks (a nested connection whose holder has no `id`).
+fn flatten(data: &Value, group: bool) -> Result<(String, u64, u64), String> {
     let mut lines = Vec::new();
     let mut roots = 0;
     if let Some(root) = data.as_object().and_then(|m| m.values().next()) {
@@ -306,12 +404,12 @@ fn flatten(data: &Value, group: bool) -> (String, u64, u64) {
             Some(nodes) => {
                 for n in nodes {
                     roots += 1;
-                    emit_node(n, None, &mut lines);
+                    emit_node(n, None, &mut lines)?;
                 }
             }
             None => {
                 roots = 1;
-                emit_node(root, None, &mut lines);
+                emit_node(root, None, &mut lines)?;
             }
         }
     }
@@ -325,7 +423,7 @@ fn flatten(data: &Value, group: bool) -> (String, u64, u64) {
     if !text.is_empty() {
         text.push('\n');
     }
-    (text, count, roots)
+    Ok((text, count, roots))
 }
 
 fn nodes_of(v: &Value) -> Option<Vec<&Value>> {
@@ -338,28 +436,73 @@ fn nodes_of(v: &Value) -> Option<Vec<&Value>> {
         .map(|n| n.iter().collect())
 }
 
-fn emit_node(node: &Value, parent: Option<&str>, lines: &mut Vec<(bool, String)>) {
-    let Some(obj) = node.as_object() else { return };
+fn is_connection(v: &Value) -> bool {
+    v.get("edges").is_some() || v.get("nodes").is_some()
+}
+
+/// `obj` without its connections, wherever they are in it (in its fields, in objects and
+/// lists below them); each connection's nodes go to `children` with the id of the object
+/// that holds the connection.
+fn without_connections<'a>(
+    obj: &'a Map<String, Value>,
+    children: &mut Vec<(String, &'a Value)>,
+) -> Result<Map<String, Value>, String> {
+    let id = obj.get("id").and_then(Value::as_str);
     let mut own = Map::new();
-    let mut children = Vec::new();
     for (k, v) in obj {
-        match nodes_of(v) {
-            Some(nodes) if v.get("edges").is_some() || v.get("nodes").is_some() => {
-                children.extend(nodes)
-            }
-            _ => {
-                own.insert(k.clone(), v.clone());
-            }
+        if is_connection(v) {
+            let Some(id) = id else {
+                return Err(format!(
+                    "the object holding the connection `{k}` selects no `id`, which its nodes' `__parentId` needs"
+                ));
+            };
+            children.extend(
+                nodes_of(v)
+                    .into_iter()
+                    .flatten()
+                    .map(|n| (id.to_owned(), n)),
+            );
+        } else {
+            own.insert(k.clone(), value_without_connections(v, children)?);
         }
     }
+    Ok(own)
+}
+
+fn value_without_connections<'a>(
+    v: &'a Value,
+    children: &mut Vec<(String, &'a Value)>,
+) -> Result<Value, String> {
+    Ok(match v {
+        Value::Object(m) => Value::Object(without_connections(m, children)?),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| value_without_connections(item, children))
+                .collect::<Result<_, _>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+fn emit_node(
+    node: &Value,
+    parent: Option<&str>,
+    lines: &mut Vec<(bool, String)>,
+) -> Result<(), String> {
+    let Some(obj) = node.as_object() else {
+        return Ok(());
+    };
+    let mut children = Vec::new();
+    let mut own = without_connections(obj, &mut children)?;
     if let Some(p) = parent {
         own.insert("__parentId".to_string(), Value::String(p.to_string()));
     }
     lines.push((parent.is_some(), Value::Object(own).to_string()));
-    let id = obj.get("id").and_then(Value::as_str).map(str::to_string);
-    for child in children {
-        emit_node(child, id.as_deref(), lines);
+    for (holder, child) in children {
+        emit_node(child, Some(&holder), lines)?;
     }
+    Ok(())
 }
 
 /// Starts a bulk mutation over the staged JSONL file at `staged_path`.
@@ -468,7 +611,7 @@ mod tests {
             {"node": {"id": "P2", "variants": {"edges": [{"node": {"id": "V2"}}]}}}
         ]}});
         let ids = |group| {
-            let (text, _, _) = flatten(&data, group);
+            let (text, _, _) = flatten(&data, group).unwrap();
             text.lines()
                 .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].clone())
                 .collect::<Vec<_>>()
@@ -486,12 +629,50 @@ mod tests {
     }
 
     #[test]
+    fn a_connection_inside_a_list_is_flattened_under_the_object_holding_it() {
+        let data = json!({"orders": {"edges": [
+            {"node": {"id": "gid://shopify/Order/1",
+                      "refunds": [{"id": "gid://shopify/Refund/2",
+                                   "refundLineItems": {"nodes": [{"id": "gid://shopify/RefundLineItem/3"}]},
+                                   "transactions": {"edges": [{"node": {"id": "gid://shopify/OrderTransaction/4"}}]}}]}}
+        ]}});
+        let (text, objects, roots) = flatten(&data, true).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!((objects, roots), (3, 1));
+        assert_eq!(
+            lines[0],
+            json!({"id": "gid://shopify/Order/1", "refunds": [{"id": "gid://shopify/Refund/2"}]})
+        );
+        assert_eq!(lines[1]["__parentId"], "gid://shopify/Refund/2");
+        assert_eq!(lines[2]["__parentId"], "gid://shopify/Refund/2");
+        let holder_without_id = json!({"orders": {"nodes": [
+            {"id": "gid://shopify/Order/1", "refunds": [{"refundLineItems": {"nodes": []}}]}
+        ]}});
+        let rule = flatten(&holder_without_id, true).unwrap_err();
+        assert!(rule.contains("selects no `id`"), "{rule}");
+    }
+
+    #[test]
+    fn connections_are_counted_through_fragments_and_lists() {
+        let five = "query { orders { edges { node { ...O } } } }
+            fragment O on Order { id lineItems { nodes { id } } shippingLines { nodes { id } }
+              refunds { id refundLineItems { nodes { id } } transactions { nodes { id } } } }";
+        assert_eq!(connections(five), Some((5, 2)));
+        let deep = "query { products { edges { node { id variants { edges { node { id
+            metafields { edges { node { id } } } } } } } } } }";
+        assert_eq!(connections(deep), Some((3, 3)));
+    }
+
+    #[test]
     fn flattens_nested_connections_with_parent_ids() {
         let data = json!({"products": {"edges": [
             {"node": {"id": "gid://shopify/Product/1", "title": "A",
                       "variants": {"edges": [{"node": {"id": "gid://shopify/ProductVariant/2", "sku": "A-1"}}]}}}
         ]}});
-        let (text, objects, roots) = flatten(&data, true);
+        let (text, objects, roots) = flatten(&data, true).unwrap();
         let lines: Vec<Value> = text
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())

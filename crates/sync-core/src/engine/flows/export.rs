@@ -14,7 +14,10 @@
 //! during the export or while its result is read) resumes it instead of starting another.
 //! Its orders are read as a stream, a chunk at a time, and go through the same decisions,
 //! exactly-once jobs and `order_read` records as the incremental read: an order imported
-//! before the crash is not imported again. When the export has been read, the `orders`
+//! before the crash is not imported again. Whether an order was read already is decided on
+//! the change the export gives (its id and change time) before the order is completed
+//! ([`ExportedOrder::complete`]), so a resumed export makes no follow-up read (returns, a
+//! refund read by id) for an order imported before. When the export has been read, the `orders`
 //! checkpoint moves to the moment it was started and the incremental read goes on from there
 //! (less the usual overlap), which picks up what changed while it ran.
 
@@ -26,10 +29,10 @@ use serde::{Deserialize, Serialize};
 
 use super::pull::{already_read, record_read};
 use super::{Decisions, source};
-use crate::connector::StorefrontOrders;
+use crate::connector::{ExportedOrder, StorefrontOrders};
 use crate::engine::base::{BackfillProgress, Engine, EngineError};
 use crate::engine::kinds::BindingKind;
-use crate::model::{Change, Order};
+use crate::model::Order;
 
 /// The checkpoint that records the export being read.
 const EXPORT: &str = "orders:export";
@@ -125,7 +128,14 @@ pub(crate) async fn export_orders(
     loop {
         let next = orders.next().await.transpose().map_err(source("orders"))?;
         let end = next.is_none();
-        chunk.extend(next);
+        if let Some(exported) = next {
+            // Read before: skipped here, before any read that would complete it.
+            if already_read(engine, BindingKind::OrderRead, &exported.change).await? {
+                progress.advance(1);
+            } else {
+                chunk.push(exported);
+            }
+        }
         if chunk.len() >= CHUNK || (end && !chunk.is_empty()) {
             let n = chunk.len() as u64;
             import_chunk(d, std::mem::take(&mut chunk)).await?;
@@ -156,19 +166,15 @@ async fn count(
         .map_err(source("orders"))
 }
 
-/// Decides a chunk of exported orders (those whose change was not read yet) and records
-/// their reads.
-async fn import_chunk(d: &mut Decisions<'_>, orders: Vec<Order>) -> Result<(), EngineError> {
+/// Completes a chunk of exported orders not read yet, decides them, and records their reads.
+async fn import_chunk(
+    d: &mut Decisions<'_>,
+    exported: Vec<ExportedOrder<'_>>,
+) -> Result<(), EngineError> {
     let engine = d.engine();
-    let mut unread = Vec::with_capacity(orders.len());
-    for order in orders {
-        let change = Change {
-            external_id: order.external_id.clone(),
-            updated_at: order.updated_at,
-        };
-        if !already_read(engine, BindingKind::OrderRead, &change).await? {
-            unread.push(order);
-        }
+    let mut unread: Vec<Order> = Vec::with_capacity(exported.len());
+    for order in exported {
+        unread.push(order.complete().await.map_err(source("orders"))?);
     }
     let read_at = engine.now();
     let stamps: Vec<_> = unread
