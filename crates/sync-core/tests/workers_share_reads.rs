@@ -158,7 +158,11 @@ async fn reads_of_one_worker() -> (u64, u64, u64, u64) {
 /// Two workers on `stores` (two handles on one database) run a pass at the same time.
 async fn two_workers_read_once(store_a: Arc<dyn StateStore>, store_b: Arc<dyn StateStore>) {
     let alone = reads_of_one_worker().await;
-    assert_eq!(alone.1, u64::from(ORDERS), "one worker reads each order once");
+    assert_eq!(
+        alone.1,
+        u64::from(ORDERS),
+        "one worker reads each order once"
+    );
 
     let (world, orders, shop) = shop_world();
     store_a.migrate().await.unwrap();

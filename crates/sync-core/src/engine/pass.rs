@@ -44,7 +44,10 @@ impl Engine {
             let started = tokio::time::Instant::now();
             let mut done = Summary::default();
             let mut outcome = PassOutcome::Ran;
-            let read = match self.take_turn_at_read(*flow, pass_started, &mut done).await? {
+            let read = match self
+                .take_turn_at_read(*flow, pass_started, &mut done)
+                .await?
+            {
                 ReadTurn::Read(read) => read,
                 ReadTurn::Elsewhere => {
                     // Another worker sharing the store read the source (and queued its

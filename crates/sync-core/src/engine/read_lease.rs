@@ -209,8 +209,7 @@ impl Engine {
     /// Takes or renews `flow`'s read lease for this engine: `false` while another holds it.
     async fn claim_read(&self, flow: Flow) -> Result<bool, EngineError> {
         let now = self.now();
-        let lease =
-            chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::MAX);
+        let lease = chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::MAX);
         let until = now
             .checked_add_signed(lease)
             .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
