@@ -324,6 +324,9 @@ pub struct Engine {
     pub(crate) devices: super::devices::TaxDevices,
     /// The progress of the last long read (an export), for [`Engine::backfill_progress`].
     pub(crate) backfill: std::sync::Mutex<Option<BackfillProgress>>,
+    /// This engine's name as the holder of a flow's read lease: the worker's name and a
+    /// random part, so two processes given one worker name never share a lease.
+    pub(crate) reader: String,
 }
 
 /// How far a long read (a backfill through an export) has come.
@@ -381,7 +384,6 @@ impl Engine {
             devices: super::devices::TaxDevices::single(connectors.tax.clone()),
             connectors,
             store,
-            config,
             clock: Arc::new(TokioClock),
             wake: Arc::new(Notify::new()),
             verifier: None,
@@ -390,6 +392,8 @@ impl Engine {
             submission_seq: std::sync::atomic::AtomicU64::new(0),
             outages: std::sync::Mutex::new(BTreeMap::new()),
             backfill: std::sync::Mutex::new(None),
+            reader: format!("{}#{}", config.worker, uuid_like()),
+            config,
         }
     }
 

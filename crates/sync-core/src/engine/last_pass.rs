@@ -1,5 +1,6 @@
 //! Each flow's last pass, as an operator reads it: when it started, how long it took, whether
-//! it ran or was skipped because its source system was down, and what it did.
+//! it ran, was skipped because its source system was down, or left the read to another
+//! worker, and what it did.
 //!
 //! Recorded in the state store (as a checkpoint named `last-pass:<flow>`), so every worker
 //! and a restarted daemon see the newest pass of any worker.
@@ -21,6 +22,9 @@ pub enum PassOutcome {
     Skipped,
     /// Its source could not be read for another reason; the pass ended with that error.
     Failed,
+    /// Another worker sharing the state store held the flow's read lease and read the
+    /// source; this worker ran jobs meanwhile instead of reading it too. Not a failure.
+    ReadElsewhere,
 }
 
 /// What one flow did in its last pass.
@@ -53,6 +57,26 @@ impl Engine {
             .checkpoint(&self.config.scope, &checkpoint_name(flow))
             .await?;
         Ok(stored.and_then(|text| serde_json::from_str(&text).ok()))
+    }
+
+    /// Records `flow`'s pass of a worker that left the read to another (see
+    /// [`PassOutcome::ReadElsewhere`]), unless a pass that ended after this one started is
+    /// recorded already: the reader's pass, with what it read, is the one an operator wants.
+    pub(crate) async fn record_followed_pass(
+        &self,
+        flow: Flow,
+        pass: &LastPass,
+    ) -> Result<(), EngineError> {
+        if let Some(recorded) = self.last_pass(flow).await? {
+            let ended = i64::try_from(recorded.duration_ms)
+                .ok()
+                .and_then(chrono::Duration::try_milliseconds)
+                .and_then(|took| recorded.started_at.checked_add_signed(took));
+            if ended.is_none_or(|ended| ended >= pass.started_at) {
+                return Ok(());
+            }
+        }
+        self.record_pass(flow, pass).await
     }
 
     /// Records `flow`'s pass.

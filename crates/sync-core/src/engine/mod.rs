@@ -23,6 +23,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | `pass` | the entry points that compose flows and runtime: `run_once`, `run`, `plan` |
+//! | `read_lease` | one worker reads a flow's source while the others run jobs |
 //! | `ops`, `flows/reconcile` | operator actions and reconciliation, on request |
 //! | `flows/*` | one module per flow, each with `decide` and `execute` |
 //! | `runtime` | the job runtime: queue, lease, run, classify failures, bind, audit (no flow) |
@@ -40,6 +41,7 @@ mod last_pass;
 pub mod memory;
 mod ops;
 mod pass;
+mod read_lease;
 mod receipt_status;
 mod runtime;
 mod webhook;

@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 use super::base::{Engine, EngineError, PlannedWrite, Shutdown, Summary, uuid_like};
 use super::flows::{Decisions, Flow, stock};
 use super::last_pass::{LastPass, PassOutcome};
+use super::read_lease::ReadTurn;
 use crate::error::Classify;
 use crate::store::JobState;
 
@@ -24,12 +25,18 @@ impl Engine {
     /// pass: a flow reading it is skipped, its jobs wait pending, and the pass still succeeds;
     /// [`Engine::outages`] says which systems are down, why and until when.
     ///
+    /// Workers sharing a state store read each flow's source one at a time: the worker that
+    /// holds the flow's read lease reads, the others run jobs until its read is done (see
+    /// `read_lease`). A read answered `THROTTLED` is read again after the advised wait, a few
+    /// times in the pass, before it fails the pass.
+    ///
     /// # Errors
     ///
     /// When the store fails or a source cannot be read.
     pub async fn run_flows(&self, flows: &[Flow]) -> Result<Summary, EngineError> {
         self.migrate().await?;
         let mut summary = Summary::default();
+        let pass_started = self.now();
         for flow in flows {
             let span = tracing::info_span!("flow", flow = flow.name(), correlation = %uuid_like());
             let _enter = span.enter();
@@ -37,7 +44,19 @@ impl Engine {
             let started = tokio::time::Instant::now();
             let mut done = Summary::default();
             let mut outcome = PassOutcome::Ran;
-            match self.enqueue_flow(*flow, &mut done).await {
+            let read = match self
+                .take_turn_at_read(*flow, pass_started, &mut done)
+                .await?
+            {
+                ReadTurn::Read(read) => read,
+                ReadTurn::Elsewhere => {
+                    // Another worker sharing the store read the source (and queued its
+                    // jobs); this one ran jobs meanwhile and goes on with the drain.
+                    outcome = PassOutcome::ReadElsewhere;
+                    Ok(())
+                }
+            };
+            match read {
                 Err(EngineError::Source { flow, source }) if source.outage().is_some() => {
                     // The system the flow reads is down: this flow waits for the next pass,
                     // the others go on.
@@ -50,7 +69,9 @@ impl Engine {
                 Ok(()) => {
                     // The flow read its source: that system answers again, even when it has
                     // no job to run (its breaker would otherwise stay open).
-                    if let Some(system) = flow.source() {
+                    if let Some(system) = flow.source()
+                        && outcome == PassOutcome::Ran
+                    {
                         self.system_up(system);
                     }
                 }
@@ -77,7 +98,11 @@ impl Engine {
                 outcome,
                 summary: done,
             };
-            self.record_pass(*flow, &pass).await?;
+            if outcome == PassOutcome::ReadElsewhere {
+                self.record_followed_pass(*flow, &pass).await?;
+            } else {
+                self.record_pass(*flow, &pass).await?;
+            }
             summary.add(&pass.summary);
         }
         self.housekeeping().await?;

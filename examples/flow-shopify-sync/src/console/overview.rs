@@ -175,6 +175,7 @@ pub(crate) async fn page(State(console): State<Console>, signed: Signed) -> Mark
                                     PassOutcome::Ran => {}
                                     PassOutcome::Skipped => { br; span.pill.warn { "skipped: its system was down" } }
                                     PassOutcome::Failed => { br; span.pill.bad { "failed: its source could not be read" } }
+                                    PassOutcome::ReadElsewhere => { br; span.pill { "read by another worker; this one ran jobs" } }
                                 }
                             }
                             td { (took(last.duration_ms)) }
