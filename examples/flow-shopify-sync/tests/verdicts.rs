@@ -133,7 +133,11 @@ async fn an_invalid_receipt_is_a_dead_letter_then_replaced_once_fixed_and_its_re
     let (code, replayed) = cli_async(&config, &["dlq", "replay", "--all", "--json"]).await;
     assert!(code == 0 || code == 1, "{replayed}");
     // The waiting return goes on once its sale's replacement is Valid.
-    for _ in 0..5 {
+    // The return polls its sale's state at a pace that slows with its age (half of it, at
+    // most `receipt_poll_max`, 5 minutes): on a busy machine it can be due after a run's
+    // drain, so runs go on (a few seconds apart) until it is issued, within a bound.
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(540) {
         cli_async(&config, &["run", "--once", "--json"]).await;
         if eta_receipts(&sandbox)
             .iter()
@@ -141,6 +145,7 @@ async fn an_invalid_receipt_is_a_dead_letter_then_replaced_once_fixed_and_its_re
         {
             break;
         }
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
     }
 
     let all = eta_receipts(&sandbox);
