@@ -184,9 +184,14 @@ async fn two_workers_read_once(store_a: Arc<dyn StateStore>, store_b: Arc<dyn St
     );
     assert_each_order_once(&world, &orders);
     assert_chain_without_gap(&world);
-    // The pass recorded for the orders flow is the reader's.
+    // The pass recorded for the orders flow is the reader's, or that of the other worker if
+    // its orders pass began after the read had ended (it then ran jobs while the other read):
+    // never a failed or skipped one.
     let last = a.last_pass(Flow::Orders).await.unwrap().expect("a pass");
-    assert_eq!(last.outcome, PassOutcome::Ran, "{last:?}");
+    assert!(
+        matches!(last.outcome, PassOutcome::Ran | PassOutcome::ReadElsewhere),
+        "{last:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
