@@ -322,6 +322,18 @@ pub struct OrderChanges;
 )]
 pub struct OrdersCount;
 
+/// How many customers match a search query.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/customers_count.graphql",
+    response_derives = "Debug, Clone, PartialEq, Serialize",
+    variables_derives = "Debug, Clone, PartialEq",
+    skip_serializing_none,
+    deprecated = "warn"
+)]
+pub struct CustomersCount;
+
 /// One order by id.
 #[derive(GraphQLQuery)]
 #[graphql(

@@ -11,6 +11,7 @@
 
 use serde_json::{Value, json};
 use shopify_client::adapter::StorefrontConfig;
+use shopify_client::ops::bulk_customers::bulk_customers_query;
 use shopify_client::ops::bulk_orders::bulk_orders_query;
 use shopify_client::ops::inventory::{LEVELS_PER_ITEM, MAX_LEVELS_PER_ITEM};
 use shopify_client::ops::orders::{LINES_PER_REQUEST, OrderPull};
@@ -56,6 +57,11 @@ fn operations() -> Vec<(&'static str, &'static str, Value, u64)> {
         // The backfill's choice between paging and a bulk query.
         op!(
             orders_count,
+            json!({"query": "updated_at:>='2026-01-01T00:00:00Z'"}),
+            10
+        ),
+        op!(
+            customers_count,
             json!({"query": "updated_at:>='2026-01-01T00:00:00Z'"}),
             10
         ),
@@ -126,6 +132,16 @@ fn operations() -> Vec<(&'static str, &'static str, Value, u64)> {
                 "groupObjects": true
             }),
             10
+        ),
+        // The customers' bulk query: the same 10 points.
+        (
+            queries::bulk_operation_run_query::OPERATION_NAME,
+            queries::bulk_operation_run_query::QUERY,
+            json!({
+                "query": bulk_customers_query(Some("updated_at:>='2026-01-01T00:00:00Z'")),
+                "groupObjects": false
+            }),
+            10,
         ),
         op!(bulk_operation_run_mutation, json!({}), 10),
     ]

@@ -497,66 +497,170 @@ pub trait StorefrontOrders: Send + Sync {
             pages.map(|order| order.map(ExportedOrder::ready)).boxed(),
         ))
     }
+
+    /// How many customers were updated at or after `since` (all of them for `None`), as
+    /// [`count_order_changes`](Self::count_order_changes) for orders. `None` (the default)
+    /// when the storefront cannot count them cheaply: the engine then never starts a
+    /// [customer export](Self::start_customer_export) and reads changes page by page.
+    async fn count_customer_changes(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> ConnectorResult<Option<u64>> {
+        let _ = since;
+        Ok(None)
+    }
+    /// Starts an export of the customers updated at or after `since` (Shopify: a bulk
+    /// query); returns its id, which the engine records before reading it, as
+    /// [`start_order_export`](Self::start_order_export) for orders. A storefront that runs
+    /// fewer exports at once than asked (Shopify: one bulk query per shop in older API
+    /// versions) refuses with a passing ([`transient`](ConnectorError::transient)) error
+    /// that is not uncertain: the engine then starts it on a later pass.
+    ///
+    /// The default starts nothing and returns [`PAGED_EXPORT`], which the default
+    /// [`customer_export`](Self::customer_export) reads page by page.
+    async fn start_customer_export(&self, since: Option<DateTime<Utc>>) -> ConnectorResult<String> {
+        let _ = since;
+        Ok(PAGED_EXPORT.to_owned())
+    }
+    /// The customers of the export `id` (started with `since`), as a stream read a little at
+    /// a time; waits for the export to finish first. `Ok(None)` when the export no longer
+    /// exists or ended without a result: the engine forgets it and starts another. As
+    /// [`order_export`](Self::order_export), a connector does no read for an item before
+    /// [`complete`](Exported::complete).
+    ///
+    /// The default (for [`PAGED_EXPORT`]) reads the
+    /// [changes](Self::customer_changes_page) from `since`, page by page, and each customer
+    /// by [id](Self::customer) when completed (one that no longer exists completes as an
+    /// error): no cheaper than the incremental read, only there so that a connector which
+    /// counts but does not export still reads every customer.
+    async fn customer_export(
+        &self,
+        id: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> ConnectorResult<Option<CustomerStream<'_>>> {
+        use futures::{FutureExt, StreamExt};
+        if id != PAGED_EXPORT {
+            return Ok(None);
+        }
+        let pages = crate::paging::paginate(None, move |cursor| {
+            self.customer_changes_page(since, cursor)
+        });
+        Ok(Some(
+            pages
+                .map(move |change| {
+                    change.map(|change: Change<CustomerId>| {
+                        let id = change.external_id.clone();
+                        ExportedCustomer::pending(
+                            change,
+                            async move {
+                                self.customer(&id).await?.ok_or_else(|| {
+                                    ConnectorError::transient(format!(
+                                        "customer {id} changed but no longer exists"
+                                    ))
+                                })
+                            }
+                            .boxed(),
+                        )
+                    })
+                })
+                .boxed(),
+        ))
+    }
 }
 
 /// A stream of orders read from an export ([`StorefrontOrders::order_export`]).
 pub type OrderStream<'a> = futures::stream::BoxStream<'a, ConnectorResult<ExportedOrder<'a>>>;
 
-/// One order of an export ([`StorefrontOrders::order_export`]): its change, known from the
-/// export itself, and the order, complete or to be completed by reads of its own.
-pub struct ExportedOrder<'a> {
-    /// The order's id and the time of its last change.
-    pub change: Change<OrderId>,
-    order: Completion<'a>,
+/// A stream of customers read from an export ([`StorefrontOrders::customer_export`]).
+pub type CustomerStream<'a> = futures::stream::BoxStream<'a, ConnectorResult<ExportedCustomer<'a>>>;
+
+/// One order of an export ([`StorefrontOrders::order_export`]).
+pub type ExportedOrder<'a> = Exported<'a, Order>;
+
+/// One customer of an export ([`StorefrontOrders::customer_export`]).
+pub type ExportedCustomer<'a> = Exported<'a, Customer>;
+
+/// A record a storefront exports: orders and customers ([`Exported`]).
+pub trait ExportedRecord: Send + 'static {
+    /// The record's id.
+    type Id: Clone + fmt::Debug + Send + Sync + 'static;
+    /// Its id and the time of its last change.
+    fn change(&self) -> Change<Self::Id>;
 }
 
-enum Completion<'a> {
-    Ready(Box<Order>),
-    Pending(futures::future::BoxFuture<'a, ConnectorResult<Order>>),
+impl ExportedRecord for Order {
+    type Id = OrderId;
+    fn change(&self) -> Change<OrderId> {
+        Change {
+            external_id: self.external_id.clone(),
+            updated_at: self.updated_at,
+        }
+    }
 }
 
-impl<'a> ExportedOrder<'a> {
-    /// An order the export brought whole.
-    pub fn ready(order: Order) -> Self {
-        ExportedOrder {
-            change: Change {
-                external_id: order.external_id.clone(),
-                updated_at: order.updated_at,
-            },
-            order: Completion::Ready(Box::new(order)),
+impl ExportedRecord for Customer {
+    type Id = CustomerId;
+    fn change(&self) -> Change<CustomerId> {
+        Change {
+            external_id: self.external_id.clone(),
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// One record of an export ([`StorefrontOrders::order_export`],
+/// [`StorefrontOrders::customer_export`]): its change, known from the export itself, and the
+/// record, complete or to be completed by reads of its own.
+pub struct Exported<'a, T: ExportedRecord> {
+    /// The record's id and the time of its last change.
+    pub change: Change<T::Id>,
+    record: Completion<'a, T>,
+}
+
+enum Completion<'a, T> {
+    Ready(Box<T>),
+    Pending(futures::future::BoxFuture<'a, ConnectorResult<T>>),
+}
+
+impl<'a, T: ExportedRecord> Exported<'a, T> {
+    /// A record the export brought whole.
+    pub fn ready(record: T) -> Self {
+        Exported {
+            change: record.change(),
+            record: Completion::Ready(Box::new(record)),
         }
     }
 
-    /// An order of which the export brought `change`; `complete` does the reads that make
+    /// A record of which the export brought `change`; `complete` does the reads that make
     /// it whole, and runs only if [`complete`](Self::complete) is called.
     pub fn pending(
-        change: Change<OrderId>,
-        complete: futures::future::BoxFuture<'a, ConnectorResult<Order>>,
+        change: Change<T::Id>,
+        complete: futures::future::BoxFuture<'a, ConnectorResult<T>>,
     ) -> Self {
-        ExportedOrder {
+        Exported {
             change,
-            order: Completion::Pending(complete),
+            record: Completion::Pending(complete),
         }
     }
 
-    /// The whole order, after the reads it still needs (none when it came whole).
+    /// The whole record, after the reads it still needs (none when it came whole).
     ///
     /// # Errors
     ///
     /// When a read it needs fails.
-    pub async fn complete(self) -> ConnectorResult<Order> {
-        match self.order {
-            Completion::Ready(order) => Ok(*order),
+    pub async fn complete(self) -> ConnectorResult<T> {
+        match self.record {
+            Completion::Ready(record) => Ok(*record),
             Completion::Pending(complete) => complete.await,
         }
     }
 }
 
-impl std::fmt::Debug for ExportedOrder<'_> {
+impl<T: ExportedRecord> std::fmt::Debug for Exported<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ExportedOrder")
+        f.debug_struct("Exported")
             .field("change", &self.change)
-            .field("complete", &matches!(self.order, Completion::Ready(_)))
+            .field("complete", &matches!(self.record, Completion::Ready(_)))
             .finish()
     }
 }

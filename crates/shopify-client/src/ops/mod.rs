@@ -16,6 +16,7 @@ macro_rules! paged {
 }
 
 pub mod bulk;
+pub mod bulk_customers;
 pub mod bulk_orders;
 pub mod customers;
 pub mod fulfillment;

@@ -101,10 +101,12 @@ pub struct EngineConfig {
     /// A receipt not Valid with less than this left before its deadline is reported (a warn
     /// log, the `sync_receipts_near_deadline` gauge, `receipts status`). Default 4 hours.
     pub receipt_deadline_margin: Duration,
-    /// More orders to read than this (counted by the storefront, see
-    /// [`StorefrontOrders::count_order_changes`](crate::connector::StorefrontOrders::count_order_changes))
-    /// and the orders flow reads them through one export (Shopify: a bulk query) instead of
-    /// page by page. `None` never exports. Default 2,000.
+    /// More orders (or customers) to read than this (counted by the storefront, see
+    /// [`StorefrontOrders::count_order_changes`](crate::connector::StorefrontOrders::count_order_changes),
+    /// [`StorefrontOrders::count_customer_changes`](crate::connector::StorefrontOrders::count_customer_changes))
+    /// and the orders (customers) flow reads them through one export (Shopify: a bulk query)
+    /// instead of page by page. The same threshold for both kinds. `None` never exports.
+    /// Default 2,000.
     pub bulk_threshold: Option<u64>,
     /// How often a long read (an export, a backfill) logs its progress when the progress is
     /// not drawn on a terminal. Default 10 s.
@@ -332,7 +334,7 @@ pub struct Engine {
 /// How far a long read (a backfill through an export) has come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BackfillProgress {
-    /// The flow reading (`orders`).
+    /// The flow reading (`orders`, `customers`).
     pub flow: &'static str,
     /// Records read so far.
     pub read: u64,

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::connector::{
     BuiltReceipt, ConnectorError, ConnectorResult, ContactMatch, CustomerIdentity, ErpCatalog,
-    ErpSales, NewVariants, RemoteProduct, RemoteStock, RemoteVariant, StockWrite,
+    ErpSales, ExportedCustomer, NewVariants, RemoteProduct, RemoteStock, RemoteVariant, StockWrite,
     StorefrontCatalog, StorefrontOrders, SubmitOutcome, TaxAuthority,
 };
 use crate::error::{Outage, OutageCause, System};
@@ -706,6 +706,35 @@ impl StorefrontOrders for MemoryStorefront {
             })
             .collect();
         Ok(Self::page(items, cursor))
+    }
+    async fn count_customer_changes(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> ConnectorResult<Option<u64>> {
+        Ok(Some(
+            lock(&self.customers)
+                .iter()
+                .filter(|c| since.is_none_or(|s| c.updated_at >= s))
+                .count() as u64,
+        ))
+    }
+    /// The customers changed since `since`, whole, as they are when the export is read
+    /// (no read by id: [`StorefrontCalls::customer_reads`] does not move).
+    async fn customer_export(
+        &self,
+        id: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> ConnectorResult<Option<crate::connector::CustomerStream<'_>>> {
+        use futures::StreamExt;
+        if id != crate::connector::PAGED_EXPORT {
+            return Ok(None);
+        }
+        let customers: Vec<ConnectorResult<ExportedCustomer<'_>>> = lock(&self.customers)
+            .iter()
+            .filter(|c| since.is_none_or(|s| c.updated_at >= s))
+            .map(|c| Ok(ExportedCustomer::ready(c.clone())))
+            .collect();
+        Ok(Some(futures::stream::iter(customers).boxed()))
     }
     async fn customer(&self, id: &CustomerId) -> ConnectorResult<Option<Customer>> {
         lock(&self.calls).customer_reads += 1;

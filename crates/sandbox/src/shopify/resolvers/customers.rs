@@ -280,6 +280,29 @@ impl CustomerQueries {
         )
     }
 
+    /// `customersCount(query:)`: the customers matching a search by `updated_at` or
+    /// `created_at` (other fields are refused), counted exactly (Shopify stops at its
+    /// `limit`, 10,000 by default; the stand-in takes no `limit` and never stops).
+    async fn customers_count(
+        &self,
+        ctx: &Context<'_>,
+        query: Option<String>,
+    ) -> Result<Option<Count>> {
+        let filter = Filter::parse(query.as_deref(), &["updated_at", "created_at"])?;
+        let st = lock(&cx(ctx)?.state.store);
+        let mut n = 0;
+        for cu in st.customers.values() {
+            if filter.matches(|f| match f {
+                "updated_at" => Some(FieldVal::Time(cu.updated_at)),
+                "created_at" => Some(FieldVal::Time(cu.created_at)),
+                _ => None,
+            })? {
+                n += 1;
+            }
+        }
+        Ok(Some(Count::exact(n)))
+    }
+
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
         let id = gid_arg("Customer", "id", &id)?;
         let st = lock(&cx(ctx)?.state.store);

@@ -1,6 +1,7 @@
 //! Customers: storefront customer changes → ERP customers.
 //!
-//! Read by the shared [`pull`](super::pull). A customer is bound to its ERP number with a
+//! Read by the shared [`pull`](super::pull), through one storefront export when more
+//! customers changed than the bulk threshold (see [`export`](super::export)). A customer is bound to its ERP number with a
 //! content hash; an unchanged customer costs nothing, a changed one updates its ERP record,
 //! and a first contact asks the ERP what it holds for the customer before creating one (see
 //! [`ensure`]: contact data typed at checkout never takes over an existing ERP customer).
@@ -63,6 +64,13 @@ impl Pulled for Customer {
         let work = Work::ImportCustomer { customer: self };
         d.add(Decision::new(work, key, resource).reads(action, "erp", label))
             .await
+    }
+    async fn export(
+        d: &mut Decisions<'_>,
+        from: Option<DateTime<Utc>>,
+        may_start: bool,
+    ) -> Result<super::export::Exporting, EngineError> {
+        super::export::export::<Self>(d, from, may_start).await
     }
 }
 

@@ -57,8 +57,8 @@ impl Pulled for Order {
         d: &mut Decisions<'_>,
         from: Option<DateTime<Utc>>,
         may_start: bool,
-    ) -> Result<bool, EngineError> {
-        super::export::export_orders(d, from, may_start).await
+    ) -> Result<super::export::Exporting, EngineError> {
+        super::export::export::<Self>(d, from, may_start).await
     }
 }
 

@@ -10,6 +10,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::export::Exporting;
 use super::{Decisions, since, source};
 use crate::connector::{ConnectorResult, StorefrontOrders};
 use crate::engine::base::{Engine, EngineError};
@@ -55,15 +56,15 @@ pub(crate) trait Pulled: Sized + Send + 'static {
     async fn decide(self, d: &mut Decisions<'_>) -> Result<(), EngineError>;
     /// Reads the records through one storefront export instead, when the kind has exports
     /// and an export is recorded, or `may_start` and more are to be read since `from` than
-    /// the threshold (see [`export`](super::export)); returns whether it did. The default
+    /// the threshold (see [`export`](super::export)); returns what it did. The default
     /// reads none.
     async fn export(
         d: &mut Decisions<'_>,
         from: Option<DateTime<Utc>>,
         may_start: bool,
-    ) -> Result<bool, EngineError> {
+    ) -> Result<Exporting, EngineError> {
         let _ = (d, from, may_start);
-        Ok(false)
+        Ok(Exporting::No)
     }
     /// Decides what a page of records needs (one by one, unless the kind does better with
     /// the whole page, as orders do to look their documents up in one query).
@@ -82,7 +83,7 @@ pub(crate) async fn pull<T: Pulled>(d: &mut Decisions<'_>) -> Result<(), EngineE
     let storefront = engine.connectors.storefront_orders.as_ref();
     let mut from = since(engine, engine.store.checkpoint(scope, T::FLOW).await?);
     // An export recorded before (a restart) is read first.
-    if T::export(d, from, false).await? {
+    if T::export(d, from, false).await? == Exporting::Read {
         from = since(engine, engine.store.checkpoint(scope, T::FLOW).await?);
     }
     let mut cursor = None;
@@ -93,10 +94,18 @@ pub(crate) async fn pull<T: Pulled>(d: &mut Decisions<'_>) -> Result<(), EngineE
             .await
             .map_err(source(T::FLOW))?;
         // A full first page: perhaps a backlog worth an export (the storefront counts it).
-        if std::mem::take(&mut first) && page.has_more && T::export(d, from, true).await? {
-            // After an export the checkpoint is its start: go on incrementally from there.
-            from = since(engine, engine.store.checkpoint(scope, T::FLOW).await?);
-            continue;
+        if std::mem::take(&mut first) && page.has_more {
+            match T::export(d, from, true).await? {
+                Exporting::No => {}
+                Exporting::Read => {
+                    // After an export the checkpoint is its start: go on incrementally.
+                    from = since(engine, engine.store.checkpoint(scope, T::FLOW).await?);
+                    continue;
+                }
+                // The export starts on a later pass; reading one by one now would cost
+                // what it saves.
+                Exporting::Deferred => return Ok(()),
+            }
         }
         let mut unread = Vec::new();
         for change in &page.items {
