@@ -40,8 +40,8 @@ impl Clock for TokioClock {
 
 /// A clock whose wall time is set by hand and advanced by its own `sleep`; for tests.
 ///
-/// `sleep` does not wait: it adds the duration to the wall time and records it, so a test can
-/// assert on the waits a component asked for.
+/// `sleep` does not wait: it adds the duration to the wall time, records it (so a test can
+/// assert on the waits a component asked for) and yields to the runtime.
 #[derive(Clone, Default)]
 pub struct FixedClock {
     inner: Arc<Mutex<FixedInner>>,
@@ -100,6 +100,10 @@ impl Clock for FixedClock {
     async fn sleep(&self, duration: Duration) {
         self.lock().slept.push(duration);
         self.advance(duration);
+        // Still a point where other tasks run, as a real sleep is: a loop that waits on this
+        // clock must not starve the tasks it waits for (a connection being returned to a
+        // pool) on a single-threaded runtime.
+        tokio::task::yield_now().await;
     }
 }
 

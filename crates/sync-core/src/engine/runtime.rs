@@ -48,6 +48,9 @@ pub(crate) enum JobError {
         why: String,
         /// When to run again.
         at: chrono::DateTime<chrono::Utc>,
+        /// The event that ends the wait early ([`StateStore::wake`](crate::store::StateStore::wake)
+        /// with this name), if there is one.
+        on: Option<String>,
     },
 }
 
@@ -308,20 +311,20 @@ impl Engine {
                     .fail(job.id, &self.config.worker, failure)
                     .await?;
             }
-            Err(JobError::Wait { why, at }) => {
+            Err(JobError::Wait { why, at, on }) => {
+                let failure = match on {
+                    Some(on) => JobFailure::Wait { at, on, why },
+                    None => JobFailure::Retry { at, error: why },
+                };
                 self.store
-                    .fail(
-                        job.id,
-                        &self.config.worker,
-                        JobFailure::Retry { at, error: why },
-                    )
+                    .fail(job.id, &self.config.worker, failure)
                     .await?;
             }
             Err(JobError::Store(e)) => return Err(e.into()),
             Err(JobError::Connector(error)) => {
                 let failure = self.failure_for(&job, &error);
                 match &failure {
-                    JobFailure::Retry { .. } => summary.retries += 1,
+                    JobFailure::Retry { .. } | JobFailure::Wait { .. } => summary.retries += 1,
                     JobFailure::Dead { .. } => summary.dead_letters += 1,
                     JobFailure::Park { .. } => summary.parked += 1,
                 }

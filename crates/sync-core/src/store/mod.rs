@@ -188,6 +188,18 @@ pub enum JobFailure {
         /// Why.
         reason: String,
     },
+    /// Wait for an event named `on` (for example `receipt:sale:1001`, a sale's receipt turning
+    /// Valid) until `at` at the latest: the job stays pending, and [`StateStore::wake`] with
+    /// the same name makes it runnable at once. The store keeps the name only while the job
+    /// waits.
+    Wait {
+        /// When to run again if nothing wakes it first.
+        at: DateTime<Utc>,
+        /// The event it waits for.
+        on: String,
+        /// Why it waits, for the job's last error.
+        why: String,
+    },
     /// Wait for `mapping` to be added, then run again.
     Park {
         /// The missing mapping, for example `sku:ABC-1`.
@@ -353,6 +365,9 @@ pub trait StateStore: Send + Sync {
     async fn replay(&self, id: Option<i64>) -> StoreResult<u64>;
     /// Puts every job parked on `mapping` back to pending.
     async fn unpark(&self, mapping: &str) -> StoreResult<u64>;
+    /// Makes the pending jobs of `scope` waiting for `on` ([`JobFailure::Wait`]) runnable now;
+    /// returns how many it woke. Jobs already due are left as they are.
+    async fn wake(&self, scope: &StoreScope, on: &str) -> StoreResult<u64>;
     /// How many jobs are in each state.
     async fn queue_depth(&self) -> StoreResult<HashMap<JobState, u64>>;
     /// When the next job of `scope` becomes runnable: the earliest `run_after` of a pending

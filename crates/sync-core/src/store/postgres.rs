@@ -502,21 +502,18 @@ impl StateStore for PostgresStore {
     }
 
     async fn fail(&self, id: i64, worker: &str, failure: JobFailure) -> StoreResult<()> {
-        let (state, run_after, error, parked_on) = match failure {
-            JobFailure::Retry { at, error } => (JobState::Pending, Some(at), error, None),
-            JobFailure::Dead { reason } => (JobState::Dead, None, reason, None),
-            JobFailure::Park { mapping, reason } => (JobState::Parked, None, reason, Some(mapping)),
-        };
+        let columns = sql::FailureColumns::from(failure);
         let done = sqlx::query(
             "UPDATE sync_jobs SET state = $1, run_after = COALESCE($2, run_after), \
-               last_error = $3, parked_on = $4, leased_by = NULL, leased_until = NULL, \
-               updated_at = $5 \
-             WHERE id = $6 AND state = 'running' AND leased_by = $7",
+               last_error = $3, parked_on = $4, waits_on = $5, leased_by = NULL, \
+               leased_until = NULL, updated_at = $6 \
+             WHERE id = $7 AND state = 'running' AND leased_by = $8",
         )
-        .bind(state.as_str())
-        .bind(run_after)
-        .bind(error)
-        .bind(parked_on)
+        .bind(columns.state.as_str())
+        .bind(columns.run_after)
+        .bind(columns.error)
+        .bind(columns.parked_on)
+        .bind(columns.waits_on)
         .bind(Utc::now())
         .bind(id)
         .bind(worker)
@@ -610,6 +607,20 @@ impl StateStore for PostgresStore {
         .bind(sql::due_now())
         .bind(Utc::now())
         .bind(mapping)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn wake(&self, scope: &StoreScope, on: &str) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE sync_jobs SET run_after = $1, waits_on = NULL, updated_at = $2 \
+             WHERE scope = $3 AND waits_on = $4 AND state = 'pending' AND run_after > $1",
+        )
+        .bind(sql::due_now())
+        .bind(Utc::now())
+        .bind(scope.as_str())
+        .bind(on)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())

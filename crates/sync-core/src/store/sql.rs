@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{Direction, JobState, StoreError, StoreResult};
+use super::{Direction, JobFailure, JobState, StoreError, StoreResult};
 
 /// The table in which the backends record applied migrations. Not sqlx's default
 /// (`_sqlx_migrations`), so an application that keeps its own tables in the same database
@@ -81,6 +81,36 @@ pub(crate) fn plain_member(member: &str) -> StoreResult<&str> {
 /// which may come from an injected clock, so "due" must not depend on this machine's time.
 pub(crate) fn due_now() -> DateTime<Utc> {
     DateTime::<Utc>::UNIX_EPOCH
+}
+
+/// The columns a failure sets: the job's state, its `run_after` (unchanged when `None`), its
+/// last error, the mapping it is parked on and the event it waits for.
+pub(crate) struct FailureColumns {
+    pub(crate) state: JobState,
+    pub(crate) run_after: Option<DateTime<Utc>>,
+    pub(crate) error: String,
+    pub(crate) parked_on: Option<String>,
+    pub(crate) waits_on: Option<String>,
+}
+
+impl From<JobFailure> for FailureColumns {
+    fn from(failure: JobFailure) -> Self {
+        let (state, run_after, error, parked_on, waits_on) = match failure {
+            JobFailure::Retry { at, error } => (JobState::Pending, Some(at), error, None, None),
+            JobFailure::Wait { at, on, why } => (JobState::Pending, Some(at), why, None, Some(on)),
+            JobFailure::Dead { reason } => (JobState::Dead, None, reason, None, None),
+            JobFailure::Park { mapping, reason } => {
+                (JobState::Parked, None, reason, Some(mapping), None)
+            }
+        };
+        Self {
+            state,
+            run_after,
+            error,
+            parked_on,
+            waits_on,
+        }
+    }
 }
 
 /// When a lease taken at `now` for `lease` ends.

@@ -118,6 +118,11 @@ pub(crate) const LEASE_HEADS: &str = "SELECT j.id FROM sync_jobs j \
      ORDER BY j.id \
      LIMIT $2";
 
+/// Wakes the pending jobs of a scope waiting for an event: through the partial index of
+/// waiting jobs (`sync_jobs_waits_on`), never the history (`lease_plan_tests`).
+pub(crate) const WAKE: &str = "UPDATE sync_jobs SET run_after = ?1, waits_on = NULL, updated_at = ?2 \
+     WHERE scope = ?3 AND waits_on = ?4 AND state = 'pending' AND run_after > ?1";
+
 impl SqliteStore {
     /// Runs a `DELETE … < ?` of rows older than `before`; returns how many went.
     async fn delete_before(&self, sql: &'static str, before: DateTime<Utc>) -> StoreResult<u64> {
@@ -570,21 +575,18 @@ impl StateStore for SqliteStore {
     }
 
     async fn fail(&self, id: i64, worker: &str, failure: JobFailure) -> StoreResult<()> {
-        let (state, run_after, error, parked_on) = match failure {
-            JobFailure::Retry { at, error } => (JobState::Pending, Some(at), error, None),
-            JobFailure::Dead { reason } => (JobState::Dead, None, reason, None),
-            JobFailure::Park { mapping, reason } => (JobState::Parked, None, reason, Some(mapping)),
-        };
+        let columns = sql::FailureColumns::from(failure);
         let done = sqlx::query(
             "UPDATE sync_jobs SET state = ?, run_after = COALESCE(?, run_after), \
-               last_error = ?, parked_on = ?, leased_by = NULL, leased_until = NULL, \
-               updated_at = ? \
+               last_error = ?, parked_on = ?, waits_on = ?, leased_by = NULL, \
+               leased_until = NULL, updated_at = ? \
              WHERE id = ? AND state = 'running' AND leased_by = ?",
         )
-        .bind(state.as_str())
-        .bind(run_after.map(micros))
-        .bind(error)
-        .bind(parked_on)
+        .bind(columns.state.as_str())
+        .bind(columns.run_after.map(micros))
+        .bind(columns.error)
+        .bind(columns.parked_on)
+        .bind(columns.waits_on)
         .bind(micros(Utc::now()))
         .bind(id)
         .bind(worker)
@@ -682,6 +684,18 @@ impl StateStore for SqliteStore {
         .bind(mapping)
         .execute(&self.pool)
         .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn wake(&self, scope: &StoreScope, on: &str) -> StoreResult<u64> {
+        let due = micros(sql::due_now());
+        let done = sqlx::query(WAKE)
+            .bind(due)
+            .bind(micros(Utc::now()))
+            .bind(scope.as_str())
+            .bind(on)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 

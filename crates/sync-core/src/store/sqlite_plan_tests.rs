@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use sqlx::Row;
 
-use super::{LEASE_HEADS, SqliteStore};
+use super::{LEASE_HEADS, SqliteStore, WAKE};
 use crate::store::StateStore;
 
 /// A store holding `done` finished jobs and `pending` runnable ones, with planner statistics
@@ -107,4 +107,28 @@ async fn queue_depth_reads_the_queued_states_and_the_done_count_not_the_history(
     let depth = store.queue_depth().await.expect("depth");
     assert_eq!(depth[&crate::store::JobState::Done], 49_999);
     assert_eq!(depth[&crate::store::JobState::Pending], 48);
+}
+
+#[tokio::test]
+async fn waking_searches_the_waiting_jobs_not_the_history() {
+    let store = store_with_history(50_000, 50).await;
+    let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {WAKE}")))
+        .bind(0_i64)
+        .bind(0_i64)
+        .bind("s")
+        .bind("valid:sale:1")
+        .fetch_all(store.pool())
+        .await
+        .expect("plan")
+        .iter()
+        .map(|row| row.get::<String, _>(3))
+        .collect();
+    assert!(
+        plan.iter().any(|d| d.contains("sync_jobs_waits_on")),
+        "waking does not use the index of waiting jobs: {plan:#?}"
+    );
+    assert!(
+        !plan.iter().any(|d| d.starts_with("SCAN")),
+        "waking walks a table or a whole index: {plan:#?}"
+    );
 }

@@ -72,6 +72,8 @@ pub async fn run_all(store: &dyn StateStore) {
     assert_idle(store, "queue_depth_counts_states").await;
     next_due_is_the_earliest_wait(store).await;
     assert_idle(store, "next_due_is_the_earliest_wait").await;
+    waiting_jobs_wake_on_their_event(store).await;
+    assert_idle(store, "waiting_jobs_wake_on_their_event").await;
     events_are_deduplicated(store).await;
     claims_are_exclusive_until_released_or_expired(store).await;
     chain_advances_by_compare_and_set(store).await;
@@ -644,6 +646,116 @@ pub async fn next_due_is_the_earliest_wait(store: &dyn StateStore) {
     assert_eq!(sorted_ids(&again), [a]);
     store.complete(a, "w1", json!({})).await.expect("complete");
     assert_eq!(store.next_due(&scope).await.expect("next_due"), None);
+}
+
+/// Waiting for an event: a job failed with [`JobFailure::Wait`] stays pending until its time,
+/// and [`StateStore::wake`] with its event, in its scope, makes it runnable at once; another
+/// event, another scope or a job retried without event is not woken, and a woken job's wait is
+/// over (a second wake finds nothing).
+///
+/// # Panics
+///
+/// When a rule is broken or the store returns an error.
+pub async fn waiting_jobs_wake_on_their_event(store: &dyn StateStore) {
+    let scope = StoreScope::new("suite-wake");
+    let other = StoreScope::new("suite-wake-other");
+    let now = whole_seconds(Utc::now());
+    let later = now + TimeDelta::hours(1);
+    let waiting = enqueue(store, &scope, "waiting", "suite-wake:A").await;
+    let retried = enqueue(store, &scope, "retried", "suite-wake:B").await;
+    let elsewhere = enqueue(store, &other, "elsewhere", "suite-wake:C").await;
+    let leased = store.lease("w1", 10, LEASE, now).await.expect("lease");
+    assert_eq!(sorted_ids(&leased), [waiting, retried, elsewhere]);
+    let wait = |why: &str| JobFailure::Wait {
+        at: later,
+        on: "valid:sale:1".into(),
+        why: why.into(),
+    };
+    store
+        .fail(waiting, "w1", wait("waits"))
+        .await
+        .expect("fail");
+    store
+        .fail(elsewhere, "w1", wait("waits"))
+        .await
+        .expect("fail");
+    store
+        .fail(
+            retried,
+            "w1",
+            JobFailure::Retry {
+                at: later,
+                error: "no event".into(),
+            },
+        )
+        .await
+        .expect("fail");
+    let job = store.job(waiting).await.expect("job").expect("stored");
+    assert_eq!(job.state, JobState::Pending, "a waiting job stays pending");
+    assert_eq!(job.run_after, later);
+    assert_eq!(job.last_error.as_deref(), Some("waits"));
+    assert!(
+        store
+            .lease("w1", 10, LEASE, now)
+            .await
+            .expect("lease")
+            .is_empty(),
+        "nothing is runnable before the event"
+    );
+    let wake = |scope, on| async move { store.wake(scope, on).await.expect("wake") };
+    assert_eq!(
+        wake(&scope, "valid:sale:2").await,
+        0,
+        "another event wakes nothing"
+    );
+    assert_eq!(
+        wake(&scope, "valid:sale:1").await,
+        1,
+        "the event wakes its job only"
+    );
+    let woken = store.lease("w1", 10, LEASE, now).await.expect("lease");
+    assert_eq!(
+        sorted_ids(&woken),
+        [waiting],
+        "the woken job runs now, not later"
+    );
+    store
+        .fail(waiting, "w1", wait("waits again"))
+        .await
+        .expect("fail");
+    assert_eq!(
+        store
+            .job(waiting)
+            .await
+            .expect("job")
+            .expect("stored")
+            .state,
+        JobState::Pending
+    );
+    assert_eq!(
+        wake(&scope, "valid:sale:1").await,
+        1,
+        "it waits again, and wakes again"
+    );
+    assert_eq!(
+        wake(&scope, "valid:sale:1").await,
+        0,
+        "a woken job waits no more"
+    );
+    assert_eq!(
+        wake(&other, "valid:sale:1").await,
+        1,
+        "each scope wakes its own"
+    );
+    finish_all(store, "w2", [waiting, elsewhere]).await;
+    let job = store.job(retried).await.expect("job").expect("stored");
+    assert_eq!(job.run_after, later, "a retry without event keeps its time");
+    let due = store.lease("w2", 10, LEASE, later).await.expect("lease");
+    assert_eq!(sorted_ids(&due), [retried], "the retry runs at its time");
+    store
+        .complete(retried, "w2", json!({}))
+        .await
+        .expect("complete");
 }
 
 /// Continuation: after a job, the next runnable job of the same resource newer than it, and

@@ -147,6 +147,10 @@ impl StateStore for CrashingStore {
         self.write()?;
         self.inner.unpark(m).await
     }
+    async fn wake(&self, s: &StoreScope, on: &str) -> StoreResult<u64> {
+        self.write()?;
+        self.inner.wake(s, on).await
+    }
     async fn queue_depth(&self) -> StoreResult<std::collections::HashMap<JobState, u64>> {
         self.alive()?;
         self.inner.queue_depth().await

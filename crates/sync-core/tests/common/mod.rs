@@ -188,6 +188,11 @@ pub fn quick_engine(world: &World, store: Arc<dyn StateStore>, worker: &str) -> 
     world_engine(world, world.erp.clone(), store, config)
 }
 
+/// The world's engine with `config`.
+pub fn configured_engine(world: &World, store: Arc<dyn StateStore>, config: EngineConfig) -> Engine {
+    world_engine(world, world.erp.clone(), store, config)
+}
+
 fn world_engine(
     world: &World,
     catalog: Arc<dyn sync_core::connector::ErpCatalog>,

@@ -127,6 +127,7 @@ pub(crate) async fn ensure(
         return Err(JobError::Wait {
             why: format!("another job is writing customer {}", customer.external_id),
             at: now + chrono::Duration::milliseconds(CLAIM_RETRY_MS),
+            on: None,
         });
     }
     let result = write(engine, job, customer).await;

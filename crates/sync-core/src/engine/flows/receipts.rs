@@ -401,7 +401,8 @@ pub(crate) fn receipt_data(
 
 /// The uuid of the sale's receipt once it is Valid: a return references only a Valid sale.
 /// While the sale is undecided, or Invalid and waiting for its replacement, the return's
-/// `job` waits (half its age, within the polling bounds; never counted as an attempt).
+/// `job` waits (half its age, within the polling bounds; never counted as an attempt), or
+/// less: the sale's receipt turning Valid wakes it ([`sale_turned_valid`]).
 pub(crate) async fn valid_sale(
     engine: &Engine,
     job: &Job,
@@ -437,7 +438,30 @@ pub(crate) async fn valid_sale(
     Err(JobError::Wait {
         why,
         at: engine.now() + wait,
+        on: Some(waiting_on(&sale_key)),
     })
+}
+
+/// The event the returns of a sale wait for: its receipt (`sale_key`) turning Valid.
+fn waiting_on(sale_key: &str) -> String {
+    format!("valid:{sale_key}")
+}
+
+/// Wakes the returns waiting for the sale receipt `sale_key`, now Valid (the first receipt or
+/// its replacement), so they are issued on the next drain instead of after their back-off.
+async fn sale_turned_valid(engine: &Engine, sale_key: &str) -> Result<(), JobError> {
+    let woken = engine
+        .store
+        .wake(&engine.config.scope, &waiting_on(sale_key))
+        .await?;
+    if woken > 0 {
+        tracing::debug!(
+            sale = sale_key,
+            woken,
+            "returns waiting for the sale's receipt woken"
+        );
+    }
+    Ok(())
 }
 
 /// What a return receipt of `order` references: its sale's Valid receipt
@@ -703,7 +727,10 @@ pub(crate) async fn apply_outcome(
         .unwrap_or_default()
         .to_owned();
     match outcome.state {
-        ReceiptState::Accepted => summary.receipts_accepted += 1,
+        ReceiptState::Accepted => {
+            summary.receipts_accepted += 1;
+            sale_turned_valid(engine, &binding.key).await?;
+        }
         ReceiptState::Rejected => {
             summary.receipts_rejected += 1;
             tracing::warn!(uuid = %outcome.uuid, reason = ?outcome.reason, "receipt rejected by the tax authority");

@@ -155,10 +155,16 @@ pub(crate) async fn poll(
     oldest: &str,
     not_before: Option<DateTime<Utc>>,
 ) -> JobResult {
-    if let Some(at) = not_before.filter(|at| *at > engine.now()) {
+    // To the microsecond, as the store keeps the job's time: a job woken at its stored time
+    // is due even when `at` has a finer fraction (else a clock standing still would wake it
+    // again and again).
+    if let Some(at) =
+        not_before.filter(|at| at.timestamp_micros() > engine.now().timestamp_micros())
+    {
         return Err(JobError::Wait {
             why: "waiting before the first reading of the receipts' final status".to_owned(),
             at,
+            on: None,
         });
     }
     let undecided = receipts_in(engine, device, UNDECIDED, POLL_PAGE).await?;
@@ -209,6 +215,7 @@ pub(crate) async fn poll(
         return Err(JobError::Wait {
             why: format!("receipt {oldest} is not decided yet; reading again later"),
             at: engine.now() + wait,
+            on: None,
         });
     }
     // The oldest was decided: the job of the new oldest goes on, after its wait.
