@@ -382,6 +382,18 @@ pub struct OrderReturns;
 )]
 pub struct Refund;
 
+/// The refunded shipping of refunds, by id.
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "graphql/schema.graphql",
+    query_path = "graphql/refund_shipping.graphql",
+    response_derives = "Debug, Clone, PartialEq, Serialize",
+    variables_derives = "Debug, Clone, PartialEq",
+    skip_serializing_none,
+    deprecated = "warn"
+)]
+pub struct RefundShipping;
+
 /// One page of customers.
 #[derive(GraphQLQuery)]
 #[graphql(

@@ -14,7 +14,7 @@ use shopify_client::adapter::StorefrontConfig;
 use shopify_client::ops::bulk_customers::bulk_customers_query;
 use shopify_client::ops::bulk_orders::bulk_orders_query;
 use shopify_client::ops::inventory::{LEVELS_PER_ITEM, MAX_LEVELS_PER_ITEM};
-use shopify_client::ops::orders::{LINES_PER_REQUEST, OrderPull};
+use shopify_client::ops::orders::{LINES_PER_REQUEST, OrderPull, REFUND_SHIPPING_IDS};
 use shopify_client::queries;
 
 const ORDER: &str = "gid://shopify/Order/1";
@@ -67,6 +67,14 @@ fn operations() -> Vec<(&'static str, &'static str, Value, u64)> {
         ),
         op!(order_fulfillment_orders, json!({"id": ORDER}), 820),
         op!(refund, json!({"id": "gid://shopify/Refund/1"}), 520),
+        // The refunded shipping of a bulk-read order's refunds, all of them in one request.
+        op!(
+            refund_shipping,
+            json!({"ids": (0..REFUND_SHIPPING_IDS)
+                .map(|i| format!("gid://shopify/Refund/{i}"))
+                .collect::<Vec<_>>()}),
+            30
+        ),
         // Read only for an order with returns: 10 returns of 20 exchange items each.
         op!(
             order_returns,

@@ -236,10 +236,36 @@ impl ShopifyStorefront {
         Ok(())
     }
 
+    /// `bulk` refunds (read without their refunded shipping) with it: their shipping lines
+    /// read in one narrow request, or `None` when one of them is not answered whole (more
+    /// shipping lines than it reads, or too many refunds), to be read by id instead.
+    async fn with_refunded_shipping(
+        &self,
+        mut bulk: Vec<crate::ops::orders::Refund>,
+    ) -> ConnectorResult<Option<Vec<crate::ops::orders::Refund>>> {
+        if bulk.is_empty() || bulk.len() > crate::ops::orders::REFUND_SHIPPING_IDS {
+            return Ok(None);
+        }
+        let ids = bulk
+            .iter()
+            .map(|r| RefundGid::parse("refunds[].id", &r.id))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(err)?;
+        let mut shipping = self.client.refund_shipping(&ids).await.map_err(err)?;
+        for refund in &mut bulk {
+            let Some(lines) = shipping.remove(&refund.id) else {
+                return Ok(None);
+            };
+            refund.refund_shipping_lines.nodes = lines;
+        }
+        Ok(Some(bulk))
+    }
+
     /// The whole order: the rest of its lines, its refunds and, when it has any, its
     /// returns. `bulk_refunds` are its refunds as a bulk result brought them (without their
-    /// refunded shipping): used unless the order had shipping refunded, in which case, as
-    /// without them, each refund is read by id.
+    /// refunded shipping): when the order had shipping refunded, their shipping lines are read
+    /// in one narrow request ([`ShopifyClient::refund_shipping`]); without them, or when that
+    /// read is not whole, each refund is read by id.
     async fn full_order(
         &self,
         order: &ShopifyOrder,
@@ -251,13 +277,18 @@ impl ShopifyStorefront {
             .await
             .map_err(err)?;
         let order = &order;
-        let bulk_refunds = bulk_refunds.filter(|_| {
-            order
-                .total_refunded_shipping_set
-                .shop_money
-                .amount
-                .is_zero()
-        });
+        let bulk_refunds = match bulk_refunds {
+            Some(bulk)
+                if !order
+                    .total_refunded_shipping_set
+                    .shop_money
+                    .amount
+                    .is_zero() =>
+            {
+                self.with_refunded_shipping(bulk).await?
+            }
+            other => other,
+        };
         let mut refunds = Vec::with_capacity(order.refunds.len());
         if let Some(bulk) = bulk_refunds {
             for refund in &bulk {

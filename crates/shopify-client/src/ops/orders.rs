@@ -15,7 +15,9 @@ use serde::Deserialize;
 use crate::client::{Safety, ShopifyClient};
 use crate::error::Error;
 use crate::gid::{OrderGid, RefundGid};
-use crate::queries::{self, order, order_changes, order_lines, order_returns, orders, refund};
+use crate::queries::{
+    self, order, order_changes, order_lines, order_returns, orders, refund, refund_shipping,
+};
 
 /// An order with everything the ERP and a tax receipt need: lines (SKU, quantities, prices,
 /// discount allocations, tax lines), shipping lines with their tax, addresses, customer (with
@@ -35,6 +37,12 @@ pub type Refund = refund::RefundFields;
 /// A return of an order: its id, name, status, creation time and the items given in
 /// exchange, each with the order lines Shopify added for it once processed.
 pub type OrderReturn = order_returns::OrderReturnsOrderReturnsNodes;
+
+/// A refunded shipping line, as [`Refund`] carries it.
+pub type RefundShippingLine = refund::RefundFieldsRefundShippingLinesNodes;
+
+/// Refunds whose shipping [`ShopifyClient::refund_shipping`] reads in one request, at most.
+pub const REFUND_SHIPPING_IDS: usize = 50;
 
 /// Returns read per order by [`ShopifyClient::order_returns`]; an order with more is refused.
 pub const RETURNS_PER_ORDER: u32 = 10;
@@ -352,6 +360,61 @@ impl ShopifyClient {
             )
             .await?;
         Ok(data.refund)
+    }
+
+    /// The refunded shipping lines of each refund of `ids` (at most
+    /// [`REFUND_SHIPPING_IDS`]), by refund id, and nothing else of them: for refunds read
+    /// without it (the orders' bulk query). A refund absent from the answer is not in the
+    /// shop; one with more shipping lines than one request reads is left out too, so the
+    /// caller reads it whole ([`refund`](Self::refund)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] naming `ids` when there are more than [`REFUND_SHIPPING_IDS`]
+    /// (nothing is sent); the failures of the call; [`Error::Decode`] for a line whose amounts
+    /// do not read as [`Refund`]'s.
+    pub async fn refund_shipping(
+        &self,
+        ids: &[RefundGid],
+    ) -> Result<std::collections::HashMap<String, Vec<RefundShippingLine>>, Error> {
+        if ids.len() > REFUND_SHIPPING_IDS {
+            return Err(Error::invalid(
+                "ids",
+                format!(
+                    "{} refunds in one request; at most {REFUND_SHIPPING_IDS}",
+                    ids.len()
+                ),
+            ));
+        }
+        let data: refund_shipping::ResponseData = self
+            .run::<queries::RefundShipping, _>(
+                refund_shipping::Variables {
+                    ids: ids.iter().map(|id| id.as_str().to_owned()).collect(),
+                },
+                Safety::Repeatable,
+            )
+            .await?;
+        let mut out = std::collections::HashMap::new();
+        for node in data.nodes.into_iter().flatten() {
+            let refund_shipping::RefundShippingNodes::Refund(refund) = node else {
+                continue;
+            };
+            if refund.refund_shipping_lines.page_info.has_next_page {
+                continue;
+            }
+            // The same fields as `Refund`'s, in a type of their own (each query has its
+            // types): carried over through their JSON form, which is the same.
+            let json = serde_json::to_value(&refund.refund_shipping_lines.nodes)
+                .unwrap_or_default();
+            let lines = serde_path_to_error::deserialize(&json).map_err(|source| Error::Decode {
+                operation: "RefundShipping".into(),
+                retry_safe: true,
+                source,
+                body: serde_json::to_vec(&json).unwrap_or_default().into(),
+            })?;
+            out.insert(refund.id, lines);
+        }
+        Ok(out)
     }
 }
 
