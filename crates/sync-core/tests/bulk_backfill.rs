@@ -6,19 +6,14 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use common::*;
-use futures::{FutureExt, StreamExt};
-use sync_core::connector::{
-    ConnectorError, ConnectorResult, ExportedOrder, OrderStream, PAGED_EXPORT, StorefrontOrders,
-};
+use sync_core::connector::{PAGED_EXPORT, StorefrontOrders};
 use sync_core::engine::{Connectors, Engine, Flow};
-use sync_core::model::{Change, Customer, CustomerId, Order, OrderId, StoreScope};
-use sync_core::paging::Page;
+use sync_core::model::{Order, StoreScope};
 
 const ORDERS: u32 = 120;
 
@@ -40,106 +35,6 @@ fn bulk_engine(
     Engine::new(connectors, store, config)
 }
 
-/// The memory storefront, counting exports started, and failing its export's stream after
-/// `fail_after` orders while that is set. Its exported orders come incomplete, as Shopify's
-/// do, and `completions` counts the follow-up reads that complete them.
-struct Exporting {
-    inner: Arc<sync_core::engine::memory::MemoryStorefront>,
-    started: AtomicU32,
-    fail_after: Mutex<Option<usize>>,
-    completions: AtomicU32,
-}
-
-impl Exporting {
-    fn new(
-        inner: Arc<sync_core::engine::memory::MemoryStorefront>,
-        fail_after: Option<usize>,
-    ) -> Self {
-        Exporting {
-            inner,
-            started: AtomicU32::new(0),
-            fail_after: Mutex::new(fail_after),
-            completions: AtomicU32::new(0),
-        }
-    }
-}
-
-#[async_trait]
-impl StorefrontOrders for Exporting {
-    async fn orders_page(
-        &self,
-        since: Option<DateTime<Utc>>,
-        cursor: Option<String>,
-    ) -> ConnectorResult<Page<Order, String>> {
-        self.inner.orders_page(since, cursor).await
-    }
-    async fn order_changes_page(
-        &self,
-        since: Option<DateTime<Utc>>,
-        cursor: Option<String>,
-    ) -> ConnectorResult<Page<Change<OrderId>, String>> {
-        self.inner.order_changes_page(since, cursor).await
-    }
-    async fn order(&self, id: &OrderId) -> ConnectorResult<Option<Order>> {
-        self.inner.order(id).await
-    }
-    async fn customer_changes_page(
-        &self,
-        since: Option<DateTime<Utc>>,
-        cursor: Option<String>,
-    ) -> ConnectorResult<Page<Change<CustomerId>, String>> {
-        self.inner.customer_changes_page(since, cursor).await
-    }
-    async fn customer(&self, id: &CustomerId) -> ConnectorResult<Option<Customer>> {
-        self.inner.customer(id).await
-    }
-    async fn count_order_changes(
-        &self,
-        since: Option<DateTime<Utc>>,
-    ) -> ConnectorResult<Option<u64>> {
-        self.inner.count_order_changes(since).await
-    }
-    async fn start_order_export(&self, since: Option<DateTime<Utc>>) -> ConnectorResult<String> {
-        self.started.fetch_add(1, Ordering::SeqCst);
-        self.inner.start_order_export(since).await
-    }
-    async fn order_export(
-        &self,
-        id: &str,
-        since: Option<DateTime<Utc>>,
-    ) -> ConnectorResult<Option<OrderStream<'_>>> {
-        let Some(stream) = self.inner.order_export(id, since).await? else {
-            return Ok(None);
-        };
-        let completions = &self.completions;
-        let stream = stream
-            .map(move |item| {
-                item.map(|exported| {
-                    let change = exported.change.clone();
-                    ExportedOrder::pending(
-                        change,
-                        async move {
-                            completions.fetch_add(1, Ordering::SeqCst);
-                            exported.complete().await
-                        }
-                        .boxed(),
-                    )
-                })
-            })
-            .boxed();
-        let fail_after = *self.fail_after.lock().unwrap();
-        Ok(Some(match fail_after {
-            None => stream,
-            Some(n) => stream
-                .take(n)
-                .chain(futures::stream::once(async {
-                    Err(ConnectorError::transient("the export's download broke off"))
-                }))
-                .boxed(),
-        }))
-    }
-}
-
 fn seeded_world() -> (World, Vec<Order>) {
     let world = world();
     let orders: Vec<Order> = (1..=ORDERS).map(|n| order(n, "A-RED", 1, 100)).collect();
@@ -153,13 +48,17 @@ fn seeded_world() -> (World, Vec<Order>) {
 async fn a_backfill_over_the_threshold_reads_one_export_then_goes_on_incrementally() {
     let (world, orders) = seeded_world();
     let store = sqlite().await;
-    let exporting = Arc::new(Exporting::new(world.shop.clone(), None));
+    let exporting = Arc::new(TestShop::new(world.shop.clone()));
     let engine = bulk_engine(&world, exporting.clone(), store.clone());
     engine
         .run_flows(&[Flow::Catalog, Flow::Orders])
         .await
         .unwrap();
-    assert_eq!(exporting.started.load(Ordering::SeqCst), 1, "one export");
+    assert_eq!(
+        exporting.order_exports.load(Ordering::SeqCst),
+        1,
+        "one export"
+    );
     assert_each_order_once(&world, &orders);
     assert_eq!(
         world.shop.calls().order_reads,
@@ -198,7 +97,7 @@ async fn a_backfill_over_the_threshold_reads_one_export_then_goes_on_incremental
     world.shop.put_order(late.clone());
     engine.run_flows(&[Flow::Orders]).await.unwrap();
     assert_eq!(
-        exporting.started.load(Ordering::SeqCst),
+        exporting.order_exports.load(Ordering::SeqCst),
         1,
         "still one export"
     );
@@ -212,7 +111,7 @@ async fn a_backfill_over_the_threshold_reads_one_export_then_goes_on_incremental
 async fn an_export_broken_off_half_way_is_resumed_without_duplicates() {
     let (world, orders) = seeded_world();
     let store = sqlite().await;
-    let exporting = Arc::new(Exporting::new(world.shop.clone(), Some(70)));
+    let exporting = Arc::new(TestShop::new(world.shop.clone()).broken_off_after(70));
     let engine = bulk_engine(&world, exporting.clone(), store.clone());
     engine.run_flows(&[Flow::Catalog]).await.unwrap();
     let first = engine.run_flows(&[Flow::Orders]).await;
@@ -233,7 +132,7 @@ async fn an_export_broken_off_half_way_is_resumed_without_duplicates() {
     let engine = bulk_engine(&world, exporting.clone(), store.clone());
     engine.run_flows(&[Flow::Orders]).await.unwrap();
     assert_eq!(
-        exporting.started.load(Ordering::SeqCst),
+        exporting.order_exports.load(Ordering::SeqCst),
         1,
         "resumed, not restarted"
     );
@@ -241,7 +140,7 @@ async fn an_export_broken_off_half_way_is_resumed_without_duplicates() {
     assert_eq!(world.erp.documents().len(), orders.len());
     assert_eq!(
         exporting.completions.load(Ordering::SeqCst),
-        ORDERS,
+        u64::from(ORDERS),
         "each order completed once: none of those imported before the break again"
     );
 }
@@ -249,7 +148,7 @@ async fn an_export_broken_off_half_way_is_resumed_without_duplicates() {
 #[tokio::test]
 async fn under_the_threshold_the_incremental_read_is_kept() {
     let (world, orders) = seeded_world();
-    let exporting = Arc::new(Exporting::new(world.shop.clone(), None));
+    let exporting = Arc::new(TestShop::new(world.shop.clone()));
     let connectors = Connectors {
         erp_catalog: world.erp.clone(),
         erp_sales: world.erp.clone(),
@@ -265,7 +164,7 @@ async fn under_the_threshold_the_incremental_read_is_kept() {
         .run_flows(&[Flow::Catalog, Flow::Orders])
         .await
         .unwrap();
-    assert_eq!(exporting.started.load(Ordering::SeqCst), 0);
+    assert_eq!(exporting.order_exports.load(Ordering::SeqCst), 0);
     assert_eq!(world.shop.calls().order_reads, u64::from(ORDERS));
     assert_each_order_once(&world, &orders);
 }

@@ -6,128 +6,16 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use common::*;
-use futures::{FutureExt, StreamExt};
-use sync_core::connector::{
-    ConnectorError, ConnectorResult, CustomerStream, ExportedCustomer, PAGED_EXPORT,
-    StorefrontOrders,
-};
-use sync_core::engine::memory::MemoryStorefront;
+use sync_core::connector::{PAGED_EXPORT, StorefrontOrders};
 use sync_core::engine::{Connectors, Engine, Flow};
-use sync_core::model::{Change, Customer, CustomerId, Order, OrderId, StoreScope};
-use sync_core::paging::Page;
+use sync_core::model::{Customer, StoreScope};
 
 const CUSTOMERS: u32 = 120;
-
-/// The memory storefront, counting the customer exports started (refusing to start one,
-/// as Shopify does while another bulk query runs, while `busy` is set), failing its export's
-/// stream after `fail_after` customers while that is set, and handing its customers over
-/// incomplete, `completions` counting the completions.
-struct Exporting {
-    inner: Arc<MemoryStorefront>,
-    started: AtomicU32,
-    busy: AtomicBool,
-    fail_after: Mutex<Option<usize>>,
-    completions: AtomicU32,
-}
-
-impl Exporting {
-    fn new(inner: Arc<MemoryStorefront>) -> Self {
-        Exporting {
-            inner,
-            started: AtomicU32::new(0),
-            busy: AtomicBool::new(false),
-            fail_after: Mutex::new(None),
-            completions: AtomicU32::new(0),
-        }
-    }
-}
-
-#[async_trait]
-impl StorefrontOrders for Exporting {
-    async fn orders_page(
-        &self,
-        since: Option<DateTime<Utc>>,
-        cursor: Option<String>,
-    ) -> ConnectorResult<Page<Order, String>> {
-        self.inner.orders_page(since, cursor).await
-    }
-    async fn order_changes_page(
-        &self,
-        since: Option<DateTime<Utc>>,
-        cursor: Option<String>,
-    ) -> ConnectorResult<Page<Change<OrderId>, String>> {
-        self.inner.order_changes_page(since, cursor).await
-    }
-    async fn order(&self, id: &OrderId) -> ConnectorResult<Option<Order>> {
-        self.inner.order(id).await
-    }
-    async fn customer_changes_page(
-        &self,
-        since: Option<DateTime<Utc>>,
-        cursor: Option<String>,
-    ) -> ConnectorResult<Page<Change<CustomerId>, String>> {
-        self.inner.customer_changes_page(since, cursor).await
-    }
-    async fn customer(&self, id: &CustomerId) -> ConnectorResult<Option<Customer>> {
-        self.inner.customer(id).await
-    }
-    async fn count_customer_changes(
-        &self,
-        since: Option<DateTime<Utc>>,
-    ) -> ConnectorResult<Option<u64>> {
-        self.inner.count_customer_changes(since).await
-    }
-    async fn start_customer_export(&self, since: Option<DateTime<Utc>>) -> ConnectorResult<String> {
-        if self.busy.load(Ordering::SeqCst) {
-            return Err(ConnectorError::transient(
-                "OPERATION_IN_PROGRESS: a bulk query already runs",
-            ));
-        }
-        self.started.fetch_add(1, Ordering::SeqCst);
-        self.inner.start_customer_export(since).await
-    }
-    async fn customer_export(
-        &self,
-        id: &str,
-        since: Option<DateTime<Utc>>,
-    ) -> ConnectorResult<Option<CustomerStream<'_>>> {
-        let Some(stream) = self.inner.customer_export(id, since).await? else {
-            return Ok(None);
-        };
-        let completions = &self.completions;
-        let stream = stream
-            .map(move |item| {
-                item.map(|exported| {
-                    let change = exported.change.clone();
-                    ExportedCustomer::pending(
-                        change,
-                        async move {
-                            completions.fetch_add(1, Ordering::SeqCst);
-                            exported.complete().await
-                        }
-                        .boxed(),
-                    )
-                })
-            })
-            .boxed();
-        let fail_after = *self.fail_after.lock().unwrap();
-        Ok(Some(match fail_after {
-            None => stream,
-            Some(n) => stream
-                .take(n)
-                .chain(futures::stream::once(async {
-                    Err(ConnectorError::transient("the export's download broke off"))
-                }))
-                .boxed(),
-        }))
-    }
-}
 
 fn bulk_engine(
     world: &World,
@@ -183,10 +71,14 @@ fn assert_each_customer_once(world: &World, customers: &[Customer]) {
 async fn a_customers_backfill_over_the_threshold_reads_one_export_then_goes_on_incrementally() {
     let (world, customers) = seeded_world();
     let store = sqlite().await;
-    let exporting = Arc::new(Exporting::new(world.shop.clone()));
+    let exporting = Arc::new(TestShop::new(world.shop.clone()));
     let engine = bulk_engine(&world, exporting.clone(), store.clone());
     engine.run_flows(&[Flow::Customers]).await.unwrap();
-    assert_eq!(exporting.started.load(Ordering::SeqCst), 1, "one export");
+    assert_eq!(
+        exporting.customer_exports.load(Ordering::SeqCst),
+        1,
+        "one export"
+    );
     assert_each_customer_once(&world, &customers);
     assert_eq!(
         world.shop.calls().customer_reads,
@@ -230,7 +122,7 @@ async fn a_customers_backfill_over_the_threshold_reads_one_export_then_goes_on_i
     world.shop.put_customer(late.clone());
     engine.run_flows(&[Flow::Customers]).await.unwrap();
     assert_eq!(
-        exporting.started.load(Ordering::SeqCst),
+        exporting.customer_exports.load(Ordering::SeqCst),
         1,
         "still one export"
     );
@@ -244,7 +136,7 @@ async fn a_customers_backfill_over_the_threshold_reads_one_export_then_goes_on_i
 async fn a_customers_export_broken_off_half_way_is_resumed_without_duplicates() {
     let (world, customers) = seeded_world();
     let store = sqlite().await;
-    let exporting = Arc::new(Exporting::new(world.shop.clone()));
+    let exporting = Arc::new(TestShop::new(world.shop.clone()));
     *exporting.fail_after.lock().unwrap() = Some(70);
     let engine = bulk_engine(&world, exporting.clone(), store.clone());
     let first = engine.run_flows(&[Flow::Customers]).await;
@@ -265,14 +157,14 @@ async fn a_customers_export_broken_off_half_way_is_resumed_without_duplicates() 
     let engine = bulk_engine(&world, exporting.clone(), store.clone());
     engine.run_flows(&[Flow::Customers]).await.unwrap();
     assert_eq!(
-        exporting.started.load(Ordering::SeqCst),
+        exporting.customer_exports.load(Ordering::SeqCst),
         1,
         "resumed, not restarted"
     );
     assert_each_customer_once(&world, &customers);
     assert_eq!(
         exporting.completions.load(Ordering::SeqCst),
-        CUSTOMERS,
+        u64::from(CUSTOMERS),
         "each customer completed once: none of those imported before the break again"
     );
     assert_eq!(world.shop.calls().customer_reads, 0);
@@ -282,14 +174,14 @@ async fn a_customers_export_broken_off_half_way_is_resumed_without_duplicates() 
 async fn a_customers_export_refused_for_now_waits_for_the_next_pass_without_failing_this_one() {
     let (world, customers) = seeded_world();
     let store = sqlite().await;
-    let exporting = Arc::new(Exporting::new(world.shop.clone()));
+    let exporting = Arc::new(TestShop::new(world.shop.clone()));
     exporting.busy.store(true, Ordering::SeqCst);
     let engine = bulk_engine(&world, exporting.clone(), store.clone());
     engine
         .run_flows(&[Flow::Customers])
         .await
         .expect("a refused start does not fail the pass");
-    assert_eq!(exporting.started.load(Ordering::SeqCst), 0);
+    assert_eq!(exporting.customer_exports.load(Ordering::SeqCst), 0);
     assert_eq!(
         world.shop.calls().customer_reads,
         0,
@@ -299,7 +191,7 @@ async fn a_customers_export_refused_for_now_waits_for_the_next_pass_without_fail
     // The other bulk query has ended: the next pass starts the export.
     exporting.busy.store(false, Ordering::SeqCst);
     engine.run_flows(&[Flow::Customers]).await.unwrap();
-    assert_eq!(exporting.started.load(Ordering::SeqCst), 1);
+    assert_eq!(exporting.customer_exports.load(Ordering::SeqCst), 1);
     assert_eq!(world.shop.calls().customer_reads, 0);
     assert_each_customer_once(&world, &customers);
 }

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use common::*;
 use sync_core::clock::{Clock, FixedClock};
-use sync_core::model::ReceiptState;
 use sync_core::engine::{JobKind, ReceiptPhase};
 use sync_core::model::Order;
+use sync_core::model::ReceiptState;
 use sync_core::store::JobState;
 
 #[tokio::test]
@@ -98,12 +98,14 @@ async fn older_stored_states_read_as_new_and_an_undecided_receipt_is_polled_not_
 
 #[tokio::test]
 async fn a_return_waiting_for_its_sale_verdict_goes_on_when_the_sale_turns_valid_not_after_its_wait()
-{
+ {
     let world = world();
     // The engine's clock stands hours after the store's (real) job times, so a return that
     // waits for its sale waits the longest, an hour; a verdict is read again after half its
     // age, from 100 ms.
-    let clock = Arc::new(FixedClock::new(chrono::Utc::now() + chrono::Duration::hours(10)));
+    let clock = Arc::new(FixedClock::new(
+        chrono::Utc::now() + chrono::Duration::hours(10),
+    ));
     let mut config = config("w1");
     config.receipt_poll_min = Duration::from_millis(100);
     config.receipt_poll_max = Duration::from_secs(3600);
@@ -126,7 +128,11 @@ async fn a_return_waiting_for_its_sale_verdict_goes_on_when_the_sale_turns_valid
     refunded.updated_at = t(30);
     world.shop.put_order(refunded);
     engine.run_once().await.unwrap();
-    assert_eq!(world.tax.received().len(), 1, "no return receipt before the sale is Valid");
+    assert_eq!(
+        world.tax.received().len(),
+        1,
+        "no return receipt before the sale is Valid"
+    );
     let waiting: Vec<_> = store
         .jobs(&"shop-1".into(), Some(JobState::Pending))
         .await
@@ -134,7 +140,11 @@ async fn a_return_waiting_for_its_sale_verdict_goes_on_when_the_sale_turns_valid
         .into_iter()
         .filter(|j| j.key.contains("gid://shop/Refund/9"))
         .collect();
-    assert_eq!(waiting.len(), 1, "the return's receipt job waits: {waiting:?}");
+    assert_eq!(
+        waiting.len(),
+        1,
+        "the return's receipt job waits: {waiting:?}"
+    );
     let due = waiting[0].run_after;
     assert!(
         due - clock.now_utc() > chrono::Duration::minutes(30),
@@ -148,7 +158,11 @@ async fn a_return_waiting_for_its_sale_verdict_goes_on_when_the_sale_turns_valid
     assert!(clock.now_utc() < due);
     engine.run_once().await.unwrap();
     let received = world.tax.received();
-    assert_eq!(received.len(), 2, "the return receipt was issued once the sale was Valid");
+    assert_eq!(
+        received.len(),
+        2,
+        "the return receipt was issued once the sale was Valid"
+    );
     assert_eq!(received[1].2.state, ReceiptState::Accepted);
     assert_eq!(
         received[1].1, received[0].0,

@@ -8,113 +8,18 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use common::*;
-use sync_core::connector::{ConnectorResult, OrderStream, StorefrontOrders};
-use sync_core::engine::memory::MemoryStorefront;
 use sync_core::engine::{Connectors, Engine, Flow, PassOutcome};
-use sync_core::model::{Change, Customer, CustomerId, Order, OrderId};
-use sync_core::paging::Page;
+use sync_core::model::Order;
 use sync_core::store::StateStore;
 
 const ORDERS: u32 = 60;
 
-/// The memory storefront, counting every read and taking a moment to read a record whole
-/// (as Shopify does), so that two workers' passes overlap.
-struct CountingShop {
-    inner: Arc<MemoryStorefront>,
-    order_change_pages: AtomicU64,
-    customer_change_pages: AtomicU64,
-    orders_read: AtomicU64,
-    customers_read: AtomicU64,
-    first_order_read: std::sync::Mutex<Option<tokio::time::Instant>>,
-}
-
-impl CountingShop {
-    fn new(inner: Arc<MemoryStorefront>) -> Self {
-        CountingShop {
-            inner,
-            order_change_pages: AtomicU64::new(0),
-            customer_change_pages: AtomicU64::new(0),
-            orders_read: AtomicU64::new(0),
-            customers_read: AtomicU64::new(0),
-            first_order_read: std::sync::Mutex::new(None),
-        }
-    }
-
-    /// (order change pages, orders read, customer change pages, customers read).
-    fn reads(&self) -> (u64, u64, u64, u64) {
-        (
-            self.order_change_pages.load(Ordering::SeqCst),
-            self.orders_read.load(Ordering::SeqCst),
-            self.customer_change_pages.load(Ordering::SeqCst),
-            self.customers_read.load(Ordering::SeqCst),
-        )
-    }
-}
-
-#[async_trait::async_trait]
-impl StorefrontOrders for CountingShop {
-    async fn orders_page(
-        &self,
-        since: Option<DateTime<Utc>>,
-        cursor: Option<String>,
-    ) -> ConnectorResult<Page<Order, String>> {
-        self.inner.orders_page(since, cursor).await
-    }
-    async fn order_changes_page(
-        &self,
-        since: Option<DateTime<Utc>>,
-        cursor: Option<String>,
-    ) -> ConnectorResult<Page<Change<OrderId>, String>> {
-        self.order_change_pages.fetch_add(1, Ordering::SeqCst);
-        self.inner.order_changes_page(since, cursor).await
-    }
-    async fn order(&self, id: &OrderId) -> ConnectorResult<Option<Order>> {
-        self.orders_read.fetch_add(1, Ordering::SeqCst);
-        self.first_order_read
-            .lock()
-            .unwrap()
-            .get_or_insert_with(tokio::time::Instant::now);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        self.inner.order(id).await
-    }
-    async fn customer_changes_page(
-        &self,
-        since: Option<DateTime<Utc>>,
-        cursor: Option<String>,
-    ) -> ConnectorResult<Page<Change<CustomerId>, String>> {
-        self.customer_change_pages.fetch_add(1, Ordering::SeqCst);
-        self.inner.customer_changes_page(since, cursor).await
-    }
-    async fn customer(&self, id: &CustomerId) -> ConnectorResult<Option<Customer>> {
-        self.customers_read.fetch_add(1, Ordering::SeqCst);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        self.inner.customer(id).await
-    }
-    async fn count_order_changes(
-        &self,
-        since: Option<DateTime<Utc>>,
-    ) -> ConnectorResult<Option<u64>> {
-        self.inner.count_order_changes(since).await
-    }
-    async fn start_order_export(&self, since: Option<DateTime<Utc>>) -> ConnectorResult<String> {
-        self.inner.start_order_export(since).await
-    }
-    async fn order_export(
-        &self,
-        id: &str,
-        since: Option<DateTime<Utc>>,
-    ) -> ConnectorResult<Option<OrderStream<'_>>> {
-        self.inner.order_export(id, since).await
-    }
-}
-
 /// A world with `ORDERS` orders and their customers, and its counting storefront.
-fn shop_world() -> (World, Vec<Order>, Arc<CountingShop>) {
+fn shop_world() -> (World, Vec<Order>, Arc<TestShop>) {
     let world = world();
     let orders: Vec<Order> = (1..=ORDERS)
         .map(|n| order(n, if n % 3 == 0 { "B-BLACK" } else { "A-RED" }, 1, 100))
@@ -125,13 +30,13 @@ fn shop_world() -> (World, Vec<Order>, Arc<CountingShop>) {
             world.shop.put_customer(c.clone());
         }
     }
-    let shop = Arc::new(CountingShop::new(world.shop.clone()));
+    let shop = Arc::new(TestShop::new(world.shop.clone()).slow_reads(Duration::from_millis(10)));
     (world, orders, shop)
 }
 
 fn engine_on(
     world: &World,
-    shop: &Arc<CountingShop>,
+    shop: &Arc<TestShop>,
     store: Arc<dyn StateStore>,
     worker: &str,
 ) -> Engine {

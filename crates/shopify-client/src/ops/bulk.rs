@@ -236,6 +236,43 @@ impl ShopifyClient {
             .await
     }
 
+    /// The result lines of the bulk query `id` of `what` (`orders`, `customers`), once it
+    /// finished ([`wait_bulk_operation`](Self::wait_bulk_operation)), streamed as they
+    /// download ([`bulk_results`](Self::bulk_results)); none for an empty result.
+    /// `Ok(None)` when there is no such operation or it ended without a result (`FAILED`,
+    /// `CANCELED`, `EXPIRED`): the caller starts another.
+    pub(crate) async fn finished_bulk_lines(
+        &self,
+        id: &crate::gid::BulkOperationGid,
+        what: &'static str,
+    ) -> Result<Option<impl Stream<Item = Result<serde_json::Value, Error>> + use<>>, Error> {
+        use futures::StreamExt;
+        let url = match self.wait_bulk_operation(id).await {
+            Ok(op) => op.url,
+            Err(Error::JobFailed { status, .. })
+                if matches!(
+                    status.as_str(),
+                    "not found" | "FAILED" | "CANCELED" | "EXPIRED"
+                ) =>
+            {
+                tracing::warn!(
+                    operation = id.as_str(),
+                    %status,
+                    what,
+                    "bulk query ended without a result"
+                );
+                return Ok(None);
+            }
+            // Still running at the poll timeout, or a request error.
+            Err(e) => return Err(e),
+        };
+        Ok(Some(match url {
+            Some(url) => self.bulk_results(&url).await?.left_stream(),
+            // An empty result has no file.
+            None => futures::stream::empty().right_stream(),
+        }))
+    }
+
     /// Downloads a bulk result (`url` of a completed operation; pre-signed, so no token is
     /// sent) and streams its JSONL lines as JSON values, as the download arrives: the file is
     /// never held whole, only the line being read (at most [`MAX_BULK_LINE`] bytes). Each

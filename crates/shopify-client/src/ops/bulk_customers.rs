@@ -84,26 +84,8 @@ impl ShopifyClient {
         &self,
         id: &BulkOperationGid,
     ) -> Result<Option<impl Stream<Item = Result<Customer, Error>> + use<>>, Error> {
-        let url = match self.wait_bulk_operation(id).await {
-            Ok(op) => op.url,
-            Err(Error::JobFailed { status, .. })
-                if matches!(
-                    status.as_str(),
-                    "not found" | "FAILED" | "CANCELED" | "EXPIRED"
-                ) =>
-            {
-                tracing::warn!(
-                    operation = id.as_str(),
-                    %status,
-                    "bulk query of customers ended without a result"
-                );
-                return Ok(None);
-            }
-            Err(e) => return Err(e),
-        };
-        let lines = match url {
-            Some(url) => self.bulk_results(&url).await?.left_stream(),
-            None => futures::stream::empty().right_stream(),
+        let Some(lines) = self.finished_bulk_lines(id, "customers").await? else {
+            return Ok(None);
         };
         let mut failed = false;
         Ok(Some(lines.map(|line| line.and_then(decode)).take_while(

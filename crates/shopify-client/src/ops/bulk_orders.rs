@@ -146,29 +146,8 @@ impl ShopifyClient {
         &self,
         id: &BulkOperationGid,
     ) -> Result<Option<impl Stream<Item = Result<BulkOrder, Error>> + use<>>, Error> {
-        let url = match self.wait_bulk_operation(id).await {
-            Ok(op) => op.url,
-            // No such operation, or it ended without a result: a backfill starts another.
-            Err(Error::JobFailed { status, .. })
-                if matches!(
-                    status.as_str(),
-                    "not found" | "FAILED" | "CANCELED" | "EXPIRED"
-                ) =>
-            {
-                tracing::warn!(
-                    operation = id.as_str(),
-                    %status,
-                    "bulk query of orders ended without a result"
-                );
-                return Ok(None);
-            }
-            // Still running at the poll timeout, or a request error.
-            Err(e) => return Err(e),
-        };
-        let lines = match url {
-            Some(url) => self.bulk_results(&url).await?.left_stream(),
-            // An empty result has no file.
-            None => futures::stream::empty().right_stream(),
+        let Some(lines) = self.finished_bulk_lines(id, "orders").await? else {
+            return Ok(None);
         };
         Ok(Some(group_orders(lines)))
     }

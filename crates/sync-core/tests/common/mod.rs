@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 mod crashing;
+mod shop;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,6 +19,8 @@ use sync_core::store::StateStore;
 
 #[allow(unused_imports)] // not every test crate that shares these fixtures uses it
 pub use crashing::CrashingStore;
+#[allow(unused_imports)] // not every test crate that shares these fixtures uses it
+pub use shop::TestShop;
 
 pub struct World {
     pub erp: Arc<MemoryErp>,
@@ -189,7 +192,11 @@ pub fn quick_engine(world: &World, store: Arc<dyn StateStore>, worker: &str) -> 
 }
 
 /// The world's engine with `config`.
-pub fn configured_engine(world: &World, store: Arc<dyn StateStore>, config: EngineConfig) -> Engine {
+pub fn configured_engine(
+    world: &World,
+    store: Arc<dyn StateStore>,
+    config: EngineConfig,
+) -> Engine {
     world_engine(world, world.erp.clone(), store, config)
 }
 
