@@ -404,14 +404,15 @@ impl ShopifyClient {
             }
             // The same fields as `Refund`'s, in a type of their own (each query has its
             // types): carried over through their JSON form, which is the same.
-            let json = serde_json::to_value(&refund.refund_shipping_lines.nodes)
-                .unwrap_or_default();
-            let lines = serde_path_to_error::deserialize(&json).map_err(|source| Error::Decode {
-                operation: "RefundShipping".into(),
-                retry_safe: true,
-                source,
-                body: serde_json::to_vec(&json).unwrap_or_default().into(),
-            })?;
+            let json =
+                serde_json::to_value(&refund.refund_shipping_lines.nodes).unwrap_or_default();
+            let lines =
+                serde_path_to_error::deserialize(&json).map_err(|source| Error::Decode {
+                    operation: "RefundShipping".into(),
+                    retry_safe: true,
+                    source,
+                    body: serde_json::to_vec(&json).unwrap_or_default().into(),
+                })?;
             out.insert(refund.id, lines);
         }
         Ok(out)
