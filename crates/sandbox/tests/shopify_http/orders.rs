@@ -105,6 +105,21 @@ async fn orders_page_incrementally_by_updated_at() {
         )
         .await;
     assert_eq!(d["ordersCount"]["count"], 30);
+    // The count's `limit`: a number bounds it (`AT_LEAST`), `null` lifts the default bound
+    // of 10,000, and the customers' count reads it alike.
+    let d = shop
+        .gql(
+            "{ a: ordersCount(limit: 7) { count precision } \
+               b: ordersCount(limit: null) { count precision } \
+               c: ordersCount(limit: 30) { count precision } \
+               d: customersCount(limit: 1) { count precision } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["a"], json!({"count": 7, "precision": "AT_LEAST"}));
+    assert_eq!(d["b"], json!({"count": 30, "precision": "EXACT"}));
+    assert_eq!(d["c"], json!({"count": 30, "precision": "EXACT"}));
+    assert_eq!(d["d"]["precision"], "AT_LEAST");
 
     // Single order and customer reads.
     let d = shop

@@ -37,7 +37,8 @@ pub fn bulk_customers_query(filter: Option<&str>) -> String {
 
 impl ShopifyClient {
     /// How many customers match `query` (Shopify's search syntax), and whether the count is
-    /// exact (Shopify stops counting at 10,000 by default: the count is then at least that).
+    /// exact. The query lifts Shopify's default bound of 10,000 (`limit: null`), so the count
+    /// is exact however large; `false` only if Shopify estimates.
     ///
     /// # Errors
     ///

@@ -190,7 +190,9 @@ impl ShopifyClient {
     }
 
     /// How many orders match `query` (Shopify's search syntax; all orders for `None`), and
-    /// whether that is exact: Shopify stops counting at 10,000 (then it is at least that).
+    /// whether that is exact. The query lifts Shopify's default bound of 10,000
+    /// (`limit: null`), so a backfill's progress shows every order it will read; `false` only
+    /// if Shopify estimates.
     ///
     /// # Errors
     ///
@@ -422,6 +424,16 @@ impl ShopifyClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_counts_lift_shopifys_bound_of_ten_thousand() {
+        for document in [
+            queries::orders_count::QUERY,
+            queries::customers_count::QUERY,
+        ] {
+            assert!(document.contains("limit: null"), "{document}");
+        }
+    }
 
     #[test]
     fn the_filter_is_utc_with_seconds() {

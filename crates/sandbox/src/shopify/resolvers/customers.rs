@@ -1,7 +1,7 @@
 //! Customers and their addresses.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, MaybeUndefined, Object, Result};
 use rust_decimal::Decimal;
 
 use super::outputs::*;
@@ -287,20 +287,11 @@ impl CustomerQueries {
         &self,
         ctx: &Context<'_>,
         query: Option<String>,
+        limit: MaybeUndefined<i32>,
     ) -> Result<Option<Count>> {
-        let filter = Filter::parse(query.as_deref(), &["updated_at", "created_at"])?;
         let st = lock(&cx(ctx)?.state.store);
-        let mut n = 0;
-        for cu in st.customers.values() {
-            if filter.matches(|f| match f {
-                "updated_at" => Some(FieldVal::Time(cu.updated_at)),
-                "created_at" => Some(FieldVal::Time(cu.created_at)),
-                _ => None,
-            })? {
-                n += 1;
-            }
-        }
-        Ok(Some(Count::exact(n)))
+        let times = st.customers.values().map(|r| (r.updated_at, r.created_at));
+        Ok(Some(count_by_time(times, query.as_deref(), &limit)?))
     }
 
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {

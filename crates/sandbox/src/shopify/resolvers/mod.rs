@@ -184,6 +184,29 @@ fn pargs(
     }
 }
 
+/// `ordersCount` / `customersCount`: how many of the records, given by their
+/// `(updated_at, created_at)`, match `query` (on those two fields), under the count's `limit`
+/// ([`Count::limited`]).
+fn count_by_time(
+    times: impl Iterator<Item = (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>,
+    query: Option<&str>,
+    limit: &async_graphql::MaybeUndefined<i32>,
+) -> Result<Count> {
+    use crate::shopify::search::{FieldVal, Filter};
+    let filter = Filter::parse(query, &["updated_at", "created_at"])?;
+    let mut n = 0;
+    for (updated_at, created_at) in times {
+        if filter.matches(|f| match f {
+            "updated_at" => Some(FieldVal::Time(updated_at)),
+            "created_at" => Some(FieldVal::Time(created_at)),
+            _ => None,
+        })? {
+            n += 1;
+        }
+    }
+    Ok(Count::limited(n, limit))
+}
+
 fn time_key(t: chrono::DateTime<chrono::Utc>) -> SortVal {
     SortVal::Int(t.timestamp_millis())
 }

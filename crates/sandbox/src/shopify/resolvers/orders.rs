@@ -1,7 +1,7 @@
 //! Orders: the order and the order query fields (its parts are in `order_lines`).
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Error, ID, Object, Result};
+use async_graphql::{Context, Error, ID, MaybeUndefined, Object, Result};
 use rust_decimal::Decimal;
 
 use super::order_lines::{DiscountApplication, discount_application, tax_line};
@@ -638,20 +638,11 @@ impl OrderQueries {
         &self,
         ctx: &Context<'_>,
         query: Option<String>,
+        limit: MaybeUndefined<i32>,
     ) -> Result<Option<Count>> {
-        let filter = Filter::parse(query.as_deref(), &["updated_at", "created_at"])?;
         let st = lock(&cx(ctx)?.state.store);
-        let mut n = 0;
-        for o in st.orders.values() {
-            if filter.matches(|f| match f {
-                "updated_at" => Some(FieldVal::Time(o.updated_at)),
-                "created_at" => Some(FieldVal::Time(o.created_at)),
-                _ => None,
-            })? {
-                n += 1;
-            }
-        }
-        Ok(Some(Count::exact(n)))
+        let times = st.orders.values().map(|r| (r.updated_at, r.created_at));
+        Ok(Some(count_by_time(times, query.as_deref(), &limit)?))
     }
 
     async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Order>> {

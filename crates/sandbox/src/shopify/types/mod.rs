@@ -226,11 +226,32 @@ pub(crate) struct Count {
     pub(crate) precision: CountPrecision,
 }
 
+/// The bound a count stops at when its query gives no `limit` (Shopify's default).
+pub(crate) const COUNT_LIMIT: usize = 10_000;
+
 impl Count {
     pub(crate) fn exact(n: usize) -> Self {
         Count {
             count: i32::try_from(n).unwrap_or(i32::MAX),
             precision: CountPrecision::EXACT,
+        }
+    }
+
+    /// `n` counted under a query's `limit` argument, as Shopify documents it: absent, the
+    /// count stops at [`COUNT_LIMIT`]; `null`, there is no limit; a number, it stops there.
+    /// A count that stopped is `AT_LEAST` the bound.
+    pub(crate) fn limited(n: usize, limit: &async_graphql::MaybeUndefined<i32>) -> Self {
+        let bound = match limit {
+            async_graphql::MaybeUndefined::Undefined => Some(COUNT_LIMIT),
+            async_graphql::MaybeUndefined::Null => None,
+            async_graphql::MaybeUndefined::Value(v) => Some(usize::try_from(*v).unwrap_or(0)),
+        };
+        match bound {
+            Some(bound) if n > bound => Count {
+                count: i32::try_from(bound).unwrap_or(i32::MAX),
+                precision: CountPrecision::AT_LEAST,
+            },
+            _ => Count::exact(n),
         }
     }
 }
@@ -523,7 +544,22 @@ pub(crate) struct Seo {
 
 #[cfg(test)]
 mod tests {
+    use async_graphql::MaybeUndefined;
+
     use super::*;
+
+    #[test]
+    fn a_count_stops_at_ten_thousand_unless_its_limit_says_otherwise() {
+        let at = |n, limit| {
+            let c = Count::limited(n, &limit);
+            (c.count, c.precision == CountPrecision::EXACT)
+        };
+        assert_eq!(at(10_000, MaybeUndefined::Undefined), (10_000, true));
+        assert_eq!(at(10_001, MaybeUndefined::Undefined), (10_000, false));
+        assert_eq!(at(50_000, MaybeUndefined::Null), (50_000, true));
+        assert_eq!(at(50_000, MaybeUndefined::Value(20_000)), (20_000, false));
+        assert_eq!(at(3, MaybeUndefined::Value(-1)), (0, false));
+    }
 
     #[test]
     fn money_has_two_decimals_and_parses_strings_and_numbers() {
