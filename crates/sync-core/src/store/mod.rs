@@ -188,10 +188,10 @@ pub enum JobFailure {
         /// Why.
         reason: String,
     },
-    /// Wait for an event named `on` (for example `receipt:sale:1001`, a sale's receipt turning
-    /// Valid) until `at` at the latest: the job stays pending, and [`StateStore::wake`] with
-    /// the same name makes it runnable at once. The store keeps the name only while the job
-    /// waits.
+    /// Wait for an event named `on` (for example `valid:sale:gid://shopify/Order/1001`: a
+    /// sale's receipt turning Valid) until `at` at the latest: the job stays pending, and
+    /// [`StateStore::wake`] with the same name makes it runnable at once. The store keeps the
+    /// name only while the job waits.
     Wait {
         /// When to run again if nothing wakes it first.
         at: DateTime<Utc>,
