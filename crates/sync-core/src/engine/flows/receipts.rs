@@ -447,16 +447,20 @@ fn waiting_on(sale_key: &str) -> String {
     format!("valid:{sale_key}")
 }
 
-/// Wakes the returns waiting for the sale receipt `sale_key`, now Valid (the first receipt or
+/// Wakes the returns waiting for the receipt `receipt_key`, now Valid (the first receipt or
 /// its replacement), so they are issued on the next drain instead of after their back-off.
-async fn sale_turned_valid(engine: &Engine, sale_key: &str) -> Result<(), JobError> {
+/// Only a sale's receipt has returns waiting for it: a return's costs no store write.
+async fn sale_turned_valid(engine: &Engine, receipt_key: &str) -> Result<(), JobError> {
+    if !receipt_key.starts_with("sale:") {
+        return Ok(());
+    }
     let woken = engine
         .store
-        .wake(&engine.config.scope, &waiting_on(sale_key))
+        .wake(&engine.config.scope, &waiting_on(receipt_key))
         .await?;
     if woken > 0 {
         tracing::debug!(
-            sale = sale_key,
+            sale = receipt_key,
             woken,
             "returns waiting for the sale's receipt woken"
         );
