@@ -775,7 +775,7 @@ async fn search_and_recent_list_the_devices_held_receipts_with_etas_filters_and_
     let other = token(&http, &sb, 1).await;
     let (r1, u1) = sale("ORD-1001", "", "POS-0001").seal();
     let (r2, u2) = sale("ORD-1002", &u1, "POS-0001").seal();
-    let (bad, _) = sale("ORD-1003", "f".repeat(64).as_str(), "POS-0001").seal();
+    let (bad, u_bad) = sale("ORD-1003", "f".repeat(64).as_str(), "POS-0001").seal();
     let (status, answer) = submit(&http, &sb, &tok, body(&[r1, r2, bad])).await;
     assert_eq!(status, 202, "{answer}");
     assert_eq!(answer["rejectedDocuments"].as_array().unwrap().len(), 1);
@@ -794,6 +794,21 @@ async fn search_and_recent_list_the_devices_held_receipts_with_etas_filters_and_
     assert_eq!(page["receipts"][0]["status"], "Valid");
     assert_eq!(page["metadata"]["totalCount"], 1);
     let (_, page) = list(&http, &sb, &tok, "recent?ReceiptNumber=ORD-1003").await;
+    assert_eq!(page["metadata"]["totalCount"], 0, "{page}");
+    // An exact number or uuid is looked up, and the other filters still apply to it.
+    let (_, page) = list(&http, &sb, &tok, &format!("recent?Uuid={u1}")).await;
+    assert_eq!(page["receipts"][0]["receiptNumber"], "ORD-1001", "{page}");
+    assert_eq!(page["metadata"]["totalCount"], 1, "{page}");
+    let (_, page) = list(&http, &sb, &tok, &format!("recent?Uuid={u_bad}")).await;
+    assert_eq!(page["metadata"]["totalCount"], 0, "{page}");
+    for path in [
+        "recent?ReceiptNumber=ORD-1002&DocumentTypeCode=r",
+        "recent?ReceiptNumber=ORD-1002&PosSerialNumber=POS-0002",
+    ] {
+        let (_, page) = list(&http, &sb, &tok, path).await;
+        assert_eq!(page["metadata"]["totalCount"], 0, "{path}: {page}");
+    }
+    let (_, page) = list(&http, &sb, &other, "recent?ReceiptNumber=ORD-1002").await;
     assert_eq!(page["metadata"]["totalCount"], 0, "{page}");
     // Newest first by default, paged.
     let (_, page) = list(&http, &sb, &tok, "recent?PageSize=1&PageNo=1").await;

@@ -307,6 +307,9 @@ struct Data {
     tokens: HashMap<String, Token>,
     receipts: Vec<Receipt>,
     accepted: HashMap<String, usize>,
+    /// The accepted receipts of each receipt number, as indexes into `receipts`: the
+    /// lists' look-up by number reads these instead of every receipt held.
+    by_number: HashMap<String, Vec<usize>>,
     last_uuid: HashMap<String, String>,
     submissions: Vec<Submission>,
     submission_index: HashMap<String, usize>,
@@ -336,6 +339,7 @@ impl EtaState {
                 tokens: HashMap::new(),
                 receipts: Vec::new(),
                 accepted: HashMap::new(),
+                by_number: HashMap::new(),
                 last_uuid: HashMap::new(),
                 submissions: Vec::new(),
                 submission_index: HashMap::new(),

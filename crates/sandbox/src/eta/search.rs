@@ -202,13 +202,26 @@ fn buyer_text(r: &Receipt) -> String {
 }
 
 impl EtaState {
-    /// The receipts ETA holds that `serial` submitted, filtered, sorted and paged.
-    fn list(&self, serial: &str, filters: &[Filter<'_>], paging: &Paging) -> Value {
+    /// The receipts ETA holds that `serial` submitted, filtered, sorted and paged. An exact
+    /// uuid or receipt number (`only`) is looked up in the stand-in's indexes, as a real
+    /// search would, instead of read off every receipt held: a search per receipt issued must
+    /// not cost more as the history grows.
+    fn list(
+        &self,
+        serial: &str,
+        only: Option<Only>,
+        filters: &[Filter<'_>],
+        paging: &Paging,
+    ) -> Value {
         let d = self.lock();
-        let mut held: Vec<(usize, &Receipt)> = d
-            .receipts
-            .iter()
-            .enumerate()
+        let candidates: Vec<usize> = match only {
+            None => (0..d.receipts.len()).collect(),
+            Some(Only::Uuid(uuid)) => d.accepted.get(uuid).copied().into_iter().collect(),
+            Some(Only::Number(number)) => d.by_number.get(number).cloned().unwrap_or_default(),
+        };
+        let mut held: Vec<(usize, &Receipt)> = candidates
+            .into_iter()
+            .map(|i| (i, &d.receipts[i]))
             .filter(|(i, r)| d.accepted.get(&r.uuid) == Some(i))
             .filter(|(_, r)| r.device == serial)
             .filter(|(_, r)| filters.iter().all(|f| f(r)))
@@ -289,7 +302,7 @@ impl EtaState {
                 }));
             }
         }
-        Ok(self.list(serial, &filters, &paging))
+        Ok(self.list(serial, None, &filters, &paging))
     }
 
     fn recent_query(&self, serial: &str, pairs: Vec<(String, String)>) -> Result<Value, Bad> {
@@ -325,8 +338,22 @@ impl EtaState {
                     .is_ok_and(|raw| raw["paymentMethod"].as_str() == Some(method.as_str()))
             }));
         }
-        Ok(self.list(serial, &filters, &paging))
+        // The filters above still apply: the index only narrows where to look.
+        let only = match (q.get("uuid"), q.get("receiptnumber")) {
+            (Some(uuid), _) => Some(Only::Uuid(uuid.trim())),
+            (None, Some(number)) => Some(Only::Number(number.trim())),
+            (None, None) => None,
+        };
+        Ok(self.list(serial, only, &filters, &paging))
     }
+}
+
+/// An exact key a list is narrowed to before its filters run.
+enum Only<'q> {
+    /// Get Recent Receipts' `Uuid`.
+    Uuid(&'q str),
+    /// Get Recent Receipts' `ReceiptNumber`.
+    Number(&'q str),
 }
 
 pub(super) fn query_pairs(uri: &axum::http::Uri) -> Vec<(String, String)> {

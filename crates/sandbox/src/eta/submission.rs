@@ -147,6 +147,10 @@ impl EtaState {
                     .insert(receipt.device.clone(), receipt.uuid.clone());
                 let index = d.receipts.len();
                 d.accepted.insert(receipt.uuid.clone(), index);
+                d.by_number
+                    .entry(receipt.receipt_number.clone())
+                    .or_default()
+                    .push(index);
                 d.counters.accepted += 1;
             } else {
                 let first = &errors[0];
