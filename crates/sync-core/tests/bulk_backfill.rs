@@ -267,3 +267,53 @@ fn a_backfill_logs_its_progress_with_the_counts() {
         "{text}"
     );
 }
+
+/// The receipts of a backfill are issued while its orders import: each order's receipt is
+/// queued on the device's one chain as the order lands, and the lease gives that deep queue
+/// its turn beside the import jobs queued before it, instead of leaving every receipt for
+/// after the last import (one device's chain, one receipt at a time, is the longest path).
+#[tokio::test]
+async fn a_backfills_receipts_are_issued_while_its_orders_import() {
+    let (world, orders) = seeded_world();
+    let store = Arc::new(sync_core::store::SqliteStore::in_memory().await.unwrap());
+    let connectors = Connectors {
+        erp_catalog: world.erp.clone(),
+        erp_sales: world.erp.clone(),
+        storefront_catalog: world.shop.clone(),
+        storefront_orders: world.shop.clone(),
+        tax: world.tax.clone(),
+    };
+    let mut config = config("w1");
+    config.bulk_threshold = Some(100);
+    let engine = Engine::new(connectors, store.clone(), config);
+    engine
+        .run_flows(&[Flow::Catalog, Flow::Orders])
+        .await
+        .unwrap();
+    assert_each_order_once(&world, &orders);
+    let finished = |kind: &'static str, pick: &'static str| {
+        let pool = store.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, Option<i64>>(sqlx::AssertSqlSafe(format!(
+                "SELECT {pick}(updated_at) FROM sync_jobs WHERE kind = ? AND state = 'done'"
+            )))
+            .bind(kind)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .expect("jobs of that kind finished")
+        }
+    };
+    let first_receipt = finished("issue_receipt", "MIN").await;
+    let last_import = finished("import_order", "MAX").await;
+    assert!(
+        first_receipt < last_import,
+        "the first receipt was issued after the last order imported \
+         ({first_receipt} >= {last_import} µs)"
+    );
+    assert_eq!(
+        world.tax.received().len(),
+        orders.len(),
+        "one receipt per order"
+    );
+}

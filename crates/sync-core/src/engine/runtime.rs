@@ -23,6 +23,23 @@ use crate::error::{Classify, ErrorKind, System};
 use crate::model::ErpDocumentRef;
 use crate::store::{AuditEntry, Binding, Direction, Job, JobFailure, NewJob, StoreError};
 
+/// How many resources a drain runs at once.
+const SLOTS: usize = 8;
+
+/// Adds a finished resource's summary to the drain's, or keeps its error (the first one).
+fn settle(
+    summary: &mut Summary,
+    failed: &mut Option<EngineError>,
+    result: Result<Summary, EngineError>,
+) {
+    match result {
+        Ok(done) => summary.add(&done),
+        Err(e) => {
+            failed.get_or_insert(e);
+        }
+    }
+}
+
 /// A job's work: stored as its payload, run by the runtime.
 #[async_trait::async_trait]
 pub(crate) trait Task: Serialize + DeserializeOwned + Send + Sync + 'static {
@@ -112,64 +129,91 @@ impl Engine {
 
     /// Runs jobs of payload type `W` until none is runnable; waits for retries due within the
     /// drain timeout.
+    ///
+    /// Up to [`SLOTS`] resources run at once, and a slot is refilled as soon as it frees:
+    /// a resource that runs long (a device's receipt chain, up to its budget) holds one slot
+    /// while the others go on turning over, instead of the whole batch waiting for it. Jobs
+    /// are leased `batch` at a time into a local queue (a lease reads every runnable head, so
+    /// one lease a job would cost more than the jobs) and started from it as slots free.
     pub(crate) async fn drain_tasks<W: Task>(&self) -> Result<Summary, EngineError> {
         let mut summary = Summary::default();
         let started = tokio::time::Instant::now();
+        let mut leased: std::collections::VecDeque<Job> = std::collections::VecDeque::new();
+        let mut running = futures::stream::FuturesUnordered::new();
+        // The first error ends the drain once what is leased has run (its jobs would
+        // otherwise wait for their leases to run out).
+        let mut failed: Option<EngineError> = None;
         loop {
-            let jobs = self
-                .store
-                .lease(
+            if leased.is_empty() && running.len() < SLOTS && failed.is_none() {
+                // The running jobs are driven while the lease waits: one of them may hold a
+                // store connection the lease needs.
+                let lease = self.store.lease(
                     &self.config.worker,
                     self.config.batch,
                     self.config.lease,
                     self.now(),
-                )
-                .await?;
-            if jobs.is_empty() {
-                // Only the time of the next due job: loading the waiting jobs themselves made
-                // every wait cost a read of the whole queue.
-                let next_due = self.store.next_due(&self.config.scope).await?;
-                let Some(next_due) = next_due else { break };
-                let reopens = self.lock_outages().values().map(|r| r.retry_at).min();
-                // A store keeps times to the millisecond (or less): a job set to wait for the
-                // breaker may read back a hair before it.
-                let slack = chrono::Duration::seconds(1);
-                if reopens.is_some_and(|reopens| next_due + slack >= reopens) {
-                    // Nothing is due before a breaker reopens: what is left waits for a system
-                    // (or a device) that is down, and that waits for the next pass, not for
-                    // this drain. Work of the systems that answer (a job waiting a moment for
-                    // a claim, a receipt for its chain) is still due first and runs.
-                    break;
+                );
+                tokio::pin!(lease);
+                let jobs = loop {
+                    tokio::select! {
+                        jobs = &mut lease => break jobs,
+                        Some(result) = running.next(), if !running.is_empty() => {
+                            settle(&mut summary, &mut failed, result);
+                        }
+                    }
+                };
+                match jobs {
+                    Ok(jobs) => leased.extend(jobs),
+                    Err(e) => settle(&mut summary, &mut failed, Err(e.into())),
                 }
-                let left = self.config.drain_timeout.saturating_sub(started.elapsed());
-                if left.is_zero() {
-                    tracing::info!("drain timeout: leaving jobs for the next pass");
-                    break;
-                }
-                if (next_due - self.now())
-                    .to_std()
-                    .is_ok_and(|wait| wait > left)
-                {
-                    // The next job is due after the drain would end (a long back-off, a
-                    // receipt's verdict read minutes later): not worth waiting for.
-                    tracing::info!(%next_due, "next job due after the drain timeout: leaving it for a later pass");
-                    break;
-                }
-                let wait = (next_due - self.now())
-                    .to_std()
-                    .unwrap_or(Duration::ZERO)
-                    .clamp(Duration::from_millis(5), Duration::from_secs(1));
-                self.clock.sleep(wait).await;
+            }
+            while running.len() < SLOTS
+                && let Some(job) = leased.pop_front()
+            {
+                running.push(self.run_resource::<W>(job));
+            }
+            if let Some(result) = running.next().await {
+                settle(&mut summary, &mut failed, result);
                 continue;
             }
-            let results: Vec<Result<Summary, EngineError>> = futures::stream::iter(jobs)
-                .map(|job| self.run_resource::<W>(job))
-                .buffer_unordered(8)
-                .collect()
-                .await;
-            for result in results {
-                summary.add(&result?);
+            // Nothing running and nothing leased.
+            if let Some(e) = failed {
+                return Err(e);
             }
+            // Only the time of the next due job: loading the waiting jobs themselves made
+            // every wait cost a read of the whole queue.
+            let next_due = self.store.next_due(&self.config.scope).await?;
+            let Some(next_due) = next_due else { break };
+            let reopens = self.lock_outages().values().map(|r| r.retry_at).min();
+            // A store keeps times to the millisecond (or less): a job set to wait for the
+            // breaker may read back a hair before it.
+            let slack = chrono::Duration::seconds(1);
+            if reopens.is_some_and(|reopens| next_due + slack >= reopens) {
+                // Nothing is due before a breaker reopens: what is left waits for a system
+                // (or a device) that is down, and that waits for the next pass, not for
+                // this drain. Work of the systems that answer (a job waiting a moment for
+                // a claim, a receipt for its chain) is still due first and runs.
+                break;
+            }
+            let left = self.config.drain_timeout.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                tracing::info!("drain timeout: leaving jobs for the next pass");
+                break;
+            }
+            if (next_due - self.now())
+                .to_std()
+                .is_ok_and(|wait| wait > left)
+            {
+                // The next job is due after the drain would end (a long back-off, a
+                // receipt's verdict read minutes later): not worth waiting for.
+                tracing::info!(%next_due, "next job due after the drain timeout: leaving it for a later pass");
+                break;
+            }
+            let wait = (next_due - self.now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .clamp(Duration::from_millis(5), Duration::from_secs(1));
+            self.clock.sleep(wait).await;
         }
         Ok(summary)
     }

@@ -101,21 +101,25 @@ fn create_private(path: &Path) {
 }
 
 /// The jobs a lease takes: runnable jobs whose resource no live lease holds, the oldest
-/// runnable job of each resource only. The heads are found in one grouped pass over the
-/// runnable jobs (the `(state, run_after)` and `(state, updated_at)` indexes), not by a
-/// look-up per candidate, which made a lease cost grow with the square of the queue when many
-/// jobs waited. `lease_plan_tests` holds that the plan never walks the whole history.
-pub(crate) const LEASE_HEADS: &str = "SELECT j.id FROM sync_jobs j \
-     WHERE ((j.state = 'pending' AND j.run_after <= $1) \
-         OR (j.state = 'running' AND j.leased_until <= $1)) \
-       AND j.id IN (SELECT MIN(c.id) FROM sync_jobs c \
+/// runnable job of each resource only, the resources with the most runnable jobs first, then
+/// the oldest. A resource runs one job at a time, so the deepest queue is the longest path to
+/// an empty queue: a device's receipt chain of thousands gets its turn beside thousands of
+/// one-job imports instead of waiting for all of them (oldest first alone made a backfill's
+/// receipts start only once every order was imported). The heads and their depths are found in
+/// one grouped pass over the runnable jobs (the `(state, run_after)` and `(state, updated_at)`
+/// indexes), not by a look-up per candidate, which made a lease cost grow with the square of
+/// the queue when many jobs waited. `lease_plan_tests` holds that the plan never walks the
+/// whole history.
+pub(crate) const LEASE_HEADS: &str = "SELECT j.id FROM \
+       (SELECT MIN(c.id) AS head, COUNT(*) AS depth FROM sync_jobs c \
            WHERE (c.state = 'pending' AND c.run_after <= $1) \
               OR (c.state = 'running' AND c.leased_until <= $1) \
-           GROUP BY c.resource) \
-       AND NOT EXISTS (SELECT 1 FROM sync_jobs r \
+           GROUP BY c.resource) h \
+     JOIN sync_jobs j ON j.id = h.head \
+     WHERE NOT EXISTS (SELECT 1 FROM sync_jobs r \
            WHERE r.resource = j.resource AND r.state = 'running' \
              AND r.leased_until > $1) \
-     ORDER BY j.id \
+     ORDER BY h.depth DESC, h.head \
      LIMIT $2";
 
 /// Wakes the pending jobs of a scope waiting for an event: through the partial index of

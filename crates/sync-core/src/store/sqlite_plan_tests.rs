@@ -55,7 +55,12 @@ async fn the_lease_searches_indexes_instead_of_walking_the_history() {
     .map(|row| row.get::<String, _>(3))
     .collect();
     assert!(!plan.is_empty(), "no plan read");
-    let scans: Vec<&String> = plan.iter().filter(|d| d.starts_with("SCAN")).collect();
+    // `h` is the grouped runnable heads (a co-routine fed by the two index searches): walking
+    // it is walking the queue, not the history.
+    let scans: Vec<&String> = plan
+        .iter()
+        .filter(|d| d.starts_with("SCAN") && d.as_str() != "SCAN h")
+        .collect();
     assert!(
         scans.is_empty(),
         "the lease walks a table or a whole index: {scans:?} in {plan:#?}"

@@ -60,6 +60,8 @@ pub async fn run_all(store: &dyn StateStore) {
     assert_idle(store, "enqueue_is_idempotent").await;
     lease_is_exclusive_by_resource(store).await;
     assert_idle(store, "lease_is_exclusive_by_resource").await;
+    lease_gives_the_deepest_queue_its_turn(store).await;
+    assert_idle(store, "lease_gives_the_deepest_queue_its_turn").await;
     lease_next_goes_on_with_the_same_resource(store).await;
     assert_idle(store, "lease_next_goes_on_with_the_same_resource").await;
     expired_lease_is_taken_over(store).await;
@@ -496,6 +498,65 @@ pub async fn lease_is_exclusive_by_resource(store: &dyn StateStore) {
         .complete(e1, "w3", json!({}))
         .await
         .expect("complete e1");
+}
+
+/// A lease takes the heads of the resources with the most runnable jobs first, then the
+/// oldest: a serial queue of thousands (a device's receipt chain) is not left behind every
+/// one-job resource queued before it.
+///
+/// # Panics
+///
+/// When a rule is broken or the store returns an error.
+pub async fn lease_gives_the_deepest_queue_its_turn(store: &dyn StateStore) {
+    let scope = StoreScope::new("suite-deep");
+    let now = Utc::now();
+    let mut singles = Vec::new();
+    for n in 1..=4 {
+        singles.push(enqueue(store, &scope, &format!("s{n}"), &format!("suite-deep:S{n}")).await);
+    }
+    let mut deep = Vec::new();
+    for n in 1..=3 {
+        deep.push(enqueue(store, &scope, &format!("d{n}"), "suite-deep:D").await);
+    }
+    let first = store.lease("w1", 1, LEASE, now).await.expect("lease");
+    assert_eq!(
+        sorted_ids(&first),
+        [deep[0]],
+        "the head of the deepest queue comes before older heads of one-job queues"
+    );
+    let second = store.lease("w1", 2, LEASE, now).await.expect("lease");
+    assert_eq!(
+        sorted_ids(&second),
+        [singles[0], singles[1]],
+        "with the deep queue held, the oldest heads"
+    );
+    store
+        .complete(deep[0], "w1", json!({}))
+        .await
+        .expect("complete d1");
+    let third = store.lease("w1", 1, LEASE, now).await.expect("lease");
+    assert_eq!(
+        sorted_ids(&third),
+        [deep[1]],
+        "two jobs left on D still outnumber one on each of the others"
+    );
+    store
+        .complete(deep[1], "w1", json!({}))
+        .await
+        .expect("complete d2");
+    let fourth = store.lease("w1", 1, LEASE, now).await.expect("lease");
+    assert_eq!(
+        sorted_ids(&fourth),
+        [singles[2]],
+        "queues of one job each: the oldest head first"
+    );
+    for id in &singles[..3] {
+        store
+            .complete(*id, "w1", json!({}))
+            .await
+            .expect("complete");
+    }
+    finish_all(store, "w1", [singles[3], deep[2]]).await;
 }
 
 /// Filtered bindings: only those of the kind and scope whose data members match every
