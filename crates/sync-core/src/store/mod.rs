@@ -318,6 +318,11 @@ pub trait StateStore: Send + Sync {
     /// Leases up to `limit` runnable jobs for `worker` for `lease`: pending ones due at `now`,
     /// and running ones whose lease expired. Never two jobs with the same resource at once,
     /// and never a job whose resource is held by another live lease.
+    ///
+    /// Of each resource, its oldest runnable job; the resources with the most runnable jobs
+    /// first, then the oldest heads: a resource runs one job at a time, so its queue's depth
+    /// is how long it needs, and a deep serial queue (a device's receipt chain) must not
+    /// wait behind every one-job resource queued before it.
     async fn lease(
         &self,
         worker: &str,
