@@ -319,10 +319,12 @@ pub trait StateStore: Send + Sync {
     /// and running ones whose lease expired. Never two jobs with the same resource at once,
     /// and never a job whose resource is held by another live lease.
     ///
-    /// Of each resource, its oldest runnable job; the resources with the most runnable jobs
+    /// Of each resource, its oldest runnable job, taken class by class (a resource's class is
+    /// its name up to the first `:`, as in `order:` or `chain:`: each kind of work has its
+    /// turn in every lease), and within a class the resources with the most runnable jobs
     /// first, then the oldest heads: a resource runs one job at a time, so its queue's depth
-    /// is how long it needs, and a deep serial queue (a device's receipt chain) must not
-    /// wait behind every one-job resource queued before it.
+    /// is how long it needs, and a deep serial queue (a device's receipt chain) or a
+    /// submission must not wait behind every import queued before it.
     async fn lease(
         &self,
         worker: &str,

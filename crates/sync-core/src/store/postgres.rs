@@ -355,24 +355,29 @@ impl StateStore for PostgresStore {
         let until = sql::lease_end(now, lease);
         let mut tx = self.pool.begin().await?;
         // Runnable jobs whose resource no live lease holds, the oldest runnable job of each
-        // resource only (found in one grouped pass, not a look-up per candidate), the deepest
-        // queues first, then the oldest (as `sqlite::LEASE_HEADS` says why); rows another
-        // worker is leasing right now are skipped. The runnable test is repeated on `j` itself:
-        // when another worker's lease commits between our snapshot and our lock, PostgreSQL
-        // re-checks the locked row's own conditions (not the subquery's), and that must fail.
+        // resource only (found in one grouped pass, not a look-up per candidate), class by
+        // class, the deepest queues first, then the oldest (as `sqlite::LEASE_HEADS` says
+        // why); rows another worker is leasing right now are skipped. The runnable test is
+        // repeated on `j` itself: when another worker's lease commits between our snapshot
+        // and our lock, PostgreSQL re-checks the locked row's own conditions (not the
+        // subquery's), and that must fail.
         let candidates: Vec<(i64, String)> = sqlx::query_as(
             "SELECT j.id, j.resource FROM \
-               (SELECT MIN(c.id) AS head, COUNT(*) AS depth FROM sync_jobs c \
-                   WHERE (c.state = 'pending' AND c.run_after <= $1) \
-                      OR (c.state = 'running' AND c.leased_until <= $1) \
-                   GROUP BY c.resource) h \
+               (SELECT head, depth, \
+                   ROW_NUMBER() OVER (PARTITION BY class ORDER BY depth DESC, head) AS turn \
+                 FROM (SELECT MIN(c.id) AS head, COUNT(*) AS depth, \
+                         substr(c.resource, 1, strpos(c.resource, ':')) AS class \
+                       FROM sync_jobs c \
+                       WHERE (c.state = 'pending' AND c.run_after <= $1) \
+                          OR (c.state = 'running' AND c.leased_until <= $1) \
+                       GROUP BY c.resource) g) h \
              JOIN sync_jobs j ON j.id = h.head \
              WHERE ((j.state = 'pending' AND j.run_after <= $1) \
                  OR (j.state = 'running' AND j.leased_until <= $1)) \
                AND NOT EXISTS (SELECT 1 FROM sync_jobs r \
                    WHERE r.resource = j.resource AND r.state = 'running' \
                      AND r.leased_until > $1) \
-             ORDER BY h.depth DESC, h.head \
+             ORDER BY h.turn, h.depth DESC, h.head \
              LIMIT $2 \
              FOR UPDATE OF j SKIP LOCKED",
         )

@@ -24,7 +24,8 @@ mod operator;
 /// How long a connection waits for another one's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Connections in the pool of a file database (WAL lets readers run beside the one writer).
+/// Connections in the reading pool of a file database (WAL lets readers run beside the one
+/// writer).
 const FILE_POOL_SIZE: u32 = 4;
 
 /// SQLite's page cache per connection, in KiB (SQLite's default is 2,000 KiB).
@@ -65,7 +66,15 @@ macro_rules! job_columns {
 /// ```
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// Reads.
     pool: SqlitePool,
+    /// Writes: one connection for a file database, so that this process's writers queue for
+    /// it in the pool's order instead of meeting SQLite's write lock, whose busy handler
+    /// waits by sleeping (up to 50 ms a try, whether or not the lock was freed meanwhile: a
+    /// device's receipt chain, one write after another, spent most of its time there beside
+    /// a backfill's imports). Another process sharing the file still meets the lock and its
+    /// busy timeout. The same pool as `pool` for a database in memory or a given pool.
+    writer: SqlitePool,
 }
 
 /// Creates the database file readable and writable by its owner only (it holds orders and
@@ -101,25 +110,31 @@ fn create_private(path: &Path) {
 }
 
 /// The jobs a lease takes: runnable jobs whose resource no live lease holds, the oldest
-/// runnable job of each resource only, the resources with the most runnable jobs first, then
-/// the oldest. A resource runs one job at a time, so the deepest queue is the longest path to
-/// an empty queue: a device's receipt chain of thousands gets its turn beside thousands of
-/// one-job imports instead of waiting for all of them (oldest first alone made a backfill's
-/// receipts start only once every order was imported). The heads and their depths are found in
-/// one grouped pass over the runnable jobs (the `(state, run_after)` and `(state, updated_at)`
-/// indexes), not by a look-up per candidate, which made a lease cost grow with the square of
-/// the queue when many jobs waited. `lease_plan_tests` holds that the plan never walks the
-/// whole history.
+/// runnable job of each resource only, taken class by class (a resource's class is its name
+/// up to the first `:`: `order:`, `chain:`, `submit:`), so that each kind of work gets its
+/// turn in every lease; within a class the resources with the most runnable jobs first, then
+/// the oldest. Oldest first alone left a backfill's receipts, their submissions and the
+/// verdicts' write-back waiting for the last of thousands of imports queued before them; and a
+/// resource runs one job at a time, so its depth is how long it needs (a device's receipt
+/// chain of thousands is the longest path). The heads, their depths and their turns are found
+/// in one grouped pass over the runnable jobs (the `(state, run_after)` and
+/// `(state, updated_at)` indexes), not by a look-up per candidate, which made a lease cost grow
+/// with the square of the queue when many jobs waited. `lease_plan_tests` holds that the plan
+/// never walks the whole history.
 pub(crate) const LEASE_HEADS: &str = "SELECT j.id FROM \
-       (SELECT MIN(c.id) AS head, COUNT(*) AS depth FROM sync_jobs c \
-           WHERE (c.state = 'pending' AND c.run_after <= $1) \
-              OR (c.state = 'running' AND c.leased_until <= $1) \
-           GROUP BY c.resource) h \
+       (SELECT head, depth, \
+           ROW_NUMBER() OVER (PARTITION BY class ORDER BY depth DESC, head) AS turn \
+         FROM (SELECT MIN(c.id) AS head, COUNT(*) AS depth, \
+                 substr(c.resource, 1, instr(c.resource, ':')) AS class \
+               FROM sync_jobs c \
+               WHERE (c.state = 'pending' AND c.run_after <= $1) \
+                  OR (c.state = 'running' AND c.leased_until <= $1) \
+               GROUP BY c.resource)) h \
      JOIN sync_jobs j ON j.id = h.head \
      WHERE NOT EXISTS (SELECT 1 FROM sync_jobs r \
            WHERE r.resource = j.resource AND r.state = 'running' \
              AND r.leased_until > $1) \
-     ORDER BY h.depth DESC, h.head \
+     ORDER BY h.turn, h.depth DESC, h.head \
      LIMIT $2";
 
 /// Wakes the pending jobs of a scope waiting for an event: through the partial index of
@@ -132,7 +147,7 @@ impl SqliteStore {
     async fn delete_before(&self, sql: &'static str, before: DateTime<Utc>) -> StoreResult<u64> {
         let done = sqlx::query(sql)
             .bind(micros(before))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }
@@ -166,10 +181,15 @@ impl SqliteStore {
             .pragma("cache_size", format!("-{CACHE_KIB}"));
         let pool = SqlitePoolOptions::new()
             .max_connections(FILE_POOL_SIZE)
+            .connect_with(options.clone())
+            .await
+            .map_err(sql::open_error)?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
             .connect_with(options)
             .await
             .map_err(sql::open_error)?;
-        Ok(Self { pool })
+        Ok(Self { pool, writer })
     }
 
     /// A private database in memory, gone when the store is dropped. For tests and dry runs.
@@ -193,14 +213,20 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(sql::open_error)?;
-        Ok(Self { pool })
+        Ok(Self {
+            writer: pool.clone(),
+            pool,
+        })
     }
 
     /// A store over an existing pool (for example one configured with other options).
     ///
     /// The pool's connections should have foreign keys on and a busy timeout.
     pub fn from_pool(pool: SqlitePool) -> Self {
-        Self { pool }
+        Self {
+            writer: pool.clone(),
+            pool,
+        }
     }
 
     /// The underlying pool.
@@ -210,6 +236,7 @@ impl SqliteStore {
 
     /// Closes every connection; later calls fail.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
@@ -335,7 +362,7 @@ impl StateStore for SqliteStore {
         let mut migrator = sqlx::migrate!("./migrations/sqlite");
         migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
         migrator.set_ignore_missing(true);
-        migrator.run(&self.pool).await?;
+        migrator.run(&self.writer).await?;
         Ok(())
     }
 
@@ -357,7 +384,7 @@ impl StateStore for SqliteStore {
     }
 
     async fn put_binding(&self, binding: &Binding) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.acquire().await?;
         upsert_binding(&mut conn, binding).await
     }
 
@@ -427,7 +454,7 @@ impl StateStore for SqliteStore {
         .bind(flow)
         .bind(value)
         .bind(micros(Utc::now()))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -449,7 +476,7 @@ impl StateStore for SqliteStore {
         .bind(micros(sql::due_now()))
         .bind(now)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         if let Some(id) = inserted {
             return Ok((id, true));
@@ -478,7 +505,7 @@ impl StateStore for SqliteStore {
         let until = micros(sql::lease_end(now, lease));
         // BEGIN IMMEDIATE takes the write lock before the first read: no other connection can
         // lease (or complete) between our choice of jobs and our update.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let ids: Vec<i64> = sqlx::query_scalar(LEASE_HEADS)
             .bind(now_us)
             .bind(sql::limit(limit))
@@ -516,7 +543,7 @@ impl StateStore for SqliteStore {
     ) -> StoreResult<Option<Job>> {
         let now_us = micros(now);
         let until = micros(sql::lease_end(now, lease));
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let held: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM sync_jobs \
                WHERE resource = $1 AND state = 'running' AND leased_until > $2)",
@@ -558,7 +585,7 @@ impl StateStore for SqliteStore {
         .bind(micros(Utc::now()))
         .bind(id)
         .bind(worker)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.guarded(id, done.rows_affected()).await
     }
@@ -573,7 +600,7 @@ impl StateStore for SqliteStore {
         .bind(micros(Utc::now()))
         .bind(id)
         .bind(worker)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.guarded(id, done.rows_affected()).await
     }
@@ -594,7 +621,7 @@ impl StateStore for SqliteStore {
         .bind(micros(Utc::now()))
         .bind(id)
         .bind(worker)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.guarded(id, done.rows_affected()).await
     }
@@ -651,7 +678,7 @@ impl StateStore for SqliteStore {
     }
 
     async fn replay(&self, id: Option<i64>) -> StoreResult<u64> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         if let Some(id) = id {
             let exists = sqlx::query("SELECT 1 FROM sync_jobs WHERE id = ?")
                 .bind(id)
@@ -686,7 +713,7 @@ impl StateStore for SqliteStore {
         .bind(micros(sql::due_now()))
         .bind(micros(Utc::now()))
         .bind(mapping)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected())
     }
@@ -698,7 +725,7 @@ impl StateStore for SqliteStore {
             .bind(micros(Utc::now()))
             .bind(scope.as_str())
             .bind(on)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }
@@ -733,7 +760,7 @@ impl StateStore for SqliteStore {
         .bind(holder)
         .bind(micros(until))
         .bind(micros(now))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -743,7 +770,7 @@ impl StateStore for SqliteStore {
             .bind(scope.as_str())
             .bind(name)
             .bind(holder)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -756,7 +783,7 @@ impl StateStore for SqliteStore {
         .bind(scope.as_str())
         .bind(event_id)
         .bind(micros(Utc::now()))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -779,7 +806,7 @@ impl StateStore for SqliteStore {
     ) -> StoreResult<bool> {
         // The write lock is held from the read of the head to the commit: the compare and the
         // set cannot be split by another writer.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let head: Option<String> =
             sqlx::query_scalar("SELECT head FROM sync_receipt_chains WHERE device = ?")
                 .bind(device)
@@ -816,7 +843,7 @@ impl StateStore for SqliteStore {
         .bind(&entry.key)
         .bind(sql::json_text(&entry.payload))
         .bind(micros(Utc::now()))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -500,9 +500,10 @@ pub async fn lease_is_exclusive_by_resource(store: &dyn StateStore) {
         .expect("complete e1");
 }
 
-/// A lease takes the heads of the resources with the most runnable jobs first, then the
-/// oldest: a serial queue of thousands (a device's receipt chain) is not left behind every
-/// one-job resource queued before it.
+/// A lease takes the heads class by class (a resource's class is its name up to the first
+/// `:`), and within a class the resources with the most runnable jobs first, then the oldest:
+/// a serial queue of thousands (a device's receipt chain), a submission or a write-back is not
+/// left behind every one-job import queued before it.
 ///
 /// # Panics
 ///
@@ -557,6 +558,26 @@ pub async fn lease_gives_the_deepest_queue_its_turn(store: &dyn StateStore) {
             .expect("complete");
     }
     finish_all(store, "w1", [singles[3], deep[2]]).await;
+
+    // Classes: three old imports and one newer submission; two slots take one of each.
+    let mut imports = Vec::new();
+    for n in 1..=3 {
+        imports.push(enqueue(store, &scope, &format!("i{n}"), &format!("import:{n}")).await);
+    }
+    let submit = enqueue(store, &scope, "submit", "submit:device").await;
+    let mixed = store.lease("w1", 2, LEASE, now).await.expect("lease");
+    assert_eq!(
+        sorted_ids(&mixed),
+        [imports[0], submit],
+        "each class has its turn: the newer submission before older imports of another class"
+    );
+    for job in &mixed {
+        store
+            .complete(job.id, "w1", json!({}))
+            .await
+            .expect("complete");
+    }
+    finish_all(store, "w1", [imports[1], imports[2]]).await;
 }
 
 /// Filtered bindings: only those of the kind and scope whose data members match every

@@ -93,7 +93,7 @@ impl OperatorStore for SqliteStore {
         .bind(sql::json_text(&note))
         .bind(micros(Utc::now()))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected())
     }
@@ -106,7 +106,7 @@ impl OperatorStore for SqliteStore {
         .bind(sql::json_text(&payload))
         .bind(micros(Utc::now()))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected())
     }
