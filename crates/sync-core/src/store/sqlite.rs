@@ -48,7 +48,9 @@ macro_rules! job_columns {
 /// A [`StateStore`] in one SQLite database file.
 ///
 /// The database runs in WAL mode (readers never block the writer), with a 30 s busy timeout
-/// and foreign keys on. Every operation that reads and then writes (leasing, the receipt chain
+/// and foreign keys on. Reads go through a pool of connections, writes through one
+/// connection of their own, so that this process's writers wait for each other in order
+/// rather than in SQLite's busy handler. Every operation that reads and then writes (leasing, the receipt chain
 /// compare-and-set) runs in one `BEGIN IMMEDIATE` transaction, so it holds the write lock from
 /// its first read: two processes sharing the file cannot interleave inside it.
 ///
