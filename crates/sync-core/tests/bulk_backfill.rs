@@ -276,16 +276,9 @@ fn a_backfill_logs_its_progress_with_the_counts() {
 async fn a_backfills_receipts_are_issued_while_its_orders_import() {
     let (world, orders) = seeded_world();
     let store = Arc::new(sync_core::store::SqliteStore::in_memory().await.unwrap());
-    let connectors = Connectors {
-        erp_catalog: world.erp.clone(),
-        erp_sales: world.erp.clone(),
-        storefront_catalog: world.shop.clone(),
-        storefront_orders: world.shop.clone(),
-        tax: world.tax.clone(),
-    };
     let mut config = config("w1");
     config.bulk_threshold = Some(100);
-    let engine = Engine::new(connectors, store.clone(), config);
+    let engine = configured_engine(&world, store.clone(), config);
     engine
         .run_flows(&[Flow::Catalog, Flow::Orders])
         .await

@@ -72,7 +72,12 @@ impl Engine {
                 .ok()
                 .and_then(chrono::Duration::try_milliseconds)
                 .and_then(|took| recorded.started_at.checked_add_signed(took));
-            if ended.is_none_or(|ended| ended >= pass.started_at) {
+            // The recorded duration is in whole milliseconds, and a follower's flow starts a
+            // moment after the pass it follows began: a reader whose drain found nothing left
+            // (the follower ran it all) ends within that moment. A second of slack keeps the
+            // reader's record, which the bare comparison lost to such a follower now and then.
+            let slack = chrono::Duration::seconds(1);
+            if ended.is_none_or(|ended| ended + slack >= pass.started_at) {
                 return Ok(());
             }
         }

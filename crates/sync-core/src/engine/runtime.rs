@@ -6,7 +6,7 @@
 //! effect, and turns what they return into the job's outcome: completed, retried with
 //! back-off, parked on a missing mapping, or a dead letter with its reason.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use std::panic::AssertUnwindSafe;
@@ -27,6 +27,11 @@ use crate::store::{AuditEntry, Binding, Direction, Job, JobFailure, NewJob, Stor
 const SLOTS: usize = 8;
 
 /// Adds a finished resource's summary to the drain's, or keeps its error (the first one).
+///
+/// A lease lost is not an error of the drain: the job's lease ran out before this worker
+/// marked or finished it (a loaded machine, a job that waited for a slot) and another worker
+/// took it. That worker runs it; a job marked started is looked up before its effect is made
+/// again, so leaving it is safe.
 fn settle(
     summary: &mut Summary,
     failed: &mut Option<EngineError>,
@@ -34,6 +39,13 @@ fn settle(
 ) {
     match result {
         Ok(done) => summary.add(&done),
+        Err(EngineError::Store(StoreError::LeaseLost(job))) => {
+            tracing::warn!(
+                job,
+                "the job's lease ran out and another worker took it over"
+            );
+            metrics::counter!("sync_leases_lost_total").increment(1);
+        }
         Err(e) => {
             failed.get_or_insert(e);
         }
@@ -139,6 +151,12 @@ impl Engine {
         let mut summary = Summary::default();
         let started = tokio::time::Instant::now();
         let mut leased: std::collections::VecDeque<Job> = std::collections::VecDeque::new();
+        // The resources this drain holds, queued or running. A job whose lease ran out while
+        // it waited or ran looks free to the store, and the next lease would hand it (or the
+        // next job of its resource) to this same worker a second time, to run beside the
+        // first: such a job is left alone here (its first run completes it; another job of
+        // the resource waits for the lease just taken to run out).
+        let mut held: HashSet<String> = HashSet::new();
         let mut running = futures::stream::FuturesUnordered::new();
         // The first error ends the drain once what is leased has run (its jobs would
         // otherwise wait for their leases to run out).
@@ -158,21 +176,40 @@ impl Engine {
                     tokio::select! {
                         jobs = &mut lease => break jobs,
                         Some(result) = running.next(), if !running.is_empty() => {
+                            let (resource, result) = result;
+                            held.remove(&resource);
                             settle(&mut summary, &mut failed, result);
                         }
                     }
                 };
                 match jobs {
-                    Ok(jobs) => leased.extend(jobs),
+                    Ok(jobs) => {
+                        for job in jobs {
+                            if held.insert(job.resource.clone()) {
+                                leased.push_back(job);
+                            } else {
+                                tracing::warn!(
+                                    job = job.id,
+                                    resource = %job.resource,
+                                    "leased again while this worker still holds its resource \
+                                     (a lease ran out): left to the run in hand"
+                                );
+                            }
+                        }
+                    }
                     Err(e) => settle(&mut summary, &mut failed, Err(e.into())),
                 }
             }
             while running.len() < SLOTS
                 && let Some(job) = leased.pop_front()
             {
-                running.push(self.run_resource::<W>(job));
+                running.push(async move {
+                    let resource = job.resource.clone();
+                    (resource, self.run_resource::<W>(job).await)
+                });
             }
-            if let Some(result) = running.next().await {
+            if let Some((resource, result)) = running.next().await {
+                held.remove(&resource);
                 settle(&mut summary, &mut failed, result);
                 continue;
             }
