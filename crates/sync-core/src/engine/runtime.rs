@@ -151,12 +151,10 @@ impl Engine {
         let mut summary = Summary::default();
         let started = tokio::time::Instant::now();
         let mut leased: std::collections::VecDeque<Job> = std::collections::VecDeque::new();
-        // The resources this drain holds, queued or running. A job whose lease ran out while
-        // it waited or ran looks free to the store, and the next lease would hand it (or the
-        // next job of its resource) to this same worker a second time, to run beside the
-        // first: such a job is left alone here (its first run completes it; another job of
-        // the resource waits for the lease just taken to run out).
-        let mut held: HashSet<String> = HashSet::new();
+        // The jobs this drain holds, running. A job whose lease ran out while it waited or
+        // ran looks free to the store, and the next lease would hand it to this same worker a
+        // second time, to run beside the first: such a job is left to the run in hand.
+        let in_flight: std::sync::Mutex<HashSet<i64>> = std::sync::Mutex::new(HashSet::new());
         let mut running = futures::stream::FuturesUnordered::new();
         // The first error ends the drain once what is leased has run (its jobs would
         // otherwise wait for their leases to run out).
@@ -176,8 +174,6 @@ impl Engine {
                     tokio::select! {
                         jobs = &mut lease => break jobs,
                         Some(result) = running.next(), if !running.is_empty() => {
-                            let (resource, result) = result;
-                            held.remove(&resource);
                             settle(&mut summary, &mut failed, result);
                         }
                     }
@@ -185,14 +181,19 @@ impl Engine {
                 match jobs {
                     Ok(jobs) => {
                         for job in jobs {
-                            if held.insert(job.resource.clone()) {
+                            let held = in_flight
+                                .lock()
+                                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                                .contains(&job.id)
+                                || leased.iter().any(|queued| queued.id == job.id);
+                            if !held {
                                 leased.push_back(job);
                             } else {
                                 tracing::warn!(
                                     job = job.id,
                                     resource = %job.resource,
-                                    "leased again while this worker still holds its resource \
-                                     (a lease ran out): left to the run in hand"
+                                    "leased again while this worker still holds it (its lease \
+                                     ran out): left to the run in hand"
                                 );
                             }
                         }
@@ -203,13 +204,14 @@ impl Engine {
             while running.len() < SLOTS
                 && let Some(job) = leased.pop_front()
             {
-                running.push(async move {
-                    let resource = job.resource.clone();
-                    (resource, self.run_resource::<W>(job).await)
-                });
+                // Noted now, not when the run is first polled: a lease may come in between.
+                in_flight
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .insert(job.id);
+                running.push(self.run_resource::<W>(job, &in_flight));
             }
-            if let Some((resource, result)) = running.next().await {
-                held.remove(&resource);
+            if let Some(result) = running.next().await {
                 settle(&mut summary, &mut failed, result);
                 continue;
             }
@@ -257,11 +259,15 @@ impl Engine {
 
     /// Runs `job`, then goes on with the next runnable jobs of its resource (up to a budget,
     /// so other resources get their turn at the next lease).
-    async fn run_resource<W: Task>(&self, job: Job) -> Result<Summary, EngineError> {
+    async fn run_resource<W: Task>(
+        &self,
+        job: Job,
+        in_flight: &std::sync::Mutex<HashSet<i64>>,
+    ) -> Result<Summary, EngineError> {
         const BUDGET: usize = 256;
         let resource = job.resource.clone();
         let mut last = job.id;
-        let mut summary = self.run_job::<W>(job).await?;
+        let mut summary = self.run_held::<W>(job, in_flight).await?;
         for _ in 0..BUDGET {
             let next = self
                 .store
@@ -275,9 +281,27 @@ impl Engine {
                 .await?;
             let Some(next) = next else { break };
             last = next.id;
-            summary.add(&self.run_job::<W>(next).await?);
+            summary.add(&self.run_held::<W>(next, in_flight).await?);
         }
         Ok(summary)
+    }
+
+    /// Runs `job`, noted in `in_flight` while it runs.
+    async fn run_held<W: Task>(
+        &self,
+        job: Job,
+        in_flight: &std::sync::Mutex<HashSet<i64>>,
+    ) -> Result<Summary, EngineError> {
+        let id = job.id;
+        let lock = || {
+            in_flight
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        lock().insert(id);
+        let result = self.run_job::<W>(job).await;
+        lock().remove(&id);
+        result
     }
 
     async fn run_job<W: Task>(&self, job: Job) -> Result<Summary, EngineError> {
