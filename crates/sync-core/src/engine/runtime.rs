@@ -181,11 +181,12 @@ impl Engine {
                 match jobs {
                     Ok(jobs) => {
                         for job in jobs {
+                            // The local queue is empty here (a lease is taken only then):
+                            // only the running jobs can be held twice.
                             let held = in_flight
                                 .lock()
                                 .unwrap_or_else(|poisoned| poisoned.into_inner())
-                                .contains(&job.id)
-                                || leased.iter().any(|queued| queued.id == job.id);
+                                .contains(&job.id);
                             if !held {
                                 leased.push_back(job);
                             } else {
