@@ -215,8 +215,11 @@ async fn an_invalid_receipt_is_a_dead_letter_then_replaced_once_fixed_and_its_re
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_while_receipts_await_their_verdict_loses_nothing_and_sends_nothing_twice() {
-    // ETA decides 6 s after a submission: longer than the adapter's own readings.
-    let (sandbox, _dir, config) = start(None, Duration::from_secs(6)).await;
+    // ETA decides 20 s after a submission: longer than the adapter's own readings, and long
+    // enough that a loaded machine, sending the three receipts in separate submissions
+    // seconds apart, still kills the process before the first of them is decided.
+    let delay = Duration::from_secs(20);
+    let (sandbox, _dir, config) = start(None, delay).await;
     let mut child = Command::new(BIN)
         .args(["run", "--once", "--config"])
         .arg(&config)
@@ -226,10 +229,15 @@ async fn a_crash_while_receipts_await_their_verdict_loses_nothing_and_sends_noth
         .unwrap();
     // Killed once ETA holds receipts, before it has decided them.
     let mut waited = 0;
+    let mut first_held = None;
     while eta_receipts(&sandbox).len() < 3 && waited < 600 {
+        if first_held.is_none() && !eta_receipts(&sandbox).is_empty() {
+            first_held = Some(std::time::Instant::now());
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
         waited += 1;
     }
+    let first_held = first_held.unwrap_or_else(std::time::Instant::now);
     tokio::time::sleep(Duration::from_millis(3_500)).await;
     child.kill().unwrap();
     child.wait().unwrap();
@@ -237,7 +245,8 @@ async fn a_crash_while_receipts_await_their_verdict_loses_nothing_and_sends_noth
     assert!(!held.is_empty());
     assert!(
         held.iter().all(|r| r["status"] != "Valid"),
-        "killed before ETA decided: {held:?}"
+        "killed {:?} after ETA held the first receipt, before it decided ({delay:?}): {held:?}",
+        first_held.elapsed()
     );
     let (_, listed) = cli_async(&config, &["receipts", "status", "--json"]).await;
     assert!(
