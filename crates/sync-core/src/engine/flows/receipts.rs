@@ -400,9 +400,10 @@ pub(crate) fn receipt_data(
 }
 
 /// The uuid of the sale's receipt once it is Valid: a return references only a Valid sale.
-/// While the sale is undecided, or Invalid and waiting for its replacement, the return's
-/// `job` waits (half its age, within the polling bounds; never counted as an attempt), or
-/// less: the sale's receipt turning Valid wakes it ([`sale_turned_valid`]).
+/// While the sale is undecided the return's `job` waits half its age, within the polling
+/// bounds; while it is Invalid, waiting for a replacement that a person must fix first, the
+/// longest of them. It never counts as an attempt, and the sale's receipt (or its
+/// replacement) turning Valid wakes it at once ([`sale_turned_valid`]).
 pub(crate) async fn valid_sale(
     engine: &Engine,
     job: &Job,
@@ -412,29 +413,37 @@ pub(crate) async fn valid_sale(
     let Some(sale) = engine.binding(BindingKind::Receipt, &sale_key).await? else {
         return Err(JobError::NotYet("the sale receipt is not issued yet"));
     };
-    let why = match ReceiptPhase::from_stored(state_of(&sale)) {
-        Some(ReceiptPhase::Valid) => return Ok(ReceiptUuid::new(sale.remote_id)),
-        Some(ReceiptPhase::Rejected) => {
-            return Err(JobError::NotYet(
-                "the sale receipt was rejected; the return waits for a corrected sale",
-            ));
-        }
-        Some(ReceiptPhase::Invalid) => format!(
-            "the sale receipt {} is Invalid; the return waits for its replacement",
-            sale.remote_id
-        ),
-        _ => format!(
-            "the sale receipt {} is not Valid yet; the return waits",
-            sale.remote_id
-        ),
-    };
     let min = chrono::Duration::from_std(engine.config.receipt_poll_min)
         .unwrap_or_default()
         .max(chrono::Duration::milliseconds(100));
     let max = chrono::Duration::from_std(engine.config.receipt_poll_max)
         .unwrap_or_default()
         .max(min);
-    let wait = ((engine.now() - job.created_at) / 2).clamp(min, max);
+    let (why, wait) = match ReceiptPhase::from_stored(state_of(&sale)) {
+        Some(ReceiptPhase::Valid) => return Ok(ReceiptUuid::new(sale.remote_id)),
+        Some(ReceiptPhase::Rejected) => {
+            return Err(JobError::NotYet(
+                "the sale receipt was rejected; the return waits for a corrected sale",
+            ));
+        }
+        // The replacement waits for a person (its dead letter fixed and replayed), whose
+        // replacement turning Valid wakes the return: the longest wait, so that a pass does
+        // not hold its drain open for it.
+        Some(ReceiptPhase::Invalid) => (
+            format!(
+                "the sale receipt {} is Invalid; the return waits for its replacement",
+                sale.remote_id
+            ),
+            max,
+        ),
+        _ => (
+            format!(
+                "the sale receipt {} is not Valid yet; the return waits",
+                sale.remote_id
+            ),
+            ((engine.now() - job.created_at) / 2).clamp(min, max),
+        ),
+    };
     Err(JobError::Wait {
         why,
         at: engine.now() + wait,
