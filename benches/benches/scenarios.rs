@@ -39,6 +39,14 @@ struct Row {
 
 /// The orders scenario's child: the engine alone, on the configuration the parent wrote.
 async fn orders_child(config: &Path) {
+    // `SCENARIO_CHILD_LOG=sync_core=debug` (any log filter) logs the engine on stderr, with
+    // the time of each line, to see where a worker spends its time.
+    if let Ok(filter) = std::env::var("SCENARIO_CHILD_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let engine = engine_for(config).await;
     let rss_start = peak_rss_kib();
     // The peak of the anonymous part (heap, stacks) of the resident set, sampled.
