@@ -20,6 +20,7 @@
 
 mod common;
 
+use tracing::Instrument;
 use std::path::Path;
 use std::time::Instant;
 
@@ -39,14 +40,6 @@ struct Row {
 
 /// The orders scenario's child: the engine alone, on the configuration the parent wrote.
 async fn orders_child(config: &Path) {
-    // `SCENARIO_CHILD_LOG=sync_core=debug` (any log filter) logs the engine on stderr, with
-    // the time of each line, to see where a worker spends its time.
-    if let Ok(filter) = std::env::var("SCENARIO_CHILD_LOG") {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-            .with_writer(std::io::stderr)
-            .try_init();
-    }
     let engine = engine_for(config).await;
     let rss_start = peak_rss_kib();
     // The peak of the anonymous part (heap, stacks) of the resident set, sampled.
@@ -124,7 +117,20 @@ fn main() {
 async fn bench_main() {
     if let Some((role, config)) = child_role() {
         match role.as_str() {
-            "orders" => orders_child(&config).await,
+            // `SCENARIO_CHILD_LOG=sync_core=debug` (any log filter) logs the engine on
+            // stderr, each line with its time and the worker's process id, to see where a
+            // worker spends its time.
+            "orders" => {
+                if let Ok(filter) = std::env::var("SCENARIO_CHILD_LOG") {
+                    let _ = tracing_subscriber::fmt()
+                        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                        .with_writer(std::io::stderr)
+                        .with_ansi(false)
+                        .try_init();
+                }
+                let worker = tracing::info_span!("worker", pid = std::process::id());
+                orders_child(&config).instrument(worker).await;
+            }
             other => panic!("unknown SCENARIO_ROLE {other}"),
         }
         return;

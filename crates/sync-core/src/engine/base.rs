@@ -314,9 +314,9 @@ pub struct Engine {
     pub(crate) wake: Arc<Notify>,
     pub(crate) verifier: Option<Arc<dyn WebhookVerifier>>,
     pub(crate) migrated: tokio::sync::OnceCell<()>,
-    /// The devices with a submission job queued and not started yet (a hint, lost on
-    /// restart).
-    pub(crate) submission_queued: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// The key of the last submission job this engine queued for each device (a hint, lost
+    /// on restart; the store says whether that job has started).
+    pub(crate) submission_queued: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
     /// Makes the keys of submission jobs enqueued in the same millisecond distinct.
     pub(crate) submission_seq: std::sync::atomic::AtomicU64,
     /// The systems found down, each until its next try (the circuit breakers): a whole
@@ -390,7 +390,7 @@ impl Engine {
             wake: Arc::new(Notify::new()),
             verifier: None,
             migrated: tokio::sync::OnceCell::new(),
-            submission_queued: std::sync::Mutex::new(std::collections::BTreeSet::new()),
+            submission_queued: std::sync::Mutex::new(std::collections::BTreeMap::new()),
             submission_seq: std::sync::atomic::AtomicU64::new(0),
             outages: std::sync::Mutex::new(BTreeMap::new()),
             backfill: std::sync::Mutex::new(None),

@@ -39,7 +39,7 @@ use crate::engine::runtime::{JobError, JobResult, document_of, done};
 use crate::model::{
     FinancialStatus, Order, OrderId, ReceiptRef, ReceiptState, ReceiptUuid, Refund, RefundId,
 };
-use crate::store::{Binding, Direction, Job};
+use crate::store::{Binding, Direction, Job, JobState};
 
 /// The oldest receipts of `device` in one of the stored `states`, at most `limit`, in the
 /// order they were issued.
@@ -189,39 +189,49 @@ async fn queue_submission(d: &mut Decisions<'_>, device: &str) -> Result<(), Eng
     let work = Work::SubmitReceipts {
         device: device.to_owned(),
     };
-    let decision =
-        Decision::new(work, key, format!("submit:{device}")).reads("submit", "tax", device);
+    let decision = Decision::new(work, key.clone(), format!("submit:{device}"))
+        .reads("submit", "tax", device);
     if !d.is_run() {
         return d.add(decision).await;
     }
-    set_queued(engine, device, true);
     let queued = d.add(decision).await;
-    if queued.is_err() {
-        set_queued(engine, device, false);
+    if queued.is_ok() {
+        submissions(engine).insert(device.to_owned(), key);
     }
     queued
 }
 
-/// Notes whether the device has a submission queued and not started yet.
-fn set_queued(engine: &Engine, device: &str, queued: bool) {
-    let mut set = engine
-        .submission_queued
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if queued {
-        set.insert(device.to_owned());
-    } else {
-        set.remove(device);
-    }
-}
-
-/// Whether the device has a submission queued and not started yet.
-fn is_queued(engine: &Engine, device: &str) -> bool {
+/// The key of the last submission job this engine queued for each device.
+fn submissions(
+    engine: &Engine,
+) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, String>> {
     engine
         .submission_queued
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .contains(device)
+}
+
+/// Whether the last submission this engine queued for the device has not started yet: it
+/// will then read the receipts open now when it runs. The engine remembers only the job's
+/// key; the store says whether it still waits, since another worker sharing the store may
+/// have run it already (a flag kept in memory alone stayed set on the worker that queued
+/// it, whose later receipts then waited for the next pass).
+async fn submission_pending(
+    engine: &Engine,
+    device: &str,
+) -> Result<bool, crate::store::StoreError> {
+    let Some(key) = submissions(engine).get(device).cloned() else {
+        return Ok(false);
+    };
+    let job = engine
+        .store
+        .job_by_key(
+            &engine.config.scope,
+            crate::engine::kinds::JobKind::SubmitReceipts.as_str(),
+            &key,
+        )
+        .await?;
+    Ok(job.is_some_and(|job| job.state == JobState::Pending))
 }
 
 /// Queues a submission for the device now (from a running job).
@@ -359,8 +369,8 @@ pub(crate) async fn issue(
                 )
                 .await;
             // Submit it soon rather than at the next pass: unless a submission is queued
-            // already (it will take this receipt too), queue one.
-            if !is_queued(engine, &device) {
+            // and not started (it will take this receipt too), queue one.
+            if !submission_pending(engine, &device).await? {
                 submit_soon(engine, &device).await?;
             }
             return done(
@@ -564,7 +574,12 @@ const PAGES_PER_JOB: usize = 4;
 /// resolves earlier uncertain submissions first.
 pub(crate) async fn submit(engine: &Engine, job: &Job, device: &str) -> JobResult {
     // From here on, a newly issued receipt asks for a submission of its own.
-    set_queued(engine, device, false);
+    {
+        let mut queued = submissions(engine);
+        if queued.get(device) == Some(&job.key) {
+            queued.remove(device);
+        }
+    }
     let tax = engine.tax_for(device)?;
     let max = tax.max_batch().max(1);
     let mut summary = Summary::default();
@@ -828,4 +843,64 @@ pub(crate) async fn record(
         .record_receipt(&document, &reference)
         .await?;
     done(json!({"recorded": reference.uuid}), Summary::default())
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::engine::memory::{MemoryErp, MemoryStorefront, MemoryTax};
+    use crate::engine::{Connectors, EngineConfig};
+    use crate::store::{SqliteStore, StateStore};
+
+    /// A worker remembers the submission it queued, but another worker sharing the store may
+    /// run it: once that has started, this worker's next receipt needs a submission of its
+    /// own (a flag kept in memory alone said "queued" until the next pass).
+    #[tokio::test]
+    async fn a_submission_another_worker_started_is_no_longer_pending() {
+        let store: Arc<dyn StateStore> = Arc::new(SqliteStore::in_memory().await.unwrap());
+        let erp = Arc::new(MemoryErp::new());
+        let shop = Arc::new(MemoryStorefront::new(Vec::new()));
+        let connectors = Connectors {
+            erp_catalog: erp.clone(),
+            erp_sales: erp,
+            storefront_catalog: shop.clone(),
+            storefront_orders: shop,
+            tax: Arc::new(MemoryTax::new("POS-1", &["cash"])),
+        };
+        let engine = Engine::new(connectors, store.clone(), EngineConfig::new("shop-1"));
+        engine.migrate().await.unwrap();
+        assert!(!submission_pending(&engine, "POS-1").await.unwrap());
+
+        queue_submission(&mut Decisions::run(&engine), "POS-1")
+            .await
+            .unwrap();
+        assert!(submission_pending(&engine, "POS-1").await.unwrap());
+        assert!(
+            !submission_pending(&engine, "POS-2").await.unwrap(),
+            "another device's"
+        );
+
+        // Another worker leases the submission: it has started, and may have read the open
+        // receipts already.
+        let leased = store
+            .lease("other", 8, Duration::from_secs(60), engine.now())
+            .await
+            .unwrap();
+        assert_eq!(leased.len(), 1);
+        assert!(!submission_pending(&engine, "POS-1").await.unwrap());
+        store
+            .complete(leased[0].id, "other", json!({"submitted": 0}))
+            .await
+            .unwrap();
+        assert!(!submission_pending(&engine, "POS-1").await.unwrap());
+
+        // A new one is pending again.
+        queue_submission(&mut Decisions::run(&engine), "POS-1")
+            .await
+            .unwrap();
+        assert!(submission_pending(&engine, "POS-1").await.unwrap());
+    }
 }
