@@ -20,9 +20,9 @@
 
 mod common;
 
-use tracing::Instrument;
 use std::path::Path;
 use std::time::Instant;
+use tracing::Instrument;
 
 use common::*;
 use rust_decimal::Decimal;

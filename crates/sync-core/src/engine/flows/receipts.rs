@@ -189,8 +189,8 @@ async fn queue_submission(d: &mut Decisions<'_>, device: &str) -> Result<(), Eng
     let work = Work::SubmitReceipts {
         device: device.to_owned(),
     };
-    let decision = Decision::new(work, key.clone(), format!("submit:{device}"))
-        .reads("submit", "tax", device);
+    let decision =
+        Decision::new(work, key.clone(), format!("submit:{device}")).reads("submit", "tax", device);
     if !d.is_run() {
         return d.add(decision).await;
     }
