@@ -26,6 +26,14 @@ use crate::store::{AuditEntry, Binding, Direction, Job, JobFailure, NewJob, Stor
 /// How many resources a drain runs at once.
 const SLOTS: usize = 8;
 
+/// The ids of the jobs a drain holds (a poisoned lock still holds them: the set is only
+/// inserted into and removed from).
+fn held(in_flight: &std::sync::Mutex<HashSet<i64>>) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+    in_flight
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Adds a finished resource's summary to the drain's, or keeps its error (the first one).
 ///
 /// A lease lost is not an error of the drain: the job's lease ran out before this worker
@@ -183,10 +191,7 @@ impl Engine {
                         for job in jobs {
                             // The local queue is empty here (a lease is taken only then):
                             // only the running jobs can be held twice.
-                            let held = in_flight
-                                .lock()
-                                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                                .contains(&job.id);
+                            let held = held(&in_flight).contains(&job.id);
                             if !held {
                                 leased.push_back(job);
                             } else {
@@ -206,10 +211,7 @@ impl Engine {
                 && let Some(job) = leased.pop_front()
             {
                 // Noted now, not when the run is first polled: a lease may come in between.
-                in_flight
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .insert(job.id);
+                held(&in_flight).insert(job.id);
                 running.push(self.run_resource::<W>(job, &in_flight));
             }
             if let Some(result) = running.next().await {
@@ -294,14 +296,9 @@ impl Engine {
         in_flight: &std::sync::Mutex<HashSet<i64>>,
     ) -> Result<Summary, EngineError> {
         let id = job.id;
-        let lock = || {
-            in_flight
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-        };
-        lock().insert(id);
+        held(in_flight).insert(id);
         let result = self.run_job::<W>(job).await;
-        lock().remove(&id);
+        held(in_flight).remove(&id);
         result
     }
 
