@@ -19,7 +19,10 @@ use super::{
 };
 use crate::model::StoreScope;
 
+mod group;
 mod operator;
+
+use group::GroupWriter;
 
 /// How long a connection waits for another one's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -71,12 +74,14 @@ pub struct SqliteStore {
     /// Reads.
     pool: SqlitePool,
     /// Writes: one connection for a file database, so that this process's writers queue for
-    /// it in the pool's order instead of meeting SQLite's write lock, whose busy handler
-    /// waits by sleeping (up to 50 ms a try, whether or not the lock was freed meanwhile: a
-    /// device's receipt chain, one write after another, spent most of its time there beside
-    /// a backfill's imports). Another process sharing the file still meets the lock and its
-    /// busy timeout. The same pool as `pool` for a database in memory or a given pool.
-    writer: SqlitePool,
+    /// it in order instead of meeting SQLite's write lock, whose busy handler waits by
+    /// sleeping (up to 50 ms a try, whether or not the lock was freed meanwhile: a device's
+    /// receipt chain, one write after another, spent most of its time there beside a
+    /// backfill's imports). The writes queued while one group commits go together in the
+    /// next transaction ([`group`]). Another process sharing the file still meets the lock
+    /// and its busy timeout. Over the same pool as `pool` for a database in memory or a given
+    /// pool.
+    writer: GroupWriter,
 }
 
 /// Creates the database file readable and writable by its owner only (it holds orders and
@@ -147,11 +152,14 @@ pub(crate) const WAKE: &str = "UPDATE sync_jobs SET run_after = ?1, waits_on = N
 impl SqliteStore {
     /// Runs a `DELETE … < ?` of rows older than `before`; returns how many went.
     async fn delete_before(&self, sql: &'static str, before: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query(sql)
-            .bind(micros(before))
-            .execute(&self.writer)
-            .await?;
-        Ok(done.rows_affected())
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    let done = sqlx::query(sql).bind(micros(before)).execute(conn).await?;
+                    Ok(done.rows_affected())
+                })
+            })
+            .await
     }
 
     /// Opens (creating it if missing) the database at `path_or_url`: a file path, or a
@@ -191,7 +199,10 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(sql::open_error)?;
-        Ok(Self { pool, writer })
+        Ok(Self {
+            pool,
+            writer: GroupWriter::new(writer),
+        })
     }
 
     /// A private database in memory, gone when the store is dropped. For tests and dry runs.
@@ -216,7 +227,7 @@ impl SqliteStore {
             .await
             .map_err(sql::open_error)?;
         Ok(Self {
-            writer: pool.clone(),
+            writer: GroupWriter::new(pool.clone()),
             pool,
         })
     }
@@ -226,7 +237,7 @@ impl SqliteStore {
     /// The pool's connections should have foreign keys on and a busy timeout.
     pub fn from_pool(pool: SqlitePool) -> Self {
         Self {
-            writer: pool.clone(),
+            writer: GroupWriter::new(pool.clone()),
             pool,
         }
     }
@@ -238,26 +249,54 @@ impl SqliteStore {
 
     /// Closes every connection; later calls fail.
     pub async fn close(&self) {
-        self.writer.close().await;
+        self.writer.pool().close().await;
         self.pool.close().await;
     }
 
-    /// Turns the row count of an update guarded by `state = 'running' AND leased_by = worker`
-    /// into `Ok`, [`StoreError::LeaseLost`] (the job exists) or [`StoreError::NoSuchJob`].
-    async fn guarded(&self, id: i64, affected: u64) -> StoreResult<()> {
-        if affected == 1 {
-            return Ok(());
-        }
-        let exists = sqlx::query("SELECT 1 FROM sync_jobs WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .is_some();
-        Err(if exists {
-            StoreError::LeaseLost(id)
-        } else {
-            StoreError::NoSuchJob(id)
-        })
+    /// Runs an update of job `id` guarded by `state = 'running' AND leased_by = ?` (`query`
+    /// with every value bound but those two, `id` and `worker`, its last) in the next group,
+    /// and turns its row count into `Ok`, [`StoreError::LeaseLost`] (the job exists) or
+    /// [`StoreError::NoSuchJob`].
+    async fn guarded(
+        &self,
+        query: sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+        id: i64,
+        worker: &str,
+    ) -> StoreResult<()> {
+        let worker = worker.to_owned();
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    let done = query.bind(id).bind(worker).execute(&mut *conn).await?;
+                    if done.rows_affected() == 1 {
+                        return Ok(());
+                    }
+                    let exists = sqlx::query("SELECT 1 FROM sync_jobs WHERE id = ?")
+                        .bind(id)
+                        .fetch_optional(&mut *conn)
+                        .await?
+                        .is_some();
+                    Err(if exists {
+                        StoreError::LeaseLost(id)
+                    } else {
+                        StoreError::NoSuchJob(id)
+                    })
+                })
+            })
+            .await
+    }
+
+    /// Runs one statement (`query`, every value bound) in the next group; returns how many
+    /// rows it changed.
+    async fn execute(
+        &self,
+        query: sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    ) -> StoreResult<u64> {
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move { Ok(query.execute(conn).await?.rows_affected()) })
+            })
+            .await
     }
 }
 
@@ -281,6 +320,45 @@ async fn take_lease(
     .fetch_one(conn)
     .await?;
     job_from_row(&row)
+}
+
+/// [`StateStore::lease_next`] on the writer connection, inside its group's transaction.
+async fn lease_next_on(
+    conn: &mut SqliteConnection,
+    worker: &str,
+    resource: &str,
+    after: i64,
+    now_us: i64,
+    until: i64,
+) -> StoreResult<Option<Job>> {
+    let held: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sync_jobs \
+           WHERE resource = $1 AND state = 'running' AND leased_until > $2)",
+    )
+    .bind(resource)
+    .bind(now_us)
+    .fetch_one(&mut *conn)
+    .await?;
+    // Each state on its own, so that the `(resource, state)` index yields ids in order.
+    let next: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(id) FROM ( \
+           SELECT * FROM (SELECT id FROM sync_jobs \
+             WHERE resource = $1 AND state = 'pending' AND run_after <= $2 AND id > $3 \
+             ORDER BY id LIMIT 1) \
+           UNION ALL \
+           SELECT * FROM (SELECT id FROM sync_jobs \
+             WHERE resource = $1 AND state = 'running' AND leased_until <= $2 AND id > $3 \
+             ORDER BY id LIMIT 1))",
+    )
+    .bind(resource)
+    .bind(now_us)
+    .bind(after)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (false, Some(id)) = (held, next) else {
+        return Ok(None);
+    };
+    Ok(Some(take_lease(conn, id, worker, until).await?))
 }
 
 fn micros(at: DateTime<Utc>) -> i64 {
@@ -364,7 +442,7 @@ impl StateStore for SqliteStore {
         let mut migrator = sqlx::migrate!("./migrations/sqlite");
         migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
         migrator.set_ignore_missing(true);
-        migrator.run(&self.writer).await?;
+        migrator.run(self.writer.pool()).await?;
         Ok(())
     }
 
@@ -386,8 +464,10 @@ impl StateStore for SqliteStore {
     }
 
     async fn put_binding(&self, binding: &Binding) -> StoreResult<()> {
-        let mut conn = self.writer.acquire().await?;
-        upsert_binding(&mut conn, binding).await
+        let binding = binding.clone();
+        self.writer
+            .write(move |conn| Box::pin(async move { upsert_binding(conn, &binding).await }))
+            .await
     }
 
     async fn bindings(&self, scope: &StoreScope, kind: &str) -> StoreResult<Vec<Binding>> {
@@ -447,50 +527,60 @@ impl StateStore for SqliteStore {
     }
 
     async fn set_checkpoint(&self, scope: &StoreScope, flow: &str, value: &str) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO sync_checkpoints (scope, flow, value, updated_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (scope, flow) DO UPDATE SET \
-               value = excluded.value, updated_at = excluded.updated_at",
+        self.execute(
+            sqlx::query(
+                "INSERT INTO sync_checkpoints (scope, flow, value, updated_at) \
+                 VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (scope, flow) DO UPDATE SET \
+                   value = excluded.value, updated_at = excluded.updated_at",
+            )
+            .bind(scope.as_str().to_owned())
+            .bind(flow.to_owned())
+            .bind(value.to_owned())
+            .bind(micros(Utc::now())),
         )
-        .bind(scope.as_str())
-        .bind(flow)
-        .bind(value)
-        .bind(micros(Utc::now()))
-        .execute(&self.writer)
         .await?;
         Ok(())
     }
 
     async fn enqueue(&self, job: NewJob) -> StoreResult<(i64, bool)> {
-        let now = micros(Utc::now());
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO sync_jobs \
-               (scope, kind, key, resource, payload, state, run_after, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) \
-             ON CONFLICT (scope, kind, key) DO NOTHING \
-             RETURNING id",
-        )
-        .bind(job.scope.as_str())
-        .bind(&job.kind)
-        .bind(&job.key)
-        .bind(&job.resource)
-        .bind(sql::json_text(&job.payload))
-        .bind(micros(sql::due_now()))
-        .bind(now)
-        .bind(now)
-        .fetch_optional(&self.writer)
-        .await?;
-        if let Some(id) = inserted {
-            return Ok((id, true));
-        }
-        let id: i64 =
-            sqlx::query_scalar("SELECT id FROM sync_jobs WHERE scope = ? AND kind = ? AND key = ?")
-                .bind(job.scope.as_str())
-                .bind(&job.kind)
-                .bind(&job.key)
-                .fetch_one(&self.pool)
-                .await?;
-        Ok((id, false))
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    let now = micros(Utc::now());
+                    let inserted: Option<i64> = sqlx::query_scalar(
+                        "INSERT INTO sync_jobs \
+                           (scope, kind, key, resource, payload, state, run_after, \
+                            created_at, updated_at) \
+                         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) \
+                         ON CONFLICT (scope, kind, key) DO NOTHING \
+                         RETURNING id",
+                    )
+                    .bind(job.scope.as_str())
+                    .bind(&job.kind)
+                    .bind(&job.key)
+                    .bind(&job.resource)
+                    .bind(sql::json_text(&job.payload))
+                    .bind(micros(sql::due_now()))
+                    .bind(now)
+                    .bind(now)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    if let Some(id) = inserted {
+                        return Ok((id, true));
+                    }
+                    let id: i64 = sqlx::query_scalar(
+                        "SELECT id FROM sync_jobs WHERE scope = ? AND kind = ? AND key = ?",
+                    )
+                    .bind(job.scope.as_str())
+                    .bind(&job.kind)
+                    .bind(&job.key)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    Ok((id, false))
+                })
+            })
+            .await
     }
 
     async fn lease(
@@ -505,20 +595,26 @@ impl StateStore for SqliteStore {
         }
         let now_us = micros(now);
         let until = micros(sql::lease_end(now, lease));
-        // BEGIN IMMEDIATE takes the write lock before the first read: no other connection can
-        // lease (or complete) between our choice of jobs and our update.
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let ids: Vec<i64> = sqlx::query_scalar(LEASE_HEADS)
-            .bind(now_us)
-            .bind(sql::limit(limit))
-            .fetch_all(&mut *tx)
-            .await?;
-        let mut jobs = Vec::with_capacity(ids.len());
-        for id in ids {
-            jobs.push(take_lease(&mut tx, id, worker, until).await?);
-        }
-        tx.commit().await?;
-        Ok(jobs)
+        let worker = worker.to_owned();
+        // The group's transaction (BEGIN IMMEDIATE) holds the write lock from before the first
+        // read: no other connection can lease (or complete) between the choice of jobs and
+        // the update.
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    let ids: Vec<i64> = sqlx::query_scalar(LEASE_HEADS)
+                        .bind(now_us)
+                        .bind(sql::limit(limit))
+                        .fetch_all(&mut *conn)
+                        .await?;
+                    let mut jobs = Vec::with_capacity(ids.len());
+                    for id in ids {
+                        jobs.push(take_lease(conn, id, &worker, until).await?);
+                    }
+                    Ok(jobs)
+                })
+            })
+            .await
     }
 
     async fn next_due(&self, scope: &StoreScope) -> StoreResult<Option<DateTime<Utc>>> {
@@ -545,71 +641,40 @@ impl StateStore for SqliteStore {
     ) -> StoreResult<Option<Job>> {
         let now_us = micros(now);
         let until = micros(sql::lease_end(now, lease));
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let held: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM sync_jobs \
-               WHERE resource = $1 AND state = 'running' AND leased_until > $2)",
-        )
-        .bind(resource)
-        .bind(now_us)
-        .fetch_one(&mut *tx)
-        .await?;
-        // Each state on its own, so that the `(resource, state)` index yields ids in order.
-        let next: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(id) FROM ( \
-               SELECT * FROM (SELECT id FROM sync_jobs \
-                 WHERE resource = $1 AND state = 'pending' AND run_after <= $2 AND id > $3 \
-                 ORDER BY id LIMIT 1) \
-               UNION ALL \
-               SELECT * FROM (SELECT id FROM sync_jobs \
-                 WHERE resource = $1 AND state = 'running' AND leased_until <= $2 AND id > $3 \
-                 ORDER BY id LIMIT 1))",
-        )
-        .bind(resource)
-        .bind(now_us)
-        .bind(after)
-        .fetch_one(&mut *tx)
-        .await?;
-        let (false, Some(id)) = (held, next) else {
-            tx.commit().await?;
-            return Ok(None);
-        };
-        let job = take_lease(&mut tx, id, worker, until).await?;
-        tx.commit().await?;
-        Ok(Some(job))
+        let worker = worker.to_owned();
+        let resource = resource.to_owned();
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    lease_next_on(conn, &worker, &resource, after, now_us, until).await
+                })
+            })
+            .await
     }
 
     async fn mark_started(&self, id: i64, worker: &str) -> StoreResult<()> {
-        let done = sqlx::query(
+        let query = sqlx::query(
             "UPDATE sync_jobs SET started = 1, attempts = attempts + 1, updated_at = ? \
              WHERE id = ? AND state = 'running' AND leased_by = ?",
         )
-        .bind(micros(Utc::now()))
-        .bind(id)
-        .bind(worker)
-        .execute(&self.writer)
-        .await?;
-        self.guarded(id, done.rows_affected()).await
+        .bind(micros(Utc::now()));
+        self.guarded(query, id, worker).await
     }
 
     async fn complete(&self, id: i64, worker: &str, result: serde_json::Value) -> StoreResult<()> {
-        let done = sqlx::query(
+        let query = sqlx::query(
             "UPDATE sync_jobs SET state = 'done', result = ?, leased_by = NULL, \
                leased_until = NULL, updated_at = ? \
              WHERE id = ? AND state = 'running' AND leased_by = ?",
         )
         .bind(sql::json_text(&result))
-        .bind(micros(Utc::now()))
-        .bind(id)
-        .bind(worker)
-        .execute(&self.writer)
-        .await?;
-        self.guarded(id, done.rows_affected()).await
+        .bind(micros(Utc::now()));
+        self.guarded(query, id, worker).await
     }
 
     async fn fail(&self, id: i64, worker: &str, failure: JobFailure) -> StoreResult<()> {
         let columns = sql::FailureColumns::from(failure);
-        let done = sqlx::query(
+        let query = sqlx::query(
             "UPDATE sync_jobs SET state = ?, run_after = COALESCE(?, run_after), \
                last_error = ?, parked_on = ?, waits_on = ?, leased_by = NULL, \
                leased_until = NULL, updated_at = ? \
@@ -620,12 +685,8 @@ impl StateStore for SqliteStore {
         .bind(columns.error)
         .bind(columns.parked_on)
         .bind(columns.waits_on)
-        .bind(micros(Utc::now()))
-        .bind(id)
-        .bind(worker)
-        .execute(&self.writer)
-        .await?;
-        self.guarded(id, done.rows_affected()).await
+        .bind(micros(Utc::now()));
+        self.guarded(query, id, worker).await
     }
 
     async fn job(&self, id: i64) -> StoreResult<Option<Job>> {
@@ -680,56 +741,59 @@ impl StateStore for SqliteStore {
     }
 
     async fn replay(&self, id: Option<i64>) -> StoreResult<u64> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        if let Some(id) = id {
-            let exists = sqlx::query("SELECT 1 FROM sync_jobs WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_some();
-            if !exists {
-                return Err(StoreError::NoSuchJob(id));
-            }
-        }
-        let done = sqlx::query(
-            "UPDATE sync_jobs SET state = 'pending', parked_on = NULL, run_after = ?, \
-               updated_at = ? \
-             WHERE state IN ('dead', 'parked') AND (? IS NULL OR id = ?)",
-        )
-        .bind(micros(sql::due_now()))
-        .bind(micros(Utc::now()))
-        .bind(id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected())
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    if let Some(id) = id {
+                        let exists = sqlx::query("SELECT 1 FROM sync_jobs WHERE id = ?")
+                            .bind(id)
+                            .fetch_optional(&mut *conn)
+                            .await?
+                            .is_some();
+                        if !exists {
+                            return Err(StoreError::NoSuchJob(id));
+                        }
+                    }
+                    let done = sqlx::query(
+                        "UPDATE sync_jobs SET state = 'pending', parked_on = NULL, \
+                           run_after = ?, updated_at = ? \
+                         WHERE state IN ('dead', 'parked') AND (? IS NULL OR id = ?)",
+                    )
+                    .bind(micros(sql::due_now()))
+                    .bind(micros(Utc::now()))
+                    .bind(id)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(done.rows_affected())
+                })
+            })
+            .await
     }
 
     async fn unpark(&self, mapping: &str) -> StoreResult<u64> {
-        let done = sqlx::query(
-            "UPDATE sync_jobs SET state = 'pending', parked_on = NULL, run_after = ?, \
-               updated_at = ? \
-             WHERE state = 'parked' AND parked_on = ?",
+        self.execute(
+            sqlx::query(
+                "UPDATE sync_jobs SET state = 'pending', parked_on = NULL, run_after = ?, \
+                   updated_at = ? \
+                 WHERE state = 'parked' AND parked_on = ?",
+            )
+            .bind(micros(sql::due_now()))
+            .bind(micros(Utc::now()))
+            .bind(mapping.to_owned()),
         )
-        .bind(micros(sql::due_now()))
-        .bind(micros(Utc::now()))
-        .bind(mapping)
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected())
+        .await
     }
 
     async fn wake(&self, scope: &StoreScope, on: &str) -> StoreResult<u64> {
-        let due = micros(sql::due_now());
-        let done = sqlx::query(WAKE)
-            .bind(due)
-            .bind(micros(Utc::now()))
-            .bind(scope.as_str())
-            .bind(on)
-            .execute(&self.writer)
-            .await?;
-        Ok(done.rows_affected())
+        self.execute(
+            sqlx::query(WAKE)
+                .bind(micros(sql::due_now()))
+                .bind(micros(Utc::now()))
+                .bind(scope.as_str().to_owned())
+                .bind(on.to_owned()),
+        )
+        .await
     }
 
     async fn queue_depth(&self) -> StoreResult<HashMap<JobState, u64>> {
@@ -751,43 +815,48 @@ impl StateStore for SqliteStore {
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "INSERT INTO sync_claims (scope, name, holder, until) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (scope, name) DO UPDATE SET holder = excluded.holder, \
-             until = excluded.until \
-             WHERE sync_claims.holder = excluded.holder OR sync_claims.until <= ?",
-        )
-        .bind(scope.as_str())
-        .bind(name)
-        .bind(holder)
-        .bind(micros(until))
-        .bind(micros(now))
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let changed = self
+            .execute(
+                sqlx::query(
+                    "INSERT INTO sync_claims (scope, name, holder, until) VALUES (?, ?, ?, ?) \
+                     ON CONFLICT (scope, name) DO UPDATE SET holder = excluded.holder, \
+                     until = excluded.until \
+                     WHERE sync_claims.holder = excluded.holder OR sync_claims.until <= ?",
+                )
+                .bind(scope.as_str().to_owned())
+                .bind(name.to_owned())
+                .bind(holder.to_owned())
+                .bind(micros(until))
+                .bind(micros(now)),
+            )
+            .await?;
+        Ok(changed == 1)
     }
 
     async fn release(&self, scope: &StoreScope, name: &str, holder: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sync_claims WHERE scope = ? AND name = ? AND holder = ?")
-            .bind(scope.as_str())
-            .bind(name)
-            .bind(holder)
-            .execute(&self.writer)
-            .await?;
+        self.execute(
+            sqlx::query("DELETE FROM sync_claims WHERE scope = ? AND name = ? AND holder = ?")
+                .bind(scope.as_str().to_owned())
+                .bind(name.to_owned())
+                .bind(holder.to_owned()),
+        )
+        .await?;
         Ok(())
     }
 
     async fn record_event(&self, scope: &StoreScope, event_id: &str) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "INSERT INTO sync_events (scope, event_id, received_at) VALUES (?, ?, ?) \
-             ON CONFLICT (scope, event_id) DO NOTHING",
-        )
-        .bind(scope.as_str())
-        .bind(event_id)
-        .bind(micros(Utc::now()))
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let inserted = self
+            .execute(
+                sqlx::query(
+                    "INSERT INTO sync_events (scope, event_id, received_at) VALUES (?, ?, ?) \
+                     ON CONFLICT (scope, event_id) DO NOTHING",
+                )
+                .bind(scope.as_str().to_owned())
+                .bind(event_id.to_owned())
+                .bind(micros(Utc::now())),
+            )
+            .await?;
+        Ok(inserted == 1)
     }
 
     async fn chain_head(&self, device: &str) -> StoreResult<Option<String>> {
@@ -806,46 +875,55 @@ impl StateStore for SqliteStore {
         new_head: &str,
         binding: &Binding,
     ) -> StoreResult<bool> {
-        // The write lock is held from the read of the head to the commit: the compare and the
-        // set cannot be split by another writer.
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let head: Option<String> =
-            sqlx::query_scalar("SELECT head FROM sync_receipt_chains WHERE device = ?")
-                .bind(device)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if head.as_deref().unwrap_or("") != expected {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO sync_receipt_chains (device, head, updated_at) VALUES (?, ?, ?) \
-             ON CONFLICT (device) DO UPDATE SET \
-               head = excluded.head, updated_at = excluded.updated_at",
-        )
-        .bind(device)
-        .bind(new_head)
-        .bind(micros(Utc::now()))
-        .execute(&mut *tx)
-        .await?;
-        upsert_binding(&mut tx, binding).await?;
-        tx.commit().await?;
-        Ok(true)
+        // The group's transaction holds the write lock from the read of the head to the
+        // commit: the compare and the set cannot be split by another writer.
+        let (device, expected, new_head) =
+            (device.to_owned(), expected.to_owned(), new_head.to_owned());
+        let binding = binding.clone();
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    let head: Option<String> =
+                        sqlx::query_scalar("SELECT head FROM sync_receipt_chains WHERE device = ?")
+                            .bind(&device)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                    if head.as_deref().unwrap_or("") != expected {
+                        return Ok(false);
+                    }
+                    sqlx::query(
+                        "INSERT INTO sync_receipt_chains (device, head, updated_at) \
+                         VALUES (?, ?, ?) \
+                         ON CONFLICT (device) DO UPDATE SET \
+                           head = excluded.head, updated_at = excluded.updated_at",
+                    )
+                    .bind(&device)
+                    .bind(&new_head)
+                    .bind(micros(Utc::now()))
+                    .execute(&mut *conn)
+                    .await?;
+                    upsert_binding(conn, &binding).await?;
+                    Ok(true)
+                })
+            })
+            .await
     }
 
     async fn audit(&self, entry: &AuditEntry) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO sync_audit (scope, direction, system, kind, key, payload, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        self.execute(
+            sqlx::query(
+                "INSERT INTO sync_audit \
+                   (scope, direction, system, kind, key, payload, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(entry.scope.as_str().to_owned())
+            .bind(sql::direction_name(entry.direction))
+            .bind(entry.system.clone())
+            .bind(entry.kind.clone())
+            .bind(entry.key.clone())
+            .bind(sql::json_text(&entry.payload))
+            .bind(micros(Utc::now())),
         )
-        .bind(entry.scope.as_str())
-        .bind(sql::direction_name(entry.direction))
-        .bind(&entry.system)
-        .bind(&entry.kind)
-        .bind(&entry.key)
-        .bind(sql::json_text(&entry.payload))
-        .bind(micros(Utc::now()))
-        .execute(&self.writer)
         .await?;
         Ok(())
     }

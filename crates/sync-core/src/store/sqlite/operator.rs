@@ -86,28 +86,29 @@ impl OperatorStore for SqliteStore {
 
     async fn dismiss(&self, id: i64, note: serde_json::Value) -> StoreResult<u64> {
         self.job_exists(id).await?;
-        let done = sqlx::query(
-            "UPDATE sync_jobs SET state = 'done', parked_on = NULL, result = ?, updated_at = ? \
-             WHERE id = ? AND state IN ('dead', 'parked')",
+        self.execute(
+            sqlx::query(
+                "UPDATE sync_jobs SET state = 'done', parked_on = NULL, result = ?, \
+                   updated_at = ? \
+                 WHERE id = ? AND state IN ('dead', 'parked')",
+            )
+            .bind(sql::json_text(&note))
+            .bind(micros(Utc::now()))
+            .bind(id),
         )
-        .bind(sql::json_text(&note))
-        .bind(micros(Utc::now()))
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected())
+        .await
     }
 
     async fn replace_payload(&self, id: i64, payload: serde_json::Value) -> StoreResult<u64> {
         self.job_exists(id).await?;
-        let done = sqlx::query(
-            "UPDATE sync_jobs SET payload = ?, updated_at = ? WHERE id = ? AND state = 'dead'",
+        self.execute(
+            sqlx::query(
+                "UPDATE sync_jobs SET payload = ?, updated_at = ? WHERE id = ? AND state = 'dead'",
+            )
+            .bind(sql::json_text(&payload))
+            .bind(micros(Utc::now()))
+            .bind(id),
         )
-        .bind(sql::json_text(&payload))
-        .bind(micros(Utc::now()))
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected())
+        .await
     }
 }
