@@ -181,3 +181,91 @@ pub(crate) const QUEUE_DEPTH: &str = "\
       WHERE state IN ('pending', 'running', 'dead', 'parked') GROUP BY state \
     UNION ALL \
     SELECT state, n FROM sync_job_counts WHERE state = 'done'";
+
+/// How many of a class's oldest runnable jobs a lease reads to find its heads: enough for
+/// `limit` heads of one-job queues with room for deeper ones, and a bound on the lease's
+/// reads whatever the length of the queue.
+pub(crate) fn lease_window(limit: usize) -> i64 {
+    i64::try_from(limit.saturating_mul(8).max(256)).unwrap_or(i64::MAX)
+}
+
+/// A resource's class: its name up to and with the first `:` (`order:`, `chain:`), or `""`
+/// for a name without one. The stores' lease queries compute the same in SQL.
+pub(crate) fn resource_class(resource: &str) -> &str {
+    resource.find(':').map_or("", |end| &resource[..=end])
+}
+
+/// A runnable head a lease may take: the oldest runnable job of a resource no live lease
+/// holds, with how many runnable jobs its resource has among those read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Head {
+    /// The job.
+    pub(crate) id: i64,
+    /// Its resource.
+    pub(crate) resource: String,
+    /// The resource's runnable jobs among those read (at least 1).
+    pub(crate) depth: i64,
+}
+
+/// The heads a lease takes, in order, at most `limit`: class by class (each class has its turn
+/// in every lease), within a class the deepest queues first, then the oldest heads. A
+/// resource runs one job at a time, so its depth is how long it needs, and a deep serial queue
+/// (a device's receipt chain) or a submission must not wait behind every import queued
+/// before it.
+pub(crate) fn pick_heads(mut heads: Vec<Head>, limit: usize) -> Vec<Head> {
+    heads.sort_by(|a, b| {
+        resource_class(&a.resource)
+            .cmp(resource_class(&b.resource))
+            .then(b.depth.cmp(&a.depth))
+            .then(a.id.cmp(&b.id))
+    });
+    let mut turn = 0_usize;
+    let mut turns = Vec::with_capacity(heads.len());
+    for (n, head) in heads.iter().enumerate() {
+        let same_class =
+            n > 0 && resource_class(&heads[n - 1].resource) == resource_class(&head.resource);
+        turn = if same_class { turn + 1 } else { 0 };
+        turns.push(turn);
+    }
+    let mut ordered: Vec<(usize, Head)> = turns.into_iter().zip(heads).collect();
+    ordered
+        .sort_by(|(ta, a), (tb, b)| ta.cmp(tb).then(b.depth.cmp(&a.depth)).then(a.id.cmp(&b.id)));
+    ordered
+        .into_iter()
+        .map(|(_, head)| head)
+        .take(limit)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(id: i64, resource: &str, depth: i64) -> Head {
+        Head {
+            id,
+            resource: resource.to_owned(),
+            depth,
+        }
+    }
+
+    #[test]
+    fn classes_take_turns_and_the_deepest_queue_of_a_class_goes_first() {
+        let heads = vec![
+            head(1, "order:1", 1),
+            head(2, "order:2", 1),
+            head(3, "order:3", 2),
+            head(9, "chain:d", 300),
+            head(10, "submit:d", 1),
+            head(11, "plain", 1),
+        ];
+        let picked: Vec<i64> = pick_heads(heads.clone(), 5).iter().map(|h| h.id).collect();
+        // Turn 0 of each class, the deepest first: chain 9, order 3 (depth 2), then submit 10
+        // and plain 11 (depth 1, oldest first); turn 1: order 1.
+        assert_eq!(picked, [9, 3, 10, 11, 1]);
+        assert_eq!(pick_heads(heads, 0), []);
+        assert_eq!(resource_class("order:1:2"), "order:");
+        assert_eq!(resource_class("plain"), "");
+        assert!(lease_window(8) >= 256 && lease_window(100) == 800);
+    }
+}

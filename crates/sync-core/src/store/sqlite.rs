@@ -116,33 +116,39 @@ fn create_private(path: &Path) {
     }
 }
 
-/// The jobs a lease takes: runnable jobs whose resource no live lease holds, the oldest
-/// runnable job of each resource only, taken class by class (a resource's class is its name
-/// up to the first `:`: `order:`, `chain:`, `submit:`), so that each kind of work gets its
-/// turn in every lease; within a class the resources with the most runnable jobs first, then
-/// the oldest. Oldest first alone left a backfill's receipts, their submissions and the
-/// verdicts' write-back waiting for the last of thousands of imports queued before them; and a
-/// resource runs one job at a time, so its depth is how long it needs (a device's receipt
-/// chain of thousands is the longest path). The heads, their depths and their turns are found
-/// in one grouped pass over the runnable jobs (the `(state, run_after)` and
-/// `(state, updated_at)` indexes), not by a look-up per candidate, which made a lease cost grow
-/// with the square of the queue when many jobs waited. `lease_plan_tests` holds that the plan
-/// never walks the whole history.
-pub(crate) const LEASE_HEADS: &str = "SELECT j.id FROM \
-       (SELECT head, depth, \
-           ROW_NUMBER() OVER (PARTITION BY class ORDER BY depth DESC, head) AS turn \
-         FROM (SELECT MIN(c.id) AS head, COUNT(*) AS depth, \
-                 substr(c.resource, 1, instr(c.resource, ':')) AS class \
-               FROM sync_jobs c \
-               WHERE (c.state = 'pending' AND c.run_after <= $1) \
-                  OR (c.state = 'running' AND c.leased_until <= $1) \
-               GROUP BY c.resource)) h \
-     JOIN sync_jobs j ON j.id = h.head \
-     WHERE NOT EXISTS (SELECT 1 FROM sync_jobs r \
-           WHERE r.resource = j.resource AND r.state = 'running' \
-             AND r.leased_until > $1) \
-     ORDER BY h.turn, h.depth DESC, h.head \
-     LIMIT $2";
+/// The classes of the queued jobs (a resource's class is its name up to and with the first
+/// `:`: `order:`, `chain:`, `submit:`), each found by one search of the index of queued jobs
+/// by class (`sync_jobs_queued_class`) from the one before: as many searches as classes, not a
+/// walk of the queue.
+pub(crate) const LEASE_CLASSES: &str = "WITH RECURSIVE classes(c) AS ( \
+       SELECT (SELECT MIN(substr(resource, 1, instr(resource, ':'))) FROM sync_jobs \
+               WHERE state = 'pending') \
+       UNION ALL \
+       SELECT (SELECT MIN(substr(resource, 1, instr(resource, ':'))) FROM sync_jobs \
+               WHERE state = 'pending' AND substr(resource, 1, instr(resource, ':')) > c) \
+         FROM classes WHERE c IS NOT NULL) \
+     SELECT c FROM classes WHERE c IS NOT NULL";
+
+/// The heads of one class (`$1`) at `$2`: of the class's oldest runnable queued jobs (at
+/// most `$3`, read in id order through `sync_jobs_queued_class`, which holds what each
+/// filter needs), those of resources no job runs on, each resource's oldest with how many of
+/// them are its.
+pub(crate) const LEASE_CLASS_HEADS: &str = "SELECT MIN(id), resource, COUNT(*) FROM ( \
+       SELECT id, resource FROM sync_jobs \
+       WHERE state = 'pending' AND substr(resource, 1, instr(resource, ':')) = $1 \
+         AND run_after <= $2 \
+         AND resource NOT IN (SELECT resource FROM sync_jobs WHERE state = 'running') \
+       ORDER BY id LIMIT $3) \
+     GROUP BY resource";
+
+/// The running jobs whose lease ran out at `$1` (their worker is gone or late), the oldest of
+/// each resource no live lease holds: heads too, since a resource's queued jobs wait behind
+/// its running one.
+pub(crate) const LEASE_EXPIRED: &str = "SELECT MIN(id), resource, 1 FROM sync_jobs \
+     WHERE state = 'running' AND leased_until <= $1 \
+       AND resource NOT IN (SELECT resource FROM sync_jobs \
+           WHERE state = 'running' AND leased_until > $1) \
+     GROUP BY resource";
 
 /// Wakes the pending jobs of a scope waiting for an event: through the partial index of
 /// waiting jobs (`sync_jobs_waits_on`), never the history (`lease_plan_tests`).
@@ -320,6 +326,43 @@ async fn take_lease(
     .fetch_one(conn)
     .await?;
     job_from_row(&row)
+}
+
+/// The heads a lease at `now_us` takes, at most `limit` ([`sql::pick_heads`]): the running
+/// jobs whose lease ran out, and of each class a window of its oldest runnable queued jobs
+/// ([`sql::lease_window`]). A resource's depth is counted within that window, so a lease
+/// reads a bounded number of rows per class however long the queue.
+async fn lease_heads(
+    conn: &mut SqliteConnection,
+    now_us: i64,
+    limit: usize,
+) -> StoreResult<Vec<sql::Head>> {
+    let classes: Vec<String> = sqlx::query_scalar(LEASE_CLASSES)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut rows: Vec<(i64, String, i64)> = sqlx::query_as(LEASE_EXPIRED)
+        .bind(now_us)
+        .fetch_all(&mut *conn)
+        .await?;
+    for class in classes {
+        rows.extend(
+            sqlx::query_as::<_, (i64, String, i64)>(LEASE_CLASS_HEADS)
+                .bind(class)
+                .bind(now_us)
+                .bind(sql::lease_window(limit))
+                .fetch_all(&mut *conn)
+                .await?,
+        );
+    }
+    let heads = rows
+        .into_iter()
+        .map(|(id, resource, depth)| sql::Head {
+            id,
+            resource,
+            depth,
+        })
+        .collect();
+    Ok(sql::pick_heads(heads, limit))
 }
 
 /// [`StateStore::lease_next`] on the writer connection, inside its group's transaction.
@@ -602,14 +645,10 @@ impl StateStore for SqliteStore {
         self.writer
             .write(move |conn| {
                 Box::pin(async move {
-                    let ids: Vec<i64> = sqlx::query_scalar(LEASE_HEADS)
-                        .bind(now_us)
-                        .bind(sql::limit(limit))
-                        .fetch_all(&mut *conn)
-                        .await?;
-                    let mut jobs = Vec::with_capacity(ids.len());
-                    for id in ids {
-                        jobs.push(take_lease(conn, id, &worker, until).await?);
+                    let heads = lease_heads(conn, now_us, limit).await?;
+                    let mut jobs = Vec::with_capacity(heads.len());
+                    for head in heads {
+                        jobs.push(take_lease(conn, head.id, &worker, until).await?);
                     }
                     Ok(jobs)
                 })
