@@ -117,24 +117,27 @@ fn create_private(path: &Path) {
 }
 
 /// The classes of the queued jobs (a resource's class is its name up to and with the first
-/// `:`: `order:`, `chain:`, `submit:`), each found by one search of the index of queued jobs
-/// by class (`sync_jobs_queued_class`) from the one before: as many searches as classes, not a
-/// walk of the queue.
+/// `:`: `order:`, `chain:`, `submit:`), each the first entry of the index of queued jobs by
+/// class (`sync_jobs_queued_class`) after the one before: as many searches as classes, not a
+/// walk of the queue. (`MIN(…)` in place of the first entry walked every entry after the
+/// class before: 6.6 ms a lease with 2,000 jobs queued.)
 pub(crate) const LEASE_CLASSES: &str = "WITH RECURSIVE classes(c) AS ( \
-       SELECT (SELECT MIN(substr(resource, 1, instr(resource, ':'))) FROM sync_jobs \
-               WHERE state = 'pending') \
+       SELECT (SELECT substr(resource, 1, instr(resource, ':')) FROM sync_jobs INDEXED BY sync_jobs_queued_class \
+               WHERE state = 'pending' AND substr(resource, 1, instr(resource, ':')) >= '' \
+               ORDER BY substr(resource, 1, instr(resource, ':')) LIMIT 1) \
        UNION ALL \
-       SELECT (SELECT MIN(substr(resource, 1, instr(resource, ':'))) FROM sync_jobs \
-               WHERE state = 'pending' AND substr(resource, 1, instr(resource, ':')) > c) \
+       SELECT (SELECT substr(resource, 1, instr(resource, ':')) FROM sync_jobs INDEXED BY sync_jobs_queued_class \
+               WHERE state = 'pending' AND substr(resource, 1, instr(resource, ':')) > c \
+               ORDER BY substr(resource, 1, instr(resource, ':')) LIMIT 1) \
          FROM classes WHERE c IS NOT NULL) \
      SELECT c FROM classes WHERE c IS NOT NULL";
 
 /// The heads of one class (`$1`) at `$2`: of the class's oldest runnable queued jobs (at
-/// most `$3`, read in id order through `sync_jobs_queued_class`, which holds what each
-/// filter needs), those of resources no job runs on, each resource's oldest with how many of
+/// most `$3`, read in id order through `sync_jobs_queued_class`, named for the reason above,
+/// which holds what each filter needs), those of resources no job runs on, each resource's oldest with how many of
 /// them are its.
 pub(crate) const LEASE_CLASS_HEADS: &str = "SELECT MIN(id), resource, COUNT(*) FROM ( \
-       SELECT id, resource FROM sync_jobs \
+       SELECT id, resource FROM sync_jobs INDEXED BY sync_jobs_queued_class \
        WHERE state = 'pending' AND substr(resource, 1, instr(resource, ':')) = $1 \
          AND run_after <= $2 \
          AND resource NOT IN (SELECT resource FROM sync_jobs WHERE state = 'running') \
@@ -151,8 +154,10 @@ pub(crate) const LEASE_EXPIRED: &str = "SELECT MIN(id), resource, 1 FROM sync_jo
      GROUP BY resource";
 
 /// Wakes the pending jobs of a scope waiting for an event: through the partial index of
-/// waiting jobs (`sync_jobs_waits_on`), never the history (`lease_plan_tests`).
-pub(crate) const WAKE: &str = "UPDATE sync_jobs SET run_after = ?1, waits_on = NULL, updated_at = ?2 \
+/// waiting jobs (`sync_jobs_waits_on`, named: without planner statistics SQLite chose the
+/// index of states and read every waiting job), never the history (`lease_plan_tests`).
+pub(crate) const WAKE: &str = "UPDATE sync_jobs INDEXED BY sync_jobs_waits_on \
+     SET run_after = ?1, waits_on = NULL, updated_at = ?2 \
      WHERE scope = ?3 AND waits_on = ?4 AND state = 'pending' AND run_after > ?1";
 
 impl SqliteStore {
