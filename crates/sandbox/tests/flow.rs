@@ -295,6 +295,82 @@ async fn getrec_runs_selects_and_refuses_everything_else() {
 }
 
 #[tokio::test]
+async fn getrec_finds_documents_by_reference_through_updates_and_in_any_case() {
+    let sb = start(FaultRates::none()).await;
+    let http = reqwest::Client::new();
+    let key = login(&http, &sb).await;
+    let items = json_of(
+        http.get(format!("{}/api/POSCMD/GETITM/-1", sb.flow_url()))
+            .header("apikey", &key)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let (itno, _) = first_item(&items);
+    for reference in ["#1001", "#1002"] {
+        assert!(
+            addpos(&http, &sb, &key, &invoice(&itno, 1, reference))
+                .await
+                .starts_with("CMDDNE,")
+        );
+    }
+    // Document 1 updated: its reference is now #1003.
+    let mut update = invoice(&itno, 1, "#1003");
+    update["DOCNO"] = json!(1);
+    assert_eq!(addpos(&http, &sb, &key, &update).await, "CMDDNE,1");
+    let getrec = |sql: String| {
+        let body = json!({"acc": "1001", "usrid": "SYNC", "APIKEY": key, "cmdtxt": "GETREC", "cmdpar": sql});
+        let req = http
+            .post(format!("{}/api/srvcmd/getrec", sb.flow_url()))
+            .header("apikey", &key)
+            .json(&body);
+        async move {
+            let resp = req.send().await.unwrap();
+            assert_eq!(resp.status(), 200);
+            serde_json::from_str::<Value>(&text(resp).await).unwrap()
+        }
+    };
+    let docnos = |rows: Value| -> Vec<i64> {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["docno"].as_i64().unwrap())
+            .collect()
+    };
+    let query = |condition: &str| {
+        format!("SELECT docno FROM trnhdr WHERE {condition} AND opcode = 'SALINV' ORDER BY docno")
+    };
+    assert_eq!(
+        docnos(getrec(query("refdocno = '#1001'")).await),
+        Vec::<i64>::new(),
+        "the old reference is gone"
+    );
+    assert_eq!(docnos(getrec(query("refdocno = '#1003'")).await), [1]);
+    assert_eq!(
+        docnos(getrec(query("refdocno IN ('#1002', '#1003')")).await),
+        [1, 2]
+    );
+    assert_eq!(
+        docnos(getrec(query("rmk = 'SHOPIFY ORDER'")).await),
+        [1, 2],
+        "text compares ignoring case"
+    );
+    assert_eq!(docnos(getrec(query("refdocno <> '#1002'")).await), [1]);
+    // GETDOC finds the updated document by its number, in any case of the operation.
+    let doc = text(
+        http.get(format!("{}/api/POSCMD/GETDOC/salinv/1/1/1", sb.flow_url()))
+            .header("apikey", &key)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(doc.contains("#1003"), "{doc}");
+    sb.shutdown().await;
+}
+
+#[tokio::test]
 async fn addpos_getdoc_and_delpos_soft_delete() {
     let sb = start(FaultRates::none()).await;
     let http = reqwest::Client::new();

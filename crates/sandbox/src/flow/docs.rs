@@ -78,7 +78,7 @@ impl Data {
                 *left.entry(itno).or_default() += q;
             }
         }
-        for doc in &self.docs {
+        for doc in self.docs_from(src.docno).iter().map(|i| &self.docs[*i]) {
             if doc.op == op
                 && doc.srcdocno == src.docno
                 && doc.sts != "D"
@@ -269,14 +269,9 @@ impl FlowState {
                 ));
             }
             let src = d
-                .docs
-                .iter()
-                .find(|s| {
-                    s.op == op.srcdoc
-                        && s.docno == srcdocno as u64
-                        && s.cono == cono
-                        && s.strno == strno
-                })
+                .doc_at(op.srcdoc, cono, strno, srcdocno as u64)
+                .map(|i| &d.docs[i])
+                .filter(|s| s.op == op.srcdoc)
                 .ok_or_else(|| {
                     format!(
                         "source document {} {srcdocno} not found in store {strno}",
@@ -311,9 +306,10 @@ impl FlowState {
             None
         } else {
             let i = d
-                .docs
-                .iter()
-                .position(|doc| doc.op == op.op && doc.docno == docno)
+                .doc_index
+                .by_number
+                .get(&(op.op, docno))
+                .copied()
                 .ok_or_else(|| format!("no document {} {docno} to update", op.op))?;
             if d.docs[i].sts == "D" {
                 return Err(format!("document {} {docno} is deleted", op.op));
@@ -388,11 +384,11 @@ impl FlowState {
         };
         match existing {
             Some(i) => {
-                d.docs[i] = doc;
+                d.replace_doc(i, doc);
                 Ok((docno, true))
             }
             None => {
-                d.docs.push(doc);
+                d.push_doc(doc);
                 Ok((docno, false))
             }
         }
@@ -435,19 +431,14 @@ impl FlowState {
             return cmderr("CONO, STRNO and DOCNO must be numbers");
         };
         let mut d = self.lock();
-        let Some(i) = d.docs.iter().position(|doc| {
-            doc.op.eq_ignore_ascii_case(&op)
-                && doc.cono == cono
-                && doc.strno == strno
-                && doc.docno == docno
-        }) else {
+        let Some(i) = d.doc_at(&op, cono, strno, docno) else {
             return cmderr(format_args!("no document {op} {docno} in store {strno}"));
         };
         if d.docs[i].sts == "D" {
             return cmderr(format_args!("document {op} {docno} is already deleted"));
         }
         let src_op = d.docs[i].op;
-        let fed = d.docs.iter().any(|doc| {
+        let fed = d.docs_from(docno).iter().map(|j| &d.docs[*j]).any(|doc| {
             doc.sts != "D"
                 && doc.srcdocno == docno
                 && d.ops.iter().any(|o| o.op == doc.op && o.srcdoc == src_op)

@@ -145,8 +145,108 @@ struct Data {
     contacts: Vec<Contact>,
     ops: Vec<OpConfig>,
     docs: Vec<Doc>,
+    /// Where each document is in `docs`, by what the ERP's own tables are searched on.
+    doc_index: DocIndex,
     next_docno: HashMap<&'static str, u64>,
     counters: Counters,
+}
+
+/// The positions in `Data::docs` of the documents by operation and number, by the text of
+/// their reference fields, and by their source document: the look-ups a real ERP answers from
+/// its indexes. Without them each read scanned every document, and a long backfill measured
+/// the stand-in instead of the connector (`docs/sandbox.md`).
+#[derive(Debug, Default)]
+struct DocIndex {
+    by_number: HashMap<(&'static str, u64), usize>,
+    by_text: HashMap<(&'static str, String), Vec<usize>>,
+    by_source: HashMap<u64, Vec<usize>>,
+}
+
+/// The header fields `DocIndex::by_text` indexes (the `trnhdr` columns `refdocno`, `rmk`).
+const INDEXED_TEXT: [&str; 2] = ["REFDOCNO", "RMK"];
+
+impl DocIndex {
+    /// The text of a header field as `trnhdr` shows it, in lower case (the stand-in's SQL
+    /// compares text ignoring case).
+    fn text(doc: &Doc, field: &str) -> String {
+        match doc.header.get(field) {
+            Some(Value::String(v)) => v.to_lowercase(),
+            Some(Value::Null) | None => String::new(),
+            Some(v) => v.to_string().to_lowercase(),
+        }
+    }
+
+    /// Records `doc`, at `at` in `docs`.
+    fn add(&mut self, at: usize, doc: &Doc) {
+        self.by_number.insert((doc.op, doc.docno), at);
+        for field in INDEXED_TEXT {
+            self.by_text
+                .entry((field, Self::text(doc, field)))
+                .or_default()
+                .push(at);
+        }
+        self.by_source.entry(doc.srcdocno).or_default().push(at);
+    }
+
+    /// Forgets `doc`, at `at` (before it is replaced there).
+    fn remove(&mut self, at: usize, doc: &Doc) {
+        for field in INDEXED_TEXT {
+            if let Some(list) = self.by_text.get_mut(&(field, Self::text(doc, field))) {
+                list.retain(|i| *i != at);
+            }
+        }
+        if let Some(list) = self.by_source.get_mut(&doc.srcdocno) {
+            list.retain(|i| *i != at);
+        }
+    }
+}
+
+impl Data {
+    /// Appends a new document.
+    fn push_doc(&mut self, doc: Doc) {
+        self.doc_index.add(self.docs.len(), &doc);
+        self.docs.push(doc);
+    }
+
+    /// Replaces the document at `at` (an update keeps its operation and number).
+    fn replace_doc(&mut self, at: usize, doc: Doc) {
+        self.doc_index.remove(at, &self.docs[at]);
+        self.doc_index.add(at, &doc);
+        self.docs[at] = doc;
+    }
+
+    /// The position of document `docno` of operation `op` (any case) in company `cono`,
+    /// store `strno`.
+    fn doc_at(&self, op: &str, cono: i64, strno: i64, docno: u64) -> Option<usize> {
+        let op = self.ops.iter().find(|o| o.op.eq_ignore_ascii_case(op))?.op;
+        self.doc_index
+            .by_number
+            .get(&(op, docno))
+            .copied()
+            .filter(|i| self.docs[*i].cono == cono && self.docs[*i].strno == strno)
+    }
+
+    /// The positions of the documents whose header `field` (one of `INDEXED_TEXT`) is one
+    /// of `values` ignoring case, in the order saved.
+    fn docs_with_text(&self, field: &'static str, values: &[String]) -> Vec<usize> {
+        let mut found: Vec<usize> = values
+            .iter()
+            .filter_map(|v| self.doc_index.by_text.get(&(field, v.to_lowercase())))
+            .flatten()
+            .copied()
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// The positions of the documents made from source document number `srcdocno`.
+    fn docs_from(&self, srcdocno: u64) -> &[usize] {
+        self.doc_index
+            .by_source
+            .get(&srcdocno)
+            .map_or(&[], Vec::as_slice)
+    }
 }
 
 /// The state of the Flow ERP stand-in.
@@ -202,6 +302,7 @@ impl FlowState {
                 contacts: seeded.contacts,
                 ops: catalog::operations(),
                 docs: Vec::new(),
+                doc_index: DocIndex::default(),
                 next_docno: HashMap::new(),
                 counters: Counters::default(),
             }),

@@ -184,12 +184,7 @@ impl FlowState {
             return cmderr("CONO, STRNO and DOCNO must be numbers");
         };
         let d = self.lock();
-        let Some(doc) = d.docs.iter().find(|doc| {
-            doc.op.eq_ignore_ascii_case(op)
-                && doc.cono == cono
-                && doc.strno == strno
-                && doc.docno == docno
-        }) else {
+        let Some(doc) = d.doc_at(op, cono, strno, docno).map(|i| &d.docs[i]) else {
             return cmderr(format_args!("no document {op} {docno} in store {strno}"));
         };
         let mut h = doc.header.clone();
@@ -233,7 +228,7 @@ impl FlowState {
             Ok(q) => q,
             Err(why) => return refuse(self, why),
         };
-        let table = match self.table(&query.table) {
+        let table = match self.table(&query) {
             Some(t) => t,
             None => return refuse(self, format!("unknown table {}", query.table)),
         };
@@ -247,42 +242,54 @@ impl FlowState {
         }
     }
 
-    fn table(&self, name: &str) -> Option<Table> {
+    /// The rows of the table `query` reads. Of `trnhdr`, only the documents a condition on
+    /// `refdocno` or `rmk` names, when the query has one (the rows are filtered again by
+    /// every condition): as an ERP's index on its reference columns would.
+    fn table(&self, query: &sql::Query) -> Option<Table> {
         let d = self.lock();
         let s = |v: &str| SqlVal::Str(v.to_string());
         let i = SqlVal::Int;
-        match name {
+        match query.table.as_str() {
             "trnhdr" => Some(Table {
                 columns: &[
                     "opcode", "docno", "cono", "strno", "distno", "empno", "sts", "post", "docdt",
                     "srcdocno", "refdocno", "rmk", "docnet",
                 ],
-                rows: d
-                    .docs
-                    .iter()
-                    .map(|doc| {
-                        let text = |k: &str| match doc.header.get(k) {
-                            Some(Value::String(v)) => v.clone(),
-                            Some(Value::Null) | None => String::new(),
-                            Some(v) => v.to_string(),
-                        };
-                        vec![
-                            s(doc.op),
-                            i(doc.docno as i64),
-                            i(doc.cono),
-                            i(doc.strno),
-                            i(doc.distno),
-                            i(doc.empno),
-                            s(&doc.sts),
-                            i(0),
-                            s(&doc.docdt),
-                            i(doc.srcdocno as i64),
-                            SqlVal::Str(text("REFDOCNO")),
-                            SqlVal::Str(text("RMK")),
-                            s(&doc.docnet.to_string()),
-                        ]
-                    })
-                    .collect(),
+                rows: {
+                    let named = [("refdocno", "REFDOCNO"), ("rmk", "RMK")]
+                        .into_iter()
+                        .find_map(|(column, field)| Some((field, query.equal_texts(column)?)));
+                    let positions: Vec<usize> = match named {
+                        Some((field, values)) => d.docs_with_text(field, &values),
+                        None => (0..d.docs.len()).collect(),
+                    };
+                    positions
+                        .into_iter()
+                        .map(|at| &d.docs[at])
+                        .map(|doc| {
+                            let text = |k: &str| match doc.header.get(k) {
+                                Some(Value::String(v)) => v.clone(),
+                                Some(Value::Null) | None => String::new(),
+                                Some(v) => v.to_string(),
+                            };
+                            vec![
+                                s(doc.op),
+                                i(doc.docno as i64),
+                                i(doc.cono),
+                                i(doc.strno),
+                                i(doc.distno),
+                                i(doc.empno),
+                                s(&doc.sts),
+                                i(0),
+                                s(&doc.docdt),
+                                i(doc.srcdocno as i64),
+                                SqlVal::Str(text("REFDOCNO")),
+                                SqlVal::Str(text("RMK")),
+                                s(&doc.docnet.to_string()),
+                            ]
+                        })
+                        .collect()
+                },
             }),
             "opdes" => Some(Table {
                 columns: &["opcode", "opna", "srcdoc", "mnu"],

@@ -87,6 +87,24 @@ pub(crate) struct Query {
     limit: Option<usize>,
 }
 
+impl Query {
+    /// The texts `column` must equal for a row to match (its `=` or `IN` condition of text
+    /// literals that are not numbers), when the query has such a condition: a row whose text
+    /// is none of them, ignoring case, cannot match, whatever the other conditions (a number
+    /// also matches other spellings of itself, so a condition on one gives `None`).
+    pub(crate) fn equal_texts(&self, column: &str) -> Option<Vec<String>> {
+        let text = |v: &Value| match v {
+            Value::Lit(value @ SqlVal::Str(t)) if value.number().is_none() => Some(t.clone()),
+            _ => None,
+        };
+        self.conds.iter().find_map(|c| match c {
+            Cond::Cmp(col, Op::Eq, v) if col == column => Some(vec![text(v)?]),
+            Cond::In(col, vals) if col == column => vals.iter().map(text).collect(),
+            _ => None,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     Word(String),

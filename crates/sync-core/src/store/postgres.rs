@@ -189,6 +189,37 @@ async fn upsert_binding(conn: &mut PgConnection, binding: &Binding) -> StoreResu
     Ok(())
 }
 
+/// The classes of the queued jobs, each the first entry of `sync_jobs_queued_class` after the
+/// one before (as `sqlite::LEASE_CLASSES`).
+const LEASE_CLASSES: &str = "WITH RECURSIVE classes(c) AS ( \
+       SELECT (SELECT substr(resource, 1, strpos(resource, ':')) FROM sync_jobs \
+               WHERE state = 'pending' \
+               ORDER BY substr(resource, 1, strpos(resource, ':')) LIMIT 1) \
+       UNION ALL \
+       SELECT (SELECT substr(resource, 1, strpos(resource, ':')) FROM sync_jobs \
+               WHERE state = 'pending' AND substr(resource, 1, strpos(resource, ':')) > c \
+               ORDER BY substr(resource, 1, strpos(resource, ':')) LIMIT 1) \
+         FROM classes WHERE c IS NOT NULL) \
+     SELECT c FROM classes WHERE c IS NOT NULL";
+
+/// The heads of one class (`$1`) at `$2` among its oldest `$3` runnable queued jobs (as
+/// `sqlite::LEASE_CLASS_HEADS`).
+const LEASE_CLASS_HEADS: &str = "SELECT MIN(id), resource, COUNT(*) FROM ( \
+       SELECT id, resource FROM sync_jobs \
+       WHERE state = 'pending' AND substr(resource, 1, strpos(resource, ':')) = $1 \
+         AND run_after <= $2 \
+         AND resource NOT IN (SELECT resource FROM sync_jobs WHERE state = 'running') \
+       ORDER BY id LIMIT $3) w \
+     GROUP BY resource";
+
+/// The running jobs whose lease ran out at `$1`, the oldest of each resource no live lease
+/// holds (as `sqlite::LEASE_EXPIRED`).
+const LEASE_EXPIRED: &str = "SELECT MIN(id), resource, 1::BIGINT FROM sync_jobs \
+     WHERE state = 'running' AND leased_until <= $1 \
+       AND resource NOT IN (SELECT resource FROM sync_jobs \
+           WHERE state = 'running' AND leased_until > $1) \
+     GROUP BY resource";
+
 #[async_trait]
 impl StateStore for PostgresStore {
     fn operator(&self) -> Option<&dyn super::OperatorStore> {
@@ -354,42 +385,62 @@ impl StateStore for PostgresStore {
         }
         let until = sql::lease_end(now, lease);
         let mut tx = self.pool.begin().await?;
-        // Runnable jobs whose resource no live lease holds, the oldest runnable job of each
-        // resource only (found in one grouped pass, not a look-up per candidate), class by
-        // class, the deepest queues first, then the oldest (as `sqlite::LEASE_HEADS` says
-        // why); rows another worker is leasing right now are skipped. The runnable test is
-        // repeated on `j` itself: when another worker's lease commits between our snapshot
-        // and our lock, PostgreSQL re-checks the locked row's own conditions (not the
-        // subquery's), and that must fail.
-        let candidates: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT j.id, j.resource FROM \
-               (SELECT head, depth, \
-                   ROW_NUMBER() OVER (PARTITION BY class ORDER BY depth DESC, head) AS turn \
-                 FROM (SELECT MIN(c.id) AS head, COUNT(*) AS depth, \
-                         substr(c.resource, 1, strpos(c.resource, ':')) AS class \
-                       FROM sync_jobs c \
-                       WHERE (c.state = 'pending' AND c.run_after <= $1) \
-                          OR (c.state = 'running' AND c.leased_until <= $1) \
-                       GROUP BY c.resource) g) h \
-             JOIN sync_jobs j ON j.id = h.head \
-             WHERE ((j.state = 'pending' AND j.run_after <= $1) \
-                 OR (j.state = 'running' AND j.leased_until <= $1)) \
-               AND NOT EXISTS (SELECT 1 FROM sync_jobs r \
-                   WHERE r.resource = j.resource AND r.state = 'running' \
-                     AND r.leased_until > $1) \
-             ORDER BY h.turn, h.depth DESC, h.head \
-             LIMIT $2 \
-             FOR UPDATE OF j SKIP LOCKED",
-        )
-        .bind(now)
-        .bind(sql::limit(limit))
-        .fetch_all(&mut *tx)
-        .await?;
+        // The runnable heads, found as `sqlite::lease_heads` finds them (a window of each
+        // class's oldest queued jobs, the expired leases), in the order `sql::pick_heads`
+        // gives; all of them, since rows another worker is leasing right now are skipped
+        // below and the next ones take their place.
+        let classes: Vec<String> = sqlx::query_scalar(LEASE_CLASSES)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut rows: Vec<(i64, String, i64)> = sqlx::query_as(LEASE_EXPIRED)
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?;
+        for class in classes {
+            rows.extend(
+                sqlx::query_as::<_, (i64, String, i64)>(LEASE_CLASS_HEADS)
+                    .bind(class)
+                    .bind(now)
+                    .bind(sql::lease_window(limit))
+                    .fetch_all(&mut *tx)
+                    .await?,
+            );
+        }
+        let heads: Vec<sql::Head> = rows
+            .into_iter()
+            .map(|(id, resource, depth)| sql::Head {
+                id,
+                resource,
+                depth,
+            })
+            .collect();
+        let count = heads.len();
+        let candidates = sql::pick_heads(heads, count);
 
         let mut resources = HashSet::new();
-        let mut jobs = Vec::with_capacity(candidates.len());
-        for (id, resource) in candidates {
+        let mut jobs = Vec::with_capacity(limit);
+        for sql::Head { id, resource, .. } in candidates {
+            if jobs.len() == limit {
+                break;
+            }
             if !resources.insert(resource.clone()) {
+                continue;
+            }
+            // The row, unless another worker is leasing it; still runnable in the snapshot
+            // taken after any lease of it that committed meanwhile (PostgreSQL re-checks a
+            // locked row's conditions).
+            let row: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM sync_jobs \
+                 WHERE id = $1 \
+                   AND ((state = 'pending' AND run_after <= $2) \
+                     OR (state = 'running' AND leased_until <= $2)) \
+                 FOR UPDATE SKIP LOCKED",
+            )
+            .bind(id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if row.is_none() {
                 continue;
             }
             // Another worker leasing a job of this resource holds the lock until it commits;
