@@ -145,11 +145,6 @@ pub(crate) fn attempts(value: i64) -> StoreResult<u32> {
         .map_err(|_| StoreError::Corrupt(format!("column `attempts` holds {value}, not a count")))
 }
 
-/// A limit for `LIMIT ?`.
-pub(crate) fn limit(limit: usize) -> i64 {
-    i64::try_from(limit).unwrap_or(i64::MAX)
-}
-
 /// Every job state with a zero count, so `queue_depth` always names all of them.
 pub(crate) fn zero_depths() -> std::collections::HashMap<JobState, u64> {
     [
