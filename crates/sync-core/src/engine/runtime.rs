@@ -414,15 +414,18 @@ impl Engine {
                     .fail(job.id, &self.config.worker, failure)
                     .await?;
             }
-            Err(JobError::Wait { why, at, on }) => {
-                let failure = match on {
-                    Some(on) => JobFailure::Wait { at, on, why },
-                    None => JobFailure::Retry { at, error: why },
-                };
-                self.store
-                    .fail(job.id, &self.config.worker, failure)
-                    .await?;
-            }
+            Err(JobError::Wait { why, at, on }) => match on {
+                Some(on) => self.wait_for(&job, at, on, why).await?,
+                None => {
+                    self.store
+                        .fail(
+                            job.id,
+                            &self.config.worker,
+                            JobFailure::Retry { at, error: why },
+                        )
+                        .await?;
+                }
+            },
             Err(JobError::Store(e)) => return Err(e.into()),
             Err(JobError::Connector(error)) => {
                 let failure = self.failure_for(&job, &error);
@@ -480,6 +483,31 @@ impl Engine {
     }
 
     /// The binding of `kind` under `key` (an id's text) in this engine's scope.
+    /// Sets `job` waiting for the event `on` until `at` ([`JobFailure::Wait`]). An event
+    /// that came while the job looked (its wake found the job running, not waiting, and woke
+    /// nothing) would leave it waiting until `at`: once the wait is stored, the event is
+    /// looked at again, and the job woken when it has happened.
+    pub(crate) async fn wait_for(
+        &self,
+        job: &Job,
+        at: chrono::DateTime<chrono::Utc>,
+        on: String,
+        why: String,
+    ) -> Result<(), StoreError> {
+        let failure = JobFailure::Wait {
+            at,
+            on: on.clone(),
+            why,
+        };
+        self.store
+            .fail(job.id, &self.config.worker, failure)
+            .await?;
+        if super::flows::receipts::has_happened(self, &on).await? {
+            self.store.wake(&self.config.scope, &on).await?;
+        }
+        Ok(())
+    }
+
     pub(crate) async fn binding(
         &self,
         kind: BindingKind,

@@ -466,6 +466,24 @@ fn waiting_on(sale_key: &str) -> String {
     format!("valid:{sale_key}")
 }
 
+/// Whether the event `on` ([`waiting_on`]) has happened: the sale's receipt is Valid. Asked
+/// once a job's wait for it is stored, since the wake of an event that came while the job
+/// looked found nothing waiting (a return that waited its whole back-off for a sale Valid
+/// for minutes, seen once in 4,845 returns of a 50,000-order run). An event of another form
+/// has not.
+pub(crate) async fn has_happened(
+    engine: &Engine,
+    on: &str,
+) -> Result<bool, crate::store::StoreError> {
+    let Some(sale_key) = on.strip_prefix("valid:") else {
+        return Ok(false);
+    };
+    let Some(sale) = engine.binding(BindingKind::Receipt, sale_key).await? else {
+        return Ok(false);
+    };
+    Ok(ReceiptPhase::from_stored(state_of(&sale)) == Some(ReceiptPhase::Valid))
+}
+
 /// Wakes the returns waiting for the receipt `receipt_key`, now Valid (the first receipt or
 /// its replacement), so they are issued on the next drain instead of after their back-off.
 /// Only a sale's receipt has returns waiting for it: a return's costs no store write.
@@ -902,5 +920,83 @@ mod tests {
             .await
             .unwrap();
         assert!(submission_pending(&engine, "POS-1").await.unwrap());
+    }
+
+    /// The sale's receipt turns Valid, and its wake runs, while the return's job is still
+    /// looking at it: the wake finds nothing waiting. The return's wait, stored after, must
+    /// not last its whole back-off.
+    #[tokio::test]
+    async fn a_wait_for_an_event_that_came_meanwhile_is_over_at_once() {
+        let store: Arc<dyn StateStore> = Arc::new(SqliteStore::in_memory().await.unwrap());
+        let erp = Arc::new(MemoryErp::new());
+        let shop = Arc::new(MemoryStorefront::new(Vec::new()));
+        let connectors = Connectors {
+            erp_catalog: erp.clone(),
+            erp_sales: erp,
+            storefront_catalog: shop.clone(),
+            storefront_orders: shop,
+            tax: Arc::new(MemoryTax::new("POS-1", &["cash"])),
+        };
+        let engine = Engine::new(connectors, store.clone(), EngineConfig::new("shop-1"));
+        engine.migrate().await.unwrap();
+        let scope = engine.config.scope.clone();
+        for (n, sale_state) in [(1, "submitted"), (2, "valid")] {
+            let sale_key = format!("sale:gid://shopify/Order/{n}");
+            engine
+                .bind(
+                    BindingKind::Receipt,
+                    &sale_key,
+                    &format!("uuid-{n}"),
+                    None,
+                    json!({"state": sale_state, "device": "POS-1"}),
+                )
+                .await
+                .unwrap();
+            store
+                .enqueue(crate::store::NewJob {
+                    scope: scope.clone(),
+                    kind: "issue_receipt".into(),
+                    key: format!("return:{n}"),
+                    resource: format!("chain:POS-{n}"),
+                    payload: json!({}),
+                })
+                .await
+                .unwrap();
+        }
+        let now = engine.now();
+        let jobs = store
+            .lease(&engine.config.worker, 8, Duration::from_secs(60), now)
+            .await
+            .unwrap();
+        assert_eq!(jobs.len(), 2);
+        let later = now + chrono::Duration::minutes(5);
+        for job in &jobs {
+            let n = job.key.trim_start_matches("return:");
+            let on = waiting_on(&format!("sale:gid://shopify/Order/{n}"));
+            engine
+                .wait_for(job, later, on, "the sale is not Valid yet".into())
+                .await
+                .unwrap();
+        }
+        let runnable = store
+            .lease(&engine.config.worker, 8, Duration::from_secs(60), now)
+            .await
+            .unwrap();
+        assert_eq!(
+            runnable.iter().map(|j| j.key.as_str()).collect::<Vec<_>>(),
+            ["return:2"],
+            "the return whose sale is Valid runs now; the other waits for its sale"
+        );
+        assert!(
+            has_happened(&engine, "valid:sale:gid://shopify/Order/2")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !has_happened(&engine, "valid:sale:gid://shopify/Order/1")
+                .await
+                .unwrap()
+        );
+        assert!(!has_happened(&engine, "something:else").await.unwrap());
     }
 }
