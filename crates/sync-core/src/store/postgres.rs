@@ -506,9 +506,11 @@ impl StateStore for PostgresStore {
             tx.commit().await?;
             return Ok(None);
         }
+        // `state IN (…)` lets the planner use `sync_jobs_open_by_resource`: the next job in
+        // id order is one index step (migration 0007).
         let id: Option<i64> = sqlx::query_scalar(
             "SELECT j.id FROM sync_jobs j \
-             WHERE j.resource = $1 AND j.id > $3 \
+             WHERE j.resource = $1 AND j.id > $3 AND j.state IN ('pending', 'running') \
                AND ((j.state = 'pending' AND j.run_after <= $2) \
                  OR (j.state = 'running' AND j.leased_until <= $2)) \
                AND NOT EXISTS (SELECT 1 FROM sync_jobs r \
