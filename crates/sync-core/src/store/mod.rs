@@ -324,7 +324,9 @@ pub trait StateStore: Send + Sync {
     /// turn in every lease), and within a class the resources with the most runnable jobs
     /// first, then the oldest heads: a resource runs one job at a time, so its queue's depth
     /// is how long it needs, and a deep serial queue (a device's receipt chain) or a
-    /// submission must not wait behind every import queued before it.
+    /// submission must not wait behind every import queued before it. The SQL stores read a
+    /// window of each class's oldest queued jobs (at least 256, 8 × `limit` when more) and
+    /// count depths within it, so a lease costs the same however long the queue.
     async fn lease(
         &self,
         worker: &str,

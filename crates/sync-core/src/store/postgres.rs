@@ -506,17 +506,25 @@ impl StateStore for PostgresStore {
             tx.commit().await?;
             return Ok(None);
         }
-        // `state IN (…)` lets the planner use `sync_jobs_open_by_resource`: the next job in
-        // id order is one index step (migration 0007).
+        // Each state on its own, the queued one through `sync_jobs_queued_by_resource` (the
+        // next job in id order is one index step, migration 0007); the runnable test is
+        // repeated on `j` for the lock's re-check, as in `lease`.
         let id: Option<i64> = sqlx::query_scalar(
             "SELECT j.id FROM sync_jobs j \
-             WHERE j.resource = $1 AND j.id > $3 AND j.state IN ('pending', 'running') \
+             WHERE j.id = (SELECT MIN(c.id) FROM ( \
+                   (SELECT id FROM sync_jobs \
+                     WHERE resource = $1 AND state = 'pending' AND run_after <= $2 \
+                       AND id > $3 \
+                     ORDER BY id LIMIT 1) \
+                   UNION ALL \
+                   (SELECT id FROM sync_jobs \
+                     WHERE resource = $1 AND state = 'running' AND leased_until <= $2 \
+                       AND id > $3 \
+                     ORDER BY id LIMIT 1)) c) \
                AND ((j.state = 'pending' AND j.run_after <= $2) \
                  OR (j.state = 'running' AND j.leased_until <= $2)) \
                AND NOT EXISTS (SELECT 1 FROM sync_jobs r \
                    WHERE r.resource = $1 AND r.state = 'running' AND r.leased_until > $2) \
-             ORDER BY j.id \
-             LIMIT 1 \
              FOR UPDATE OF j SKIP LOCKED",
         )
         .bind(resource)
