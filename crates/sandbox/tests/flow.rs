@@ -81,6 +81,34 @@ async fn addpos(http: &reqwest::Client, sb: &RunningSandbox, key: &str, doc: &Va
     text(resp).await
 }
 
+/// The number of an item of the seeded catalogue.
+async fn an_item(http: &reqwest::Client, sb: &RunningSandbox, key: &str) -> String {
+    let items = json_of(
+        http.get(format!("{}/api/POSCMD/GETITM/-1", sb.flow_url()))
+            .header("apikey", key)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    first_item(&items).0
+}
+
+/// The answer to a `GETREC` of `sql`, as text.
+async fn getrec(http: &reqwest::Client, sb: &RunningSandbox, key: &str, sql: &str) -> String {
+    let body =
+        json!({"acc": "1001", "usrid": "SYNC", "APIKEY": key, "cmdtxt": "GETREC", "cmdpar": sql});
+    let resp = http
+        .post(format!("{}/api/srvcmd/getrec", sb.flow_url()))
+        .header("apikey", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    text(resp).await
+}
+
 async fn legacy(
     http: &reqwest::Client,
     sb: &RunningSandbox,
@@ -243,38 +271,24 @@ async fn getrec_runs_selects_and_refuses_everything_else() {
     let sb = start(FaultRates::none()).await;
     let http = reqwest::Client::new();
     let key = login(&http, &sb).await;
-    let items = json_of(
-        http.get(format!("{}/api/POSCMD/GETITM/-1", sb.flow_url()))
-            .header("apikey", &key)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let (itno, _) = first_item(&items);
+    let itno = an_item(&http, &sb, &key).await;
     assert_eq!(
         addpos(&http, &sb, &key, &invoice(&itno, 1, "#1001")).await,
         "CMDDNE,1"
     );
-    let getrec = |sql: &str| {
-        let body = json!({"acc": "1001", "usrid": "SYNC", "APIKEY": key, "cmdtxt": "GETREC", "cmdpar": sql});
-        let req = http
-            .post(format!("{}/api/srvcmd/getrec", sb.flow_url()))
-            .header("apikey", &key)
-            .json(&body);
-        async move {
-            let resp = req.send().await.unwrap();
-            assert_eq!(resp.status(), 200);
-            text(resp).await
-        }
-    };
     let rows: Value = serde_json::from_str(
-        &getrec("SELECT opcode, docno, sts FROM trnhdr WHERE refdocno = '#1001' AND opcode = 'SALINV' ORDER BY docno DESC LIMIT 5").await,
+        &getrec(&http, &sb, &key, "SELECT opcode, docno, sts FROM trnhdr WHERE refdocno = '#1001' AND opcode = 'SALINV' ORDER BY docno DESC LIMIT 5").await,
     )
     .unwrap();
     assert_eq!(rows, json!([{"opcode": "SALINV", "docno": 1, "sts": "A"}]));
     let agents: Value = serde_json::from_str(
-        &getrec("select empno from empmas where jobid = 100 and sts = 'a'").await,
+        &getrec(
+            &http,
+            &sb,
+            &key,
+            "select empno from empmas where jobid = 100 and sts = 'a'",
+        )
+        .await,
     )
     .unwrap();
     assert_eq!(agents.as_array().unwrap().len(), 2);
@@ -285,7 +299,7 @@ async fn getrec_runs_selects_and_refuses_everything_else() {
         "SELECT * FROM secrets",
         "INSERT INTO trnhdr VALUES (1)",
     ] {
-        let answer = getrec(sql).await;
+        let answer = getrec(&http, &sb, &key, sql).await;
         assert!(answer.starts_with("CMDERR,"), "{sql} -> {answer}");
     }
     // Nothing was executed: the document is still there and active.
@@ -299,15 +313,7 @@ async fn getrec_finds_documents_by_reference_through_updates_and_in_any_case() {
     let sb = start(FaultRates::none()).await;
     let http = reqwest::Client::new();
     let key = login(&http, &sb).await;
-    let items = json_of(
-        http.get(format!("{}/api/POSCMD/GETITM/-1", sb.flow_url()))
-            .header("apikey", &key)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let (itno, _) = first_item(&items);
+    let itno = an_item(&http, &sb, &key).await;
     for reference in ["#1001", "#1002"] {
         assert!(
             addpos(&http, &sb, &key, &invoice(&itno, 1, reference))
@@ -319,20 +325,10 @@ async fn getrec_finds_documents_by_reference_through_updates_and_in_any_case() {
     let mut update = invoice(&itno, 1, "#1003");
     update["DOCNO"] = json!(1);
     assert_eq!(addpos(&http, &sb, &key, &update).await, "CMDDNE,1");
-    let getrec = |sql: String| {
-        let body = json!({"acc": "1001", "usrid": "SYNC", "APIKEY": key, "cmdtxt": "GETREC", "cmdpar": sql});
-        let req = http
-            .post(format!("{}/api/srvcmd/getrec", sb.flow_url()))
-            .header("apikey", &key)
-            .json(&body);
-        async move {
-            let resp = req.send().await.unwrap();
-            assert_eq!(resp.status(), 200);
-            serde_json::from_str::<Value>(&text(resp).await).unwrap()
-        }
-    };
-    let docnos = |rows: Value| -> Vec<i64> {
-        rows.as_array()
+    let docnos = |answer: String| -> Vec<i64> {
+        serde_json::from_str::<Value>(&answer)
+            .unwrap()
+            .as_array()
             .unwrap()
             .iter()
             .map(|r| r["docno"].as_i64().unwrap())
@@ -342,21 +338,27 @@ async fn getrec_finds_documents_by_reference_through_updates_and_in_any_case() {
         format!("SELECT docno FROM trnhdr WHERE {condition} AND opcode = 'SALINV' ORDER BY docno")
     };
     assert_eq!(
-        docnos(getrec(query("refdocno = '#1001'")).await),
+        docnos(getrec(&http, &sb, &key, &query("refdocno = '#1001'")).await),
         Vec::<i64>::new(),
         "the old reference is gone"
     );
-    assert_eq!(docnos(getrec(query("refdocno = '#1003'")).await), [1]);
     assert_eq!(
-        docnos(getrec(query("refdocno IN ('#1002', '#1003')")).await),
+        docnos(getrec(&http, &sb, &key, &query("refdocno = '#1003'")).await),
+        [1]
+    );
+    assert_eq!(
+        docnos(getrec(&http, &sb, &key, &query("refdocno IN ('#1002', '#1003')")).await),
         [1, 2]
     );
     assert_eq!(
-        docnos(getrec(query("rmk = 'SHOPIFY ORDER'")).await),
+        docnos(getrec(&http, &sb, &key, &query("rmk = 'SHOPIFY ORDER'")).await),
         [1, 2],
         "text compares ignoring case"
     );
-    assert_eq!(docnos(getrec(query("refdocno <> '#1002'")).await), [1]);
+    assert_eq!(
+        docnos(getrec(&http, &sb, &key, &query("refdocno <> '#1002'")).await),
+        [1]
+    );
     // GETDOC finds the updated document by its number, in any case of the operation.
     let doc = text(
         http.get(format!("{}/api/POSCMD/GETDOC/salinv/1/1/1", sb.flow_url()))

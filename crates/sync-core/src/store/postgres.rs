@@ -406,14 +406,7 @@ impl StateStore for PostgresStore {
                     .await?,
             );
         }
-        let heads: Vec<sql::Head> = rows
-            .into_iter()
-            .map(|(id, resource, depth)| sql::Head {
-                id,
-                resource,
-                depth,
-            })
-            .collect();
+        let heads = sql::heads(rows);
         let count = heads.len();
         let candidates = sql::pick_heads(heads, count);
 

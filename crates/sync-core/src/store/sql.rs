@@ -202,6 +202,17 @@ pub(crate) struct Head {
     pub(crate) depth: i64,
 }
 
+/// The heads of the rows a lease query answers: `(job id, resource, depth)`.
+pub(crate) fn heads(rows: Vec<(i64, String, i64)>) -> Vec<Head> {
+    rows.into_iter()
+        .map(|(id, resource, depth)| Head {
+            id,
+            resource,
+            depth,
+        })
+        .collect()
+}
+
 /// The heads a lease takes, in order, at most `limit`: class by class (each class has its turn
 /// in every lease), within a class the deepest queues first, then the oldest heads. A
 /// resource runs one job at a time, so its depth is how long it needs, and a deep serial queue

@@ -53,7 +53,9 @@ macro_rules! job_columns {
 /// The database runs in WAL mode (readers never block the writer), with a 30 s busy timeout
 /// and foreign keys on. Reads go through a pool of connections, writes through one
 /// connection of their own, so that this process's writers wait for each other in order
-/// rather than in SQLite's busy handler. Every operation that reads and then writes (leasing, the receipt chain
+/// rather than in SQLite's busy handler; the writes that queue while one commits share the
+/// next commit, each in a savepoint of its own, and each caller is answered once its write is
+/// on disk. Every operation that reads and then writes (leasing, the receipt chain
 /// compare-and-set) runs in one `BEGIN IMMEDIATE` transaction, so it holds the write lock from
 /// its first read: two processes sharing the file cannot interleave inside it.
 ///
@@ -359,15 +361,7 @@ async fn lease_heads(
                 .await?,
         );
     }
-    let heads = rows
-        .into_iter()
-        .map(|(id, resource, depth)| sql::Head {
-            id,
-            resource,
-            depth,
-        })
-        .collect();
-    Ok(sql::pick_heads(heads, limit))
+    Ok(sql::pick_heads(sql::heads(rows), limit))
 }
 
 /// [`StateStore::lease_next`] on the writer connection, inside its group's transaction.

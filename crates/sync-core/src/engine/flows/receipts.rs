@@ -873,11 +873,8 @@ mod tests {
     use crate::engine::{Connectors, EngineConfig};
     use crate::store::{SqliteStore, StateStore};
 
-    /// A worker remembers the submission it queued, but another worker sharing the store may
-    /// run it: once that has started, this worker's next receipt needs a submission of its
-    /// own (a flag kept in memory alone said "queued" until the next pass).
-    #[tokio::test]
-    async fn a_submission_another_worker_started_is_no_longer_pending() {
+    /// An engine over a fresh store in memory and empty memory connectors (device `POS-1`).
+    async fn engine() -> (Engine, Arc<dyn StateStore>) {
         let store: Arc<dyn StateStore> = Arc::new(SqliteStore::in_memory().await.unwrap());
         let erp = Arc::new(MemoryErp::new());
         let shop = Arc::new(MemoryStorefront::new(Vec::new()));
@@ -890,6 +887,15 @@ mod tests {
         };
         let engine = Engine::new(connectors, store.clone(), EngineConfig::new("shop-1"));
         engine.migrate().await.unwrap();
+        (engine, store)
+    }
+
+    /// A worker remembers the submission it queued, but another worker sharing the store may
+    /// run it: once that has started, this worker's next receipt needs a submission of its
+    /// own (a flag kept in memory alone said "queued" until the next pass).
+    #[tokio::test]
+    async fn a_submission_another_worker_started_is_no_longer_pending() {
+        let (engine, store) = engine().await;
         assert!(!submission_pending(&engine, "POS-1").await.unwrap());
 
         queue_submission(&mut Decisions::run(&engine), "POS-1")
@@ -927,18 +933,7 @@ mod tests {
     /// not last its whole back-off.
     #[tokio::test]
     async fn a_wait_for_an_event_that_came_meanwhile_is_over_at_once() {
-        let store: Arc<dyn StateStore> = Arc::new(SqliteStore::in_memory().await.unwrap());
-        let erp = Arc::new(MemoryErp::new());
-        let shop = Arc::new(MemoryStorefront::new(Vec::new()));
-        let connectors = Connectors {
-            erp_catalog: erp.clone(),
-            erp_sales: erp,
-            storefront_catalog: shop.clone(),
-            storefront_orders: shop,
-            tax: Arc::new(MemoryTax::new("POS-1", &["cash"])),
-        };
-        let engine = Engine::new(connectors, store.clone(), EngineConfig::new("shop-1"));
-        engine.migrate().await.unwrap();
+        let (engine, store) = engine().await;
         let scope = engine.config.scope.clone();
         for (n, sale_state) in [(1, "submitted"), (2, "valid")] {
             let sale_key = format!("sale:gid://shopify/Order/{n}");
