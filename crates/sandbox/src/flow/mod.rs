@@ -119,6 +119,17 @@ struct Doc {
     effect: Vec<(String, i64, Decimal)>,
 }
 
+impl Doc {
+    /// The text of a header field as `trnhdr` shows it (`""` when missing or null).
+    fn header_text(&self, field: &str) -> String {
+        match self.header.get(field) {
+            Some(Value::String(v)) => v.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(v) => v.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Counters {
     logins: u64,
@@ -169,11 +180,7 @@ impl DocIndex {
     /// The text of a header field as `trnhdr` shows it, in lower case (the stand-in's SQL
     /// compares text ignoring case).
     fn text(doc: &Doc, field: &str) -> String {
-        match doc.header.get(field) {
-            Some(Value::String(v)) => v.to_lowercase(),
-            Some(Value::Null) | None => String::new(),
-            Some(v) => v.to_string().to_lowercase(),
-        }
+        doc.header_text(field).to_lowercase()
     }
 
     /// Records `doc`, at `at` in `docs`.

@@ -267,11 +267,6 @@ impl FlowState {
                         .into_iter()
                         .map(|at| &d.docs[at])
                         .map(|doc| {
-                            let text = |k: &str| match doc.header.get(k) {
-                                Some(Value::String(v)) => v.clone(),
-                                Some(Value::Null) | None => String::new(),
-                                Some(v) => v.to_string(),
-                            };
                             vec![
                                 s(doc.op),
                                 i(doc.docno as i64),
@@ -283,8 +278,8 @@ impl FlowState {
                                 i(0),
                                 s(&doc.docdt),
                                 i(doc.srcdocno as i64),
-                                SqlVal::Str(text("REFDOCNO")),
-                                SqlVal::Str(text("RMK")),
+                                SqlVal::Str(doc.header_text("REFDOCNO")),
+                                SqlVal::Str(doc.header_text("RMK")),
                                 s(&doc.docnet.to_string()),
                             ]
                         })

@@ -133,10 +133,10 @@ async fn serve(
 
 /// Runs a group in one transaction and answers each write.
 async fn commit(pool: &SqlitePool, group: Vec<Write>) {
-    let mut answers = Vec::with_capacity(group.len());
-    match run_group(pool, group, &mut answers).await {
-        Ok(()) => {
-            for (reply, result) in answers {
+    let (runs, replies): (Vec<Run>, Vec<_>) = group.into_iter().map(|w| (w.run, w.reply)).unzip();
+    match run_group(pool, runs).await {
+        Ok(results) => {
+            for (reply, result) in replies.into_iter().zip(results) {
                 let _ = reply.send(result);
             }
         }
@@ -145,7 +145,7 @@ async fn commit(pool: &SqlitePool, group: Vec<Write>) {
             // transient ones as transient.
             let transient = error.is_transient();
             let text = error.to_string();
-            for (reply, _) in answers {
+            for reply in replies {
                 let cause = Box::new(GroupFailed(text.clone()));
                 let _ = reply.send(Err(if transient {
                     StoreError::Unavailable(cause)
@@ -162,56 +162,24 @@ async fn commit(pool: &SqlitePool, group: Vec<Write>) {
 #[error("the write's transaction failed: {0}")]
 struct GroupFailed(String);
 
-/// Runs each write of `group` in a savepoint of one transaction, collecting the answers in
-/// `answers` (in order, every write's reply among them, even when the group fails), and
-/// commits. An error is the group's: nothing of it was stored.
-async fn run_group(
-    pool: &SqlitePool,
-    group: Vec<Write>,
-    answers: &mut Vec<(oneshot::Sender<StoreResult<Output>>, StoreResult<Output>)>,
-) -> StoreResult<()> {
-    let mut pending = group.into_iter();
-    // A transaction over a pooled connection rolls back if dropped before its commit.
-    let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
-        Ok(tx) => tx,
-        Err(error) => {
-            answers.extend(pending.map(|w| (w.reply, Ok(Box::new(()) as Output))));
-            return Err(error.into());
+/// Runs each of `runs` in a savepoint of one transaction and commits; returns what each
+/// returned, in order. An error is the group's: the transaction is dropped, which rolls it
+/// back, and nothing of the group is stored.
+async fn run_group(pool: &SqlitePool, runs: Vec<Run>) -> StoreResult<Vec<StoreResult<Output>>> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut results = Vec::with_capacity(runs.len());
+    for run in runs {
+        let mut savepoint = tx.begin().await?;
+        let result = run(&mut savepoint).await;
+        if result.is_ok() {
+            savepoint.commit().await?;
+        } else {
+            savepoint.rollback().await?;
         }
-    };
-    let mut failure: Option<StoreError> = None;
-    for write in pending.by_ref() {
-        if failure.is_some() {
-            answers.push((write.reply, Ok(Box::new(()) as Output)));
-            continue;
-        }
-        let result = match tx.begin().await {
-            Ok(mut savepoint) => {
-                let result = (write.run)(&mut savepoint).await;
-                let closed = if result.is_ok() {
-                    savepoint.commit().await
-                } else {
-                    savepoint.rollback().await
-                };
-                if let Err(error) = closed {
-                    failure = Some(error.into());
-                }
-                result
-            }
-            Err(error) => {
-                failure = Some(error.into());
-                Ok(Box::new(()) as Output)
-            }
-        };
-        answers.push((write.reply, result));
-    }
-    if let Some(error) = failure {
-        // Dropping the transaction rolls it back.
-        drop(tx);
-        return Err(error);
+        results.push(result);
     }
     tx.commit().await?;
-    Ok(())
+    Ok(results)
 }
 
 #[cfg(test)]
