@@ -269,40 +269,106 @@ impl Engine {
     ) -> Result<Summary, EngineError> {
         const BUDGET: usize = 256;
         let resource = job.resource.clone();
-        let mut last = job.id;
-        let mut summary = self.run_held::<W>(job, in_flight).await?;
-        for _ in 0..BUDGET {
-            let next = self
-                .store
-                .lease_next(
-                    &self.config.worker,
-                    &resource,
-                    last,
-                    self.config.lease,
-                    self.now(),
-                )
-                .await?;
+        let mut summary = Summary::default();
+        let mut job = job;
+        for turn in 0..=BUDGET {
+            let then = (turn < BUDGET).then_some(resource.as_str());
+            let (done, next) = self.run_held::<W>(job, in_flight, then).await?;
+            summary.add(&done);
             let Some(next) = next else { break };
-            last = next.id;
-            summary.add(&self.run_held::<W>(next, in_flight).await?);
+            job = next;
         }
         Ok(summary)
     }
 
-    /// Runs `job`, noted in `in_flight` while it runs.
+    /// Runs `job`, noted in `in_flight` while it runs and until its outcome is stored; then,
+    /// with `then`, leases the next job of that resource ([`StateStore::lease_next`]), in
+    /// the same write as the job's completion when it succeeded.
+    ///
+    /// [`StateStore::lease_next`]: crate::store::StateStore::lease_next
     async fn run_held<W: Task>(
         &self,
         job: Job,
         in_flight: &std::sync::Mutex<HashSet<i64>>,
-    ) -> Result<Summary, EngineError> {
-        let id = job.id;
+        then: Option<&str>,
+    ) -> Result<(Summary, Option<Job>), EngineError> {
+        let (id, kind) = (job.id, job.kind.clone());
         held(in_flight).insert(id);
-        let result = self.run_job::<W>(job).await;
+        let result = match self.run_job::<W>(job).await {
+            Ok((summary, Some(result))) => self
+                .complete(id, &kind, result, then)
+                .await
+                .map(|next| (summary, next)),
+            Ok((summary, None)) => match then {
+                Some(resource) => self
+                    .store
+                    .lease_next(
+                        &self.config.worker,
+                        resource,
+                        id,
+                        self.config.lease,
+                        self.now(),
+                    )
+                    .await
+                    .map(|next| (summary, next))
+                    .map_err(EngineError::from),
+                None => Ok((summary, None)),
+            },
+            Err(e) => Err(e),
+        };
         held(in_flight).remove(&id);
         result
     }
 
-    async fn run_job<W: Task>(&self, job: Job) -> Result<Summary, EngineError> {
+    /// Marks job `id` (of `kind`) done with `result` and, with `then`, leases the next job of
+    /// that resource in the same write. A lease lost before the completion is not an error:
+    /// the worker that took the job over looks its effect up and completes it.
+    async fn complete(
+        &self,
+        id: i64,
+        kind: &str,
+        result: Value,
+        then: Option<&str>,
+    ) -> Result<Option<Job>, EngineError> {
+        let worker = &self.config.worker;
+        let stored = match then {
+            Some(resource) => {
+                self.store
+                    .complete_and_lease_next(
+                        id,
+                        worker,
+                        result,
+                        resource,
+                        self.config.lease,
+                        self.now(),
+                    )
+                    .await
+            }
+            None => self.store.complete(id, worker, result).await.map(|()| None),
+        };
+        match stored {
+            Ok(next) => {
+                // With `sync_jobs_enqueued_total`, the progress of a long backfill,
+                // re-upload or catalogue push in `/metrics` (finished of known, and their
+                // rate), as the CLI shows it on the terminal.
+                metrics::counter!("sync_jobs_completed_total", "kind" => kind.to_owned())
+                    .increment(1);
+                Ok(next)
+            }
+            Err(StoreError::LeaseLost(id)) => {
+                tracing::warn!(
+                    id,
+                    "lease lost before completion; the other worker will look the effect up"
+                );
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Runs `job` and stores how it failed, if it did; a job that succeeded is returned with
+    /// its result, for [`complete`](Self::complete).
+    async fn run_job<W: Task>(&self, job: Job) -> Result<(Summary, Option<Value>), EngineError> {
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, key = %job.key);
         let _guard = span.enter();
         let system = job.kind.parse::<JobKind>().ok().map(JobKind::system);
@@ -319,7 +385,7 @@ impl Engine {
                     },
                 )
                 .await?;
-            return Ok(Summary::default());
+            return Ok((Summary::default(), None));
         }
         let work: W = match serde_json::from_value(job.payload.clone()) {
             Ok(work) => work,
@@ -333,10 +399,13 @@ impl Engine {
                         },
                     )
                     .await?;
-                return Ok(Summary {
-                    dead_letters: 1,
-                    ..Summary::default()
-                });
+                return Ok((
+                    Summary {
+                        dead_letters: 1,
+                        ..Summary::default()
+                    },
+                    None,
+                ));
             }
         };
         drop(_guard);
@@ -355,10 +424,13 @@ impl Engine {
                 self.store
                     .fail(job.id, &self.config.worker, JobFailure::Dead { reason })
                     .await?;
-                return Ok(Summary {
-                    dead_letters: 1,
-                    ..Summary::default()
-                });
+                return Ok((
+                    Summary {
+                        dead_letters: 1,
+                        ..Summary::default()
+                    },
+                    None,
+                ));
             }
         };
         let mut summary = Summary::default();
@@ -370,26 +442,7 @@ impl Engine {
                     (Some(system), None) => self.system_up(system),
                     _ => {}
                 }
-                match self
-                    .store
-                    .complete(job.id, &self.config.worker, result)
-                    .await
-                {
-                    Ok(()) => {
-                        // With `sync_jobs_enqueued_total`, the progress of a long backfill,
-                        // re-upload or catalogue push in `/metrics` (finished of known, and
-                        // their rate), as the CLI shows it on the terminal.
-                        metrics::counter!("sync_jobs_completed_total", "kind" => job.kind.clone())
-                            .increment(1);
-                    }
-                    Err(StoreError::LeaseLost(id)) => {
-                        tracing::warn!(
-                            id,
-                            "lease lost before completion; the other worker will look the effect up"
-                        );
-                    }
-                    Err(e) => return Err(e.into()),
-                }
+                return Ok((summary, Some(result)));
             }
             Err(JobError::NotYet(why)) => {
                 // Count the wait as an attempt, so a dependency that never arrives ends as a
@@ -442,7 +495,7 @@ impl Engine {
                     .await?;
             }
         }
-        Ok(summary)
+        Ok((summary, None))
     }
 
     fn failure_for(&self, job: &Job, error: &ConnectorError) -> JobFailure {
@@ -578,6 +631,30 @@ impl Engine {
         if let Err(e) = self.store.audit(&entry).await {
             tracing::warn!(error = %e, "audit write failed");
         }
+    }
+
+    /// Moves `device`'s receipt chain head from `expected` to the receipt of `binding` (its
+    /// `remote_id`) and stores `binding`, with the audit entry of the receipt sent to the tax
+    /// authority (`payload`) in the same write; `false`, and nothing stored, when the head
+    /// is not `expected`.
+    pub(crate) async fn advance_chain(
+        &self,
+        device: &str,
+        expected: &str,
+        binding: &Binding,
+        payload: Value,
+    ) -> Result<bool, StoreError> {
+        let entry = AuditEntry {
+            scope: self.config.scope.clone(),
+            direction: Direction::Outbound,
+            system: "tax".to_owned(),
+            kind: binding.kind.clone(),
+            key: binding.key.clone(),
+            payload,
+        };
+        self.store
+            .advance_chain_audited(device, expected, &binding.remote_id, binding, &entry)
+            .await
     }
 
     /// Drops audit entries, finished jobs and webhook event ids older than their retention,

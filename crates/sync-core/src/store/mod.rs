@@ -352,6 +352,25 @@ pub trait StateStore: Send + Sync {
         let _ = (worker, resource, after, lease, now);
         Ok(None)
     }
+    /// [`complete`](StateStore::complete)s job `id` with `result`, then
+    /// [`lease_next`](StateStore::lease_next)s the next job of its `resource` for `worker`:
+    /// how a worker goes on along a serial queue (a device's receipt chain) with one write a
+    /// job instead of two. When the completion fails (the lease was lost), nothing is leased
+    /// and the error is returned.
+    ///
+    /// The default makes the two calls; the SQLite store makes them in one transaction.
+    async fn complete_and_lease_next(
+        &self,
+        id: i64,
+        worker: &str,
+        result: serde_json::Value,
+        resource: &str,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Job>> {
+        self.complete(id, worker, result).await?;
+        self.lease_next(worker, resource, id, lease, now).await
+    }
     /// Records that a remote call is about to start (sets `started`, counts an attempt).
     async fn mark_started(&self, id: i64, worker: &str) -> StoreResult<()>;
     /// Marks a job done with its result.
@@ -425,6 +444,30 @@ pub trait StateStore: Send + Sync {
         new_head: &str,
         binding: &Binding,
     ) -> StoreResult<bool>;
+
+    /// [`advance_chain`](StateStore::advance_chain), and when the head moves, appends `entry`
+    /// to the audit log: a receipt issued and its audit entry in one write.
+    ///
+    /// The SQL stores write both in one transaction, so neither is stored without the other.
+    /// The default makes the two calls; an audit entry that fails to be stored there is
+    /// logged, and the head has moved all the same (as with [`audit`](StateStore::audit)
+    /// alone, a lost audit entry never undoes the work it records).
+    async fn advance_chain_audited(
+        &self,
+        device: &str,
+        expected: &str,
+        new_head: &str,
+        binding: &Binding,
+        entry: &AuditEntry,
+    ) -> StoreResult<bool> {
+        let moved = self
+            .advance_chain(device, expected, new_head, binding)
+            .await?;
+        if moved && let Err(e) = self.audit(entry).await {
+            tracing::warn!(error = %e, "audit write failed");
+        }
+        Ok(moved)
+    }
 
     /// Appends to the audit log.
     async fn audit(&self, entry: &AuditEntry) -> StoreResult<()>;

@@ -168,6 +168,70 @@ fn job_from_row(row: &PgRow) -> StoreResult<Job> {
     })
 }
 
+impl PostgresStore {
+    /// [`StateStore::advance_chain`], with `entry` added to the audit log in the same
+    /// transaction when the head moves.
+    async fn advance_chain_with(
+        &self,
+        device: &str,
+        expected: &str,
+        new_head: &str,
+        binding: &Binding,
+        entry: Option<&AuditEntry>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        // Make sure the chain row exists so it can be locked; a concurrent creator makes this
+        // wait for its commit, then do nothing.
+        sqlx::query(
+            "INSERT INTO sync_receipt_chains (device, head, updated_at) VALUES ($1, '', $2) \
+             ON CONFLICT (device) DO NOTHING",
+        )
+        .bind(device)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await?;
+        let head: String =
+            sqlx::query_scalar("SELECT head FROM sync_receipt_chains WHERE device = $1 FOR UPDATE")
+                .bind(device)
+                .fetch_one(&mut *tx)
+                .await?;
+        if head != expected {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query("UPDATE sync_receipt_chains SET head = $1, updated_at = $2 WHERE device = $3")
+            .bind(new_head)
+            .bind(Utc::now())
+            .bind(device)
+            .execute(&mut *tx)
+            .await?;
+        upsert_binding(&mut tx, binding).await?;
+        if let Some(entry) = entry {
+            insert_audit(&mut tx, entry).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+/// Appends `entry` to the audit log on `conn`.
+async fn insert_audit(conn: &mut PgConnection, entry: &AuditEntry) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO sync_audit (scope, direction, system, kind, key, payload, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6::json, $7)",
+    )
+    .bind(entry.scope.as_str())
+    .bind(sql::direction_name(entry.direction))
+    .bind(&entry.system)
+    .bind(&entry.kind)
+    .bind(&entry.key)
+    .bind(sql::json_text(&entry.payload))
+    .bind(Utc::now())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Inserts or replaces a binding on `conn` (shared by `put_binding` and `advance_chain`).
 async fn upsert_binding(conn: &mut PgConnection, binding: &Binding) -> StoreResult<()> {
     sqlx::query(
@@ -761,52 +825,25 @@ impl StateStore for PostgresStore {
         new_head: &str,
         binding: &Binding,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
-        // Make sure the chain row exists so it can be locked; a concurrent creator makes this
-        // wait for its commit, then do nothing.
-        sqlx::query(
-            "INSERT INTO sync_receipt_chains (device, head, updated_at) VALUES ($1, '', $2) \
-             ON CONFLICT (device) DO NOTHING",
-        )
-        .bind(device)
-        .bind(Utc::now())
-        .execute(&mut *tx)
-        .await?;
-        let head: String =
-            sqlx::query_scalar("SELECT head FROM sync_receipt_chains WHERE device = $1 FOR UPDATE")
-                .bind(device)
-                .fetch_one(&mut *tx)
-                .await?;
-        if head != expected {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query("UPDATE sync_receipt_chains SET head = $1, updated_at = $2 WHERE device = $3")
-            .bind(new_head)
-            .bind(Utc::now())
-            .bind(device)
-            .execute(&mut *tx)
-            .await?;
-        upsert_binding(&mut tx, binding).await?;
-        tx.commit().await?;
-        Ok(true)
+        self.advance_chain_with(device, expected, new_head, binding, None)
+            .await
+    }
+
+    async fn advance_chain_audited(
+        &self,
+        device: &str,
+        expected: &str,
+        new_head: &str,
+        binding: &Binding,
+        entry: &AuditEntry,
+    ) -> StoreResult<bool> {
+        self.advance_chain_with(device, expected, new_head, binding, Some(entry))
+            .await
     }
 
     async fn audit(&self, entry: &AuditEntry) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO sync_audit (scope, direction, system, kind, key, payload, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6::json, $7)",
-        )
-        .bind(entry.scope.as_str())
-        .bind(sql::direction_name(entry.direction))
-        .bind(&entry.system)
-        .bind(&entry.kind)
-        .bind(&entry.key)
-        .bind(sql::json_text(&entry.payload))
-        .bind(Utc::now())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        insert_audit(&mut conn, entry).await
     }
 
     async fn prune_audit(&self, before: DateTime<Utc>) -> StoreResult<u64> {

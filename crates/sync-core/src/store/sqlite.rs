@@ -270,47 +270,132 @@ impl SqliteStore {
     /// with every value bound but those two, `id` and `worker`, its last) in the next group,
     /// and turns its row count into `Ok`, [`StoreError::LeaseLost`] (the job exists) or
     /// [`StoreError::NoSuchJob`].
-    async fn guarded(
-        &self,
-        query: sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
-        id: i64,
-        worker: &str,
-    ) -> StoreResult<()> {
+    async fn guarded(&self, query: Statement, id: i64, worker: &str) -> StoreResult<()> {
         let worker = worker.to_owned();
         self.writer
-            .write(move |conn| {
-                Box::pin(async move {
-                    let done = query.bind(id).bind(worker).execute(&mut *conn).await?;
-                    if done.rows_affected() == 1 {
-                        return Ok(());
-                    }
-                    let exists = sqlx::query("SELECT 1 FROM sync_jobs WHERE id = ?")
-                        .bind(id)
-                        .fetch_optional(&mut *conn)
-                        .await?
-                        .is_some();
-                    Err(if exists {
-                        StoreError::LeaseLost(id)
-                    } else {
-                        StoreError::NoSuchJob(id)
-                    })
-                })
-            })
+            .write(move |conn| Box::pin(async move { guarded_on(conn, query, id, &worker).await }))
             .await
     }
 
     /// Runs one statement (`query`, every value bound) in the next group; returns how many
     /// rows it changed.
-    async fn execute(
-        &self,
-        query: sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
-    ) -> StoreResult<u64> {
+    async fn execute(&self, query: Statement) -> StoreResult<u64> {
         self.writer
             .write(move |conn| {
                 Box::pin(async move { Ok(query.execute(conn).await?.rows_affected()) })
             })
             .await
     }
+}
+
+impl SqliteStore {
+    /// [`StateStore::advance_chain`], with `entry` added to the audit log in the same group
+    /// when the head moves. The group's transaction holds the write lock from the read of
+    /// the head to the commit: the compare and the set cannot be split by another writer.
+    async fn advance_chain_with(
+        &self,
+        device: &str,
+        expected: &str,
+        new_head: &str,
+        binding: &Binding,
+        entry: Option<AuditEntry>,
+    ) -> StoreResult<bool> {
+        let (device, expected, new_head) =
+            (device.to_owned(), expected.to_owned(), new_head.to_owned());
+        let binding = binding.clone();
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    let head: Option<String> =
+                        sqlx::query_scalar("SELECT head FROM sync_receipt_chains WHERE device = ?")
+                            .bind(&device)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                    if head.as_deref().unwrap_or("") != expected {
+                        return Ok(false);
+                    }
+                    sqlx::query(
+                        "INSERT INTO sync_receipt_chains (device, head, updated_at) \
+                         VALUES (?, ?, ?) \
+                         ON CONFLICT (device) DO UPDATE SET \
+                           head = excluded.head, updated_at = excluded.updated_at",
+                    )
+                    .bind(&device)
+                    .bind(&new_head)
+                    .bind(micros(Utc::now()))
+                    .execute(&mut *conn)
+                    .await?;
+                    upsert_binding(conn, &binding).await?;
+                    if let Some(entry) = entry {
+                        insert_audit(conn, &entry).await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .await
+    }
+}
+
+/// Appends `entry` to the audit log on `conn`.
+async fn insert_audit(conn: &mut SqliteConnection, entry: &AuditEntry) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO sync_audit (scope, direction, system, kind, key, payload, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(entry.scope.as_str())
+    .bind(sql::direction_name(entry.direction))
+    .bind(&entry.system)
+    .bind(&entry.kind)
+    .bind(&entry.key)
+    .bind(sql::json_text(&entry.payload))
+    .bind(micros(Utc::now()))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A statement with its values bound (some of them, for `guarded_on`).
+type Statement = sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// Runs `query`, an update of job `id` guarded by `state = 'running' AND leased_by = ?`
+/// (every value bound but those two, `id` and `worker`, its last), on `conn`, and turns its
+/// row count into `Ok`, [`StoreError::LeaseLost`] (the job exists) or
+/// [`StoreError::NoSuchJob`].
+async fn guarded_on(
+    conn: &mut SqliteConnection,
+    query: Statement,
+    id: i64,
+    worker: &str,
+) -> StoreResult<()> {
+    let done = query
+        .bind(id)
+        .bind(worker.to_owned())
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() == 1 {
+        return Ok(());
+    }
+    let exists = sqlx::query("SELECT 1 FROM sync_jobs WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some();
+    Err(if exists {
+        StoreError::LeaseLost(id)
+    } else {
+        StoreError::NoSuchJob(id)
+    })
+}
+
+/// The update that marks a job done with `result` ([`StateStore::complete`]).
+fn complete_query(result: &serde_json::Value) -> Statement {
+    sqlx::query(
+        "UPDATE sync_jobs SET state = 'done', result = ?, leased_by = NULL, \
+           leased_until = NULL, updated_at = ? \
+         WHERE id = ? AND state = 'running' AND leased_by = ?",
+    )
+    .bind(sql::json_text(result))
+    .bind(micros(Utc::now()))
 }
 
 /// Marks job `id` running under `worker`'s lease until `until` (µs) and returns it.
@@ -700,14 +785,32 @@ impl StateStore for SqliteStore {
     }
 
     async fn complete(&self, id: i64, worker: &str, result: serde_json::Value) -> StoreResult<()> {
-        let query = sqlx::query(
-            "UPDATE sync_jobs SET state = 'done', result = ?, leased_by = NULL, \
-               leased_until = NULL, updated_at = ? \
-             WHERE id = ? AND state = 'running' AND leased_by = ?",
-        )
-        .bind(sql::json_text(&result))
-        .bind(micros(Utc::now()));
-        self.guarded(query, id, worker).await
+        self.guarded(complete_query(&result), id, worker).await
+    }
+
+    async fn complete_and_lease_next(
+        &self,
+        id: i64,
+        worker: &str,
+        result: serde_json::Value,
+        resource: &str,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Job>> {
+        let now_us = micros(now);
+        let until = micros(sql::lease_end(now, lease));
+        let (worker, resource) = (worker.to_owned(), resource.to_owned());
+        let query = complete_query(&result);
+        // One savepoint of the group: a lost lease undoes the completion's attempt and leases
+        // nothing.
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    guarded_on(conn, query, id, &worker).await?;
+                    lease_next_on(conn, &worker, &resource, id, now_us, until).await
+                })
+            })
+            .await
     }
 
     async fn fail(&self, id: i64, worker: &str, failure: JobFailure) -> StoreResult<()> {
@@ -913,57 +1016,27 @@ impl StateStore for SqliteStore {
         new_head: &str,
         binding: &Binding,
     ) -> StoreResult<bool> {
-        // The group's transaction holds the write lock from the read of the head to the
-        // commit: the compare and the set cannot be split by another writer.
-        let (device, expected, new_head) =
-            (device.to_owned(), expected.to_owned(), new_head.to_owned());
-        let binding = binding.clone();
-        self.writer
-            .write(move |conn| {
-                Box::pin(async move {
-                    let head: Option<String> =
-                        sqlx::query_scalar("SELECT head FROM sync_receipt_chains WHERE device = ?")
-                            .bind(&device)
-                            .fetch_optional(&mut *conn)
-                            .await?;
-                    if head.as_deref().unwrap_or("") != expected {
-                        return Ok(false);
-                    }
-                    sqlx::query(
-                        "INSERT INTO sync_receipt_chains (device, head, updated_at) \
-                         VALUES (?, ?, ?) \
-                         ON CONFLICT (device) DO UPDATE SET \
-                           head = excluded.head, updated_at = excluded.updated_at",
-                    )
-                    .bind(&device)
-                    .bind(&new_head)
-                    .bind(micros(Utc::now()))
-                    .execute(&mut *conn)
-                    .await?;
-                    upsert_binding(conn, &binding).await?;
-                    Ok(true)
-                })
-            })
+        self.advance_chain_with(device, expected, new_head, binding, None)
+            .await
+    }
+
+    async fn advance_chain_audited(
+        &self,
+        device: &str,
+        expected: &str,
+        new_head: &str,
+        binding: &Binding,
+        entry: &AuditEntry,
+    ) -> StoreResult<bool> {
+        self.advance_chain_with(device, expected, new_head, binding, Some(entry.clone()))
             .await
     }
 
     async fn audit(&self, entry: &AuditEntry) -> StoreResult<()> {
-        self.execute(
-            sqlx::query(
-                "INSERT INTO sync_audit \
-                   (scope, direction, system, kind, key, payload, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(entry.scope.as_str().to_owned())
-            .bind(sql::direction_name(entry.direction))
-            .bind(entry.system.clone())
-            .bind(entry.kind.clone())
-            .bind(entry.key.clone())
-            .bind(sql::json_text(&entry.payload))
-            .bind(micros(Utc::now())),
-        )
-        .await?;
-        Ok(())
+        let entry = entry.clone();
+        self.writer
+            .write(move |conn| Box::pin(async move { insert_audit(conn, &entry).await }))
+            .await
     }
 
     async fn prune_audit(&self, before: DateTime<Utc>) -> StoreResult<u64> {

@@ -64,6 +64,8 @@ pub async fn run_all(store: &dyn StateStore) {
     assert_idle(store, "lease_gives_the_deepest_queue_its_turn").await;
     lease_next_goes_on_with_the_same_resource(store).await;
     assert_idle(store, "lease_next_goes_on_with_the_same_resource").await;
+    complete_and_lease_next_is_one_step(store).await;
+    assert_idle(store, "complete_and_lease_next_is_one_step").await;
     expired_lease_is_taken_over(store).await;
     assert_idle(store, "expired_lease_is_taken_over").await;
     failures_retry_dead_and_park(store).await;
@@ -79,6 +81,7 @@ pub async fn run_all(store: &dyn StateStore) {
     events_are_deduplicated(store).await;
     claims_are_exclusive_until_released_or_expired(store).await;
     chain_advances_by_compare_and_set(store).await;
+    chain_and_its_audit_entry_are_stored_together(store).await;
     audit_is_kept_and_pruned(store).await;
     finished_jobs_and_events_are_pruned(store).await;
     assert_idle(store, "finished_jobs_and_events_are_pruned").await;
@@ -911,6 +914,74 @@ pub async fn lease_next_goes_on_with_the_same_resource(store: &dyn StateStore) {
     finish_all(store, "w3", [a2]).await;
 }
 
+/// Completing a job and leasing the next one of its resource in one call: the job is done
+/// and the next one leased to the same worker; with nothing next, only the completion; a
+/// completion under a lease the worker does not hold is [`StoreError::LeaseLost`] and leases
+/// nothing.
+///
+/// # Panics
+///
+/// When a rule is broken or the store returns an error.
+pub async fn complete_and_lease_next_is_one_step(store: &dyn StateStore) {
+    let scope = StoreScope::new("suite-complete-next");
+    let resource = "suite-complete-next:R1";
+    let now = whole_seconds(Utc::now());
+    let a1 = enqueue(store, &scope, "a1", resource).await;
+    let a2 = enqueue(store, &scope, "a2", resource).await;
+    let a3 = enqueue(store, &scope, "a3", resource).await;
+    let first = store.lease("w1", 10, LEASE, now).await.expect("lease");
+    assert_eq!(sorted_ids(&first), [a1]);
+    let next = store
+        .complete_and_lease_next(a1, "w1", json!({"n": 1}), resource, LEASE, now)
+        .await
+        .expect("complete_and_lease_next")
+        .expect("a2 is next");
+    assert_eq!(next.id, a2);
+    assert_eq!(next.state, JobState::Running);
+    assert_eq!(next.leased_by.as_deref(), Some("w1"));
+    let done = store.job(a1).await.expect("job").expect("a1 is kept");
+    assert_eq!(done.state, JobState::Done);
+    assert_eq!(done.result, Some(json!({"n": 1})));
+
+    // w2 does not hold a2: its completion fails, and a3 stays queued.
+    match store
+        .complete_and_lease_next(a2, "w2", json!({}), resource, LEASE, now)
+        .await
+    {
+        Err(StoreError::LeaseLost(id)) => assert_eq!(id, a2),
+        other => panic!("completing a job leased to another worker: {other:?}"),
+    }
+    let a2_now = store.job(a2).await.expect("job").expect("a2 is kept");
+    assert_eq!(a2_now.state, JobState::Running, "a2 is still w1's");
+    let a3_now = store.job(a3).await.expect("job").expect("a3 is kept");
+    assert_eq!(
+        a3_now.state,
+        JobState::Pending,
+        "a failed completion leases nothing"
+    );
+
+    let next = store
+        .complete_and_lease_next(a2, "w1", json!({}), resource, LEASE, now)
+        .await
+        .expect("complete_and_lease_next")
+        .expect("a3 is next");
+    assert_eq!(next.id, a3);
+    assert!(
+        store
+            .complete_and_lease_next(a3, "w1", json!({}), resource, LEASE, now)
+            .await
+            .expect("complete_and_lease_next")
+            .is_none(),
+        "nothing after a3"
+    );
+    let last = store.job(a3).await.expect("job").expect("a3 is kept");
+    assert_eq!(
+        last.state,
+        JobState::Done,
+        "the last job is completed all the same"
+    );
+}
+
 /// Lease expiry: a running job whose lease expired is leased again by another worker; the
 /// first worker then gets [`StoreError::LeaseLost`] on every transition, the new holder
 /// completes it; unknown ids give [`StoreError::NoSuchJob`].
@@ -1528,6 +1599,89 @@ pub async fn chain_advances_by_compare_and_set(store: &dyn StateStore) {
             .expect("chain_head")
             .as_deref(),
         Some("u2")
+    );
+}
+
+/// A receipt chained with its audit entry: a head that moves stores the binding and the
+/// entry; a head that does not stores neither. Leaves no audit entry behind.
+///
+/// # Panics
+///
+/// When a rule is broken or the store returns an error.
+pub async fn chain_and_its_audit_entry_are_stored_together(store: &dyn StateStore) {
+    let scope = StoreScope::new("suite-chain-audit");
+    let device = "suite-audited-device";
+    let entry = |key: &str| AuditEntry {
+        scope: scope.clone(),
+        direction: Direction::Outbound,
+        system: "tax".into(),
+        kind: "receipt".into(),
+        key: key.to_owned(),
+        payload: json!({"uuid": key}),
+    };
+    let entries_now = || async {
+        // Counted by pruning them all: the suite's other checks leave none.
+        store
+            .prune_audit(Utc::now() + TimeDelta::minutes(1))
+            .await
+            .expect("prune_audit")
+    };
+    assert_eq!(entries_now().await, 0, "no audit entry before the check");
+    let moved = store
+        .advance_chain_audited(
+            device,
+            "not-the-head",
+            "a1",
+            &binding(&scope, "receipt", "sale-1", "a1"),
+            &entry("sale-1"),
+        )
+        .await
+        .expect("advance_chain_audited");
+    assert!(!moved, "an empty chain only moves from \"\"");
+    assert_eq!(
+        store
+            .binding(&scope, "receipt", "sale-1")
+            .await
+            .expect("binding"),
+        None
+    );
+    assert_eq!(
+        entries_now().await,
+        0,
+        "a head that does not move stores no audit entry"
+    );
+
+    let moved = store
+        .advance_chain_audited(
+            device,
+            "",
+            "a1",
+            &binding(&scope, "receipt", "sale-1", "a1"),
+            &entry("sale-1"),
+        )
+        .await
+        .expect("advance_chain_audited");
+    assert!(moved);
+    assert_eq!(
+        store
+            .chain_head(device)
+            .await
+            .expect("chain_head")
+            .as_deref(),
+        Some("a1")
+    );
+    if let Some(operator) = store.operator() {
+        let trail = operator
+            .audit_trail(&scope, &["sale-1"], 10)
+            .await
+            .expect("audit_trail");
+        assert_eq!(trail.len(), 1, "one entry for the receipt: {trail:?}");
+        assert_eq!(trail[0].entry, entry("sale-1"));
+    }
+    assert_eq!(
+        entries_now().await,
+        1,
+        "a head that moves stores its audit entry"
     );
 }
 

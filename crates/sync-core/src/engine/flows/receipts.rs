@@ -39,7 +39,7 @@ use crate::engine::runtime::{JobError, JobResult, document_of, done};
 use crate::model::{
     FinancialStatus, Order, OrderId, ReceiptRef, ReceiptState, ReceiptUuid, Refund, RefundId,
 };
-use crate::store::{Binding, Direction, Job, JobState};
+use crate::store::{Binding, Job, JobState};
 
 /// The oldest receipts of `device` in one of the stored `states`, at most `limit`, in the
 /// order they were issued.
@@ -354,20 +354,11 @@ pub(crate) async fn issue(
             },
             updated_at: engine.now(),
         };
+        let audit = json!({"uuid": built.uuid, "previous": built.previous_uuid});
         if engine
-            .store
-            .advance_chain(&device, &expected, built.uuid.as_str(), &binding)
+            .advance_chain(&device, &expected, &binding, audit)
             .await?
         {
-            engine
-                .audit(
-                    Direction::Outbound,
-                    "tax",
-                    BindingKind::Receipt,
-                    &key,
-                    json!({"uuid": built.uuid, "previous": built.previous_uuid}),
-                )
-                .await;
             // Submit it soon rather than at the next pass: unless a submission is queued
             // and not started (it will take this receipt too), queue one.
             if !submission_pending(engine, &device).await? {

@@ -35,7 +35,7 @@ use crate::engine::kinds::BindingKind;
 use crate::engine::receipt_status::{BUILT, INVALID, REJECTED, TO_SEND, UNDECIDED};
 use crate::engine::runtime::{JobError, JobResult, done};
 use crate::model::{OrderId, ReceiptState, ReceiptUuid, RefundId};
-use crate::store::{Binding, Direction, Job};
+use crate::store::{Binding, Job};
 
 /// Undecided receipts one reading covers.
 const POLL_PAGE: usize = 500;
@@ -360,20 +360,12 @@ pub(crate) async fn replace(
             data,
             updated_at: engine.now(),
         };
+        let audit =
+            json!({"uuid": built.uuid, "previous": built.previous_uuid, "replaces": invalid});
         if engine
-            .store
-            .advance_chain(&device, &expected, built.uuid.as_str(), &binding)
+            .advance_chain(&device, &expected, &binding, audit)
             .await?
         {
-            engine
-                .audit(
-                    Direction::Outbound,
-                    "tax",
-                    BindingKind::Receipt,
-                    receipt_key,
-                    json!({"uuid": built.uuid, "previous": built.previous_uuid, "replaces": invalid}),
-                )
-                .await;
             tracing::info!(%receipt_key, %invalid, uuid = %built.uuid, "replacement receipt issued");
             submit_soon(engine, &device).await?;
             return done(
