@@ -535,11 +535,11 @@ impl Engine {
         self.store.mark_started(job.id, &self.config.worker).await
     }
 
-    /// The binding of `kind` under `key` (an id's text) in this engine's scope.
-    /// Sets `job` waiting for the event `on` until `at` ([`JobFailure::Wait`]). An event
-    /// that came while the job looked (its wake found the job running, not waiting, and woke
-    /// nothing) would leave it waiting until `at`: once the wait is stored, the event is
-    /// looked at again, and the job woken when it has happened.
+    /// Sets `job` waiting for the event `on` until `at` ([`JobFailure::Wait`]). An event that
+    /// came while the job looked (its wake found the job running, not waiting) leaves it due
+    /// at once: the store remembers the wake ([`StateStore::fail`]).
+    ///
+    /// [`StateStore::fail`]: crate::store::StateStore::fail
     pub(crate) async fn wait_for(
         &self,
         job: &Job,
@@ -547,20 +547,16 @@ impl Engine {
         on: String,
         why: String,
     ) -> Result<(), StoreError> {
-        let failure = JobFailure::Wait {
-            at,
-            on: on.clone(),
-            why,
-        };
         self.store
-            .fail(job.id, &self.config.worker, failure)
-            .await?;
-        if super::flows::receipts::has_happened(self, &on).await? {
-            self.store.wake(&self.config.scope, &on).await?;
-        }
-        Ok(())
+            .fail(
+                job.id,
+                &self.config.worker,
+                JobFailure::Wait { at, on, why },
+            )
+            .await
     }
 
+    /// The binding of `kind` under `key` (an id's text) in this engine's scope.
     pub(crate) async fn binding(
         &self,
         kind: BindingKind,

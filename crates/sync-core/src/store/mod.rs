@@ -375,7 +375,14 @@ pub trait StateStore: Send + Sync {
     async fn mark_started(&self, id: i64, worker: &str) -> StoreResult<()>;
     /// Marks a job done with its result.
     async fn complete(&self, id: i64, worker: &str, result: serde_json::Value) -> StoreResult<()>;
-    /// Records a failure: retry later, dead-letter, or park.
+    /// Records a failure: retry later, dead-letter, park, or wait for an event.
+    ///
+    /// A [`JobFailure::Wait`] for an event that [`wake`](StateStore::wake) has announced since
+    /// the job's current lease was taken leaves the job due at once, waiting for nothing: the
+    /// job may have looked for the event before it came, and its wake, finding the job
+    /// running, woke nothing. The SQL stores compare the times of the lease and of the wake
+    /// by one clock (the process's for SQLite, which keeps its writers on one machine; the
+    /// server's for PostgreSQL), and order a wake and a wait for the same event.
     async fn fail(&self, id: i64, worker: &str, failure: JobFailure) -> StoreResult<()>;
     /// One job.
     async fn job(&self, id: i64) -> StoreResult<Option<Job>>;
@@ -394,7 +401,9 @@ pub trait StateStore: Send + Sync {
     /// Puts every job parked on `mapping` back to pending.
     async fn unpark(&self, mapping: &str) -> StoreResult<u64>;
     /// Makes the pending jobs of `scope` waiting for `on` ([`JobFailure::Wait`]) runnable now;
-    /// returns how many it woke. Jobs already due are left as they are.
+    /// returns how many it woke. Jobs already due are left as they are. The event is
+    /// remembered for the jobs running now, which may come to wait for it
+    /// ([`fail`](StateStore::fail)), until [`prune_events`](StateStore::prune_events).
     async fn wake(&self, scope: &StoreScope, on: &str) -> StoreResult<u64>;
     /// How many jobs are in each state.
     async fn queue_depth(&self) -> StoreResult<HashMap<JobState, u64>>;
@@ -477,7 +486,9 @@ pub trait StateStore: Send + Sync {
     /// parked jobs are kept until an operator deals with them.
     async fn prune_jobs(&self, before: DateTime<Utc>) -> StoreResult<u64>;
     /// Deletes the webhook event ids received before `before` (a sender retries a delivery for
-    /// a day or two, not longer); returns how many.
+    /// a day or two, not longer); returns how many. Forgets, too, the wakes
+    /// ([`wake`](StateStore::wake)) older than every running job's lease, which no job can
+    /// come to wait for.
     async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 
     /// The operator's queries and corrections ([`OperatorStore`]), when this store has them.

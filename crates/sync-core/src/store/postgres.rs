@@ -24,6 +24,10 @@ const POOL_SIZE: u32 = 8;
 /// so they cannot collide with an application's own advisory locks on one-key form.
 const RESOURCE_LOCK_SPACE: i32 = 0x5359_4e43;
 
+/// First key of the advisory locks that order an event's wake ([`StateStore::wake`]) and a
+/// job's wait for it ([`StateStore::fail`]) (`"WAKE"` in ASCII): one sees the other.
+const WAKE_LOCK_SPACE: i32 = 0x5741_4b45;
+
 /// The columns of `sync_jobs` that [`job_from_row`] reads (JSON columns read back as text).
 macro_rules! job_columns {
     () => {
@@ -627,7 +631,22 @@ impl StateStore for PostgresStore {
     }
 
     async fn fail(&self, id: i64, worker: &str, failure: JobFailure) -> StoreResult<()> {
-        let columns = sql::FailureColumns::from(failure);
+        let mut columns = sql::FailureColumns::from(failure);
+        let mut tx = self.pool.begin().await?;
+        if let Some(on) = &columns.waits_on {
+            // The event of a wait may have come while the job ran: `wake` found it running,
+            // not waiting, and recorded the event for this look. The lock orders the two: a
+            // wake after it sees this job waiting.
+            lock_event(&mut tx, on).await?;
+            let woken: bool = sqlx::query_scalar(sql::WOKEN_SINCE_LEASE)
+                .bind(id)
+                .bind(on)
+                .fetch_one(&mut *tx)
+                .await?;
+            if woken {
+                columns = columns.woken();
+            }
+        }
         let done = sqlx::query(
             "UPDATE sync_jobs SET state = $1, run_after = COALESCE($2, run_after), \
                last_error = $3, parked_on = $4, waits_on = $5, leased_by = NULL, \
@@ -642,8 +661,9 @@ impl StateStore for PostgresStore {
         .bind(Utc::now())
         .bind(id)
         .bind(worker)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         self.guarded(id, done.rows_affected()).await
     }
 
@@ -738,6 +758,18 @@ impl StateStore for PostgresStore {
     }
 
     async fn wake(&self, scope: &StoreScope, on: &str) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await?;
+        lock_event(&mut tx, on).await?;
+        // Recorded for the jobs running now, which may come to wait for it (`fail`).
+        sqlx::query(
+            "INSERT INTO sync_wakes (scope, event, woken_at) VALUES ($1, $2, clock_timestamp()) \
+             ON CONFLICT (scope, event) DO UPDATE SET \
+               woken_at = GREATEST(sync_wakes.woken_at, excluded.woken_at)",
+        )
+        .bind(scope.as_str())
+        .bind(on)
+        .execute(&mut *tx)
+        .await?;
         let done = sqlx::query(
             "UPDATE sync_jobs SET run_after = $1, waits_on = NULL, updated_at = $2 \
              WHERE scope = $3 AND waits_on = $4 AND state = 'pending' AND run_after > $1",
@@ -746,8 +778,9 @@ impl StateStore for PostgresStore {
         .bind(Utc::now())
         .bind(scope.as_str())
         .bind(on)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 
@@ -860,9 +893,27 @@ impl StateStore for PostgresStore {
     }
 
     async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        // The wakes no running job can come to wait for: older than every live lease.
+        sqlx::query(
+            "DELETE FROM sync_wakes WHERE woken_at < COALESCE( \
+               (SELECT MIN(leased_at) FROM sync_jobs WHERE state = 'running'), clock_timestamp())",
+        )
+        .execute(&self.pool)
+        .await?;
         self.delete_before("DELETE FROM sync_events WHERE received_at < $1", before)
             .await
     }
+}
+
+/// Takes the transaction's advisory lock on event `on` (of any scope: the lock only orders):
+/// a wake and a wait for the same event run one after the other.
+async fn lock_event(conn: &mut PgConnection, on: &str) -> StoreResult<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(WAKE_LOCK_SPACE)
+        .bind(on)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Marks job `id` running under `worker`'s lease until `until` and returns it.
@@ -874,7 +925,7 @@ async fn take_lease(
 ) -> StoreResult<Job> {
     let row = sqlx::query(concat!(
         "UPDATE sync_jobs SET state = 'running', leased_by = $1, leased_until = $2, \
-           updated_at = $3 \
+           leased_at = clock_timestamp(), updated_at = $3 \
          WHERE id = $4 RETURNING ",
         job_columns!()
     ))

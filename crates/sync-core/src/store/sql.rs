@@ -113,6 +113,26 @@ impl From<JobFailure> for FailureColumns {
     }
 }
 
+impl FailureColumns {
+    /// The columns of a wait whose event has come already: due at once, waiting for nothing.
+    pub(crate) fn woken(self) -> Self {
+        Self {
+            run_after: Some(due_now()),
+            waits_on: None,
+            ..self
+        }
+    }
+}
+
+/// Whether job `$1`'s event `$2` woke its waiters ([`StateStore::wake`]) since the job's
+/// current lease was taken: a wait for it would miss it ([`StateStore::fail`]).
+///
+/// [`StateStore::wake`]: super::StateStore::wake
+/// [`StateStore::fail`]: super::StateStore::fail
+pub(crate) const WOKEN_SINCE_LEASE: &str = "SELECT EXISTS (SELECT 1 FROM sync_jobs j \
+     JOIN sync_wakes w ON w.scope = j.scope AND w.event = $2 \
+     WHERE j.id = $1 AND w.woken_at >= j.leased_at)";
+
 /// When a lease taken at `now` for `lease` ends.
 pub(crate) fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
     let lease = TimeDelta::from_std(lease)

@@ -406,9 +406,9 @@ async fn take_lease(
     until: i64,
 ) -> StoreResult<Job> {
     let row = sqlx::query(concat!(
-        "UPDATE sync_jobs SET state = 'running', leased_by = ?, leased_until = ?, \
-           updated_at = ? \
-         WHERE id = ? RETURNING ",
+        "UPDATE sync_jobs SET state = 'running', leased_by = ?1, leased_until = ?2, \
+           leased_at = ?3, updated_at = ?3 \
+         WHERE id = ?4 RETURNING ",
         job_columns!()
     ))
     .bind(worker)
@@ -814,20 +814,39 @@ impl StateStore for SqliteStore {
     }
 
     async fn fail(&self, id: i64, worker: &str, failure: JobFailure) -> StoreResult<()> {
-        let columns = sql::FailureColumns::from(failure);
-        let query = sqlx::query(
-            "UPDATE sync_jobs SET state = ?, run_after = COALESCE(?, run_after), \
-               last_error = ?, parked_on = ?, waits_on = ?, leased_by = NULL, \
-               leased_until = NULL, updated_at = ? \
-             WHERE id = ? AND state = 'running' AND leased_by = ?",
-        )
-        .bind(columns.state.as_str())
-        .bind(columns.run_after.map(micros))
-        .bind(columns.error)
-        .bind(columns.parked_on)
-        .bind(columns.waits_on)
-        .bind(micros(Utc::now()));
-        self.guarded(query, id, worker).await
+        let worker = worker.to_owned();
+        let mut columns = sql::FailureColumns::from(failure);
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    // The event of a wait may have come while the job ran: `wake` found it
+                    // running, not waiting, and recorded the event for this look.
+                    if let Some(on) = &columns.waits_on {
+                        let woken: bool = sqlx::query_scalar(sql::WOKEN_SINCE_LEASE)
+                            .bind(id)
+                            .bind(on)
+                            .fetch_one(&mut *conn)
+                            .await?;
+                        if woken {
+                            columns = columns.woken();
+                        }
+                    }
+                    let query = sqlx::query(
+                        "UPDATE sync_jobs SET state = ?, run_after = COALESCE(?, run_after), \
+                           last_error = ?, parked_on = ?, waits_on = ?, leased_by = NULL, \
+                           leased_until = NULL, updated_at = ? \
+                         WHERE id = ? AND state = 'running' AND leased_by = ?",
+                    )
+                    .bind(columns.state.as_str())
+                    .bind(columns.run_after.map(micros))
+                    .bind(columns.error)
+                    .bind(columns.parked_on)
+                    .bind(columns.waits_on)
+                    .bind(micros(Utc::now()));
+                    guarded_on(conn, query, id, &worker).await
+                })
+            })
+            .await
     }
 
     async fn job(&self, id: i64) -> StoreResult<Option<Job>> {
@@ -927,14 +946,34 @@ impl StateStore for SqliteStore {
     }
 
     async fn wake(&self, scope: &StoreScope, on: &str) -> StoreResult<u64> {
-        self.execute(
-            sqlx::query(WAKE)
-                .bind(micros(sql::due_now()))
-                .bind(micros(Utc::now()))
-                .bind(scope.as_str().to_owned())
-                .bind(on.to_owned()),
-        )
-        .await
+        let (scope, on) = (scope.as_str().to_owned(), on.to_owned());
+        self.writer
+            .write(move |conn| {
+                Box::pin(async move {
+                    // Recorded for the jobs running now, which may come to wait for it
+                    // (`fail`); the one writer orders this before or after their wait.
+                    let now = micros(Utc::now());
+                    sqlx::query(
+                        "INSERT INTO sync_wakes (scope, event, woken_at) VALUES (?1, ?2, ?3) \
+                         ON CONFLICT (scope, event) DO UPDATE SET \
+                           woken_at = max(woken_at, excluded.woken_at)",
+                    )
+                    .bind(&scope)
+                    .bind(&on)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+                    let done = sqlx::query(WAKE)
+                        .bind(micros(sql::due_now()))
+                        .bind(now)
+                        .bind(&scope)
+                        .bind(&on)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(done.rows_affected())
+                })
+            })
+            .await
     }
 
     async fn queue_depth(&self) -> StoreResult<HashMap<JobState, u64>> {
@@ -1053,6 +1092,15 @@ impl StateStore for SqliteStore {
     }
 
     async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        // The wakes no running job can come to wait for: older than every live lease.
+        self.execute(
+            sqlx::query(
+                "DELETE FROM sync_wakes WHERE woken_at < COALESCE( \
+                   (SELECT MIN(leased_at) FROM sync_jobs WHERE state = 'running'), ?)",
+            )
+            .bind(micros(Utc::now())),
+        )
+        .await?;
         self.delete_before("DELETE FROM sync_events WHERE received_at < ?", before)
             .await
     }

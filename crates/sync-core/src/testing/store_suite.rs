@@ -78,6 +78,12 @@ pub async fn run_all(store: &dyn StateStore) {
     assert_idle(store, "next_due_is_the_earliest_wait").await;
     waiting_jobs_wake_on_their_event(store).await;
     assert_idle(store, "waiting_jobs_wake_on_their_event").await;
+    a_wait_for_an_event_woken_during_its_lease_is_due_at_once(store).await;
+    assert_idle(
+        store,
+        "a_wait_for_an_event_woken_during_its_lease_is_due_at_once",
+    )
+    .await;
     events_are_deduplicated(store).await;
     claims_are_exclusive_until_released_or_expired(store).await;
     chain_advances_by_compare_and_set(store).await;
@@ -912,6 +918,87 @@ pub async fn lease_next_goes_on_with_the_same_resource(store: &dyn StateStore) {
     store.complete(b1, "w1", json!({})).await.expect("complete");
     // The rescheduled a2 is left to the ordinary lease.
     finish_all(store, "w3", [a2]).await;
+}
+
+/// A wake that finds the job it is for running, not yet waiting (the job looked for the
+/// event before it came, and stores its wait after): the wait the job then stores leaves it
+/// due at once. A wake from before the job's lease, or of another scope, does not: the job
+/// saw that event, or it is not its own.
+///
+/// # Panics
+///
+/// When a rule is broken or the store returns an error.
+pub async fn a_wait_for_an_event_woken_during_its_lease_is_due_at_once(store: &dyn StateStore) {
+    let scope = StoreScope::new("suite-woken");
+    let other = StoreScope::new("suite-woken-other");
+    let now = whole_seconds(Utc::now());
+    let later = now + TimeDelta::hours(1);
+    let wait = |on: &str| JobFailure::Wait {
+        at: later,
+        on: on.into(),
+        why: "waits".into(),
+    };
+    let wake = |scope, on| async move { store.wake(scope, on).await.expect("wake") };
+    let job = enqueue(store, &scope, "woken", "suite-woken:A").await;
+
+    assert_eq!(wake(&scope, "before").await, 0, "nothing waits yet");
+    // The store's clock must move on between the wake and the lease.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let leased = store.lease("w1", 10, LEASE, now).await.expect("lease");
+    assert_eq!(sorted_ids(&leased), [job]);
+    store.fail(job, "w1", wait("before")).await.expect("fail");
+    assert!(
+        store
+            .lease("w1", 10, LEASE, now)
+            .await
+            .expect("lease")
+            .is_empty(),
+        "a wake from before the lease was seen by the job: it waits"
+    );
+    assert_eq!(
+        wake(&scope, "before").await,
+        1,
+        "and is woken by the next one"
+    );
+
+    let leased = store.lease("w1", 10, LEASE, now).await.expect("lease");
+    assert_eq!(sorted_ids(&leased), [job]);
+    assert_eq!(
+        wake(&scope, "meanwhile").await,
+        0,
+        "the job runs: nothing waits"
+    );
+    store
+        .fail(job, "w1", wait("meanwhile"))
+        .await
+        .expect("fail");
+    let again = store.lease("w1", 10, LEASE, now).await.expect("lease");
+    assert_eq!(
+        sorted_ids(&again),
+        [job],
+        "the event came during the lease: the wait is over at once"
+    );
+    assert_eq!(
+        wake(&scope, "meanwhile").await,
+        0,
+        "a job due at once waits for nothing"
+    );
+
+    assert_eq!(wake(&other, "elsewhere").await, 0);
+    store
+        .fail(job, "w1", wait("elsewhere"))
+        .await
+        .expect("fail");
+    assert!(
+        store
+            .lease("w1", 10, LEASE, now)
+            .await
+            .expect("lease")
+            .is_empty(),
+        "the same event in another scope is not this job's"
+    );
+    assert_eq!(wake(&scope, "elsewhere").await, 1);
+    finish_all(store, "w1", [job]).await;
 }
 
 /// Completing a job and leasing the next one of its resource in one call: the job is done
