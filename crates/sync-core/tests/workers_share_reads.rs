@@ -20,8 +20,14 @@ const ORDERS: u32 = 60;
 
 /// A world with `ORDERS` orders and their customers, and its counting storefront.
 fn shop_world() -> (World, Vec<Order>, Arc<TestShop>) {
+    shop_world_of(ORDERS)
+}
+
+/// A world with `count` orders and their customers, and its counting storefront (each
+/// order or customer read takes 10 ms).
+fn shop_world_of(count: u32) -> (World, Vec<Order>, Arc<TestShop>) {
     let world = world();
-    let orders: Vec<Order> = (1..=ORDERS)
+    let orders: Vec<Order> = (1..=count)
         .map(|n| order(n, if n % 3 == 0 { "B-BLACK" } else { "A-RED" }, 1, 100))
         .collect();
     for o in &orders {
@@ -208,4 +214,40 @@ async fn a_worker_that_leaves_the_read_to_another_says_so_and_runs_jobs() {
     assert_each_order_once(&world, &orders);
     let last = a.last_pass(Flow::Orders).await.unwrap().expect("a pass");
     assert_eq!(last.outcome, PassOutcome::Ran, "the reader's pass is kept");
+}
+
+/// A worker runs the jobs its read queues while it reads on: a long read (here three pages of
+/// orders, 10 ms an order) and the imports overlap, and the first orders are in the ERP
+/// before the last one is read. Each order still lands once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reader_runs_the_jobs_it_queues_while_it_reads_on() {
+    const COUNT: u32 = 150;
+    let (world, orders, shop) = shop_world_of(COUNT);
+    let store = sqlite().await;
+    store.migrate().await.unwrap();
+    let a = engine_on(&world, &shop, store, "worker-a");
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let reader = async {
+        let result = a.run_flows(&[Flow::Orders]).await;
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        result
+    };
+    let watcher = async {
+        let mut landed_while_reading = 0;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) && shop.reads().1 < u64::from(COUNT) {
+            landed_while_reading = world.erp.documents().len();
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        landed_while_reading
+    };
+    let (result, landed_while_reading) = tokio::join!(reader, watcher);
+    let summary = result.unwrap();
+    assert_eq!(shop.reads().1, u64::from(COUNT), "every order read once");
+    assert!(
+        landed_while_reading > 0,
+        "no order reached the ERP before the last order was read: the imports waited for the \
+         whole read"
+    );
+    assert_eq!(summary.orders_imported, u64::from(COUNT));
+    assert_each_order_once(&world, &orders);
 }

@@ -33,6 +33,10 @@ use crate::error::{Classify, ErrorKind};
 /// How often a worker waiting on another's read looks again (it runs jobs in between).
 const FOLLOW_POLL: Duration = Duration::from_millis(200);
 
+/// How often the jobs a read queues are looked for while it reads on, when none was
+/// runnable at the last look.
+const READ_DRAIN_POLL: Duration = Duration::from_millis(50);
+
 /// How many times one pass reads a flow's source again after it was answered `THROTTLED`.
 pub(crate) const THROTTLED_REREADS: u32 = 3;
 
@@ -126,21 +130,34 @@ impl Engine {
 
     /// Decides `flow` while holding its read lease, renewing it, then marks the read done
     /// and gives the lease back.
+    ///
+    /// The jobs the read queues run while it reads on ([`drain_while_reading`]): a long read
+    /// (every order of a backfill, page by page) and the work it queues overlap, instead of
+    /// the work waiting for the last page.
+    ///
+    /// [`drain_while_reading`]: Engine::drain_while_reading
     async fn read_holding_lease(
         &self,
         flow: Flow,
         summary: &mut Summary,
     ) -> Result<ReadTurn, EngineError> {
-        let read = self.read_source(flow, summary);
-        let result = tokio::select! {
-            result = read => result,
-            () = self.keep_read_lease(flow) => {
-                tracing::warn!(
-                    flow = flow.name(),
-                    "lost the read lease (not renewed in time); another worker reads on"
-                );
-                return Ok(ReadTurn::Elsewhere);
-            }
+        let reading = tokio::sync::watch::Sender::new(true);
+        let read = async {
+            let result = tokio::select! {
+                result = self.read_source(flow, summary) => Some(result),
+                () = self.keep_read_lease(flow) => None,
+            };
+            reading.send_replace(false);
+            result
+        };
+        let (result, ran) = tokio::join!(read, self.drain_while_reading(reading.subscribe()));
+        let Some(result) = result else {
+            tracing::warn!(
+                flow = flow.name(),
+                "lost the read lease (not renewed in time); another worker reads on"
+            );
+            summary.add(&ran?);
+            return Ok(ReadTurn::Elsewhere);
         };
         // Done, well or not: a worker waiting on this read does not start it again at once.
         let done = ReadDone {
@@ -156,7 +173,28 @@ impl Engine {
             )
             .await?;
         self.release_read(flow).await?;
+        // A store failure of the jobs run meanwhile ends the pass, as the drain after the
+        // read would; the read itself is recorded done first.
+        summary.add(&ran?);
         Ok(ReadTurn::Read(result))
+    }
+
+    /// Runs the jobs that are runnable while `reading` holds `true`, looking again every
+    /// [`READ_DRAIN_POLL`] (or as soon as the read ends) when none is. Jobs due later are
+    /// left to the drain after the read.
+    async fn drain_while_reading(
+        &self,
+        mut reading: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<Summary, EngineError> {
+        let mut ran = Summary::default();
+        while *reading.borrow_and_update() {
+            ran.add(&self.drain_runnable().await?);
+            tokio::select! {
+                _ = reading.changed() => {}
+                () = tokio::time::sleep(READ_DRAIN_POLL) => {}
+            }
+        }
+        Ok(ran)
     }
 
     /// Decides `flow` (reads its source and queues its jobs). A read that Shopify answered

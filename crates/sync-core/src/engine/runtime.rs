@@ -147,15 +147,15 @@ impl Engine {
         Ok(created)
     }
 
-    /// Runs jobs of payload type `W` until none is runnable; waits for retries due within the
-    /// drain timeout.
+    /// Runs jobs of payload type `W` until none is runnable; with `wait`, waits for retries
+    /// due within the drain timeout (without, returns as soon as nothing is runnable now).
     ///
     /// Up to [`SLOTS`] resources run at once, and a slot is refilled as soon as it frees:
     /// a resource that runs long (a device's receipt chain, up to its budget) holds one slot
     /// while the others go on turning over, instead of the whole batch waiting for it. Jobs
     /// are leased `batch` at a time into a local queue (a lease reads every runnable head, so
     /// one lease a job would cost more than the jobs) and started from it as slots free.
-    pub(crate) async fn drain_tasks<W: Task>(&self) -> Result<Summary, EngineError> {
+    pub(crate) async fn drain_tasks<W: Task>(&self, wait: bool) -> Result<Summary, EngineError> {
         let mut summary = Summary::default();
         let started = tokio::time::Instant::now();
         let mut leased: std::collections::VecDeque<Job> = std::collections::VecDeque::new();
@@ -221,6 +221,9 @@ impl Engine {
             // Nothing running and nothing leased.
             if let Some(e) = failed {
                 return Err(e);
+            }
+            if !wait {
+                break;
             }
             // Only the time of the next due job: loading the waiting jobs themselves made
             // every wait cost a read of the whole queue.

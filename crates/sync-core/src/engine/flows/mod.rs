@@ -373,7 +373,12 @@ impl<'e> Decisions<'e> {
 impl Engine {
     /// Runs the flows' jobs until none is runnable. See [`Engine::drain_tasks`].
     pub(crate) async fn drain(&self) -> Result<Summary, EngineError> {
-        self.drain_tasks::<Work>().await
+        self.drain_tasks::<Work>(true).await
+    }
+
+    /// Runs the flows' jobs until none is runnable now, without waiting for those due later.
+    pub(crate) async fn drain_runnable(&self) -> Result<Summary, EngineError> {
+        self.drain_tasks::<Work>(false).await
     }
 
     /// Decides `flow` into a run sink: its jobs are queued, its reads recorded.
