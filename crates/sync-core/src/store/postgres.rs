@@ -24,6 +24,28 @@ const POOL_SIZE: u32 = 8;
 /// so they cannot collide with an application's own advisory locks on one-key form.
 const RESOURCE_LOCK_SPACE: i32 = 0x5359_4e43;
 
+/// The next runnable job of resource `$1` at `$2` newer than job `$3`, locked, if no live
+/// lease holds the resource ([`StateStore::lease_next`]). Each state on its own, the queued
+/// one through `sync_jobs_queued_by_resource` (the next job in id order is one index step,
+/// migration 0007; `lease_plan_tests`); the runnable test is repeated on `j` for the lock's
+/// re-check, as in `lease`.
+pub(crate) const LEASE_NEXT: &str = "SELECT j.id FROM sync_jobs j \
+             WHERE j.id = (SELECT MIN(c.id) FROM ( \
+                   (SELECT id FROM sync_jobs \
+                     WHERE resource = $1 AND state = 'pending' AND run_after <= $2 \
+                       AND id > $3 \
+                     ORDER BY id LIMIT 1) \
+                   UNION ALL \
+                   (SELECT id FROM sync_jobs \
+                     WHERE resource = $1 AND state = 'running' AND leased_until <= $2 \
+                       AND id > $3 \
+                     ORDER BY id LIMIT 1)) c) \
+               AND ((j.state = 'pending' AND j.run_after <= $2) \
+                 OR (j.state = 'running' AND j.leased_until <= $2)) \
+               AND NOT EXISTS (SELECT 1 FROM sync_jobs r \
+                   WHERE r.resource = $1 AND r.state = 'running' AND r.leased_until > $2) \
+             FOR UPDATE OF j SKIP LOCKED";
+
 /// First key of the advisory locks that order an event's wake ([`StateStore::wake`]) and a
 /// job's wait for it ([`StateStore::fail`]) (`"WAKE"` in ASCII): one sees the other.
 const WAKE_LOCK_SPACE: i32 = 0x5741_4b45;
@@ -567,32 +589,12 @@ impl StateStore for PostgresStore {
             tx.commit().await?;
             return Ok(None);
         }
-        // Each state on its own, the queued one through `sync_jobs_queued_by_resource` (the
-        // next job in id order is one index step, migration 0007); the runnable test is
-        // repeated on `j` for the lock's re-check, as in `lease`.
-        let id: Option<i64> = sqlx::query_scalar(
-            "SELECT j.id FROM sync_jobs j \
-             WHERE j.id = (SELECT MIN(c.id) FROM ( \
-                   (SELECT id FROM sync_jobs \
-                     WHERE resource = $1 AND state = 'pending' AND run_after <= $2 \
-                       AND id > $3 \
-                     ORDER BY id LIMIT 1) \
-                   UNION ALL \
-                   (SELECT id FROM sync_jobs \
-                     WHERE resource = $1 AND state = 'running' AND leased_until <= $2 \
-                       AND id > $3 \
-                     ORDER BY id LIMIT 1)) c) \
-               AND ((j.state = 'pending' AND j.run_after <= $2) \
-                 OR (j.state = 'running' AND j.leased_until <= $2)) \
-               AND NOT EXISTS (SELECT 1 FROM sync_jobs r \
-                   WHERE r.resource = $1 AND r.state = 'running' AND r.leased_until > $2) \
-             FOR UPDATE OF j SKIP LOCKED",
-        )
-        .bind(resource)
-        .bind(now)
-        .bind(after)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let id: Option<i64> = sqlx::query_scalar(LEASE_NEXT)
+            .bind(resource)
+            .bind(now)
+            .bind(after)
+            .fetch_optional(&mut *tx)
+            .await?;
         let Some(id) = id else {
             tx.commit().await?;
             return Ok(None);
@@ -937,3 +939,7 @@ async fn take_lease(
     .await?;
     job_from_row(&row)
 }
+
+#[cfg(all(test, feature = "test-util"))]
+#[path = "postgres_plan_tests.rs"]
+mod lease_plan_tests;

@@ -1714,17 +1714,20 @@ pub async fn chain_and_its_audit_entry_are_stored_together(store: &dyn StateStor
             .expect("prune_audit")
     };
     assert_eq!(entries_now().await, 0, "no audit entry before the check");
-    let moved = store
-        .advance_chain_audited(
-            device,
-            "not-the-head",
-            "a1",
-            &binding(&scope, "receipt", "sale-1", "a1"),
-            &entry("sale-1"),
-        )
-        .await
-        .expect("advance_chain_audited");
-    assert!(!moved, "an empty chain only moves from \"\"");
+    let receipt = binding(&scope, "receipt", "sale-1", "a1");
+    let advance = |expected: &'static str| {
+        let (receipt, entry) = (receipt.clone(), entry("sale-1"));
+        async move {
+            store
+                .advance_chain_audited(device, expected, "a1", &receipt, &entry)
+                .await
+                .expect("advance_chain_audited")
+        }
+    };
+    assert!(
+        !advance("not-the-head").await,
+        "an empty chain only moves from \"\""
+    );
     assert_eq!(
         store
             .binding(&scope, "receipt", "sale-1")
@@ -1738,17 +1741,7 @@ pub async fn chain_and_its_audit_entry_are_stored_together(store: &dyn StateStor
         "a head that does not move stores no audit entry"
     );
 
-    let moved = store
-        .advance_chain_audited(
-            device,
-            "",
-            "a1",
-            &binding(&scope, "receipt", "sale-1", "a1"),
-            &entry("sale-1"),
-        )
-        .await
-        .expect("advance_chain_audited");
-    assert!(moved);
+    assert!(advance("").await);
     assert_eq!(
         store
             .chain_head(device)
