@@ -9,12 +9,20 @@
 //! between 2,000 and 20,000 orders while the live heap grew by 1 MiB.
 //!
 //! [`keep_large_blocks_returnable`] fixes the limit at glibc's initial 128 KiB, which also
-//! stops the raise, so large blocks always go back to the system when freed. An operator's own
-//! setting (`MALLOC_MMAP_THRESHOLD_`, or `GLIBC_TUNABLES` naming `mmap_threshold`) is left
-//! alone. On other C libraries this does nothing.
+//! stops the raise, so large blocks always go back to the system when freed. It also caps the
+//! number of arenas at [`ARENAS`]: glibc gives each thread that allocates its own arena (up to
+//! eight per core), and the SQLite store's connections each run on a thread of their own, so
+//! each kept its own free memory (a 50,000-order run peaked at 60.4 MiB, 44.7 MiB with two
+//! arenas, at the same speed within the machine's noise; `docs/performance.md`). An
+//! operator's own settings (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_ARENA_MAX`, or `GLIBC_TUNABLES`
+//! naming `mmap_threshold` or `arena_max`) are left alone. On other C libraries this does
+//! nothing.
 
 /// The fixed `M_MMAP_THRESHOLD`: glibc's initial value.
 pub const MMAP_THRESHOLD: usize = 128 * 1024;
+
+/// The most arenas glibc keeps (`M_ARENA_MAX`).
+pub const ARENAS: usize = 2;
 
 /// Whether the environment already tunes glibc's mmap threshold.
 fn tuned_by_operator() -> bool {
@@ -22,30 +30,51 @@ fn tuned_by_operator() -> bool {
         || std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("mmap_threshold"))
 }
 
-/// Makes blocks of [`MMAP_THRESHOLD`] bytes or more go back to the system when freed, for the
-/// whole process. Call it first thing in `main`, before threads start. Returns whether the
-/// setting was made (`false` on other C libraries, or when the operator set one).
+/// Whether the environment already tunes glibc's number of arenas.
+fn arenas_tuned_by_operator() -> bool {
+    std::env::var_os("MALLOC_ARENA_MAX").is_some()
+        || std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("arena_max"))
+}
+
+/// Makes blocks of [`MMAP_THRESHOLD`] bytes or more go back to the system when freed, and
+/// caps glibc's arenas at [`ARENAS`], for the whole process. Call it first thing in `main`,
+/// before threads start. Returns whether the threshold was set (`false` on other C
+/// libraries, or when the operator set one); the arenas are capped unless the operator set
+/// their number.
 pub fn keep_large_blocks_returnable() -> bool {
+    if !arenas_tuned_by_operator() {
+        set_tunable(M_ARENA_MAX, ARENAS);
+    }
     if tuned_by_operator() {
         return false;
     }
-    set_mmap_threshold(MMAP_THRESHOLD)
+    set_tunable(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
+use libc::{M_ARENA_MAX, M_MMAP_THRESHOLD};
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+const M_ARENA_MAX: i32 = 0;
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+const M_MMAP_THRESHOLD: i32 = 0;
+
+/// Sets glibc's tunable `param` (`M_MMAP_THRESHOLD`, `M_ARENA_MAX`) to `value`; whether it
+/// was set.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
-fn set_mmap_threshold(bytes: usize) -> bool {
-    let Ok(bytes) = libc::c_int::try_from(bytes) else {
+fn set_tunable(param: libc::c_int, value: usize) -> bool {
+    let Ok(value) = libc::c_int::try_from(value) else {
         return false;
     };
     // SAFETY: `mallopt` only changes a tunable of glibc's allocator, under the allocator's own
-    // lock; it takes no pointer, and any threshold is valid (blocks below it come from the
-    // arenas, blocks at or above it from their own mapping).
-    unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, bytes) == 1 }
+    // lock; it takes no pointer, and any value of these two is valid (blocks below the
+    // threshold come from the arenas, blocks at or above it from their own mapping; threads
+    // beyond the arenas' number share the existing arenas).
+    unsafe { libc::mallopt(param, value) == 1 }
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn set_mmap_threshold(_bytes: usize) -> bool {
+fn set_tunable(_param: i32, _value: usize) -> bool {
     false
 }
 
@@ -58,6 +87,7 @@ mod tests {
     fn the_threshold_is_set_on_glibc_unless_the_operator_set_one() {
         assert_eq!(keep_large_blocks_returnable(), !tuned_by_operator());
         // A value that does not fit the C `int` is not passed on.
-        assert!(!set_mmap_threshold(usize::MAX));
+        assert!(!set_tunable(M_MMAP_THRESHOLD, usize::MAX));
+        assert!(set_tunable(M_ARENA_MAX, ARENAS), "glibc takes an arena cap");
     }
 }
