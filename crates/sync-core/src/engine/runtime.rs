@@ -610,6 +610,25 @@ impl Engine {
             .await
     }
 
+    /// The audit entry of `payload` in this engine's scope.
+    fn audit_entry(
+        &self,
+        direction: Direction,
+        system: &str,
+        kind: &str,
+        key: &str,
+        payload: Value,
+    ) -> AuditEntry {
+        AuditEntry {
+            scope: self.config.scope.clone(),
+            direction,
+            system: system.to_owned(),
+            kind: kind.to_owned(),
+            key: key.to_owned(),
+            payload,
+        }
+    }
+
     /// Records an audit entry; a failure to record is logged, never fatal.
     pub(crate) async fn audit(
         &self,
@@ -619,14 +638,7 @@ impl Engine {
         key: &(impl AsRef<str> + ?Sized),
         payload: Value,
     ) {
-        let entry = AuditEntry {
-            scope: self.config.scope.clone(),
-            direction,
-            system: system.to_owned(),
-            kind: kind.as_str().to_owned(),
-            key: key.as_ref().to_owned(),
-            payload,
-        };
+        let entry = self.audit_entry(direction, system, kind.as_str(), key.as_ref(), payload);
         if let Err(e) = self.store.audit(&entry).await {
             tracing::warn!(error = %e, "audit write failed");
         }
@@ -643,14 +655,13 @@ impl Engine {
         binding: &Binding,
         payload: Value,
     ) -> Result<bool, StoreError> {
-        let entry = AuditEntry {
-            scope: self.config.scope.clone(),
-            direction: Direction::Outbound,
-            system: "tax".to_owned(),
-            kind: binding.kind.clone(),
-            key: binding.key.clone(),
+        let entry = self.audit_entry(
+            Direction::Outbound,
+            "tax",
+            &binding.kind,
+            &binding.key,
             payload,
-        };
+        );
         self.store
             .advance_chain_audited(device, expected, &binding.remote_id, binding, &entry)
             .await
